@@ -1,0 +1,133 @@
+/*
+ * log.c: one line per event, to stderr (foreground) or syslog.
+ *
+ * Thread-safe: every function formats into a local buffer and emits it with a
+ * single write(2) or syslog(3) call. The verbosity level is read without a lock;
+ * it only changes at start-up or on SIGHUP in the main thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int log_fg = 1;
+static int log_level;
+
+void
+log_init(int foreground, int verbose, const char *ident)
+{
+	log_fg = foreground;
+	log_level = verbose;
+	if (!foreground)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_setverbose(int verbose)
+{
+	log_level = verbose;
+}
+
+int
+log_getverbose(void)
+{
+	return log_level;
+}
+
+static void
+log_emit(int pri, const char *word, const char *fmt, va_list ap, int err)
+{
+	char	line[2048];
+	int	n;
+
+	n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = sizeof line - 2;
+	if (err)
+		n += snprintf(line + n, sizeof line - 2 - n, ": %s", strerror(err));
+	if ((size_t)n > sizeof line - 2)
+		n = sizeof line - 2;
+	if (log_fg) {
+		char	out[2100];
+		int	m = snprintf(out, sizeof out, "hearback %s: %.*s\n", word, n, line);
+		if (m > (int)sizeof out)
+			m = sizeof out;
+		if (write(STDERR_FILENO, out, m) < 0)
+			(void)0;
+	} else
+		syslog(pri, "%.*s", n, line);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int	e = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, "warn", fmt, ap, e);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, "warn", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_level < 0)
+		return;
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, "info", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (log_level < 1)
+		return;
+	va_start(ap, fmt);
+	log_emit(LOG_DEBUG, "debug", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int	e = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, "fatal", fmt, ap, e);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, "fatal", fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}

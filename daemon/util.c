@@ -1,0 +1,223 @@
+/*
+ * util.c: allocation, growable strings, error messages, small file and time
+ * helpers. Thread-safe; no global state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+int
+err_set(struct err *e, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+err_prefix(struct err *e, const char *fmt, ...)
+{
+	char	pre[256], old[sizeof e->msg];
+	va_list	ap;
+
+	if (e == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof pre, fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof old);
+	snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if (n == 0)
+		n = 1;
+	if ((p = malloc(n)) == NULL)
+		fatal("xmalloc: allocating %zu bytes", n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if ((p = calloc(n, size)) == NULL)
+		fatal("xcalloc: allocating %zu * %zu bytes", n, size);
+	return p;
+}
+
+void *
+xrealloc(void *old, size_t n)
+{
+	void	*p;
+
+	if (n == 0)
+		n = 1;
+	if ((p = realloc(old, n)) == NULL)
+		fatal("xrealloc: allocating %zu bytes", n);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	char	*s;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatal("xasprintf");
+	va_end(ap);
+	return s;
+}
+
+void
+buf_init(struct buf *b)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->s);
+	buf_init(b);
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t	cap = b->cap ? b->cap : 64;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char	small[256], *big;
+	int	n;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatalx("buf_printf: bad format");
+	if ((size_t)n < sizeof small) {
+		buf_add(b, small, n);
+		return;
+	}
+	big = xmalloc(n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, n + 1, fmt, ap);
+	va_end(ap);
+	buf_add(b, big, n);
+	free(big);
+}
+
+char *
+buf_take(struct buf *b)
+{
+	char	*s = b->s ? b->s : xstrdup("");
+
+	buf_init(b);
+	return s;
+}
+
+char *
+util_readfile(const char *path, size_t max, size_t *lenp, struct err *e)
+{
+	FILE	*f;
+	struct buf b;
+	char	 chunk[8192];
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > max) {
+			fclose(f);
+			buf_free(&b);
+			err_set(e, "%s: larger than %zu bytes", path, max);
+			return NULL;
+		}
+		buf_add(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	if (lenp)
+		*lenp = b.len;
+	return buf_take(&b);
+}
+
+long long
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

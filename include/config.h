@@ -1,0 +1,78 @@
+/*
+ * config.h: the INI file of SPEC section 7, read with inih.
+ *
+ * A struct config is immutable once config_load() returns. The main thread
+ * owns the current one; a job that crosses to a worker holds a reference
+ * (config_ref/config_unref are atomic), so SIGHUP can swap in a new config
+ * while workers still use the old one.
+ */
+#ifndef HB_CONFIG_H
+#define HB_CONFIG_H
+
+#include "util.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/hearback/hearback.conf"
+#define CONFIG_MAX_LEADS	16
+
+enum config_tls {
+	CONFIG_TLS_STARTTLS,
+	CONFIG_TLS_TLS,
+	CONFIG_TLS_NONE
+};
+
+struct config {
+	int		 refs;
+	char		*path;
+
+	char		*redis_host;
+	int		 redis_port;
+	char		*redis_password;	/* from password_file or credential */
+	char		*prefix;		/* "hearback"; keys are "{prefix}:..." */
+
+	char		*smtp_host;
+	int		 smtp_port;
+	enum config_tls	 smtp_tls;
+	char		*smtp_ca_file;
+	char		*smtp_user;
+	char		*smtp_password;
+	char		*from;			/* as written: "Forum team <forum@example.org>" */
+	char		*from_name;		/* "Forum team" (may be "") */
+	char		*from_addr;		/* "forum@example.org" */
+	char		*from_domain;		/* "example.org": Message-IDs, calendar UIDs */
+	int		 workers;
+
+	char		*timezone;
+	long long	 reminders[CONFIG_MAX_LEADS];	/* seconds, in order written */
+	int		 nreminders;
+	long long	 min_notice;
+	int		 quiet_start;		/* minutes after midnight, -1: none */
+	int		 quiet_end;
+	long long	 retry_min;
+	long long	 retry_max;
+	long long	 max_age;
+	long long	 lease;
+	long long	 feedback_due;
+
+	char		*coordinator;
+	long long	 digest_every;
+
+	char		*templates_dir;
+
+	char		*http_host;		/* "" disables the HTTP listener */
+	int		 http_port;
+
+	long long	 shutdown_timeout;
+	long long	 max_record_bytes;
+};
+
+/* Load and check a file. On failure returns NULL and e says file, line, key. */
+struct config	*config_load(const char *path, struct err *e);
+/* A config with every default (no file); used by tests and `validate`. */
+struct config	*config_default(void);
+struct config	*config_ref(struct config *);
+void		 config_unref(struct config *);
+/* "{prefix}:name" into buf; returns buf. */
+const char	*config_key(const struct config *, const char *name, char *buf,
+		    size_t len);
+
+#endif

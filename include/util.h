@@ -1,0 +1,55 @@
+/*
+ * util.h: allocation that cannot fail, growable strings, and the error buffer
+ * that every fallible function fills with a human message.
+ *
+ * Out of memory is one decision (fatal), made here, not at every call site.
+ * All functions are thread-safe.
+ */
+#ifndef HB_UTIL_H
+#define HB_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "log.h"
+
+/* An error message for a person: "start: \"2026-13-01T18:00\" is not a date". */
+struct err {
+	char	msg[512];
+};
+
+/* Set e->msg (e may be NULL); always returns -1 so callers can `return err_set(...)`. */
+int	err_set(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
+/* Prefix e->msg with "prefix: " (for field paths). */
+void	err_prefix(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) HB_PRINTF(1, 2);
+
+/* A growable, always NUL-terminated byte buffer. */
+struct buf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	buf_init(struct buf *);
+void	buf_free(struct buf *);
+void	buf_add(struct buf *, const void *, size_t);
+void	buf_adds(struct buf *, const char *);
+void	buf_addc(struct buf *, char);
+void	buf_printf(struct buf *, const char *, ...) HB_PRINTF(2, 3);
+/* Hand the string to the caller (who frees it); the buf is empty after. */
+char	*buf_take(struct buf *);
+
+/* Read a whole file (at most max bytes); NULL with e set on failure. */
+char	*util_readfile(const char *path, size_t max, size_t *lenp, struct err *e);
+
+/* Wall-clock time in milliseconds since the epoch. */
+long long util_now_ms(void);
+
+#endif
