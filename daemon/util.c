@@ -35,7 +35,8 @@ err_prefix(struct err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old);
+	if (snprintf(e->msg, sizeof e->msg, "%.200s: %.300s", pre, old) < 0)
+		e->msg[0] = '\0';
 }
 
 void *

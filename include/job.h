@@ -48,6 +48,7 @@ struct job {
 	struct tmplset	*tmpl;		/* reference held */
 
 	/* Set by the worker. */
+	int		 tried;		/* 1 once an SMTP session was attempted */
 	enum verdict	 verdict;
 	int		 smtp_code;	/* 250, 451, 550, or 0 when no reply */
 	char		 reply[256];	/* SMTP reply or error; never an address */

@@ -1,0 +1,441 @@
+/*
+ * config.c: reads the INI file of SPEC section 7 with inih and checks every
+ * value before the daemon or the command uses it.
+ *
+ * Any problem (an unknown section or key, a bad duration or address, an
+ * unreadable file) fails the whole load with a message that names the file,
+ * the line and the key; the caller exits 78. Secrets are never in the main
+ * file: they come from *_file keys or, when those are empty, from systemd
+ * credentials in $CREDENTIALS_DIRECTORY (redis-password, smtp-password).
+ *
+ * A loaded config is immutable and reference counted (atomic), so the main
+ * thread can swap in a new one on SIGHUP while jobs still hold the old one.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "address.h"
+#include "clock.h"
+#include "config.h"
+#include "duration.h"
+
+struct config_load_ctx {
+	struct config	*cf;
+	struct err	*e;
+	int		 failed;
+	char		*redis_password_file;
+	char		*smtp_password_file;
+};
+
+static void
+config_setstr(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+struct config *
+config_default(void)
+{
+	struct config	*cf = xcalloc(1, sizeof *cf);
+
+	cf->refs = 1;
+	cf->path = xstrdup("(defaults)");
+	cf->redis_host = xstrdup("127.0.0.1");
+	cf->redis_port = 6379;
+	cf->prefix = xstrdup("hearback");
+	cf->smtp_host = xstrdup("127.0.0.1");
+	cf->smtp_port = 587;
+	cf->smtp_tls = CONFIG_TLS_STARTTLS;
+	cf->from = xstrdup("Forum team <forum@example.org>");
+	cf->from_name = xstrdup("Forum team");
+	cf->from_addr = xstrdup("forum@example.org");
+	cf->from_domain = xstrdup("example.org");
+	cf->workers = 4;
+	cf->timezone = xstrdup("Europe/London");
+	cf->reminders[0] = 7 * 86400;
+	cf->reminders[1] = 86400;
+	cf->reminders[2] = 2 * 3600;
+	cf->nreminders = 3;
+	cf->min_notice = 14 * 86400;
+	cf->quiet_start = 21 * 60;
+	cf->quiet_end = 8 * 60;
+	cf->retry_min = 60;
+	cf->retry_max = 3600;
+	cf->max_age = 5 * 86400;
+	cf->lease = 60;
+	cf->feedback_due = 28 * 86400;
+	cf->coordinator = xstrdup("coordinator@example.org");
+	cf->digest_every = 86400;
+	cf->templates_dir = xstrdup("/etc/hearback/templates");
+	cf->http_host = xstrdup("127.0.0.1");
+	cf->http_port = 9187;
+	cf->shutdown_timeout = 30;
+	cf->max_record_bytes = 65536;
+	return cf;
+}
+
+static int
+config_int(const char *v, long min, long max, int *out, struct err *e)
+{
+	char	*end;
+	long	 n;
+
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < min || n > max)
+		return err_set(e, "\"%s\" is not a whole number from %ld to %ld",
+		    v, min, max);
+	*out = (int)n;
+	return 0;
+}
+
+static int
+config_duration(const char *v, long long min, long long *out, struct err *e)
+{
+	if (duration_parse(v, out, e) == -1)
+		return -1;
+	if (*out < min)
+		return err_set(e, "\"%s\" is too short", v);
+	return 0;
+}
+
+/* "127.0.0.1:9187", "[::1]:9187", or "" (disabled). */
+static int
+config_listen(struct config *cf, const char *v, struct err *e)
+{
+	const char	*colon;
+	char		 host[128];
+	size_t		 hl;
+
+	if (*v == '\0') {
+		config_setstr(&cf->http_host, "");
+		return 0;
+	}
+	if ((colon = strrchr(v, ':')) == NULL)
+		return err_set(e, "\"%s\" is not host:port", v);
+	hl = colon - v;
+	if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+		v++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof host)
+		return err_set(e, "\"%s\" is not host:port", v);
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	if (config_int(colon + 1, 1, 65535, &cf->http_port, e) == -1)
+		return -1;
+	config_setstr(&cf->http_host, host);
+	return 0;
+}
+
+static int
+config_from(struct config *cf, const char *v, struct err *e)
+{
+	char	*name = NULL, *addr = NULL;
+	const char *at;
+
+	if (address_parse_mailbox(v, &name, &addr, e) == -1)
+		return -1;
+	config_setstr(&cf->from, v);
+	free(cf->from_name);
+	free(cf->from_addr);
+	cf->from_name = name;
+	cf->from_addr = addr;
+	at = strrchr(addr, '@');
+	config_setstr(&cf->from_domain, at ? at + 1 : "localhost");
+	return 0;
+}
+
+/* The inih handler: one key at a time. Returns 0 on error (inih's convention). */
+static int
+config_handler(void *user, const char *section, const char *key,
+    const char *v)
+{
+	struct config_load_ctx	*c = user;
+	struct config		*cf = c->cf;
+	struct err		 e;
+	long long		 d;
+
+	e.msg[0] = '\0';
+#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
+	if (IS("redis", "host")) {
+		if (*v == '\0')
+			err_set(&e, "must not be empty");
+		else
+			config_setstr(&cf->redis_host, v);
+	} else if (IS("redis", "port"))
+		config_int(v, 1, 65535, &cf->redis_port, &e);
+	else if (IS("redis", "password_file"))
+		config_setstr(&c->redis_password_file, v);
+	else if (IS("redis", "prefix")) {
+		const char *p;
+
+		for (p = v; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+			    *p != '.')
+				break;
+		if (*v == '\0' || *p != '\0' || strlen(v) > 64)
+			err_set(&e, "\"%s\" is not a prefix (letters, digits, "
+			    ". _ -)", v);
+		else
+			config_setstr(&cf->prefix, v);
+	} else if (IS("smtp", "host")) {
+		if (*v == '\0')
+			err_set(&e, "must not be empty");
+		else
+			config_setstr(&cf->smtp_host, v);
+	} else if (IS("smtp", "port"))
+		config_int(v, 1, 65535, &cf->smtp_port, &e);
+	else if (IS("smtp", "tls")) {
+		if (strcmp(v, "starttls") == 0)
+			cf->smtp_tls = CONFIG_TLS_STARTTLS;
+		else if (strcmp(v, "tls") == 0)
+			cf->smtp_tls = CONFIG_TLS_TLS;
+		else if (strcmp(v, "none") == 0)
+			cf->smtp_tls = CONFIG_TLS_NONE;
+		else
+			err_set(&e, "\"%s\" is not one of starttls, tls, none", v);
+	} else if (IS("smtp", "ca_file")) {
+		free(cf->smtp_ca_file);
+		cf->smtp_ca_file = *v ? xstrdup(v) : NULL;
+	} else if (IS("smtp", "user")) {
+		free(cf->smtp_user);
+		cf->smtp_user = *v ? xstrdup(v) : NULL;
+	} else if (IS("smtp", "password_file"))
+		config_setstr(&c->smtp_password_file, v);
+	else if (IS("smtp", "from"))
+		config_from(cf, v, &e);
+	else if (IS("smtp", "workers"))
+		config_int(v, 1, 64, &cf->workers, &e);
+	else if (IS("delivery", "timezone")) {
+		if (!clock_tz_valid(v))
+			err_set(&e, "\"%s\" is not a known time zone", v);
+		else
+			config_setstr(&cf->timezone, v);
+	} else if (IS("delivery", "reminders")) {
+		if (duration_parse_list(v, cf->reminders, CONFIG_MAX_LEADS,
+		    &cf->nreminders, &e) == 0) {
+			int i;
+
+			for (i = 0; i < cf->nreminders; i++)
+				if (cf->reminders[i] <= 0)
+					err_set(&e, "a reminder lead must be "
+					    "more than 0");
+		}
+	} else if (IS("delivery", "min_notice"))
+		config_duration(v, 0, &cf->min_notice, &e);
+	else if (IS("delivery", "quiet_hours"))
+		clock_parse_quiet(v, &cf->quiet_start, &cf->quiet_end, &e);
+	else if (IS("delivery", "retry_min"))
+		config_duration(v, 1, &cf->retry_min, &e);
+	else if (IS("delivery", "retry_max"))
+		config_duration(v, 1, &cf->retry_max, &e);
+	else if (IS("delivery", "max_age"))
+		config_duration(v, 1, &cf->max_age, &e);
+	else if (IS("delivery", "lease"))
+		config_duration(v, 5, &cf->lease, &e);
+	else if (IS("delivery", "feedback_due"))
+		config_duration(v, 1, &cf->feedback_due, &e);
+	else if (IS("notify", "coordinator")) {
+		if (address_check(v, &e) == 0)
+			config_setstr(&cf->coordinator, v);
+	} else if (IS("notify", "digest_every"))
+		config_duration(v, 1, &cf->digest_every, &e);
+	else if (IS("templates", "dir")) {
+		if (*v == '\0')
+			err_set(&e, "must not be empty");
+		else
+			config_setstr(&cf->templates_dir, v);
+	} else if (IS("http", "listen"))
+		config_listen(cf, v, &e);
+	else if (IS("daemon", "shutdown_timeout"))
+		config_duration(v, 1, &cf->shutdown_timeout, &e);
+	else if (IS("daemon", "max_record_bytes")) {
+		int n;
+
+		if (config_int(v, 256, 16 * 1024 * 1024, &n, &e) == 0)
+			cf->max_record_bytes = n;
+	} else if (strcmp(section, "redis") && strcmp(section, "smtp") &&
+	    strcmp(section, "delivery") && strcmp(section, "notify") &&
+	    strcmp(section, "templates") && strcmp(section, "http") &&
+	    strcmp(section, "daemon"))
+		err_set(&e, "unknown section [%s]", section);
+	else
+		err_set(&e, "unknown key");
+	(void)d;
+#undef IS
+	if (e.msg[0] != '\0' && !c->failed) {
+		c->failed = 1;
+		if (strncmp(e.msg, "unknown section", 15) == 0)
+			err_set(c->e, "%s", e.msg);
+		else
+			err_set(c->e, "[%s] %s: %s", section, key, e.msg);
+		return 0;
+	}
+	return e.msg[0] == '\0';
+}
+
+/* Read a secret: the first line of a file, without its newline. */
+static char *
+config_secret(const char *path, struct err *e)
+{
+	char	*s;
+	size_t	 len;
+
+	if ((s = util_readfile(path, 4096, &len, e)) == NULL)
+		return NULL;
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		s[--len] = '\0';
+	if (strchr(s, '\n') != NULL || len == 0) {
+		free(s);
+		err_set(e, "%s: must hold the secret on one line", path);
+		return NULL;
+	}
+	return s;
+}
+
+/* A *_file key, else $CREDENTIALS_DIRECTORY/<cred> if present, else NULL. */
+static int
+config_load_secret(const char *file, const char *cred, char **out,
+    struct err *e)
+{
+	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
+	char		*path;
+	FILE		*f;
+
+	if (file != NULL && *file != '\0') {
+		if ((*out = config_secret(file, e)) == NULL)
+			return -1;
+		return 0;
+	}
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	path = xasprintf("%s/%s", dir, cred);
+	if ((f = fopen(path, "r")) == NULL) {
+		free(path);
+		return 0;
+	}
+	fclose(f);
+	*out = config_secret(path, e);
+	free(path);
+	return *out == NULL ? -1 : 0;
+}
+
+static int
+config_is_loopback(const char *host)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+struct config *
+config_load(const char *path, struct err *e)
+{
+	struct config_load_ctx	 c;
+	FILE			*f;
+	int			 line;
+
+	memset(&c, 0, sizeof c);
+	c.cf = config_default();
+	c.e = e;
+	config_setstr(&c.cf->path, path);
+	if ((f = fopen(path, "r")) == NULL) {
+		err_set(e, "%s: cannot read: %m", path);
+		goto err;
+	}
+	line = ini_parse_file(f, config_handler, &c);
+	fclose(f);
+	if (line != 0) {
+		if (c.failed)
+			err_prefix(e, "%s: line %d", path, line);
+		else
+			err_set(e, "%s: line %d: not an INI line (key = value, "
+			    "or [section])", path, line);
+		goto err;
+	}
+	if (c.cf->retry_max < c.cf->retry_min) {
+		err_set(e, "%s: [delivery] retry_max is less than retry_min",
+		    path);
+		goto err;
+	}
+	if (c.cf->smtp_tls == CONFIG_TLS_NONE &&
+	    !config_is_loopback(c.cf->smtp_host)) {
+		err_set(e, "%s: [smtp] tls: \"none\" is only allowed for a "
+		    "loopback host, not \"%s\"", path, c.cf->smtp_host);
+		goto err;
+	}
+	if (config_load_secret(c.redis_password_file, "redis-password",
+	    &c.cf->redis_password, e) == -1) {
+		err_prefix(e, "%s: [redis] password_file", path);
+		goto err;
+	}
+	if (config_load_secret(c.smtp_password_file, "smtp-password",
+	    &c.cf->smtp_password, e) == -1) {
+		err_prefix(e, "%s: [smtp] password_file", path);
+		goto err;
+	}
+	if (c.cf->smtp_user != NULL && c.cf->smtp_password == NULL) {
+		err_set(e, "%s: [smtp] user is set but there is no password "
+		    "(password_file or the smtp-password credential)", path);
+		goto err;
+	}
+	free(c.redis_password_file);
+	free(c.smtp_password_file);
+	return c.cf;
+err:
+	free(c.redis_password_file);
+	free(c.smtp_password_file);
+	config_unref(c.cf);
+	return NULL;
+}
+
+struct config *
+config_ref(struct config *cf)
+{
+	__atomic_add_fetch(&cf->refs, 1, __ATOMIC_RELAXED);
+	return cf;
+}
+
+void
+config_unref(struct config *cf)
+{
+	if (cf == NULL || __atomic_sub_fetch(&cf->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	free(cf->path);
+	free(cf->redis_host);
+	free(cf->redis_password);
+	free(cf->prefix);
+	free(cf->smtp_host);
+	free(cf->smtp_ca_file);
+	free(cf->smtp_user);
+	free(cf->smtp_password);
+	free(cf->from);
+	free(cf->from_name);
+	free(cf->from_addr);
+	free(cf->from_domain);
+	free(cf->timezone);
+	free(cf->coordinator);
+	free(cf->templates_dir);
+	free(cf->http_host);
+	free(cf);
+}
+
+const char *
+config_key(const struct config *cf, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "{%s}:%s", cf->prefix, name);
+	return buf;
+}

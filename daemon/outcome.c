@@ -1,0 +1,351 @@
+/*
+ * outcome.c: writes what happened to each email (see outcome.h).
+ * Main thread only; uses the daemon's "ops" Redis connection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "clock.h"
+#include "config.h"
+#include "job.h"
+#include "log.h"
+#include "metrics.h"
+#include "outcome.h"
+#include "plan.h"
+#include "rconn.h"
+#include "retry.h"
+#include "store.h"
+#include "tmpl.h"
+#include <unistd.h>
+
+struct outcome_commit {
+	STAILQ_ENTRY(outcome_commit) next;
+	struct store_argv	 a;
+	int			 sent;		/* on the wire */
+	struct outcome		*o;
+};
+
+STAILQ_HEAD(outcome_commits, outcome_commit);
+
+struct outcome {
+	struct config		*cf;
+	struct rconn		*rc;
+	struct metrics		*m;
+	struct outcome_commits	 q;		/* oldest first */
+	int			 n;
+	outcome_fn		*fn;
+	void			*arg;
+	unsigned		 seed;
+};
+
+static void outcome_send(struct outcome *);
+
+static void
+outcome_on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct outcome_commit	*c = priv;
+	struct outcome		*o = c->o;
+	redisReply		*reply = r;
+
+	if (reply == NULL) {
+		/* Lost with the connection: send again on reconnect. */
+		c->sent = 0;
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR)
+		log_warnx("outcome: commit failed: %s", reply->str);
+	STAILQ_REMOVE(&o->q, c, outcome_commit, next);
+	o->n--;
+	store_argv_free(&c->a);
+	free(c);
+	if (o->fn)
+		o->fn(o->arg);
+}
+
+static void
+outcome_send(struct outcome *o)
+{
+	struct outcome_commit	*c;
+
+	STAILQ_FOREACH(c, &o->q, next) {
+		if (c->sent)
+			continue;
+		if (rconn_cmd(o->rc, outcome_on_reply, c, c->a.argc,
+		    (const char **)c->a.argv, c->a.lens) == -1)
+			return;
+		c->sent = 1;
+	}
+}
+
+static void
+outcome_commit(struct outcome *o, json_t *ops)
+{
+	struct outcome_commit	*c = xcalloc(1, sizeof *c);
+
+	c->o = o;
+	store_commit_argv(o->cf->prefix, "", STORE_GROUP, "", ops, &c->a);
+	STAILQ_INSERT_TAIL(&o->q, c, next);
+	o->n++;
+	outcome_send(o);
+}
+
+static const char *
+outcome_field(struct job *job, const char *name)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(
+	    job->data, "delivery"), name));
+
+	return s ? s : "";
+}
+
+/* The coordinator for problems with this email's record. */
+static const char *
+outcome_coordinator(struct outcome *o, struct job *job)
+{
+	json_t		*recs = json_object_get(job->data, "records"), *w;
+	const char	*key, *c;
+
+	json_object_foreach(recs, key, w) {
+		if (strncmp(key, "rec:collaborator:", 17) == 0)
+			continue;
+		c = json_string_value(json_object_get(json_object_get(w,
+		    "record"), "coordinator"));
+		if (c != NULL)
+			return c;
+	}
+	return o->cf->coordinator;
+}
+
+static void
+outcome_audit(json_t *ops, struct job *job, const char *event,
+    const char *at, char *code)
+{
+	char	attempt[16];
+
+	snprintf(attempt, sizeof attempt, "%d", job->attempt);
+	store_op(ops, "XADD", "audit", "event", event, "delivery", job->did,
+	    "kind", job->kind, "collaborator", job->collab_id, "attempt",
+	    attempt, "code", code, "reply", job->reply, "at", at, NULL);
+}
+
+/* Failed for good or expired: dead entry, notice, audit. */
+static void
+outcome_dead(struct outcome *o, struct job *job, const char *event,
+    const char *why)
+{
+	json_t		*ops = json_array(), *lines;
+	char		 at[64], first[32], last[32], attempts[16], code[16];
+	char		 did[400], ttl[32], *line;
+	const char	*ft = outcome_field(job, "first_try");
+	long long	 now = util_now_ms();
+
+	clock_format_iso_utc(now / 1000, at, sizeof at);
+	snprintf(last, sizeof last, "%lld", job->tried ? now :
+	    atoll(outcome_field(job, "last_try")));
+	snprintf(first, sizeof first, "%s", *ft && strcmp(ft, "0") ? ft : last);
+	snprintf(attempts, sizeof attempts, "%d", job->tried ? job->attempt :
+	    job->attempt - 1);
+	snprintf(code, sizeof code, "%d", job->smtp_code);
+	snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
+	store_op(ops, "DDEAD", job->did, first, last, attempts, job->reply, ttl,
+	    NULL);
+	store_op(ops, "XADD", "dead", "error", why, "at", at, "delivery",
+	    job->did, "kind", job->kind, "collaborator", job->collab_id,
+	    "attempts", attempts, "first_try", first, "last_try", last,
+	    "last_reply", job->reply, NULL);
+	outcome_audit(ops, job, event, at, code);
+	store_op(ops, "HINCRBY", "stats", event, "1", NULL);
+	if (strcmp(job->kind, "notice") != 0) {
+		struct plan_ctx pc = { o->cf, now, "" };
+
+		lines = json_array();
+		line = xasprintf("An email could not be delivered: %s.", why);
+		json_array_append_new(lines, json_string(line));
+		free(line);
+		line = xasprintf("It was a %s email to collaborator %s (%s).",
+		    job->kind, job->collab_id[0] ? job->collab_id : "-",
+		    outcome_field(job, "src"));
+		json_array_append_new(lines, json_string(line));
+		free(line);
+		line = xasprintf("Tries: %s. Last reply from the mail server: "
+		    "%s", attempts, job->reply[0] ? job->reply : "none");
+		json_array_append_new(lines, json_string(line));
+		free(line);
+		line = xasprintf("Check their email address, then send it again "
+		    "with: hearback dead retry (see hearback dead list; "
+		    "delivery %s).", job->did);
+		json_array_append_new(lines, json_string(line));
+		free(line);
+		snprintf(did, sizeof did, "notice:failed:%s", job->did);
+		plan_notice(ops, &pc, did, outcome_coordinator(o, job),
+		    "An email could not be delivered", lines,
+		    outcome_field(job, "src"));
+		json_decref(lines);
+	}
+	log_warnx("delivery %s (%s to %s): %s: %s", job->did, job->kind,
+	    job->collab_id[0] ? job->collab_id : "coordinator", event, why);
+	outcome_commit(o, ops);
+	json_decref(ops);
+}
+
+void
+outcome_job(struct outcome *o, struct job *job)
+{
+	json_t		*ops;
+	char		 at[64], code[16], ttl[32], due[32], attempts[16];
+	char		 first[32], last[32];
+	const char	*ft;
+	long long	 now = util_now_ms(), next;
+
+	clock_format_iso_utc(now / 1000, at, sizeof at);
+	snprintf(code, sizeof code, "%d", job->smtp_code);
+	if (!job->tried && job->verdict == VERDICT_TEMP) {
+		outcome_untried(o, job);
+		return;
+	}
+	switch (job->verdict) {
+	case VERDICT_OK:
+		ops = json_array();
+		snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
+		store_op(ops, "DSENT", job->did, job->reply, ttl, NULL);
+		outcome_audit(ops, job, "sent", at, code);
+		store_op(ops, "HINCRBY", "stats", job->kind, "1", NULL);
+		log_info("delivery %s (%s to %s): sent", job->did, job->kind,
+		    job->collab_id[0] ? job->collab_id : "coordinator");
+		metrics_kind(o->m, job->kind, METRICS_SENT);
+		outcome_commit(o, ops);
+		json_decref(ops);
+		break;
+	case VERDICT_TEMP:
+		next = retry_next_ms(o->cf, job->attempt, now, job->deadline_ms,
+		    rand_r(&o->seed));
+		if (next == -1) {
+			metrics_kind(o->m, job->kind, METRICS_EXPIRED);
+			outcome_dead(o, job, "expired", "still failing at its "
+			    "deadline");
+			break;
+		}
+		ops = json_array();
+		ft = outcome_field(job, "first_try");
+		snprintf(last, sizeof last, "%lld", now);
+		snprintf(first, sizeof first, "%s", *ft && strcmp(ft, "0") ?
+		    ft : last);
+		snprintf(due, sizeof due, "%lld", next);
+		snprintf(attempts, sizeof attempts, "%d", job->attempt);
+		store_op(ops, "DRETRY", job->did, due, attempts, first, last,
+		    job->reply, NULL);
+		outcome_audit(ops, job, "retry", at, code);
+		log_info("delivery %s (%s to %s): temporary failure, try %d "
+		    "again in %llds: %s", job->did, job->kind,
+		    job->collab_id[0] ? job->collab_id : "coordinator",
+		    job->attempt, (next - now) / 1000, job->reply);
+		metrics_kind(o->m, job->kind, METRICS_RETRIED);
+		outcome_commit(o, ops);
+		json_decref(ops);
+		break;
+	case VERDICT_PERM:
+		metrics_kind(o->m, job->kind, METRICS_FAILED);
+		outcome_dead(o, job, "failed", "refused for good");
+		break;
+	}
+	config_unref(job->cf);
+	tmplset_unref(job->tmpl);
+	job_free(job);
+}
+
+void
+outcome_expired(struct outcome *o, struct job *job, const char *why)
+{
+	metrics_kind(o->m, job->kind, METRICS_EXPIRED);
+	outcome_dead(o, job, "expired", why);
+	config_unref(job->cf);
+	tmplset_unref(job->tmpl);
+	job_free(job);
+}
+
+void
+outcome_skipped(struct outcome *o, struct job *job, const char *why)
+{
+	json_t	*ops = json_array();
+	char	 at[64], ttl[32];
+
+	clock_format_iso_utc(util_now_ms() / 1000, at, sizeof at);
+	snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
+	snprintf(job->reply, sizeof job->reply, "%s", why);
+	store_op(ops, "DSENT", job->did, why, ttl, NULL);
+	outcome_audit(ops, job, "skipped", at, "0");
+	log_info("delivery %s (%s to %s): skipped: %s", job->did, job->kind,
+	    job->collab_id[0] ? job->collab_id : "coordinator", why);
+	metrics_kind(o->m, job->kind, METRICS_SKIPPED);
+	outcome_commit(o, ops);
+	json_decref(ops);
+	config_unref(job->cf);
+	tmplset_unref(job->tmpl);
+	job_free(job);
+}
+
+void
+outcome_untried(struct outcome *o, struct job *job)
+{
+	json_t	*ops = json_array();
+	char	 due[32];
+
+	snprintf(due, sizeof due, "%lld", util_now_ms());
+	store_op(ops, "DUNLEASE", job->did, due, NULL);
+	outcome_commit(o, ops);
+	json_decref(ops);
+	config_unref(job->cf);
+	tmplset_unref(job->tmpl);
+	job_free(job);
+}
+
+void
+outcome_flush(struct outcome *o)
+{
+	outcome_send(o);
+}
+
+int
+outcome_pending(const struct outcome *o)
+{
+	return o->n;
+}
+
+struct outcome *
+outcome_new(struct config *cf, struct rconn *rc, struct metrics *m,
+    outcome_fn *fn, void *arg)
+{
+	struct outcome	*o = xcalloc(1, sizeof *o);
+
+	o->cf = config_ref(cf);
+	o->rc = rc;
+	o->m = m;
+	o->fn = fn;
+	o->arg = arg;
+	o->seed = (unsigned)util_now_ms() ^ (unsigned)getpid();
+	STAILQ_INIT(&o->q);
+	return o;
+}
+
+void
+outcome_set_config(struct outcome *o, struct config *cf)
+{
+	config_unref(o->cf);
+	o->cf = config_ref(cf);
+}
+
+void
+outcome_free(struct outcome *o)
+{
+	struct outcome_commit	*c;
+
+	while ((c = STAILQ_FIRST(&o->q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&o->q, next);
+		store_argv_free(&c->a);
+		free(c);
+	}
+	config_unref(o->cf);
+	free(o);
+}

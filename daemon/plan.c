@@ -1,0 +1,546 @@
+/*
+ * plan.c: the planner. Given a checked record and a snapshot of the stored
+ * state it touches, decide what to store and which emails ("deliveries") to
+ * create. Pure: no I/O, any thread. Deterministic: the same record and
+ * snapshot always give the same ops, and delivery ids are derived from what
+ * the email is for, so planning a record twice never sends twice (the commit
+ * script's DNEW creates a delivery only if none with that id exists).
+ *
+ * Delivery hash fields (d:<did>): state, cid (recipient collaborator, "" for
+ * a coordinator), mid (meeting, for meeting emails), due (ms), kind, refs
+ * (space-separated keys of the records the email is rendered from, read at
+ * send time so it is always current), to (coordinator address, notices only),
+ * data (JSON specific to the email), src (record id), created and deadline
+ * (ms), and later attempts, first_try, last_try, last_reply, leases.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "plan.h"
+#include "store.h"
+
+const char *
+plan_reckey(const char *type, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "rec:%s:%s", type, id);
+	return buf;
+}
+
+json_t *
+plan_snaprec(json_t *snap, const char *type, const char *id)
+{
+	char	 key[300];
+	json_t	*w;
+
+	w = json_object_get(snap, plan_reckey(type, id, key, sizeof key));
+	if (w == NULL || !json_is_object(w))
+		return NULL;
+	return json_object_get(w, "record");
+}
+
+char *
+plan_message_id(const char *did, const char *domain)
+{
+	struct buf	 b;
+	const char	*p;
+
+	buf_init(&b);
+	for (p = did; *p; p++) {
+		if (*p == ':')
+			buf_addc(&b, '/');
+		else if (*p == '.')
+			buf_addc(&b, '=');
+		else
+			buf_addc(&b, *p);
+	}
+	buf_printf(&b, "@%s", domain);
+	return buf_take(&b);
+}
+
+static void
+plan_need(json_t *snap, json_t *need, const char *key)
+{
+	size_t	 i;
+	json_t	*k;
+
+	if (json_object_get(snap, key) != NULL)
+		return;
+	json_array_foreach(need, i, k)
+		if (strcmp(json_string_value(k), key) == 0)
+			return;
+	json_array_append_new(need, json_string(key));
+}
+
+static void
+plan_need_rec(json_t *snap, json_t *need, const char *type, const char *id)
+{
+	char	key[300];
+
+	plan_need(snap, need, plan_reckey(type, id, key, sizeof key));
+}
+
+/* Members of a set key in snap (an array), or NULL if not fetched yet. */
+static json_t *
+plan_members(json_t *snap, const char *key)
+{
+	json_t	*v = json_object_get(snap, key);
+
+	return json_is_array(v) ? v : NULL;
+}
+
+struct plan_refs_arg {
+	json_t	*snap;
+	json_t	*need;
+};
+
+static void
+plan_needs_ref(const char *kind, const char *id, const char *path, void *arg)
+{
+	struct plan_refs_arg	*a = arg;
+	char			 key[300];
+
+	if (strcmp(kind, "group") == 0) {
+		snprintf(key, sizeof key, "group:%s", id);
+		plan_need(a->snap, a->need, key);
+	} else
+		plan_need_rec(a->snap, a->need, kind, id);
+}
+
+/* Need the records of every member of the set keys already fetched. */
+static void
+plan_need_members(json_t *snap, json_t *need, const char *setkey)
+{
+	json_t	*m = plan_members(snap, setkey), *v;
+	size_t	 i;
+
+	if (m == NULL)
+		return;
+	json_array_foreach(m, i, v)
+		plan_need_rec(snap, need, "collaborator", json_string_value(v));
+}
+
+int
+plan_needs(const struct record *r, json_t *snap, json_t *need)
+{
+	struct plan_refs_arg	 a = { snap, need };
+	size_t			 before = json_array_size(need), i;
+	json_t			*j = r->json, *v, *sv;
+	char			 key[300];
+
+	if (r->type == REC_FORGET)
+		plan_need_rec(snap, need, "collaborator", r->id);
+	else
+		plan_need_rec(snap, need, record_type_name(r->type), r->id);
+	record_refs(r, plan_needs_ref, &a);
+
+	switch (r->type) {
+	case REC_COLLABORATOR:
+		snprintf(key, sizeof key, "cd:%s", r->id);
+		plan_need(snap, need, key);
+		break;
+	case REC_VENUE:
+		snprintf(key, sizeof key, "vm:%s", r->id);
+		plan_need(snap, need, key);
+		break;
+	case REC_MEETING:
+		snprintf(key, sizeof key, "md:%s", r->id);
+		plan_need(snap, need, key);
+		json_array_foreach(json_object_get(j, "groups"), i, v) {
+			snprintf(key, sizeof key, "group:%s",
+			    json_string_value(v));
+			plan_need_members(snap, need, key);
+		}
+		break;
+	case REC_ANNOUNCEMENT: {
+		json_t *to = json_object_get(j, "to");
+
+		if (json_is_true(json_object_get(to, "all"))) {
+			plan_need(snap, need, "collaborators");
+			plan_need_members(snap, need, "collaborators");
+		}
+		json_array_foreach(json_object_get(to, "groups"), i, v) {
+			snprintf(key, sizeof key, "group:%s",
+			    json_string_value(v));
+			plan_need_members(snap, need, key);
+		}
+		break;
+	}
+	case REC_OUTCOME:
+		json_array_foreach(json_object_get(j, "said"), i, v) {
+			json_t *s = plan_snaprec(snap, "said",
+			    json_string_value(v));
+
+			if (s && (sv = json_object_get(s, "collaborator")))
+				plan_need_rec(snap, need, "collaborator",
+				    json_string_value(sv));
+		}
+		break;
+	case REC_FORGET:
+		snprintf(key, sizeof key, "cd:%s", r->id);
+		plan_need(snap, need, key);
+		snprintf(key, sizeof key, "cs:%s", r->id);
+		plan_need(snap, need, key);
+		json_array_foreach(plan_members(snap, key), i, v)
+			plan_need_rec(snap, need, "said", json_string_value(v));
+		break;
+	default:
+		break;
+	}
+	return (int)(json_array_size(need) - before);
+}
+
+struct plan_check_arg {
+	json_t		*snap;
+	json_t		*known;
+	struct err	*e;
+	int		 failed;
+};
+
+static void
+plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
+{
+	struct plan_check_arg	*a = arg;
+	char			 k[300];
+
+	if (a->failed || strcmp(kind, "group") == 0)
+		return;
+	if (plan_snaprec(a->snap, kind, id) != NULL)
+		return;
+	snprintf(k, sizeof k, "%s:%s", kind, id);
+	if (a->known != NULL && json_object_get(a->known, k) != NULL)
+		return;
+	a->failed = 1;
+	err_set(a->e, "%s: no %s \"%s\"", path, kind, id);
+}
+
+int
+plan_refcheck(const struct record *r, json_t *snap, json_t *known,
+    struct err *e)
+{
+	struct plan_check_arg	a = { snap, known, e, 0 };
+
+	record_refs(r, plan_check_ref, &a);
+	return a.failed ? -1 : 0;
+}
+
+/* Store the record with its meta (entry id, time, sequence). */
+static void
+plan_store(json_t *ops, const struct record *r, const struct plan_ctx *pc,
+    json_t *meta)
+{
+	char	 key[300], at[32];
+	json_t	*w = json_object();
+	char	*s;
+
+	snprintf(at, sizeof at, "%lld", pc->now_ms);
+	json_object_set(w, "record", r->json);
+	if (meta == NULL)
+		meta = json_object();
+	else
+		json_incref(meta);
+	json_object_set_new(meta, "src", json_string(pc->entry_id));
+	json_object_set_new(meta, "at", json_integer(pc->now_ms));
+	json_object_set_new(w, "meta", meta);
+	s = store_dump(w);
+	store_op(ops, "SET", plan_reckey(record_type_name(r->type), r->id,
+	    key, sizeof key), s, NULL);
+	free(s);
+	json_decref(w);
+}
+
+/* Is the stored copy the same record? Then there is nothing to do. */
+static int
+plan_unchanged(const struct record *r, json_t *snap)
+{
+	json_t	*old = plan_snaprec(snap, record_type_name(r->type), r->id);
+
+	return old != NULL && json_equal(old, r->json);
+}
+
+/* Create one delivery. refs is a space-separated list of record keys. */
+static void
+plan_delivery(json_t *ops, const struct plan_ctx *pc, const char *did,
+    const char *kind, const char *cid, const char *mid, long long due_ms,
+    long long deadline_ms, const char *refs, const char *to, json_t *data,
+    const char *src)
+{
+	char	 due[32], dl[32], now[32];
+	char	*d = data ? store_dump(data) : xstrdup("{}");
+
+	snprintf(due, sizeof due, "%lld", due_ms);
+	snprintf(dl, sizeof dl, "%lld", deadline_ms);
+	snprintf(now, sizeof now, "%lld", pc->now_ms);
+	store_op(ops, "DNEW", did, due, cid, mid, "kind", kind, "refs", refs,
+	    "to", to ? to : "", "data", d, "src", src, "created", now,
+	    "deadline", dl, "attempts", "0", NULL);
+	free(d);
+}
+
+void
+plan_notice(json_t *ops, const struct plan_ctx *pc, const char *did,
+    const char *to, const char *title, json_t *lines, const char *record_id)
+{
+	json_t	*data = json_object();
+
+	json_object_set_new(data, "title", json_string(title));
+	json_object_set(data, "lines", lines);
+	json_object_set_new(data, "record_id", json_string(record_id));
+	plan_delivery(ops, pc, did, "notice", "", "", pc->now_ms,
+	    pc->now_ms + pc->cf->max_age * 1000, "", to, data, record_id);
+	json_decref(data);
+}
+
+static int
+plan_consents(json_t *snap, const char *cid)
+{
+	json_t	*c = plan_snaprec(snap, "collaborator", cid);
+
+	return c != NULL && json_is_true(json_object_get(c, "consent"));
+}
+
+static int
+plan_cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted unique ids of consenting collaborators among the given sets. */
+static json_t *
+plan_people(json_t *snap, json_t *ids)
+{
+	const char	**v;
+	size_t		  i, n = 0;
+	json_t		 *x, *out = json_array();
+
+	v = xcalloc(json_array_size(ids) + 1, sizeof *v);
+	json_array_foreach(ids, i, x)
+		if (plan_consents(snap, json_string_value(x)))
+			v[n++] = json_string_value(x);
+	qsort(v, n, sizeof *v, plan_cmpstr);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			json_array_append_new(out, json_string(v[i]));
+	free(v);
+	return out;
+}
+
+static void
+plan_add_group(json_t *snap, json_t *ids, const char *group)
+{
+	char	 key[300];
+	json_t	*m, *v;
+	size_t	 i;
+
+	snprintf(key, sizeof key, "group:%s", group);
+	if ((m = plan_members(snap, key)) == NULL)
+		return;
+	json_array_foreach(m, i, v)
+		json_array_append(ids, v);
+}
+
+json_t *
+plan_audience(const struct record *r, json_t *snap)
+{
+	json_t	*to = json_object_get(r->json, "to"), *ids = json_array(), *v;
+	json_t	*out, *all;
+	size_t	 i;
+
+	if (json_is_true(json_object_get(to, "all")) &&
+	    (all = plan_members(snap, "collaborators")) != NULL)
+		json_array_extend(ids, all);
+	json_array_foreach(json_object_get(to, "groups"), i, v)
+		plan_add_group(snap, ids, json_string_value(v));
+	json_array_extend(ids, json_object_get(to, "collaborators") ?
+	    json_object_get(to, "collaborators") : json_array());
+	out = plan_people(snap, ids);
+	json_decref(ids);
+	return out;
+}
+
+/* Group membership follows the collaborator's groups list. */
+static void
+plan_groups_diff(json_t *ops, const char *cid, json_t *old, json_t *new)
+{
+	size_t	 i, j;
+	json_t	*v, *w;
+	char	 key[300];
+	int	 found;
+
+	json_array_foreach(old, i, v) {
+		found = 0;
+		json_array_foreach(new, j, w)
+			if (json_equal(v, w))
+				found = 1;
+		if (!found) {
+			snprintf(key, sizeof key, "group:%s",
+			    json_string_value(v));
+			store_op(ops, "SREM", key, cid, NULL);
+		}
+	}
+	json_array_foreach(new, i, v) {
+		snprintf(key, sizeof key, "group:%s", json_string_value(v));
+		store_op(ops, "SADD", key, cid, NULL);
+	}
+}
+
+static int
+plan_collaborator(const struct record *r, json_t *snap,
+    const struct plan_ctx *pc, json_t *ops)
+{
+	json_t	*old = plan_snaprec(snap, "collaborator", r->id);
+	char	 key[300];
+
+	plan_store(ops, r, pc, NULL);
+	store_op(ops, "SADD", "collaborators", r->id, NULL);
+	plan_groups_diff(ops, r->id, old ? json_object_get(old, "groups") :
+	    NULL, json_object_get(r->json, "groups"));
+	/* No consent: nothing pending may go to them. */
+	if (!json_is_true(json_object_get(r->json, "consent"))) {
+		snprintf(key, sizeof key, "cd:%s", r->id);
+		store_op(ops, "DDELALL", key, NULL);
+	}
+	return 0;
+}
+
+static int
+plan_announcement(const struct record *r, json_t *snap,
+    const struct plan_ctx *pc, json_t *ops, struct err *e)
+{
+	json_t		*people, *v;
+	size_t		 i;
+	long long	 due = pc->now_ms, deadline;
+	const char	*send_at;
+	char		 did[400], refs[700], key[300];
+
+	if ((send_at = json_string_value(json_object_get(r->json,
+	    "send_at"))) != NULL) {
+		long long t;
+
+		if (clock_parse_local(send_at, r->tz, &t, e) == -1) {
+			err_prefix(e, "send_at");
+			return -1;
+		}
+		if (t * 1000 > due)
+			due = t * 1000;
+	}
+	deadline = due + pc->cf->max_age * 1000;
+	plan_store(ops, r, pc, NULL);
+	people = plan_audience(r, snap);
+	json_array_foreach(people, i, v) {
+		const char *cid = json_string_value(v);
+
+		snprintf(did, sizeof did, "ann:%s:%s", r->id, cid);
+		snprintf(refs, sizeof refs, "%s rec:collaborator:%s",
+		    plan_reckey("announcement", r->id, key, sizeof key), cid);
+		plan_delivery(ops, pc, did, "announcement", cid, "", due,
+		    deadline, refs, NULL, NULL, r->id);
+	}
+	json_decref(people);
+	return 0;
+}
+
+static int
+plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
+    json_t *ops)
+{
+	json_t		*old = plan_snaprec(snap, "said", r->id);
+	const char	*cid = json_string_value(json_object_get(r->json,
+	    "collaborator"));
+	const char	*ocid = old ? json_string_value(json_object_get(old,
+	    "collaborator")) : NULL;
+	char		 key[300];
+
+	plan_store(ops, r, pc, NULL);
+	if (ocid && (cid == NULL || strcmp(cid, ocid) != 0)) {
+		snprintf(key, sizeof key, "cs:%s", ocid);
+		store_op(ops, "SREM", key, r->id, NULL);
+	}
+	if (cid) {
+		snprintf(key, sizeof key, "cs:%s", cid);
+		store_op(ops, "SADD", key, r->id, NULL);
+	}
+	store_op(ops, "SADD", "said", r->id, NULL);
+	return 0;
+}
+
+static int
+plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
+    json_t *ops)
+{
+	json_t		*c = plan_snaprec(snap, "collaborator", r->id), *v;
+	json_t		*lines;
+	char		 key[300];
+	size_t		 i;
+
+	snprintf(key, sizeof key, "cd:%s", r->id);
+	store_op(ops, "DDELALL", key, NULL);
+	if (c != NULL) {
+		json_array_foreach(json_object_get(c, "groups"), i, v) {
+			snprintf(key, sizeof key, "group:%s",
+			    json_string_value(v));
+			store_op(ops, "SREM", key, r->id, NULL);
+		}
+		/* Rejected records that held their details go too. */
+		store_op(ops, "STREAMSCRUB", "dead", json_string_value(
+		    json_object_get(c, "email")), NULL);
+	}
+	store_op(ops, "SREM", "collaborators", r->id, NULL);
+	store_op(ops, "DEL", plan_reckey("collaborator", r->id, key,
+	    sizeof key), NULL);
+	/* Their words stay, unattributed. */
+	snprintf(key, sizeof key, "cs:%s", r->id);
+	json_array_foreach(json_object_get(snap, key), i, v) {
+		const char	*sid = json_string_value(v);
+		char		 skey[300], *s;
+		json_t		*w, *rec;
+
+		w = json_object_get(snap, plan_reckey("said", sid, skey,
+		    sizeof skey));
+		if (!json_is_object(w))
+			continue;
+		w = json_deep_copy(w);
+		rec = json_object_get(w, "record");
+		json_object_del(rec, "collaborator");
+		s = store_dump(w);
+		store_op(ops, "SET", skey, s, NULL);
+		free(s);
+		json_decref(w);
+	}
+	store_op(ops, "DEL", key, NULL);
+	lines = json_array();
+	(void)lines;
+	json_decref(lines);
+	return 0;
+}
+
+int
+plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
+    json_t *ops, struct err *e)
+{
+	if (plan_refcheck(r, snap, NULL, e) == -1)
+		return -1;
+	if (r->type != REC_FORGET && plan_unchanged(r, snap))
+		return 0;
+	switch (r->type) {
+	case REC_COLLABORATOR:
+		return plan_collaborator(r, snap, pc, ops);
+	case REC_ANNOUNCEMENT:
+		return plan_announcement(r, snap, pc, ops, e);
+	case REC_SAID:
+		return plan_said(r, snap, pc, ops);
+	case REC_FORGET:
+		return plan_forget(r, snap, pc, ops);
+	case REC_VENUE:
+	case REC_MEETING:
+	case REC_OUTCOME:
+		/* Stored now; their emails are planned by meeting.c and
+		 * feedback.c as those land. */
+		plan_store(ops, r, pc, NULL);
+		return 0;
+	default:
+		return err_set(e, "type: cannot plan a %s record",
+		    record_type_name(r->type));
+	}
+}

@@ -1,0 +1,275 @@
+/*
+ * sched.c: due deliveries -> leased -> jobs for the worker pool.
+ * Main thread only. See sched.h for the design.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "job.h"
+#include "log.h"
+#include "metrics.h"
+#include "outcome.h"
+#include "pool.h"
+#include "rconn.h"
+#include "sched.h"
+#include "store.h"
+#include "tmpl.h"
+
+struct sched {
+	struct event_base	*base;
+	struct config		*cf;
+	struct tmplset		*tmpl;
+	struct rconn		*rc;
+	struct pool		*pool;
+	struct outcome		*out;
+	struct metrics		*m;
+	struct event		*timer;
+	int			 inflight;	/* a promote is on the wire */
+	int			 stopped;
+	long long		 next_due_ms;
+};
+
+static void sched_run(struct sched *);
+
+static void
+sched_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sched_run(arg);
+}
+
+/* Arm the timer for at most ms from now, keeping an earlier one. */
+static void
+sched_arm(struct sched *s, long long ms)
+{
+	struct timeval	tv, now, when;
+
+	if (ms < 0)
+		ms = 0;
+	if (ms > SCHED_MAX_WAIT_MS)
+		ms = SCHED_MAX_WAIT_MS;
+	if (event_pending(s->timer, EV_TIMEOUT, &when)) {
+		evutil_gettimeofday(&now, NULL);
+		if ((when.tv_sec - now.tv_sec) * 1000LL +
+		    (when.tv_usec - now.tv_usec) / 1000 <= ms)
+			return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->timer, &tv);
+}
+
+static json_t *
+sched_hash(redisReply *h)
+{
+	json_t	*o = json_object();
+	size_t	 i;
+
+	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+		if (h->element[i]->type == REDIS_REPLY_STRING &&
+		    h->element[i + 1]->type == REDIS_REPLY_STRING)
+			json_object_set_new(o, h->element[i]->str,
+			    json_stringn(h->element[i + 1]->str,
+			    h->element[i + 1]->len));
+	return o;
+}
+
+static json_t *
+sched_records(redisReply *r)
+{
+	json_t	*o = json_object(), *v;
+	size_t	 i;
+
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+		redisReply *k = r->element[i], *x = r->element[i + 1];
+
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		v = NULL;
+		if (x->type == REDIS_REPLY_STRING && x->len > 0)
+			v = json_loadb(x->str, x->len, 0, NULL);
+		json_object_set_new(o, k->str, v ? v : json_null());
+	}
+	return o;
+}
+
+static const char *
+sched_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+/* One promoted delivery: a job for the pool, or settled here. */
+static void
+sched_take(struct sched *s, redisReply *item)
+{
+	struct job	*job;
+	json_t		*hash, *recs, *c;
+	char		 key[300];
+	long long	 now = util_now_ms();
+
+	if (item->type != REDIS_REPLY_ARRAY || item->elements != 3 ||
+	    item->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	hash = sched_hash(item->element[1]);
+	recs = sched_records(item->element[2]);
+	job = xcalloc(1, sizeof *job);
+	job->state = JOB_NEW;
+	job->did = xstrdup(item->element[0]->str);
+	job->kind = xstrdup(sched_str(hash, "kind"));
+	job->collab_id = xstrdup(sched_str(hash, "cid"));
+	job->deadline_ms = atoll(sched_str(hash, "deadline"));
+	job->attempt = atoi(sched_str(hash, "attempts")) + 1;
+	job->data = json_object();
+	json_object_set_new(job->data, "delivery", hash);
+	json_object_set_new(job->data, "records", recs);
+	job->cf = config_ref(s->cf);
+	job->tmpl = tmplset_ref(s->tmpl);
+
+	if (s->stopped) {
+		/* Shutting down: give the lease back at once. */
+		outcome_untried(s->out, job);
+		return;
+	}
+	if (job->deadline_ms > 0 && now >= job->deadline_ms) {
+		outcome_expired(s->out, job, "its deadline passed before it "
+		    "could be sent");
+		return;
+	}
+	if (job->collab_id[0] != '\0') {
+		snprintf(key, sizeof key, "rec:collaborator:%s", job->collab_id);
+		c = json_object_get(json_object_get(recs, key), "record");
+		if (c == NULL) {
+			outcome_skipped(s->out, job, "the collaborator is no "
+			    "longer known");
+			return;
+		}
+		if (!json_is_true(json_object_get(c, "consent"))) {
+			outcome_skipped(s->out, job, "the collaborator has not "
+			    "given consent");
+			return;
+		}
+	}
+	pool_push(s->pool, job);
+	s->m->in_flight = pool_pending(s->pool);
+}
+
+static void
+sched_on_promote(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct sched	*s = priv;
+	redisReply	*reply = r;
+	size_t		 i, n;
+	long long	 now = util_now_ms(), next;
+
+	s->inflight = 0;
+	if (reply == NULL)
+		return;		/* the state callback re-arms */
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+		log_warnx("sched: promote failed: %s", reply->type ==
+		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		sched_arm(s, SCHED_MAX_WAIT_MS);
+		return;
+	}
+	n = reply->elements - 1;
+	for (i = 1; i < reply->elements; i++)
+		sched_take(s, reply->element[i]);
+	next = reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[0]->len > 0 ? atoll(reply->element[0]->str) : 0;
+	s->next_due_ms = next;
+	s->m->next_due_ms = next;
+	if (s->stopped)
+		return;
+	if (n > 0 && pool_pending(s->pool) < pool_capacity(s->pool))
+		sched_arm(s, 0);
+	else
+		sched_arm(s, next > 0 ? next - now : SCHED_MAX_WAIT_MS);
+}
+
+static void
+sched_run(struct sched *s)
+{
+	struct store_argv	a;
+	int			room, r;
+
+	if (s->stopped || s->inflight || !rconn_up(s->rc))
+		return;
+	room = pool_capacity(s->pool) - pool_pending(s->pool);
+	if (room <= 0)
+		return;		/* sched_kick when a job comes back */
+	store_promote_argv(s->cf->prefix, util_now_ms(), s->cf->lease * 1000,
+	    room, &a);
+	r = rconn_cmd(s->rc, sched_on_promote, s, a.argc,
+	    (const char **)a.argv, a.lens);
+	store_argv_free(&a);
+	if (r == 0)
+		s->inflight = 1;
+	else
+		sched_arm(s, SCHED_MAX_WAIT_MS);
+}
+
+void
+sched_kick(struct sched *s)
+{
+	if (!s->stopped)
+		sched_arm(s, 0);
+}
+
+struct sched *
+sched_start(struct event_base *base, struct config *cf, struct rconn *rc,
+    struct pool *pool, struct outcome *out, struct metrics *m)
+{
+	struct sched	*s = xcalloc(1, sizeof *s);
+
+	s->base = base;
+	s->cf = config_ref(cf);
+	s->rc = rc;
+	s->pool = pool;
+	s->out = out;
+	s->m = m;
+	s->timer = evtimer_new(base, sched_timer_cb, s);
+	sched_arm(s, 0);
+	return s;
+}
+
+void
+sched_set_config(struct sched *s, struct config *cf)
+{
+	config_unref(s->cf);
+	s->cf = config_ref(cf);
+}
+
+void
+sched_set_templates(struct sched *s, struct tmplset *t)
+{
+	if (s->tmpl)
+		tmplset_unref(s->tmpl);
+	s->tmpl = tmplset_ref(t);
+}
+
+void
+sched_stop(struct sched *s)
+{
+	s->stopped = 1;
+	evtimer_del(s->timer);
+}
+
+int
+sched_busy(const struct sched *s)
+{
+	return s->inflight;
+}
+
+void
+sched_free(struct sched *s)
+{
+	event_free(s->timer);
+	config_unref(s->cf);
+	if (s->tmpl)
+		tmplset_unref(s->tmpl);
+	free(s);
+}

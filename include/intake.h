@@ -1,0 +1,37 @@
+/*
+ * intake.h: the inbox reader. Main thread only.
+ *
+ * Reads {P}:inbox as consumer group "hearbackd" on its own Redis connection
+ * (the blocking XREADGROUP must not hold up anything else), handles one
+ * record at a time: parse and check (record.c), fetch what the planner needs,
+ * plan (plan.c), and commit everything the record causes together with the
+ * XACK and XDEL of its entry in one atomic script (store.c). A record that
+ * cannot be accepted goes to {P}:dead with the reason, its coordinator gets a
+ * notice, and intake goes on. Entries left pending by a consumer that died
+ * are claimed with XAUTOCLAIM after the lease; one delivered too many times
+ * is treated as poison and sent to {P}:dead.
+ */
+#ifndef HB_INTAKE_H
+#define HB_INTAKE_H
+
+#include <event2/event.h>
+
+struct config;
+struct intake;
+struct metrics;
+
+typedef void intake_commit_fn(void *arg);	/* something was stored */
+
+struct intake	*intake_start(struct event_base *, struct config *,
+		    struct metrics *, intake_commit_fn *, void *arg);
+void		 intake_set_config(struct intake *, struct config *);
+/* Stop taking new entries; the record being handled is finished. */
+void		 intake_stop(struct intake *);
+/* 1 once stopped and nothing is in hand. */
+int		 intake_idle(const struct intake *);
+int		 intake_redis_up(const struct intake *);
+void		 intake_free(struct intake *);
+
+#define INTAKE_MAX_DELIVERIES	5	/* then an entry is poison */
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * plan.h: records become stored state and deliveries. Pure functions over a
+ * snapshot of what Redis holds (see store.h); no I/O, any thread. The daemon
+ * (intake.c) and the command (cli) share them, so a record is judged the same
+ * way wherever it comes from.
+ *
+ * The loop is: need = plan_needs(rec, snap); fetch need into snap; repeat
+ * until need is empty (at most PLAN_MAX_ROUNDS); plan_refcheck(); then
+ * plan_apply() appends the ops that the commit script applies atomically.
+ */
+#ifndef HB_PLAN_H
+#define HB_PLAN_H
+
+#include <jansson.h>
+
+#include "config.h"
+#include "record.h"
+#include "util.h"
+
+#define PLAN_MAX_ROUNDS	4
+#define PLAN_SENT_TTL	(90LL * 86400)	/* keep sent/dead delivery hashes */
+
+struct plan_ctx {
+	const struct config	*cf;
+	long long		 now_ms;
+	const char		*entry_id;	/* inbox entry id, "" for none */
+};
+
+/* Append to need (a JSON array of key names) what snap still lacks. Returns
+ * the number of keys added. */
+int	plan_needs(const struct record *, json_t *snap, json_t *need);
+
+/* Is every id the record names present in snap (or, for the command, queued
+ * earlier in the same invocation: known is a JSON object of "type:id" keys,
+ * may be NULL)? On failure e says "invitees[1]: no collaborator \"c-zed\"". */
+int	plan_refcheck(const struct record *, json_t *snap, json_t *known,
+	    struct err *e);
+
+/* Append the ops that store the record and create its deliveries. */
+int	plan_apply(const struct record *, json_t *snap, const struct plan_ctx *,
+	    json_t *ops, struct err *e);
+
+/* The consenting collaborators an announcement reaches, sorted, unique. */
+json_t	*plan_audience(const struct record *, json_t *snap);
+
+/* A notice to a coordinator, as a delivery (kind "notice"). did must be
+ * stable for the event it reports, so that it is sent once. */
+void	plan_notice(json_t *ops, const struct plan_ctx *, const char *did,
+	    const char *to, const char *title, json_t *lines,
+	    const char *record_id);
+
+/* Key of a stored record: "rec:<type>:<id>" into buf. */
+const char *plan_reckey(const char *type, const char *id, char *buf,
+	    size_t len);
+/* The stored record object in snap (the "record" member), or NULL. */
+json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);
+/* A Message-ID for a delivery id: "ann/a-1/c-amara@example.org". */
+char	*plan_message_id(const char *did, const char *domain);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * record.h: the form of every record (SPEC sections 2 and 3).
+ *
+ * Shared by the daemon and `hearback validate/enqueue`, so it is pure: no
+ * Redis, no I/O, no global state; any thread (GMime must have been
+ * initialised by main, for the address checks). Whether the ids a record
+ * names exist is the caller's question: record_refs() lists them.
+ *
+ * Error messages name the field path, then the problem:
+ *	start: "2026-13-01T18:00" is not a date and time (YYYY-MM-DDTHH:MM)
+ *	to.collaborators[0]: "c amara" is not a valid id (...)
+ * except for the whole-record errors "too large: ...", "not JSON: ..." and
+ * "not a JSON object". A field error always has the form "PATH: PROBLEM",
+ * the path holding no ": ", so a caller can split it at the first ": ".
+ * Values quoted in messages are escaped (\r, \n, \", \uXXXX) and cut short.
+ */
+#ifndef HB_RECORD_H
+#define HB_RECORD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "util.h"
+
+enum record_type {
+	REC_COLLABORATOR,
+	REC_VENUE,
+	REC_MEETING,
+	REC_ANNOUNCEMENT,
+	REC_SAID,
+	REC_OUTCOME,
+	REC_FORGET,
+	REC_TYPE_MAX
+};
+
+#define RECORD_DEFAULT_TZ	"Europe/London"
+#define RECORD_DEFAULT_MAX	65536
+#define RECORD_ID_MAX		128
+#define RECORD_HEADER_MAX	200	/* characters: name, title, subject, topic */
+#define RECORD_SHORT_MAX	1000	/* characters: other short strings */
+#define RECORD_URL_MAX		2000
+
+struct record_opts {
+	const char	*default_tz;	/* [delivery] timezone; NULL: Europe/London */
+	size_t		 max_bytes;	/* [daemon] max_record_bytes; 0: 65536 */
+};
+
+struct record {
+	enum record_type type;
+	const char	*id;	/* borrowed from json; for forget, the collaborator id */
+	json_t		*json;	/* owned reference to the checked object */
+	const char	*tz;	/* the record's "timezone" (meeting, announcement)
+				 * or else the default; set for every type (said_at
+				 * is read in it). Borrowed from json or the opts. */
+};
+
+/* "collaborator", "venue", ...; "unknown" out of range. */
+const char	*record_type_name(enum record_type);
+/* The reverse; -1 if name is not a record type. */
+int		 record_type_from_name(const char *name, enum record_type *);
+
+/*
+ * Parse bytes and check form. Errors (e->msg), exactly in these shapes:
+ *   too large: 70000 bytes, limit 65536	(checked BEFORE parsing)
+ *   not JSON: line 3 column 7: <jansson's text>
+ *   not a JSON object			(the text is an array or scalar)
+ *   type: missing (required)
+ *   type: unknown record type "meet"
+ *   acess: unknown field
+ *   PATH: PROBLEM			(see the top of this file)
+ * Duplicate keys are a "not JSON" error. On failure *out is zeroed (so
+ * record_clear on it is harmless).
+ */
+int	record_parse(const char *text, size_t len, const struct record_opts *,
+	    struct record *out, struct err *e);
+/*
+ * Check an already-parsed object (takes its own reference on success), for
+ * instance one element of an array file. Also refuses, as "too large: ...",
+ * an object whose compact form (json_dumps JSON_COMPACT) exceeds max_bytes:
+ * queue that compact form, and the daemon will accept its size.
+ */
+int	record_check(json_t *obj, const struct record_opts *,
+	    struct record *out, struct err *e);
+/* Drop the reference; *r is zeroed. Safe on a zeroed record. */
+void	record_clear(struct record *);
+
+/*
+ * The references a record makes, for reference checks by the caller: fn is
+ * called once per reference, in field order. kind is one of "collaborator",
+ * "venue", "meeting", "said", "group"; path is the field holding it:
+ *	meeting:	"venue", "invitees[1]" (collaborator), "groups[0]" (group)
+ *	announcement:	"to.groups[0]" (group), "to.collaborators[0]" (collaborator)
+ *	said:		"meeting", "collaborator"
+ *	outcome:	"said[2]"
+ *	forget:		"collaborator" (the caller may choose to allow an
+ *			unknown one: forgetting twice is harmless)
+ * Groups are reported (kind "group") although an unknown group is not an
+ * error. A collaborator's own "groups" define membership and are NOT
+ * reported; a collaborator or venue record makes no references.
+ * The strings are borrowed from r->json (path is only valid during the call).
+ */
+typedef void record_ref_fn(const char *kind, const char *id, const char *path,
+    void *arg);
+void	record_refs(const struct record *, record_ref_fn *fn, void *arg);
+
+/* Access vocabulary (SPEC section 3), in SPEC order; NULL-terminated too. */
+extern const char *const record_access_words[];
+extern const int record_naccess_words;
+int	record_access_word_valid(const char *);
+
+/* ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ (ids and group names). */
+int	record_id_valid(const char *);
+
+/*
+ * "YYYY-MM-DDTHH:MM" or "YYYY-MM-DDTHH:MM:SS", a real calendar date and time
+ * (years 1900 to 9999). Fills tm as mktime would read it (tm_year is the year
+ * minus 1900, tm_mon 0-11, tm_isdst -1; no time zone applied). -1 if invalid.
+ */
+int	record_time_parse(const char *s, struct tm *tm);
+/* "YYYY-MM-DD"; the time fields of tm are zero. -1 if invalid. */
+int	record_date_parse(const char *s, struct tm *tm);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * sched.h: the scheduler. Main thread only.
+ *
+ * Deliveries wait in the {P}:schedule sorted set, scored by due time. One
+ * timer is armed for the earliest (at most a second away, so deliveries
+ * planned by another daemon are noticed); when it fires, the promote script
+ * leases as many due deliveries as the worker pool has room for, returning
+ * each with the records it is rendered from. Each becomes a job for the pool.
+ * A lease that is not settled (the daemon died) expires and the delivery is
+ * due again: that is the crash-safety of the whole design.
+ */
+#ifndef HB_SCHED_H
+#define HB_SCHED_H
+
+#include <event2/event.h>
+
+struct config;
+struct metrics;
+struct outcome;
+struct pool;
+struct rconn;
+struct sched;
+struct tmplset;
+
+struct sched	*sched_start(struct event_base *, struct config *,
+		    struct rconn *, struct pool *, struct outcome *,
+		    struct metrics *);
+void		 sched_set_config(struct sched *, struct config *);
+void		 sched_set_templates(struct sched *, struct tmplset *);
+/* Something may be due now (new deliveries, or room in the pool). */
+void		 sched_kick(struct sched *);
+/* No more promotion. */
+void		 sched_stop(struct sched *);
+/* 1 while a promote is on the wire. */
+int		 sched_busy(const struct sched *);
+void		 sched_free(struct sched *);
+
+#define SCHED_MAX_WAIT_MS	1000
+
+#endif

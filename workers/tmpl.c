@@ -1,0 +1,941 @@
+/*
+ * tmpl.c: a logic-less template engine (a subset of mustache) over jansson
+ * values, and the set of templates loaded from one directory.
+ *
+ * Why our own: Debian 12 packages no C mustache library, and the subset we
+ * need (variables, dotted names, sections, inverted sections, comments,
+ * partials, standalone-line removal, HTML escaping chosen by the template's
+ * mode) is a few hundred lines. Templates are compiled once into a node tree
+ * so that a worker renders without parsing.
+ *
+ * Threads: tmpl_compile and tmplset_load run in the main thread (start-up and
+ * SIGHUP). A compiled tmpl and a loaded tmplset are never written again, so
+ * any thread may render from them at the same time. The set's refcount is
+ * atomic; the last tmplset_unref frees it, in whichever thread that is.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "tmpl.h"
+#include "util.h"
+
+#define TMPL_MAX_NEST		32		/* sections open at once, per template */
+#define TMPL_MAX_STACK		64		/* context stack while rendering */
+#define TMPL_MAX_PARTIALS	16		/* partial inside partial ... */
+#define TMPL_MAX_OUTPUT		(4 * 1024 * 1024)
+#define TMPL_MAX_FILE		(1024 * 1024)
+
+enum tnode_type {
+	TN_TEXT,
+	TN_VAR,
+	TN_SECTION,
+	TN_INVERTED,
+	TN_PARTIAL
+};
+
+struct tnode;
+
+struct tnodes {
+	struct tnode	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct tnode {
+	enum tnode_type	 type;
+	int		 raw;		/* TN_VAR: never escape */
+	int		 line;
+	char		*str;		/* TN_TEXT: the bytes; else the name */
+	size_t		 len;		/* TN_TEXT: length of str */
+	char		**path;		/* name split at '.'; npath 0 is "." */
+	int		 npath;
+	struct tnodes	 kids;		/* TN_SECTION, TN_INVERTED */
+};
+
+struct tmpl {
+	char		*name;
+	int		 html;
+	struct tnodes	 top;
+};
+
+static const char *tmpl_formats[] = {
+	"standard", "easy-read", "large-print", "plain-text"
+};
+#define TMPL_NFORMATS	(sizeof tmpl_formats / sizeof tmpl_formats[0])
+
+static const char *tmpl_parts[] = { "subject", "txt", "html" };
+#define TMPL_NPARTS	(sizeof tmpl_parts / sizeof tmpl_parts[0])
+
+struct tmplent {
+	char		*kind;
+	int		 format;	/* index in tmpl_formats */
+	int		 part;		/* index in tmpl_parts */
+	struct tmpl	*t;
+};
+
+struct tmplset {
+	int		 refs;
+	char		*dir;
+	struct tmplent	*v;
+	size_t		 n;
+};
+
+/* Rendering state: one per tmpl_render call, on the caller's stack. */
+struct rstate {
+	json_t		*stack[TMPL_MAX_STACK];
+	int		 depth;
+	int		 partials;
+	tmpl_partial_fn	*lookup;
+	void		*arg;
+	struct buf	*out;
+	size_t		 start;
+	struct err	*e;
+};
+
+/*
+ * Compiling.
+ */
+
+static struct tnode *
+tmpl_add(struct tnodes *l, enum tnode_type type, int line)
+{
+	struct tnode	*n;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	n = &l->v[l->n++];
+	memset(n, 0, sizeof *n);
+	n->type = type;
+	n->line = line;
+	return n;
+}
+
+static void
+tmpl_free_nodes(struct tnodes *l)
+{
+	size_t	i;
+	int	j;
+
+	for (i = 0; i < l->n; i++) {
+		struct tnode *n = &l->v[i];
+
+		free(n->str);
+		for (j = 0; j < n->npath; j++)
+			free(n->path[j]);
+		free(n->path);
+		tmpl_free_nodes(&n->kids);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+tmpl_lineof(const char *text, const char *p)
+{
+	int	line = 1;
+
+	for (; text < p; text++)
+		if (*text == '\n')
+			line++;
+	return line;
+}
+
+static int
+tmpl_namechar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* Split a tag name at dots into n->path; "." is the current item. */
+static int
+tmpl_setname(struct tnode *n, const char *s, size_t len, int dots)
+{
+	const char	*p, *end = s + len, *q;
+	size_t		 i;
+
+	n->str = xstrndup(s, len);
+	if (len == 0)
+		return -1;
+	if (len == 1 && s[0] == '.')
+		return dots ? 0 : -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.' && dots)
+			continue;
+		if (!tmpl_namechar((unsigned char)s[i]))
+			return -1;
+	}
+	for (p = s; p <= end; p = q + 1) {
+		for (q = p; q < end && *q != '.'; q++)
+			;
+		if (q == p)
+			return -1;	/* empty component: "a..b", ".a", "a." */
+		n->path = xrealloc(n->path, (n->npath + 1) * sizeof *n->path);
+		n->path[n->npath++] = xstrndup(p, q - p);
+	}
+	return 0;
+}
+
+struct tmpl *
+tmpl_compile(const char *name, const char *text, int html, struct err *e)
+{
+	struct tmpl	*t;
+	struct {
+		struct tnodes	*list;
+		struct tnode	*sect;
+	}		 stack[TMPL_MAX_NEST + 1];
+	int		 depth = 0, line;
+	const char	*p, *open, *close, *inner, *innerend, *ls, *le;
+	const char	*textstart, *textend, *next;
+	struct tnode	*n;
+	char		 sigil;
+
+	t = xcalloc(1, sizeof *t);
+	t->name = xstrdup(name);
+	t->html = html ? 1 : 0;
+	stack[0].list = &t->top;
+	stack[0].sect = NULL;
+
+	p = textstart = text;
+	while ((open = strstr(p, "{{")) != NULL) {
+		line = tmpl_lineof(text, open);
+		sigil = open[2];
+		if (sigil == '{') {
+			if ((close = strstr(open + 3, "}}}")) == NULL) {
+				err_set(e, "%s: line %d: unclosed tag \"{{{\"",
+				    name, line);
+				goto err;
+			}
+			inner = open + 3;
+			next = close + 3;
+		} else {
+			if ((close = strstr(open + 2, "}}")) == NULL) {
+				err_set(e, "%s: line %d: unclosed tag \"{{\"",
+				    name, line);
+				goto err;
+			}
+			inner = open + 2;
+			if (sigil != '\0' && strchr("#^/!>&=", sigil) != NULL)
+				inner++;
+			else
+				sigil = 0;
+			next = close + 2;
+		}
+		innerend = close;
+		while (inner < innerend && (*inner == ' ' || *inner == '\t'))
+			inner++;
+		while (innerend > inner &&
+		    (innerend[-1] == ' ' || innerend[-1] == '\t'))
+			innerend--;
+
+		/* A standalone tag takes its whole line with it. */
+		textend = open;
+		if (sigil != 0 && strchr("#^/!>", sigil) != NULL) {
+			ls = open;
+			while (ls > textstart && (ls[-1] == ' ' || ls[-1] == '\t'))
+				ls--;
+			le = next;
+			while (*le == ' ' || *le == '\t')
+				le++;
+			if ((ls == text || ls[-1] == '\n') &&
+			    (*le == '\n' || *le == '\0' ||
+			    (le[0] == '\r' && le[1] == '\n'))) {
+				textend = ls;
+				if (*le == '\r')
+					le++;
+				if (*le == '\n')
+					le++;
+				next = le;
+			}
+		}
+		if (textend > textstart) {
+			n = tmpl_add(stack[depth].list, TN_TEXT, 0);
+			n->str = xstrndup(textstart, textend - textstart);
+			n->len = textend - textstart;
+		}
+
+		switch (sigil) {
+		case '!':
+			break;
+		case '=':
+			err_set(e, "%s: line %d: changing delimiters is not "
+			    "supported", name, line);
+			goto err;
+		case '#':
+		case '^':
+			if (depth == TMPL_MAX_NEST) {
+				err_set(e, "%s: line %d: sections nested more "
+				    "than %d deep", name, line, TMPL_MAX_NEST);
+				goto err;
+			}
+			n = tmpl_add(stack[depth].list,
+			    sigil == '#' ? TN_SECTION : TN_INVERTED, line);
+			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
+				goto badname;
+			depth++;
+			stack[depth].list = &n->kids;
+			stack[depth].sect = n;
+			break;
+		case '/':
+			if (depth == 0) {
+				err_set(e, "%s: line %d: \"{{/%.*s}}\" closes no "
+				    "open section", name, line,
+				    (int)(innerend - inner), inner);
+				goto err;
+			}
+			n = stack[depth].sect;
+			if (strlen(n->str) != (size_t)(innerend - inner) ||
+			    strncmp(n->str, inner, innerend - inner) != 0) {
+				err_set(e, "%s: line %d: section \"%s\" (opened on "
+				    "line %d) closed by \"%.*s\"", name, line,
+				    n->str, n->line, (int)(innerend - inner),
+				    inner);
+				goto err;
+			}
+			depth--;
+			break;
+		case '>':
+			n = tmpl_add(stack[depth].list, TN_PARTIAL, line);
+			if (tmpl_setname(n, inner, innerend - inner, 0) == -1)
+				goto badname;
+			break;
+		default:	/* variable: sigil 0, '&' or '{' */
+			n = tmpl_add(stack[depth].list, TN_VAR, line);
+			n->raw = sigil == '&' || sigil == '{';
+			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
+				goto badname;
+			break;
+		}
+		p = textstart = next;
+	}
+	if (*textstart != '\0') {
+		n = tmpl_add(stack[depth].list, TN_TEXT, 0);
+		n->len = strlen(textstart);
+		n->str = xstrndup(textstart, n->len);
+	}
+	if (depth > 0) {
+		n = stack[depth].sect;
+		err_set(e, "%s: line %d: unclosed section \"%s\"", name,
+		    n->line, n->str);
+		goto err;
+	}
+	return t;
+
+badname:
+	err_set(e, "%s: line %d: bad tag name \"%s\"", name, n->line, n->str);
+err:
+	tmpl_free(t);
+	return NULL;
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	if (t == NULL)
+		return;
+	tmpl_free_nodes(&t->top);
+	free(t->name);
+	free(t);
+}
+
+const char *
+tmpl_name(const struct tmpl *t)
+{
+	return t->name;
+}
+
+int
+tmpl_is_html(const struct tmpl *t)
+{
+	return t->html;
+}
+
+/*
+ * Rendering.
+ */
+
+static json_t *
+tmpl_lookup(struct rstate *rs, const struct tnode *n)
+{
+	json_t	*v = NULL;
+	int	 i;
+
+	if (n->npath == 0)
+		return rs->depth > 0 ? rs->stack[rs->depth - 1] : NULL;
+	for (i = rs->depth - 1; i >= 0; i--) {
+		if (json_is_object(rs->stack[i]) &&
+		    (v = json_object_get(rs->stack[i], n->path[0])) != NULL)
+			break;
+	}
+	for (i = 1; v != NULL && i < n->npath; i++)
+		v = json_is_object(v) ? json_object_get(v, n->path[i]) : NULL;
+	return v;
+}
+
+static int
+tmpl_truthy(json_t *v)
+{
+	if (v == NULL)
+		return 0;
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+	case JSON_FALSE:
+		return 0;
+	case JSON_ARRAY:
+		return json_array_size(v) > 0;
+	case JSON_STRING:
+		return json_string_length(v) > 0;
+	case JSON_INTEGER:
+		return json_integer_value(v) != 0;
+	case JSON_REAL:
+		return json_real_value(v) != 0.0;
+	default:
+		return 1;
+	}
+}
+
+static void
+tmpl_escape(struct buf *out, const char *s, size_t len)
+{
+	const char	*run = s, *end = s + len;
+
+	for (; s < end; s++) {
+		const char *rep;
+
+		switch (*s) {
+		case '&':	rep = "&amp;"; break;
+		case '<':	rep = "&lt;"; break;
+		case '>':	rep = "&gt;"; break;
+		case '"':	rep = "&quot;"; break;
+		case '\'':	rep = "&#39;"; break;
+		default:	continue;
+		}
+		buf_add(out, run, s - run);
+		buf_adds(out, rep);
+		run = s + 1;
+	}
+	buf_add(out, run, end - run);
+}
+
+static void
+tmpl_value(struct buf *out, json_t *v, int escape)
+{
+	char	 num[64];
+	const char *s = NULL;
+	size_t	 len = 0;
+
+	if (v == NULL)
+		return;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		len = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		s = num;
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof num, "%.15g", json_real_value(v));
+		s = num;
+		break;
+	case JSON_TRUE:
+		s = "true";
+		break;
+	case JSON_FALSE:
+		s = "false";
+		break;
+	default:	/* null, object, array: nothing */
+		return;
+	}
+	if (len == 0)
+		len = strlen(s);
+	if (escape)
+		tmpl_escape(out, s, len);
+	else
+		buf_add(out, s, len);
+}
+
+static int tmpl_render_nodes(struct rstate *, const struct tmpl *,
+    const struct tnodes *);
+
+static int
+tmpl_push(struct rstate *rs, const struct tmpl *t, const struct tnode *n,
+    json_t *v)
+{
+	if (rs->depth == TMPL_MAX_STACK)
+		return err_set(rs->e, "%s: line %d: context deeper than %d",
+		    t->name, n->line, TMPL_MAX_STACK);
+	rs->stack[rs->depth++] = v;
+	return 0;
+}
+
+static int
+tmpl_section(struct rstate *rs, const struct tmpl *t, const struct tnode *n)
+{
+	json_t	*v = tmpl_lookup(rs, n);
+	size_t	 i;
+	int	 rc;
+
+	if (n->type == TN_INVERTED) {
+		if (tmpl_truthy(v))
+			return 0;
+		return tmpl_render_nodes(rs, t, &n->kids);
+	}
+	if (!tmpl_truthy(v))
+		return 0;
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++) {
+			if (tmpl_push(rs, t, n, json_array_get(v, i)) == -1)
+				return -1;
+			rc = tmpl_render_nodes(rs, t, &n->kids);
+			rs->depth--;
+			if (rc == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (tmpl_push(rs, t, n, v) == -1)
+		return -1;
+	rc = tmpl_render_nodes(rs, t, &n->kids);
+	rs->depth--;
+	return rc;
+}
+
+static int
+tmpl_partial(struct rstate *rs, const struct tmpl *t, const struct tnode *n)
+{
+	const struct tmpl *p = NULL;
+	int		 rc;
+
+	if (rs->lookup != NULL)
+		p = rs->lookup(rs->arg, n->str);
+	if (p == NULL)
+		return err_set(rs->e, "%s: line %d: no partial \"%s\"",
+		    t->name, n->line, n->str);
+	if (rs->partials == TMPL_MAX_PARTIALS)
+		return err_set(rs->e, "%s: line %d: partials nested more than "
+		    "%d deep (a partial including itself?)", t->name, n->line,
+		    TMPL_MAX_PARTIALS);
+	rs->partials++;
+	rc = tmpl_render_nodes(rs, p, &p->top);
+	rs->partials--;
+	return rc;
+}
+
+static int
+tmpl_render_nodes(struct rstate *rs, const struct tmpl *t,
+    const struct tnodes *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct tnode *n = &l->v[i];
+
+		switch (n->type) {
+		case TN_TEXT:
+			buf_add(rs->out, n->str, n->len);
+			break;
+		case TN_VAR:
+			tmpl_value(rs->out, tmpl_lookup(rs, n),
+			    t->html && !n->raw);
+			break;
+		case TN_SECTION:
+		case TN_INVERTED:
+			if (tmpl_section(rs, t, n) == -1)
+				return -1;
+			break;
+		case TN_PARTIAL:
+			if (tmpl_partial(rs, t, n) == -1)
+				return -1;
+			break;
+		}
+		if (rs->out->len - rs->start > TMPL_MAX_OUTPUT)
+			return err_set(rs->e, "%s: output larger than %d bytes",
+			    t->name, TMPL_MAX_OUTPUT);
+	}
+	return 0;
+}
+
+int
+tmpl_render(const struct tmpl *t, json_t *ctx, tmpl_partial_fn *lookup,
+    void *arg, struct buf *out, struct err *e)
+{
+	struct rstate	rs;
+
+	memset(&rs, 0, sizeof rs);
+	rs.lookup = lookup;
+	rs.arg = arg;
+	rs.out = out;
+	rs.start = out->len;
+	rs.e = e;
+	if (ctx != NULL)
+		rs.stack[rs.depth++] = ctx;
+	/* Make sure out->s is a string even when nothing is rendered. */
+	buf_add(out, "", 0);
+	return tmpl_render_nodes(&rs, t, &t->top);
+}
+
+static int
+tmpl_check_nodes(const struct tmpl *t, const struct tnodes *l,
+    tmpl_partial_fn *lookup, void *arg, struct err *e)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct tnode *n = &l->v[i];
+
+		if (n->type == TN_PARTIAL &&
+		    (lookup == NULL || lookup(arg, n->str) == NULL))
+			return err_set(e, "%s: line %d: no partial \"%s\"",
+			    t->name, n->line, n->str);
+		if (tmpl_check_nodes(t, &n->kids, lookup, arg, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+tmpl_check_partials(const struct tmpl *t, tmpl_partial_fn *lookup, void *arg,
+    struct err *e)
+{
+	return tmpl_check_nodes(t, &t->top, lookup, arg, e);
+}
+
+/*
+ * The set of one directory.
+ */
+
+static int
+tmpl_index(const char **tab, size_t n, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(tab[i]) == len && strncmp(tab[i], s, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+tmplset_format_valid(const char *s)
+{
+	return s != NULL && tmpl_index(tmpl_formats, TMPL_NFORMATS, s,
+	    strlen(s)) != -1;
+}
+
+/* Strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF). */
+static int
+tmpl_utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t		i = 0, k, n;
+	unsigned int	c;
+
+	while (i < len) {
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, c &= 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, c &= 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, c &= 0x07;
+		else
+			return 0;
+		if (i + n >= len)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+static int
+tmplset_cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+tmplset_free(struct tmplset *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].kind);
+		tmpl_free(s->v[i].t);
+	}
+	free(s->v);
+	free(s->dir);
+	free(s);
+}
+
+static const struct tmplent *
+tmplset_find(const struct tmplset *s, const char *kind, int format, int part)
+{
+	size_t	i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].format == format && s->v[i].part == part &&
+		    strcmp(s->v[i].kind, kind) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+static const struct tmpl *
+tmplset_get_idx(const struct tmplset *s, const char *kind, int format,
+    int part)
+{
+	const struct tmplent *te;
+
+	if ((te = tmplset_find(s, kind, format, part)) == NULL && format != 0)
+		te = tmplset_find(s, kind, 0, part);
+	return te ? te->t : NULL;
+}
+
+const struct tmpl *
+tmplset_get(const struct tmplset *s, const char *kind, const char *format,
+    const char *part)
+{
+	int	f, p;
+
+	if ((f = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
+	    strlen(format))) == -1)
+		return NULL;
+	if ((p = tmpl_index(tmpl_parts, TMPL_NPARTS, part, strlen(part))) == -1)
+		return NULL;
+	return tmplset_get_idx(s, kind, f, p);
+}
+
+struct tmplset_arg {
+	const struct tmplset	*set;
+	int			 format;
+	int			 part;
+};
+
+static const struct tmpl *
+tmplset_partial(void *arg, const char *name)
+{
+	struct tmplset_arg	*a = arg;
+	char			 kind[160];
+
+	if ((size_t)snprintf(kind, sizeof kind, "_%s", name) >= sizeof kind)
+		return NULL;
+	return tmplset_get_idx(a->set, kind, a->format, a->part);
+}
+
+int
+tmplset_render(const struct tmplset *s, const char *kind, const char *format,
+    const char *part, json_t *ctx, struct buf *out, struct err *e)
+{
+	struct tmplset_arg	 a;
+	const struct tmpl	*t;
+
+	a.set = s;
+	if ((a.format = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
+	    strlen(format))) == -1)
+		return err_set(e, "unknown format \"%s\"", format);
+	if ((a.part = tmpl_index(tmpl_parts, TMPL_NPARTS, part,
+	    strlen(part))) == -1)
+		return err_set(e, "unknown template part \"%s\"", part);
+	if ((t = tmplset_get_idx(s, kind, a.format, a.part)) == NULL)
+		return err_set(e, "no template %s.%s.%s (nor %s.standard.%s)",
+		    kind, format, part, kind, part);
+	return tmpl_render(t, ctx, tmplset_partial, &a, out, e);
+}
+
+/*
+ * Parse "<kind>.<format>.<part>". Returns 1 for a template name, 0 for a
+ * file that is not ours (ignored), -1 for a name that looks like a template
+ * but is wrong (an error: most likely a typo the operator wants to hear of).
+ */
+static int
+tmplset_parsename(const char *name, char **kind, int *format, int *part,
+    struct err *e)
+{
+	const char	*d1, *d2, *s;
+
+	if (name[0] == '.')
+		return 0;
+	if ((d2 = strrchr(name, '.')) == NULL ||
+	    (*part = tmpl_index(tmpl_parts, TMPL_NPARTS, d2 + 1,
+	    strlen(d2 + 1))) == -1)
+		return 0;
+	if ((d1 = memchr(name, '.', d2 - name)) == NULL)
+		return 0;	/* "README.txt" */
+	if (memchr(d1 + 1, '.', d2 - d1 - 1) != NULL)
+		return 0;	/* "notes.2024.old.txt" */
+	if ((*format = tmpl_index(tmpl_formats, TMPL_NFORMATS, d1 + 1,
+	    d2 - d1 - 1)) == -1)
+		return err_set(e, "%s: unknown format \"%.*s\" (standard, "
+		    "easy-read, large-print or plain-text)", name,
+		    (int)(d2 - d1 - 1), d1 + 1);
+	if (d1 == name || (name[0] == '_' && d1 == name + 1))
+		return err_set(e, "%s: no template kind before the format",
+		    name);
+	for (s = name; s < d1; s++)
+		if (!tmpl_namechar((unsigned char)*s))
+			return err_set(e, "%s: the kind may hold only letters, "
+			    "digits, '_' and '-'", name);
+	*kind = xstrndup(name, d1 - name);
+	return 1;
+}
+
+struct tmplset *
+tmplset_load(const char *dir, struct err *e)
+{
+	struct tmplset	*s;
+	struct tmplset_arg a;
+	DIR		*d = NULL;
+	struct dirent	*de;
+	struct stat	 st;
+	char		**names = NULL, *path = NULL, *text = NULL, *kind = NULL;
+	size_t		 nnames = 0, i, len;
+	int		 format, part, rc, p;
+
+	s = xcalloc(1, sizeof *s);
+	s->refs = 1;
+	s->dir = xstrdup(dir);
+
+	if ((d = opendir(dir)) == NULL) {
+		err_set(e, "%s: %s", dir, strerror(errno));
+		goto err;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xrealloc(names, (nnames + 1) * sizeof *names);
+		names[nnames++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	d = NULL;
+	qsort(names, nnames, sizeof *names, tmplset_cmpname);
+
+	for (i = 0; i < nnames; i++) {
+		if ((rc = tmplset_parsename(names[i], &kind, &format, &part,
+		    e)) == -1)
+			goto err;
+		if (rc == 0) {
+			log_debug("templates %s: ignoring %s", dir, names[i]);
+			continue;
+		}
+		path = xasprintf("%s/%s", dir, names[i]);
+		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+			log_debug("templates %s: ignoring %s (not a file)",
+			    dir, names[i]);
+			free(path);
+			free(kind);
+			path = kind = NULL;
+			continue;
+		}
+		if ((text = util_readfile(path, TMPL_MAX_FILE, &len,
+		    e)) == NULL)
+			goto err;
+		if (strlen(text) != len) {
+			err_set(e, "%s: holds a NUL byte", names[i]);
+			goto err;
+		}
+		if (!tmpl_utf8_valid((unsigned char *)text, len)) {
+			err_set(e, "%s: not valid UTF-8", names[i]);
+			goto err;
+		}
+		s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+		s->v[s->n].kind = kind;
+		s->v[s->n].format = format;
+		s->v[s->n].part = part;
+		s->v[s->n].t = tmpl_compile(names[i], text,
+		    strcmp(tmpl_parts[part], "html") == 0, e);
+		kind = NULL;
+		if (s->v[s->n++].t == NULL)
+			goto err;
+		free(text);
+		free(path);
+		text = path = NULL;
+	}
+	if (s->n == 0) {
+		err_set(e, "%s: no templates (files named "
+		    "<kind>.<format>.<subject|txt|html>)", dir);
+		goto err;
+	}
+
+	/* Every kind renders in every format; every partial resolves. */
+	for (i = 0; i < s->n; i++) {
+		const struct tmplent *te = &s->v[i];
+
+		if (te->kind[0] != '_') {
+			for (p = 0; p < (int)TMPL_NPARTS; p++)
+				if (tmplset_find(s, te->kind, 0, p) == NULL) {
+					err_set(e, "%s: no %s.standard.%s",
+					    tmpl_name(te->t), te->kind,
+					    tmpl_parts[p]);
+					goto err;
+				}
+		}
+		a.set = s;
+		a.format = te->format;
+		a.part = te->part;
+		if (tmpl_check_partials(te->t, tmplset_partial, &a, e) == -1)
+			goto err;
+	}
+
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	return s;
+
+err:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(path);
+	free(text);
+	free(kind);
+	tmplset_free(s);
+	return NULL;
+}
+
+struct tmplset *
+tmplset_ref(struct tmplset *s)
+{
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+void
+tmplset_unref(struct tmplset *s)
+{
+	if (s == NULL)
+		return;
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		tmplset_free(s);
+}
+
+size_t
+tmplset_count(const struct tmplset *s)
+{
+	return s->n;
+}

@@ -1,0 +1,194 @@
+/*
+ * view.c: deliveries become template contexts (see view.h). Pure; worker
+ * threads, each on its own job.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "plan.h"
+#include "view.h"
+
+static json_t *
+view_rec(json_t *data, const char *type, const char *id)
+{
+	char	key[300];
+
+	snprintf(key, sizeof key, "rec:%s:%s", type, id);
+	return json_object_get(json_object_get(json_object_get(data,
+	    "records"), key), "record");
+}
+
+static const char *
+view_dfield(json_t *data, const char *name)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(
+	    data, "delivery"), name));
+
+	return s ? s : "";
+}
+
+static const char *
+view_str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Paragraphs: text split at blank lines, each trimmed. */
+json_t *
+view_paragraphs(const char *text)
+{
+	json_t		*a = json_array();
+	const char	*p = text, *q, *end;
+
+	while (*p) {
+		while (*p == '\n' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		q = strstr(p, "\n\n");
+		end = q ? q : p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t' ||
+		    end[-1] == '\n'))
+			end--;
+		json_array_append_new(a, json_stringn(p, end - p));
+		p = q ? q + 2 : p + strlen(p);
+	}
+	return a;
+}
+
+/* The common part: recipient, team, language, Message-ID. */
+static void
+view_base(struct view *v, const char *did, const struct config *cf,
+    const char *kind, const char *format)
+{
+	json_t	*team = json_object();
+
+	v->ctx = json_object();
+	v->kind = kind;
+	v->format = format;
+	json_object_set_new(v->ctx, "lang", json_string("en-GB"));
+	json_object_set_new(v->ctx, "format", json_string(format));
+	json_object_set_new(team, "name", json_string(cf->from_name[0] ?
+	    cf->from_name : cf->from_addr));
+	json_object_set_new(team, "email", json_string(cf->from_addr));
+	json_object_set_new(v->ctx, "team", team);
+	v->message_id = plan_message_id(did, cf->from_domain);
+}
+
+static int
+view_recipient(struct view *v, json_t *c, struct err *e)
+{
+	json_t		*r = json_object();
+	const char	*name = view_str(c, "name"), *email = view_str(c, "email");
+
+	if (name == NULL || email == NULL)
+		return err_set(e, "the collaborator record has no name or email");
+	json_object_set_new(r, "name", json_string(name));
+	json_object_set_new(r, "id", json_string(view_str(c, "id")));
+	json_object_set_new(v->ctx, "recipient", r);
+	v->to_name = xstrdup(name);
+	v->to_addr = xstrdup(email);
+	return 0;
+}
+
+static void
+view_reply_to(struct view *v, const char *name, const char *addr)
+{
+	json_t	*r;
+
+	if (addr == NULL || *addr == '\0')
+		return;
+	v->reply_name = xstrdup(name ? name : "");
+	v->reply_addr = xstrdup(addr);
+	r = json_object();
+	json_object_set_new(r, "name", json_string(v->reply_name));
+	json_object_set_new(r, "email", json_string(addr));
+	json_object_set_new(v->ctx, "reply_to", r);
+}
+
+static const char *
+view_format(json_t *c)
+{
+	const char *f = view_str(c, "format");
+
+	return f ? f : "standard";
+}
+
+static int
+view_announcement(const char *did, const char *cid, json_t *data,
+    const struct config *cf, struct view *v, struct err *e)
+{
+	json_t		*c = view_rec(data, "collaborator", cid), *a, *an;
+	const char	*src = view_dfield(data, "src"), *coord;
+
+	if (c == NULL)
+		return err_set(e, "collaborator %s is not stored", cid);
+	if ((a = view_rec(data, "announcement", src)) == NULL)
+		return err_set(e, "announcement %s is not stored", src);
+	view_base(v, did, cf, "announcement", view_format(c));
+	if (view_recipient(v, c, e) == -1)
+		return -1;
+	an = json_object();
+	json_object_set_new(an, "subject", json_string(view_str(a, "subject")));
+	json_object_set_new(an, "paragraphs", view_paragraphs(view_str(a,
+	    "body")));
+	json_object_set_new(v->ctx, "announcement", an);
+	coord = view_str(a, "coordinator");
+	view_reply_to(v, coord ? "" : cf->from_name, coord ? coord :
+	    cf->coordinator);
+	return 0;
+}
+
+static int
+view_notice(const char *did, json_t *data, const struct config *cf,
+    struct view *v, struct err *e)
+{
+	json_t		*d, *n = json_object();
+	json_error_t	 je;
+	const char	*to = view_dfield(data, "to"), *dt = view_dfield(data,
+	    "data");
+	json_t		*r;
+
+	if (*to == '\0')
+		return err_set(e, "notice %s has no address", did);
+	if ((d = json_loads(dt, 0, &je)) == NULL)
+		return err_set(e, "notice %s: bad data: %s", did, je.text);
+	view_base(v, did, cf, "notice", "standard");
+	json_object_set(n, "title", json_object_get(d, "title"));
+	json_object_set(n, "lines", json_object_get(d, "lines"));
+	json_object_set(n, "record_id", json_object_get(d, "record_id"));
+	json_object_set_new(v->ctx, "notice", n);
+	json_decref(d);
+	r = json_object();
+	json_object_set_new(r, "name", json_string("Coordinator"));
+	json_object_set_new(v->ctx, "recipient", r);
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
+int
+view_build(const char *did, const char *kind, const char *cid, json_t *data,
+    const struct config *cf, struct view *v, struct err *e)
+{
+	memset(v, 0, sizeof *v);
+	if (strcmp(kind, "announcement") == 0)
+		return view_announcement(did, cid, data, cf, v, e);
+	if (strcmp(kind, "notice") == 0)
+		return view_notice(did, data, cf, v, e);
+	return err_set(e, "no view for emails of kind \"%s\"", kind);
+}
+
+void
+view_clear(struct view *v)
+{
+	json_decref(v->ctx);
+	free(v->to_name);
+	free(v->to_addr);
+	free(v->reply_name);
+	free(v->reply_addr);
+	free(v->message_id);
+	free(v->ics);
+	memset(v, 0, sizeof *v);
+}
