@@ -11,11 +11,11 @@
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
 OPTIMIZATION ?= -O2
-PKGS	= libevent libevent_pthreads hiredis jansson gmime-3.0 libical inih libsystemd libesmtp-1.0
+PKGS	= libevent libevent_pthreads hiredis jansson gmime-3.0 libical inih libsystemd libesmtp-1.0 openssl
 CC	?= cc
 WARN	= -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS	?= $(OPTIMIZATION) -g
-CFLAGS	+= -std=c11 $(WARN) -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS))
+CFLAGS	+= -std=c11 $(WARN) -D_GNU_SOURCE -iquote include $(shell pkg-config --cflags $(PKGS))
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 SAN	?=
@@ -101,7 +101,7 @@ clean:
 	rm -rf build build-asan build-tsan bin
 
 dep:
-	$(CC) -MM -Iinclude daemon/*.c workers/*.c cli/*.c
+	$(CC) -MM -iquote include daemon/*.c workers/*.c cli/*.c
 
 .PHONY: all unit integration test-faults test run bench install clean dep
 .SECONDARY:

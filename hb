@@ -15,7 +15,7 @@ set -euo pipefail
 # The one list of Debian packages the project needs to build, test and demo.
 PACKAGES=(
 	build-essential pkg-config
-	libevent-dev libhiredis-dev libesmtp-dev libjansson-dev
+	libevent-dev libhiredis-dev libesmtp-dev libssl-dev libjansson-dev
 	libgmime-3.0-dev libical-dev libinih-dev libsystemd-dev
 	libcmocka-dev
 	redis-server redis-tools

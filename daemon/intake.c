@@ -14,6 +14,8 @@
  * committed are re-read ("0") when the connection returns, or claimed by
  * another daemon after the lease.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -2,6 +2,8 @@
  * outcome.c: writes what happened to each email (see outcome.h).
  * Main thread only; uses the daemon's "ops" Redis connection.
  */
+#include <sys/queue.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,7 +213,9 @@ outcome_job(struct outcome *o, struct job *job)
 		snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
 		store_op(ops, "DSENT", job->did, job->reply, ttl, NULL);
 		outcome_audit(ops, job, "sent", at, code);
-		store_op(ops, "HINCRBY", "stats", job->kind, "1", NULL);
+		/* ttl's buffer is reused for the stats field below */
+		snprintf(ttl, sizeof ttl, "sent:%s", job->kind);
+		store_op(ops, "HINCRBY", "stats", ttl, "1", NULL);
 		log_info("delivery %s (%s to %s): sent", job->did, job->kind,
 		    job->collab_id[0] ? job->collab_id : "coordinator");
 		metrics_kind(o->m, job->kind, METRICS_SENT);

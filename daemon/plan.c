@@ -462,6 +462,13 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		store_op(ops, "SADD", key, r->id, NULL);
 	}
 	store_op(ops, "SADD", "said", r->id, NULL);
+	/* Open until an outcome answers it; scored by when it was said. */
+	if (old == NULL) {
+		char at[32];
+
+		snprintf(at, sizeof at, "%lld", pc->now_ms);
+		store_op(ops, "ZADD", "said:open", at, r->id, NULL);
+	}
 	return 0;
 }
 
@@ -532,9 +539,18 @@ plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		return plan_said(r, snap, pc, ops);
 	case REC_FORGET:
 		return plan_forget(r, snap, pc, ops);
+	case REC_OUTCOME: {
+		json_t	*v;
+		size_t	 i;
+
+		json_array_foreach(json_object_get(r->json, "said"), i, v)
+			store_op(ops, "ZREM", "said:open", json_string_value(v),
+			    NULL);
+		plan_store(ops, r, pc, NULL);
+		return 0;
+	}
 	case REC_VENUE:
 	case REC_MEETING:
-	case REC_OUTCOME:
 		/* Stored now; their emails are planned by meeting.c and
 		 * feedback.c as those land. */
 		plan_store(ops, r, pc, NULL);

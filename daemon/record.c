@@ -567,8 +567,9 @@ enum_valid(const char *s, const char *const *values, char *list, size_t len)
 	for (i = 0; values[i] != NULL; i++) {
 		if (strcmp(s, values[i]) == 0)
 			found = 1;
-		o += snprintf(list + o, o < len ? len - o : 0, "%s%s",
-		    i > 0 ? ", " : "", values[i]);
+		if (o < len)
+			o += snprintf(list + o, len - o, "%s%s",
+			    i > 0 ? ", " : "", values[i]);
 	}
 	return found;
 }
@@ -677,7 +678,7 @@ check_array(const json_t *v, const struct field *f, const char *path,
 	json_t		*seen = NULL, *el, *prev;
 	long long	 secs;
 	size_t		 i;
-	char		 ep[RECORD_PATH_MAX], key[32], q[RECORD_QUOTE_MAX];
+	char		 ep[RECORD_PATH_MAX + 32], key[32], q[RECORD_QUOTE_MAX];
 	const char	*k;
 
 	if (!json_is_array(v))
@@ -829,7 +830,7 @@ static int
 check_meeting(const json_t *obj, struct err *e)
 {
 	const char	*start, *end, *by;
-	char		 ns[32], ne[32];
+	char		 ns[80], ne[80];
 
 	start = getstr(obj, "start");
 	end = getstr(obj, "end");
@@ -1034,7 +1035,7 @@ refs_list(const json_t *obj, const char *key, const char *kind,
 {
 	json_t	*a, *el;
 	size_t	 i;
-	char	 ep[RECORD_PATH_MAX];
+	char	 ep[RECORD_PATH_MAX + 32];
 
 	if ((a = get(obj, key)) == NULL || !json_is_array(a))
 		return;

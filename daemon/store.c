@@ -32,7 +32,7 @@ const char store_lua_fetch[] =
 
 /*
  * Ops understood by commit (a = the op's arguments):
- *   SET k v | DEL k | SADD k m | SREM k m | HSET k f v... | HINCRBY k f n
+ *   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m | HSET k f v... | HINCRBY k f n
  *   EXPIRE k secs | XADD stream f v...  (stream: "audit" or "dead")
  *   DNEW did due cid mid f v...  create a delivery unless one exists
  *   DDEL did                     drop a delivery that is still pending
@@ -75,6 +75,8 @@ const char store_lua_commit[] =
 "  elseif op == 'DEL' then redis.call('DEL', k(a[1]))\n"
 "  elseif op == 'SADD' then redis.call('SADD', k(a[1]), a[2])\n"
 "  elseif op == 'SREM' then redis.call('SREM', k(a[1]), a[2])\n"
+"  elseif op == 'ZADD' then redis.call('ZADD', k(a[1]), a[2], a[3])\n"
+"  elseif op == 'ZREM' then redis.call('ZREM', k(a[1]), a[2])\n"
 "  elseif op == 'HINCRBY' then redis.call('HINCRBY', k(a[1]), a[2], a[3])\n"
 "  elseif op == 'EXPIRE' then redis.call('EXPIRE', k(a[1]), a[2])\n"
 "  elseif op == 'HSET' then\n"

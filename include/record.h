@@ -10,9 +10,10 @@
  *	start: "2026-13-01T18:00" is not a date and time (YYYY-MM-DDTHH:MM)
  *	to.collaborators[0]: "c amara" is not a valid id (...)
  * except for the whole-record errors "too large: ...", "not JSON: ..." and
- * "not a JSON object". A field error always has the form "PATH: PROBLEM",
- * the path holding no ": ", so a caller can split it at the first ": ".
- * Values quoted in messages are escaped (\r, \n, \", \uXXXX) and cut short.
+ * "not a JSON object". A field error has the form "PATH: PROBLEM" (a
+ * field name that is not a plain word is quoted in the path), so the CLI
+ * can write "m.json[2].start: ..." for it. Values quoted in messages are
+ * escaped (\r, \n, \", \uXXXX) and cut short: messages are safe to log.
  */
 #ifndef HB_RECORD_H
 #define HB_RECORD_H

@@ -275,7 +275,6 @@ compose_message(const struct mail *m, char **out, size_t *len,
 	}
 	g_mime_message_set_mime_part(msg, top);
 	g_object_unref(top);
-	alt = mixed = NULL;
 
 	/* Parts above already have 7-bit encodings; this is the safety net. */
 	g_mime_object_encode(GMIME_OBJECT(msg), GMIME_ENCODING_CONSTRAINT_7BIT);

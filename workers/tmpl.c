@@ -831,7 +831,8 @@ tmplset_load(const char *dir, struct err *e)
 	}
 	closedir(d);
 	d = NULL;
-	qsort(names, nnames, sizeof *names, tmplset_cmpname);
+	if (nnames > 0)
+		qsort(names, nnames, sizeof *names, tmplset_cmpname);
 
 	for (i = 0; i < nnames; i++) {
 		if ((rc = tmplset_parsename(names[i], &kind, &format, &part,

@@ -1,0 +1,47 @@
+/*
+ * cli.h: what the parts of the `hearback` command share. Single-threaded;
+ * uses a blocking hiredis context (the daemon uses the same store scripts
+ * and planner over its async connections).
+ */
+#ifndef HB_CLI_H
+#define HB_CLI_H
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "record.h"
+
+/* sysexits, as SPEC section 1 says */
+#define EX_DONE		0
+#define EX_USAGE_	64
+#define EX_INVALID	65
+#define EX_NOREDIS	69
+#define EX_BADCONFIG	78
+
+/* A record read from a file, checked for form. */
+struct cli_rec {
+	char		*where;		/* "m.json" or "m.json[2]" */
+	struct record	 rec;
+	char		*text;		/* compact JSON, as queued */
+};
+
+/* Read FILE... ("-" is stdin); every record checked; messages to stderr.
+ * Returns 0 when all are valid. */
+int	cli_read_records(const struct config *, int nfiles, char **files,
+	    struct cli_rec **recs, int *nrecs);
+void	cli_free_records(struct cli_rec *, int);
+
+/* Connect or exit 69 with a message. */
+redisContext *cli_connect(const struct config *);
+/* Fill snap with what the planner needs for r (fetch rounds). */
+int	cli_snapshot(redisContext *, const struct config *,
+	    const struct record *, json_t *snap, char *version, size_t vlen);
+/* "{prefix}:name" */
+char	*cli_key(const struct config *, const char *name);
+
+int	cli_status(const struct config *, int argc, char **argv);
+int	cli_dead(const struct config *, int argc, char **argv);
+int	cli_preview(const struct config *, int argc, char **argv);
+
+#endif

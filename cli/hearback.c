@@ -1,0 +1,443 @@
+/*
+ * hearback.c: the command coordinators and operators use.
+ *
+ *   hearback [-c FILE] validate FILE...     form checks only, no Redis
+ *   hearback [-c FILE] enqueue FILE...      all-or-nothing, then XADD
+ *   hearback [-c FILE] forget ID
+ *   hearback [-c FILE] status [--json]
+ *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
+ *   hearback [-c FILE] preview FILE --as ID
+ *
+ * The checks are the daemon's own (record.c, plan.c), so a record that
+ * passes here is accepted there, unless Redis changed in between (the daemon
+ * checks references again).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "plan.h"
+#include "store.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: hearback [-c FILE] validate FILE...\n"
+	    "       hearback [-c FILE] enqueue FILE...\n"
+	    "       hearback [-c FILE] forget COLLABORATOR_ID\n"
+	    "       hearback [-c FILE] status [--json]\n"
+	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
+	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
+	    "FILE may be - for standard input. The config file defaults to "
+	    CONFIG_DEFAULT_PATH ".\n");
+	exit(EX_USAGE_);
+}
+
+char *
+cli_key(const struct config *cf, const char *name)
+{
+	return xasprintf("{%s}:%s", cf->prefix, name);
+}
+
+static char *
+cli_slurp(const char *file, size_t max, size_t *len, struct err *e)
+{
+	struct buf	b;
+	char		chunk[8192];
+	size_t		n;
+
+	if (strcmp(file, "-") != 0)
+		return util_readfile(file, max, len, e);
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+		if (b.len + n > max) {
+			buf_free(&b);
+			err_set(e, "-: larger than %zu bytes", max);
+			return NULL;
+		}
+		buf_add(&b, chunk, n);
+	}
+	*len = b.len;
+	return buf_take(&b);
+}
+
+static int
+cli_check_one(const struct config *cf, json_t *obj, const char *where,
+    struct cli_rec *out)
+{
+	struct record_opts	ro = { cf->timezone, cf->max_record_bytes };
+	struct err		e;
+	char			*text;
+	size_t			 len;
+
+	text = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+	len = strlen(text);
+	if (record_parse(text, len, &ro, &out->rec, &e) == -1) {
+		fprintf(stderr, "%s: %s\n", where, e.msg);
+		free(text);
+		return -1;
+	}
+	out->text = text;
+	out->where = xstrdup(where);
+	return 0;
+}
+
+int
+cli_read_records(const struct config *cf, int nfiles, char **files,
+    struct cli_rec **recsp, int *nrecsp)
+{
+	struct cli_rec	*recs = NULL;
+	int		 n = 0, bad = 0, f;
+	struct err	 e;
+
+	for (f = 0; f < nfiles; f++) {
+		const char	*file = files[f];
+		const char	*name = strcmp(file, "-") == 0 ? "-" : file;
+		char		*text, where[1024];
+		size_t		 len, i;
+		json_t		*j, *v;
+		json_error_t	 je;
+
+		if ((text = cli_slurp(file, 256 * 1024 * 1024, &len, &e)) ==
+		    NULL) {
+			fprintf(stderr, "%s\n", e.msg);
+			bad++;
+			continue;
+		}
+		j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+		free(text);
+		if (j == NULL) {
+			fprintf(stderr, "%s: not JSON: line %d column %d: %s\n",
+			    name, je.line, je.column, je.text);
+			bad++;
+			continue;
+		}
+		if (json_is_object(j)) {
+			recs = xrealloc(recs, (n + 1) * sizeof *recs);
+			memset(&recs[n], 0, sizeof recs[n]);
+			if (cli_check_one(cf, j, name, &recs[n]) == 0)
+				n++;
+			else
+				bad++;
+		} else if (json_is_array(j)) {
+			json_array_foreach(j, i, v) {
+				snprintf(where, sizeof where, "%s[%zu]", name, i);
+				if (!json_is_object(v)) {
+					fprintf(stderr, "%s: not a JSON object\n",
+					    where);
+					bad++;
+					continue;
+				}
+				recs = xrealloc(recs, (n + 1) * sizeof *recs);
+				memset(&recs[n], 0, sizeof recs[n]);
+				if (cli_check_one(cf, v, where, &recs[n]) == 0)
+					n++;
+				else
+					bad++;
+			}
+		} else {
+			fprintf(stderr, "%s: not a JSON object or array of "
+			    "objects\n", name);
+			bad++;
+		}
+		json_decref(j);
+	}
+	*recsp = recs;
+	*nrecsp = n;
+	return bad ? -1 : 0;
+}
+
+void
+cli_free_records(struct cli_rec *recs, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		record_clear(&recs[i].rec);
+		free(recs[i].text);
+		free(recs[i].where);
+	}
+	free(recs);
+}
+
+redisContext *
+cli_connect(const struct config *cf)
+{
+	struct timeval	 tv = { 5, 0 };
+	redisContext	*c;
+	redisReply	*r;
+
+	c = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
+	if (c == NULL || c->err) {
+		fprintf(stderr, "hearback: cannot reach Redis at %s:%d: %s\n",
+		    cf->redis_host, cf->redis_port, c ? c->errstr :
+		    "out of memory");
+		exit(EX_NOREDIS);
+	}
+	redisSetTimeout(c, tv);
+	if (cf->redis_password) {
+		r = redisCommand(c, "AUTH %s", cf->redis_password);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+			fprintf(stderr, "hearback: Redis refused AUTH: %s\n",
+			    r ? r->str : c->errstr);
+			exit(EX_NOREDIS);
+		}
+		freeReplyObject(r);
+	}
+	return c;
+}
+
+static redisReply *
+cli_eval(redisContext *c, struct store_argv *a)
+{
+	redisReply	*r;
+
+	r = redisCommandArgv(c, a->argc, (const char **)a->argv, a->lens);
+	if (r == NULL) {
+		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
+		exit(EX_NOREDIS);
+	}
+	return r;
+}
+
+int
+cli_snapshot(redisContext *c, const struct config *cf,
+    const struct record *rec, json_t *snap, char *version, size_t vlen)
+{
+	int		 round;
+	json_t		*need;
+	struct store_argv a;
+	redisReply	*r;
+	size_t		 i;
+	struct err	 e;
+
+	for (round = 0; round < PLAN_MAX_ROUNDS; round++) {
+		need = json_array();
+		if (plan_needs(rec, snap, need) == 0) {
+			json_decref(need);
+			break;
+		}
+		store_fetch_argv(cf->prefix, need, &a);
+		r = cli_eval(c, &a);
+		store_argv_free(&a);
+		if (r->type != REDIS_REPLY_ARRAY) {
+			fprintf(stderr, "hearback: Redis: %s\n", r->type ==
+			    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			exit(EX_NOREDIS);
+		}
+		if (version && round == 0)
+			snprintf(version, vlen, "%s", r->element[0]->str);
+		for (i = 1; i < r->elements; i++) {
+			const char *k = json_string_value(json_array_get(need,
+			    i - 1));
+			redisReply *v = r->element[i];
+
+			if (v->type == REDIS_REPLY_STRING) {
+				if (store_snap_put_string(snap, k, v->str,
+				    v->len, &e) == -1)
+					store_snap_put_null(snap, k);
+			} else if (v->type == REDIS_REPLY_ARRAY) {
+				json_t	*m = json_array();
+				size_t	 j;
+
+				for (j = 0; j < v->elements; j++)
+					json_array_append_new(m, json_stringn(
+					    v->element[j]->str,
+					    v->element[j]->len));
+				store_snap_put_set(snap, k, m);
+				json_decref(m);
+			} else
+				store_snap_put_null(snap, k);
+		}
+		freeReplyObject(r);
+		json_decref(need);
+	}
+	return 0;
+}
+
+static int
+cli_validate(const struct config *cf, int argc, char **argv)
+{
+	struct cli_rec	*recs;
+	int		 n, i;
+
+	if (argc < 1)
+		usage();
+	if (cli_read_records(cf, argc, argv, &recs, &n) == -1) {
+		cli_free_records(recs, n);
+		return EX_INVALID;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s: %s %s ok\n", recs[i].where,
+		    record_type_name(recs[i].rec.type), recs[i].rec.id);
+	cli_free_records(recs, n);
+	return EX_DONE;
+}
+
+/* Check references, then queue all in one MULTI, or nothing. */
+static int
+cli_queue(const struct config *cf, struct cli_rec *recs, int n)
+{
+	redisContext	*c = cli_connect(cf);
+	json_t		*known = json_object();
+	redisReply	*r;
+	char		*inbox = cli_key(cf, "inbox"), k[300];
+	int		 i, bad = 0;
+	struct err	 e;
+
+	for (i = 0; i < n; i++) {
+		json_t *snap = json_object();
+
+		cli_snapshot(c, cf, &recs[i].rec, snap, NULL, 0);
+		if (plan_refcheck(&recs[i].rec, snap, known, &e) == -1) {
+			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
+			bad++;
+		}
+		snprintf(k, sizeof k, "%s:%s",
+		    record_type_name(recs[i].rec.type), recs[i].rec.id);
+		if (recs[i].rec.type != REC_FORGET)
+			json_object_set_new(known, k, json_true());
+		json_decref(snap);
+	}
+	json_decref(known);
+	if (bad) {
+		fprintf(stderr, "hearback: nothing queued (%d invalid)\n", bad);
+		free(inbox);
+		redisFree(c);
+		return EX_INVALID;
+	}
+	redisAppendCommand(c, "MULTI");
+	for (i = 0; i < n; i++)
+		redisAppendCommand(c, "XADD %s * record %b", inbox,
+		    recs[i].text, strlen(recs[i].text));
+	redisAppendCommand(c, "EXEC");
+	for (i = 0; i < n + 2; i++) {
+		if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+			fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
+			exit(EX_NOREDIS);
+		}
+		if (i == n + 1) {
+			size_t j;
+
+			if (r->type != REDIS_REPLY_ARRAY) {
+				fprintf(stderr, "hearback: Redis: %s\n",
+				    r->type == REDIS_REPLY_ERROR ? r->str :
+				    "queueing failed");
+				freeReplyObject(r);
+				exit(EX_NOREDIS);
+			}
+			for (j = 0; j < r->elements && j < (size_t)n; j++)
+				printf("%s %s %s\n",
+				    record_type_name(recs[j].rec.type),
+				    recs[j].rec.id, r->element[j]->str ?
+				    r->element[j]->str : "?");
+		}
+		freeReplyObject(r);
+	}
+	free(inbox);
+	redisFree(c);
+	return EX_DONE;
+}
+
+static int
+cli_enqueue(const struct config *cf, int argc, char **argv)
+{
+	struct cli_rec	*recs;
+	int		 n, rv;
+
+	if (argc < 1)
+		usage();
+	if (cli_read_records(cf, argc, argv, &recs, &n) == -1) {
+		fprintf(stderr, "hearback: nothing queued\n");
+		cli_free_records(recs, n);
+		return EX_INVALID;
+	}
+	rv = cli_queue(cf, recs, n);
+	cli_free_records(recs, n);
+	return rv;
+}
+
+static int
+cli_forget(const struct config *cf, int argc, char **argv)
+{
+	struct cli_rec	 rec;
+	json_t		*j;
+	int		 rv;
+
+	if (argc != 1)
+		usage();
+	j = json_pack("{s:s, s:s}", "type", "forget", "collaborator", argv[0]);
+	memset(&rec, 0, sizeof rec);
+	if (cli_check_one(cf, j, "forget", &rec) == -1) {
+		json_decref(j);
+		return EX_INVALID;
+	}
+	json_decref(j);
+	rv = cli_queue(cf, &rec, 1);
+	record_clear(&rec.rec);
+	free(rec.text);
+	free(rec.where);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = CONFIG_DEFAULT_PATH, *cmd;
+	struct config	*cf;
+	struct err	 e;
+	int		 ch, rv;
+
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = argv[0];
+	log_init(1, -1, "hearback");
+	g_mime_init();
+	clock_init();
+	if ((cf = config_load(path, &e)) == NULL) {
+		/* validate needs no Redis, and no config if there is none */
+		if (strcmp(cmd, "validate") == 0 && errno == ENOENT &&
+		    strcmp(path, CONFIG_DEFAULT_PATH) == 0)
+			cf = config_default();
+		else {
+			fprintf(stderr, "hearback: %s\n", e.msg);
+			return EX_BADCONFIG;
+		}
+	}
+	if (strcmp(cmd, "validate") == 0)
+		rv = cli_validate(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "enqueue") == 0)
+		rv = cli_enqueue(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "forget") == 0)
+		rv = cli_forget(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "status") == 0)
+		rv = cli_status(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "dead") == 0)
+		rv = cli_dead(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "preview") == 0)
+		rv = cli_preview(cf, argc - 1, argv + 1);
+	else {
+		fprintf(stderr, "hearback: unknown command \"%s\"\n", cmd);
+		usage();
+	}
+	config_unref(cf);
+	return rv;
+}

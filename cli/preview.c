@@ -1,0 +1,192 @@
+/*
+ * preview.c: `hearback preview FILE --as ID` prints, as an mbox, the emails
+ * the records in FILE would send that collaborator, built exactly as a
+ * worker builds them (view, templates, MIME). Sends nothing, queues nothing,
+ * writes nothing to Redis. Records earlier in the file count as stored for
+ * later ones, so a file with a venue and a meeting previews the meeting.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "deliver.h"
+#include "plan.h"
+#include "store.h"
+#include "tmpl.h"
+
+static void
+preview_print(const char *from, const char *msg, size_t len)
+{
+	const char	*p = msg, *end = msg + len, *nl;
+	time_t		 now = time(NULL);
+	char		 date[64];
+
+	strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", gmtime(&now));
+	printf("From %s %s\n", from, date);
+	while (p < end) {
+		size_t	n;
+
+		nl = memchr(p, '\n', end - p);
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n >= 5 && strncmp(p, "From ", 5) == 0)
+			putchar('>');
+		fwrite(p, 1, n, stdout);
+		putchar('\n');
+		p = nl ? nl + 1 : end;
+	}
+	putchar('\n');
+}
+
+/* Records the deliveries refer to, from snap, the overlay, or Redis. */
+static json_t *
+preview_records(redisContext *c, const struct config *cf, json_t *snap,
+    json_t *overlay, const char *refs)
+{
+	json_t		*recs = json_object(), *need = json_array(), *v;
+	char		*copy = xstrdup(refs), *tok, *save = NULL;
+	struct store_argv a;
+	redisReply	*r;
+	size_t		 i;
+	struct err	 e;
+
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
+	    &save)) {
+		if ((v = json_object_get(overlay, tok)) != NULL ||
+		    (v = json_object_get(snap, tok)) != NULL)
+			json_object_set(recs, tok, v);
+		else
+			json_array_append_new(need, json_string(tok));
+	}
+	free(copy);
+	if (json_array_size(need) > 0) {
+		store_fetch_argv(cf->prefix, need, &a);
+		r = redisCommandArgv(c, a.argc, (const char **)a.argv, a.lens);
+		store_argv_free(&a);
+		for (i = 1; r && r->type == REDIS_REPLY_ARRAY && i <
+		    r->elements; i++) {
+			const char *k = json_string_value(json_array_get(need,
+			    i - 1));
+
+			if (r->element[i]->type == REDIS_REPLY_STRING)
+				store_snap_put_string(recs, k, r->element[i]->str,
+				    r->element[i]->len, &e);
+			else
+				json_object_set_new(recs, k, json_null());
+		}
+		freeReplyObject(r);
+	}
+	json_decref(need);
+	return recs;
+}
+
+int
+cli_preview(const struct config *cf, int argc, char **argv)
+{
+	struct cli_rec	*recs;
+	struct tmplset	*ts;
+	redisContext	*c;
+	json_t		*overlay = json_object();
+	const char	*file = NULL, *as = NULL;
+	int		 n, i, count = 0, rv = EX_DONE;
+	struct err	 e;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+			as = argv[++i];
+		else if (file == NULL)
+			file = argv[i];
+		else
+			file = NULL, i = argc;
+	}
+	if (file == NULL || as == NULL) {
+		fprintf(stderr, "usage: hearback preview FILE --as "
+		    "COLLABORATOR_ID\n");
+		return EX_USAGE_;
+	}
+	if ((ts = tmplset_load(cf->templates_dir, &e)) == NULL) {
+		fprintf(stderr, "hearback: %s\n", e.msg);
+		return EX_BADCONFIG;
+	}
+	if (cli_read_records(cf, 1, (char **)&file, &recs, &n) == -1) {
+		cli_free_records(recs, n);
+		tmplset_unref(ts);
+		return EX_INVALID;
+	}
+	c = cli_connect(cf);
+	for (i = 0; i < n; i++) {
+		struct record	*rec = &recs[i].rec;
+		struct plan_ctx	 pc = { cf, util_now_ms(), "preview" };
+		json_t		*snap = json_object(), *ops = json_array(), *op;
+		json_t		*w;
+		const char	*key;
+		char		 rk[300];
+		size_t		 j;
+
+		cli_snapshot(c, cf, rec, snap, NULL, 0);
+		json_object_foreach(overlay, key, w)
+			json_object_set(snap, key, w);
+		if (plan_apply(rec, snap, &pc, ops, &e) == -1) {
+			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
+			rv = EX_INVALID;
+			json_decref(snap);
+			json_decref(ops);
+			break;
+		}
+		w = json_pack("{s:O, s:{}}", "record", rec->json, "meta");
+		json_object_set_new(overlay, plan_reckey(record_type_name(
+		    rec->type), rec->id, rk, sizeof rk), w);
+		json_array_foreach(ops, j, op) {
+			json_t	*d, *data;
+			size_t	 f;
+			char	*msg, *rcpt;
+			size_t	 len;
+
+			if (strcmp(json_string_value(json_array_get(op, 0)),
+			    "DNEW") != 0 || strcmp(json_string_value(
+			    json_array_get(op, 3)), as) != 0)
+				continue;
+			d = json_object();
+			json_object_set(d, "cid", json_array_get(op, 3));
+			json_object_set(d, "mid", json_array_get(op, 4));
+			json_object_set(d, "due", json_array_get(op, 2));
+			for (f = 5; f + 1 < json_array_size(op); f += 2)
+				json_object_set(d, json_string_value(
+				    json_array_get(op, f)), json_array_get(op,
+				    f + 1));
+			data = json_object();
+			json_object_set_new(data, "delivery", d);
+			json_object_set_new(data, "records", preview_records(c,
+			    cf, snap, overlay, json_string_value(
+			    json_object_get(d, "refs"))));
+			if (deliver_build(json_string_value(json_array_get(op,
+			    1)), json_string_value(json_object_get(d, "kind")),
+			    as, data, cf, ts, &msg, &len, &rcpt, &e) == -1) {
+				fprintf(stderr, "%s: cannot build the %s email: "
+				    "%s\n", recs[i].where, json_string_value(
+				    json_object_get(d, "kind")), e.msg);
+				rv = EX_INVALID;
+			} else {
+				preview_print(cf->from_addr, msg, len);
+				free(msg);
+				free(rcpt);
+				count++;
+			}
+			json_decref(data);
+		}
+		json_decref(snap);
+		json_decref(ops);
+	}
+	if (rv == EX_DONE && count == 0)
+		fprintf(stderr, "hearback: these records would send no email to "
+		    "%s\n", as);
+	json_decref(overlay);
+	redisFree(c);
+	cli_free_records(recs, n);
+	tmplset_unref(ts);
+	return rv;
+}

@@ -1,0 +1,368 @@
+/*
+ * hearbackd.c: start-up, signals, shutdown. The main (libevent) thread.
+ *
+ * Start-up order: config (exit 78 if bad), logging, libraries that must be
+ * initialised before any thread (GMime, jansson's hash seed, libESMTP's
+ * auth), templates (exit 78 if broken), the event base, two Redis
+ * connections (intake's, and "ops" for everything else), the worker pool,
+ * the scheduler, the HTTP listener. READY=1 goes to systemd once both
+ * Redis connections are up; WATCHDOG=1 is sent from a loop timer only while
+ * the loop turns and Redis answers, so a wedged daemon is restarted.
+ *
+ * SIGTERM/SIGINT: stop reading the inbox, stop promoting, give back the
+ * leases of jobs no worker has started, let in-flight sends finish and
+ * their outcomes reach Redis (up to shutdown_timeout), exit 0.
+ * SIGHUP: reload config and templates; a broken new file keeps the old.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <gmime/gmime.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <systemd/sd-daemon.h>
+
+#include "clock.h"
+#include "config.h"
+#include "deliver.h"
+#include "http.h"
+#include "intake.h"
+#include "job.h"
+#include "log.h"
+#include "metrics.h"
+#include "outcome.h"
+#include "pool.h"
+#include "rconn.h"
+#include "sched.h"
+#include "sender.h"
+#include "tmpl.h"
+
+#define HB_EXIT_CONFIG	78
+#define HB_BATCH	8	/* messages per SMTP connection */
+
+struct hearbackd {
+	struct event_base	*base;
+	char			*path;
+	struct config		*cf;
+	struct tmplset		*tmpl;
+	struct metrics		 m;
+	struct rconn		*ops;
+	struct intake		*intake;
+	struct pool		*pool;
+	struct outcome		*out;
+	struct sched		*sched;
+	struct http		*http;
+	struct event		*ev_term, *ev_int, *ev_hup;
+	struct event		*tick;		/* status, watchdog, shutdown */
+	int			 ready;
+	int			 stopping;
+	long long		 stop_deadline_ms;
+	long long		 last_pong_ms;
+	long long		 last_gauges_ms;
+	unsigned long long	 watchdog_usec;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: hearbackd [-c FILE] [-f] [-v]\n");
+	exit(64);
+}
+
+static int
+hearbackd_health(void *arg, char *why, size_t len)
+{
+	struct hearbackd	*d = arg;
+
+	if (d->stopping) {
+		snprintf(why, len, "shutting down");
+		return 0;
+	}
+	if (!intake_redis_up(d->intake) || !rconn_up(d->ops)) {
+		snprintf(why, len, "redis unreachable at %s:%d",
+		    d->cf->redis_host, d->cf->redis_port);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+hearbackd_on_commit(void *arg)
+{
+	struct hearbackd	*d = arg;
+
+	sched_kick(d->sched);
+}
+
+static void
+hearbackd_on_job(struct job *job, void *arg)
+{
+	struct hearbackd	*d = arg;
+
+	outcome_job(d->out, job);
+	d->m.in_flight = pool_pending(d->pool);
+	if (!d->stopping)
+		sched_kick(d->sched);
+}
+
+static void
+hearbackd_on_ops(struct rconn *rc, int up, void *arg)
+{
+	struct hearbackd	*d = arg;
+
+	if (up) {
+		outcome_flush(d->out);
+		sched_kick(d->sched);
+	}
+}
+
+/* Gauges for /metrics and STATUS=, one pipeline every few seconds. */
+static void
+hearbackd_on_gauge(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply		*reply = r;
+	long long		*slot = priv;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		*slot = reply->integer;
+}
+
+static void
+hearbackd_on_pong(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct hearbackd	*d = priv;
+	redisReply		*reply = r;
+
+	if (reply != NULL && reply->type != REDIS_REPLY_ERROR)
+		d->last_pong_ms = util_now_ms();
+}
+
+static void
+hearbackd_gauges(struct hearbackd *d)
+{
+	const char	*p = d->cf->prefix;
+	char		 cut[32];
+
+	snprintf(cut, sizeof cut, "%lld", util_now_ms() -
+	    d->cf->feedback_due * 1000);
+	rconn_cmdf(d->ops, hearbackd_on_pong, d, "PING");
+	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.inbox_backlog,
+	    "XLEN {%s}:inbox", p);
+	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.scheduled,
+	    "ZCARD {%s}:schedule", p);
+	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.dead, "XLEN {%s}:dead", p);
+	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.said_open,
+	    "ZCARD {%s}:said:open", p);
+	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.said_overdue,
+	    "ZCOUNT {%s}:said:open -inf %s", p, cut);
+}
+
+static void
+hearbackd_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct hearbackd	*d = arg;
+	long long		 now = util_now_ms();
+	int			 up = intake_redis_up(d->intake) &&
+	    rconn_up(d->ops);
+
+	d->m.redis_up = up;
+	d->m.in_flight = pool_pending(d->pool);
+	if (!d->ready && up) {
+		d->ready = 1;
+		d->last_pong_ms = now;
+		sd_notify(0, "READY=1\nSTATUS=Taking records from Redis");
+		log_info("ready: redis %s:%d, smtp %s:%d, %d workers",
+		    d->cf->redis_host, d->cf->redis_port, d->cf->smtp_host,
+		    d->cf->smtp_port, d->cf->workers);
+	}
+	if (now - d->last_gauges_ms >= 2000 && up) {
+		d->last_gauges_ms = now;
+		hearbackd_gauges(d);
+	}
+	/* The watchdog is fed only while Redis answers us. */
+	if (d->watchdog_usec > 0 && d->ready &&
+	    now - d->last_pong_ms < (long long)(d->watchdog_usec / 1000))
+		sd_notify(0, "WATCHDOG=1");
+	if (d->ready && !d->stopping)
+		sd_notifyf(0, "STATUS=%s; inbox %lld, scheduled %lld, in flight "
+		    "%d, dead %lld", up ? "Running" : "Redis unreachable",
+		    d->m.inbox_backlog, d->m.scheduled, d->m.in_flight,
+		    d->m.dead);
+	if (d->stopping) {
+		int	left = pool_pending(d->pool) + outcome_pending(d->out) +
+		    sched_busy(d->sched) + !intake_idle(d->intake);
+
+		if (left == 0 || (!up && pool_pending(d->pool) == 0)) {
+			event_base_loopexit(d->base, NULL);
+			return;
+		}
+		if (now >= d->stop_deadline_ms) {
+			log_warnx("shutdown: %d emails still in flight after %llds;"
+			    " their leases expire and they are sent again later",
+			    pool_pending(d->pool),
+			    d->cf->shutdown_timeout);
+			sd_notify(0, "STATUS=Stopped with sends in flight");
+			_exit(0);
+		}
+	}
+}
+
+static void
+hearbackd_stop(struct hearbackd *d)
+{
+	struct jobq	 q;
+	struct job	*job;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	d->stop_deadline_ms = util_now_ms() + d->cf->shutdown_timeout * 1000;
+	sd_notify(0, "STOPPING=1\nSTATUS=Finishing the emails in flight");
+	log_info("stopping: finishing %d emails in flight",
+	    pool_pending(d->pool));
+	intake_stop(d->intake);
+	sched_stop(d->sched);
+	STAILQ_INIT(&q);
+	pool_reclaim(d->pool, &q);
+	while ((job = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
+		outcome_untried(d->out, job);
+	}
+}
+
+static void
+hearbackd_reload(struct hearbackd *d)
+{
+	struct config	*cf;
+	struct tmplset	*t;
+	struct err	 e;
+
+	if ((cf = config_load(d->path, &e)) == NULL) {
+		log_warnx("reload: keeping the old configuration: %s", e.msg);
+		return;
+	}
+	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
+		log_warnx("reload: keeping the old configuration and templates: "
+		    "%s", e.msg);
+		config_unref(cf);
+		return;
+	}
+	tmplset_unref(d->tmpl);
+	d->tmpl = t;
+	sched_set_templates(d->sched, t);
+	config_unref(d->cf);
+	d->cf = cf;
+	intake_set_config(d->intake, cf);
+	sched_set_config(d->sched, cf);
+	outcome_set_config(d->out, cf);
+	rconn_set_config(d->ops, cf);
+	log_setverbose(log_getverbose());
+	log_info("reloaded %s and the templates in %s", d->path,
+	    cf->templates_dir);
+}
+
+static void
+hearbackd_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct hearbackd	*d = arg;
+
+	if (sig == SIGHUP)
+		hearbackd_reload(d);
+	else
+		hearbackd_stop(d);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct hearbackd	 d;
+	struct err		 e;
+	struct timeval		 tv = { 0, 250 * 1000 };
+	int			 ch, fg = 0, verbose = 0;
+	uint64_t		 wd = 0;
+
+	memset(&d, 0, sizeof d);
+	d.path = CONFIG_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.path = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init(fg || getenv("INVOCATION_ID") != NULL, verbose, "hearbackd");
+	g_mime_init();
+	clock_init();
+	if ((d.cf = config_load(d.path, &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
+	if ((d.tmpl = tmplset_load(d.cf->templates_dir, &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
+	json_object_seed(0);
+	sender_init();
+	signal(SIGPIPE, SIG_IGN);
+	if (sd_watchdog_enabled(0, &wd) > 0)
+		d.watchdog_usec = wd;
+
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event base");
+	d.m.started_ms = util_now_ms();
+	d.ops = rconn_new(d.base, d.cf, "ops", hearbackd_on_ops, &d);
+	d.pool = pool_new(d.base, d.cf->workers, HB_BATCH, deliver_work,
+	    hearbackd_on_job, &d);
+	d.out = outcome_new(d.cf, d.ops, &d.m, NULL, NULL);
+	d.sched = sched_start(d.base, d.cf, d.ops, d.pool, d.out, &d.m);
+	sched_set_templates(d.sched, d.tmpl);
+	d.intake = intake_start(d.base, d.cf, &d.m, hearbackd_on_commit, &d);
+	if (d.cf->http_host[0] != '\0' && (d.http = http_start(d.base,
+	    d.cf->http_host, d.cf->http_port, &d.m, hearbackd_health, &d,
+	    &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
+	d.ev_term = evsignal_new(d.base, SIGTERM, hearbackd_signal, &d);
+	d.ev_int = evsignal_new(d.base, SIGINT, hearbackd_signal, &d);
+	d.ev_hup = evsignal_new(d.base, SIGHUP, hearbackd_signal, &d);
+	evsignal_add(d.ev_term, NULL);
+	evsignal_add(d.ev_int, NULL);
+	evsignal_add(d.ev_hup, NULL);
+	d.tick = event_new(d.base, -1, EV_PERSIST, hearbackd_tick, &d);
+	evtimer_add(d.tick, &tv);
+	log_info("hearbackd starting (config %s)", d.path);
+
+	event_base_dispatch(d.base);
+
+	log_info("stopped");
+	pool_free(d.pool);
+	http_free(d.http);
+	intake_free(d.intake);
+	rconn_free(d.ops);
+	sched_free(d.sched);
+	outcome_free(d.out);
+	event_free(d.tick);
+	event_free(d.ev_term);
+	event_free(d.ev_int);
+	event_free(d.ev_hup);
+	event_base_free(d.base);
+	tmplset_unref(d.tmpl);
+	config_unref(d.cf);
+	g_mime_shutdown();
+	return 0;
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""smtp_sink.py: a small SMTP server for tests and the demo (aiosmtpd).
+
+    /usr/bin/python3 tests/smtp_sink.py --port N --dir DIR
+        [--host 127.0.0.1] [--tempfail-every K] [--tempfail-all]
+        [--reject ADDR ...] [--envelope] [--auth USER:PASS]
+        [--tls-cert PEM --tls-key PEM]
+
+Every accepted message is stored as DIR/NNNNNN.eml, exactly the bytes the
+client sent after dot-unstuffing (no header is added), written atomically
+(temporary file, then rename). Numbering continues after the highest number
+already in DIR. With --envelope a DIR/NNNNNN.json sidecar holds the envelope
+({"mail_from": ..., "rcpt_tos": [...]}); it is written before the .eml, so a
+reader that sees the .eml also sees its envelope.
+
+--tempfail-every K answers 451 to every K-th DATA (counting all DATA
+commands), --tempfail-all to every DATA; --reject answers 550 at RCPT for the
+listed addresses (case-insensitive). --auth requires AUTH PLAIN/LOGIN with
+those credentials (allowed without TLS, for tests). --tls-cert/--tls-key offer
+STARTTLS.
+
+With --port 0 the kernel picks the port. The sink prints "port N" and then
+"ready" on stdout once it is listening, and stops cleanly on SIGTERM or SIGINT.
+Run it with /usr/bin/python3 (Debian's aiosmtpd).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import ssl
+import sys
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class Sink:
+    def __init__(self, args):
+        self.dir = args.dir
+        self.tempfail_every = args.tempfail_every
+        self.tempfail_all = args.tempfail_all
+        self.reject = {a.lower() for a in (args.reject or [])}
+        self.envelope = args.envelope
+        self.ndata = 0
+        self.seq = self._highest() + 1
+
+    def _highest(self):
+        n = 0
+        for name in os.listdir(self.dir):
+            m = re.fullmatch(r"(\d{6,})\.eml", name)
+            if m:
+                n = max(n, int(m.group(1)))
+        return n
+
+    def _write(self, path, data):
+        tmp = os.path.join(self.dir, ".tmp-" + os.path.basename(path))
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.reject:
+            # Like real servers, the reply names the address: the client must
+            # not copy it into its logs.
+            return "550 5.1.1 <%s>: Recipient address rejected" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.ndata += 1
+        if self.tempfail_all or (
+            self.tempfail_every and self.ndata % self.tempfail_every == 0
+        ):
+            return "451 4.3.0 Temporary failure, try again later"
+        n = self.seq
+        self.seq += 1
+        base = os.path.join(self.dir, "%06d" % n)
+        if self.envelope:
+            env = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}
+            self._write(base + ".json", json.dumps(env).encode())
+        self._write(base + ".eml", envelope.original_content or envelope.content)
+        return "250 2.0.0 OK queued as %06d" % n
+
+
+def make_authenticator(user, password):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == user.encode()
+            and auth_data.password == password.encode()
+        )
+        return AuthResult(success=ok)
+
+    return authenticator
+
+
+async def serve(args):
+    os.makedirs(args.dir, exist_ok=True)
+    sink = Sink(args)
+    kw = {"hostname": "sink.test", "ident": "hearback smtp_sink"}
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+        kw.update(
+            auth_required=True,
+            auth_require_tls=False,
+            authenticator=make_authenticator(user, password),
+        )
+    if args.tls_cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        kw["tls_context"] = ctx
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(sink, **kw), host=args.host, port=args.port
+    )
+    port = server.sockets[0].getsockname()[1]
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print("port %d" % port)
+    print("ready", flush=True)
+    await stop.wait()
+    server.close()
+    await server.wait_closed()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="SMTP sink for hearback tests")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--tempfail-every", type=int, default=0, metavar="K")
+    ap.add_argument("--tempfail-all", action="store_true")
+    ap.add_argument("--reject", nargs="+", metavar="ADDR")
+    ap.add_argument("--envelope", action="store_true")
+    ap.add_argument("--auth", metavar="USER:PASS")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    args = ap.parse_args()
+    if args.tempfail_every < 0:
+        ap.error("--tempfail-every must be 0 or more")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    try:
+        asyncio.run(serve(args))
+    except OSError as e:
+        print("smtp_sink: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,503 @@
+/*
+ * test_sender.c: libESMTP against a real SMTP server (tests/smtp_sink.py).
+ *
+ * Each test starts the sink on a kernel-chosen port with its own directory
+ * and stops it in the teardown, which cmocka runs on failure too. Run from
+ * the repository root (or set SMTP_SINK to the script's path); the sink needs
+ * Debian's /usr/bin/python3 with aiosmtpd.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "sender.h"
+#include "util.h"
+
+struct sink {
+	pid_t	 pid;
+	int	 port;
+	char	 dir[64];
+};
+
+static const char MSG1[] =
+    "Date: Tue, 10 Nov 2026 10:00:00 +0000\r\n"
+    "From: Forum team <forum@example.org>\r\n"
+    "To: \"Amara\" <amara@example.net>\r\n"
+    "Subject: Invitation one\r\n"
+    "Message-ID: <inv.1@example.org>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "\r\n"
+    "Hello.\r\n"
+    ".A line that starts with a dot.\r\n"
+    "..and two dots.\r\n"
+    "\r\n"
+    "Bye.\r\n";
+
+static const char MSG2[] =
+    "Date: Tue, 10 Nov 2026 10:00:01 +0000\r\n"
+    "From: Forum team <forum@example.org>\r\n"
+    "To: \"Ben\" <nobody@example.net>\r\n"
+    "Subject: Invitation two\r\n"
+    "Message-ID: <inv.2@example.org>\r\n"
+    "\r\n"
+    "This one is refused at RCPT.\r\n";
+
+static const char MSG3[] =
+    "Date: Tue, 10 Nov 2026 10:00:02 +0000\r\n"
+    "From: Forum team <forum@example.org>\r\n"
+    "To: \"Cleo\" <cleo@example.net>\r\n"
+    "Subject: Invitation three\r\n"
+    "Message-ID: <inv.3@example.org>\r\n"
+    "\r\n"
+    "Third message, same connection.\r\n";
+
+/* Start the sink with extra arguments (NULL-terminated); wait for "ready". */
+static void
+sink_start(struct sink *k, const char *const *extra)
+{
+	const char	*script = getenv("SMTP_SINK");
+	const char	*argv[32];
+	char		 line[1024], buf[1024];
+	struct pollfd	 pfd;
+	size_t		 have = 0;
+	ssize_t		 r;
+	int		 p[2], argc = 0, ready = 0, waited = 0;
+	char		*nl;
+
+	if (script == NULL)
+		script = "tests/smtp_sink.py";
+	snprintf(k->dir, sizeof k->dir, "/tmp/hb-sender-XXXXXX");
+	assert_non_null(mkdtemp(k->dir));
+
+	argv[argc++] = "/usr/bin/python3";
+	argv[argc++] = script;
+	argv[argc++] = "--port";
+	argv[argc++] = "0";
+	argv[argc++] = "--dir";
+	argv[argc++] = k->dir;
+	while (extra != NULL && *extra != NULL && argc < 30)
+		argv[argc++] = *extra++;
+	argv[argc] = NULL;
+
+	assert_int_equal(pipe(p), 0);
+	k->pid = fork();
+	assert_true(k->pid >= 0);
+	if (k->pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+
+	/* Read "port N" and "ready", 15 s at most. */
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	while (!ready && waited < 15000) {
+		if (poll(&pfd, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		r = read(p[0], buf + have, sizeof buf - 1 - have);
+		if (r <= 0)
+			break;
+		have += r;
+		buf[have] = '\0';
+		while ((nl = strchr(buf, '\n')) != NULL) {
+			*nl = '\0';
+			snprintf(line, sizeof line, "%s", buf);
+			memmove(buf, nl + 1, have - (nl + 1 - buf) + 1);
+			have = strlen(buf);
+			if (sscanf(line, "port %d", &k->port) == 1)
+				continue;
+			if (strcmp(line, "ready") == 0)
+				ready = 1;
+		}
+	}
+	close(p[0]);
+	assert_true(ready);
+	assert_true(k->port > 0);
+}
+
+/* Stop the sink (if running) and remove its directory. */
+static void
+sink_stop(struct sink *k)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[512];
+
+	if (k->pid > 0) {
+		kill(k->pid, SIGTERM);
+		waitpid(k->pid, NULL, 0);
+		k->pid = 0;
+	}
+	if (k->dir[0] == '\0' || (d = opendir(k->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+		    strcmp(de->d_name, "..") == 0))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", k->dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(k->dir);
+	k->dir[0] = '\0';
+}
+
+/* Count the .eml files the sink stored. */
+static int
+sink_count(struct sink *k)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 l;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(k->dir));
+	while ((de = readdir(d)) != NULL) {
+		l = strlen(de->d_name);
+		if (l > 4 && strcmp(de->d_name + l - 4, ".eml") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The bytes of stored message number i (1-based); caller frees. */
+static char *
+sink_read(struct sink *k, int i, size_t *len)
+{
+	char		 path[512];
+	struct err	 e;
+	char		*s;
+
+	snprintf(path, sizeof path, "%s/%06d.eml", k->dir, i);
+	s = util_readfile(path, 1 << 20, len, &e);
+	if (s == NULL)
+		fail_msg("%s", e.msg);
+	return s;
+}
+
+/* A config built by hand: config_default() is not ours to call. */
+static void
+mkconfig(struct config *cf, int port)
+{
+	memset(cf, 0, sizeof *cf);
+	cf->smtp_host = "127.0.0.1";
+	cf->smtp_port = port;
+	cf->smtp_tls = CONFIG_TLS_NONE;
+	cf->from_addr = "forum@example.org";
+}
+
+static void
+mkmsg(struct outmsg *m, const char *rcpt, const char *text)
+{
+	memset(m, 0, sizeof *m);
+	m->rcpt = rcpt;
+	m->text = text;
+	m->verdict = VERDICT_PERM;	/* sender_send must overwrite */
+	m->code = -1;
+	snprintf(m->reply, sizeof m->reply, "unset");
+}
+
+static int
+setup(void **state)
+{
+	*state = xcalloc(1, sizeof(struct sink));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	sink_stop(*state);
+	free(*state);
+	return 0;
+}
+
+static void
+test_verdict_classes(void **state)
+{
+	assert_int_equal(sender_verdict(250), VERDICT_OK);
+	assert_int_equal(sender_verdict(221), VERDICT_OK);
+	assert_int_equal(sender_verdict(451), VERDICT_TEMP);
+	assert_int_equal(sender_verdict(421), VERDICT_TEMP);
+	assert_int_equal(sender_verdict(550), VERDICT_PERM);
+	assert_int_equal(sender_verdict(554), VERDICT_PERM);
+	assert_int_equal(sender_verdict(0), VERDICT_TEMP);
+	assert_int_equal(sender_verdict(354), VERDICT_TEMP);
+	assert_int_equal(sender_verdict(-1), VERDICT_TEMP);
+	assert_int_equal(sender_verdict(600), VERDICT_TEMP);
+}
+
+/* Three messages, one session; the middle one is refused at RCPT with 550. */
+static void
+test_batch_with_reject(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const args[] = { "--reject", "nobody@example.net",
+	    NULL };
+	struct config		 cf;
+	struct outmsg		 m[3];
+	size_t			 len;
+	char			*s;
+
+	sink_start(k, args);
+	mkconfig(&cf, k->port);
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	mkmsg(&m[1], "nobody@example.net", MSG2);
+	mkmsg(&m[2], "cleo@example.net", MSG3);
+	sender_send(&cf, m, 3);
+
+	assert_int_equal(m[0].verdict, VERDICT_OK);
+	assert_int_equal(m[0].code, 250);
+	assert_int_equal(m[1].verdict, VERDICT_PERM);
+	assert_int_equal(m[1].code, 550);
+	assert_int_equal(m[2].verdict, VERDICT_OK);
+	assert_int_equal(m[2].code, 250);
+	/* The server's text named the address; the reply must not. */
+	assert_non_null(strstr(m[1].reply, "550"));
+	assert_null(strchr(m[1].reply, '@'));
+	assert_non_null(strstr(m[1].reply, "[address]"));
+
+	/* Stored byte for byte as given, in order. */
+	assert_int_equal(sink_count(k), 2);
+	s = sink_read(k, 1, &len);
+	assert_int_equal(len, strlen(MSG1));
+	assert_memory_equal(s, MSG1, len);
+	free(s);
+	s = sink_read(k, 2, &len);
+	assert_int_equal(len, strlen(MSG3));
+	assert_memory_equal(s, MSG3, len);
+	free(s);
+}
+
+static void
+test_tempfail(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const args[] = { "--tempfail-every", "1", NULL };
+	struct config		 cf;
+	struct outmsg		 m[2];
+
+	sink_start(k, args);
+	mkconfig(&cf, k->port);
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	mkmsg(&m[1], "cleo@example.net", MSG3);
+	sender_send(&cf, m, 2);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 451);
+	assert_int_equal(m[1].verdict, VERDICT_TEMP);
+	assert_int_equal(m[1].code, 451);
+	assert_non_null(strstr(m[0].reply, "451"));
+	assert_int_equal(sink_count(k), 0);
+}
+
+/* A port nobody listens on: TEMP quickly, and libESMTP never called. */
+static void
+test_closed_port(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	struct config		 cf;
+	struct outmsg		 m[2];
+	struct timespec		 t0, t1;
+	int			 fd, port;
+
+	/* Bind a port, then close it: nothing listens there now. */
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+
+	mkconfig(&cf, port);
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	mkmsg(&m[1], "cleo@example.net", MSG3);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sender_send(&cf, m, 2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 0);
+	assert_int_equal(m[1].verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m[0].reply, "connect to smtp 127.0.0.1:"));
+	assert_non_null(strstr(m[1].reply, "failed"));
+}
+
+/* An unresolvable host: TEMP, no hang. */
+static void
+test_bad_host(void **state)
+{
+	struct config	cf;
+	struct outmsg	m;
+
+	mkconfig(&cf, 25);
+	cf.smtp_host = "no-such-host.invalid";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m.reply, "connect to smtp no-such-host.invalid"));
+}
+
+/* Implicit TLS is not in libESMTP 1.1: a clear temporary error. */
+static void
+test_tls_implicit_refused(void **state)
+{
+	struct config	cf;
+	struct outmsg	m;
+
+	mkconfig(&cf, 465);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code, 0);
+	assert_string_equal(m.reply,
+	    "tls = tls is not supported by this libESMTP; use starttls");
+}
+
+/* STARTTLS required, server without it: TEMP with the reason, nothing stored. */
+static void
+test_starttls_not_offered(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+	struct outmsg	 m;
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m.reply, "STARTTLS"));
+	assert_int_equal(sink_count(k), 0);
+}
+
+/* A bad ca_file is reported, not crashed on. */
+static void
+test_bad_ca_file(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+	struct outmsg	 m;
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = "/nonexistent/ca.pem";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m.reply, "/nonexistent/ca.pem"));
+}
+
+/* AUTH PLAIN with the right password delivers; a wrong one is TEMP, not PERM. */
+static void
+test_auth(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const args[] = { "--auth", "hb:s3cret", NULL };
+	struct config		 cf;
+	struct outmsg		 m;
+
+	sink_start(k, args);
+	mkconfig(&cf, k->port);
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_OK);
+	assert_int_equal(sink_count(k), 1);
+
+	cf.smtp_password = "wrong";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code / 100, 5);
+	assert_int_equal(sink_count(k), 1);
+}
+
+/* Bad input: an empty recipient or text is PERM and does not spoil the batch. */
+static void
+test_bad_message(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+	struct outmsg	 m[3];
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	mkmsg(&m[0], "", MSG1);
+	mkmsg(&m[1], "cleo@example.net", MSG3);
+	mkmsg(&m[2], "amara@example.net", "");
+	sender_send(&cf, m, 3);
+	assert_int_equal(m[0].verdict, VERDICT_PERM);
+	assert_int_equal(m[1].verdict, VERDICT_OK);
+	assert_int_equal(m[2].verdict, VERDICT_PERM);
+	assert_int_equal(sink_count(k), 1);
+}
+
+static int
+group_setup(void **state)
+{
+	sender_init();
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	sender_exit();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict_classes),
+		cmocka_unit_test_setup_teardown(test_batch_with_reject, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tempfail, setup, teardown),
+		cmocka_unit_test(test_closed_port),
+		cmocka_unit_test(test_bad_host),
+		cmocka_unit_test(test_tls_implicit_refused),
+		cmocka_unit_test_setup_teardown(test_starttls_not_offered,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_ca_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_message, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
