@@ -135,8 +135,7 @@ view_announcement(const char *did, const char *cid, json_t *data,
 	    "body")));
 	json_object_set_new(v->ctx, "announcement", an);
 	coord = view_str(a, "coordinator");
-	view_reply_to(v, coord ? "" : cf->from_name, coord ? coord :
-	    cf->coordinator);
+	view_reply_to(v, "", coord ? coord : cf->coordinator);
 	return 0;
 }
 

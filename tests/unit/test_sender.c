@@ -441,6 +441,7 @@ test_auth(void **state)
 	mkmsg(&m, "amara@example.net", MSG1);
 	sender_send(&cf, &m, 1);
 	assert_int_equal(m.verdict, VERDICT_TEMP);
+	print_message("wrong password: %d %s\n", m.code, m.reply);
 	assert_int_equal(m.code / 100, 5);
 	assert_int_equal(sink_count(k), 1);
 }
