@@ -59,7 +59,7 @@ plan_message_id(const char *did, const char *domain)
 	return buf_take(&b);
 }
 
-static void
+void
 plan_need(json_t *snap, json_t *need, const char *key)
 {
 	size_t	 i;
@@ -73,7 +73,7 @@ plan_need(json_t *snap, json_t *need, const char *key)
 	json_array_append_new(need, json_string(key));
 }
 
-static void
+void
 plan_need_rec(json_t *snap, json_t *need, const char *type, const char *id)
 {
 	char	key[300];
@@ -82,7 +82,7 @@ plan_need_rec(json_t *snap, json_t *need, const char *type, const char *id)
 }
 
 /* Members of a set key in snap (an array), or NULL if not fetched yet. */
-static json_t *
+json_t *
 plan_members(json_t *snap, const char *key)
 {
 	json_t	*v = json_object_get(snap, key);
@@ -141,17 +141,10 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 		plan_need(snap, need, key);
 		break;
 	case REC_VENUE:
-		snprintf(key, sizeof key, "vm:%s", r->id);
-		plan_need(snap, need, key);
+		meeting_venue_needs(r, snap, need);
 		break;
 	case REC_MEETING:
-		snprintf(key, sizeof key, "md:%s", r->id);
-		plan_need(snap, need, key);
-		json_array_foreach(json_object_get(j, "groups"), i, v) {
-			snprintf(key, sizeof key, "group:%s",
-			    json_string_value(v));
-			plan_need_members(snap, need, key);
-		}
+		meeting_needs(r, snap, need);
 		break;
 	case REC_ANNOUNCEMENT: {
 		json_t *to = json_object_get(j, "to");
@@ -226,7 +219,7 @@ plan_refcheck(const struct record *r, json_t *snap, json_t *known,
 }
 
 /* Store the record with its meta (entry id, time, sequence). */
-static void
+void
 plan_store(json_t *ops, const struct record *r, const struct plan_ctx *pc,
     json_t *meta)
 {
@@ -251,7 +244,7 @@ plan_store(json_t *ops, const struct record *r, const struct plan_ctx *pc,
 }
 
 /* Is the stored copy the same record? Then there is nothing to do. */
-static int
+int
 plan_unchanged(const struct record *r, json_t *snap)
 {
 	json_t	*old = plan_snaprec(snap, record_type_name(r->type), r->id);
@@ -260,7 +253,7 @@ plan_unchanged(const struct record *r, json_t *snap)
 }
 
 /* Create one delivery. refs is a space-separated list of record keys. */
-static void
+void
 plan_delivery(json_t *ops, const struct plan_ctx *pc, const char *did,
     const char *kind, const char *cid, const char *mid, long long due_ms,
     long long deadline_ms, const char *refs, const char *to, json_t *data,
@@ -307,7 +300,7 @@ plan_cmpstr(const void *a, const void *b)
 }
 
 /* Sorted unique ids of consenting collaborators among the given sets. */
-static json_t *
+json_t *
 plan_people(json_t *snap, json_t *ids)
 {
 	const char	**v;
@@ -326,7 +319,7 @@ plan_people(json_t *snap, json_t *ids)
 	return out;
 }
 
-static void
+void
 plan_add_group(json_t *snap, json_t *ids, const char *group)
 {
 	char	 key[300];
@@ -550,11 +543,9 @@ plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		return 0;
 	}
 	case REC_VENUE:
+		return meeting_venue_plan(r, snap, pc, ops, e);
 	case REC_MEETING:
-		/* Stored now; their emails are planned by meeting.c and
-		 * feedback.c as those land. */
-		plan_store(ops, r, pc, NULL);
-		return 0;
+		return meeting_plan(r, snap, pc, ops, e);
 	default:
 		return err_set(e, "type: cannot plan a %s record",
 		    record_type_name(r->type));

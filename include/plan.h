@@ -57,4 +57,33 @@ json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);
 /* A Message-ID for a delivery id: "ann/a-1/c-amara@example.org". */
 char	*plan_message_id(const char *did, const char *domain);
 
+/*
+ * Helpers for the per-type planners (meeting.c): pure, like the rest.
+ */
+void	plan_need(json_t *snap, json_t *need, const char *key);
+void	plan_need_rec(json_t *snap, json_t *need, const char *type,
+	    const char *id);
+json_t	*plan_members(json_t *snap, const char *key);
+/* Append a group's members (if fetched) to ids. */
+void	plan_add_group(json_t *snap, json_t *ids, const char *group);
+/* Sorted unique ids of consenting collaborators among ids. */
+json_t	*plan_people(json_t *snap, json_t *ids);
+int	plan_unchanged(const struct record *, json_t *snap);
+/* Store the record; meta (may be NULL) gets src and at added. */
+void	plan_store(json_t *ops, const struct record *,
+	    const struct plan_ctx *, json_t *meta);
+/* Create a delivery (DNEW) unless one with that id exists. */
+void	plan_delivery(json_t *ops, const struct plan_ctx *, const char *did,
+	    const char *kind, const char *cid, const char *mid, long long due_ms,
+	    long long deadline_ms, const char *refs, const char *to,
+	    json_t *data, const char *src);
+
+/* meeting.c: meetings and venues. */
+void	meeting_needs(const struct record *, json_t *snap, json_t *need);
+int	meeting_plan(const struct record *, json_t *snap,
+	    const struct plan_ctx *, json_t *ops, struct err *e);
+void	meeting_venue_needs(const struct record *, json_t *snap, json_t *need);
+int	meeting_venue_plan(const struct record *, json_t *snap,
+	    const struct plan_ctx *, json_t *ops, struct err *e);
+
 #endif

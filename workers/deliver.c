@@ -33,8 +33,10 @@ deliver_build(const char *did, const char *kind, const char *cid,
 	int		 rv = -1;
 
 	memset(&rd, 0, sizeof rd);
-	if (view_build(did, kind, cid, data, cf, &v, e) == -1)
+	if (view_build(did, kind, cid, data, cf, &v, e) == -1) {
+		view_clear(&v);
 		return -1;
+	}
 	if (render_email(ts, v.kind, v.format, v.ctx, &rd, e) == -1)
 		goto err;
 	memset(&m, 0, sizeof m);

@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
+#include "clock.h"
 #include "config.h"
+#include "duration.h"
+#include "invite.h"
 #include "plan.h"
+#include "record.h"
 #include "view.h"
 
 static json_t *
@@ -35,7 +40,7 @@ view_str(json_t *o, const char *k)
 }
 
 /* Paragraphs: text split at blank lines, each trimmed. */
-json_t *
+static json_t *
 view_paragraphs(const char *text)
 {
 	json_t		*a = json_array();
@@ -167,6 +172,306 @@ view_notice(const char *did, json_t *data, const struct config *cf,
 	return 0;
 }
 
+
+/* Lines of a long text, without empty ones. */
+static json_t *
+view_lines(const char *text)
+{
+	json_t		*a = json_array();
+	const char	*p = text, *nl;
+
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n > 0)
+			json_array_append_new(a, json_stringn(p, n));
+		p = nl ? nl + 1 : NULL;
+	}
+	return a;
+}
+
+static void
+view_copy(json_t *dst, json_t *src, const char *key)
+{
+	json_t	*v = json_object_get(src, key);
+
+	if (v != NULL && !json_is_null(v))
+		json_object_set(dst, key, v);
+}
+
+static json_t *
+view_access_item(json_t *access, const char *word)
+{
+	json_t		*it = json_object();
+	const char	*detail;
+
+	json_object_set_new(it, "word", json_string(word));
+	json_object_set_new(it, "label", json_string(access_label(word)));
+	switch (access_status(access, word, &detail)) {
+	case ACCESS_YES:
+		json_object_set_new(it, "available", json_true());
+		if (detail)
+			json_object_set_new(it, "detail", json_string(detail));
+		break;
+	case ACCESS_NO:
+		json_object_set_new(it, "unavailable", json_true());
+		break;
+	default:
+		json_object_set_new(it, "unknown", json_true());
+		break;
+	}
+	return it;
+}
+
+/* Every access word: the person's own needs first, then the rest. */
+static json_t *
+view_access(json_t *venue, json_t *collab)
+{
+	json_t	*access = json_object_get(venue, "access");
+	json_t	*needs = json_object_get(collab, "access_needs"), *v;
+	json_t	*yours = json_array(), *others = json_array(), *a, *it;
+	size_t	 i;
+	int	 k, mine, problems = 0;
+
+	json_array_foreach(needs, i, v) {
+		it = view_access_item(access, json_string_value(v));
+		if (!json_is_true(json_object_get(it, "available")))
+			problems = 1;
+		json_array_append_new(yours, it);
+	}
+	for (k = 0; k < record_naccess_words; k++) {
+		mine = 0;
+		json_array_foreach(needs, i, v)
+			if (strcmp(json_string_value(v),
+			    record_access_words[k]) == 0)
+				mine = 1;
+		if (!mine)
+			json_array_append_new(others, view_access_item(access,
+			    record_access_words[k]));
+	}
+	a = json_object();
+	json_object_set_new(a, "has_yours", json_boolean(
+	    json_array_size(yours) > 0));
+	json_object_set_new(a, "yours", yours);
+	json_object_set_new(a, "others", others);
+	json_object_set_new(a, "problems", json_boolean(problems));
+	return a;
+}
+
+static int
+view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
+    const struct config *cf, long long *start, long long *end,
+    const char **tz, struct err *e)
+{
+	json_t		*mc = json_object(), *o, *c;
+	char		 buf[200];
+	const char	*s;
+	long long	 t;
+
+	*tz = json_string_value(json_object_get(m, "timezone"));
+	if (*tz == NULL)
+		*tz = cf->timezone;
+	if (clock_parse_local(view_str(m, "start"), *tz, start, e) == -1 ||
+	    clock_parse_local(view_str(m, "end"), *tz, end, e) == -1)
+		return -1;
+	json_object_set_new(mc, "id", json_string(view_str(m, "id")));
+	json_object_set_new(mc, "title", json_string(view_str(m, "title")));
+	clock_format_range(*start, *end, *tz, buf, sizeof buf);
+	json_object_set_new(mc, "when", json_string(buf));
+	clock_format_date(*start, *tz, buf, sizeof buf);
+	json_object_set_new(mc, "date", json_string(buf));
+	clock_format_human(*start, *tz, buf, sizeof buf);
+	s = strrchr(buf, ' ');
+	json_object_set_new(mc, "starts", json_string(s ? s + 1 : buf));
+	clock_format_human(*end, *tz, buf, sizeof buf);
+	s = strrchr(buf, ' ');
+	json_object_set_new(mc, "ends", json_string(s ? s + 1 : buf));
+	if (venue != NULL) {
+		o = json_object();
+		view_copy(o, venue, "name");
+		view_copy(o, venue, "address");
+		view_copy(o, venue, "getting_there");
+		view_copy(o, venue, "arrival");
+		view_copy(o, venue, "on_the_day_contact");
+		view_copy(o, venue, "access_guide_url");
+		if ((s = view_str(venue, "last_verified")) != NULL &&
+		    clock_parse_date(s, *tz, &t, NULL) == 0) {
+			clock_format_date(t, *tz, buf, sizeof buf);
+			/* "1 October 2026": drop the weekday */
+			s = strchr(buf, ' ');
+			json_object_set_new(o, "last_verified",
+			    json_string(s ? s + 1 : buf));
+		}
+		json_object_set_new(mc, "venue", o);
+	}
+	if ((o = json_object_get(m, "online")) != NULL)
+		json_object_set(mc, "online", o);
+	if ((s = view_str(m, "agenda")) != NULL)
+		json_object_set_new(mc, "agenda", view_lines(s));
+	view_copy(mc, m, "payment");
+	view_copy(mc, m, "refreshments");
+	if ((s = view_str(m, "adjustments_by")) != NULL &&
+	    clock_parse_date(s, *tz, &t, NULL) == 0) {
+		clock_format_date(t, *tz, buf, sizeof buf);
+		json_object_set_new(mc, "adjustments_by", json_string(buf));
+	}
+	if ((o = json_object_get(m, "organiser")) != NULL) {
+		c = json_deep_copy(o);
+		if (json_object_get(c, "email") == NULL)
+			json_object_set_new(c, "email",
+			    json_string(cf->from_addr));
+		json_object_set_new(mc, "contact", c);
+	} else
+		json_object_set_new(mc, "contact", json_pack("{s:s, s:s}",
+		    "name", cf->from_name[0] ? cf->from_name : cf->from_addr,
+		    "email", cf->from_addr));
+	json_object_set_new(v->ctx, "meeting", mc);
+	return 0;
+}
+
+/* A one-paragraph access summary for the calendar entry. */
+static char *
+view_ics_description(json_t *m, json_t *venue, json_t *collab)
+{
+	struct buf	 b;
+	json_t		*o = json_object_get(m, "online"), *n;
+	size_t		 i;
+	const char	*s;
+
+	buf_init(&b);
+	if (venue != NULL) {
+		buf_printf(&b, "Where: %s, %s\n", view_str(venue, "name"),
+		    view_str(venue, "address"));
+		if ((s = view_str(venue, "arrival")) != NULL)
+			buf_printf(&b, "Getting in: %s\n", s);
+		json_array_foreach(json_object_get(collab, "access_needs"), i,
+		    n) {
+			char *d = access_describe(json_object_get(venue,
+			    "access"), json_string_value(n));
+
+			buf_printf(&b, "%s: %s\n",
+			    access_label(json_string_value(n)), d);
+			free(d);
+		}
+		if ((s = view_str(venue, "on_the_day_contact")) != NULL)
+			buf_printf(&b, "On the day: %s\n", s);
+	}
+	if (o != NULL)
+		buf_printf(&b, "Join online: %s\n", view_str(o, "url"));
+	return buf_take(&b);
+}
+
+static int
+view_meeting(const char *did, const char *kind, const char *cid,
+    json_t *data, const struct config *cf, struct view *v, struct err *e)
+{
+	json_t		*c = view_rec(data, "collaborator", cid), *m, *venue;
+	json_t		*mw, *d = NULL, *x;
+	const char	*mid = view_dfield(data, "mid"), *vid, *tz, *org;
+	long long	 start, end;
+	struct invite	 inv;
+	char		 key[300], *loc = NULL, *desc = NULL, *uid = NULL;
+	json_error_t	 je;
+	int		 cancel = 0, rv = -1;
+
+	snprintf(key, sizeof key, "rec:meeting:%s", mid);
+	mw = json_object_get(json_object_get(data, "records"), key);
+	if (c == NULL || (m = json_object_get(mw, "record")) == NULL)
+		return err_set(e, "meeting %s or collaborator %s is not stored",
+		    mid, cid);
+	vid = view_str(m, "venue");
+	venue = vid ? view_rec(data, "venue", vid) : NULL;
+	/* A venue update names the venue in its own refs. */
+	if (venue == NULL && strcmp(kind, "venue-update") == 0)
+		venue = view_rec(data, "venue", view_dfield(data, "src"));
+	view_base(v, did, cf, kind, view_format(c));
+	if (view_recipient(v, c, e) == -1)
+		return -1;
+	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
+		return -1;
+	if (venue != NULL)
+		json_object_set_new(v->ctx, "access", view_access(venue, c));
+	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
+		d = json_object();
+	if ((x = json_object_get(d, "changes")) != NULL)
+		json_object_set(v->ctx, "changes", x);
+	if (strcmp(kind, "reminder") == 0) {
+		char lead[64];
+		long long l = json_integer_value(json_object_get(d, "lead"));
+
+		if (l % 86400 == 0)
+			snprintf(lead, sizeof lead, "%lld day%s", l / 86400,
+			    l == 86400 ? "" : "s");
+		else if (l % 3600 == 0)
+			snprintf(lead, sizeof lead, "%lld hour%s", l / 3600,
+			    l == 3600 ? "" : "s");
+		else if (l % 60 == 0)
+			snprintf(lead, sizeof lead, "%lld minutes", l / 60);
+		else
+			snprintf(lead, sizeof lead, "%lld seconds", l);
+		json_object_set_new(v->ctx, "reminder", json_pack("{s:s}",
+		    "lead", lead));
+	}
+	if (strcmp(kind, "cancellation") == 0) {
+		cancel = 1;
+		json_object_set_new(v->ctx, "cancellation", json_pack("{s:b}",
+		    "removed", json_is_true(json_object_get(d, "removed"))));
+	}
+	org = view_str(json_object_get(m, "organiser"), "email");
+	if (org != NULL)
+		view_reply_to(v, view_str(json_object_get(m, "organiser"),
+		    "name"), org);
+	else
+		view_reply_to(v, "", view_str(m, "coordinator") ?
+		    view_str(m, "coordinator") : cf->coordinator);
+
+	/* Invitations, updates and cancellations carry the calendar. */
+	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
+	    cancel) {
+		memset(&inv, 0, sizeof inv);
+		uid = xasprintf("%s@%s", mid, cf->from_domain);
+		inv.uid = uid;
+		inv.sequence = (int)json_integer_value(json_object_get(
+		    json_object_get(mw, "meta"), "seq"));
+		inv.cancel = cancel;
+		inv.start = start;
+		inv.end = end;
+		inv.tz = tz;
+		inv.dtstamp = util_now_ms() / 1000;
+		inv.summary = view_str(m, "title");
+		if (venue != NULL)
+			loc = xasprintf("%s, %s", view_str(venue, "name"),
+			    view_str(venue, "address"));
+		else if (json_object_get(m, "online"))
+			loc = xstrdup(view_str(json_object_get(m, "online"),
+			    "url"));
+		inv.location = loc;
+		desc = view_ics_description(m, venue, c);
+		inv.description = desc;
+		inv.url = json_object_get(m, "online") ? view_str(
+		    json_object_get(m, "online"), "url") : NULL;
+		inv.organizer_name = org ? view_str(json_object_get(m,
+		    "organiser"), "name") : cf->from_name;
+		inv.organizer_email = org ? org : cf->from_addr;
+		inv.attendee_name = v->to_name;
+		inv.attendee_email = v->to_addr;
+		if ((v->ics = invite_build(&inv, e)) == NULL)
+			goto err;
+		v->ics_method = invite_method(&inv);
+		json_object_set_new(v->ctx, "calendar", json_true());
+	}
+	rv = 0;
+err:
+	free(uid);
+	free(loc);
+	free(desc);
+	json_decref(d);
+	return rv;
+}
+
 int
 view_build(const char *did, const char *kind, const char *cid, json_t *data,
     const struct config *cf, struct view *v, struct err *e)
@@ -176,6 +481,10 @@ view_build(const char *did, const char *kind, const char *cid, json_t *data,
 		return view_announcement(did, cid, data, cf, v, e);
 	if (strcmp(kind, "notice") == 0)
 		return view_notice(did, data, cf, v, e);
+	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
+	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0 ||
+	    strcmp(kind, "venue-update") == 0)
+		return view_meeting(did, kind, cid, data, cf, v, e);
 	return err_set(e, "no view for emails of kind \"%s\"", kind);
 }
 

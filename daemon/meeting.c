@@ -1,0 +1,605 @@
+/*
+ * meeting.c: the planner for meetings and venues (issue: meetings). Pure,
+ * like plan.c, whose helpers it uses: a checked record and a snapshot in,
+ * ops out; any thread.
+ *
+ * A stored meeting carries meta: seq (the calendar SEQUENCE, raised whenever
+ * people are sent a calendar change: time, place, online details, a
+ * cancellation, or someone removed), invited (who holds an invitation now)
+ * and start (epoch seconds, for "upcoming" tests by the venue planner).
+ *
+ * Delivery ids say what an email is for, so re-planning never sends twice:
+ *   inv:<m>:<c>:<seq>          invitation (calendar REQUEST)
+ *   upd:<m>:<c>:<seq>          update saying what changed (REQUEST)
+ *   can:<m>:<c>:<seq>          cancellation, or "you are no longer on the
+ *                              list" (CANCEL)
+ *   rem:<m>:<c>:<seq>:<lead>   reminder, lead in seconds
+ *   vup:<v>:<m>:<c>:<hash>     venue access update
+ *   notice:short:<m>:<start>, notice:access:<m>:<hash>   to the coordinator
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "clock.h"
+#include "duration.h"
+#include "plan.h"
+#include "record.h"
+#include "store.h"
+
+#define MEETING_MAX_LEADS	16
+
+static const char *
+meeting_str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* FNV-1a of a JSON value's stable text: short ids for content. */
+static void
+meeting_hash(json_t *v, char *buf, size_t len)
+{
+	char		*s = store_dump(v);
+	unsigned long long h = 1469598103934665603ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	free(s);
+	snprintf(buf, len, "%012llx", h & 0xffffffffffffULL);
+}
+
+/* Everyone the meeting invites, before consent: invitees + group members. */
+static json_t *
+meeting_ids(json_t *m, json_t *snap)
+{
+	json_t	*ids = json_array(), *v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(m, "invitees"), i, v)
+		json_array_append(ids, v);
+	json_array_foreach(json_object_get(m, "groups"), i, v)
+		plan_add_group(snap, ids, json_string_value(v));
+	return ids;
+}
+
+void
+meeting_needs(const struct record *r, json_t *snap, json_t *need)
+{
+	json_t		*ids, *v, *old;
+	size_t		 i;
+	char		 key[300];
+	const char	*ov;
+
+	snprintf(key, sizeof key, "md:%s", r->id);
+	plan_need(snap, need, key);
+	ids = meeting_ids(r->json, snap);
+	json_array_foreach(ids, i, v)
+		plan_need_rec(snap, need, "collaborator", json_string_value(v));
+	json_decref(ids);
+	/* The old venue, to say what changed. */
+	if ((old = plan_snaprec(snap, "meeting", r->id)) != NULL &&
+	    (ov = meeting_str(old, "venue")) != NULL)
+		plan_need_rec(snap, need, "venue", ov);
+}
+
+static int
+meeting_contains(json_t *arr, const char *s)
+{
+	size_t	 i;
+	json_t	*v;
+
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Lead times for one person: theirs, else the meeting's, else config's. */
+static int
+meeting_leads(json_t *c, json_t *m, const struct config *cf, long long *out)
+{
+	json_t		*l = json_object_get(c, "reminders"), *v;
+	size_t		 i;
+	int		 n = 0;
+	struct err	 e;
+
+	if (l == NULL)
+		l = json_object_get(m, "reminders");
+	if (l == NULL) {
+		memcpy(out, cf->reminders, sizeof cf->reminders[0] *
+		    cf->nreminders);
+		return cf->nreminders;
+	}
+	json_array_foreach(l, i, v)
+		if (n < MEETING_MAX_LEADS &&
+		    duration_parse(json_string_value(v), &out[n], &e) == 0)
+			n++;
+	return n;
+}
+
+static char *
+meeting_refs(const char *mid, const char *cid, const char *vid)
+{
+	if (vid != NULL)
+		return xasprintf("rec:meeting:%s rec:collaborator:%s "
+		    "rec:venue:%s", mid, cid, vid);
+	return xasprintf("rec:meeting:%s rec:collaborator:%s", mid, cid);
+}
+
+struct meeting_plan {
+	const struct record	*r;
+	json_t			*snap;
+	const struct plan_ctx	*pc;
+	json_t			*ops;
+	const char		*mid;
+	const char		*vid;
+	long long		 start;		/* epoch seconds */
+	long long		 end;
+	int			 seq;
+};
+
+static long long
+meeting_deadline(struct meeting_plan *p)
+{
+	long long	d = p->pc->now_ms + p->pc->cf->max_age * 1000;
+
+	return d < p->start * 1000 ? d : p->start * 1000;
+}
+
+static void
+meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
+    const char *cid, json_t *data)
+{
+	char	did[512], *refs;
+
+	snprintf(did, sizeof did, "%s:%s:%s:%d", prefix, p->mid, cid, p->seq);
+	refs = meeting_refs(p->mid, cid, p->vid);
+	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, p->pc->now_ms,
+	    meeting_deadline(p), refs, NULL, data, p->mid);
+	free(refs);
+}
+
+static void
+meeting_reminders(struct meeting_plan *p, const char *cid)
+{
+	json_t		*c = plan_snaprec(p->snap, "collaborator", cid);
+	long long	 leads[MEETING_MAX_LEADS], due;
+	int		 n, i;
+	char		 did[512], *refs;
+	json_t		*data;
+	const struct config *cf = p->pc->cf;
+
+	n = meeting_leads(c, p->r->json, cf, leads);
+	refs = meeting_refs(p->mid, cid, p->vid);
+	for (i = 0; i < n; i++) {
+		due = clock_reminder_due(p->start, leads[i], p->r->tz,
+		    cf->quiet_start, cf->quiet_end);
+		if (due < 0 || due * 1000 <= p->pc->now_ms)
+			continue;	/* too late for this one */
+		snprintf(did, sizeof did, "rem:%s:%s:%d:%lld", p->mid, cid,
+		    p->seq, leads[i]);
+		data = json_pack("{s:I}", "lead", (json_int_t)leads[i]);
+		plan_delivery(p->ops, p->pc, did, "reminder", cid, p->mid,
+		    due * 1000, p->start * 1000, refs, NULL, data, p->mid);
+		json_decref(data);
+	}
+	free(refs);
+}
+
+/* Drop this meeting's pending deliveries, for one person (cid) or all of
+ * one kind (prefix "rem:"), from the md:<m> set in the snapshot. */
+static void
+meeting_drop(struct meeting_plan *p, const char *prefix, const char *cid)
+{
+	char		 key[300], pat[300];
+	json_t		*v;
+	size_t		 i;
+
+	snprintf(key, sizeof key, "md:%s", p->mid);
+	snprintf(pat, sizeof pat, ":%s:%s:", p->mid, cid ? cid : "");
+	json_array_foreach(plan_members(p->snap, key), i, v) {
+		const char *did = json_string_value(v);
+
+		if (prefix && strncmp(did, prefix, strlen(prefix)) != 0)
+			continue;
+		if (cid && strstr(did, pat) == NULL)
+			continue;
+		store_op(p->ops, "DDEL", did, NULL);
+	}
+}
+
+static int
+meeting_has_pending(struct meeting_plan *p, const char *prefix,
+    const char *cid)
+{
+	char		 key[300], pat[300];
+	json_t		*v;
+	size_t		 i;
+
+	snprintf(key, sizeof key, "md:%s", p->mid);
+	snprintf(pat, sizeof pat, "%s:%s:%s:", prefix, p->mid, cid);
+	json_array_foreach(plan_members(p->snap, key), i, v)
+		if (strncmp(json_string_value(v), pat, strlen(pat)) == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+meeting_place(json_t *snap, json_t *m)
+{
+	const char	*vid = meeting_str(m, "venue");
+	json_t		*v = vid ? plan_snaprec(snap, "venue", vid) : NULL;
+
+	if (v == NULL)
+		return xstrdup(json_object_get(m, "online") ? "Online only" :
+		    "No place given");
+	return xasprintf("%s, %s", meeting_str(v, "name"),
+	    meeting_str(v, "address"));
+}
+
+static char *
+meeting_online(json_t *m)
+{
+	json_t		*o = json_object_get(m, "online");
+	const char	*d;
+
+	if (o == NULL)
+		return xstrdup("None");
+	d = meeting_str(o, "dial_in");
+	return xasprintf("%s%s%s%s", meeting_str(o, "url"),
+	    json_is_true(json_object_get(o, "captions")) ? ", with captions" :
+	    "", d ? ", dial in on " : "", d ? d : "");
+}
+
+static void
+meeting_change(json_t *changes, const char *what, char *was, char *now)
+{
+	json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "what",
+	    what, "was", was, "now", now));
+	free(was);
+	free(now);
+}
+
+/* Coordinator notices: short notice, and access needs not met. */
+static void
+meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
+{
+	const struct config	*cf = p->pc->cf;
+	const char		*coord = meeting_str(p->r->json, "coordinator");
+	json_t			*lines, *v, *n, *venue = NULL, *access;
+	char			 did[512], h[32], when[128], *line;
+	size_t			 i, j;
+
+	if (coord == NULL)
+		coord = cf->coordinator;
+	if (timing_new && (p->start * 1000 - p->pc->now_ms) <
+	    cf->min_notice * 1000) {
+		char d[32];
+
+		duration_format(cf->min_notice, d, sizeof d);
+		clock_format_human(p->start, p->r->tz, when, sizeof when);
+		lines = json_array();
+		line = xasprintf("Meeting %s (\"%s\") starts %s: less than the "
+		    "%s notice people need to arrange travel, support and "
+		    "adjustments.", p->mid, meeting_str(p->r->json, "title"),
+		    when, d);
+		json_array_append_new(lines, json_string(line));
+		free(line);
+		json_array_append_new(lines, json_string("Invitations have "
+		    "gone out. Please check with each person that they can "
+		    "still come, and whether they need anything arranged."));
+		snprintf(did, sizeof did, "notice:short:%s:%lld", p->mid,
+		    p->start);
+		plan_notice(p->ops, p->pc, did, coord, "Short notice for a "
+		    "meeting", lines, p->mid);
+		json_decref(lines);
+	}
+	if (p->vid == NULL ||
+	    (venue = plan_snaprec(p->snap, "venue", p->vid)) == NULL)
+		return;
+	access = json_object_get(venue, "access");
+	lines = json_array();
+	json_array_foreach(people, i, v) {
+		json_t *c = plan_snaprec(p->snap, "collaborator",
+		    json_string_value(v));
+
+		json_array_foreach(json_object_get(c, "access_needs"), j, n) {
+			const char *w = json_string_value(n);
+			enum access_status st = access_status(access, w, NULL);
+
+			if (st == ACCESS_YES)
+				continue;
+			line = xasprintf("Collaborator %s needs %s (%s): the "
+			    "venue %s %s.", json_string_value(v),
+			    access_label(w), w, p->vid, st == ACCESS_NO ?
+			    "says it is not available" : "has not confirmed it");
+			json_array_append_new(lines, json_string(line));
+			free(line);
+		}
+	}
+	if (json_array_size(lines) > 0) {
+		json_array_append_new(lines, json_string("Please arrange it, "
+		    "or talk with them about what would work, and update the "
+		    "venue record when it is confirmed."));
+		meeting_hash(lines, h, sizeof h);
+		snprintf(did, sizeof did, "notice:access:%s:%s", p->mid, h);
+		line = xasprintf("Access needs not met for meeting %s", p->mid);
+		plan_notice(p->ops, p->pc, did, coord, line, lines, p->mid);
+		free(line);
+	}
+	json_decref(lines);
+}
+
+int
+meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
+    json_t *ops, struct err *e)
+{
+	struct meeting_plan	 p;
+	json_t			*ids, *people, *oldw, *old = NULL, *meta;
+	json_t			*oldinv = NULL, *newinv, *changes, *v, *data;
+	const char		*ov = NULL;
+	char			 key[300];
+	size_t			 i;
+	int			 cancelled, old_cancelled = 0, timing_new = 0;
+	int			 time_changed = 0, bump = 0;
+	long long		 ostart = 0, oend = 0;
+
+	memset(&p, 0, sizeof p);
+	p.r = r;
+	p.snap = snap;
+	p.pc = pc;
+	p.ops = ops;
+	p.mid = r->id;
+	p.vid = meeting_str(r->json, "venue");
+	if (clock_parse_local(meeting_str(r->json, "start"), r->tz, &p.start,
+	    e) == -1) {
+		err_prefix(e, "start");
+		return -1;
+	}
+	if (clock_parse_local(meeting_str(r->json, "end"), r->tz, &p.end,
+	    e) == -1) {
+		err_prefix(e, "end");
+		return -1;
+	}
+	cancelled = strcmp(meeting_str(r->json, "status") ?
+	    meeting_str(r->json, "status") : "scheduled", "cancelled") == 0;
+	ids = meeting_ids(r->json, snap);
+	people = plan_people(snap, ids);
+	json_decref(ids);
+
+	oldw = json_object_get(snap, plan_reckey("meeting", r->id, key,
+	    sizeof key));
+	if (json_is_object(oldw)) {
+		old = json_object_get(oldw, "record");
+		meta = json_object_get(oldw, "meta");
+		p.seq = (int)json_integer_value(json_object_get(meta, "seq"));
+		oldinv = json_object_get(meta, "invited");
+		old_cancelled = meeting_str(old, "status") &&
+		    strcmp(meeting_str(old, "status"), "cancelled") == 0;
+		ov = meeting_str(old, "venue");
+		const char *otz = meeting_str(old, "timezone") ?
+		    meeting_str(old, "timezone") : pc->cf->timezone;
+		if (clock_parse_local(meeting_str(old, "start"), otz, &ostart,
+		    NULL) == -1 || clock_parse_local(meeting_str(old, "end"),
+		    otz, &oend, NULL) == -1)
+			ostart = oend = 0;
+	}
+	if (oldinv == NULL)
+		oldinv = json_array();
+	else
+		json_incref(oldinv);
+
+	newinv = json_array();
+	if (p.start * 1000 <= pc->now_ms) {
+		/* Already started or over: store it, send nothing. */
+		if (!cancelled)
+			json_array_extend(newinv, oldinv);
+	} else if (old == NULL || old_cancelled) {
+		if (old != NULL) {
+			/* Back on: everyone is invited again. */
+			p.seq++;
+			snprintf(key, sizeof key, "md:%s", p.mid);
+			store_op(ops, "DDELALL", key, NULL);
+		}
+		if (!cancelled) {
+			timing_new = 1;
+			json_array_extend(newinv, people);
+			json_array_foreach(people, i, v) {
+				meeting_email(&p, "inv", "invitation",
+				    json_string_value(v), NULL);
+				meeting_reminders(&p, json_string_value(v));
+			}
+		}
+	} else if (cancelled) {
+		p.seq++;
+		snprintf(key, sizeof key, "md:%s", p.mid);
+		store_op(ops, "DDELALL", key, NULL);
+		json_array_foreach(oldinv, i, v) {
+			data = json_pack("{s:b}", "removed", 0);
+			meeting_email(&p, "can", "cancellation",
+			    json_string_value(v), data);
+			json_decref(data);
+		}
+	} else {
+		changes = json_array();
+		time_changed = ostart != p.start || oend != p.end;
+		if (time_changed) {
+			char a[160], b[160];
+
+			clock_format_range(ostart, oend, meeting_str(old,
+			    "timezone") ? meeting_str(old, "timezone") :
+			    pc->cf->timezone, a, sizeof a);
+			clock_format_range(p.start, p.end, r->tz, b, sizeof b);
+			meeting_change(changes, "Date and time", xstrdup(a),
+			    xstrdup(b));
+		}
+		if ((ov == NULL) != (p.vid == NULL) ||
+		    (ov && p.vid && strcmp(ov, p.vid) != 0))
+			meeting_change(changes, "Place", meeting_place(snap, old),
+			    meeting_place(snap, r->json));
+		if (!json_equal(json_object_get(old, "online") ?
+		    json_object_get(old, "online") : json_null(),
+		    json_object_get(r->json, "online") ?
+		    json_object_get(r->json, "online") : json_null()))
+			meeting_change(changes, "Online joining details",
+			    meeting_online(old), meeting_online(r->json));
+		json_array_foreach(oldinv, i, v)
+			if (!meeting_contains(people, json_string_value(v)))
+				bump = 1;
+		if (json_array_size(changes) > 0 || bump)
+			p.seq++;
+		/* Removed: a cancellation of their own, nothing more. */
+		json_array_foreach(oldinv, i, v) {
+			const char *cid = json_string_value(v);
+
+			if (meeting_contains(people, cid))
+				continue;
+			meeting_drop(&p, NULL, cid);
+			data = json_pack("{s:b}", "removed", 1);
+			meeting_email(&p, "can", "cancellation", cid, data);
+			json_decref(data);
+		}
+		if (time_changed)
+			meeting_drop(&p, "rem:", NULL);
+		json_array_extend(newinv, people);
+		json_array_foreach(people, i, v) {
+			const char *cid = json_string_value(v);
+
+			if (!meeting_contains(oldinv, cid)) {
+				meeting_email(&p, "inv", "invitation", cid,
+				    NULL);
+				meeting_reminders(&p, cid);
+				continue;
+			}
+			if (json_array_size(changes) > 0 &&
+			    !meeting_has_pending(&p, "inv", cid)) {
+				data = json_pack("{s:O}", "changes", changes);
+				meeting_email(&p, "upd", "update", cid, data);
+				json_decref(data);
+			}
+			if (time_changed)
+				meeting_reminders(&p, cid);
+		}
+		timing_new = time_changed;
+		json_decref(changes);
+	}
+
+	/* Keep the venue's index of meetings in step. */
+	if (ov && (p.vid == NULL || strcmp(ov, p.vid) != 0)) {
+		snprintf(key, sizeof key, "vm:%s", ov);
+		store_op(ops, "SREM", key, p.mid, NULL);
+	}
+	if (p.vid) {
+		snprintf(key, sizeof key, "vm:%s", p.vid);
+		store_op(ops, "SADD", key, p.mid, NULL);
+	}
+	meta = json_pack("{s:i, s:O, s:I}", "seq", p.seq, "invited", newinv,
+	    "start", (json_int_t)p.start);
+	plan_store(ops, r, pc, meta);
+	json_decref(meta);
+	if (!cancelled && p.start * 1000 > pc->now_ms)
+		meeting_notices(&p, people, timing_new);
+	json_decref(newinv);
+	json_decref(oldinv);
+	json_decref(people);
+	return 0;
+}
+
+void
+meeting_venue_needs(const struct record *r, json_t *snap, json_t *need)
+{
+	char	 key[300];
+	json_t	*v, *w, *mw, *ms;
+	size_t	 i, j;
+
+	snprintf(key, sizeof key, "vm:%s", r->id);
+	plan_need(snap, need, key);
+	ms = plan_members(snap, key);
+	json_array_foreach(ms, i, v) {
+		plan_need_rec(snap, need, "meeting", json_string_value(v));
+		mw = json_object_get(snap, plan_reckey("meeting",
+		    json_string_value(v), key, sizeof key));
+		json_array_foreach(json_object_get(json_object_get(mw, "meta"),
+		    "invited"), j, w)
+			plan_need_rec(snap, need, "collaborator",
+			    json_string_value(w));
+	}
+}
+
+int
+meeting_venue_plan(const struct record *r, json_t *snap,
+    const struct plan_ctx *pc, json_t *ops, struct err *e)
+{
+	json_t		*old = plan_snaprec(snap, "venue", r->id), *changes;
+	json_t		*oa, *na, *v, *w, *c, *data, *ms;
+	char		 key[300], h[32], did[512], *refs;
+	size_t		 i, j;
+	int		 k;
+
+	plan_store(ops, r, pc, NULL);
+	if (old == NULL)
+		return 0;
+	oa = json_object_get(old, "access");
+	na = json_object_get(r->json, "access");
+	if (json_equal(oa ? oa : json_null(), na ? na : json_null()))
+		return 0;
+	changes = json_array();
+	for (k = 0; k < record_naccess_words; k++) {
+		const char *word = record_access_words[k];
+		char *a = access_describe(oa, word), *b = access_describe(na,
+		    word);
+
+		if (strcmp(a, b) != 0)
+			meeting_change(changes, access_label(word), a, b);
+		else {
+			free(a);
+			free(b);
+		}
+	}
+	if (json_array_size(changes) == 0) {
+		json_decref(changes);
+		return 0;
+	}
+	meeting_hash(changes, h, sizeof h);
+	data = json_pack("{s:O}", "changes", changes);
+	snprintf(key, sizeof key, "vm:%s", r->id);
+	ms = plan_members(snap, key);
+	json_array_foreach(ms, i, v) {
+		const char	*mid = json_string_value(v);
+		json_t		*mw = json_object_get(snap, plan_reckey("meeting",
+		    mid, key, sizeof key));
+		json_t		*m = json_object_get(mw, "record");
+		long long	 start = json_integer_value(json_object_get(
+		    json_object_get(mw, "meta"), "start"));
+		const char	*st = meeting_str(m, "status");
+
+		if (m == NULL || (st && strcmp(st, "cancelled") == 0) ||
+		    start * 1000 <= pc->now_ms ||
+		    strcmp(meeting_str(m, "venue") ? meeting_str(m, "venue") :
+		    "", r->id) != 0)
+			continue;
+		json_array_foreach(json_object_get(json_object_get(mw, "meta"),
+		    "invited"), j, w) {
+			const char *cid = json_string_value(w);
+
+			c = plan_snaprec(snap, "collaborator", cid);
+			if (c == NULL || !json_is_true(json_object_get(c,
+			    "consent")))
+				continue;
+			snprintf(did, sizeof did, "vup:%s:%s:%s:%s", r->id, mid,
+			    cid, h);
+			refs = meeting_refs(mid, cid, r->id);
+			plan_delivery(ops, pc, did, "venue-update", cid, mid,
+			    pc->now_ms, start * 1000, refs, NULL, data, r->id);
+			free(refs);
+		}
+	}
+	json_decref(data);
+	json_decref(changes);
+	(void)e;
+	return 0;
+}
