@@ -43,5 +43,6 @@ char	*cli_key(const struct config *, const char *name);
 int	cli_status(const struct config *, int argc, char **argv);
 int	cli_dead(const struct config *, int argc, char **argv);
 int	cli_preview(const struct config *, int argc, char **argv);
+int	cli_report(const struct config *, int argc, char **argv);
 
 #endif

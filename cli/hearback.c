@@ -7,6 +7,7 @@
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
  *   hearback [-c FILE] preview FILE --as ID
+ *   hearback [-c FILE] report --meeting ID [--format text|html]
  *
  * The checks are the daemon's own (record.c, plan.c), so a record that
  * passes here is accepted there, unless Redis changed in between (the daemon
@@ -35,6 +36,7 @@ usage(void)
 	    "       hearback [-c FILE] status [--json]\n"
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
+	    "       hearback [-c FILE] report --meeting ID [--format text|html]\n"
 	    "FILE may be - for standard input. The config file defaults to "
 	    CONFIG_DEFAULT_PATH ".\n");
 	exit(EX_USAGE_);
@@ -434,6 +436,8 @@ main(int argc, char *argv[])
 		rv = cli_dead(cf, argc - 1, argv + 1);
 	else if (strcmp(cmd, "preview") == 0)
 		rv = cli_preview(cf, argc - 1, argv + 1);
+	else if (strcmp(cmd, "report") == 0)
+		rv = cli_report(cf, argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "hearback: unknown command \"%s\"\n", cmd);
 		usage();

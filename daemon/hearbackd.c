@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "config.h"
 #include "deliver.h"
+#include "feedback.h"
 #include "http.h"
 #include "intake.h"
 #include "job.h"
@@ -55,6 +56,7 @@ struct hearbackd {
 	struct pool		*pool;
 	struct outcome		*out;
 	struct sched		*sched;
+	struct feedback		*feedback;
 	struct http		*http;
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*tick;		/* status, watchdog, shutdown */
@@ -226,6 +228,7 @@ hearbackd_stop(struct hearbackd *d)
 	    pool_pending(d->pool));
 	intake_stop(d->intake);
 	sched_stop(d->sched);
+	feedback_stop(d->feedback);
 	STAILQ_INIT(&q);
 	pool_reclaim(d->pool, &q);
 	while ((job = STAILQ_FIRST(&q)) != NULL) {
@@ -259,6 +262,7 @@ hearbackd_reload(struct hearbackd *d)
 	intake_set_config(d->intake, cf);
 	sched_set_config(d->sched, cf);
 	outcome_set_config(d->out, cf);
+	feedback_set_config(d->feedback, cf);
 	rconn_set_config(d->ops, cf);
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
@@ -331,6 +335,8 @@ main(int argc, char *argv[])
 	d.sched = sched_start(d.base, d.cf, d.ops, d.pool, d.out, &d.m);
 	sched_set_templates(d.sched, d.tmpl);
 	d.intake = intake_start(d.base, d.cf, &d.m, hearbackd_on_commit, &d);
+	d.feedback = feedback_start(d.base, d.cf, d.ops, hearbackd_on_commit,
+	    &d);
 	if (d.cf->http_host[0] != '\0' && (d.http = http_start(d.base,
 	    d.cf->http_host, d.cf->http_port, &d.m, hearbackd_health, &d,
 	    &e)) == NULL) {
@@ -354,6 +360,7 @@ main(int argc, char *argv[])
 	http_free(d.http);
 	intake_free(d.intake);
 	rconn_free(d.ops);
+	feedback_free(d.feedback);
 	sched_free(d.sched);
 	outcome_free(d.out);
 	event_free(d.tick);

@@ -457,9 +457,16 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	store_op(ops, "SADD", "said", r->id, NULL);
 	/* Open until an outcome answers it; scored by when it was said. */
 	if (old == NULL) {
-		char at[32];
+		char		 at[32];
+		long long	 t = pc->now_ms;
+		const char	*sa = json_string_value(json_object_get(r->json,
+		    "said_at"));
 
-		snprintf(at, sizeof at, "%lld", pc->now_ms);
+		if (sa != NULL && clock_parse_local(sa, r->tz, &t, NULL) == 0)
+			t *= 1000;
+		else
+			t = pc->now_ms;
+		snprintf(at, sizeof at, "%lld", t);
 		store_op(ops, "ZADD", "said:open", at, r->id, NULL);
 	}
 	return 0;
@@ -515,6 +522,81 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	return 0;
 }
 
+/*
+ * "You said, we did": one email per attributed, consenting person per
+ * version of the outcome, listing every one of their items it answers. The
+ * delivery id carries a hash of the outcome, so a later status (in-progress,
+ * then done) is a new email, and the same outcome queued again is not.
+ */
+static int
+plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
+    json_t *ops)
+{
+	json_t		*said = json_object_get(r->json, "said"), *v, *byc, *ids;
+	const char	*cid;
+	size_t		 i;
+	char		 h[32], did[512], key[300];
+	char		*d = store_dump(r->json);
+	unsigned long long hash = 1469598103934665603ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)d; *p; p++) {
+		hash ^= *p;
+		hash *= 1099511628211ULL;
+	}
+	free(d);
+	snprintf(h, sizeof h, "%012llx", hash & 0xffffffffffffULL);
+	byc = json_object();
+	json_array_foreach(said, i, v) {
+		json_t *s = plan_snaprec(snap, "said", json_string_value(v));
+
+		store_op(ops, "ZREM", "said:open", json_string_value(v), NULL);
+		snprintf(key, sizeof key, "so:%s", json_string_value(v));
+		store_op(ops, "SADD", key, r->id, NULL);
+		if ((cid = json_string_value(json_object_get(s,
+		    "collaborator"))) == NULL)
+			continue;	/* anonymous: reported, not answered */
+		if ((ids = json_object_get(byc, cid)) == NULL) {
+			ids = json_array();
+			json_object_set_new(byc, cid, ids);
+		}
+		json_array_append(ids, v);
+	}
+	plan_store(ops, r, pc, NULL);
+	json_object_foreach(byc, cid, ids) {
+		struct buf	 refs;
+		json_t		*data;
+
+		if (!plan_consents(snap, cid))
+			continue;
+		buf_init(&refs);
+		buf_printf(&refs, "%s rec:collaborator:%s", plan_reckey(
+		    "outcome", r->id, key, sizeof key), cid);
+		json_array_foreach(ids, i, v) {
+			json_t *s = plan_snaprec(snap, "said",
+			    json_string_value(v));
+			const char *m = json_string_value(json_object_get(s,
+			    "meeting"));
+
+			buf_printf(&refs, " rec:said:%s", json_string_value(v));
+			if (m != NULL) {
+				snprintf(key, sizeof key, "rec:meeting:%s", m);
+				if (strstr(refs.s, key) == NULL)
+					buf_printf(&refs, " %s", key);
+			}
+		}
+		snprintf(did, sizeof did, "out:%s:%s:%s", r->id, cid, h);
+		data = json_pack("{s:O}", "said", ids);
+		plan_delivery(ops, pc, did, "outcome", cid, "", pc->now_ms,
+		    pc->now_ms + pc->cf->max_age * 1000, refs.s, NULL, data,
+		    r->id);
+		json_decref(data);
+		buf_free(&refs);
+	}
+	json_decref(byc);
+	return 0;
+}
+
 int
 plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops, struct err *e)
@@ -532,16 +614,8 @@ plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		return plan_said(r, snap, pc, ops);
 	case REC_FORGET:
 		return plan_forget(r, snap, pc, ops);
-	case REC_OUTCOME: {
-		json_t	*v;
-		size_t	 i;
-
-		json_array_foreach(json_object_get(r->json, "said"), i, v)
-			store_op(ops, "ZREM", "said:open", json_string_value(v),
-			    NULL);
-		plan_store(ops, r, pc, NULL);
-		return 0;
-	}
+	case REC_OUTCOME:
+		return plan_outcome(r, snap, pc, ops);
 	case REC_VENUE:
 		return meeting_venue_plan(r, snap, pc, ops, e);
 	case REC_MEETING:

@@ -176,6 +176,57 @@ const char store_lua_promote[] =
 "if #nx == 2 then out[1] = nx[2] end\n"
 "return out\n";
 
+/*
+ * The overdue "you said" digest: said items open longer than feedback_due,
+ * grouped by coordinator; a coordinator whose last digest is at least
+ * digest_every old gets one digest delivery (kind "digest"), made here so
+ * that only one daemon makes it. ARGV: P now due_ms every_ms coordinator
+ * max_age_ms. Returns how many digests were made.
+ */
+const char store_lua_digest[] =
+"local P = ARGV[1]\n"
+"local now = tonumber(ARGV[2])\n"
+"local every = tonumber(ARGV[4])\n"
+"local ids = redis.call('ZRANGEBYSCORE', P .. 'said:open', '-inf', now - tonumber(ARGV[3]), 'WITHSCORES')\n"
+"local groups, order = {}, {}\n"
+"for i = 1, #ids, 2 do\n"
+"  local raw = redis.call('GET', P .. 'rec:said:' .. ids[i])\n"
+"  if raw then\n"
+"    local ok, w = pcall(cjson.decode, raw)\n"
+"    local c = ARGV[5]\n"
+"    local m = nil\n"
+"    if ok and type(w) == 'table' and type(w.record) == 'table' then\n"
+"      if type(w.record.coordinator) == 'string' then c = w.record.coordinator end\n"
+"      if type(w.record.meeting) == 'string' then m = w.record.meeting end\n"
+"    end\n"
+"    if not groups[c] then groups[c] = {} order[#order + 1] = c end\n"
+"    table.insert(groups[c], {ids[i], tonumber(ids[i + 1]), m})\n"
+"  else\n"
+"    redis.call('ZREM', P .. 'said:open', ids[i])\n"
+"  end\n"
+"end\n"
+"local made = 0\n"
+"for _, c in ipairs(order) do\n"
+"  local last = tonumber(redis.call('GET', P .. 'digest:' .. c) or '0')\n"
+"  if last + every <= now then\n"
+"    redis.call('SET', P .. 'digest:' .. c, now)\n"
+"    local did = 'digest:' .. c .. ':' .. now\n"
+"    local items, refs, seen = {}, {}, {}\n"
+"    for _, it in ipairs(groups[c]) do\n"
+"      items[#items + 1] = {id = it[1], at = it[2]}\n"
+"      refs[#refs + 1] = 'rec:said:' .. it[1]\n"
+"      if it[3] and not seen[it[3]] then seen[it[3]] = true refs[#refs + 1] = 'rec:meeting:' .. it[3] end\n"
+"    end\n"
+"    redis.call('HSET', P .. 'd:' .. did, 'state', 'scheduled', 'cid', '', 'mid', '', 'due', now,\n"
+"      'kind', 'digest', 'refs', table.concat(refs, ' '), 'to', c,\n"
+"      'data', cjson.encode({items = items}), 'src', 'digest', 'created', now,\n"
+"      'deadline', now + tonumber(ARGV[6]), 'attempts', 0)\n"
+"    redis.call('ZADD', P .. 'schedule', now, did)\n"
+"    made = made + 1\n"
+"  end\n"
+"end\n"
+"return made\n";
+
 void
 store_argv_free(struct store_argv *a)
 {
@@ -249,6 +300,25 @@ store_commit_argv(const char *prefix, const char *version, const char *group,
 			store_argv_add(a, json_string_value(arg),
 			    json_string_length(arg));
 	}
+}
+
+void
+store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
+    long long every_ms, const char *coordinator, long long max_age_ms,
+    struct store_argv *a)
+{
+	char	n[32];
+
+	store_argv_head(a, store_lua_digest, prefix);
+	snprintf(n, sizeof n, "%lld", now_ms);
+	store_argv_adds(a, n);
+	snprintf(n, sizeof n, "%lld", due_ms);
+	store_argv_adds(a, n);
+	snprintf(n, sizeof n, "%lld", every_ms);
+	store_argv_adds(a, n);
+	store_argv_adds(a, coordinator);
+	snprintf(n, sizeof n, "%lld", max_age_ms);
+	store_argv_adds(a, n);
 }
 
 void

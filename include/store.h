@@ -18,6 +18,8 @@
  *   cd:<collab>, md:<meeting>   sets of pending delivery ids, for forget and
  *                               for meeting changes
  *   stats                       hash of counters for `hearback status`
+ *   said, said:open             all said ids; open ones scored by when said
+ *   so:<said>                   outcome ids that answer a said item
  *   digest:<coordinator>        last overdue digest time (ms)
  *
  * The snapshot ("snap") is a JSON object from relative key name to value:
@@ -37,6 +39,7 @@
 extern const char store_lua_fetch[];
 extern const char store_lua_commit[];
 extern const char store_lua_promote[];
+extern const char store_lua_digest[];
 
 /* An argv for EVAL; free with store_argv_free(). */
 struct store_argv {
@@ -57,6 +60,11 @@ void	store_commit_argv(const char *prefix, const char *version,
  *   -> [next-due-ms-or-"", [did, [hash...], [key, value, ...]], ...] */
 void	store_promote_argv(const char *prefix, long long now_ms,
 	    long long lease_ms, int max, struct store_argv *);
+
+/* EVAL digest 0 P now due every coordinator max_age -> digests made */
+void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
+	    long long every_ms, const char *coordinator, long long max_age_ms,
+	    struct store_argv *);
 
 /* Merge a fetched value into snap; value is a JSON text (string keys), an
  * array of members (set keys), or NULL (absent). */

@@ -472,6 +472,159 @@ err:
 	return rv;
 }
 
+static const char *
+view_status_text(const char *st)
+{
+	if (strcmp(st, "done") == 0)
+		return "Done";
+	if (strcmp(st, "in-progress") == 0)
+		return "We are working on it";
+	if (strcmp(st, "planned") == 0)
+		return "Planned";
+	return "Not possible";
+}
+
+/* A said item for people: their words, topic, meeting title and date. */
+static json_t *
+view_said_item(json_t *data, json_t *said, const struct config *cf)
+{
+	json_t		*it = json_object(), *m;
+	const char	*mid = view_str(said, "meeting"), *tz;
+	long long	 t;
+	char		 buf[128];
+
+	view_copy(it, said, "id");
+	view_copy(it, said, "text");
+	view_copy(it, said, "topic");
+	if (mid != NULL) {
+		json_object_set_new(it, "meeting", json_string(mid));
+		if ((m = view_rec(data, "meeting", mid)) != NULL) {
+			view_copy(it, m, "title");
+			json_object_set(it, "meeting_title",
+			    json_object_get(m, "title"));
+			tz = view_str(m, "timezone") ? view_str(m, "timezone") :
+			    cf->timezone;
+			if (clock_parse_local(view_str(m, "start"), tz, &t,
+			    NULL) == 0) {
+				clock_format_date(t, tz, buf, sizeof buf);
+				json_object_set_new(it, "meeting_date",
+				    json_string(buf));
+			}
+			json_object_del(it, "title");
+		}
+	}
+	return it;
+}
+
+static int
+view_outcome(const char *did, const char *cid, json_t *data,
+    const struct config *cf, struct view *v, struct err *e)
+{
+	json_t		*c = view_rec(data, "collaborator", cid), *o, *d, *x;
+	json_t		*oc, *items, *sv;
+	const char	*src = view_dfield(data, "src"), *st, *coord;
+	json_error_t	 je;
+	size_t		 i;
+
+	if (c == NULL)
+		return err_set(e, "collaborator %s is not stored", cid);
+	if ((o = view_rec(data, "outcome", src)) == NULL)
+		return err_set(e, "outcome %s is not stored", src);
+	view_base(v, did, cf, "outcome", view_format(c));
+	if (view_recipient(v, c, e) == -1)
+		return -1;
+	st = view_str(o, "status");
+	oc = json_object();
+	json_object_set_new(oc, "id", json_string(src));
+	view_copy(oc, o, "we_did");
+	json_object_set_new(oc, "we_did_paragraphs",
+	    view_paragraphs(view_str(o, "we_did")));
+	json_object_set_new(oc, "status", json_string(st));
+	json_object_set_new(oc, "status_text", json_string(
+	    view_status_text(st)));
+	json_object_set_new(oc, strcmp(st, "in-progress") == 0 ? "in_progress" :
+	    strcmp(st, "not-possible") == 0 ? "not_possible" : st, json_true());
+	if (view_str(o, "reason") != NULL) {
+		view_copy(oc, o, "reason");
+		json_object_set_new(oc, "reason_paragraphs",
+		    view_paragraphs(view_str(o, "reason")));
+	}
+	json_object_set_new(v->ctx, "outcome", oc);
+	items = json_array();
+	d = json_loads(view_dfield(data, "data"), 0, &je);
+	json_array_foreach(json_object_get(d, "said"), i, x) {
+		if ((sv = view_rec(data, "said", json_string_value(x))) != NULL)
+			json_array_append_new(items, view_said_item(data, sv,
+			    cf));
+	}
+	json_decref(d);
+	if (json_array_size(items) == 0) {
+		json_decref(items);
+		return err_set(e, "outcome %s: none of the said items is "
+		    "stored", src);
+	}
+	json_object_set_new(v->ctx, "items", items);
+	coord = view_str(o, "coordinator");
+	view_reply_to(v, "", coord ? coord : cf->coordinator);
+	return 0;
+}
+
+static int
+view_digest(const char *did, json_t *data, const struct config *cf,
+    struct view *v, struct err *e)
+{
+	json_t		*d, *items, *x, *sv, *it, *dg;
+	json_error_t	 je;
+	const char	*to = view_dfield(data, "to");
+	size_t		 i;
+	char		 buf[64];
+	long long	 now = util_now_ms();
+
+	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
+		return err_set(e, "digest %s: bad data: %s", did, je.text);
+	view_base(v, did, cf, "digest", "standard");
+	items = json_array();
+	json_array_foreach(json_object_get(d, "items"), i, x) {
+		long long at = json_integer_value(json_object_get(x, "at"));
+
+		sv = view_rec(data, "said", view_str(x, "id"));
+		if (sv == NULL)
+			continue;
+		it = view_said_item(data, sv, cf);
+		json_object_set_new(it, "attributed", json_boolean(
+		    json_object_get(sv, "collaborator") != NULL));
+		if ((now - at) >= 86400000) {
+			long long days = (now - at) / 86400000;
+
+			snprintf(buf, sizeof buf, "%lld day%s", days,
+			    days == 1 ? "" : "s");
+		} else
+			snprintf(buf, sizeof buf, "less than a day");
+		json_object_set_new(it, "waited", json_string(buf));
+		json_array_append_new(items, it);
+	}
+	json_decref(d);
+	if (json_array_size(items) == 0) {
+		json_decref(items);
+		return err_set(e, "digest %s: every item has been answered",
+		    did);
+	}
+	dg = json_object();
+	json_object_set_new(dg, "count", json_integer(json_array_size(items)));
+	if (cf->feedback_due % 86400 == 0)
+		snprintf(buf, sizeof buf, "%lld days", cf->feedback_due / 86400);
+	else
+		duration_format(cf->feedback_due, buf, sizeof buf);
+	json_object_set_new(dg, "feedback_due", json_string(buf));
+	json_object_set_new(dg, "items", items);
+	json_object_set_new(v->ctx, "digest", dg);
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
 int
 view_build(const char *did, const char *kind, const char *cid, json_t *data,
     const struct config *cf, struct view *v, struct err *e)
@@ -481,6 +634,10 @@ view_build(const char *did, const char *kind, const char *cid, json_t *data,
 		return view_announcement(did, cid, data, cf, v, e);
 	if (strcmp(kind, "notice") == 0)
 		return view_notice(did, data, cf, v, e);
+	if (strcmp(kind, "outcome") == 0)
+		return view_outcome(did, cid, data, cf, v, e);
+	if (strcmp(kind, "digest") == 0)
+		return view_digest(did, data, cf, v, e);
 	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
 	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0 ||
 	    strcmp(kind, "venue-update") == 0)
