@@ -27,11 +27,13 @@ Run it with /usr/bin/python3 (Debian's aiosmtpd).
 import argparse
 import asyncio
 import json
+import logging
 import os
 import re
 import signal
 import ssl
 import sys
+import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -93,7 +95,8 @@ def make_authenticator(user, password):
             and auth_data.login == user.encode()
             and auth_data.password == password.encode()
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself answers 535 on failure.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     return authenticator
 
@@ -141,6 +144,10 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     args = ap.parse_args()
+    # AUTH without TLS is deliberate here (tests); keep stderr for real errors.
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     if args.tempfail_every < 0:
         ap.error("--tempfail-every must be 0 or more")
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -496,23 +496,28 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 		    !smtp_set_messagecb(msgs[i], sender_body_cb, &bodies[i]) ||
 		    (rcpts[i] = smtp_add_recipient(msgs[i], m[i].rcpt)) == NULL)
 			goto lib_err;
-		/* Anything the session does not decide stays temporary. */
-		sender_set(&m[i], VERDICT_TEMP, 0, "no reply from server");
 	}
 
+	/*
+	 * smtp_errno() is never cleared, and smtp_start_session() may return 1
+	 * after the server dropped the connection. Plant a known value (a
+	 * refused call sets SMTP_ERR_INVAL) so that anything else afterwards
+	 * comes from this session.
+	 */
+	(void)smtp_set_server(NULL, NULL);
 	ok = smtp_start_session(s);
-	fallback = NULL;
-	if (!ok) {
-		e = smtp_errno();
-		p = smtp_strerror(e, ebuf, sizeof ebuf);
+	e = smtp_errno();
+	fallback = "no reply from server";
+	if (!ok || e != SMTP_ERR_INVAL || ss.why[0] != '\0') {
+		p = e != SMTP_ERR_INVAL ? smtp_strerror(e, ebuf, sizeof ebuf) :
+		    NULL;
 		snprintf(why, sizeof why, "smtp session failed: %s%s%s",
 		    ss.why[0] ? ss.why : (p ? p : "unknown error"),
 		    ss.why[0] && p ? ": " : "", ss.why[0] && p ? p : "");
 		fallback = why;
 		log_warnx("sender: %s:%d: %s", cf->smtp_host, cf->smtp_port,
 		    why);
-	} else if (ss.why[0] != '\0')
-		fallback = ss.why;
+	}
 
 	for (i = 0; i < n; i++) {
 		if (msgs[i] == NULL)
@@ -524,8 +529,7 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 		if (sender_take(&m[i], smtp_message_transfer_status(msgs[i]), 1,
 		    0))
 			continue;
-		if (fallback != NULL)
-			sender_set(&m[i], VERDICT_TEMP, 0, "%s", fallback);
+		sender_set(&m[i], VERDICT_TEMP, 0, "%s", fallback);
 	}
 	goto done;
 

@@ -611,6 +611,8 @@ view_digest(const char *did, json_t *data, const struct config *cf,
 	}
 	dg = json_object();
 	json_object_set_new(dg, "count", json_integer(json_array_size(items)));
+	if (json_array_size(items) == 1)
+		json_object_set_new(dg, "one", json_true());
 	if (cf->feedback_due % 86400 == 0)
 		snprintf(buf, sizeof buf, "%lld days", cf->feedback_due / 86400);
 	else

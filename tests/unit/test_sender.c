@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "config.h"
 #include "sender.h"
@@ -36,6 +37,7 @@ struct sink {
 	pid_t	 pid;
 	int	 port;
 	char	 dir[64];
+	char	 certdir[64];	/* test_starttls's certificate, if any */
 };
 
 static const char MSG1[] =
@@ -140,31 +142,38 @@ sink_start(struct sink *k, const char *const *extra)
 	assert_true(k->port > 0);
 }
 
-/* Stop the sink (if running) and remove its directory. */
+/* Remove a flat directory and empty the name. */
 static void
-sink_stop(struct sink *k)
+rmdir_flat(char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	char		 path[512];
 
+	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+	dir[0] = '\0';
+}
+
+/* Stop the sink (if running) and remove its directories. */
+static void
+sink_stop(struct sink *k)
+{
 	if (k->pid > 0) {
 		kill(k->pid, SIGTERM);
 		waitpid(k->pid, NULL, 0);
 		k->pid = 0;
 	}
-	if (k->dir[0] == '\0' || (d = opendir(k->dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-		    strcmp(de->d_name, "..") == 0))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", k->dir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(k->dir);
-	k->dir[0] = '\0';
+	rmdir_flat(k->dir);
+	rmdir_flat(k->certdir);
 }
 
 /* Count the .eml files the sink stored. */
@@ -441,7 +450,6 @@ test_auth(void **state)
 	mkmsg(&m, "amara@example.net", MSG1);
 	sender_send(&cf, &m, 1);
 	assert_int_equal(m.verdict, VERDICT_TEMP);
-	print_message("wrong password: %d %s\n", m.code, m.reply);
 	assert_int_equal(m.code / 100, 5);
 	assert_int_equal(sink_count(k), 1);
 }
@@ -464,6 +472,166 @@ test_bad_message(void **state)
 	assert_int_equal(m[1].verdict, VERDICT_OK);
 	assert_int_equal(m[2].verdict, VERDICT_PERM);
 	assert_int_equal(sink_count(k), 1);
+}
+
+/* A self-signed certificate for "localhost" in dir; 0 if openssl made one. */
+static int
+mkcert(const char *dir)
+{
+	char	cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes "
+	    "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=localhost "
+	    "-addext subjectAltName=DNS:localhost >/dev/null 2>&1", dir, dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/*
+ * STARTTLS with our own SSL_CTX trusting ca_file: delivered; twice, so a
+ * second TLS session in the same process is exercised too. Without the CA
+ * the server's certificate is refused: TEMP, nothing stored.
+ */
+static void
+test_starttls(void **state)
+{
+	struct sink	*k = *state;
+	char		*certdir = k->certdir, cert[128], key[128];
+	const char	*args[6];
+	struct config	 cf;
+	struct outmsg	 m[2];
+	int		 round;
+
+	snprintf(certdir, sizeof k->certdir, "/tmp/hb-sender-tls-XXXXXX");
+	assert_non_null(mkdtemp(certdir));
+	snprintf(cert, sizeof cert, "%s/cert.pem", certdir);
+	snprintf(key, sizeof key, "%s/key.pem", certdir);
+	if (mkcert(certdir) == -1)
+		skip();		/* no openssl command: teardown cleans up */
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	sink_start(k, args);
+
+	mkconfig(&cf, k->port);
+	cf.smtp_host = "localhost";	/* the name in the certificate */
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	for (round = 0; round < 2; round++) {
+		mkmsg(&m[0], "amara@example.net", MSG1);
+		mkmsg(&m[1], "cleo@example.net", MSG3);
+		sender_send(&cf, m, 2);
+		assert_int_equal(m[0].verdict, VERDICT_OK);
+		assert_int_equal(m[1].verdict, VERDICT_OK);
+	}
+	assert_int_equal(sink_count(k), 4);
+
+	cf.smtp_ca_file = NULL;		/* system store: self-signed refused */
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	sender_send(&cf, m, 1);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 0);
+	assert_int_equal(sink_count(k), 4);
+}
+
+/* A server that greets and hangs up: every message TEMP with the reason. */
+struct rude {
+	int	fd;
+	int	accepted;
+};
+
+static void *
+rude_serve(void *v)
+{
+	struct rude	*r = v;
+	struct pollfd	 pfd = { r->fd, POLLIN, 0 };
+	int		 c;
+
+	/* The probe, then libESMTP: two connections; give up after 5 s idle. */
+	while (r->accepted < 2 && poll(&pfd, 1, 5000) == 1) {
+		if ((c = accept(r->fd, NULL, NULL)) == -1)
+			break;
+		r->accepted++;
+		if (write(c, "220 rude\r\n", 10) < 0)
+			(void)0;
+		close(c);
+	}
+	return NULL;
+}
+
+static void
+test_dropped(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	struct rude		 r = { -1, 0 };
+	struct config		 cf;
+	struct outmsg		 m[2];
+	pthread_t		 t;
+
+	assert_true((r.fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(r.fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(r.fd, 4), 0);
+	assert_int_equal(getsockname(r.fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, rude_serve, &r), 0);
+
+	mkconfig(&cf, ntohs(sin.sin_port));
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	mkmsg(&m[1], "cleo@example.net", MSG3);
+	sender_send(&cf, m, 2);
+	pthread_join(t, NULL);
+	close(r.fd);
+
+	assert_int_equal(r.accepted, 2);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 0);
+	assert_int_equal(m[1].verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m[0].reply, "smtp session failed"));
+}
+
+/* Four worker threads, one session each, at the same time: all delivered. */
+struct par {
+	struct config	*cf;
+	struct outmsg	 m[5];
+};
+
+static void *
+par_send(void *v)
+{
+	struct par	*p = v;
+
+	sender_send(p->cf, p->m, 5);
+	return NULL;
+}
+
+static void
+test_parallel(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+	struct par	 p[4];
+	pthread_t	 t[4];
+	int		 i, j;
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	for (i = 0; i < 4; i++) {
+		p[i].cf = &cf;
+		for (j = 0; j < 5; j++)
+			mkmsg(&p[i].m[j], "cleo@example.net", MSG3);
+		assert_int_equal(pthread_create(&t[i], NULL, par_send, &p[i]),
+		    0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 5; j++)
+			assert_int_equal(p[i].m[j].verdict, VERDICT_OK);
+	assert_int_equal(sink_count(k), 20);
 }
 
 static int
@@ -498,6 +666,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_message, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
+		cmocka_unit_test(test_dropped),
+		cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,1135 @@
+/*
+ * test_store.c: hearback's Redis data model (store.c).
+ *
+ * The first group checks the pure parts: the EVAL argv layouts that the
+ * daemon and the command both send, op building, stable JSON dumps and the
+ * snapshot put functions.
+ *
+ * The second group runs the three Lua scripts for real, when redis-server is
+ * on PATH: one is started on a free loopback port in a temporary directory
+ * (no persistence) and killed at the end, also when a test fails (atexit).
+ * It checks the guarantees of SPEC section 5 that live in the scripts: a
+ * record leaves the inbox only in the same step that stores what it causes;
+ * the same delivery is created once; leases; sent, retried, dead and
+ * dropped deliveries; and that forget leaves no name or address behind.
+ * Without redis-server those tests are skipped.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <gmime/gmime.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "clock.h"
+#include "config.h"
+#include "plan.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+#define PFX	"hbt"
+#define K(n)	"{" PFX "}:" n
+
+/* ' -> " so that test JSON is readable. */
+static json_t *
+JSON(const char *s)
+{
+	char		*t = xstrdup(s), *p;
+	json_error_t	 je;
+	json_t		*j;
+
+	for (p = t; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	if ((j = json_loads(t, 0, &je)) == NULL)
+		fail_msg("bad test JSON: %s: %s", je.text, t);
+	free(t);
+	return j;
+}
+
+static void
+argv_is(const struct store_argv *a, int from, ...)
+{
+	const char	*w;
+	va_list		 ap;
+	int		 i = from;
+
+	va_start(ap, from);
+	while ((w = va_arg(ap, const char *)) != NULL) {
+		if (i >= a->argc)
+			fail_msg("argv has %d items, wanted \"%s\" at %d",
+			    a->argc, w, i);
+		assert_string_equal(a->argv[i], w);
+		assert_int_equal(a->lens[i], strlen(w));
+		i++;
+	}
+	va_end(ap);
+	assert_int_equal(a->argc, i);
+}
+
+static void
+test_fetch_argv(void **state)
+{
+	struct store_argv	 a;
+	json_t			*keys = JSON("['rec:meeting:m-1','group:carers']");
+
+	store_fetch_argv("hearback", keys, &a);
+	assert_string_equal(a.argv[0], "EVAL");
+	assert_string_equal(a.argv[1], store_lua_fetch);
+	argv_is(&a, 2, "0", "{hearback}:", "rec:meeting:m-1", "group:carers",
+	    NULL);
+	store_argv_free(&a);
+	assert_int_equal(a.argc, 0);
+	assert_null(a.argv);
+	json_decref(keys);
+
+	keys = json_array();
+	store_fetch_argv("x", keys, &a);
+	argv_is(&a, 2, "0", "{x}:", NULL);
+	store_argv_free(&a);
+	json_decref(keys);
+}
+
+static void
+test_commit_argv(void **state)
+{
+	struct store_argv	 a;
+	json_t			*ops = json_array();
+	const char		 bin[] = "a\0b";
+
+	store_op(ops, "SET", "rec:venue:v-1", "{}", NULL);
+	store_op(ops, "DDELALL", "cd:c-a", NULL);
+	store_op(ops, "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
+	    "announcement", NULL);
+	/* A value with a NUL travels whole (lens, not strlen). */
+	json_array_append_new(ops, json_pack("[s, s, s#]", "SET", "k", bin,
+	    (size_t)3));
+	store_commit_argv("hearback", "42", STORE_GROUP, "1700000000000-0", ops,
+	    &a);
+	assert_string_equal(a.argv[0], "EVAL");
+	assert_string_equal(a.argv[1], store_lua_commit);
+	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 8 + 4);
+	assert_int_equal(a.lens[a.argc - 1], 3);
+	assert_memory_equal(a.argv[a.argc - 1], bin, 3);
+	a.argc--;	/* the binary one checked, now the rest */
+	argv_is(&a, 2, "0", "{hearback}:", "42", "hearbackd",
+	    "1700000000000-0", "4",
+	    "3", "SET", "rec:venue:v-1", "{}",
+	    "2", "DDELALL", "cd:c-a",
+	    "7", "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
+	    "announcement",
+	    "3", "SET", "k", NULL);
+	a.argc++;
+	store_argv_free(&a);
+	json_decref(ops);
+
+	/* No version check, no inbox entry, no ops. */
+	ops = json_array();
+	store_commit_argv("p", "", STORE_GROUP, "", ops, &a);
+	argv_is(&a, 2, "0", "{p}:", "", "hearbackd", "", "0", NULL);
+	store_argv_free(&a);
+	json_decref(ops);
+}
+
+static void
+test_promote_argv(void **state)
+{
+	struct store_argv a;
+
+	store_promote_argv("hearback", 1795000000123LL, 60000, 16, &a);
+	assert_string_equal(a.argv[0], "EVAL");
+	assert_string_equal(a.argv[1], store_lua_promote);
+	argv_is(&a, 2, "0", "{hearback}:", "1795000000123", "60000", "16",
+	    NULL);
+	store_argv_free(&a);
+}
+
+static void
+test_op_and_dump(void **state)
+{
+	json_t	*ops = json_array(), *v;
+	char	*s;
+
+	store_op(ops, "DEL", "k", NULL);
+	store_op(ops, "HSET", "stats", "a", "1", "b", "2", NULL);
+	store_op(ops, "DDELALL", "cd:x", NULL);
+	s = store_dump(ops);
+	assert_string_equal(s, "[[\"DEL\",\"k\"],[\"HSET\",\"stats\",\"a\","
+	    "\"1\",\"b\",\"2\"],[\"DDELALL\",\"cd:x\"]]");
+	free(s);
+	json_decref(ops);
+
+	/* Keys sorted at every depth, compact, UTF-8 as is. */
+	v = JSON("{'b':1,'a':{'z':[3,{'y':1,'x':2}],'c':null},"
+	    "'\u00e9':'caf\u00e9'}");
+	s = store_dump(v);
+	assert_string_equal(s, "{\"a\":{\"c\":null,\"z\":[3,{\"x\":2,\"y\":1}]},"
+	    "\"b\":1,\"\u00e9\":\"caf\u00e9\"}");
+	free(s);
+	json_decref(v);
+	/* Same object built in another order: same bytes. */
+	{
+		json_t	*p = JSON("{'a':1,'b':2,'c':3}");
+		json_t	*q = JSON("{'c':3,'a':1,'b':2}");
+		char	*ps = store_dump(p), *qs = store_dump(q);
+
+		assert_string_equal(ps, qs);
+		free(ps);
+		free(qs);
+		json_decref(p);
+		json_decref(q);
+	}
+	/* Not only objects. */
+	v = json_string("x\"y");
+	s = store_dump(v);
+	assert_string_equal(s, "\"x\\\"y\"");
+	free(s);
+	json_decref(v);
+}
+
+static void
+test_snap_put(void **state)
+{
+	json_t		*snap = json_object(), *m;
+	struct err	 e;
+	const char	 rec[] = "{\"record\":{\"id\":\"c-a\"},\"meta\":{}}";
+
+	memset(&e, 0, sizeof e);
+	assert_int_equal(store_snap_put_string(snap, "rec:collaborator:c-a",
+	    rec, strlen(rec), &e), 0);
+	assert_string_equal(json_string_value(json_object_get(
+	    plan_snaprec(snap, "collaborator", "c-a"), "id")), "c-a");
+	/* Only len bytes are read. */
+	assert_int_equal(store_snap_put_string(snap, "n", "[1,2]garbage", 5,
+	    &e), 0);
+	assert_int_equal(json_array_size(json_object_get(snap, "n")), 2);
+
+	memset(&e, 0, sizeof e);
+	assert_int_equal(store_snap_put_string(snap, "rec:venue:v-1", "{oops",
+	    5, &e), -1);
+	assert_non_null(strstr(e.msg, "rec:venue:v-1"));
+	assert_non_null(strstr(e.msg, "not JSON"));
+	assert_null(json_object_get(snap, "rec:venue:v-1"));
+
+	m = JSON("['c-a','c-b']");
+	store_snap_put_set(snap, "group:g", m);
+	assert_true(json_equal(json_object_get(snap, "group:g"), m));
+	json_decref(m);	/* the snapshot holds its own reference */
+	assert_int_equal(json_array_size(json_object_get(snap, "group:g")), 2);
+
+	store_snap_put_null(snap, "group:none");
+	assert_true(json_is_null(json_object_get(snap, "group:none")));
+	/* Absent and null differ: null means "fetched, not there". */
+	assert_null(json_object_get(snap, "group:other"));
+	/* A later put replaces. */
+	store_snap_put_null(snap, "group:g");
+	assert_true(json_is_null(json_object_get(snap, "group:g")));
+	json_decref(snap);
+}
+
+/* ------------------------------------------------------------------ */
+/* With a real redis-server. */
+
+static pid_t		 redis_pid = -1;
+static char		 redis_dir[64];
+static int		 redis_port;
+static redisContext	*rc;
+
+static void
+redis_stop(void)
+{
+	char	path[128];
+
+	if (rc != NULL) {
+		redisFree(rc);
+		rc = NULL;
+	}
+	if (redis_pid > 0) {
+		kill(redis_pid, SIGKILL);
+		waitpid(redis_pid, NULL, 0);
+		redis_pid = -1;
+	}
+	if (redis_dir[0] != '\0') {
+		snprintf(path, sizeof path, "%s/redis.log", redis_dir);
+		unlink(path);
+		rmdir(redis_dir);
+		redis_dir[0] = '\0';
+	}
+}
+
+static int
+redis_free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			s, port;
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &len) == -1) {
+		close(s);
+		return -1;
+	}
+	port = ntohs(sin.sin_port);
+	close(s);
+	return port;
+}
+
+static int
+redis_setup(void **state)
+{
+	char		 port[16], log[128];
+	struct timeval	 tv = { 1, 0 };
+	int		 i, fd;
+
+	if (system("command -v redis-server >/dev/null 2>&1") != 0)
+		return 0;	/* tests skip */
+	snprintf(redis_dir, sizeof redis_dir, "/tmp/hb-test-store-XXXXXX");
+	if (mkdtemp(redis_dir) == NULL) {
+		redis_dir[0] = '\0';
+		return 0;
+	}
+	if ((redis_port = redis_free_port()) == -1)
+		return 0;
+	snprintf(port, sizeof port, "%d", redis_port);
+	snprintf(log, sizeof log, "%s/redis.log", redis_dir);
+	atexit(redis_stop);
+	switch (redis_pid = fork()) {
+	case -1:
+		return 0;
+	case 0:
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("redis-server", "redis-server", "--port", port,
+		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		    "--dir", redis_dir, "--logfile", log, "--daemonize", "no",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		if ((rc = redisConnectWithTimeout("127.0.0.1", redis_port,
+		    tv)) != NULL && rc->err == 0) {
+			redisReply *r = redisCommand(rc, "PING");
+
+			if (r != NULL && r->type == REDIS_REPLY_STATUS) {
+				freeReplyObject(r);
+				return 0;
+			}
+			if (r != NULL)
+				freeReplyObject(r);
+		}
+		if (rc != NULL) {
+			redisFree(rc);
+			rc = NULL;
+		}
+		usleep(50000);
+	}
+	redis_stop();
+	return 0;
+}
+
+static int
+redis_teardown(void **state)
+{
+	redis_stop();
+	return 0;
+}
+
+/* Each test starts from an empty database. */
+static int
+redis_each(void **state)
+{
+	redisReply	*r;
+
+	if (rc == NULL)
+		return 0;
+	r = redisCommand(rc, "FLUSHALL");
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+#define NEED_REDIS() do {						\
+	if (rc == NULL) {						\
+		fprintf(stderr, "redis-server not available: skipped\n");	\
+		skip();							\
+	}								\
+} while (0)
+
+static redisReply *
+cmd(const char *fmt, ...)
+{
+	redisReply	*r;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(rc, fmt, ap);
+	va_end(ap);
+	if (r == NULL)
+		fail_msg("redis: %s", rc->errstr);
+	if (r->type == REDIS_REPLY_ERROR)
+		fail_msg("redis: %s: %s", fmt, r->str);
+	return r;
+}
+
+static long long
+cmd_int(const char *fmt, ...)
+{
+	redisReply	*r;
+	va_list		 ap;
+	long long	 v;
+
+	va_start(ap, fmt);
+	r = redisvCommand(rc, fmt, ap);
+	va_end(ap);
+	if (r == NULL)
+		fail_msg("redis: %s", rc->errstr);
+	if (r->type != REDIS_REPLY_INTEGER)
+		fail_msg("redis: %s: not an integer (%d %s)", fmt, r->type,
+		    r->str ? r->str : "");
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+/* A string reply as a new string, or NULL for nil. */
+static char *
+cmd_str(const char *fmt, ...)
+{
+	redisReply	*r;
+	va_list		 ap;
+	char		*s = NULL;
+
+	va_start(ap, fmt);
+	r = redisvCommand(rc, fmt, ap);
+	va_end(ap);
+	if (r == NULL)
+		fail_msg("redis: %s", rc->errstr);
+	if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+		s = xstrndup(r->str, r->len);
+	else if (r->type != REDIS_REPLY_NIL)
+		fail_msg("redis: %s: not a string (%d)", fmt, r->type);
+	freeReplyObject(r);
+	return s;
+}
+
+static void
+str_is(const char *want, const char *fmt, const char *arg)
+{
+	char *s = cmd_str(fmt, arg);
+
+	if (want == NULL) {
+		if (s != NULL)
+			fail_msg("%s %s: got \"%s\", wanted nil", fmt, arg, s);
+	} else {
+		if (s == NULL)
+			fail_msg("%s %s: nil, wanted \"%s\"", fmt, arg, want);
+		assert_string_equal(s, want);
+	}
+	free(s);
+}
+
+static redisReply *
+run(struct store_argv *a)
+{
+	redisReply	*r;
+
+	r = redisCommandArgv(rc, a->argc, (const char **)a->argv, a->lens);
+	store_argv_free(a);
+	if (r == NULL)
+		fail_msg("redis: %s", rc->errstr);
+	return r;
+}
+
+/* Commit ops (JSON text with '); returns the script's integer, -1 error. */
+static long long
+commit(const char *version, const char *entry, const char *ops_text,
+    char *errbuf, size_t errlen)
+{
+	struct store_argv	 a;
+	json_t			*ops = JSON(ops_text);
+	redisReply		*r;
+	long long		 v;
+
+	store_commit_argv(PFX, version, STORE_GROUP, entry, ops, &a);
+	json_decref(ops);
+	r = run(&a);
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (errbuf == NULL)
+			fail_msg("commit: %s", r->str);
+		snprintf(errbuf, errlen, "%s", r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_INTEGER)
+		fail_msg("commit: reply type %d", r->type);
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+static long long
+commit_ok(const char *ops_text)
+{
+	return commit("", "", ops_text, NULL, 0);
+}
+
+static void
+test_redis_fetch(void **state)
+{
+	struct store_argv	 a;
+	json_t			*keys;
+	redisReply		*r;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("SET %s %s", K("rec:venue:v-1"), "{\"a\":1}"));
+	freeReplyObject(cmd("SADD %s c-a c-b", K("group:g")));
+	freeReplyObject(cmd("HSET %s state scheduled", K("d:x")));
+
+	keys = JSON("['rec:venue:v-1','group:g','d:x','rec:venue:none']");
+	store_fetch_argv(PFX, keys, &a);
+	json_decref(keys);
+	r = run(&a);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 5);
+	assert_string_equal(r->element[0]->str, "0");	/* no version yet */
+	assert_string_equal(r->element[1]->str, "{\"a\":1}");
+	assert_int_equal(r->element[2]->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->element[2]->elements, 2);
+	assert_int_equal(r->element[3]->type, REDIS_REPLY_ARRAY);
+	assert_string_equal(r->element[3]->element[0]->str, "state");
+	assert_string_equal(r->element[3]->element[1]->str, "scheduled");
+	assert_int_equal(r->element[4]->type, REDIS_REPLY_NIL);
+	freeReplyObject(r);
+
+	freeReplyObject(cmd("SET %s 17", K("version")));
+	keys = json_array();
+	store_fetch_argv(PFX, keys, &a);
+	json_decref(keys);
+	r = run(&a);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->str, "17");
+	freeReplyObject(r);
+}
+
+static void
+test_redis_dnew_once(void **state)
+{
+	NEED_REDIS();
+	assert_int_equal(commit_ok("[['DNEW','inv:m-1:c-a','1000','c-a','m-1',"
+	    "'kind','invitation','refs','rec:meeting:m-1']]"), 1);
+	/* The same id again, with other values: nothing changes. */
+	assert_int_equal(commit_ok("[['DNEW','inv:m-1:c-a','5000','c-b','m-2',"
+	    "'kind','other','refs','x']]"), 1);
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-a") " %s", "state");
+	str_is("1000", "HGET " K("d:inv:m-1:c-a") " %s", "due");
+	str_is("c-a", "HGET " K("d:inv:m-1:c-a") " %s", "cid");
+	str_is("m-1", "HGET " K("d:inv:m-1:c-a") " %s", "mid");
+	str_is("invitation", "HGET " K("d:inv:m-1:c-a") " %s", "kind");
+	str_is("rec:meeting:m-1", "HGET " K("d:inv:m-1:c-a") " %s", "refs");
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 1);
+	str_is("1000", "ZSCORE " K("schedule") " %s", "inv:m-1:c-a");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"),
+	    "inv:m-1:c-a"), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"),
+	    "inv:m-1:c-a"), 1);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("cd:c-b"), K("md:m-2")), 0);
+
+	/* A notice: no collaborator, no meeting, no index sets. */
+	assert_int_equal(commit_ok("[['DNEW','notice:x','2000','','',"
+	    "'kind','notice','to','jo@example.org']]"), 1);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 2);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("cd:"), K("md:")), 0);
+	/* Not the version: "" means no check and no bump. */
+	str_is(NULL, "GET %s", K("version"));
+}
+
+static void
+test_redis_version(void **state)
+{
+	char	err[256];
+
+	NEED_REDIS();
+	assert_int_equal(commit("0", "", "[['SET','a','1']]", err, sizeof err),
+	    1);
+	str_is("1", "GET %s", K("version"));
+	str_is("1", "GET %s", K("a"));
+	/* Stale: nothing at all is applied. */
+	assert_int_equal(commit("0", "", "[['SET','a','2'],['SADD','s','m'],"
+	    "['DNEW','d-1','1','c-a','','kind','x']]", err, sizeof err), 0);
+	str_is("1", "GET %s", K("a"));
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("s"), K("d:d-1"),
+	    K("schedule")), 0);
+	str_is("1", "GET %s", K("version"));
+	/* Current: applied, and the version moves on. */
+	assert_int_equal(commit("1", "", "[['SET','a','3']]", err, sizeof err),
+	    1);
+	str_is("3", "GET %s", K("a"));
+	str_is("2", "GET %s", K("version"));
+}
+
+/* Add one inbox entry and read it as a consumer: it is pending. */
+static char *
+inbox_entry(void)
+{
+	redisReply	*r;
+	char		*id;
+
+	r = redisCommand(rc, "XGROUP CREATE %s %s $ MKSTREAM", K("inbox"),
+	    STORE_GROUP);
+	freeReplyObject(r);	/* BUSYGROUP the second time: fine */
+	r = cmd("XADD %s * record %s", K("inbox"), "{\"type\":\"venue\"}");
+	id = xstrdup(r->str);
+	freeReplyObject(r);
+	freeReplyObject(cmd("XREADGROUP GROUP %s t1 COUNT 10 STREAMS %s >",
+	    STORE_GROUP, K("inbox")));
+	return id;
+}
+
+static long long
+pending(void)
+{
+	redisReply	*r = cmd("XPENDING %s %s", K("inbox"), STORE_GROUP);
+	long long	 n = r->element[0]->integer;
+
+	freeReplyObject(r);
+	return n;
+}
+
+static void
+test_redis_ack(void **state)
+{
+	char	*id, err[256];
+
+	NEED_REDIS();
+	id = inbox_entry();
+	assert_int_equal(pending(), 1);
+	assert_int_equal(cmd_int("XLEN %s", K("inbox")), 1);
+
+	/* A stale version: the entry stays pending, nothing stored. */
+	assert_int_equal(commit("5", id, "[['SET','rec:venue:v-1','{}']]",
+	    err, sizeof err), 0);
+	assert_int_equal(pending(), 1);
+	assert_int_equal(cmd_int("XLEN %s", K("inbox")), 1);
+	str_is(NULL, "GET %s", K("rec:venue:v-1"));
+
+	/* The right one: stored, acknowledged and deleted, in one step. */
+	assert_int_equal(commit("0", id, "[['SET','rec:venue:v-1','{}']]",
+	    err, sizeof err), 1);
+	str_is("{}", "GET %s", K("rec:venue:v-1"));
+	assert_int_equal(pending(), 0);
+	assert_int_equal(cmd_int("XLEN %s", K("inbox")), 0);
+	free(id);
+
+	/* A rejected record is acknowledged without a version check. */
+	id = inbox_entry();
+	assert_int_equal(commit("", id, "[['XADD','dead','error','bad',"
+	    "'record','{}']]", err, sizeof err), 1);
+	assert_int_equal(pending(), 0);
+	assert_int_equal(cmd_int("XLEN %s", K("inbox")), 0);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	free(id);
+
+	/* A script error: the entry is not acknowledged. */
+	id = inbox_entry();
+	assert_int_equal(commit("", id, "[['NOSUCHOP','x']]", err, sizeof err),
+	    -1);
+	assert_non_null(strstr(err, "unknown op NOSUCHOP"));
+	assert_int_equal(pending(), 1);
+	free(id);
+}
+
+/* Promote at now; returns the reply (caller frees). */
+static redisReply *
+promote(long long now, long long lease, int max)
+{
+	struct store_argv	 a;
+	redisReply		*r;
+
+	store_promote_argv(PFX, now, lease, max, &a);
+	r = run(&a);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+		fail_msg("promote: reply type %d %s", r->type,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "");
+	return r;
+}
+
+/* A field of a promoted delivery's hash (flat array). */
+static const char *
+hfield(redisReply *h, const char *f)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < h->elements; i += 2)
+		if (strcmp(h->element[i]->str, f) == 0)
+			return h->element[i + 1]->str;
+	return NULL;
+}
+
+static void
+test_redis_promote(void **state)
+{
+	redisReply	*r, *d, *refs;
+
+	NEED_REDIS();
+	/* Nothing scheduled: no next due. */
+	r = promote(1000, 60000, 10);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->str, "");
+	freeReplyObject(r);
+
+	commit_ok("[['DNEW','a','1000','c-a','m-1','kind','reminder',"
+	    "'refs','rec:meeting:m-1 rec:missing']]");
+	commit_ok("[['DNEW','b','5000','c-b','','kind','announcement',"
+	    "'refs','']]");
+	commit_ok("[['DNEW','c','1500','c-c','','kind','announcement']]");
+	commit_ok("[['SET','rec:meeting:m-1','{\\'id\\':1}']]");
+	/* On the schedule without a hash: dropped, never handed out. */
+	freeReplyObject(cmd("ZADD %s 500 orphan", K("schedule")));
+
+	r = promote(2000, 60000, 10);
+	assert_int_equal(r->elements, 3);
+	/* b (5000) is the next due once a and c are leased. */
+	assert_string_equal(r->element[0]->str, "5000");
+	d = r->element[1];
+	assert_int_equal(d->elements, 3);
+	assert_string_equal(d->element[0]->str, "a");
+	assert_string_equal(hfield(d->element[1], "state"), "scheduled");
+	assert_string_equal(hfield(d->element[1], "cid"), "c-a");
+	assert_string_equal(hfield(d->element[1], "kind"), "reminder");
+	assert_string_equal(hfield(d->element[1], "due"), "1000");
+	refs = d->element[2];
+	assert_int_equal(refs->elements, 4);
+	assert_string_equal(refs->element[0]->str, "rec:meeting:m-1");
+	assert_string_equal(refs->element[1]->str, "{\"id\":1}");
+	assert_string_equal(refs->element[2]->str, "rec:missing");
+	assert_string_equal(refs->element[3]->str, "");
+	d = r->element[2];
+	assert_string_equal(d->element[0]->str, "c");
+	assert_int_equal(d->element[2]->elements, 0);
+	freeReplyObject(r);
+
+	str_is("62000", "ZSCORE " K("schedule") " %s", "a");
+	str_is("62000", "ZSCORE " K("schedule") " %s", "c");
+	str_is("5000", "ZSCORE " K("schedule") " %s", "b");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "orphan");
+	str_is("1", "HGET " K("d:a") " %s", "leases");
+
+	/* Leased ones are not handed out again within the lease. */
+	r = promote(3000, 60000, 10);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->str, "5000");
+	freeReplyObject(r);
+
+	/* max limits how many; the next due is then the one left. */
+	r = promote(6000, 60000, 1);
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[1]->element[0]->str, "b");
+	assert_string_equal(r->element[0]->str, "62000");
+	freeReplyObject(r);
+
+	/* After the lease runs out (a crash), they come back. */
+	r = promote(62000, 60000, 10);
+	assert_int_equal(r->elements, 3);
+	assert_string_equal(r->element[0]->str, "66000");
+	freeReplyObject(r);
+	str_is("2", "HGET " K("d:a") " %s", "leases");
+
+	/* DUNLEASE gives one back at the given time. */
+	commit_ok("[['DUNLEASE','a','7000']]");
+	str_is("7000", "ZSCORE " K("schedule") " %s", "a");
+}
+
+static long long
+ttl(const char *key)
+{
+	return cmd_int("TTL %s", key);
+}
+
+static void
+test_redis_delivery_ops(void **state)
+{
+	char	err[256];
+
+	NEED_REDIS();
+	commit_ok("[['DNEW','d1','1000','c-a','m-1','kind','invitation'],"
+	    "['DNEW','d2','1000','c-a','m-1','kind','invitation'],"
+	    "['DNEW','d3','1000','c-a','','kind','announcement'],"
+	    "['DNEW','d4','1000','c-a','m-2','kind','reminder'],"
+	    "['DNEW','d5','1000','c-b','m-2','kind','reminder']]");
+
+	/* DSENT: off the schedule and the indexes, kept for ttl. */
+	commit_ok("[['DSENT','d1','250 2.0.0 Ok','100']]");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d1");
+	str_is("sent", "HGET " K("d:d1") " %s", "state");
+	str_is("250 2.0.0 Ok", "HGET " K("d:d1") " %s", "last_reply");
+	assert_true(ttl(K("d:d1")) > 0 && ttl(K("d:d1")) <= 100);
+	assert_int_equal(cmd_int("SISMEMBER %s d1", K("cd:c-a")), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s d1", K("md:m-1")), 0);
+	/* Created again by a re-plan: still sent, never sent twice. */
+	commit_ok("[['DNEW','d1','9000','c-a','m-1','kind','invitation']]");
+	str_is("sent", "HGET " K("d:d1") " %s", "state");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d1");
+	/* A retry of a sent one does nothing. */
+	commit_ok("[['DRETRY','d1','9000','3','1','2','451 x']]");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d1");
+	str_is(NULL, "HGET " K("d:d1") " %s", "attempts");
+	/* Nor can it be dropped as if pending. */
+	commit_ok("[['DDEL','d1']]");
+	str_is("sent", "HGET " K("d:d1") " %s", "state");
+
+	/* DRETRY: back on the schedule at the new time, with the tries. */
+	commit_ok("[['DRETRY','d2','9000','2','1100','1200','451 4.7.1 later']]");
+	str_is("9000", "ZSCORE " K("schedule") " %s", "d2");
+	str_is("scheduled", "HGET " K("d:d2") " %s", "state");
+	str_is("2", "HGET " K("d:d2") " %s", "attempts");
+	str_is("1100", "HGET " K("d:d2") " %s", "first_try");
+	str_is("1200", "HGET " K("d:d2") " %s", "last_try");
+	str_is("451 4.7.1 later", "HGET " K("d:d2") " %s", "last_reply");
+	assert_int_equal(ttl(K("d:d2")), -1);
+
+	/* DDEAD: off the schedule and indexes, kept for ttl. */
+	commit_ok("[['DDEAD','d3','1100','1300','5','550 5.1.1 no','200']]");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d3");
+	str_is("dead", "HGET " K("d:d3") " %s", "state");
+	str_is("5", "HGET " K("d:d3") " %s", "attempts");
+	str_is("1100", "HGET " K("d:d3") " %s", "first_try");
+	str_is("1300", "HGET " K("d:d3") " %s", "last_try");
+	str_is("550 5.1.1 no", "HGET " K("d:d3") " %s", "last_reply");
+	assert_true(ttl(K("d:d3")) > 100 && ttl(K("d:d3")) <= 200);
+	assert_int_equal(cmd_int("SISMEMBER %s d3", K("cd:c-a")), 0);
+
+	/* DDEL: a pending one goes entirely. */
+	commit_ok("[['DDEL','d5']]");
+	assert_int_equal(cmd_int("EXISTS %s", K("d:d5")), 0);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d5");
+	assert_int_equal(cmd_int("SISMEMBER %s d5", K("cd:c-b")), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s d5", K("md:m-2")), 0);
+	commit_ok("[['DDEL','no-such']]");
+
+	/* DDELALL: every pending one of c-a; sent and dead ones stay. */
+	commit_ok("[['DDELALL','cd:c-a']]");
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("d:d2"), K("d:d4"),
+	    K("cd:c-a")), 0);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d2");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "d4");
+	assert_int_equal(cmd_int("SISMEMBER %s d4", K("md:m-2")), 0);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("d:d1"), K("d:d3")), 2);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 0);
+	/* A DNEW after it creates the delivery again (consent given back). */
+	commit_ok("[['DNEW','d2','1000','c-a','m-1','kind','invitation']]");
+	str_is("scheduled", "HGET " K("d:d2") " %s", "state");
+
+	/* The plain ops. */
+	commit_ok("[['SADD','said','s-1'],['ZADD','said:open','5','s-1'],"
+	    "['HSET','stats','sent:reminder','3','rejected','1'],"
+	    "['HINCRBY','stats','sent:reminder','2'],"
+	    "['SET','digest:jo','7'],['EXPIRE','digest:jo','50'],"
+	    "['XADD','audit','event','sent','delivery','d1']]");
+	assert_int_equal(cmd_int("SISMEMBER %s s-1", K("said")), 1);
+	str_is("5", "ZSCORE " K("said:open") " %s", "s-1");
+	str_is("5", "HGET " K("stats") " %s", "sent:reminder");
+	str_is("1", "HGET " K("stats") " %s", "rejected");
+	assert_true(ttl(K("digest:jo")) > 0 && ttl(K("digest:jo")) <= 50);
+	assert_int_equal(cmd_int("XLEN %s", K("audit")), 1);
+	commit_ok("[['SREM','said','s-1'],['ZREM','said:open','s-1'],"
+	    "['DEL','digest:jo']]");
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("said"), K("said:open"),
+	    K("digest:jo")), 0);
+
+	/* Arguments are bytes: a value with Lua pattern characters. */
+	commit_ok("[['SET','k','%d.*[x]']]");
+	str_is("%d.*[x]", "GET %s", K("k"));
+	(void)err;
+}
+
+static void
+test_redis_streamscrub(void **state)
+{
+	redisReply	*r;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("XADD %s * error bad record %s", K("dead"),
+	    "{\"email\":\"amara@example.org\"}"));
+	freeReplyObject(cmd("XADD %s * error bad record %s", K("dead"),
+	    "{\"email\":\"ben@example.org\"}"));
+	freeReplyObject(cmd("XADD %s * error x last_reply %s", K("dead"),
+	    "550 <amara@example.org> unknown"));
+	freeReplyObject(cmd("XADD %s * error x record %s", K("dead"),
+	    "amaraXexample.org a%d"));
+	commit_ok("[['STREAMSCRUB','dead','amara@example.org']]");
+	r = cmd("XRANGE %s - +", K("dead"));
+	assert_int_equal(r->elements, 2);
+	assert_non_null(strstr(r->element[0]->element[1]->element[3]->str,
+	    "ben@"));
+	freeReplyObject(r);
+	/* Needles are plain text, not Lua patterns; several at once. */
+	commit_ok("[['STREAMSCRUB','dead','a%d','nobody']]");
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	commit_ok("[['STREAMSCRUB','dead','ben@example.org','x']]");
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 0);
+	/* An absent stream is fine. */
+	commit_ok("[['STREAMSCRUB','audit','x']]");
+}
+
+/*
+ * Plan a record the way intake.c does (fetch rounds, then apply), and
+ * commit the ops with the version check.
+ */
+static void
+plan_commit(const char *json)
+{
+	struct record_opts	 o = { "Europe/London", 65536 };
+	struct config		*cf = config_default();
+	struct plan_ctx		 pc = { cf, 1790000000000LL, "" };
+	struct record		 r;
+	struct store_argv	 a;
+	struct err		 e;
+	json_t			*snap = json_object(), *need, *ops, *j;
+	redisReply		*rep;
+	char			 version[32] = "0", *t;
+	size_t			 i;
+	int			 round;
+
+	j = JSON(json);
+	t = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	memset(&e, 0, sizeof e);
+	if (record_parse(t, strlen(t), &o, &r, &e) != 0)
+		fail_msg("record_parse: %s", e.msg);
+	free(t);
+	for (round = 0; round < PLAN_MAX_ROUNDS; round++) {
+		need = json_array();
+		if (plan_needs(&r, snap, need) == 0) {
+			json_decref(need);
+			break;
+		}
+		store_fetch_argv(PFX, need, &a);
+		rep = run(&a);
+		assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+		snprintf(version, sizeof version, "%s", rep->element[0]->str);
+		for (i = 1; i < rep->elements; i++) {
+			const char *key = json_string_value(json_array_get(need,
+			    i - 1));
+			redisReply *v = rep->element[i];
+
+			if (v->type == REDIS_REPLY_STRING)
+				assert_int_equal(store_snap_put_string(snap,
+				    key, v->str, v->len, &e), 0);
+			else if (v->type == REDIS_REPLY_ARRAY) {
+				json_t *m = json_array();
+				size_t	k;
+
+				for (k = 0; k < v->elements; k++)
+					json_array_append_new(m, json_stringn(
+					    v->element[k]->str,
+					    v->element[k]->len));
+				store_snap_put_set(snap, key, m);
+				json_decref(m);
+			} else
+				store_snap_put_null(snap, key);
+		}
+		freeReplyObject(rep);
+		json_decref(need);
+	}
+	ops = json_array();
+	if (plan_apply(&r, snap, &pc, ops, &e) != 0)
+		fail_msg("plan_apply: %s", e.msg);
+	store_commit_argv(PFX, version, STORE_GROUP, "", ops, &a);
+	rep = run(&a);
+	if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
+		fail_msg("commit: %s", rep->type == REDIS_REPLY_ERROR ?
+		    rep->str : "not applied");
+	freeReplyObject(rep);
+	json_decref(ops);
+	json_decref(snap);
+	record_clear(&r);
+	config_unref(cf);
+}
+
+/* Every value under {hbt}: as one text per key, to search. */
+static void
+dump_all(struct buf *b)
+{
+	redisReply	*keys, *r, *t;
+	size_t		 i, j, k;
+
+	keys = cmd("KEYS %s", K("*"));
+	for (i = 0; i < keys->elements; i++) {
+		const char *key = keys->element[i]->str;
+
+		t = cmd("TYPE %s", key);
+		if (strcmp(t->str, "string") == 0)
+			r = cmd("GET %s", key);
+		else if (strcmp(t->str, "set") == 0)
+			r = cmd("SMEMBERS %s", key);
+		else if (strcmp(t->str, "hash") == 0)
+			r = cmd("HGETALL %s", key);
+		else if (strcmp(t->str, "zset") == 0)
+			r = cmd("ZRANGE %s 0 -1", key);
+		else
+			r = cmd("XRANGE %s - +", key);
+		buf_printf(b, "\n%s = ", key);
+		if (r->type == REDIS_REPLY_STRING)
+			buf_add(b, r->str, r->len);
+		for (j = 0; r->type == REDIS_REPLY_ARRAY && j < r->elements;
+		    j++) {
+			redisReply *x = r->element[j];
+
+			if (x->type == REDIS_REPLY_STRING)
+				buf_printf(b, "%s ", x->str);
+			/* stream entries: [id, [f, v, ...]] */
+			for (k = 0; x->type == REDIS_REPLY_ARRAY &&
+			    k < x->elements; k++)
+				if (x->element[k]->type == REDIS_REPLY_ARRAY) {
+					size_t l;
+
+					for (l = 0; l < x->element[k]->elements;
+					    l++)
+						buf_printf(b, "%s ", x->element
+						    [k]->element[l]->str);
+				}
+		}
+		freeReplyObject(r);
+		freeReplyObject(t);
+	}
+	freeReplyObject(keys);
+}
+
+/*
+ * SPEC section 2, forget: "Removes the profile, every pending delivery to
+ * that person and their name from said items. After it, no Redis key under
+ * {P}: holds their name or email address."
+ */
+static void
+test_redis_forget(void **state)
+{
+	struct buf	b;
+
+	NEED_REDIS();
+	plan_commit("{'type':'collaborator','id':'c-amara','name':'Amara Okafor',"
+	    "'email':'amara@example.org','consent':true,"
+	    "'groups':['carers-forum']}");
+	plan_commit("{'type':'collaborator','id':'c-ben','name':'Ben Hall',"
+	    "'email':'ben@example.org','consent':true,"
+	    "'groups':['carers-forum']}");
+	plan_commit("{'type':'said','id':'s-17','collaborator':'c-amara',"
+	    "'text':'Discharge letters arrive late.'}");
+	plan_commit("{'type':'announcement','id':'a-1','subject':'S',"
+	    "'body':'B','to':{'groups':['carers-forum']},"
+	    "'send_at':'2027-01-10T10:00'}");
+	assert_int_equal(cmd_int("SCARD %s", K("cd:c-amara")), 1);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 2);
+	/* A rejected record of theirs in the dead stream, as intake puts it. */
+	freeReplyObject(cmd("XADD %s * error %s record %s type collaborator "
+	    "id c-amara", K("dead"), "acess: unknown field",
+	    "{\"type\":\"collaborator\",\"id\":\"c-amara\",\"name\":"
+	    "\"Amara Okafor\",\"email\":\"amara@example.org\",\"acess\":[]}"));
+
+	plan_commit("{'type':'forget','collaborator':'c-amara'}");
+
+	buf_init(&b);
+	dump_all(&b);
+	if (strstr(b.s, "Amara") != NULL || strstr(b.s, "amara@") != NULL)
+		fail_msg("after forget, Redis still holds them:%s", b.s);
+	/* The rest stays: Ben, his delivery, the words, the announcement. */
+	assert_non_null(strstr(b.s, "Ben Hall"));
+	assert_non_null(strstr(b.s, "Discharge letters arrive late."));
+	buf_free(&b);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 1);
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("cd:c-amara"),
+	    K("cs:c-amara"), K("rec:collaborator:c-amara")), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s c-amara", K("group:carers-forum")),
+	    0);
+	assert_int_equal(cmd_int("SISMEMBER %s c-amara", K("collaborators")),
+	    0);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 0);
+}
+
+/*
+ * The same, when the dead stream holds a rejected record of theirs with an
+ * address that is not the one on file (rejected because it was mistyped,
+ * or an old one): their name must go too.
+ */
+static void
+test_redis_forget_old_address(void **state)
+{
+	struct buf	b;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("XADD %s * error %s record %s type collaborator "
+	    "id c-amara", K("dead"),
+	    "email: \"amara@exmaple\" is not an email address",
+	    "{\"type\":\"collaborator\",\"id\":\"c-amara\",\"name\":"
+	    "\"Amara Okafor\",\"email\":\"amara@exmaple\",\"consent\":true}"));
+	plan_commit("{'type':'collaborator','id':'c-amara','name':'Amara Okafor',"
+	    "'email':'amara@example.org','consent':true}");
+	plan_commit("{'type':'forget','collaborator':'c-amara'}");
+	buf_init(&b);
+	dump_all(&b);
+	if (strstr(b.s, "Amara") != NULL || strstr(b.s, "amara@") != NULL)
+		fail_msg("after forget, Redis still holds their name or an "
+		    "address (plan.c plan_forget scrubs the dead stream by "
+		    "the current email only):%s", b.s);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest pure[] = {
+		cmocka_unit_test(test_fetch_argv),
+		cmocka_unit_test(test_commit_argv),
+		cmocka_unit_test(test_promote_argv),
+		cmocka_unit_test(test_op_and_dump),
+		cmocka_unit_test(test_snap_put),
+	};
+	const struct CMUnitTest redis[] = {
+		cmocka_unit_test_setup(test_redis_fetch, redis_each),
+		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
+		cmocka_unit_test_setup(test_redis_version, redis_each),
+		cmocka_unit_test_setup(test_redis_ack, redis_each),
+		cmocka_unit_test_setup(test_redis_promote, redis_each),
+		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
+		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
+		cmocka_unit_test_setup(test_redis_forget, redis_each),
+		cmocka_unit_test_setup(test_redis_forget_old_address,
+		    redis_each),
+	};
+	int	rv;
+
+	signal(SIGPIPE, SIG_IGN);
+	g_mime_init();
+	clock_init();
+	rv = cmocka_run_group_tests_name("store", pure, NULL, NULL);
+	rv |= cmocka_run_group_tests_name("store-redis", redis, redis_setup,
+	    redis_teardown);
+	g_mime_shutdown();
+	return rv;
+}
