@@ -298,6 +298,8 @@ check_access(const char *out, const char *kind, const char *format,
 		has(out, "- Hearing loop: Yes", kind, format);
 		has(out, "- Step-free access: Yes. Level entrance", kind,
 		    format);
+		has(out, "- British Sign Language interpreter: Not yet "
+		    "confirmed", kind, format);
 	}
 	/* problems: true: say the organisers know, and whom to talk to. */
 	has(out, "We have told", kind, format);
@@ -536,9 +538,18 @@ test_venue_update(void **state)
 static void
 test_formats(void **state)
 {
+	/* An easy-read opening line of each kind, one idea to a line. */
+	static const char *easy[] = {
+		"We would like to invite you to a meeting.",
+		"Something about your meeting has changed.",
+		"A meeting has been cancelled.",
+		"This is a reminder about your meeting.",
+		"Some access information has changed."
+	};
 	json_t		*ctx = ctx_new();
 	struct rendered	 std, er, lp;
 	size_t		 k;
+	char		 p[128];
 
 	for (k = 0; k < NKINDS; k++) {
 		must_render(state, kinds[k], "standard", ctx, &std);
@@ -547,6 +558,13 @@ test_formats(void **state)
 		/* Easy read has its own words in both parts. */
 		assert_string_not_equal(std.text, er.text);
 		assert_string_not_equal(std.html, er.html);
+		snprintf(p, sizeof p, "\n%s\n", easy[k]);
+		has(er.text, p, kinds[k], "easy-read");
+		hasnt(std.text, easy[k], kinds[k], "standard");
+		snprintf(p, sizeof p, "<p>%s</p>", easy[k]);
+		has(er.html, p, kinds[k], "easy-read");
+		hasnt(std.html, easy[k], kinds[k], "standard");
+		hasnt(lp.html, easy[k], kinds[k], "large-print");
 		/* Large print: at least 20px body text (22px). */
 		has(lp.html, "font-size:22px", kinds[k], "large-print");
 		hasnt(std.html, "font-size:22px", kinds[k], "standard");
