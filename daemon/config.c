@@ -11,6 +11,8 @@
  * A loaded config is immutable and reference counted (atomic), so the main
  * thread can swap in a new one on SIGHUP while jobs still hold the old one.
  */
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -260,7 +262,9 @@ config_handler(void *user, const char *section, const char *key,
 
 		if (config_int(v, 256, 16 * 1024 * 1024, &n, &e) == 0)
 			cf->max_record_bytes = n;
-	} else if (strcmp(section, "redis") && strcmp(section, "smtp") &&
+	} else if (*section == '\0')
+		err_set(&e, "is not in a [section]");
+	else if (strcmp(section, "redis") && strcmp(section, "smtp") &&
 	    strcmp(section, "delivery") && strcmp(section, "notify") &&
 	    strcmp(section, "templates") && strcmp(section, "http") &&
 	    strcmp(section, "daemon"))
@@ -273,6 +277,8 @@ config_handler(void *user, const char *section, const char *key,
 		c->failed = 1;
 		if (strncmp(e.msg, "unknown section", 15) == 0)
 			err_set(c->e, "%s", e.msg);
+		else if (*section == '\0')
+			err_set(c->e, "%s: %s", key, e.msg);
 		else
 			err_set(c->e, "[%s] %s: %s", section, key, e.msg);
 		return 0;
@@ -280,7 +286,8 @@ config_handler(void *user, const char *section, const char *key,
 	return e.msg[0] == '\0';
 }
 
-/* Read a secret: the first line of a file, without its newline. */
+/* Read a secret: a file holding it on one line (a trailing newline is
+ * fine; more lines are refused, in case the wrong file was named). */
 static char *
 config_secret(const char *path, struct err *e)
 {
@@ -346,6 +353,7 @@ config_load(const char *path, struct err *e)
 {
 	struct config_load_ctx	 c;
 	FILE			*f;
+	struct stat		 st;
 	int			 line;
 
 	memset(&c, 0, sizeof c);
@@ -356,6 +364,11 @@ config_load(const char *path, struct err *e)
 		err_set(e, "%s: cannot read: %m", path);
 		goto err;
 	}
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		err_set(e, "%s: cannot read: not a regular file", path);
+		goto err;
+	}
 	line = ini_parse_file(f, config_handler, &c);
 	fclose(f);
 	if (line != 0) {
@@ -364,6 +377,10 @@ config_load(const char *path, struct err *e)
 		else
 			err_set(e, "%s: line %d: not an INI line (key = value, "
 			    "or [section])", path, line);
+		goto err;
+	}
+	if (c.cf->retry_max > 7 * 86400) {
+		err_set(e, "%s: [delivery] retry_max: at most 7d", path);
 		goto err;
 	}
 	if (c.cf->retry_max < c.cf->retry_min) {

@@ -473,8 +473,9 @@ intake_reject(struct intake *it, const char *why)
 	store_op(ops, "XADD", "dead", "error", why, "at", at, "record", text,
 	    "entry", en->id, "type", type, "id", id, NULL);
 	free(text);
+	/* The audit keeps ids only: the error may quote a field's value. */
 	store_op(ops, "XADD", "audit", "event", "rejected", "entry", en->id,
-	    "type", type, "id", id, "error", why, "at", at, NULL);
+	    "type", type, "id", id, "at", at, NULL);
 	for (t = 0; t < REC_TYPE_MAX; t++)
 		if (strcmp(type, record_type_name(t)) == 0)
 			break;

@@ -145,19 +145,34 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 		break;
 	case REC_MEETING:
 		meeting_needs(r, snap, need);
+		plan_need(snap, need, "forgotten");
 		break;
 	case REC_ANNOUNCEMENT: {
-		json_t *to = json_object_get(j, "to");
+		json_t	*tos[2], *old;
+		int	 t;
 
-		if (json_is_true(json_object_get(to, "all"))) {
-			plan_need(snap, need, "collaborators");
-			plan_need_members(snap, need, "collaborators");
+		/* The old audience too: people taken off must not get it. */
+		old = plan_snaprec(snap, "announcement", r->id);
+		tos[0] = json_object_get(j, "to");
+		tos[1] = old ? json_object_get(old, "to") : NULL;
+		for (t = 0; t < 2 && tos[t] != NULL; t++) {
+			if (json_is_true(json_object_get(tos[t], "all"))) {
+				plan_need(snap, need, "collaborators");
+				plan_need_members(snap, need, "collaborators");
+			}
+			json_array_foreach(json_object_get(tos[t], "groups"), i,
+			    v) {
+				snprintf(key, sizeof key, "group:%s",
+				    json_string_value(v));
+				plan_need(snap, need, key);
+				plan_need_members(snap, need, key);
+			}
+			json_array_foreach(json_object_get(tos[t],
+			    "collaborators"), i, v)
+				plan_need_rec(snap, need, "collaborator",
+				    json_string_value(v));
 		}
-		json_array_foreach(json_object_get(to, "groups"), i, v) {
-			snprintf(key, sizeof key, "group:%s",
-			    json_string_value(v));
-			plan_need_members(snap, need, key);
-		}
+		plan_need(snap, need, "forgotten");
 		break;
 	}
 	case REC_OUTCOME:
@@ -189,6 +204,7 @@ struct plan_check_arg {
 	json_t		*known;
 	struct err	*e;
 	int		 failed;
+	int		 forget;
 };
 
 static void
@@ -197,10 +213,23 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	struct plan_check_arg	*a = arg;
 	char			 k[300];
 
+	json_t			*fg, *v;
+	size_t			 i;
+
 	if (a->failed || strcmp(kind, "group") == 0)
 		return;
 	if (plan_snaprec(a->snap, kind, id) != NULL)
 		return;
+	/* Forgetting someone twice is harmless; and a meeting or list that
+	 * still names a forgotten person is not wrong, they are just gone. */
+	if (strcmp(kind, "collaborator") == 0) {
+		if (strcmp(path, "collaborator") == 0 && a->forget)
+			return;
+		fg = json_object_get(a->snap, "forgotten");
+		json_array_foreach(fg, i, v)
+			if (strcmp(json_string_value(v), id) == 0)
+				return;
+	}
 	snprintf(k, sizeof k, "%s:%s", kind, id);
 	if (a->known != NULL && json_object_get(a->known, k) != NULL)
 		return;
@@ -212,7 +241,8 @@ int
 plan_refcheck(const struct record *r, json_t *snap, json_t *known,
     struct err *e)
 {
-	struct plan_check_arg	a = { snap, known, e, 0 };
+	struct plan_check_arg	a = { snap, known, e, 0,
+				    r->type == REC_FORGET };
 
 	record_refs(r, plan_check_ref, &a);
 	return a.failed ? -1 : 0;
@@ -333,11 +363,11 @@ plan_add_group(json_t *snap, json_t *ids, const char *group)
 		json_array_append(ids, v);
 }
 
-json_t *
-plan_audience(const struct record *r, json_t *snap)
+/* The consenting people a "to" object reaches. */
+static json_t *
+plan_audience_to(json_t *to, json_t *snap)
 {
-	json_t	*to = json_object_get(r->json, "to"), *ids = json_array(), *v;
-	json_t	*out, *all;
+	json_t	*ids = json_array(), *v, *out, *all, *cs;
 	size_t	 i;
 
 	if (json_is_true(json_object_get(to, "all")) &&
@@ -345,11 +375,17 @@ plan_audience(const struct record *r, json_t *snap)
 		json_array_extend(ids, all);
 	json_array_foreach(json_object_get(to, "groups"), i, v)
 		plan_add_group(snap, ids, json_string_value(v));
-	json_array_extend(ids, json_object_get(to, "collaborators") ?
-	    json_object_get(to, "collaborators") : json_array());
+	if ((cs = json_object_get(to, "collaborators")) != NULL)
+		json_array_extend(ids, cs);
 	out = plan_people(snap, ids);
 	json_decref(ids);
 	return out;
+}
+
+json_t *
+plan_audience(const struct record *r, json_t *snap)
+{
+	return plan_audience_to(json_object_get(r->json, "to"), snap);
 }
 
 /* Group membership follows the collaborator's groups list. */
@@ -387,6 +423,7 @@ plan_collaborator(const struct record *r, json_t *snap,
 
 	plan_store(ops, r, pc, NULL);
 	store_op(ops, "SADD", "collaborators", r->id, NULL);
+	store_op(ops, "SREM", "forgotten", r->id, NULL);
 	plan_groups_diff(ops, r->id, old ? json_object_get(old, "groups") :
 	    NULL, json_object_get(r->json, "groups"));
 	/* No consent: nothing pending may go to them. */
@@ -401,7 +438,7 @@ static int
 plan_announcement(const struct record *r, json_t *snap,
     const struct plan_ctx *pc, json_t *ops, struct err *e)
 {
-	json_t		*people, *v;
+	json_t		*people, *v, *old;
 	size_t		 i;
 	long long	 due = pc->now_ms, deadline;
 	const char	*send_at;
@@ -419,8 +456,23 @@ plan_announcement(const struct record *r, json_t *snap,
 			due = t * 1000;
 	}
 	deadline = due + pc->cf->max_age * 1000;
+	old = plan_snaprec(snap, "announcement", r->id);
 	plan_store(ops, r, pc, NULL);
 	people = plan_audience(r, snap);
+	if (old != NULL) {
+		/* A changed announcement: what is still pending is planned
+		 * afresh (DDEL drops only unsent deliveries, so nobody who
+		 * already has it gets it twice), and people taken off the
+		 * list lose theirs. */
+		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
+
+		json_array_foreach(was, i, v) {
+			snprintf(did, sizeof did, "ann:%s:%s", r->id,
+			    json_string_value(v));
+			store_op(ops, "DDEL", did, NULL);
+		}
+		json_decref(was);
+	}
 	json_array_foreach(people, i, v) {
 		const char *cid = json_string_value(v);
 
@@ -477,7 +529,6 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops)
 {
 	json_t		*c = plan_snaprec(snap, "collaborator", r->id), *v;
-	json_t		*lines;
 	char		 key[300];
 	size_t		 i;
 
@@ -489,10 +540,21 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			    json_string_value(v));
 			store_op(ops, "SREM", key, r->id, NULL);
 		}
-		/* Rejected records that held their details go too. */
-		store_op(ops, "STREAMSCRUB", "dead", json_string_value(
-		    json_object_get(c, "email")), NULL);
 	}
+	{
+		/* Rejected records that held their details go too: any dead
+		 * entry naming their id, address or name. */
+		char	*qid = xasprintf("\"%s\"", r->id);
+		const char *em = c ? json_string_value(json_object_get(c,
+		    "email")) : NULL;
+		const char *nm = c ? json_string_value(json_object_get(c,
+		    "name")) : NULL;
+
+		store_op(ops, "STREAMSCRUB", "dead", qid, em ? em : qid,
+		    nm ? nm : qid, NULL);
+		free(qid);
+	}
+	store_op(ops, "SADD", "forgotten", r->id, NULL);
 	store_op(ops, "SREM", "collaborators", r->id, NULL);
 	store_op(ops, "DEL", plan_reckey("collaborator", r->id, key,
 	    sizeof key), NULL);
@@ -516,9 +578,6 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_decref(w);
 	}
 	store_op(ops, "DEL", key, NULL);
-	lines = json_array();
-	(void)lines;
-	json_decref(lines);
 	return 0;
 }
 

@@ -223,10 +223,12 @@ test_needs_announcement(void **state)
 
 	/* Round 1: the announcement itself and the group's members. */
 	need = json_array();
-	assert_int_equal(plan_needs(&r, snap, need), 2);
-	assert_json_set(need, "['rec:announcement:a-1','group:carers']");
+	assert_int_equal(plan_needs(&r, snap, need), 3);
+	assert_json_set(need, "['rec:announcement:a-1','group:carers',"
+	    "'forgotten']");
 	json_decref(need);
 	store_snap_put_null(snap, "rec:announcement:a-1");
+	store_snap_put_null(snap, "forgotten");
 	snap_set(snap, "group:carers", "['c-b','c-a']");
 
 	/* Round 2: the members' records. */
@@ -266,9 +268,10 @@ test_needs_others(void **state)
 	need = json_array();
 	plan_needs(&r, snap, need);
 	assert_json_set(need, "['rec:announcement:a-2','rec:collaborator:c-d',"
-	    "'collaborators']");
+	    "'collaborators','forgotten']");
 	json_decref(need);
 	store_snap_put_null(snap, "rec:announcement:a-2");
+	store_snap_put_null(snap, "forgotten");
 	snap_collab(snap, "c-d", 1, "[]");
 	snap_set(snap, "collaborators", "['c-d','c-e']");
 	need = json_array();
@@ -831,7 +834,9 @@ test_collaborator(void **state)
 	apply_ok(&r, snap, &pc, ops);
 	op_has(ops, "['SADD','collaborators','c-new']");
 	op_has(ops, "['SADD','group:carers','c-new']");
-	assert_int_equal(op_count(ops, "SREM"), 0);
+	/* Only SREM: leaving the forgotten set (they are back). */
+	assert_int_equal(op_count(ops, "SREM"), 1);
+	op_has(ops, "['SREM','forgotten','c-new']");
 	json_decref(ops);
 	record_clear(&r);
 
@@ -900,9 +905,10 @@ test_forget(void **state)
 	/* The dead stream is scrubbed of their address... */
 	scrub = op_find(ops, "STREAMSCRUB", "dead");
 	assert_non_null(scrub);
-	/* ...and that is the only op that names it; none names them. */
+	/* ...and their name; that is the only op that names them. */
 	assert_false(ops_mention(ops, "amara@example.org", scrub));
-	assert_false(ops_mention(ops, "Amara", NULL));
+	assert_false(ops_mention(ops, "Amara", scrub));
+	assert_true(ops_mention(ops, "Amara", NULL));
 	/* The snapshot given was not changed. */
 	assert_non_null(json_object_get(plan_snaprec(snap, "said", "s-17"),
 	    "collaborator"));

@@ -764,6 +764,15 @@ test_redis_promote(void **state)
 	/* DUNLEASE gives one back at the given time. */
 	commit_ok("[['DUNLEASE','a','7000']]");
 	str_is("7000", "ZSCORE " K("schedule") " %s", "a");
+
+	/* Real epoch milliseconds survive Lua's number formatting. */
+	commit_ok("[['DNEW','big','1795000000001','c-a','','kind','x']]");
+	r = promote(1795000000123LL, 60000, 10);
+	freeReplyObject(r);
+	str_is("1795000060123", "ZSCORE " K("schedule") " %s", "big");
+	r = promote(1795000000124LL, 60000, 10);
+	assert_string_equal(r->element[0]->str, "1795000060123");
+	freeReplyObject(r);
 }
 
 static long long
