@@ -105,6 +105,8 @@ hearbackd_on_job(struct job *job, void *arg)
 {
 	struct hearbackd	*d = arg;
 
+	if (job->tried)
+		sched_relay(d->sched, job->smtp_code);
 	outcome_job(d->out, job);
 	d->m.in_flight = pool_pending(d->pool);
 	if (!d->stopping)

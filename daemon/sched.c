@@ -30,6 +30,8 @@ struct sched {
 	int			 inflight;	/* a promote is on the wire */
 	int			 stopped;
 	long long		 next_due_ms;
+	long long		 hold_ms;	/* current slow-down, 0: none */
+	long long		 hold_until_ms;	/* promote nothing before this */
 };
 
 static void sched_run(struct sched *);
@@ -198,6 +200,10 @@ sched_run(struct sched *s)
 
 	if (s->stopped || s->inflight || !rconn_up(s->rc))
 		return;
+	if (util_now_ms() < s->hold_until_ms) {
+		sched_arm(s, s->hold_until_ms - util_now_ms());
+		return;
+	}
 	room = pool_capacity(s->pool) - pool_pending(s->pool);
 	if (room <= 0)
 		return;		/* sched_kick when a job comes back */
@@ -210,6 +216,20 @@ sched_run(struct sched *s)
 		s->inflight = 1;
 	else
 		sched_arm(s, SCHED_MAX_WAIT_MS);
+}
+
+void
+sched_relay(struct sched *s, int code)
+{
+	if (code == 421 || code == 451 || code == 452) {
+		s->hold_ms = s->hold_ms ? s->hold_ms * 2 : SCHED_HOLD_MIN_MS;
+		if (s->hold_ms > SCHED_HOLD_MAX_MS)
+			s->hold_ms = SCHED_HOLD_MAX_MS;
+		s->hold_until_ms = util_now_ms() + s->hold_ms;
+		log_info("sched: the mail server asked us to slow down (%d); "
+		    "pausing new sends for %llds", code, s->hold_ms / 1000);
+	} else if (code >= 200 && code < 300)
+		s->hold_ms = 0;
 }
 
 void

@@ -29,6 +29,11 @@ void		 sched_set_config(struct sched *, struct config *);
 void		 sched_set_templates(struct sched *, struct tmplset *);
 /* Something may be due now (new deliveries, or room in the pool). */
 void		 sched_kick(struct sched *);
+/* Tell the scheduler how the relay answered: 421, 451 and 452 ("slow
+ * down", "try later", "too much") pause new sends for a while, doubling
+ * from SCHED_HOLD_MIN_MS to SCHED_HOLD_MAX_MS; a 2xx ends the slow-down.
+ * Emails already handed to workers go on. */
+void		 sched_relay(struct sched *, int code);
 /* No more promotion. */
 void		 sched_stop(struct sched *);
 /* 1 while a promote is on the wire. */
@@ -36,5 +41,7 @@ int		 sched_busy(const struct sched *);
 void		 sched_free(struct sched *);
 
 #define SCHED_MAX_WAIT_MS	1000
+#define SCHED_HOLD_MIN_MS	1000
+#define SCHED_HOLD_MAX_MS	60000
 
 #endif
