@@ -200,7 +200,9 @@ hearbackd_tick(evutil_socket_t fd, short what, void *arg)
 		int	left = pool_pending(d->pool) + outcome_pending(d->out) +
 		    sched_busy(d->sched) + !intake_idle(d->intake);
 
-		if (left == 0 || (!up && pool_pending(d->pool) == 0)) {
+		/* Outcomes not yet in Redis would mean sending again:
+		 * wait for them (Redis may come back) until the deadline. */
+		if (left == 0) {
 			event_base_loopexit(d->base, NULL);
 			return;
 		}

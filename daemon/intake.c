@@ -184,6 +184,16 @@ intake_take_entries(struct intake *it, redisReply *arr)
 		if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
 		    e->element[0]->type != REDIS_REPLY_STRING)
 			continue;
+		if (e->element[1]->type == REDIS_REPLY_NIL) {
+			/* Pending, but deleted from the stream by someone:
+			 * nothing to handle, just let go of it. */
+			char *inbox = intake_key(it, "inbox");
+
+			rconn_cmdf(it->rc, NULL, NULL, "XACK %s %s %s", inbox,
+			    STORE_GROUP, e->element[0]->str);
+			free(inbox);
+			continue;
+		}
 		en = xcalloc(1, sizeof *en);
 		en->id = xstrdup(e->element[0]->str);
 		f = e->element[1];
