@@ -462,6 +462,36 @@ intake_peek(const struct intake_entry *en, char *type, char *id, char *coord,
 	json_decref(j);
 }
 
+/*
+ * An error for the log: the field path and the kind of problem, never the
+ * value (which may be a name or an address). "email: \"x@\" is not an
+ * email address" becomes "email: (see the dead entry)"; "not JSON: line 1
+ * column 7: ..." keeps its position.
+ */
+static void
+intake_brief(const char *why, char *buf, size_t len)
+{
+	const char	*p;
+	int		 n;
+
+	if (strncmp(why, "not JSON: line ", 15) == 0 ||
+	    strncmp(why, "too large: ", 11) == 0 ||
+	    strncmp(why, "poison: ", 8) == 0) {
+		/* "not JSON: line L column C" and no further */
+		p = why;
+		for (n = 0; n < 2 && p != NULL; n++)
+			p = strchr(p + 1, ':');
+		snprintf(buf, len, "%.*s", p ? (int)(p - why) : 60, why);
+		return;
+	}
+	if ((p = strstr(why, ": ")) != NULL && memchr(why, '"', p - why) ==
+	    NULL)
+		snprintf(buf, len, "%.*s: (details in the dead entry)",
+		    (int)(p - why), why);
+	else
+		snprintf(buf, len, "(details in the dead entry)");
+}
+
 /* The record cannot be accepted: dead entry, audit, notice, ack. */
 static void
 intake_reject(struct intake *it, const char *why)
@@ -470,7 +500,7 @@ intake_reject(struct intake *it, const char *why)
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops = json_array(), *lines;
 	char			 type[200], id[200], coord[300], at[64];
-	char			 did[300], *text, *line;
+	char			 did[300], *line, brief[160];
 	size_t			 keep;
 	int			 t;
 
@@ -479,10 +509,11 @@ intake_reject(struct intake *it, const char *why)
 	keep = en->text ? en->len : 0;
 	if (keep > (size_t)it->cf->max_record_bytes)
 		keep = it->cf->max_record_bytes;
-	text = en->text ? xstrndup(en->text, keep) : xstrdup("");
-	store_op(ops, "XADD", "dead", "error", why, "at", at, "record", text,
+	store_op(ops, "XADD", "dead", "error", why, "at", at, "record", "",
 	    "entry", en->id, "type", type, "id", id, NULL);
-	free(text);
+	/* The original bytes, cut to the limit, whatever they are. */
+	json_array_set_new(json_array_get(ops, json_array_size(ops) - 1), 7,
+	    json_stringn_nocheck(en->text ? en->text : "", keep));
 	/* The audit keeps ids only: the error may quote a field's value. */
 	store_op(ops, "XADD", "audit", "event", "rejected", "entry", en->id,
 	    "type", type, "id", id, "at", at, NULL);
@@ -510,8 +541,14 @@ intake_reject(struct intake *it, const char *why)
 	    "A record was not accepted", lines, id[0] ? id : en->id);
 	json_decref(lines);
 
+	intake_brief(why, brief, sizeof brief);
 	log_warnx("intake: entry %s (%s %s) rejected: %s", en->id,
-	    type[0] ? type : "?", id[0] ? id : "?", why);
+	    type[0] ? type : "?", id[0] ? id : "?", brief);
+	/* It is not accepted, whatever the commit says. */
+	if (it->have_rec) {
+		record_clear(&it->rec);
+		it->have_rec = 0;
+	}
 	intake_send_commit(it, "", ops);
 	json_decref(ops);
 }

@@ -593,6 +593,9 @@ check_string(const json_t *v, const struct field *f, const struct ctx *c,
 	struct tm	 tm;
 	long long	 secs;
 
+	/* \u0000 parses (JSON allows it) but is never a valid value. */
+	if (memchr(s, '\0', len) != NULL)
+		return err_set(e, "contains a control character (U+0000)");
 	switch (f->kind) {
 	case K_ID:
 	case K_IDS:
@@ -999,10 +1002,14 @@ record_parse(const char *text, size_t len, const struct record_opts *o,
 	    RECORD_DEFAULT_MAX;
 	if (len > max)
 		return err_set(e, "too large: %zu bytes, limit %zu", len, max);
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL,
 	    &je);
 	if (root == NULL) {
 		record_safe(msg, sizeof msg, je.text);
+		if (json_error_code(&je) == json_error_invalid_utf8)
+			return err_set(e, "not JSON: line %d column %d: not "
+			    "UTF-8 text (%s)", je.line, je.column, msg);
 		return err_set(e, "not JSON: line %d column %d: %s", je.line,
 		    je.column, msg);
 	}

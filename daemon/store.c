@@ -380,8 +380,10 @@ store_op(json_t *ops, const char *op, ...)
 
 	json_array_append_new(a, json_string(op));
 	va_start(ap, op);
+	/* Values are bytes: a record that is not UTF-8 still has to reach
+	 * the dead stream intact. */
 	while ((s = va_arg(ap, const char *)) != NULL)
-		json_array_append_new(a, json_string(s));
+		json_array_append_new(a, json_stringn_nocheck(s, strlen(s)));
 	va_end(ap);
 	json_array_append_new(ops, a);
 }

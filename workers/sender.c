@@ -49,8 +49,13 @@
  * '@' becomes "[address]". Nothing here logs a recipient.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -81,6 +86,7 @@ struct sender_session {
 	char	*user;		/* credentials for the interact callback */
 	char	*pass;
 	char	 why[200];	/* session-level failure from the event callback */
+	int	 nodelay;	/* TCP_NODELAY done for this session */
 };
 
 /* One message body for the read callback. */
@@ -321,6 +327,46 @@ sender_interact(auth_client_request_t req, char **result, int fields,
 	return 1;
 }
 
+/*
+ * Turn Nagle's algorithm off on our TCP sockets. libESMTP writes a message
+ * in 2 KB pieces and the last piece, which ends the message, is small: with
+ * Nagle on it waits for the server's (delayed, ~40 ms) ACK of the previous
+ * piece, so every email longer than 2 KB stalls. libESMTP 1.1 does not hand
+ * out its socket, so we set the option on every TCP socket of the process,
+ * which is harmless for the others (hiredis sets it on its own too).
+ */
+static void
+sender_nodelay(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	struct sockaddr_storage sa;
+	socklen_t	 sl;
+	int		 fd, type, one = 1;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d) || fstat(fd, &st) == -1 ||
+		    !S_ISSOCK(st.st_mode))
+			continue;
+		sl = sizeof type;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+		    type != SOCK_STREAM)
+			continue;
+		sl = sizeof sa;
+		if (getsockname(fd, (struct sockaddr *)&sa, &sl) == -1 ||
+		    (sa.ss_family != AF_INET && sa.ss_family != AF_INET6))
+			continue;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	closedir(d);
+}
+
 /* libESMTP event callback: remember why a session-level failure happened. */
 static void
 sender_event(smtp_session_t s, int event, void *arg, ...)
@@ -329,6 +375,11 @@ sender_event(smtp_session_t s, int event, void *arg, ...)
 	va_list			 ap;
 	long			 vfy;
 
+	if (!ss->nodelay && (event == SMTP_EV_CONNECT ||
+	    event == SMTP_EV_MAILSTATUS)) {
+		ss->nodelay = 1;
+		sender_nodelay();
+	}
 	switch (event) {
 	case SMTP_EV_EXTNA_STARTTLS:
 		snprintf(ss->why, sizeof ss->why,

@@ -121,7 +121,7 @@ def queue_bad_then_good(env, which=cases):
 	env.start_daemon()
 	by_entry = {}
 	for c in which():
-		label, what = c[0], c[1]
+		what = c[1]
 		if isinstance(what, tuple):
 			eid = env.r.xadd(env.key("inbox"), {what[0]: what[1]})
 		elif isinstance(what, bytes):
@@ -130,10 +130,12 @@ def queue_bad_then_good(env, which=cases):
 		else:
 			eid = env.xadd(what)
 		by_entry[eid] = c
-	env.xadd({"type": "collaborator", "id": "c-good", "name": "Gideon Goodfellow",
-	    "email": "good@example.org", "consent": True, "groups": ["g"]})
-	env.xadd({"type": "announcement", "id": "a-good", "subject": "Still here",
-	    "body": "This one is fine.", "to": {"groups": ["g"]}})
+	env.xadd({"type": "collaborator", "id": "c-good",
+	    "name": "Gideon Goodfellow", "email": "good@example.org",
+	    "consent": True, "groups": ["g"]})
+	env.xadd({"type": "announcement", "id": "a-good",
+	    "subject": "Still here", "body": "This one is fine.",
+	    "to": {"groups": ["g"]}})
 	env.wait_mails(1, to="good@example.org", timeout=20)
 	env.wait_for(lambda: env.inbox_len() == 0, what="the inbox to empty")
 	n = len(by_entry)
@@ -190,8 +192,8 @@ def check_dead(env, by_entry):
 			    (label, d.get("at")))
 		if "record" not in d and not isinstance(what, tuple):
 			problems.append("%s: no record field: %r" % (label, d))
-		elif "record" in d and len(env.rb.xrange(env.key("dead"), d["id"], d["id"])[0][1]
-		    .get(b"record", b"")) > LIMIT:
+		elif "record" in d and len(env.rb.xrange(env.key("dead"),
+		    d["id"], d["id"])[0][1].get(b"record", b"")) > LIMIT:
 			problems.append("%s: stored record longer than %d" %
 			    (label, LIMIT))
 	# The record is kept as it came (cut to the limit).
@@ -241,7 +243,8 @@ def check_dead(env, by_entry):
 	assert len(rejected) == len(by_entry), (len(rejected), len(by_entry))
 	# Nothing from the bad records was stored or sent.
 	for k in ("rec:collaborator:c-bad", "rec:announcement:a-bad",
-	    "rec:announcement:a-big", "rec:announcement:a-big-utf8", "rec:collaborator:c-nt",
+	    "rec:announcement:a-big", "rec:announcement:a-big-utf8",
+	    "rec:collaborator:c-nt",
 	    "rec:collaborator:c-u", "rec:collaborator:c-nul",
 	    "rec:collaborator:c-deep"):
 		assert not env.r.exists(env.key(k)), k
