@@ -151,6 +151,11 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 	    job->attempt - 1);
 	snprintf(code, sizeof code, "%d", job->smtp_code);
 	snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
+	/* Not tried this time (expired while waiting): the last reply is
+	 * the one stored with the delivery. */
+	if (!job->tried && job->reply[0] == '\0')
+		snprintf(job->reply, sizeof job->reply, "%s",
+		    outcome_field(job, "last_reply"));
 	store_op(ops, "DDEAD", job->did, first, last, attempts, job->reply, ttl,
 	    NULL);
 	store_op(ops, "XADD", "dead", "error", why, "at", at, "delivery",

@@ -644,7 +644,10 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 					buf_printf(&refs, " %s", key);
 			}
 		}
-		snprintf(did, sizeof did, "out:%s:%s:%s", r->id, cid, h);
+		/* The entry id too: going back to an earlier status is news
+		 * again (an unchanged record never gets here). */
+		snprintf(did, sizeof did, "out:%s:%s:%s:%s", r->id, cid, h,
+		    pc->entry_id);
 		data = json_pack("{s:O}", "said", ids);
 		plan_delivery(ops, pc, did, "outcome", cid, "", pc->now_ms,
 		    pc->now_ms + pc->cf->max_age * 1000, refs.s, NULL, data,

@@ -225,6 +225,9 @@ sched_relay(struct sched *s, int code)
 		s->hold_ms = s->hold_ms ? s->hold_ms * 2 : SCHED_HOLD_MIN_MS;
 		if (s->hold_ms > SCHED_HOLD_MAX_MS)
 			s->hold_ms = SCHED_HOLD_MAX_MS;
+		/* Never pause longer than a retry would wait. */
+		if (s->hold_ms > s->cf->retry_max * 1000)
+			s->hold_ms = s->cf->retry_max * 1000;
 		s->hold_until_ms = util_now_ms() + s->hold_ms;
 		log_info("sched: the mail server asked us to slow down (%d); "
 		    "pausing new sends for %llds", code, s->hold_ms / 1000);

@@ -220,7 +220,7 @@ const char store_lua_digest[] =
 "  local last = tonumber(redis.call('GET', P .. 'digest:' .. c) or '0')\n"
 "  if last + every <= now then\n"
 "    redis.call('SET', P .. 'digest:' .. c, now)\n"
-"    local did = 'digest:' .. c .. ':' .. now\n"
+"    local did = 'digest:' .. string.sub(redis.sha1hex(c), 1, 12) .. ':' .. now\n"
 "    local items, refs, seen = {}, {}, {}\n"
 "    for _, it in ipairs(groups[c]) do\n"
 "      items[#items + 1] = {id = it[1], at = it[2]}\n"

@@ -375,8 +375,10 @@ sender_event(smtp_session_t s, int event, void *arg, ...)
 	va_list			 ap;
 	long			 vfy;
 
-	if (!ss->nodelay && (event == SMTP_EV_CONNECT ||
-	    event == SMTP_EV_MAILSTATUS)) {
+	/* At the first MAIL reply: after any STARTTLS handshake (turning
+	 * Nagle off before it races some servers' TLS upgrade) and before
+	 * the message data, which is where the stall is. */
+	if (!ss->nodelay && event == SMTP_EV_MAILSTATUS) {
 		ss->nodelay = 1;
 		sender_nodelay();
 	}

@@ -659,6 +659,36 @@ def test_reminders(env):
 	    if mid_of(m).startswith("<rem/m-soon/")]) == 2
 
 
+@harness.env_options(config={"delivery": {"quiet_hours": "21:00-08:00"}})
+def test_reminders_quiet_hours(env):
+	"""SPEC 4: a reminder due in quiet hours moves to their end if that
+	is before the start, otherwise to their start. Checked on the
+	schedule (due times), 20 days ahead, so nothing is sent."""
+	setup(env, people=(dict(AMARA, reminders=["2h"]),
+	    dict(BEN, reminders=["1h"])))
+	d = 20
+	while days_ahead(d, 9, 0).utcoffset() != days_ahead(d - 1, 9, 0) \
+	    .utcoffset():
+		d += 1		# keep away from a daylight-saving change
+	nine = days_ahead(d, 9, 0)		# 2h lead: 07:00, quiet
+	half7 = days_ahead(d, 7, 30)		# 1h lead: 06:30, quiet
+	env.xadd(meeting("m-q9", nine, invitees=["c-amara"]))
+	env.xadd(meeting("m-q7", half7, invitees=["c-ben"]))
+	wait_mid(env, "<inv/m-q9/c-amara/0@example.org>")
+	wait_mid(env, "<inv/m-q7/c-ben/0@example.org>")
+
+	def due(did):
+		v = env.r.zscore(env.key("schedule"), did)
+		assert v is not None, (did, schedule_ids(env, "rem:"))
+		return datetime.datetime.fromtimestamp(v / 1000, LONDON)
+	# 07:00 -> 08:00, the end of quiet hours, before the 09:00 start.
+	assert due("rem:m-q9:c-amara:0:7200") == days_ahead(d, 8, 0), \
+	    due("rem:m-q9:c-amara:0:7200")
+	# 06:30 -> 08:00 would be after the 07:30 start: 21:00 the day before.
+	assert due("rem:m-q7:c-ben:0:3600") == days_ahead(d - 1, 21, 0), \
+	    due("rem:m-q7:c-ben:0:3600")
+
+
 # ---------------------------------------------------------------------------
 # 7. Venue access changes reach invitees of upcoming meetings
 
