@@ -70,6 +70,25 @@ cli_slurp(const char *file, size_t max, size_t *len, struct err *e)
 	return buf_take(&b);
 }
 
+/*
+ * SPEC section 1's shape: "m.json[2].start: ... is not a date" for a field of
+ * a record in an array, "m.json: start: ..." for a file of one record.
+ */
+static void
+cli_report_error(const char *where, const char *msg)
+{
+	size_t	n = strcspn(msg, ":");
+	size_t	w = strlen(where);
+
+	if (w > 0 && where[w - 1] == ']' && msg[n] == ':' && n > 0 &&
+	    strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.[]-") == n && strncmp(msg, "not JSON", 8) != 0 &&
+	    strncmp(msg, "too large", 9) != 0)
+		fprintf(stderr, "%s.%s\n", where, msg);
+	else
+		fprintf(stderr, "%s: %s\n", where, msg);
+}
+
 static int
 cli_check_one(const struct config *cf, json_t *obj, const char *where,
     struct cli_rec *out)
@@ -82,7 +101,7 @@ cli_check_one(const struct config *cf, json_t *obj, const char *where,
 	text = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
 	len = strlen(text);
 	if (record_parse(text, len, &ro, &out->rec, &e) == -1) {
-		fprintf(stderr, "%s: %s\n", where, e.msg);
+		cli_report_error(where, e.msg);
 		free(text);
 		return -1;
 	}
