@@ -4,6 +4,7 @@
 #   make test         unit tests, integration tests and fault tests
 #   make run          the demo: local redis + SMTP sink + daemon + examples
 #   make bench        benchmarks, printing figures
+#   make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each
 #   make SAN=asan     build (and test) under ASan+UBSan into build-asan/
 #   make SAN=tsan     build (and test) under TSan into build-tsan/
 #   make install PREFIX=/usr/local DESTDIR=...
@@ -85,6 +86,14 @@ bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@HB_BUILD=$(B) /usr/bin/python3 tests/integration/bench.py
 
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
+fuzz-ci:
+	@FUZZ_SECONDS=10 tests/fuzz/run
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(B)/hearbackd $(DESTDIR)$(PREFIX)/sbin/hearbackd
@@ -98,10 +107,10 @@ install: all
 	chmod 0644 $(DESTDIR)/lib/systemd/system/hearback.service
 
 clean:
-	rm -rf build build-asan build-tsan bin
+	rm -rf build build-asan build-tsan build-fuzz bin
 
 dep:
 	$(CC) -MM -iquote include daemon/*.c workers/*.c cli/*.c
 
-.PHONY: all unit integration test-faults test run bench install clean dep
+.PHONY: all unit integration test-faults test run bench fuzz fuzz-ci install clean dep
 .SECONDARY:

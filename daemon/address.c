@@ -20,36 +20,11 @@
 
 #define ADDRESS_LABEL_MAX	63
 
-/* Quote s for a message: escapes controls, cuts long values. */
+/* Quote s for a message (util_quote: controls escaped, cut at 80). */
 static const char *
 address_quote(char *buf, size_t len, const char *s)
 {
-	size_t	 o = 0, n = 0;
-	unsigned char ch;
-
-	buf[o++] = '"';
-	for (; *s != '\0'; s++) {
-		ch = (unsigned char)*s;
-		if ((ch & 0xc0) != 0x80 && (n++ >= 80 || o + 12 >= len)) {
-			o += snprintf(buf + o, len - o, "...");
-			break;
-		}
-		if (ch == '"' || ch == '\\')
-			o += snprintf(buf + o, len - o, "\\%c", ch);
-		else if (ch == '\r')
-			o += snprintf(buf + o, len - o, "\\r");
-		else if (ch == '\n')
-			o += snprintf(buf + o, len - o, "\\n");
-		else if (ch == '\t')
-			o += snprintf(buf + o, len - o, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			o += snprintf(buf + o, len - o, "\\u%04x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return util_quote(buf, len, s, 80);
 }
 
 static int

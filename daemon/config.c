@@ -29,7 +29,9 @@
 struct config_load_ctx {
 	struct config	*cf;
 	struct err	*e;
-	int		 failed;
+	FILE		*f;
+	int		 line;		/* lines read so far */
+	int		 failed;	/* line of our first error, 0: none */
 	char		*redis_password_file;
 	char		*smtp_password_file;
 };
@@ -154,6 +156,18 @@ config_from(struct config *cf, const char *v, struct err *e)
 }
 
 /* The inih handler: one key at a time. Returns 0 on error (inih's convention). */
+/* inih's line reader, counting lines so errors name the right one. */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct config_load_ctx	*c = stream;
+	char			*r = fgets(str, num, c->f);
+
+	if (r != NULL)
+		c->line++;
+	return r;
+}
+
 static int
 config_handler(void *user, const char *section, const char *key,
     const char *v)
@@ -274,7 +288,7 @@ config_handler(void *user, const char *section, const char *key,
 	(void)d;
 #undef IS
 	if (e.msg[0] != '\0' && !c->failed) {
-		c->failed = 1;
+		c->failed = c->line;
 		if (strncmp(e.msg, "unknown section", 15) == 0)
 			err_set(c->e, "%s", e.msg);
 		else if (*section == '\0')
@@ -369,11 +383,13 @@ config_load(const char *path, struct err *e)
 		err_set(e, "%s: cannot read: not a regular file", path);
 		goto err;
 	}
-	line = ini_parse_file(f, config_handler, &c);
+	c.f = f;
+	line = ini_parse_stream(config_reader, &c, config_handler, &c);
 	fclose(f);
 	if (line != 0) {
-		if (c.failed)
-			err_prefix(e, "%s: line %d", path, line);
+		/* inih reports the first bad line; ours may come later. */
+		if (c.failed && (line < 0 || c.failed <= line))
+			err_prefix(e, "%s: line %d", path, c.failed);
 		else
 			err_set(e, "%s: line %d: not an INI line (key = value, "
 			    "or [section])", path, line);

@@ -14,15 +14,18 @@ duration_parse(const char *s, long long *secs, struct err *e)
 	long long	 v = 0;
 	int		 digits = 0;
 	const char	*p = s;
+	char		 q[200];
 
 	while (isdigit((unsigned char)*p)) {
 		if (++digits > 9)
-			return err_set(e, "\"%s\" is too long a duration", s);
+			return err_set(e, "%s is too long a duration",
+			    util_quote(q, sizeof q, s, 40));
 		v = v * 10 + (*p++ - '0');
 	}
 	if (digits == 0 || p[0] == '\0' || p[1] != '\0')
-		return err_set(e, "\"%s\" is not a duration (use a number and "
-		    "s, m, h or d, like 45s, 30m, 2h, 7d)", s);
+		return err_set(e, "%s is not a duration (use a number and "
+		    "s, m, h or d, like 45s, 30m, 2h, 7d)",
+		    util_quote(q, sizeof q, s, 40));
 	switch (*p) {
 	case 's':
 		break;
@@ -36,8 +39,9 @@ duration_parse(const char *s, long long *secs, struct err *e)
 		v *= 86400;
 		break;
 	default:
-		return err_set(e, "\"%s\" is not a duration (use a number and "
-		    "s, m, h or d, like 45s, 30m, 2h, 7d)", s);
+		return err_set(e, "%s is not a duration (use a number and "
+		    "s, m, h or d, like 45s, 30m, 2h, 7d)",
+		    util_quote(q, sizeof q, s, 40));
 	}
 	*secs = v;
 	return 0;
@@ -65,8 +69,12 @@ duration_parse_list(const char *s, long long *out, int max, int *n,
 		len = q - p;
 		while (len > 0 && isspace((unsigned char)p[len - 1]))
 			len--;
-		if (len == 0 || len >= sizeof item)
-			return err_set(e, "\"%s\" is not a list of durations", s);
+		if (len == 0 || len >= sizeof item) {
+			char q[200];
+
+			return err_set(e, "%s is not a list of durations",
+			    util_quote(q, sizeof q, s, 60));
+		}
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (*n >= max)

@@ -584,8 +584,9 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 /*
  * "You said, we did": one email per attributed, consenting person per
  * version of the outcome, listing every one of their items it answers. The
- * delivery id carries a hash of the outcome, so a later status (in-progress,
- * then done) is a new email, and the same outcome queued again is not.
+ * delivery id carries the version's inbox entry id, so a later status
+ * (in-progress, then done) is a new email, and the same outcome queued
+ * again (unchanged) is not.
  */
 static int
 plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
@@ -594,17 +595,12 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_t		*said = json_object_get(r->json, "said"), *v, *byc, *ids;
 	const char	*cid;
 	size_t		 i;
-	char		 h[32], did[512], key[300];
-	char		*d = store_dump(r->json);
-	unsigned long long hash = 1469598103934665603ULL;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)d; *p; p++) {
-		hash ^= *p;
-		hash *= 1099511628211ULL;
-	}
-	free(d);
-	snprintf(h, sizeof h, "%012llx", hash & 0xffffffffffffULL);
+	char		 h[64], did[512], key[300];
+	/* Each version of the outcome is news, even going back to an
+	 * earlier status; the inbox entry id tells versions apart (an
+	 * unchanged record never gets here, and a version planned twice
+	 * after a crash keeps its entry id). */
+	snprintf(h, sizeof h, "%s", pc->entry_id[0] ? pc->entry_id : "0");
 	byc = json_object();
 	json_array_foreach(said, i, v) {
 		json_t *s = plan_snaprec(snap, "said", json_string_value(v));
@@ -644,10 +640,7 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 					buf_printf(&refs, " %s", key);
 			}
 		}
-		/* The entry id too: going back to an earlier status is news
-		 * again (an unchanged record never gets here). */
-		snprintf(did, sizeof did, "out:%s:%s:%s:%s", r->id, cid, h,
-		    pc->entry_id);
+		snprintf(did, sizeof did, "out:%s:%s:%s", r->id, cid, h);
 		data = json_pack("{s:O}", "said", ids);
 		plan_delivery(ops, pc, did, "outcome", cid, "", pc->now_ms,
 		    pc->now_ms + pc->cf->max_age * 1000, refs.s, NULL, data,

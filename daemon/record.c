@@ -369,37 +369,11 @@ record_time_norm(const char *s, char *buf, size_t len)
 	    tm.tm_min, tm.tm_sec);
 }
 
-/* Quote s for a message: escapes controls and quotes, cuts long values
- * after max characters. */
+/* Quote s for a message (util_quote: safe to log, cut at max). */
 static const char *
 quote_n(char *buf, size_t len, const char *s, size_t max)
 {
-	size_t		o = 0, n = 0;
-	unsigned char	ch;
-
-	buf[o++] = '"';
-	for (; *s != '\0'; s++) {
-		ch = (unsigned char)*s;
-		if ((ch & 0xc0) != 0x80 && (n++ >= max || o + 12 >= len)) {
-			o += snprintf(buf + o, len - o, "...");
-			break;
-		}
-		if (ch == '"' || ch == '\\')
-			o += snprintf(buf + o, len - o, "\\%c", ch);
-		else if (ch == '\r')
-			o += snprintf(buf + o, len - o, "\\r");
-		else if (ch == '\n')
-			o += snprintf(buf + o, len - o, "\\n");
-		else if (ch == '\t')
-			o += snprintf(buf + o, len - o, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			o += snprintf(buf + o, len - o, "\\u%04x", ch);
-		else
-			buf[o++] = (char)ch;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return util_quote(buf, len, s, max);
 }
 
 static const char *

@@ -10,17 +10,103 @@
 
 #include "util.h"
 
+/* Bytes in the UTF-8 sequence led by c, or 0 if c cannot lead one. */
+static size_t
+util_utf8_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Cut a string that was truncated mid-character back to a whole one. */
+static void
+util_utf8_trim(char *s)
+{
+	size_t	len = strlen(s), i;
+
+	if (len == 0)
+		return;
+	i = len - 1;
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80 && len - i < 4)
+		i--;
+	if (i + util_utf8_len((unsigned char)s[i]) > len)
+		s[i] = '\0';
+}
+
 int
 err_set(struct err *e, const char *fmt, ...)
 {
 	va_list	ap;
+	int	n;
 
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof e->msg)
+		util_utf8_trim(e->msg);
 	return -1;
+}
+
+const char *
+util_quote(char *buf, size_t len, const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0, n = 0, k, c;
+
+	if (len < 16) {
+		snprintf(buf, len, "\"\"");
+		return buf;
+	}
+	buf[o++] = '"';
+	while (*p != '\0') {
+		if (n >= max || o + 16 >= len) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		n++;
+		c = util_utf8_len(*p);
+		for (k = 1; k < c; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				c = 0;
+		if (c == 0) {
+			o += snprintf(buf + o, len - o, "\\x%02x", *p++);
+			continue;
+		}
+		if (c == 1) {
+			if (*p == '"' || *p == '\\')
+				o += snprintf(buf + o, len - o, "\\%c", *p);
+			else if (*p == '\n')
+				o += snprintf(buf + o, len - o, "\\n");
+			else if (*p == '\r')
+				o += snprintf(buf + o, len - o, "\\r");
+			else if (*p == '\t')
+				o += snprintf(buf + o, len - o, "\\t");
+			else if (*p < 0x20 || *p == 0x7f)
+				o += snprintf(buf + o, len - o, "\\u%04x", *p);
+			else
+				buf[o++] = (char)*p;
+		} else if (c == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			/* C1 controls, U+0080 to U+009F */
+			o += snprintf(buf + o, len - o, "\\u%04x", p[1]);
+		else {
+			memcpy(buf + o, p, c);
+			o += c;
+		}
+		p += c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
 }
 
 void

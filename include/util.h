@@ -23,6 +23,11 @@ int	err_set(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
 /* Prefix e->msg with "prefix: " (for field paths). */
 void	err_prefix(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
 
+/* s in double quotes for a message, safe to log: at most max characters
+ * (then "..."), every control (C0, DEL, C1) and invalid byte escaped,
+ * never cut inside a character; fits in len (>= 16) bytes. */
+const char *util_quote(char *buf, size_t len, const char *s, size_t max);
+
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);

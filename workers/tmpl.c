@@ -29,6 +29,7 @@
 #define TMPL_MAX_STACK		64		/* context stack while rendering */
 #define TMPL_MAX_PARTIALS	16		/* partial inside partial ... */
 #define TMPL_MAX_OUTPUT		(4 * 1024 * 1024)
+#define TMPL_MAX_VISITS		(1000 * 1000)	/* nodes rendered per call */
 #define TMPL_MAX_FILE		(1024 * 1024)
 
 enum tnode_type {
@@ -96,6 +97,7 @@ struct rstate {
 	struct buf	*out;
 	size_t		 start;
 	struct err	*e;
+	long		 visits;	/* nested sections multiply: bounded */
 };
 
 /*
@@ -542,6 +544,10 @@ tmpl_render_nodes(struct rstate *rs, const struct tmpl *t,
 	for (i = 0; i < l->n; i++) {
 		const struct tnode *n = &l->v[i];
 
+		if (++rs->visits > TMPL_MAX_VISITS)
+			return err_set(rs->e, "%s: line %d: too much work "
+			    "(sections nested over long lists?)", t->name,
+			    n->line);
 		switch (n->type) {
 		case TN_TEXT:
 			buf_add(rs->out, n->str, n->len);
