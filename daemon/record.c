@@ -920,45 +920,11 @@ record_check(json_t *obj, const struct record_opts *o, struct record *out,
 	return record_check1(obj, o, 1, out, e);
 }
 
-/* n - 1 continuation bytes follow p[0]. */
-static int
-utf8_tail(const unsigned char *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return 1;
-}
-
 /* jansson's message, made safe to print (it may quote raw input). */
 static void
 record_safe(char *dst, size_t len, const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 o = 0, n;
-
-	while (*p != '\0' && o + 8 < len) {
-		if (*p < 0x20 || *p == 0x7f) {
-			o += snprintf(dst + o, len - o, "\\x%02x", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			dst[o++] = (char)*p++;
-			continue;
-		}
-		n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-		    (*p & 0xf8) == 0xf0 ? 4 : 0;
-		if (n == 0 || !utf8_tail(p, n)) {
-			o += snprintf(dst + o, len - o, "\\x%02x", *p++);
-			continue;
-		}
-		memcpy(dst + o, p, n);
-		o += n;
-		p += n;
-	}
-	dst[o] = '\0';
+	util_escape(dst, len, s, (size_t)-1);
 }
 
 int

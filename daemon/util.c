@@ -56,19 +56,18 @@ err_set(struct err *e, const char *fmt, ...)
 	return -1;
 }
 
-const char *
-util_quote(char *buf, size_t len, const char *s, size_t max)
+static const char *
+util_escape1(char *buf, size_t len, const char *s, size_t max, int quotes)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 o = 0, n = 0, k, c;
 
 	if (len < 16) {
-		snprintf(buf, len, "\"\"");
+		buf[0] = '\0';
 		return buf;
 	}
-	buf[o++] = '"';
 	while (*p != '\0') {
-		if (n >= max || o + 16 >= len) {
+		if (n >= max || o + 14 >= len) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;
@@ -83,7 +82,7 @@ util_quote(char *buf, size_t len, const char *s, size_t max)
 			continue;
 		}
 		if (c == 1) {
-			if (*p == '"' || *p == '\\')
+			if (quotes && (*p == '"' || *p == '\\'))
 				o += snprintf(buf + o, len - o, "\\%c", *p);
 			else if (*p == '\n')
 				o += snprintf(buf + o, len - o, "\\n");
@@ -104,8 +103,26 @@ util_quote(char *buf, size_t len, const char *s, size_t max)
 		}
 		p += c;
 	}
-	buf[o++] = '"';
 	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+util_escape(char *buf, size_t len, const char *s, size_t max)
+{
+	return util_escape1(buf, len, s, max, 0);
+}
+
+const char *
+util_quote(char *buf, size_t len, const char *s, size_t max)
+{
+	if (len < 16) {
+		snprintf(buf, len, "\"\"");
+		return buf;
+	}
+	buf[0] = '"';
+	util_escape1(buf + 1, len - 2, s, max, 1);
+	strcat(buf, "\"");
 	return buf;
 }
 

@@ -27,6 +27,8 @@ void	err_prefix(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
  * (then "..."), every control (C0, DEL, C1) and invalid byte escaped,
  * never cut inside a character; fits in len (>= 16) bytes. */
 const char *util_quote(char *buf, size_t len, const char *s, size_t max);
+/* The same without the surrounding quotes (and quotes left as they are). */
+const char *util_escape(char *buf, size_t len, const char *s, size_t max);
 
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);

@@ -120,7 +120,7 @@ fuzz_roundtrip(const uint8_t *data, size_t size, int rc1,
 	if (size > fuzz_opts.max_bytes)
 		return;
 	root = json_loadb((const char *)data, size,
-	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (root == NULL) {
 		if (rc1 == 0)
 			FUZZ_FAIL("record_parse accepted what jansson refuses");
