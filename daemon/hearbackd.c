@@ -106,7 +106,7 @@ hearbackd_on_job(struct job *job, void *arg)
 	struct hearbackd	*d = arg;
 
 	if (job->tried)
-		sched_relay(d->sched, job->smtp_code);
+		sched_relay(d->sched, job->verdict, job->smtp_code);
 	outcome_job(d->out, job);
 	d->m.in_flight = pool_pending(d->pool);
 	if (!d->stopping)
@@ -335,7 +335,7 @@ main(int argc, char *argv[])
 	d.ops = rconn_new(d.base, d.cf, "ops", hearbackd_on_ops, &d);
 	d.pool = pool_new(d.base, d.cf->workers, HB_BATCH, deliver_work,
 	    hearbackd_on_job, &d);
-	d.out = outcome_new(d.cf, d.ops, &d.m, NULL, NULL);
+	d.out = outcome_new(d.base, d.cf, d.ops, &d.m, NULL, NULL);
 	d.sched = sched_start(d.base, d.cf, d.ops, d.pool, d.out, &d.m);
 	sched_set_templates(d.sched, d.tmpl);
 	d.intake = intake_start(d.base, d.cf, &d.m, hearbackd_on_commit, &d);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "clock.h"
@@ -40,9 +41,26 @@ struct outcome {
 	outcome_fn		*fn;
 	void			*arg;
 	unsigned		 seed;
+	struct event		*retry;		/* resend refused commits */
 };
 
 static void outcome_send(struct outcome *);
+
+static void
+outcome_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	outcome_send(arg);
+}
+
+/* Send the queue again in a second. */
+static void
+outcome_later(struct outcome *o)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (!evtimer_pending(o->retry, NULL))
+		evtimer_add(o->retry, &tv);
+}
 
 static void
 outcome_on_reply(redisAsyncContext *ac, void *r, void *priv)
@@ -56,8 +74,16 @@ outcome_on_reply(redisAsyncContext *ac, void *r, void *priv)
 		c->sent = 0;
 		return;
 	}
-	if (reply->type == REDIS_REPLY_ERROR)
-		log_warnx("outcome: commit failed: %s", reply->str);
+	if (reply->type == REDIS_REPLY_ERROR) {
+		/* Refused (LOADING, OOM, BUSY...): what happened to an email
+		 * must not be forgotten, or it would be sent again. Keep it
+		 * and try again shortly; order is kept. */
+		log_warnx("outcome: commit refused, trying again: %s",
+		    reply->str);
+		c->sent = 0;
+		outcome_later(o);
+		return;
+	}
 	STAILQ_REMOVE(&o->q, c, outcome_commit, next);
 	o->n--;
 	store_argv_free(&c->a);
@@ -323,11 +349,12 @@ outcome_pending(const struct outcome *o)
 }
 
 struct outcome *
-outcome_new(struct config *cf, struct rconn *rc, struct metrics *m,
-    outcome_fn *fn, void *arg)
+outcome_new(struct event_base *base, struct config *cf, struct rconn *rc,
+    struct metrics *m, outcome_fn *fn, void *arg)
 {
 	struct outcome	*o = xcalloc(1, sizeof *o);
 
+	o->retry = evtimer_new(base, outcome_retry_cb, o);
 	o->cf = config_ref(cf);
 	o->rc = rc;
 	o->m = m;
@@ -355,6 +382,7 @@ outcome_free(struct outcome *o)
 		store_argv_free(&c->a);
 		free(c);
 	}
+	event_free(o->retry);
 	config_unref(o->cf);
 	free(o);
 }

@@ -37,6 +37,7 @@ struct rconn {
 	int			 closing;
 	struct event		*retry;		/* reconnect timer */
 	struct event		*watchdog;	/* connect timeout */
+	struct event		*ping;		/* PING again while LOADING */
 	rconn_state_fn		*state_fn;
 	void			*arg;
 };
@@ -66,6 +67,7 @@ rconn_lost(struct rconn *rc, const char *why)
 	rc->ac = NULL;
 	rc->up = 0;
 	evtimer_del(rc->watchdog);
+	evtimer_del(rc->ping);
 	if (!rc->closing)
 		log_warnx("redis %s: %s:%d: %s; reconnecting", rc->name,
 		    rc->host, rc->port, why);
@@ -74,6 +76,49 @@ rconn_lost(struct rconn *rc, const char *why)
 	rconn_schedule(rc);
 }
 
+static void rconn_ping(struct rconn *);
+
+/* PING's answer: up, or (Redis still loading its data) ask again soon. */
+static void
+rconn_on_ping(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct rconn	*rc = priv;
+	redisReply	*reply = r;
+	struct timeval	 tv = { 0, 100 * 1000 };
+
+	if (reply == NULL || rc->ac != ac)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "LOADING", 7) == 0) {
+		evtimer_add(rc->ping, &tv);
+		return;
+	}
+	evtimer_del(rc->watchdog);
+	rc->up = 1;
+	rc->backoff = RCONN_BACKOFF_MIN;
+	log_info("redis %s: connected to %s:%d", rc->name, rc->host, rc->port);
+	if (rc->state_fn)
+		rc->state_fn(rc, 1, rc->arg);
+}
+
+static void
+rconn_ping(struct rconn *rc)
+{
+	if (rc->ac != NULL)
+		redisAsyncCommand(rc->ac, rconn_on_ping, rc, "PING");
+}
+
+static void
+rconn_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	rconn_ping(arg);
+}
+
+/*
+ * Connected; but the connection counts as up only once Redis answers a
+ * PING: after a restart it refuses everything with LOADING while it reads
+ * its data back, and a commit refused then would be lost work.
+ */
 static void
 rconn_on_connect(const redisAsyncContext *ac, int status)
 {
@@ -83,12 +128,7 @@ rconn_on_connect(const redisAsyncContext *ac, int status)
 		rconn_lost(rc, ac->errstr[0] ? ac->errstr : "cannot connect");
 		return;
 	}
-	evtimer_del(rc->watchdog);
-	rc->up = 1;
-	rc->backoff = RCONN_BACKOFF_MIN;
-	log_info("redis %s: connected to %s:%d", rc->name, rc->host, rc->port);
-	if (rc->state_fn)
-		rc->state_fn(rc, 1, rc->arg);
+	rconn_ping(rc);
 }
 
 static void
@@ -124,6 +164,7 @@ rconn_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (ac == NULL || rc->up)
 		return;
+	evtimer_del(rc->ping);
 	log_warnx("redis %s: no connection to %s:%d within %d ms", rc->name,
 	    rc->host, rc->port, RCONN_CONNECT_TIMEOUT);
 	/* redisAsyncFree on an unconnected context runs no callbacks. */
@@ -175,6 +216,7 @@ rconn_new(struct event_base *base, const struct config *cf, const char *name,
 	rc->backoff = RCONN_BACKOFF_MIN;
 	rc->retry = evtimer_new(base, rconn_retry_cb, rc);
 	rc->watchdog = evtimer_new(base, rconn_watchdog_cb, rc);
+	rc->ping = evtimer_new(base, rconn_ping_cb, rc);
 	rconn_set_config(rc, cf);
 	rconn_connect(rc);
 	return rc;
@@ -232,6 +274,7 @@ rconn_free(struct rconn *rc)
 	rc->state_fn = NULL;
 	evtimer_del(rc->retry);
 	evtimer_del(rc->watchdog);
+	evtimer_del(rc->ping);
 	if (ac != NULL) {
 		rc->ac = NULL;
 		/* Runs pending callbacks with NULL and the disconnect callback,
@@ -240,6 +283,7 @@ rconn_free(struct rconn *rc)
 	}
 	event_free(rc->retry);
 	event_free(rc->watchdog);
+	event_free(rc->ping);
 	free(rc->name);
 	free(rc->host);
 	free(rc->password);

@@ -219,9 +219,12 @@ sched_run(struct sched *s)
 }
 
 void
-sched_relay(struct sched *s, int code)
+sched_relay(struct sched *s, enum verdict v, int code)
 {
-	if (code == 421 || code == 451 || code == 452) {
+	/* "Slow down" replies, and no reply at all (the relay is down or
+	 * unreachable): pause rather than hammer it. */
+	if (v == VERDICT_TEMP && (code == 0 || code == 421 || code == 451 ||
+	    code == 452)) {
 		s->hold_ms = s->hold_ms ? s->hold_ms * 2 : SCHED_HOLD_MIN_MS;
 		if (s->hold_ms > SCHED_HOLD_MAX_MS)
 			s->hold_ms = SCHED_HOLD_MAX_MS;
@@ -229,9 +232,10 @@ sched_relay(struct sched *s, int code)
 		if (s->hold_ms > s->cf->retry_max * 1000)
 			s->hold_ms = s->cf->retry_max * 1000;
 		s->hold_until_ms = util_now_ms() + s->hold_ms;
-		log_info("sched: the mail server asked us to slow down (%d); "
-		    "pausing new sends for %llds", code, s->hold_ms / 1000);
-	} else if (code >= 200 && code < 300)
+		log_info("sched: the mail server %s; pausing new sends for "
+		    "%lld ms", code ? "asked us to slow down" :
+		    "cannot be reached", s->hold_ms);
+	} else if (v == VERDICT_OK)
 		s->hold_ms = 0;
 }
 

@@ -11,6 +11,8 @@
 #ifndef HB_OUTCOME_H
 #define HB_OUTCOME_H
 
+#include <event2/event.h>
+
 struct config;
 struct job;
 struct metrics;
@@ -19,8 +21,8 @@ struct rconn;
 
 typedef void outcome_fn(void *arg);	/* an outcome was stored */
 
-struct outcome	*outcome_new(struct config *, struct rconn *, struct metrics *,
-		    outcome_fn *, void *arg);
+struct outcome	*outcome_new(struct event_base *, struct config *,
+		    struct rconn *, struct metrics *, outcome_fn *, void *arg);
 void		 outcome_set_config(struct outcome *, struct config *);
 /* Record a finished job (verdict set by a worker) and free it. */
 void		 outcome_job(struct outcome *, struct job *);

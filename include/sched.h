@@ -14,6 +14,8 @@
 
 #include <event2/event.h>
 
+#include "job.h"
+
 struct config;
 struct metrics;
 struct outcome;
@@ -30,10 +32,11 @@ void		 sched_set_templates(struct sched *, struct tmplset *);
 /* Something may be due now (new deliveries, or room in the pool). */
 void		 sched_kick(struct sched *);
 /* Tell the scheduler how the relay answered: 421, 451 and 452 ("slow
- * down", "try later", "too much") pause new sends for a while, doubling
+ * down", "try later", "too much") and no answer at all (connection failed)
+ * pause new sends for a while, doubling
  * from SCHED_HOLD_MIN_MS to SCHED_HOLD_MAX_MS; a 2xx ends the slow-down.
  * Emails already handed to workers go on. */
-void		 sched_relay(struct sched *, int code);
+void		 sched_relay(struct sched *, enum verdict, int code);
 /* No more promotion. */
 void		 sched_stop(struct sched *);
 /* 1 while a promote is on the wire. */
