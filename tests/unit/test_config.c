@@ -217,7 +217,7 @@ test_other_values(void **state)
 	    "[smtp]\n"
 	    "host = mail.example.net\n"
 	    "port = 465\n"
-	    "tls = tls\n"
+	    "tls = starttls\n"
 	    "ca_file = /etc/ssl/ca.pem\n"
 	    "user = forum\n"
 	    "password_file = %s\n"
@@ -251,7 +251,7 @@ test_other_values(void **state)
 	assert_string_equal(cf->prefix, "hb-test_1.x");
 	assert_string_equal(cf->smtp_host, "mail.example.net");
 	assert_int_equal(cf->smtp_port, 465);
-	assert_int_equal(cf->smtp_tls, CONFIG_TLS_TLS);
+	assert_int_equal(cf->smtp_tls, CONFIG_TLS_STARTTLS);
 	assert_string_equal(cf->smtp_ca_file, "/etc/ssl/ca.pem");
 	assert_string_equal(cf->smtp_user, "forum");
 	assert_string_equal(cf->smtp_password, "smtp-secret");
@@ -348,6 +348,8 @@ test_defaults(void **state)
 static void
 test_errors(void **state)
 {
+	load_bad("[smtp]\ntls = tls\n", "line 2: [smtp] tls: \"tls\" (implicit "
+	    "TLS, port 465) is not supported by libESMTP; use starttls", NULL);
 	load_bad("[redis]\nhost = 127.0.0.1\nhots = x\n",
 	    ": line 3: ", "[redis] hots", "unknown key", NULL);
 	load_bad("[redis]\nport = 6379\n[smpt]\nhost = x\n",
