@@ -379,6 +379,18 @@ intake_loop(struct intake *it)
 		intake_lost(it);
 }
 
+/* Redis refused a step: let go of what is in hand (it stays pending in
+ * the group) and read our own pending entries again in a while. */
+static void
+intake_later(struct intake *it)
+{
+	intake_clear_cur(it);
+	intake_drop_queue(it);
+	it->own_pending = 1;
+	intake_set_state(it, INTAKE_READ);
+	intake_kick(it, 2000);
+}
+
 static void
 intake_on_commit(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -392,11 +404,7 @@ intake_on_commit(redisAsyncContext *ac, void *r, void *priv)
 		 * entry pending and try again later rather than lose it. */
 		log_warnx("intake: entry %s: commit failed: %s", it->cur->id,
 		    reply->str);
-		intake_clear_cur(it);
-		intake_drop_queue(it);
-		it->own_pending = 1;
-		intake_set_state(it, INTAKE_READ);
-		intake_kick(it, 2000);
+		intake_later(it);
 		return;
 	}
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
@@ -587,11 +595,7 @@ intake_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
 		log_warnx("intake: fetch failed: %s", reply->type ==
 		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-		intake_clear_cur(it);
-		intake_drop_queue(it);
-		it->own_pending = 1;
-		intake_set_state(it, INTAKE_READ);
-		intake_kick(it, 2000);
+		intake_later(it);
 		return;
 	}
 	snprintf(version, sizeof version, "%s", reply->element[0]->str ?

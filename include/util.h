@@ -56,6 +56,9 @@ char	*buf_take(struct buf *);
 /* Read a whole file (at most max bytes); NULL with e set on failure. */
 char	*util_readfile(const char *path, size_t max, size_t *lenp, struct err *e);
 
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+int	util_utf8_valid(const char *s, size_t len);
+
 /* Wall-clock time in milliseconds since the epoch. */
 long long util_now_ms(void);
 

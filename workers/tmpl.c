@@ -640,41 +640,6 @@ tmplset_format_valid(const char *s)
 	    strlen(s)) != -1;
 }
 
-/* Strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF). */
-static int
-tmpl_utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t		i = 0, k, n;
-	unsigned int	c;
-
-	while (i < len) {
-		c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, c &= 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, c &= 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, c &= 0x07;
-		else
-			return 0;
-		if (i + n >= len)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
-		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
 
 static int
 tmplset_cmpname(const void *a, const void *b)
@@ -864,7 +829,7 @@ tmplset_load(const char *dir, struct err *e)
 			err_set(e, "%s: holds a NUL byte", names[i]);
 			goto err;
 		}
-		if (!tmpl_utf8_valid((unsigned char *)text, len)) {
+		if (!util_utf8_valid(text, len)) {
 			err_set(e, "%s: not valid UTF-8", names[i]);
 			goto err;
 		}

@@ -97,7 +97,7 @@ fuzz_check_err(const struct record *r, const struct err *e)
 		FUZZ_FAIL("failure with an empty message");
 	if (len == sizeof e->msg)
 		FUZZ_FAIL("message not NUL-terminated");
-	if (!fuzz_utf8_valid(e->msg, len))
+	if (!util_utf8_valid(e->msg, len))
 		FUZZ_FAIL("message is not valid UTF-8: %s", e->msg);
 	if ((bad = fuzz_first_control(e->msg)) != -1)
 		FUZZ_FAIL("message holds control byte 0x%02x at %ld: %s",
