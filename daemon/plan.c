@@ -312,6 +312,8 @@ plan_notice(json_t *ops, const struct plan_ctx *pc, const char *did,
 	json_object_set_new(data, "record_id", json_string(record_id));
 	plan_delivery(ops, pc, did, "notice", "", "", pc->now_ms,
 	    pc->now_ms + pc->cf->max_age * 1000, "", to, data, record_id);
+	/* Notices may quote what a record said: forget scrubs them. */
+	store_op(ops, "SADD", "notices", did, NULL);
 	json_decref(data);
 }
 
@@ -551,6 +553,8 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    "name")) : NULL;
 
 		store_op(ops, "STREAMSCRUB", "dead", qid, em ? em : qid,
+		    nm ? nm : qid, NULL);
+		store_op(ops, "NOTICESCRUB", "notices", qid, em ? em : qid,
 		    nm ? nm : qid, NULL);
 		free(qid);
 	}

@@ -42,6 +42,8 @@ const char store_lua_fetch[] =
  *   DDEAD did first last attempts reply ttl
  *   DUNLEASE did due             give a leased delivery back untouched
  *   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
+ *   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
+ *                                holds a needle, and forget gone ones
  */
 const char store_lua_commit[] =
 "local P = ARGV[1]\n"
@@ -65,7 +67,7 @@ const char store_lua_commit[] =
 "end\n"
 "local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,\n"
 "  EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,\n"
-"  DDEAD=1, DUNLEASE=1, STREAMSCRUB=1}\n"
+"  DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1}\n"
 "local i = 6\n"
 "local nops = tonumber(ARGV[5])\n"
 "for n = 1, nops do\n"
@@ -147,6 +149,22 @@ const char store_lua_commit[] =
 "        end\n"
 "      end\n"
 "      if hit then redis.call('XDEL', k(a[1]), e[1]) end\n"
+"    end\n"
+"  elseif op == 'NOTICESCRUB' then\n"
+"    for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do\n"
+"      local dk = k('d:' .. did)\n"
+"      local d = redis.call('HGET', dk, 'data')\n"
+"      local hit = false\n"
+"      if d then\n"
+"        for j = 2, #a do\n"
+"          if string.find(d, a[j], 1, true) then hit = true end\n"
+"        end\n"
+"      end\n"
+"      if hit or not d then\n"
+"        redis.call('ZREM', k('schedule'), did)\n"
+"        redis.call('DEL', dk)\n"
+"        redis.call('SREM', k(a[1]), did)\n"
+"      end\n"
 "    end\n"
 "  else\n"
 "    return redis.error_reply('hearback commit: unknown op ' .. op)\n"

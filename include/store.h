@@ -19,6 +19,8 @@
  *                               for meeting changes
  *   stats                       hash of counters for `hearback status`
  *   said, said:open             all said ids; open ones scored by when said
+ *   notices                     ids of coordinator notices (forget scrubs)
+ *   forgotten                   ids of collaborators who were forgotten
  *   so:<said>                   outcome ids that answer a said item
  *   digest:<coordinator>        last overdue digest time (ms)
  *

@@ -905,9 +905,28 @@ test_forget(void **state)
 	/* The dead stream is scrubbed of their address... */
 	scrub = op_find(ops, "STREAMSCRUB", "dead");
 	assert_non_null(scrub);
-	/* ...and their name; that is the only op that names them. */
-	assert_false(ops_mention(ops, "amara@example.org", scrub));
-	assert_false(ops_mention(ops, "Amara", scrub));
+	/* ...and so are the notices; only those two scrubs name them. */
+	assert_non_null(op_find(ops, "NOTICESCRUB", "notices"));
+	{
+		json_t	*o;
+		size_t	 i;
+
+		json_array_foreach(ops, i, o) {
+			const char *name = json_string_value(
+			    json_array_get(o, 0));
+
+			if (strcmp(name, "STREAMSCRUB") == 0 ||
+			    strcmp(name, "NOTICESCRUB") == 0)
+				continue;
+			json_t *one = json_array();
+
+			json_array_append(one, o);
+			assert_false(ops_mention(one, "amara@example.org",
+			    NULL));
+			assert_false(ops_mention(one, "Amara", NULL));
+			json_decref(one);
+		}
+	}
 	assert_true(ops_mention(ops, "Amara", NULL));
 	/* The snapshot given was not changed. */
 	assert_non_null(json_object_get(plan_snaprec(snap, "said", "s-17"),
