@@ -22,6 +22,7 @@
 #include "render.h"
 #include "tmpl.h"
 #include "util.h"
+#include "tmpl_fixture.h"
 
 static const char *formats[] = {
 	"standard", "easy-read", "large-print", "plain-text"
@@ -92,27 +93,6 @@ static const char *labels[] = {
 	"Changing Places toilet", "British Sign Language interpreter"
 };
 #define NLABELS		(sizeof labels / sizeof labels[0])
-
-static int
-setup(void **state)
-{
-	struct err	 e;
-	struct tmplset	*s;
-
-	if ((s = tmplset_load("config/templates", &e)) == NULL) {
-		fprintf(stderr, "config/templates: %s\n", e.msg);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tmplset_unref(*state);
-	return 0;
-}
 
 static json_t *
 ctx_new(void)
@@ -739,5 +719,5 @@ main(void)
 		cmocka_unit_test(test_online_only),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpl_fixture_setup, tmpl_fixture_teardown);
 }

@@ -19,6 +19,7 @@
 #include "render.h"
 #include "tmpl.h"
 #include "util.h"
+#include "tmpl_fixture.h"
 
 static const char *formats[] = {
 	"standard", "easy-read", "large-print", "plain-text"
@@ -65,43 +66,11 @@ static const char *digest_ctx =
     "   \"meeting\": \"m-gone\", \"waited\": \"29 days\","
     "   \"attributed\": false}]}}";
 
-static int
-setup(void **state)
-{
-	struct err	 e;
-	struct tmplset	*s;
-
-	if ((s = tmplset_load("config/templates", &e)) == NULL) {
-		fprintf(stderr, "config/templates: %s\n", e.msg);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tmplset_unref(*state);
-	return 0;
-}
-
-static json_t *
-ctx_of(const char *text)
-{
-	json_error_t	 je;
-	json_t		*j = json_loads(text, 0, &je);
-
-	if (j == NULL)
-		fail_msg("test JSON: %s", je.text);
-	return j;
-}
-
 /* The outcome context with status st (and its flag), reason if not NULL. */
 static json_t *
 outcome_of(const struct status *st, const char *reason)
 {
-	json_t	*ctx = ctx_of(outcome_ctx);
+	json_t	*ctx = tmpl_fixture_json(outcome_ctx);
 	json_t	*o = json_object_get(ctx, "outcome");
 
 	json_object_set_new(o, "status", json_string(st->status));
@@ -437,7 +406,7 @@ static void
 test_digest(void **state)
 {
 	struct rendered	 r;
-	json_t		*ctx = ctx_of(digest_ctx);
+	json_t		*ctx = tmpl_fixture_json(digest_ctx);
 	const char	*a, *b, *how;
 
 	must_render(state, "digest", "standard", ctx, &r);
@@ -492,7 +461,7 @@ static void
 test_digest_other_formats(void **state)
 {
 	struct rendered	 r;
-	json_t		*ctx = ctx_of(digest_ctx);
+	json_t		*ctx = tmpl_fixture_json(digest_ctx);
 	size_t		 f;
 
 	for (f = 0; f < sizeof formats / sizeof formats[0]; f++) {
@@ -523,5 +492,5 @@ main(void)
 		cmocka_unit_test(test_digest_other_formats),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpl_fixture_setup, tmpl_fixture_teardown);
 }

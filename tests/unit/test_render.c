@@ -18,6 +18,7 @@
 #include "render.h"
 #include "tmpl.h"
 #include "util.h"
+#include "tmpl_fixture.h"
 
 static const char *formats[] = {
 	"standard", "easy-read", "large-print", "plain-text"
@@ -38,38 +39,6 @@ static const char *notice_ctx =
     " \"notice\": {\"title\": \"A record was rejected\","
     "   \"lines\": [\"m.json[2].start: not a date\", \"Fix it and queue it again.\"],"
     "   \"record_id\": \"m-1\"}}";
-
-static int
-setup(void **state)
-{
-	struct err	 e;
-	struct tmplset	*s;
-
-	if ((s = tmplset_load("config/templates", &e)) == NULL) {
-		fprintf(stderr, "config/templates: %s\n", e.msg);
-		return -1;
-	}
-	*state = s;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	tmplset_unref(*state);
-	return 0;
-}
-
-static json_t *
-ctx_of(const char *text)
-{
-	json_error_t	 je;
-	json_t		*j = json_loads(text, 0, &je);
-
-	if (j == NULL)
-		fail_msg("test JSON: %s", je.text);
-	return j;
-}
 
 static void
 must_render(void **state, const char *kind, const char *format, json_t *ctx,
@@ -110,7 +79,7 @@ text_well_formed(const char *text)
 static void
 test_announcement_all_formats(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 	size_t		 i;
 
@@ -153,7 +122,7 @@ test_announcement_all_formats(void **state)
 static void
 test_font_sizes(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 
 	must_render(state, "announcement", "large-print", ctx, &r);
@@ -174,7 +143,7 @@ test_font_sizes(void **state)
 static void
 test_easy_read_words(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 
 	must_render(state, "announcement", "easy-read", ctx, &r);
@@ -195,7 +164,7 @@ test_easy_read_words(void **state)
 static void
 test_no_reply_to(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 
 	json_object_del(ctx, "reply_to");
@@ -212,7 +181,7 @@ test_no_reply_to(void **state)
 static void
 test_escaped_name(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 
 	json_object_set_new(json_object_get(ctx, "recipient"), "name",
@@ -230,7 +199,7 @@ test_escaped_name(void **state)
 static void
 test_notice(void **state)
 {
-	json_t		*ctx = ctx_of(notice_ctx);
+	json_t		*ctx = tmpl_fixture_json(notice_ctx);
 	struct rendered	 r;
 	size_t		 i;
 
@@ -256,7 +225,7 @@ test_notice(void **state)
 static void
 test_refusals(void **state)
 {
-	json_t		*ctx = ctx_of(ann_ctx);
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
 	struct err	 e = { "" };
 
@@ -353,5 +322,5 @@ main(void)
 		cmocka_unit_test(test_threads),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpl_fixture_setup, tmpl_fixture_teardown);
 }
