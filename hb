@@ -19,7 +19,7 @@ PACKAGES=(
 	libgmime-3.0-dev libical-dev libinih-dev libsystemd-dev
 	libcmocka-dev
 	redis-server redis-tools
-	python3 python3-aiosmtpd python3-redis
+	python3 python3-aiosmtpd python3-redis openssl
 	clang libclang-rt-14-dev
 )
 
