@@ -20,7 +20,7 @@ PACKAGES=(
 	libcmocka-dev
 	redis-server redis-tools
 	python3 python3-aiosmtpd python3-redis openssl
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev llvm-14
 )
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
