@@ -16,12 +16,14 @@
 
 static int log_fg = 1;
 static int log_level;
+static const char *log_ident = "hearback";
 
 void
 log_init(int foreground, int verbose, const char *ident)
 {
 	log_fg = foreground;
 	log_level = verbose;
+	log_ident = ident;
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -55,7 +57,8 @@ log_emit(int pri, const char *word, const char *fmt, va_list ap, int err)
 		n = sizeof line - 2;
 	if (log_fg) {
 		char	out[2100];
-		int	m = snprintf(out, sizeof out, "hearback %s: %.*s\n", word, n, line);
+		int	m = snprintf(out, sizeof out, "%s %s: %.*s\n", log_ident,
+		    word, n, line);
 		if (m > (int)sizeof out)
 			m = sizeof out;
 		if (write(STDERR_FILENO, out, m) < 0)
