@@ -474,16 +474,44 @@ test_bad_message(void **state)
 	assert_int_equal(sink_count(k), 1);
 }
 
-/* A self-signed certificate for "localhost" in dir; 0 if openssl made one. */
+/*
+ * A self-signed certificate for name (an IP address or a DNS name) in dir,
+ * as dir/cert.pem and dir/key.pem; 0 if openssl made one. The tests use the
+ * address 127.0.0.1, not "localhost": a minimal machine may have no
+ * /etc/hosts.
+ */
 static int
-mkcert(const char *dir)
+mkcert(const char *dir, const char *name, int is_ip)
 {
 	char	cmd[1024];
 
 	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey rsa:2048 -nodes "
-	    "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=localhost "
-	    "-addext subjectAltName=DNS:localhost >/dev/null 2>&1", dir, dir);
+	    "-keyout %s/key.pem -out %s/cert.pem -days 2 -subj /CN=%s "
+	    "-addext subjectAltName=%s:%s >/dev/null 2>&1", dir, dir, name,
+	    is_ip ? "IP" : "DNS", name);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Make a certificate for name in k->certdir and start a STARTTLS sink. */
+static void
+tls_sink_start(struct sink *k, const char *name, int is_ip, char *cert,
+    size_t certlen)
+{
+	char		 key[128];
+	const char	*args[6];
+
+	snprintf(k->certdir, sizeof k->certdir, "/tmp/hb-sender-tls-XXXXXX");
+	assert_non_null(mkdtemp(k->certdir));
+	snprintf(cert, certlen, "%s/cert.pem", k->certdir);
+	snprintf(key, sizeof key, "%s/key.pem", k->certdir);
+	if (mkcert(k->certdir, name, is_ip) == -1)
+		skip();		/* no openssl command: teardown cleans up */
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	sink_start(k, args);
 }
 
 /*
@@ -495,27 +523,13 @@ static void
 test_starttls(void **state)
 {
 	struct sink	*k = *state;
-	char		*certdir = k->certdir, cert[128], key[128];
-	const char	*args[6];
+	char		 cert[128];
 	struct config	 cf;
 	struct outmsg	 m[2];
 	int		 round;
 
-	snprintf(certdir, sizeof k->certdir, "/tmp/hb-sender-tls-XXXXXX");
-	assert_non_null(mkdtemp(certdir));
-	snprintf(cert, sizeof cert, "%s/cert.pem", certdir);
-	snprintf(key, sizeof key, "%s/key.pem", certdir);
-	if (mkcert(certdir) == -1)
-		skip();		/* no openssl command: teardown cleans up */
-	args[0] = "--tls-cert";
-	args[1] = cert;
-	args[2] = "--tls-key";
-	args[3] = key;
-	args[4] = NULL;
-	sink_start(k, args);
-
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert);
 	mkconfig(&cf, k->port);
-	cf.smtp_host = "localhost";	/* the name in the certificate */
 	cf.smtp_tls = CONFIG_TLS_STARTTLS;
 	cf.smtp_ca_file = cert;
 	for (round = 0; round < 2; round++) {
@@ -547,6 +561,30 @@ test_starttls(void **state)
 	assert_int_equal(m[0].verdict, VERDICT_TEMP);
 	assert_int_equal(m[0].code, 0);
 	assert_int_equal(sink_count(k), 4);
+}
+
+/*
+ * A trusted certificate for another name is refused: TEMP, nothing stored.
+ * (libESMTP checks the host name; this proves it stays checked.)
+ */
+static void
+test_starttls_wrong_name(void **state)
+{
+	struct sink	*k = *state;
+	char		 cert[128];
+	struct config	 cf;
+	struct outmsg	 m;
+
+	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code, 0);
+	assert_non_null(strstr(m.reply, "does not name the smtp host"));
+	assert_int_equal(sink_count(k), 0);
 }
 
 /* A server that greets and hangs up: every message TEMP with the reason. */
@@ -681,6 +719,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_message, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_wrong_name, setup,
+		    teardown),
 		cmocka_unit_test(test_dropped),
 		cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
 	};
