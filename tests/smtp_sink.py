@@ -115,6 +115,13 @@ async def serve(args):
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # Python 3.11's asyncio TLS leaves application data that comes
+        # in the same read as the end of the handshake in its buffer
+        # until more data arrives. With TLS 1.3 a STARTTLS client's
+        # Finished and its EHLO come together, so the EHLO would wait
+        # for the client's timeout. With TLS 1.2 the server speaks last
+        # in the handshake, and the EHLO comes on its own.
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         kw["tls_context"] = ctx
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
