@@ -211,11 +211,7 @@ config_handler(void *user, const char *section, const char *key,
 		if (strcmp(v, "starttls") == 0)
 			cf->smtp_tls = CONFIG_TLS_STARTTLS;
 		else if (strcmp(v, "tls") == 0)
-			/* SPEC lists it, but libESMTP 1.1 speaks only
-			 * STARTTLS: better to say so at start than to fail
-			 * every email later. */
-			err_set(&e, "\"tls\" (implicit TLS, port 465) is not "
-			    "supported by libESMTP; use starttls (port 587)");
+			cf->smtp_tls = CONFIG_TLS_TLS;	/* workers/tunnel.c */
 		else if (strcmp(v, "none") == 0)
 			cf->smtp_tls = CONFIG_TLS_NONE;
 		else

@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/smtp_sink.py --port N --dir DIR
         [--host 127.0.0.1] [--tempfail-every K] [--tempfail-all]
         [--reject ADDR ...] [--envelope] [--auth USER:PASS]
-        [--tls-cert PEM --tls-key PEM]
+        [--tls-cert PEM --tls-key PEM [--implicit-tls]]
 
 Every accepted message is stored as DIR/NNNNNN.eml, exactly the bytes the
 client sent after dot-unstuffing (no header is added), written atomically
@@ -17,7 +17,8 @@ reader that sees the .eml also sees its envelope.
 commands), --tempfail-all to every DATA; --reject answers 550 at RCPT for the
 listed addresses (case-insensitive). --auth requires AUTH PLAIN/LOGIN with
 those credentials (allowed without TLS, for tests). --tls-cert/--tls-key offer
-STARTTLS.
+STARTTLS; with --implicit-tls the sink speaks TLS from the first byte instead
+(submission on port 465, RFC 8314) and does not offer STARTTLS.
 
 With --port 0 the kernel picks the port. The sink prints "port N" and then
 "ready" on stdout once it is listening, and stops cleanly on SIGTERM or SIGINT.
@@ -112,20 +113,24 @@ async def serve(args):
             auth_require_tls=False,
             authenticator=make_authenticator(user, password),
         )
+    implicit = None
     if args.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        # Python 3.11's asyncio TLS leaves application data that comes
-        # in the same read as the end of the handshake in its buffer
-        # until more data arrives. With TLS 1.3 a STARTTLS client's
-        # Finished and its EHLO come together, so the EHLO would wait
-        # for the client's timeout. With TLS 1.2 the server speaks last
-        # in the handshake, and the EHLO comes on its own.
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        kw["tls_context"] = ctx
+        if args.implicit_tls:
+            implicit = ctx
+        else:
+            # Python 3.11's asyncio TLS leaves application data that comes
+            # in the same read as the end of the handshake in its buffer
+            # until more data arrives. With TLS 1.3 a STARTTLS client's
+            # Finished and its EHLO come together, so the EHLO would wait
+            # for the client's timeout. With TLS 1.2 the server speaks last
+            # in the handshake, and the EHLO comes on its own.
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            kw["tls_context"] = ctx
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(sink, **kw), host=args.host, port=args.port
+        lambda: SMTP(sink, **kw), host=args.host, port=args.port, ssl=implicit
     )
     port = server.sockets[0].getsockname()[1]
     stop = asyncio.Event()
@@ -150,6 +155,7 @@ def main():
     ap.add_argument("--auth", metavar="USER:PASS")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--implicit-tls", action="store_true")
     args = ap.parse_args()
     # AUTH without TLS is deliberate here (tests); keep stderr for real errors.
     warnings.filterwarnings("ignore", category=UserWarning)
@@ -159,6 +165,8 @@ def main():
         ap.error("--tempfail-every must be 0 or more")
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
+    if args.implicit_tls and not args.tls_cert:
+        ap.error("--implicit-tls needs --tls-cert and --tls-key")
     try:
         asyncio.run(serve(args))
     except OSError as e:

@@ -33,8 +33,16 @@
  *   libESMTP is not called. A server that dies between the probe and
  *   libESMTP's own connect still costs the kernel's SYN timeout. The probe
  *   shows in the server's log as a connection closed without a command.
- * - libESMTP 1.1 has STARTTLS only: `tls = tls` (implicit TLS, port 465) is
- *   refused with a temporary error naming the problem.
+ * - libESMTP 1.1 has STARTTLS only. For `tls = tls` (implicit TLS, port
+ *   465) we make the connection, run the TLS handshake ourselves (tunnel.c:
+ *   certificate and host name checked as for STARTTLS) and give libESMTP the
+ *   plain end of a socket pair that a pump thread carries over TLS. libESMTP
+ *   has no way to take a socket, so the hand-over happens in our connect()
+ *   below: while `sender_handoff` holds an fd in this thread, libESMTP's
+ *   connect() to the relay does not dial but makes its socket that fd. It
+ *   is armed just before smtp_start_session() and disarmed right after, in
+ *   the same thread; if it were ever missed, libESMTP would dial the relay
+ *   in plain text on a TLS port and fail, not send in the clear.
  * - libESMTP cannot take an IPv6 literal as host (it splits host:port at the
  *   first colon); such a host is refused the same way.
  * - With STARTTLS we always give libESMTP our own SSL_CTX (smtp_ca_file if
@@ -78,6 +86,7 @@
 #include "config.h"
 #include "log.h"
 #include "sender.h"
+#include "tunnel.h"
 #include "util.h"
 
 #define SENDER_CONNECT_MS	10000	/* our connect probe */
@@ -219,11 +228,12 @@ sender_take(struct outmsg *m, const smtp_status_t *st, int ok_final,
 }
 
 /*
- * Connect to host:port without blocking for more than ms milliseconds, then
- * close. Returns 0 if some address accepted, else -1 with why filled.
+ * Connect to host:port without blocking for more than ms milliseconds.
+ * Returns the connected socket (non-blocking) if some address accepted, else
+ * -1 with why filled.
  */
 static int
-sender_probe(const char *host, int port, int ms, char *why, size_t len)
+sender_dial(const char *host, int port, int ms, char *why, size_t len)
 {
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct pollfd		 pfd;
@@ -258,9 +268,8 @@ sender_probe(const char *host, int port, int ms, char *why, size_t len)
 			continue;
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			close(fd);
 			freeaddrinfo(res);
-			return 0;
+			return fd;
 		}
 		if (errno != EINPROGRESS) {
 			snprintf(why, len, "%s", strerror(errno));
@@ -283,11 +292,11 @@ sender_probe(const char *host, int port, int ms, char *why, size_t len)
 			soerr = errno;
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
 			soerr = errno;
-		close(fd);
 		if (soerr == 0) {
 			freeaddrinfo(res);
-			return 0;
+			return fd;
 		}
+		close(fd);
 		snprintf(why, len, "%s", strerror(soerr));
 	}
 	freeaddrinfo(res);
@@ -340,6 +349,8 @@ sender_interact(auth_client_request_t req, char **result, int fields,
  */
 static int (*sender_real_connect)(int, const struct sockaddr *, socklen_t);
 static pthread_once_t sender_connect_once = PTHREAD_ONCE_INIT;
+/* The plain end of this thread's TLS tunnel, waiting for libESMTP's connect(). */
+static _Thread_local int sender_handoff = -1;
 
 static void
 sender_find_connect(void)
@@ -351,8 +362,22 @@ sender_find_connect(void)
 int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	int	one = 1;
+	int	one = 1, h, e;
 
+	if (sender_handoff != -1 && sa != NULL &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		/* libESMTP dialling the relay for an implicit-TLS session. */
+		h = sender_handoff;
+		sender_handoff = -1;
+		if (dup2(h, fd) == -1) {
+			e = errno;
+			close(h);
+			errno = e;
+			return -1;
+		}
+		close(h);
+		return 0;
+	}
 	pthread_once(&sender_connect_once, sender_find_connect);
 	if (sender_real_connect == NULL) {
 		errno = ENOSYS;
@@ -405,7 +430,10 @@ sender_event(smtp_session_t s, int event, void *arg, ...)
 	}
 }
 
-/* An SSL_CTX for STARTTLS: verify the peer against ca_file or the system store. */
+/*
+ * An SSL_CTX for STARTTLS or implicit TLS: verify the peer against ca_file
+ * or the system store.
+ */
 static SSL_CTX *
 sender_tls_ctx(const struct config *cf, char *why, size_t len)
 {
@@ -445,10 +473,12 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 	smtp_recipient_t	*rcpts = NULL;
 	auth_context_t		 auth = NULL;
 	SSL_CTX			*ctx = NULL;
+	struct tunnel		*tun = NULL;
 	char			 why[256], hostport[300], ebuf[128];
+	char			 msg[sizeof m->reply];
 	const char		*fallback, *p;
 	size_t			 tlen;
-	int			 i, ok, e;
+	int			 i, ok, e, fd, plain = -1;
 	static const int	 steps[] = { Timeout_GREETING, Timeout_ENVELOPE,
 	    Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
 
@@ -464,27 +494,39 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 		    "smtp host or from address not configured");
 		return;
 	}
-	if (cf->smtp_tls == CONFIG_TLS_TLS) {
-		sender_set_all(m, n, VERDICT_TEMP, "tls = tls is not supported "
-		    "by this libESMTP; use starttls");
-		return;
-	}
 	if (strchr(cf->smtp_host, ':') != NULL) {
 		sender_set_all(m, n, VERDICT_TEMP, "smtp host must be a name or "
 		    "an IPv4 address (libESMTP cannot take an IPv6 literal)");
 		return;
 	}
+	if (cf->smtp_tls != CONFIG_TLS_NONE &&
+	    (ctx = sender_tls_ctx(cf, why, sizeof why)) == NULL) {
+		sender_set_all(m, n, VERDICT_TEMP, why);
+		return;
+	}
 
-	/* libESMTP's connect() cannot time out: probe first. */
-	if (sender_probe(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS, why,
-	    sizeof why) == -1) {
-		char	msg[sizeof m->reply];
-
+	/*
+	 * libESMTP's connect() cannot time out: dial first. For STARTTLS and
+	 * plain SMTP this is only a probe; for implicit TLS it is the
+	 * connection, and the TLS handshake is ours.
+	 */
+	if ((fd = sender_dial(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
+	    why, sizeof why)) == -1) {
 		snprintf(msg, sizeof msg, "connect to smtp %s:%d failed: %.160s",
 		    cf->smtp_host, cf->smtp_port, why);
 		log_warnx("sender: %s", msg);
 		sender_set_all(m, n, VERDICT_TEMP, msg);
-		return;
+		goto done;
+	}
+	if (cf->smtp_tls != CONFIG_TLS_TLS)
+		close(fd);
+	else if ((tun = tunnel_open(ctx, fd, cf->smtp_host, SENDER_CONNECT_MS,
+	    SENDER_STEP_MS + 5000, &plain, why, sizeof why)) == NULL) {
+		snprintf(msg, sizeof msg, "smtp %s:%d: %.180s", cf->smtp_host,
+		    cf->smtp_port, why);
+		log_warnx("sender: %s", msg);
+		sender_set_all(m, n, VERDICT_TEMP, msg);
+		goto done;
 	}
 
 	if ((s = smtp_create_session()) == NULL)
@@ -499,16 +541,12 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 		    SENDER_STEP_MS);
 
 	if (cf->smtp_tls == CONFIG_TLS_STARTTLS) {
-		if ((ctx = sender_tls_ctx(cf, why, sizeof why)) == NULL) {
-			sender_set_all(m, n, VERDICT_TEMP, why);
-			goto done;
-		}
 		/* libESMTP takes its own reference. */
 		if (!smtp_starttls_set_ctx(s, ctx) ||
 		    !smtp_starttls_enable(s, Starttls_REQUIRED))
 			goto lib_err;
 	} else if (!smtp_starttls_enable(s, Starttls_DISABLED))
-		goto lib_err;
+		goto lib_err;	/* plain, or already TLS underneath */
 
 	if (cf->smtp_user != NULL && cf->smtp_user[0] != '\0') {
 		ss.user = cf->smtp_user;
@@ -549,8 +587,14 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 	 * comes from this session.
 	 */
 	(void)smtp_set_server(NULL, NULL);
+	sender_handoff = plain;		/* implicit TLS: see connect() */
+	plain = -1;
 	ok = smtp_start_session(s);
 	e = smtp_errno();
+	if (sender_handoff != -1) {	/* libESMTP never dialled */
+		close(sender_handoff);
+		sender_handoff = -1;
+	}
 	fallback = "no reply from server";
 	if (!ok || e != SMTP_ERR_INVAL || ss.why[0] != '\0') {
 		p = e != SMTP_ERR_INVAL ? smtp_strerror(e, ebuf, sizeof ebuf) :
@@ -586,6 +630,10 @@ lib_err:
 	log_warnx("sender: %s", why);
 	sender_set_all(m, n, VERDICT_TEMP, why);
 done:
+	if (plain != -1)
+		close(plain);
+	/* libESMTP closed its end when the session ended: the pump ends. */
+	tunnel_close(tun);
 	if (s != NULL)
 		smtp_destroy_session(s);
 	if (auth != NULL)

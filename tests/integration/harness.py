@@ -268,6 +268,7 @@ class SmtpSink:
 		self.port = port or free_port()
 		self.handler = SinkHandler()
 		self.controller = None
+		self.ssl_context = None	# set, then restart: implicit TLS
 		self.start()
 
 	def start(self):
@@ -280,7 +281,8 @@ class SmtpSink:
 			c = Controller(self.handler, hostname="127.0.0.1",
 			    port=self.port, enable_SMTPUTF8=True,
 			    command_call_limit=None, ready_timeout=10,
-			    server_hostname="sink.example.net")
+			    server_hostname="sink.example.net",
+			    ssl_context=self.ssl_context)
 			try:
 				c.start()
 				break

@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 from zoneinfo import ZoneInfo
 
@@ -253,6 +254,50 @@ def test_send_at_in_the_near_future_is_honoured(env):
 	assert parse_iso(sent[0]["at"]) >= due, (sent[0], due)
 	env.wait_for(lambda: status_json(env)["scheduled"] == 0,
 	    what="the schedule to empty")
+
+
+# ---------------------------------------------------------------------------
+# 2b. A relay that wants implicit TLS (port 465): tls = tls
+
+def test_implicit_tls_relay_delivers(env):
+	"""The sink speaks TLS from the first byte with a certificate for
+	127.0.0.1 that the daemon trusts through ca_file: an announcement to two
+	people arrives whole, and the audit says sent. The same relay without
+	the CA (system store) is refused and nothing arrives."""
+	cert, key = env.tmp / "cert.pem", env.tmp / "key.pem"
+	subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+	    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+	    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+	    check=True, capture_output=True)
+	ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+	ctx.load_cert_chain(str(cert), str(key))
+	env.smtp.stop()
+	env.smtp.ssl_context = ctx
+	env.smtp.start()
+	env.write_config({"smtp": {"tls": "tls", "ca_file": str(cert)}})
+	env.start_daemon()
+	env.xadd(collab("c-amara", "Amara Okafor", "amara@example.org",
+	    groups=["g"]))
+	env.xadd(collab("c-ben", "Ben Adeyemi", "ben@example.org",
+	    groups=["g"], fmt="plain-text"))
+	env.xadd(announcement("a-tls", "Sent over TLS", groups=["g"]))
+	env.wait_mails(1, to="amara@example.org")
+	env.wait_mails(1, to="ben@example.org")
+	assert env.mails_to("amara@example.org")[0].subject == "Sent over TLS"
+	assert "Second paragraph." in env.mails_to("ben@example.org")[0].text
+	env.wait_for(lambda: len([a for a in env.audit_entries()
+	    if a.get("event") == "sent"]) == 2, what="two sent in the audit")
+
+	# Without the CA the relay's certificate is not trusted: retried, never
+	# sent in the clear or to an unchecked server.
+	env.stop_daemon()
+	env.write_config({"smtp": {"ca_file": ""}})
+	env.start_daemon()
+	env.xadd(announcement("a-tls-2", "Not trusted", groups=["g"]))
+	env.wait_for(lambda: env.daemon_log.exists() and
+	    "invalid server certificate" in env.daemon_log.read_text(),
+	    what="the certificate refusal in the log")
+	assert [m for m in env.mails if m.subject == "Not trusted"] == []
 
 
 # ---------------------------------------------------------------------------

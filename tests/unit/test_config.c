@@ -348,8 +348,6 @@ test_defaults(void **state)
 static void
 test_errors(void **state)
 {
-	load_bad("[smtp]\ntls = tls\n", "line 2: [smtp] tls: \"tls\" (implicit "
-	    "TLS, port 465) is not supported by libESMTP; use starttls", NULL);
 	load_bad("[redis]\nhost = 127.0.0.1\nhots = x\n",
 	    ": line 3: ", "[redis] hots", "unknown key", NULL);
 	load_bad("[redis]\nport = 6379\n[smpt]\nhost = x\n",
@@ -446,6 +444,12 @@ test_cross_checks(void **state)
 	config_unref(cf);
 	cf = load_ok("[smtp]\nhost = ::1\ntls = none\n");
 	assert_int_equal(cf->smtp_tls, CONFIG_TLS_NONE);
+	config_unref(cf);
+	/* Implicit TLS (port 465), for any host. */
+	cf = load_ok("[smtp]\nhost = mail.example.org\nport = 465\n"
+	    "tls = tls\n");
+	assert_int_equal(cf->smtp_tls, CONFIG_TLS_TLS);
+	assert_int_equal(cf->smtp_port, 465);
 	config_unref(cf);
 	/* The default host is loopback. */
 	cf = load_ok("[smtp]\ntls = none\nport = 2525\n");

@@ -375,23 +375,6 @@ test_bad_host(void **state)
 	assert_non_null(strstr(m.reply, "connect to smtp no-such-host.invalid"));
 }
 
-/* Implicit TLS is not in libESMTP 1.1: a clear temporary error. */
-static void
-test_tls_implicit_refused(void **state)
-{
-	struct config	cf;
-	struct outmsg	m;
-
-	mkconfig(&cf, 465);
-	cf.smtp_tls = CONFIG_TLS_TLS;
-	mkmsg(&m, "amara@example.net", MSG1);
-	sender_send(&cf, &m, 1);
-	assert_int_equal(m.verdict, VERDICT_TEMP);
-	assert_int_equal(m.code, 0);
-	assert_string_equal(m.reply,
-	    "tls = tls is not supported by this libESMTP; use starttls");
-}
-
 /* STARTTLS required, server without it: TEMP with the reason, nothing stored. */
 static void
 test_starttls_not_offered(void **state)
@@ -492,13 +475,18 @@ mkcert(const char *dir, const char *name, int is_ip)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Make a certificate for name in k->certdir and start a STARTTLS sink. */
+/*
+ * Make a certificate for name in k->certdir and start a sink that offers
+ * STARTTLS with it, or speaks implicit TLS if more holds "--implicit-tls";
+ * more (NULL-terminated, may be NULL) is passed on.
+ */
 static void
 tls_sink_start(struct sink *k, const char *name, int is_ip, char *cert,
-    size_t certlen)
+    size_t certlen, const char *const *more)
 {
 	char		 key[128];
-	const char	*args[6];
+	const char	*args[16];
+	int		 argc = 4;
 
 	snprintf(k->certdir, sizeof k->certdir, "/tmp/hb-sender-tls-XXXXXX");
 	assert_non_null(mkdtemp(k->certdir));
@@ -510,7 +498,9 @@ tls_sink_start(struct sink *k, const char *name, int is_ip, char *cert,
 	args[1] = cert;
 	args[2] = "--tls-key";
 	args[3] = key;
-	args[4] = NULL;
+	while (more != NULL && *more != NULL && argc < 15)
+		args[argc++] = *more++;
+	args[argc] = NULL;
 	sink_start(k, args);
 }
 
@@ -528,7 +518,7 @@ test_starttls(void **state)
 	struct outmsg	 m[2];
 	int		 round;
 
-	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert);
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, NULL);
 	mkconfig(&cf, k->port);
 	cf.smtp_tls = CONFIG_TLS_STARTTLS;
 	cf.smtp_ca_file = cert;
@@ -561,7 +551,7 @@ test_starttls_wrong_name(void **state)
 	struct config	 cf;
 	struct outmsg	 m;
 
-	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert);
+	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert, NULL);
 	mkconfig(&cf, k->port);
 	cf.smtp_tls = CONFIG_TLS_STARTTLS;
 	cf.smtp_ca_file = cert;
@@ -571,6 +561,173 @@ test_starttls_wrong_name(void **state)
 	assert_int_equal(m.code, 0);
 	assert_non_null(strstr(m.reply, "does not name the smtp host"));
 	assert_int_equal(sink_count(k), 0);
+}
+
+/*
+ * A message of about 300 KB in CRLF lines, some starting with a dot: bigger
+ * than any buffer between libESMTP and the relay, so the TLS pump's partial
+ * writes are exercised. Caller frees.
+ */
+static char *
+bigmsg(void)
+{
+	struct buf	b;
+	int		i;
+
+	buf_init(&b);
+	buf_adds(&b, "Date: Tue, 10 Nov 2026 10:00:03 +0000\r\n"
+	    "From: Forum team <forum@example.org>\r\n"
+	    "To: \"Dee\" <dee@example.net>\r\n"
+	    "Subject: A long agenda\r\n"
+	    "Message-ID: <big.1@example.org>\r\n\r\n");
+	for (i = 0; i < 4000; i++)
+		buf_printf(&b, "%sLine %05d of the agenda, long enough to "
+		    "matter over TLS.\r\n", i % 7 == 0 ? "." : "", i);
+	return buf_take(&b);
+}
+
+/*
+ * Implicit TLS (port 465): three messages over one connection, the middle
+ * one refused at RCPT; then a 300 KB message; the rest stored byte for
+ * byte, twice over so a second tunnel in the same process is exercised.
+ * Without the CA the certificate is refused before any SMTP: TEMP, nothing
+ * more stored.
+ */
+static void
+test_tls_implicit(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--implicit-tls", "--reject",
+	    "nobody@example.net", NULL };
+	struct config		 cf;
+	struct outmsg		 m[3];
+	char			 cert[128], *big, *s;
+	size_t			 len;
+	int			 round, base;
+
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	big = bigmsg();
+	for (round = 0; round < 2; round++) {
+		base = sink_count(k);
+		mkmsg(&m[0], "amara@example.net", MSG1);
+		mkmsg(&m[1], "nobody@example.net", MSG2);
+		mkmsg(&m[2], "cleo@example.net", MSG3);
+		sender_send(&cf, m, 3);
+		assert_int_equal(m[0].verdict, VERDICT_OK);
+		assert_int_equal(m[0].code, 250);
+		assert_int_equal(m[1].verdict, VERDICT_PERM);
+		assert_int_equal(m[1].code, 550);
+		assert_null(strchr(m[1].reply, '@'));
+		assert_int_equal(m[2].verdict, VERDICT_OK);
+
+		mkmsg(&m[0], "dee@example.net", big);
+		sender_send(&cf, m, 1);
+		assert_int_equal(m[0].verdict, VERDICT_OK);
+
+		assert_int_equal(sink_count(k), base + 3);
+		s = sink_read(k, base + 1, &len);
+		assert_int_equal(len, strlen(MSG1));
+		assert_memory_equal(s, MSG1, len);
+		free(s);
+		s = sink_read(k, base + 2, &len);
+		assert_int_equal(len, strlen(MSG3));
+		assert_memory_equal(s, MSG3, len);
+		free(s);
+		s = sink_read(k, base + 3, &len);
+		assert_int_equal(len, strlen(big));
+		assert_memory_equal(s, big, len);
+		free(s);
+	}
+	free(big);
+
+	cf.smtp_ca_file = NULL;		/* system store: self-signed refused */
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	sender_send(&cf, m, 1);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 0);
+	assert_non_null(strstr(m[0].reply, "invalid server certificate"));
+	assert_int_equal(sink_count(k), 6);
+}
+
+/* Implicit TLS: a trusted certificate for another name is refused. */
+static void
+test_tls_implicit_wrong_name(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--implicit-tls", NULL };
+	struct config		 cf;
+	struct outmsg		 m;
+	char			 cert[128];
+
+	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code, 0);
+	assert_non_null(strstr(m.reply, "does not name the smtp host"));
+	assert_int_equal(sink_count(k), 0);
+}
+
+/*
+ * Implicit TLS to a server that speaks plain SMTP (a port 587 set up by
+ * mistake): TEMP at once, saying so, nothing stored.
+ */
+static void
+test_tls_implicit_plain_server(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+	struct outmsg	 m;
+	struct timespec	 t0, t1;
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	mkmsg(&m, "amara@example.net", MSG1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sender_send(&cf, &m, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 5);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code, 0);
+	assert_non_null(strstr(m.reply, "did not answer in TLS"));
+	assert_int_equal(sink_count(k), 0);
+}
+
+/* AUTH over implicit TLS: the right password delivers, a wrong one is TEMP. */
+static void
+test_tls_implicit_auth(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--implicit-tls", "--auth",
+	    "hb:s3cret", NULL };
+	struct config		 cf;
+	struct outmsg		 m;
+	char			 cert[128];
+
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_OK);
+	assert_int_equal(sink_count(k), 1);
+
+	cf.smtp_password = "wrong";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);	/* 535, or 530 at MAIL */
+	assert_int_equal(m.code / 100, 5);
+	assert_int_equal(sink_count(k), 1);
 }
 
 /* A server that greets and hangs up: every message TEMP with the reason. */
@@ -647,18 +804,14 @@ par_send(void *v)
 }
 
 static void
-test_parallel(void **state)
+par_run(struct sink *k, struct config *cf)
 {
-	struct sink	*k = *state;
-	struct config	 cf;
 	struct par	 p[4];
 	pthread_t	 t[4];
 	int		 i, j;
 
-	sink_start(k, NULL);
-	mkconfig(&cf, k->port);
 	for (i = 0; i < 4; i++) {
-		p[i].cf = &cf;
+		p[i].cf = cf;
 		for (j = 0; j < 5; j++)
 			mkmsg(&p[i].m[j], "cleo@example.net", MSG3);
 		assert_int_equal(pthread_create(&t[i], NULL, par_send, &p[i]),
@@ -670,6 +823,33 @@ test_parallel(void **state)
 		for (j = 0; j < 5; j++)
 			assert_int_equal(p[i].m[j].verdict, VERDICT_OK);
 	assert_int_equal(sink_count(k), 20);
+}
+
+static void
+test_parallel(void **state)
+{
+	struct sink	*k = *state;
+	struct config	 cf;
+
+	sink_start(k, NULL);
+	mkconfig(&cf, k->port);
+	par_run(k, &cf);
+}
+
+/* The same with implicit TLS: four tunnels, four pump threads at once. */
+static void
+test_parallel_tls_implicit(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--implicit-tls", NULL };
+	struct config		 cf;
+	char			 cert[128];
+
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	par_run(k, &cf);
 }
 
 static int
@@ -696,7 +876,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tempfail, setup, teardown),
 		cmocka_unit_test(test_closed_port),
 		cmocka_unit_test(test_bad_host),
-		cmocka_unit_test(test_tls_implicit_refused),
 		cmocka_unit_test_setup_teardown(test_starttls_not_offered,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_ca_file, setup,
@@ -707,8 +886,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttls_wrong_name, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_wrong_name,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_plain_server,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_implicit_auth, setup,
+		    teardown),
 		cmocka_unit_test(test_dropped),
 		cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_tls_implicit,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
