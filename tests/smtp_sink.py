@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/smtp_sink.py --port N --dir DIR
         [--host 127.0.0.1] [--tempfail-every K] [--tempfail-all]
-        [--reject ADDR ...] [--envelope] [--auth USER:PASS]
+        [--reject ADDR ...] [--envelope] [--auth USER:PASS] [--busy]
         [--tls-cert PEM --tls-key PEM [--implicit-tls]]
 
 Every accepted message is stored as DIR/NNNNNN.eml, exactly the bytes the
@@ -13,6 +13,7 @@ already in DIR. With --envelope a DIR/NNNNNN.json sidecar holds the envelope
 ({"mail_from": ..., "rcpt_tos": [...]}); it is written before the .eml, so a
 reader that sees the .eml also sees its envelope.
 
+--busy answers every EHLO with 421 (a relay that is overloaded).
 --tempfail-every K answers 451 to every K-th DATA (counting all DATA
 commands), --tempfail-all to every DATA; --reject answers 550 at RCPT for the
 listed addresses (case-insensitive). --auth requires AUTH PLAIN/LOGIN with
@@ -46,6 +47,7 @@ class Sink:
         self.tempfail_all = args.tempfail_all
         self.reject = {a.lower() for a in (args.reject or [])}
         self.envelope = args.envelope
+        self.busy = args.busy
         self.ndata = 0
         self.seq = self._highest() + 1
 
@@ -64,6 +66,12 @@ class Sink:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        if self.busy:
+            return ["421 4.3.2 Too busy, try again later"]
+        session.host_name = hostname  # this hook's job in aiosmtpd 1.4
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
@@ -152,6 +160,7 @@ def main():
     ap.add_argument("--tempfail-all", action="store_true")
     ap.add_argument("--reject", nargs="+", metavar="ADDR")
     ap.add_argument("--envelope", action="store_true")
+    ap.add_argument("--busy", action="store_true")
     ap.add_argument("--auth", metavar="USER:PASS")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")

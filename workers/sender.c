@@ -39,10 +39,12 @@
  *   plain end of a socket pair that a pump thread carries over TLS. libESMTP
  *   has no way to take a socket, so the hand-over happens in our connect()
  *   below: while `sender_handoff` holds an fd in this thread, libESMTP's
- *   connect() to the relay does not dial but makes its socket that fd. It
- *   is armed just before smtp_start_session() and disarmed right after, in
- *   the same thread; if it were ever missed, libESMTP would dial the relay
- *   in plain text on a TLS port and fail, not send in the clear.
+ *   connect() to the relay does not dial but makes its socket that fd.
+ *   For the whole of smtp_start_session() `sender_tls_only` is set too, and
+ *   then any other TCP connect() in this thread is refused: libESMTP tries
+ *   the host's next address when a relay answers EHLO with 4xx or hangs up,
+ *   and that connection would be plain text, with our password and the
+ *   mail in it.
  * - libESMTP cannot take an IPv6 literal as host (it splits host:port at the
  *   first colon); such a host is refused the same way.
  * - With STARTTLS we always give libESMTP our own SSL_CTX (smtp_ca_file if
@@ -351,6 +353,8 @@ static int (*sender_real_connect)(int, const struct sockaddr *, socklen_t);
 static pthread_once_t sender_connect_once = PTHREAD_ONCE_INIT;
 /* The plain end of this thread's TLS tunnel, waiting for libESMTP's connect(). */
 static _Thread_local int sender_handoff = -1;
+/* Set while libESMTP runs an implicit-TLS session in this thread. */
+static _Thread_local int sender_tls_only;
 
 static void
 sender_find_connect(void)
@@ -364,12 +368,15 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	int	one = 1, h, e;
 
-	if (sender_handoff != -1 && sa != NULL &&
+	if (sender_tls_only && sa != NULL &&
 	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
 		/* libESMTP dialling the relay for an implicit-TLS session. */
-		h = sender_handoff;
+		if ((h = sender_handoff) == -1) {
+			errno = ECONNREFUSED;	/* a second try: not in clear */
+			return -1;
+		}
 		sender_handoff = -1;
-		if (dup2(h, fd) == -1) {
+		if (dup3(h, fd, O_CLOEXEC) == -1) {
 			e = errno;
 			close(h);
 			errno = e;
@@ -587,10 +594,12 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 	 * comes from this session.
 	 */
 	(void)smtp_set_server(NULL, NULL);
-	sender_handoff = plain;		/* implicit TLS: see connect() */
+	sender_tls_only = tun != NULL;	/* implicit TLS: see connect() */
+	sender_handoff = plain;
 	plain = -1;
 	ok = smtp_start_session(s);
 	e = smtp_errno();
+	sender_tls_only = 0;
 	if (sender_handoff != -1) {	/* libESMTP never dialled */
 		close(sender_handoff);
 		sender_handoff = -1;

@@ -223,8 +223,13 @@ tunnel_pump(void *arg)
 			}
 		}
 
-		pfd[0].fd = t->end;
-		pfd[0].events = uplen == 0 ? POLLIN : 0;
+		/*
+		 * Read from the client only when all it sent before has gone
+		 * on: OpenSSL wants a retried SSL_write with the same bytes,
+		 * and poll reports a hang-up even for events = 0.
+		 */
+		pfd[0].fd = uplen == 0 ? t->end : -1;
+		pfd[0].events = POLLIN;
 		pfd[0].revents = 0;
 		pfd[1].fd = t->tcp;
 		pfd[1].events = (short)tev;
@@ -234,7 +239,7 @@ tunnel_pump(void *arg)
 		while (n == -1 && errno == EINTR);
 		if (n <= 0)
 			goto out;		/* idle too long, or poll broke */
-		if (pfd[0].revents != 0) {
+		if (uplen == 0 && pfd[0].revents != 0) {
 			r = read(t->end, up, sizeof up);
 			if (r > 0)
 				uplen = (size_t)r;
@@ -246,6 +251,12 @@ out:
 	if (bye)
 		(void)SSL_shutdown(t->ssl);	/* close_notify, one try */
 	ERR_clear_error();
+	/*
+	 * Tell the client at once: it reads what the relay said (already in
+	 * the pair), then end of file, and its writes fail, instead of
+	 * waiting for its own timeout.
+	 */
+	(void)shutdown(t->end, SHUT_RDWR);
 	pthread_mutex_lock(&t->lock);
 	t->done = 1;
 	pthread_cond_signal(&t->cond);

@@ -288,8 +288,9 @@ def test_implicit_tls_relay_delivers(env):
 	env.wait_for(lambda: len([a for a in env.audit_entries()
 	    if a.get("event") == "sent"]) == 2, what="two sent in the audit")
 
-	# Without the CA the relay's certificate is not trusted: retried, never
-	# sent in the clear or to an unchecked server.
+	# Without the CA the relay's certificate is not trusted: the daemon says
+	# why and keeps the email for a retry (tests/unit/test_sender.c shows
+	# that no plain-text connection is made instead).
 	env.stop_daemon()
 	env.write_config({"smtp": {"ca_file": ""}})
 	env.start_daemon()
@@ -298,6 +299,8 @@ def test_implicit_tls_relay_delivers(env):
 	    "invalid server certificate" in env.daemon_log.read_text(),
 	    what="the certificate refusal in the log")
 	assert [m for m in env.mails if m.subject == "Not trusted"] == []
+	assert env.r.zscore(env.key("schedule"), "ann:a-tls-2:c-amara") \
+	    is not None, "the refused email is no longer scheduled for a retry"
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,10 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 
 #include "config.h"
@@ -730,6 +734,194 @@ test_tls_implicit_auth(void **state)
 	assert_int_equal(sink_count(k), 1);
 }
 
+/*
+ * "two.test" resolves to 127.0.0.1 and then 127.0.0.2, like a relay with two
+ * A records; every other name resolves as usual. libESMTP and sender.c call
+ * getaddrinfo() through the dynamic linker, so they get this one.
+ */
+static int (*real_getaddrinfo)(const char *, const char *,
+    const struct addrinfo *, struct addrinfo **);
+static pthread_once_t real_getaddrinfo_once = PTHREAD_ONCE_INIT;
+
+static void
+find_getaddrinfo(void)
+{
+	real_getaddrinfo = (int (*)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **))dlsym(RTLD_NEXT,
+	    "getaddrinfo");
+}
+
+/* One address; one block, as glibc's freeaddrinfo() frees it. */
+static struct addrinfo *
+fake_ai(const char *ip, int port, struct addrinfo *next)
+{
+	struct addrinfo		*ai;
+	struct sockaddr_in	*sin;
+
+	ai = xcalloc(1, sizeof *ai + sizeof *sin);
+	sin = (struct sockaddr_in *)(ai + 1);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &sin->sin_addr);
+	ai->ai_family = AF_INET;
+	ai->ai_socktype = SOCK_STREAM;
+	ai->ai_protocol = IPPROTO_TCP;
+	ai->ai_addrlen = sizeof *sin;
+	ai->ai_addr = (struct sockaddr *)sin;
+	ai->ai_next = next;
+	return ai;
+}
+
+int
+getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	int	port;
+
+	if (node != NULL && strcmp(node, "two.test") == 0) {
+		port = service != NULL ? atoi(service) : 0;
+		*res = fake_ai("127.0.0.1", port,
+		    fake_ai("127.0.0.2", port, NULL));
+		return 0;
+	}
+	pthread_once(&real_getaddrinfo_once, find_getaddrinfo);
+	if (real_getaddrinfo == NULL)
+		return EAI_SYSTEM;
+	return real_getaddrinfo(node, service, hints, res);
+}
+
+/*
+ * Implicit TLS to a relay with two addresses whose first answers EHLO with
+ * 421. libESMTP then tries the next address; that connection would carry
+ * our password and the mail in plain text to an unchecked server. It must
+ * never be made: TEMP, nothing stored, nobody knocked on 127.0.0.2.
+ */
+static void
+test_tls_implicit_no_plain_fallback(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--implicit-tls", "--busy", NULL };
+	struct sockaddr_in	 sin;
+	struct config		 cf;
+	struct outmsg		 m;
+	char			 cert[128];
+	int			 lurk, one = 1, c;
+
+	tls_sink_start(k, "two.test", 0, cert, sizeof cert, more);
+
+	/* The second address: a listener that only counts who comes. */
+	assert_true((lurk = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0))
+	    >= 0);
+	setsockopt(lurk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(k->port);
+	inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
+	if (bind(lurk, (struct sockaddr *)&sin, sizeof sin) == -1) {
+		close(lurk);
+		skip();		/* no 127.0.0.2 here */
+	}
+	assert_int_equal(listen(lurk, 4), 0);
+
+	mkconfig(&cf, k->port);
+	cf.smtp_host = "two.test";
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(sink_count(k), 0);
+	c = accept(lurk, NULL, NULL);
+	if (c != -1)
+		close(c);
+	close(lurk);
+	assert_int_equal(c, -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/*
+ * A relay that completes the TLS handshake, then says goodbye (close_notify)
+ * and hangs up without a greeting. The session must end at once, not after
+ * libESMTP's 30 s greeting timeout.
+ */
+struct hangup {
+	int	 fd;
+	SSL_CTX	*ctx;
+	int	 handshakes;
+};
+
+static void *
+hangup_serve(void *v)
+{
+	struct hangup	*h = v;
+	struct pollfd	 pfd = { h->fd, POLLIN, 0 };
+	SSL		*ssl;
+	int		 c;
+
+	if (poll(&pfd, 1, 10000) != 1 || (c = accept(h->fd, NULL, NULL)) == -1)
+		return NULL;
+	if ((ssl = SSL_new(h->ctx)) != NULL && SSL_set_fd(ssl, c) == 1 &&
+	    SSL_accept(ssl) == 1) {
+		h->handshakes++;
+		SSL_shutdown(ssl);
+	}
+	SSL_free(ssl);
+	close(c);
+	return NULL;
+}
+
+static void
+test_tls_implicit_relay_hangs_up(void **state)
+{
+	struct sink		*k = *state;
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	struct hangup		 h = { -1, NULL, 0 };
+	struct config		 cf;
+	struct outmsg		 m;
+	struct timespec		 t0, t1;
+	pthread_t		 t;
+	char			 cert[128], key[128];
+
+	snprintf(k->certdir, sizeof k->certdir, "/tmp/hb-sender-tls-XXXXXX");
+	assert_non_null(mkdtemp(k->certdir));
+	if (mkcert(k->certdir, "127.0.0.1", 1) == -1)
+		skip();
+	snprintf(cert, sizeof cert, "%s/cert.pem", k->certdir);
+	snprintf(key, sizeof key, "%s/key.pem", k->certdir);
+	assert_non_null(h.ctx = SSL_CTX_new(TLS_server_method()));
+	assert_int_equal(SSL_CTX_use_certificate_chain_file(h.ctx, cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey_file(h.ctx, key,
+	    SSL_FILETYPE_PEM), 1);
+
+	assert_true((h.fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(h.fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(h.fd, 4), 0);
+	assert_int_equal(getsockname(h.fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, hangup_serve, &h), 0);
+
+	mkconfig(&cf, ntohs(sin.sin_port));
+	cf.smtp_tls = CONFIG_TLS_TLS;
+	cf.smtp_ca_file = cert;
+	mkmsg(&m, "amara@example.net", MSG1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sender_send(&cf, &m, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pthread_join(t, NULL);
+	close(h.fd);
+	SSL_CTX_free(h.ctx);
+
+	assert_int_equal(h.handshakes, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_non_null(strstr(m.reply, "smtp session failed"));
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+}
+
 /* A server that greets and hangs up: every message TEMP with the reason. */
 struct rude {
 	int	fd;
@@ -894,6 +1086,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_implicit_auth, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tls_implicit_no_plain_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tls_implicit_relay_hangs_up, setup, teardown),
 		cmocka_unit_test(test_dropped),
 		cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_tls_implicit,
