@@ -165,6 +165,26 @@ tunnel_write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * After an SSL call returned n <= 0: the poll events it waits for, or 0 if
+ * the connection is over (*bye set if the relay closed it cleanly).
+ */
+static int
+tunnel_wants(SSL *ssl, int n, int *bye)
+{
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+		return POLLIN;
+	case SSL_ERROR_WANT_WRITE:
+		return POLLOUT;
+	case SSL_ERROR_ZERO_RETURN:
+		*bye = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static void *
 tunnel_pump(void *arg)
 {
@@ -185,16 +205,10 @@ tunnel_pump(void *arg)
 					goto out;	/* client gone */
 				continue;
 			}
-			e = SSL_get_error(t->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
-				tev |= POLLIN;
-			else if (e == SSL_ERROR_WANT_WRITE)
-				tev |= POLLOUT;
-			else {
-				/* The relay said goodbye, or the link broke. */
-				bye = e == SSL_ERROR_ZERO_RETURN;
+			/* The relay said goodbye, or the link broke. */
+			if ((e = tunnel_wants(t->ssl, n, &bye)) == 0)
 				goto out;
-			}
+			tev |= e;
 			break;
 		}
 
@@ -206,13 +220,9 @@ tunnel_pump(void *arg)
 				uplen -= (size_t)n;
 				continue;
 			}
-			e = SSL_get_error(t->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
-				tev |= POLLIN;
-			else if (e == SSL_ERROR_WANT_WRITE)
-				tev |= POLLOUT;
-			else
+			if ((e = tunnel_wants(t->ssl, n, &bye)) == 0)
 				goto out;
+			tev |= e;
 			break;
 		}
 		if (uplen == 0) {
