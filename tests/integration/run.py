@@ -113,6 +113,7 @@ def main(argv):
 	signal.signal(signal.SIGTERM, _on_term)
 	tests = discover(argv)
 	passed = failed = 0
+	failed_names = []
 	for name, fn in tests:
 		print("RUN  %s" % name, flush=True)
 		ok, secs, report = run_one(name, fn)
@@ -121,10 +122,14 @@ def main(argv):
 			print("PASS %s (%.1fs)" % (name, secs), flush=True)
 		else:
 			failed += 1
+			failed_names.append(name)
 			print("FAIL %s (%.1fs)" % (name, secs), flush=True)
 			print(report, flush=True)
 	if not tests:
 		print("no tests matched %s" % (" ".join(argv) or "(all)"))
+	# Named again at the end, where a log that keeps only its tail shows it.
+	for name in failed_names:
+		print("failed: %s" % name)
 	print("%d passed, %d failed" % (passed, failed), flush=True)
 	return 0 if failed == 0 and tests else 1
 

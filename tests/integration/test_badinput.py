@@ -264,7 +264,9 @@ def test_bad_records_one_notice_each(env):
 			notices.setdefault(who, []).append(m)
 	problems = []
 	for eid, (label, _, _, _, who) in by_entry.items():
-		got = [m for m in notices.get(who, []) if eid in (m.text or "")]
+		# The whole id: entry ...-1 is not entry ...-10.
+		whole = re.compile(r"(?<![0-9-])%s(?![0-9])" % re.escape(eid))
+		got = [m for m in notices.get(who, []) if whole.search(m.text or "")]
 		if len(got) != 1:
 			problems.append("%s (entry %s): %d notices to %s" %
 			    (label, eid, len(got), who))
