@@ -31,6 +31,7 @@ import email
 import email.policy
 import json
 import os
+import random
 import re
 import secrets
 import shutil
@@ -75,13 +76,32 @@ _ports_lock = threading.Lock()
 _ports_given = set()
 
 
+def _ephemeral_low():
+	"""The lowest port the kernel gives to outgoing connections."""
+	try:
+		with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+			return int(f.read().split()[0])
+	except (OSError, ValueError, IndexError):
+		return 32768
+
+
 def free_port():
 	"""A TCP port on 127.0.0.1 that nothing listens on now, and that this
-	process has not handed out before."""
+	process has not handed out before. Chosen below the ephemeral range,
+	so that an outgoing connection made before the port is bound (the
+	daemon binds its HTTP port again on every restart) cannot take it."""
+	low = _ephemeral_low()
 	with _ports_lock:
 		for _ in range(200):
+			if low > 11000:
+				port = random.randrange(10000, low - 1000)
+			else:
+				port = 0	# an odd range: let the kernel choose
 			with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-				s.bind(("127.0.0.1", 0))
+				try:
+					s.bind(("127.0.0.1", port))
+				except OSError:
+					continue
 				port = s.getsockname()[1]
 			if port not in _ports_given:
 				_ports_given.add(port)

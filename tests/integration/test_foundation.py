@@ -229,7 +229,8 @@ def test_send_at_in_the_near_future_is_honoured(env):
 	env.start_daemon()
 	env.xadd(collab("c-amara", "Amara Okafor", "amara@example.org",
 	    groups=["g"]))
-	send_at, due = london_in(8)
+	# Far enough ahead for a slow (ASan) `hearback status` to see it first.
+	send_at, due = london_in(15)
 	env.xadd(announcement("a-later", "Later today", groups=["g"],
 	    send_at=send_at, timezone="Europe/London"))
 	wait_idle(env)
@@ -480,8 +481,10 @@ def _metric(text, name, labels=None):
 
 def test_healthz_and_metrics(env):
 	env.start_daemon()
-	status, body = env.healthz()
-	assert status == 200 and body.get("status") == "ok", (status, body)
+	# The port listens before both Redis connections have answered.
+	status, body = env.wait_for(lambda: (lambda h: h if h[0] == 200
+	    else None)(env.healthz()), what="/healthz to answer 200")
+	assert body.get("status") == "ok", (status, body)
 
 	env.xadd(collab("c-amara", "Amara Okafor", "amara@example.org",
 	    groups=["g"]))
@@ -497,13 +500,20 @@ def test_healthz_and_metrics(env):
 		st, text = env.http_get("/metrics")
 		assert st == 200, st
 		return text
-	# The gauges are refreshed every few seconds: wait for them.
-	env.wait_for(lambda: (lambda t: _metric(t, "hearback_emails_total",
-	    {"kind": "announcement", "outcome": "sent"}) == 2 and
-	    _metric(t, "hearback_dead_entries") == 1)(metrics()), 20,
-	    "hearback_emails_total{announcement,sent} 2 and "
-	    "hearback_dead_entries 1")
-	text = metrics()
+	# The gauges are refreshed together every few seconds, and a refresh
+	# may fall between two steps of the work: wait for all of them.
+	def settled():
+		t = metrics()
+		ok = (_metric(t, "hearback_emails_total",
+		    {"kind": "announcement", "outcome": "sent"}) == 2 and
+		    _metric(t, "hearback_dead_entries") == 1 and
+		    _metric(t, "hearback_scheduled") == 0 and
+		    _metric(t, "hearback_inbox_backlog") == 0)
+		return t if ok else None
+	text = env.wait_for(settled, 20,
+	    "hearback_emails_total{announcement,sent} 2, "
+	    "hearback_dead_entries 1, hearback_scheduled 0, "
+	    "hearback_inbox_backlog 0")
 	ctype = env.last_http_headers.get("Content-Type", "")
 	assert ctype.startswith("text/plain") and "version=0.0.4" in ctype, ctype
 	assert _metric(text, "hearback_records_accepted_total",
@@ -557,7 +567,8 @@ def test_forget_erases_person_and_pending_deliveries(env):
 	env.xadd(announcement("a-now", "Sent now", groups=["g"]))
 	env.wait_mails(1, to="amara.okafor@example.org")
 	env.wait_mails(1, to="ben@example.org")
-	send_at, due = london_in(6)
+	# Far enough ahead that `forget` (a slow CLI under ASan) runs first.
+	send_at, due = london_in(15)
 	env.xadd(announcement("a-later", "Sent later", groups=["g"],
 	    send_at=send_at))
 	env.wait_for(lambda: env.r.zscore(env.key("schedule"),
@@ -574,7 +585,7 @@ def test_forget_erases_person_and_pending_deliveries(env):
 
 	# Ben's copy of a-later goes out; Amara's never does.
 	env.wait_for(lambda: any(m.subject == "Sent later"
-	    for m in env.mails_to("ben@example.org")), 40, "a-later to Ben")
+	    for m in env.mails_to("ben@example.org")), 60, "a-later to Ben")
 	marker(env)
 	assert [m.subject for m in env.mails_to("amara.okafor@example.org")] \
 	    == ["Sent now"]

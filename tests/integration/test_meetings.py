@@ -507,11 +507,11 @@ def test_meeting_changes_send_updates(env):
 		    "Now: https://meet.example.org/forum-2, with captions"), \
 		    u.text
 		check_calendar(u, "REQUEST", "m-chg", 3)
-	marker(env)
-	after = counts(env)
 	# The new venue has not confirmed Amara's needs: the coordinator
 	# hears (and only the coordinator: the rest is one update each).
 	acc = wait_notice(env, "Access needs")
+	marker(env)
+	after = counts(env)
 	assert "c-amara" in acc.text and "v-hall" in acc.text, acc.text
 	assert after == dict({k: v + 3 for k, v in base.items()},
 	    **{COORD: 1}), (after, base)
@@ -595,7 +595,9 @@ def test_reminders(env):
 	env.xadd(venue())
 	env.xadd(dict(AMARA, reminders=["50s", "30s"]))
 	env.xadd(dict(BEN, reminders=["300s"]))	# longer than time to start
-	start = seconds_ahead(60)
+	# The 50s reminder is due 20 s from now: time to see it scheduled
+	# first, even under ASan.
+	start = seconds_ahead(70)
 	end = start + datetime.timedelta(hours=1)
 	env.xadd(meeting("m-soon", start, end))
 	wait_mid(env, "<inv/m-soon/c-amara/0@example.org>")
@@ -672,6 +674,9 @@ def test_reminders_quiet_hours(env):
 		d += 1		# keep away from a daylight-saving change
 	nine = days_ahead(d, 9, 0)		# 2h lead: 07:00, quiet
 	half7 = days_ahead(d, 7, 30)		# 1h lead: 06:30, quiet
+	# The expected due times, reckoned now (not after a midnight).
+	eight = days_ahead(d, 8, 0)
+	nine_pm_before = days_ahead(d - 1, 21, 0)
 	env.xadd(meeting("m-q9", nine, invitees=["c-amara"]))
 	env.xadd(meeting("m-q7", half7, invitees=["c-ben"]))
 	wait_mid(env, "<inv/m-q9/c-amara/0@example.org>")
@@ -682,10 +687,10 @@ def test_reminders_quiet_hours(env):
 		assert v is not None, (did, schedule_ids(env, "rem:"))
 		return datetime.datetime.fromtimestamp(v / 1000, LONDON)
 	# 07:00 -> 08:00, the end of quiet hours, before the 09:00 start.
-	assert due("rem:m-q9:c-amara:0:7200") == days_ahead(d, 8, 0), \
+	assert due("rem:m-q9:c-amara:0:7200") == eight, \
 	    due("rem:m-q9:c-amara:0:7200")
 	# 06:30 -> 08:00 would be after the 07:30 start: 21:00 the day before.
-	assert due("rem:m-q7:c-ben:0:3600") == days_ahead(d - 1, 21, 0), \
+	assert due("rem:m-q7:c-ben:0:3600") == nine_pm_before, \
 	    due("rem:m-q7:c-ben:0:3600")
 
 
@@ -794,7 +799,9 @@ def test_coordinator_notices(env):
     "retry_max": "2s"}})
 def test_reminder_expired_before_meeting(env):
 	setup(env, people=(dict(AMARA, reminders=["15s"]),))
-	start = seconds_ahead(25)
+	# The reminder is due 20 s from now: time for the invitation and the
+	# short-notice notice to go out first, even under ASan.
+	start = seconds_ahead(35)
 	env.xadd(meeting("m-exp", start, invitees=["c-amara"]))
 	wait_mid(env, "<inv/m-exp/c-amara/0@example.org>")
 	wait_notice(env, "Short notice")
@@ -803,8 +810,8 @@ def test_reminder_expired_before_meeting(env):
 	# Everything fails from just before the reminder is due until after
 	# the start.
 	due = start.timestamp() - 15
-	if due - 1 > time.time():
-		time.sleep(due - 1 - time.time())
+	assert time.time() < due - 3, "set-up took past the reminder's due time"
+	time.sleep(max(0, due - 3 - time.time()))
 	env.smtp.tempfail_all(start.timestamp() - time.time() + 2)
 	dead = env.wait_for(lambda: [d for d in env.dead_entries()
 	    if d.get("delivery") == did], 70, "the reminder in dead")[0]
