@@ -230,7 +230,7 @@ def test_send_at_in_the_near_future_is_honoured(env):
 	env.xadd(collab("c-amara", "Amara Okafor", "amara@example.org",
 	    groups=["g"]))
 	# Far enough ahead for a slow (ASan) `hearback status` to see it first.
-	send_at, due = london_in(15)
+	send_at, due = london_in(12)
 	env.xadd(announcement("a-later", "Later today", groups=["g"],
 	    send_at=send_at, timezone="Europe/London"))
 	wait_idle(env)
@@ -568,7 +568,7 @@ def test_forget_erases_person_and_pending_deliveries(env):
 	env.wait_mails(1, to="amara.okafor@example.org")
 	env.wait_mails(1, to="ben@example.org")
 	# Far enough ahead that `forget` (a slow CLI under ASan) runs first.
-	send_at, due = london_in(15)
+	send_at, due = london_in(12)
 	env.xadd(announcement("a-later", "Sent later", groups=["g"],
 	    send_at=send_at))
 	env.wait_for(lambda: env.r.zscore(env.key("schedule"),

@@ -593,7 +593,7 @@ def test_cancelled_meeting(env):
 def test_reminders(env):
 	env.start_daemon()
 	env.xadd(venue())
-	env.xadd(dict(AMARA, reminders=["50s", "30s"]))
+	env.xadd(dict(AMARA, reminders=["50s", "40s"]))
 	env.xadd(dict(BEN, reminders=["300s"]))	# longer than time to start
 	# The 50s reminder is due 20 s from now: time to see it scheduled
 	# first, even under ASan.
@@ -603,9 +603,9 @@ def test_reminders(env):
 	wait_mid(env, "<inv/m-soon/c-amara/0@example.org>")
 	wait_mid(env, "<inv/m-soon/c-ben/0@example.org>")
 	assert schedule_ids(env, "rem:m-soon:") == [
-	    "rem:m-soon:c-amara:0:30", "rem:m-soon:c-amara:0:50"], \
+	    "rem:m-soon:c-amara:0:40", "rem:m-soon:c-amara:0:50"], \
 	    schedule_ids(env, "rem:m-soon:")
-	for lead in (50, 30):
+	for lead in (50, 40):
 		due = int(env.r.zscore(env.key("schedule"),
 		    "rem:m-soon:c-amara:0:%d" % lead))
 		assert due == (int(start.timestamp()) - lead) * 1000, (lead, due)
@@ -615,12 +615,12 @@ def test_reminders(env):
 	env.xadd(meeting("m-move", far, invitees=["c-amara"]))
 	wait_mid(env, "<inv/m-move/c-amara/0@example.org>")
 	assert schedule_ids(env, "rem:m-move:") == [
-	    "rem:m-move:c-amara:0:30", "rem:m-move:c-amara:0:50"]
+	    "rem:m-move:c-amara:0:40", "rem:m-move:c-amara:0:50"]
 	later = far + datetime.timedelta(days=1)
 	env.xadd(meeting("m-move", later, invitees=["c-amara"]))
 	wait_mid(env, "<upd/m-move/c-amara/1@example.org>")
 	assert schedule_ids(env, "rem:m-move:") == [
-	    "rem:m-move:c-amara:1:30", "rem:m-move:c-amara:1:50"], \
+	    "rem:m-move:c-amara:1:40", "rem:m-move:c-amara:1:50"], \
 	    schedule_ids(env, "rem:m-move:")
 	assert int(env.r.zscore(env.key("schedule"),
 	    "rem:m-move:c-amara:1:50")) == (int(later.timestamp()) - 50) * 1000
@@ -628,7 +628,7 @@ def test_reminders(env):
 
 	# Both reminders of the soon meeting arrive, each before the start.
 	seen = {}
-	ids = {"<rem/m-soon/c-amara/0/%d@example.org>" % l: l for l in (50, 30)}
+	ids = {"<rem/m-soon/c-amara/0/%d@example.org>" % l: l for l in (50, 40)}
 
 	def both():
 		now = time.time()
@@ -798,18 +798,18 @@ def test_coordinator_notices(env):
 @harness.env_options(config={"delivery": {"retry_min": "1s",
     "retry_max": "2s"}})
 def test_reminder_expired_before_meeting(env):
-	setup(env, people=(dict(AMARA, reminders=["15s"]),))
+	setup(env, people=(dict(AMARA, reminders=["10s"]),))
 	# The reminder is due 20 s from now: time for the invitation and the
 	# short-notice notice to go out first, even under ASan.
-	start = seconds_ahead(35)
+	start = seconds_ahead(30)
 	env.xadd(meeting("m-exp", start, invitees=["c-amara"]))
 	wait_mid(env, "<inv/m-exp/c-amara/0@example.org>")
 	wait_notice(env, "Short notice")
-	did = "rem:m-exp:c-amara:0:15"
+	did = "rem:m-exp:c-amara:0:10"
 	assert schedule_ids(env, "rem:m-exp:") == [did]
 	# Everything fails from just before the reminder is due until after
 	# the start.
-	due = start.timestamp() - 15
+	due = start.timestamp() - 10
 	assert time.time() < due - 3, "set-up took past the reminder's due time"
 	time.sleep(max(0, due - 3 - time.time()))
 	env.smtp.tempfail_all(start.timestamp() - time.time() + 2)
