@@ -482,8 +482,10 @@ def _metric(text, name, labels=None):
 def test_healthz_and_metrics(env):
 	env.start_daemon()
 	# The port listens before both Redis connections have answered.
-	status, body = env.wait_for(lambda: (lambda h: h if h[0] == 200
-	    else None)(env.healthz()), what="/healthz to answer 200")
+	def healthy():
+		h = env.healthz()
+		return h if h[0] == 200 else None
+	status, body = env.wait_for(healthy, what="/healthz to answer 200")
 	assert body.get("status") == "ok", (status, body)
 
 	env.xadd(collab("c-amara", "Amara Okafor", "amara@example.org",
