@@ -89,6 +89,10 @@ hearbackd_health(void *arg, char *why, size_t len)
 		    d->cf->redis_host, d->cf->redis_port);
 		return 0;
 	}
+	if (!d->m.smtp_up) {
+		snprintf(why, len, "%s", d->m.smtp_why);
+		return 0;
+	}
 	return 1;
 }
 
@@ -105,7 +109,9 @@ hearbackd_on_job(struct job *job, void *arg)
 {
 	struct hearbackd	*d = arg;
 
-	if (job->tried)
+	if (job->refused)
+		sched_refused(d->sched, job->reply);
+	else if (job->tried)
 		sched_relay(d->sched, job->verdict, job->smtp_code);
 	outcome_job(d->out, job);
 	d->m.in_flight = pool_pending(d->pool);

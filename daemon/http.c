@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -48,9 +49,17 @@ http_healthz(struct evhttp_request *req, void *arg)
 		snprintf(body, sizeof body, "{\"status\":\"ok\",\"in_flight\":%d,"
 		    "\"scheduled\":%lld,\"inbox_backlog\":%lld}\n",
 		    h->m->in_flight, h->m->scheduled, h->m->inbox_backlog);
-	else
-		snprintf(body, sizeof body, "{\"status\":\"unavailable\","
-		    "\"reason\":\"%s\"}\n", why);
+	else {
+		/* The reason may quote the relay: JSON-escaped. */
+		json_t	*j = json_pack("{s:s, s:s}", "status", "unavailable",
+		    "reason", why);
+		char	*t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+		snprintf(body, sizeof body, "%s\n", t ? t :
+		    "{\"status\":\"unavailable\"}");
+		free(t);
+		json_decref(j);
+	}
 	http_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",
 	    "application/json", body);
 }

@@ -97,6 +97,9 @@ metrics_render(const struct metrics *m, struct buf *b)
 	buf_printf(b, "# HELP hearback_in_flight Emails handed to workers.\n"
 	    "# TYPE hearback_in_flight gauge\nhearback_in_flight %d\n",
 	    m->in_flight);
+	buf_printf(b, "# HELP hearback_smtp_up 0 while the relay refuses the "
+	    "login or its certificate is not trusted.\n# TYPE hearback_smtp_up "
+	    "gauge\nhearback_smtp_up %d\n", m->smtp_up);
 	buf_printf(b, "# HELP hearback_redis_up 1 when both Redis connections "
 	    "are up.\n# TYPE hearback_redis_up gauge\nhearback_redis_up %d\n",
 	    m->redis_up);

@@ -235,8 +235,26 @@ sched_relay(struct sched *s, enum verdict v, int code)
 		log_info("sched: the mail server %s; pausing new sends for "
 		    "%lld ms", code ? "asked us to slow down" :
 		    "cannot be reached", s->hold_ms);
-	} else if (v == VERDICT_OK)
+	} else if (v == VERDICT_OK) {
 		s->hold_ms = 0;
+		if (!s->m->smtp_up) {
+			log_info("sched: the relay accepts us again");
+			s->m->smtp_up = 1;
+			s->m->smtp_why[0] = '\0';
+		}
+	}
+}
+
+void
+sched_refused(struct sched *s, const char *why)
+{
+	if (s->m->smtp_up || strcmp(s->m->smtp_why, why) != 0)
+		log_warnx("sched: %s; holding every email (nothing is lost, "
+		    "no attempt is used up) until the config is reloaded, "
+		    "trying again every %d s", why, SCHED_REFUSED_MS / 1000);
+	s->m->smtp_up = 0;
+	snprintf(s->m->smtp_why, sizeof s->m->smtp_why, "%s", why);
+	s->hold_until_ms = util_now_ms() + SCHED_REFUSED_MS;
 }
 
 void
@@ -259,6 +277,7 @@ sched_start(struct event_base *base, struct config *cf, struct rconn *rc,
 	s->out = out;
 	s->m = m;
 	s->timer = evtimer_new(base, sched_timer_cb, s);
+	s->m->smtp_up = 1;
 	sched_arm(s, 0);
 	return s;
 }
@@ -268,6 +287,10 @@ sched_set_config(struct sched *s, struct config *cf)
 {
 	config_unref(s->cf);
 	s->cf = config_ref(cf);
+	/* A new config may mend what the relay refused: try at once. */
+	s->hold_until_ms = 0;
+	s->hold_ms = 0;
+	sched_kick(s);
 }
 
 void

@@ -49,6 +49,8 @@ struct job {
 
 	/* Set by the worker. */
 	int		 tried;		/* 1 once an SMTP session was attempted */
+	int		 refused;	/* the relay refused the session (login,
+					   certificate): not tried, reply says why */
 	enum verdict	 verdict;
 	int		 smtp_code;	/* 250, 451, 550, or 0 when no reply */
 	char		 reply[256];	/* SMTP reply or error; never an address */

@@ -27,6 +27,8 @@ struct metrics {
 	long long		said_open;
 	long long		said_overdue;
 	int			redis_up;
+	int			smtp_up;	/* 0 while the relay refuses us */
+	char			smtp_why[256];	/* why, for /healthz */
 	int			in_flight;
 	long long		started_ms;
 };

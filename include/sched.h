@@ -37,6 +37,14 @@ void		 sched_kick(struct sched *);
  * from SCHED_HOLD_MIN_MS to SCHED_HOLD_MAX_MS; a 2xx ends the slow-down.
  * Emails already handed to workers go on. */
 void		 sched_relay(struct sched *, enum verdict, int code);
+/*
+ * The relay refused the session in a way only the operator can mend (the
+ * login, its certificate; why says so): hold every send for
+ * SCHED_REFUSED_MS, or until the config is reloaded, and report the relay
+ * down (hearback_smtp_up 0, /healthz 503). Logged once per change. A 2xx
+ * ends it.
+ */
+void		 sched_refused(struct sched *, const char *why);
 /* No more promotion. */
 void		 sched_stop(struct sched *);
 /* 1 while a promote is on the wire. */
@@ -46,5 +54,6 @@ void		 sched_free(struct sched *);
 #define SCHED_MAX_WAIT_MS	1000
 #define SCHED_HOLD_MIN_MS	1000
 #define SCHED_HOLD_MAX_MS	60000
+#define SCHED_REFUSED_MS	60000
 
 #endif

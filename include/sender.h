@@ -20,6 +20,8 @@ struct outmsg {
 	enum verdict	 verdict;
 	int		 code;		/* SMTP code, 0 if none */
 	char		 reply[256];	/* server text or error text, no addresses */
+	int		 refused;	/* the relay refused us (login,
+					   certificate): not tried at all */
 };
 
 /* Main thread, before workers: auth_client_init(), ignore SIGPIPE. */
@@ -29,8 +31,8 @@ void		sender_exit(void);
 /*
  * Worker thread: send m[0..n-1] over one SMTP connection to cf's server and
  * set the verdict, code and reply of every one (never leaves one unset).
- * Blocks up to about 10 s (connect), 10 s more for an implicit-TLS
- * handshake, plus 30 s per SMTP step.
+ * Blocks up to about 10 s (connect), 10 s more for a TLS handshake, plus
+ * 30 s per SMTP step.
  */
 void		sender_send(const struct config *cf, struct outmsg *m, int n);
 /* 2xx ok, 4xx temp, 5xx perm, 0 or anything else temp. */

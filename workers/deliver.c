@@ -78,6 +78,7 @@ deliver_work(struct job **jobs, int n, void *arg)
 		struct job *job = jobs[i];
 
 		job->tried = 0;
+		job->refused = 0;
 		job->smtp_code = 0;
 		job->reply[0] = '\0';
 		if (deliver_build(job->did, job->kind, job->collab_id,
@@ -99,7 +100,10 @@ deliver_work(struct job **jobs, int n, void *arg)
 	for (i = 0; i < k; i++) {
 		struct job *job = jobs[which[i]];
 
-		job->tried = 1;
+		/* A relay that refused us (login, certificate) tried nothing:
+		 * the attempt is not used up (sched.c holds sends). */
+		job->tried = !m[i].refused;
+		job->refused = m[i].refused;
 		job->verdict = m[i].verdict;
 		job->smtp_code = m[i].code;
 		snprintf(job->reply, sizeof job->reply, "%s", m[i].reply);

@@ -27,33 +27,27 @@
  * retry goes through. Status pointers are valid only until the next libESMTP
  * call, so code and text are copied at once.
  *
- * Limits, admitted:
- * - libESMTP's connect() has no timeout. Before starting a session we make
- *   our own non-blocking connect to the server with a 10 s limit; if it fails,
- *   libESMTP is not called. A server that dies between the probe and
- *   libESMTP's own connect still costs the kernel's SYN timeout. The probe
- *   shows in the server's log as a connection closed without a command.
- * - libESMTP 1.1 has STARTTLS only. For `tls = tls` (implicit TLS, port
- *   465) we make the connection, run the TLS handshake ourselves (tunnel.c:
- *   certificate and host name checked as for STARTTLS) and give libESMTP the
- *   plain end of a socket pair that a pump thread carries over TLS. libESMTP
- *   has no way to take a socket, so the hand-over happens in our connect()
- *   below: while `sender_handoff` holds an fd in this thread, libESMTP's
- *   connect() to the relay does not dial but makes its socket that fd.
- *   For the whole of smtp_start_session() `sender_tls_only` is set too, and
- *   then any other TCP connect() in this thread is refused: libESMTP tries
- *   the host's next address when a relay answers EHLO with 4xx or hangs up,
- *   and that connection would be plain text, with our password and the
- *   mail in it.
- * - libESMTP cannot take an IPv6 literal as host (it splits host:port at the
- *   first colon); such a host is refused the same way.
- * - With STARTTLS we always give libESMTP our own SSL_CTX (smtp_ca_file if
- *   set, else the system store; SSL_VERIFY_PEER). libESMTP 1.1.0 frees the
- *   session's SSL_CTX in smtp_destroy_session() even when it is its own
- *   shared default one, so a second STARTTLS session would use a freed
- *   context; smtp_starttls_set_ctx() takes a reference, so our own context is
- *   safe. libESMTP checks the certificate's name against smtp_host, so the
- *   host must be a name the certificate carries (not an IP address).
+ * Connections. One TCP connection per session, dialled here with a 10 s
+ * limit (libESMTP's own connect() has none), and handed to libESMTP in our
+ * connect() below: while `sender_handoff` holds an fd in this thread,
+ * libESMTP's connect() to the relay does not dial but makes its socket that
+ * fd. For the whole of smtp_start_session() `sender_in_session` is set too,
+ * and then any other TCP connect() in this thread is refused: libESMTP
+ * tries the host's next address when a relay answers EHLO with 4xx or hangs
+ * up, and that would be a second connection (in clear text, under TLS).
+ *
+ * TLS (tls = starttls, tls = tls). libESMTP never does TLS or AUTH here:
+ * relay.c opens the session (greeting, EHLO, STARTTLS or implicit TLS, the
+ * certificate checked against [smtp] host, AUTH) and libESMTP gets the plain
+ * end of a tunnel (tunnel.c). A relay that refuses us in a way only the
+ * operator can mend (the login, the certificate) gives every message of the
+ * batch TEMP with `refused` set: none was tried.
+ *
+ * Plain SMTP (tls = none, loopback only): libESMTP gets the TCP connection
+ * as it is and does EHLO and AUTH itself.
+ *
+ * libESMTP cannot take an IPv6 literal as host (it splits host:port at the
+ * first colon); such a host is refused at once.
  *
  * Replies never hold an address: any word of the server's text containing
  * '@' becomes "[address]". Nothing here logs a recipient.
@@ -87,18 +81,30 @@
 
 #include "config.h"
 #include "log.h"
+#include "relay.h"
 #include "sender.h"
 #include "tunnel.h"
 #include "util.h"
 
-#define SENDER_CONNECT_MS	10000	/* our connect probe */
+#define SENDER_CONNECT_MS	10000	/* TCP connect, and a TLS handshake */
 #define SENDER_STEP_MS		30000	/* every libESMTP protocol timeout */
 
 /* What one session needs that libESMTP calls back into; on the stack. */
 struct sender_session {
 	char	*user;		/* credentials for the interact callback */
 	char	*pass;
-	char	 why[200];	/* session-level failure from the event callback */
+};
+
+/* One batch on its way through libESMTP. */
+struct sender_batch {
+	struct outmsg		*m;
+	int			 n;
+	smtp_session_t		 s;
+	smtp_message_t		*msgs;
+	smtp_recipient_t	*rcpts;
+	struct sender_body	*bodies;
+	auth_context_t		 auth;
+	struct sender_session	 ss;
 };
 
 /* One message body for the read callback. */
@@ -351,10 +357,10 @@ sender_interact(auth_client_request_t req, char **result, int fields,
  */
 static int (*sender_real_connect)(int, const struct sockaddr *, socklen_t);
 static pthread_once_t sender_connect_once = PTHREAD_ONCE_INIT;
-/* The plain end of this thread's TLS tunnel, waiting for libESMTP's connect(). */
+/* The connection (or tunnel end) waiting for libESMTP's connect(). */
 static _Thread_local int sender_handoff = -1;
-/* Set while libESMTP runs an implicit-TLS session in this thread. */
-static _Thread_local int sender_tls_only;
+/* Set while libESMTP runs a session in this thread. */
+static _Thread_local int sender_in_session;
 
 static void
 sender_find_connect(void)
@@ -368,11 +374,11 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	int	one = 1, h, e;
 
-	if (sender_tls_only && sa != NULL &&
+	if (sender_in_session && sa != NULL &&
 	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		/* libESMTP dialling the relay for an implicit-TLS session. */
+		/* libESMTP dialling the relay: the connection is ours. */
 		if ((h = sender_handoff) == -1) {
-			errno = ECONNREFUSED;	/* a second try: not in clear */
+			errno = ECONNREFUSED;	/* a second connection: never */
 			return -1;
 		}
 		sender_handoff = -1;
@@ -395,46 +401,6 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof one);
 	return sender_real_connect(fd, sa, len);
-}
-
-/* libESMTP event callback: remember why a session-level failure happened. */
-static void
-sender_event(smtp_session_t s, int event, void *arg, ...)
-{
-	struct sender_session	*ss = arg;
-	va_list			 ap;
-	long			 vfy;
-
-	switch (event) {
-	case SMTP_EV_EXTNA_STARTTLS:
-		snprintf(ss->why, sizeof ss->why,
-		    "STARTTLS required but not offered by the server");
-		break;
-	case SMTP_EV_INVALID_PEER_CERTIFICATE:
-		va_start(ap, arg);
-		vfy = va_arg(ap, long);
-		va_end(ap);
-		snprintf(ss->why, sizeof ss->why, "TLS: invalid server "
-		    "certificate: %s", X509_verify_cert_error_string(vfy));
-		break;		/* *ok stays 0: refuse */
-	case SMTP_EV_NO_PEER_CERTIFICATE:
-		snprintf(ss->why, sizeof ss->why, "TLS: no server certificate");
-		break;
-	case SMTP_EV_WRONG_PEER_CERTIFICATE:
-		snprintf(ss->why, sizeof ss->why,
-		    "TLS: server certificate does not name the smtp host");
-		break;
-	case SMTP_EV_WEAK_CIPHER:
-		snprintf(ss->why, sizeof ss->why, "TLS: cipher too weak");
-		break;
-	case SMTP_EV_UNUSABLE_CA_LIST:
-	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
-	case SMTP_EV_NO_CLIENT_CERTIFICATE:
-		snprintf(ss->why, sizeof ss->why, "TLS: unusable certificates");
-		break;
-	default:
-		break;
-	}
 }
 
 /*
@@ -470,122 +436,147 @@ err:
 	return NULL;
 }
 
-void
-sender_send(const struct config *cf, struct outmsg *m, int n)
+/* Configuration libESMTP cannot honour: -1 with every message TEMP. */
+static int
+sender_check_config(const struct config *cf, struct outmsg *m, int n)
 {
-	struct sender_session	 ss;
-	struct sender_body	*bodies = NULL;
-	smtp_session_t		 s = NULL;
-	smtp_message_t		*msgs = NULL;
-	smtp_recipient_t	*rcpts = NULL;
-	auth_context_t		 auth = NULL;
-	SSL_CTX			*ctx = NULL;
-	struct tunnel		*tun = NULL;
-	char			 why[256], hostport[300], ebuf[128];
-	char			 msg[sizeof m->reply];
-	const char		*fallback, *p;
-	size_t			 tlen;
-	int			 i, ok, e, fd, plain = -1;
-	static const int	 steps[] = { Timeout_GREETING, Timeout_ENVELOPE,
-	    Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
-
-	if (n <= 0)
-		return;
-	memset(&ss, 0, sizeof ss);
-	sender_set_all(m, n, VERDICT_TEMP, "not sent");
-
-	/* Configuration libESMTP cannot honour: temporary, fix and reload. */
 	if (cf->smtp_host == NULL || cf->smtp_host[0] == '\0' ||
 	    cf->from_addr == NULL || cf->from_addr[0] == '\0') {
 		sender_set_all(m, n, VERDICT_TEMP,
 		    "smtp host or from address not configured");
-		return;
+		return -1;
 	}
 	if (strchr(cf->smtp_host, ':') != NULL) {
 		sender_set_all(m, n, VERDICT_TEMP, "smtp host must be a name or "
 		    "an IPv4 address (libESMTP cannot take an IPv6 literal)");
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The one connection of this session, ready for libESMTP: the TCP socket
+ * itself for plain SMTP, else the plain end of a tunnel whose session
+ * relay.c has opened. -1 with every message TEMP (and `refused` if the
+ * relay refused us) on failure.
+ */
+static int
+sender_connect(const struct config *cf, struct outmsg *m, int n,
+    struct tunnel **tun)
+{
+	struct relay_fail	 f;
+	SSL_CTX			*ctx = NULL;
+	char			 why[256], msg[sizeof m->reply];
+	int			 fd, plain = -1, i;
+
+	*tun = NULL;
 	if (cf->smtp_tls != CONFIG_TLS_NONE &&
 	    (ctx = sender_tls_ctx(cf, why, sizeof why)) == NULL) {
 		sender_set_all(m, n, VERDICT_TEMP, why);
-		return;
+		return -1;
 	}
-
-	/*
-	 * libESMTP's connect() cannot time out: dial first. For STARTTLS and
-	 * plain SMTP this is only a probe; for implicit TLS it is the
-	 * connection, and the TLS handshake is ours.
-	 */
 	if ((fd = sender_dial(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
 	    why, sizeof why)) == -1) {
 		snprintf(msg, sizeof msg, "connect to smtp %s:%d failed: %.160s",
 		    cf->smtp_host, cf->smtp_port, why);
 		log_warnx("sender: %s", msg);
 		sender_set_all(m, n, VERDICT_TEMP, msg);
-		goto done;
+		SSL_CTX_free(ctx);
+		return -1;
 	}
-	if (cf->smtp_tls != CONFIG_TLS_TLS)
-		close(fd);
-	else if ((tun = tunnel_open(ctx, fd, cf->smtp_host, SENDER_CONNECT_MS,
-	    SENDER_STEP_MS + 5000, &plain, why, sizeof why)) == NULL) {
-		snprintf(msg, sizeof msg, "smtp %s:%d: %.180s", cf->smtp_host,
-		    cf->smtp_port, why);
-		log_warnx("sender: %s", msg);
-		sender_set_all(m, n, VERDICT_TEMP, msg);
-		goto done;
+	if (ctx == NULL)
+		return fd;
+	*tun = relay_open(cf, ctx, fd, SENDER_STEP_MS, &plain, &f);
+	SSL_CTX_free(ctx);	/* each SSL holds its own reference */
+	if (*tun != NULL)
+		return plain;
+	sender_scrub(why, sizeof why, f.why);
+	log_warnx("sender: smtp %s:%d: %s", cf->smtp_host, cf->smtp_port, why);
+	for (i = 0; i < n; i++) {
+		sender_set(&m[i], VERDICT_TEMP, f.code, "%s", why);
+		m[i].refused = f.refused;
 	}
+	return -1;
+}
 
-	if ((s = smtp_create_session()) == NULL)
-		goto lib_err;
+/* A libESMTP session for the batch: timeouts, no TLS, AUTH if plain. */
+static int
+sender_session_new(const struct config *cf, struct sender_batch *b)
+{
+	char			 hostport[300];
+	int			 i;
+	static const int	 steps[] = { Timeout_GREETING, Timeout_ENVELOPE,
+	    Timeout_DATA, Timeout_TRANSFER, Timeout_DATA2 };
+
+	if ((b->s = smtp_create_session()) == NULL)
+		return -1;
 	snprintf(hostport, sizeof hostport, "%s:%d", cf->smtp_host,
 	    cf->smtp_port);
-	if (!smtp_set_server(s, hostport) ||
-	    !smtp_set_eventcb(s, sender_event, &ss))
-		goto lib_err;
+	if (!smtp_set_server(b->s, hostport))
+		return -1;
 	for (i = 0; i < (int)(sizeof steps / sizeof steps[0]); i++)
-		smtp_set_timeout(s, steps[i] | Timeout_OVERRIDE_RFC2822_MINIMUM,
-		    SENDER_STEP_MS);
-
-	if (cf->smtp_tls == CONFIG_TLS_STARTTLS) {
-		/* libESMTP takes its own reference. */
-		if (!smtp_starttls_set_ctx(s, ctx) ||
-		    !smtp_starttls_enable(s, Starttls_REQUIRED))
-			goto lib_err;
-	} else if (!smtp_starttls_enable(s, Starttls_DISABLED))
-		goto lib_err;	/* plain, or already TLS underneath */
-
-	if (cf->smtp_user != NULL && cf->smtp_user[0] != '\0') {
-		ss.user = cf->smtp_user;
-		ss.pass = cf->smtp_password ? cf->smtp_password : "";
-		if ((auth = auth_create_context()) == NULL)
-			goto lib_err;
-		auth_set_mechanism_flags(auth, AUTH_PLUGIN_PLAIN, 0);
-		auth_set_interact_cb(auth, sender_interact, &ss);
-		if (!smtp_auth_set_context(s, auth))
-			goto lib_err;
+		smtp_set_timeout(b->s, steps[i] |
+		    Timeout_OVERRIDE_RFC2822_MINIMUM, SENDER_STEP_MS);
+	/* TLS, if any, is underneath already (relay.c). */
+	if (!smtp_starttls_enable(b->s, Starttls_DISABLED))
+		return -1;
+	if (cf->smtp_tls == CONFIG_TLS_NONE && cf->smtp_user != NULL &&
+	    cf->smtp_user[0] != '\0') {
+		b->ss.user = cf->smtp_user;
+		b->ss.pass = cf->smtp_password ? cf->smtp_password : "";
+		if ((b->auth = auth_create_context()) == NULL)
+			return -1;
+		auth_set_mechanism_flags(b->auth, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(b->auth, sender_interact, &b->ss);
+		if (!smtp_auth_set_context(b->s, b->auth))
+			return -1;
 	}
+	return 0;
+}
 
-	msgs = xcalloc(n, sizeof *msgs);
-	rcpts = xcalloc(n, sizeof *rcpts);
-	bodies = xcalloc(n, sizeof *bodies);
-	for (i = 0; i < n; i++) {
-		tlen = m[i].text ? strlen(m[i].text) : 0;
-		if (m[i].rcpt == NULL || m[i].rcpt[0] == '\0' || tlen == 0 ||
+/* One libESMTP message per outmsg worth sending. */
+static int
+sender_add_messages(const struct config *cf, struct sender_batch *b)
+{
+	size_t	tlen;
+	int	i;
+
+	b->msgs = xcalloc(b->n, sizeof *b->msgs);
+	b->rcpts = xcalloc(b->n, sizeof *b->rcpts);
+	b->bodies = xcalloc(b->n, sizeof *b->bodies);
+	for (i = 0; i < b->n; i++) {
+		struct outmsg	*m = &b->m[i];
+
+		tlen = m->text ? strlen(m->text) : 0;
+		if (m->rcpt == NULL || m->rcpt[0] == '\0' || tlen == 0 ||
 		    tlen > 0x7fffffff) {
 			/* Not worth a session slot: it can never be sent. */
-			sender_set(&m[i], VERDICT_PERM, 0,
+			sender_set(m, VERDICT_PERM, 0,
 			    "empty recipient or message");
 			continue;
 		}
-		bodies[i].text = m[i].text;
-		bodies[i].len = (int)tlen;
-		if ((msgs[i] = smtp_add_message(s)) == NULL ||
-		    !smtp_set_reverse_path(msgs[i], cf->from_addr) ||
-		    !smtp_set_messagecb(msgs[i], sender_body_cb, &bodies[i]) ||
-		    (rcpts[i] = smtp_add_recipient(msgs[i], m[i].rcpt)) == NULL)
-			goto lib_err;
+		b->bodies[i].text = m->text;
+		b->bodies[i].len = (int)tlen;
+		if ((b->msgs[i] = smtp_add_message(b->s)) == NULL ||
+		    !smtp_set_reverse_path(b->msgs[i], cf->from_addr) ||
+		    !smtp_set_messagecb(b->msgs[i], sender_body_cb,
+		    &b->bodies[i]) || (b->rcpts[i] =
+		    smtp_add_recipient(b->msgs[i], m->rcpt)) == NULL)
+			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Run the session on fd (taken) and give each message its verdict: the
+ * first non-2xx of MAIL FROM, RCPT TO, then the reply after DATA.
+ */
+static void
+sender_run(const struct config *cf, struct sender_batch *b, int fd)
+{
+	char		 why[256], ebuf[128];
+	const char	*fallback, *p;
+	int		 i, ok, e;
 
 	/*
 	 * smtp_errno() is never cleared, and smtp_start_session() may return 1
@@ -594,61 +585,79 @@ sender_send(const struct config *cf, struct outmsg *m, int n)
 	 * comes from this session.
 	 */
 	(void)smtp_set_server(NULL, NULL);
-	sender_tls_only = tun != NULL;	/* implicit TLS: see connect() */
-	sender_handoff = plain;
-	plain = -1;
-	ok = smtp_start_session(s);
+	sender_in_session = 1;
+	sender_handoff = fd;
+	ok = smtp_start_session(b->s);
 	e = smtp_errno();
-	sender_tls_only = 0;
+	sender_in_session = 0;
 	if (sender_handoff != -1) {	/* libESMTP never dialled */
 		close(sender_handoff);
 		sender_handoff = -1;
 	}
 	fallback = "no reply from server";
-	if (!ok || e != SMTP_ERR_INVAL || ss.why[0] != '\0') {
+	if (!ok || e != SMTP_ERR_INVAL) {
 		p = e != SMTP_ERR_INVAL ? smtp_strerror(e, ebuf, sizeof ebuf) :
 		    NULL;
-		snprintf(why, sizeof why, "smtp session failed: %s%s%s",
-		    ss.why[0] ? ss.why : (p ? p : "unknown error"),
-		    ss.why[0] && p ? ": " : "", ss.why[0] && p ? p : "");
+		snprintf(why, sizeof why, "smtp session failed: %s",
+		    p ? p : "unknown error");
 		fallback = why;
 		log_warnx("sender: %s:%d: %s", cf->smtp_host, cf->smtp_port,
 		    why);
 	}
-
-	for (i = 0; i < n; i++) {
-		if (msgs[i] == NULL)
+	for (i = 0; i < b->n; i++) {
+		if (b->msgs[i] == NULL)
 			continue;
-		if (sender_take(&m[i], smtp_reverse_path_status(msgs[i]), 0, 1))
+		if (sender_take(&b->m[i],
+		    smtp_reverse_path_status(b->msgs[i]), 0, 1))
 			continue;
-		if (sender_take(&m[i], smtp_recipient_status(rcpts[i]), 0, 0))
+		if (sender_take(&b->m[i], smtp_recipient_status(b->rcpts[i]),
+		    0, 0))
 			continue;
-		if (sender_take(&m[i], smtp_message_transfer_status(msgs[i]), 1,
-		    0))
+		if (sender_take(&b->m[i],
+		    smtp_message_transfer_status(b->msgs[i]), 1, 0))
 			continue;
-		sender_set(&m[i], VERDICT_TEMP, 0, "%s", fallback);
+		sender_set(&b->m[i], VERDICT_TEMP, 0, "%s", fallback);
 	}
-	goto done;
+}
 
-lib_err:
-	/* A libESMTP call refused its arguments or ran out of memory. */
-	e = smtp_errno();
-	p = smtp_strerror(e, ebuf, sizeof ebuf);
-	snprintf(why, sizeof why, "libESMTP set-up failed: %s",
-	    p ? p : "unknown error");
-	log_warnx("sender: %s", why);
-	sender_set_all(m, n, VERDICT_TEMP, why);
+void
+sender_send(const struct config *cf, struct outmsg *m, int n)
+{
+	struct sender_batch	 b;
+	struct tunnel		*tun = NULL;
+	char			 why[256], ebuf[128];
+	const char		*p;
+	int			 fd = -1;
+
+	if (n <= 0)
+		return;
+	memset(&b, 0, sizeof b);
+	b.m = m;
+	b.n = n;
+	sender_set_all(m, n, VERDICT_TEMP, "not sent");
+	if (sender_check_config(cf, m, n) == -1 ||
+	    (fd = sender_connect(cf, m, n, &tun)) == -1)
+		goto done;
+	if (sender_session_new(cf, &b) == -1 ||
+	    sender_add_messages(cf, &b) == -1) {
+		/* A libESMTP call refused its arguments or ran out of memory. */
+		p = smtp_strerror(smtp_errno(), ebuf, sizeof ebuf);
+		snprintf(why, sizeof why, "libESMTP set-up failed: %s",
+		    p ? p : "unknown error");
+		log_warnx("sender: %s", why);
+		sender_set_all(m, n, VERDICT_TEMP, why);
+		close(fd);
+		goto done;
+	}
+	sender_run(cf, &b, fd);
 done:
-	if (plain != -1)
-		close(plain);
 	/* libESMTP closed its end when the session ended: the pump ends. */
 	tunnel_close(tun);
-	if (s != NULL)
-		smtp_destroy_session(s);
-	if (auth != NULL)
-		auth_destroy_context(auth);
-	SSL_CTX_free(ctx);
-	free(bodies);
-	free(msgs);
-	free(rcpts);
+	if (b.s != NULL)
+		smtp_destroy_session(b.s);
+	if (b.auth != NULL)
+		auth_destroy_context(b.auth);
+	free(b.bodies);
+	free(b.msgs);
+	free(b.rcpts);
 }

@@ -1,20 +1,26 @@
 /*
- * tunnel.c: implicit TLS (port 465) for libESMTP, which has only STARTTLS.
+ * tunnel.c: TLS under libESMTP, for both `tls = tls` and `tls = starttls`.
  *
  * DESIGN
  * ------
  *
- * RFC 8314 prefers implicit TLS for submission, and some relays offer
- * nothing else, but libESMTP 1.1 can only start TLS itself after EHLO. So
- * for `tls = tls` the worker does the TLS part and libESMTP the SMTP part:
+ * libESMTP 1.1 is not trusted with TLS (relay.c says why). The worker makes
+ * the connection and the TLS handshake itself, opens the SMTP session on it
+ * (relay.c: greeting, EHLO, STARTTLS, AUTH), and then gives libESMTP a
+ * tunnel: the plain end of a socket pair that a pump thread carries over
+ * TLS.
  *
  *   worker thread                     pump thread (one per SMTP session)
  *   -------------                     -----------
  *   connect (bounded, sender.c)
- *   tunnel_open: TLS handshake,
- *     certificate and name checked
- *   socketpair: plain end --------->  its end <==> SSL <==> TCP to the relay
- *   libESMTP speaks SMTP on the
+ *   tunnel_handshake: certificate
+ *     and name checked
+ *   relay.c: the session up to AUTH
+ *   tunnel_start: socket pair,
+ *     a greeting already in it -->    answers libESMTP's EHLO with the
+ *                                       relay's own reply (less STARTTLS
+ *                                       and AUTH), then
+ *   libESMTP speaks SMTP on the       its end <==> SSL <==> TCP to the relay
  *     plain end (sender.c hands it
  *     over in libESMTP's connect())
  *   close the plain end ----------->  EOF: close_notify to the relay, done
@@ -23,9 +29,12 @@
  * No listening socket is involved, so no other local process can step into
  * the connection. The TCP socket is non-blocking and the pump never blocks
  * on it: it polls both sides, handles OpenSSL's WANT_READ/WANT_WRITE for
- * either direction, and quits after idle_ms with no traffic either way
- * (longer than libESMTP's own step timeout, so that one fires first and says
- * what it was waiting for).
+ * either direction, and reads from OpenSSL until it says WANT_READ before it
+ * polls the socket again: after a TLS 1.3 handshake, a reply can sit whole
+ * in OpenSSL's buffer behind the session tickets, where poll() cannot see
+ * it. It quits after idle_ms with no traffic either way (longer than
+ * libESMTP's own step timeout, so that one fires first and says what it was
+ * waiting for).
  *
  * Ownership: the SSL object and both sockets belong to the worker until
  * pthread_create(), to the pump until it sets `done`, and to the worker again
@@ -46,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +73,7 @@ struct tunnel {
 	int		 tcp;		/* non-blocking, under ssl */
 	int		 end;		/* the pump's end of the socket pair */
 	int		 idle_ms;
+	char		*ehlo;		/* the answer to libESMTP's EHLO */
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -80,20 +91,24 @@ tunnel_since(const struct timespec *t0)
 	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
-/* Why the handshake failed, in words for an operator. */
+/*
+ * Why the handshake failed, in words for an operator; *cert_bad set when it
+ * was the relay's certificate (only the operator can fix that).
+ */
 static void
-tunnel_why(SSL *ssl, int rc, char *why, size_t len)
+tunnel_why(SSL *ssl, int rc, int *cert_bad, char *why, size_t len)
 {
 	long		 vr = SSL_get_verify_result(ssl);
 	unsigned long	 e = ERR_peek_last_error();
 	const char	*r;
 
+	*cert_bad = vr != X509_V_OK;
 	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
 	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
-		snprintf(why, len,
-		    "TLS: server certificate does not name the smtp host");
+		snprintf(why, len, "the relay's certificate is not trusted: "
+		    "it does not name the smtp host");
 	else if (vr != X509_V_OK)
-		snprintf(why, len, "TLS: invalid server certificate: %s",
+		snprintf(why, len, "the relay's certificate is not trusted: %s",
 		    X509_verify_cert_error_string(vr));
 	else if (e != 0 && ERR_GET_LIB(e) == ERR_LIB_SSL &&
 	    ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER)
@@ -111,7 +126,8 @@ tunnel_why(SSL *ssl, int rc, char *why, size_t len)
 
 /* The handshake on a non-blocking socket, within ms. */
 static int
-tunnel_handshake(SSL *ssl, int tcp, int ms, char *why, size_t len)
+tunnel_connect(SSL *ssl, int tcp, int ms, int *cert_bad, char *why,
+    size_t len)
 {
 	struct timespec	 t0;
 	struct pollfd	 pfd;
@@ -125,7 +141,7 @@ tunnel_handshake(SSL *ssl, int tcp, int ms, char *why, size_t len)
 			return 0;
 		e = SSL_get_error(ssl, rc);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			tunnel_why(ssl, rc, why, len);
+			tunnel_why(ssl, rc, cert_bad, why, len);
 			return -1;
 		}
 		if ((left = ms - tunnel_since(&t0)) <= 0)
@@ -185,6 +201,47 @@ tunnel_wants(SSL *ssl, int n, int *bye)
 	}
 }
 
+/*
+ * libESMTP's first command, EHLO, answered here: the relay already heard
+ * ours. What libESMTP sends after the line (nothing, unless it pipelines)
+ * is left in up for the relay. Returns -1 if libESMTP went away or said
+ * something else.
+ */
+static int
+tunnel_answer_ehlo(struct tunnel *t, char *up, size_t cap, size_t *uplen)
+{
+	struct pollfd	 pfd;
+	char		*nl;
+	ssize_t		 r;
+	size_t		 have = 0, rest;
+	int		 n;
+
+	for (;;) {
+		pfd.fd = t->end;
+		pfd.events = POLLIN;
+		do
+			n = poll(&pfd, 1, t->idle_ms);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return -1;
+		if ((r = read(t->end, up + have, cap - have)) <= 0)
+			return -1;
+		have += (size_t)r;
+		if ((nl = memchr(up, '\n', have)) != NULL)
+			break;
+		if (have == cap)
+			return -1;
+	}
+	if (strncasecmp(up, "EHLO ", 5) != 0)
+		return -1;
+	if (tunnel_write_all(t->end, t->ehlo, strlen(t->ehlo)) == -1)
+		return -1;
+	rest = have - (size_t)(nl + 1 - up);
+	memmove(up, nl + 1, rest);
+	*uplen = rest;
+	return 0;
+}
+
 static void *
 tunnel_pump(void *arg)
 {
@@ -195,6 +252,8 @@ tunnel_pump(void *arg)
 	ssize_t		 r;
 	int		 n, e, tev, open = 1, bye = 0;
 
+	if (tunnel_answer_ehlo(t, up, sizeof up, &uplen) == -1)
+		goto out;
 	for (;;) {
 		/* Relay to client: all that OpenSSL can give now. */
 		tev = 0;
@@ -274,18 +333,16 @@ out:
 	return NULL;
 }
 
-struct tunnel *
-tunnel_open(SSL_CTX *ctx, int tcp, const char *host, int ms, int idle_ms,
-    int *plain, char *why, size_t len)
+SSL *
+tunnel_handshake(SSL_CTX *ctx, int tcp, const char *host, int ms,
+    int *cert_bad, char *why, size_t len)
 {
-	struct tunnel		*t = NULL;
-	struct in_addr		 a4;
-	pthread_condattr_t	 ca;
-	SSL			*ssl = NULL;
-	unsigned long		 e;
-	int			 sv[2] = { -1, -1 }, fl;
+	struct in_addr	 a4;
+	SSL		*ssl = NULL;
+	unsigned long	 e;
+	int		 fl;
 
-	*plain = -1;
+	*cert_bad = 0;
 	ERR_clear_error();
 	if ((fl = fcntl(tcp, F_GETFL)) == -1 ||
 	    fcntl(tcp, F_SETFL, fl | O_NONBLOCK) == -1) {
@@ -294,7 +351,10 @@ tunnel_open(SSL_CTX *ctx, int tcp, const char *host, int ms, int idle_ms,
 	}
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, tcp) != 1)
 		goto ssl_err;
-	/* The name to check: an IPv4 address, or a DNS name (also SNI). */
+	/*
+	 * The name to check is [smtp] host as written, never what DNS says
+	 * it stands for: an IPv4 address, or a DNS name (also sent as SNI).
+	 */
 	if (inet_pton(AF_INET, host, &a4) == 1) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    host) != 1)
@@ -302,12 +362,39 @@ tunnel_open(SSL_CTX *ctx, int tcp, const char *host, int ms, int idle_ms,
 	} else if (SSL_set1_host(ssl, host) != 1 ||
 	    SSL_set_tlsext_host_name(ssl, host) != 1)
 		goto ssl_err;
-	if (tunnel_handshake(ssl, tcp, ms, why, len) == -1)
+	if (tunnel_connect(ssl, tcp, ms, cert_bad, why, len) == -1)
 		goto err;
+	return ssl;
 
+ssl_err:
+	e = ERR_get_error();
+	snprintf(why, len, "TLS set-up failed: %s",
+	    e != 0 && ERR_reason_error_string(e) != NULL ?
+	    ERR_reason_error_string(e) : "unknown error");
+	ERR_clear_error();
+err:
+	SSL_free(ssl);
+	return NULL;
+}
+
+struct tunnel *
+tunnel_start(SSL *ssl, int tcp, const char *ehlo, int idle_ms, int *plain,
+    char *why, size_t len)
+{
+	static const char	 hello[] = "220 relay ready (hearback tunnel)\r\n";
+	struct tunnel		*t = NULL;
+	pthread_condattr_t	 ca;
+	int			 sv[2] = { -1, -1 };
+
+	*plain = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(why, len, "TLS set-up failed: socketpair: %s",
 		    strerror(errno));
+		goto err;
+	}
+	/* libESMTP reads a greeting first; the relay's came long ago. */
+	if (tunnel_write_all(sv[1], hello, sizeof hello - 1) == -1) {
+		snprintf(why, len, "TLS set-up failed: %s", strerror(errno));
 		goto err;
 	}
 	t = xcalloc(1, sizeof *t);
@@ -315,6 +402,7 @@ tunnel_open(SSL_CTX *ctx, int tcp, const char *host, int ms, int idle_ms,
 	t->tcp = tcp;
 	t->end = sv[1];
 	t->idle_ms = idle_ms;
+	t->ehlo = xstrdup(ehlo);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -325,18 +413,13 @@ tunnel_open(SSL_CTX *ctx, int tcp, const char *host, int ms, int idle_ms,
 		    strerror(errno));
 		pthread_mutex_destroy(&t->lock);
 		pthread_cond_destroy(&t->cond);
+		free(t->ehlo);
 		free(t);
 		goto err;
 	}
 	*plain = sv[0];
 	return t;
 
-ssl_err:
-	e = ERR_get_error();
-	snprintf(why, len, "TLS set-up failed: %s",
-	    e != 0 && ERR_reason_error_string(e) != NULL ?
-	    ERR_reason_error_string(e) : "unknown error");
-	ERR_clear_error();
 err:
 	SSL_free(ssl);
 	close(tcp);
@@ -374,5 +457,6 @@ tunnel_close(struct tunnel *t)
 	close(t->end);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
+	free(t->ehlo);
 	free(t);
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -652,7 +653,8 @@ test_tls_implicit(void **state)
 	sender_send(&cf, m, 1);
 	assert_int_equal(m[0].verdict, VERDICT_TEMP);
 	assert_int_equal(m[0].code, 0);
-	assert_non_null(strstr(m[0].reply, "invalid server certificate"));
+	assert_non_null(strstr(m[0].reply, "certificate is not trusted"));
+	assert_int_equal(m[0].refused, 1);
 	assert_int_equal(sink_count(k), 6);
 }
 
@@ -726,11 +728,15 @@ test_tls_implicit_auth(void **state)
 	assert_int_equal(m.verdict, VERDICT_OK);
 	assert_int_equal(sink_count(k), 1);
 
+	/* A wrong password: the login is refused (535), clearly, and nothing
+	 * was tried: the operator must act, the email must not be used up. */
 	cf.smtp_password = "wrong";
 	mkmsg(&m, "amara@example.net", MSG1);
 	sender_send(&cf, &m, 1);
-	assert_int_equal(m.verdict, VERDICT_TEMP);	/* 535, or 530 at MAIL */
-	assert_int_equal(m.code / 100, 5);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.code, 535);
+	assert_int_equal(m.refused, 1);
+	assert_non_null(strstr(m.reply, "refused the login: 535"));
 	assert_int_equal(sink_count(k), 1);
 }
 
@@ -918,7 +924,7 @@ test_tls_implicit_relay_hangs_up(void **state)
 
 	assert_int_equal(h.handshakes, 1);
 	assert_int_equal(m.verdict, VERDICT_TEMP);
-	assert_non_null(strstr(m.reply, "smtp session failed"));
+	assert_non_null(strstr(m.reply, "the relay closed the connection"));
 	assert_true(t1.tv_sec - t0.tv_sec < 10);
 }
 
@@ -928,6 +934,106 @@ struct rude {
 	int	accepted;
 };
 
+/*
+ * A man in the middle answers STARTTLS with "220" and, in the same write,
+ * a forged "250" meant to be read as the relay's answer to what comes next
+ * (RFC 3207 section 6). The client must refuse at once: TEMP, `refused`,
+ * and not one byte sent after STARTTLS (no TLS ClientHello either).
+ */
+struct injector {
+	int	fd;
+	int	after;		/* bytes the client sent after STARTTLS */
+	int	saw_starttls;
+};
+
+/* Read one line (up to LF) from c into buf; its length, or -1. */
+static int
+inj_line(int c, char *buf, size_t len)
+{
+	size_t	n = 0;
+	char	ch;
+
+	while (n + 1 < len && read(c, &ch, 1) == 1) {
+		buf[n++] = ch;
+		if (ch == '\n') {
+			buf[n] = '\0';
+			return (int)n;
+		}
+	}
+	return -1;
+}
+
+static void *
+inj_serve(void *v)
+{
+	struct injector	*j = v;
+	struct pollfd	 pfd = { j->fd, POLLIN, 0 };
+	char		 line[512], rest[512];
+	ssize_t		 r;
+	int		 c;
+	static const char ehlo[] = "250-relay.test\r\n250-PIPELINING\r\n"
+	    "250 STARTTLS\r\n";
+	static const char evil[] = "220 2.0.0 Ready to start TLS\r\n"
+	    "250 2.0.0 forged by a man in the middle\r\n";
+
+	if (poll(&pfd, 1, 5000) != 1 || (c = accept(j->fd, NULL, NULL)) == -1)
+		return NULL;
+	if (write(c, "220 relay.test ESMTP\r\n", 22) < 0 ||
+	    inj_line(c, line, sizeof line) < 0 ||
+	    write(c, ehlo, sizeof ehlo - 1) < 0 ||
+	    inj_line(c, line, sizeof line) < 0)
+		goto out;
+	j->saw_starttls = strncasecmp(line, "STARTTLS", 8) == 0;
+	if (write(c, evil, sizeof evil - 1) < 0)
+		goto out;
+	/* Whatever comes now, until the client hangs up (5 s at most). */
+	pfd.fd = c;
+	while (poll(&pfd, 1, 5000) == 1 &&
+	    (r = read(c, rest, sizeof rest)) > 0) {
+		/* A polite QUIT in clear is fine; anything else is not. */
+		if (!(r == 6 && memcmp(rest, "QUIT\r\n", 6) == 0))
+			j->after += (int)r;
+	}
+out:
+	close(c);
+	return NULL;
+}
+
+static void
+test_starttls_injection_refused(void **state)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof sin;
+	struct injector		 j = { -1, 0, 0 };
+	struct config		 cf;
+	struct outmsg		 m;
+	pthread_t		 t;
+
+	assert_true((j.fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(j.fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(j.fd, 4), 0);
+	assert_int_equal(getsockname(j.fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(pthread_create(&t, NULL, inj_serve, &j), 0);
+
+	mkconfig(&cf, ntohs(sin.sin_port));
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	pthread_join(t, NULL);
+	close(j.fd);
+
+	assert_true(j.saw_starttls);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.refused, 1);
+	assert_non_null(strstr(m.reply, "tampering"));
+	assert_int_equal(j.after, 0);
+}
+
 static void *
 rude_serve(void *v)
 {
@@ -935,8 +1041,12 @@ rude_serve(void *v)
 	struct pollfd	 pfd = { r->fd, POLLIN, 0 };
 	int		 c;
 
-	/* The probe, then libESMTP: two connections; give up after 5 s idle. */
-	while (r->accepted < 2 && poll(&pfd, 1, 5000) == 1) {
+	/*
+	 * One connection per session, no probe before it: count every one
+	 * that comes, waiting a second for a second one.
+	 */
+	while (r->accepted < 3 &&
+	    poll(&pfd, 1, r->accepted ? 1000 : 5000) == 1) {
 		if ((c = accept(r->fd, NULL, NULL)) == -1)
 			break;
 		r->accepted++;
@@ -973,7 +1083,7 @@ test_dropped(void **state)
 	pthread_join(t, NULL);
 	close(r.fd);
 
-	assert_int_equal(r.accepted, 2);
+	assert_int_equal(r.accepted, 1);
 	assert_int_equal(m[0].verdict, VERDICT_TEMP);
 	assert_int_equal(m[0].code, 0);
 	assert_int_equal(m[1].verdict, VERDICT_TEMP);
@@ -1076,6 +1186,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_message, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
+		cmocka_unit_test(test_starttls_injection_refused),
 		cmocka_unit_test_setup_teardown(test_starttls_wrong_name, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tls_implicit, setup,
