@@ -297,11 +297,32 @@ def test_implicit_tls_relay_delivers(env):
 	env.start_daemon()
 	env.xadd(announcement("a-tls-2", "Not trusted", groups=["g"]))
 	env.wait_for(lambda: env.daemon_log.exists() and
-	    "invalid server certificate" in env.daemon_log.read_text(),
+	    "certificate is not trusted" in env.daemon_log.read_text(),
 	    what="the certificate refusal in the log")
 	assert [m for m in env.mails if m.subject == "Not trusted"] == []
-	assert env.r.zscore(env.key("schedule"), "ann:a-tls-2:c-amara") \
-	    is not None, "the refused email is no longer scheduled for a retry"
+	# Only the operator can mend this: health says so, sends are held and
+	# no attempt is used up.
+	def refused():
+		status, body = env.healthz()
+		return status == 503 and "certificate is not trusted" in \
+		    body.get("reason", "") and body
+	env.wait_for(refused, what="/healthz 503 naming the certificate")
+	assert "hearback_smtp_up 0" in env.http_get("/metrics")[1]
+	def held():
+		h = env.r.hgetall(env.key("d:ann:a-tls-2:c-amara"))
+		return h and env.r.zscore(env.key("schedule"),
+		    "ann:a-tls-2:c-amara") is not None and h
+	h = env.wait_for(held, what="the refused email back in the schedule")
+	assert h.get("attempts", "0") in ("", "0"), h
+	assert len(env.daemon_log.read_text().split(
+	    "holding every email")) == 2, "logged more than once"
+
+	# The CA again, and a reload: it goes out at once.
+	env.write_config({"smtp": {"ca_file": str(cert)}})
+	env.reload()
+	env.wait_for(lambda: [m for m in env.mails_to("amara@example.org")
+	    if m.subject == "Not trusted"], what="the held email, sent")
+	env.wait_for(lambda: env.healthz()[0] == 200, what="/healthz 200")
 
 
 # ---------------------------------------------------------------------------
