@@ -108,7 +108,8 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 # its own packages only.
 FUZZ_PKGS = jansson gmime-3.0 libical inih glib-2.0
 
-FUZZ_SRC_record	= daemon/record.c daemon/address.c daemon/duration.c \
+FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
+	daemon/address.c daemon/duration.c \
 	daemon/util.c daemon/log.c
 FUZZ_PKGS_record = jansson gmime-3.0 libical
 FUZZ_SRC_config	= daemon/config.c daemon/address.c daemon/clock.c \
