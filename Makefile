@@ -115,7 +115,8 @@ FUZZ_PKGS_record = jansson gmime-3.0 libical
 FUZZ_SRC_config	= daemon/config.c daemon/address.c daemon/clock.c \
 	daemon/duration.c daemon/util.c daemon/log.c
 FUZZ_PKGS_config = jansson gmime-3.0 libical inih
-FUZZ_SRC_render	= workers/render.c workers/tmpl.c daemon/util.c daemon/log.c
+FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
+	daemon/util.c daemon/log.c
 FUZZ_PKGS_render = jansson glib-2.0
 FUZZ_SRC_compose = workers/compose.c daemon/util.c daemon/log.c
 FUZZ_PKGS_compose = gmime-3.0

@@ -1,6 +1,7 @@
 /*
  * tmpl.c: a logic-less template engine (a subset of mustache) over jansson
- * values, and the set of templates loaded from one directory.
+ * values: one template compiled into a node tree, and its rendering. The
+ * set of templates loaded from one directory is tmplset.c's.
  *
  * Why our own: Debian 12 packages no C mustache library, and the subset we
  * need (variables, dotted names, sections, inverted sections, comments,
@@ -8,20 +9,14 @@
  * mode) is a few hundred lines. Templates are compiled once into a node tree
  * so that a worker renders without parsing.
  *
- * Threads: tmpl_compile and tmplset_load run in the main thread (start-up and
- * SIGHUP). A compiled tmpl and a loaded tmplset are never written again, so
- * any thread may render from them at the same time. The set's refcount is
- * atomic; the last tmplset_unref frees it, in whichever thread that is.
+ * Threads: tmpl_compile runs in the main thread (start-up and SIGHUP, from
+ * tmplset_load). A compiled tmpl is never written again, so any thread may
+ * render from it at the same time.
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -30,7 +25,6 @@
 #define TMPL_MAX_PARTIALS	16		/* partial inside partial ... */
 #define TMPL_MAX_OUTPUT		(4 * 1024 * 1024)
 #define TMPL_MAX_VISITS		(1000 * 1000)	/* nodes rendered per call */
-#define TMPL_MAX_FILE		(1024 * 1024)
 
 enum tnode_type {
 	TN_TEXT,
@@ -63,28 +57,6 @@ struct tmpl {
 	char		*name;
 	int		 html;
 	struct tnodes	 top;
-};
-
-static const char *tmpl_formats[] = {
-	"standard", "easy-read", "large-print", "plain-text"
-};
-#define TMPL_NFORMATS	(sizeof tmpl_formats / sizeof tmpl_formats[0])
-
-static const char *tmpl_parts[] = { "subject", "txt", "html" };
-#define TMPL_NPARTS	(sizeof tmpl_parts / sizeof tmpl_parts[0])
-
-struct tmplent {
-	char		*kind;
-	int		 format;	/* index in tmpl_formats */
-	int		 part;		/* index in tmpl_parts */
-	struct tmpl	*t;
-};
-
-struct tmplset {
-	int		 refs;
-	char		*dir;
-	struct tmplent	*v;
-	size_t		 n;
 };
 
 /* Rendering state: one per tmpl_render call, on the caller's stack. */
@@ -151,7 +123,7 @@ tmpl_lineof(const char *text, const char *p)
 	return line;
 }
 
-static int
+int
 tmpl_namechar(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -616,298 +588,4 @@ tmpl_check_partials(const struct tmpl *t, tmpl_partial_fn *lookup, void *arg,
     struct err *e)
 {
 	return tmpl_check_nodes(t, &t->top, lookup, arg, e);
-}
-
-/*
- * The set of one directory.
- */
-
-static int
-tmpl_index(const char **tab, size_t n, const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strlen(tab[i]) == len && strncmp(tab[i], s, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-int
-tmplset_format_valid(const char *s)
-{
-	return s != NULL && tmpl_index(tmpl_formats, TMPL_NFORMATS, s,
-	    strlen(s)) != -1;
-}
-
-
-static int
-tmplset_cmpname(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-tmplset_free(struct tmplset *s)
-{
-	size_t	i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].kind);
-		tmpl_free(s->v[i].t);
-	}
-	free(s->v);
-	free(s->dir);
-	free(s);
-}
-
-static const struct tmplent *
-tmplset_find(const struct tmplset *s, const char *kind, int format, int part)
-{
-	size_t	i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].format == format && s->v[i].part == part &&
-		    strcmp(s->v[i].kind, kind) == 0)
-			return &s->v[i];
-	return NULL;
-}
-
-static const struct tmpl *
-tmplset_get_idx(const struct tmplset *s, const char *kind, int format,
-    int part)
-{
-	const struct tmplent *te;
-
-	if ((te = tmplset_find(s, kind, format, part)) == NULL && format != 0)
-		te = tmplset_find(s, kind, 0, part);
-	return te ? te->t : NULL;
-}
-
-const struct tmpl *
-tmplset_get(const struct tmplset *s, const char *kind, const char *format,
-    const char *part)
-{
-	int	f, p;
-
-	if ((f = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
-	    strlen(format))) == -1)
-		return NULL;
-	if ((p = tmpl_index(tmpl_parts, TMPL_NPARTS, part, strlen(part))) == -1)
-		return NULL;
-	return tmplset_get_idx(s, kind, f, p);
-}
-
-struct tmplset_arg {
-	const struct tmplset	*set;
-	int			 format;
-	int			 part;
-};
-
-static const struct tmpl *
-tmplset_partial(void *arg, const char *name)
-{
-	struct tmplset_arg	*a = arg;
-	char			 kind[160];
-
-	if ((size_t)snprintf(kind, sizeof kind, "_%s", name) >= sizeof kind)
-		return NULL;
-	return tmplset_get_idx(a->set, kind, a->format, a->part);
-}
-
-int
-tmplset_render(const struct tmplset *s, const char *kind, const char *format,
-    const char *part, json_t *ctx, struct buf *out, struct err *e)
-{
-	struct tmplset_arg	 a;
-	const struct tmpl	*t;
-
-	a.set = s;
-	if ((a.format = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
-	    strlen(format))) == -1)
-		return err_set(e, "unknown format \"%s\"", format);
-	if ((a.part = tmpl_index(tmpl_parts, TMPL_NPARTS, part,
-	    strlen(part))) == -1)
-		return err_set(e, "unknown template part \"%s\"", part);
-	if ((t = tmplset_get_idx(s, kind, a.format, a.part)) == NULL)
-		return err_set(e, "no template %s.%s.%s (nor %s.standard.%s)",
-		    kind, format, part, kind, part);
-	return tmpl_render(t, ctx, tmplset_partial, &a, out, e);
-}
-
-/*
- * Parse "<kind>.<format>.<part>". Returns 1 for a template name, 0 for a
- * file that is not ours (ignored), -1 for a name that looks like a template
- * but is wrong (an error: most likely a typo the operator wants to hear of).
- */
-static int
-tmplset_parsename(const char *name, char **kind, int *format, int *part,
-    struct err *e)
-{
-	const char	*d1, *d2, *s;
-
-	if (name[0] == '.')
-		return 0;
-	if ((d2 = strrchr(name, '.')) == NULL ||
-	    (*part = tmpl_index(tmpl_parts, TMPL_NPARTS, d2 + 1,
-	    strlen(d2 + 1))) == -1)
-		return 0;
-	if ((d1 = memchr(name, '.', d2 - name)) == NULL)
-		return 0;	/* "README.txt" */
-	if (memchr(d1 + 1, '.', d2 - d1 - 1) != NULL)
-		return 0;	/* "notes.2024.old.txt" */
-	if ((*format = tmpl_index(tmpl_formats, TMPL_NFORMATS, d1 + 1,
-	    d2 - d1 - 1)) == -1)
-		return err_set(e, "%s: unknown format \"%.*s\" (standard, "
-		    "easy-read, large-print or plain-text)", name,
-		    (int)(d2 - d1 - 1), d1 + 1);
-	if (d1 == name || (name[0] == '_' && d1 == name + 1))
-		return err_set(e, "%s: no template kind before the format",
-		    name);
-	for (s = name; s < d1; s++)
-		if (!tmpl_namechar((unsigned char)*s))
-			return err_set(e, "%s: the kind may hold only letters, "
-			    "digits, '_' and '-'", name);
-	*kind = xstrndup(name, d1 - name);
-	return 1;
-}
-
-struct tmplset *
-tmplset_load(const char *dir, struct err *e)
-{
-	struct tmplset	*s;
-	struct tmplset_arg a;
-	DIR		*d = NULL;
-	struct dirent	*de;
-	struct stat	 st;
-	char		**names = NULL, *path = NULL, *text = NULL, *kind = NULL;
-	size_t		 nnames = 0, i, len;
-	int		 format, part, rc, p;
-
-	s = xcalloc(1, sizeof *s);
-	s->refs = 1;
-	s->dir = xstrdup(dir);
-
-	if ((d = opendir(dir)) == NULL) {
-		err_set(e, "%s: %s", dir, strerror(errno));
-		goto err;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xrealloc(names, (nnames + 1) * sizeof *names);
-		names[nnames++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	d = NULL;
-	if (nnames > 0)
-		qsort(names, nnames, sizeof *names, tmplset_cmpname);
-
-	for (i = 0; i < nnames; i++) {
-		if ((rc = tmplset_parsename(names[i], &kind, &format, &part,
-		    e)) == -1)
-			goto err;
-		if (rc == 0) {
-			log_debug("templates %s: ignoring %s", dir, names[i]);
-			continue;
-		}
-		path = xasprintf("%s/%s", dir, names[i]);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			log_debug("templates %s: ignoring %s (not a file)",
-			    dir, names[i]);
-			free(path);
-			free(kind);
-			path = kind = NULL;
-			continue;
-		}
-		if ((text = util_readfile(path, TMPL_MAX_FILE, &len,
-		    e)) == NULL)
-			goto err;
-		if (strlen(text) != len) {
-			err_set(e, "%s: holds a NUL byte", names[i]);
-			goto err;
-		}
-		if (!util_utf8_valid(text, len)) {
-			err_set(e, "%s: not valid UTF-8", names[i]);
-			goto err;
-		}
-		s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-		s->v[s->n].kind = kind;
-		s->v[s->n].format = format;
-		s->v[s->n].part = part;
-		s->v[s->n].t = tmpl_compile(names[i], text,
-		    strcmp(tmpl_parts[part], "html") == 0, e);
-		kind = NULL;
-		if (s->v[s->n++].t == NULL)
-			goto err;
-		free(text);
-		free(path);
-		text = path = NULL;
-	}
-	if (s->n == 0) {
-		err_set(e, "%s: no templates (files named "
-		    "<kind>.<format>.<subject|txt|html>)", dir);
-		goto err;
-	}
-
-	/* Every kind renders in every format; every partial resolves. */
-	for (i = 0; i < s->n; i++) {
-		const struct tmplent *te = &s->v[i];
-
-		if (te->kind[0] != '_') {
-			for (p = 0; p < (int)TMPL_NPARTS; p++)
-				if (tmplset_find(s, te->kind, 0, p) == NULL) {
-					err_set(e, "%s: no %s.standard.%s",
-					    tmpl_name(te->t), te->kind,
-					    tmpl_parts[p]);
-					goto err;
-				}
-		}
-		a.set = s;
-		a.format = te->format;
-		a.part = te->part;
-		if (tmpl_check_partials(te->t, tmplset_partial, &a, e) == -1)
-			goto err;
-	}
-
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	return s;
-
-err:
-	if (d != NULL)
-		closedir(d);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	free(path);
-	free(text);
-	free(kind);
-	tmplset_free(s);
-	return NULL;
-}
-
-struct tmplset *
-tmplset_ref(struct tmplset *s)
-{
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
-}
-
-void
-tmplset_unref(struct tmplset *s)
-{
-	if (s == NULL)
-		return;
-	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		tmplset_free(s);
-}
-
-size_t
-tmplset_count(const struct tmplset *s)
-{
-	return s->n;
 }
