@@ -159,153 +159,232 @@ tmpl_setname(struct tnode *n, const char *s, size_t len, int dots)
 	return 0;
 }
 
-struct tmpl *
-tmpl_compile(const char *name, const char *text, int html, struct err *e)
-{
-	struct tmpl	*t;
+/*
+ * What the compiler knows while it reads one template: the list that new
+ * nodes go to is stack[depth].list, the top level's or the innermost open
+ * section's (stack[depth].sect).
+ */
+struct compiler {
+	const char	*name;		/* for messages */
+	const char	*text;		/* the whole template */
 	struct {
 		struct tnodes	*list;
 		struct tnode	*sect;
 	}		 stack[TMPL_MAX_NEST + 1];
-	int		 depth = 0, line;
-	const char	*p, *open, *close, *inner, *innerend, *ls, *le;
-	const char	*textstart, *textend, *next;
-	struct tnode	*n;
+	int		 depth;		/* sections open */
+};
+
+/*
+ * One tag, as read from the text. sigil is one of # ^ / ! > & = {, or 0
+ * for a variable; inner to innerend is its name, blanks trimmed; the text
+ * before the tag ends at textend, the text after it starts at next.
+ */
+struct tag {
+	int		 line;
 	char		 sigil;
+	const char	*inner;
+	const char	*innerend;
+	const char	*textend;
+	const char	*next;
+};
+
+/* Read the tag that opens at open ("{{"): its sigil, its name, its end. */
+static int
+tmpl_read_tag(const struct compiler *c, const char *open, struct tag *tag,
+    struct err *e)
+{
+	const char	*close;
+
+	memset(tag, 0, sizeof *tag);
+	tag->line = tmpl_lineof(c->text, open);
+	tag->sigil = open[2];
+	if (tag->sigil == '{') {
+		if ((close = strstr(open + 3, "}}}")) == NULL)
+			return err_set(e, "%s: line %d: unclosed tag \"{{{\"",
+			    c->name, tag->line);
+		tag->inner = open + 3;
+		tag->next = close + 3;
+	} else {
+		if ((close = strstr(open + 2, "}}")) == NULL)
+			return err_set(e, "%s: line %d: unclosed tag \"{{\"",
+			    c->name, tag->line);
+		tag->inner = open + 2;
+		if (tag->sigil != '\0' && strchr("#^/!>&=", tag->sigil) != NULL)
+			tag->inner++;
+		else
+			tag->sigil = 0;
+		tag->next = close + 2;
+	}
+	tag->innerend = close;
+	while (tag->inner < tag->innerend &&
+	    (*tag->inner == ' ' || *tag->inner == '\t'))
+		tag->inner++;
+	while (tag->innerend > tag->inner &&
+	    (tag->innerend[-1] == ' ' || tag->innerend[-1] == '\t'))
+		tag->innerend--;
+	tag->textend = open;
+	return 0;
+}
+
+/*
+ * A standalone tag (a section, comment or partial tag alone on its line,
+ * blanks aside) takes its whole line with it: the text before it ends at
+ * the start of the line, the text after it starts on the next line.
+ */
+static void
+tmpl_standalone(const struct compiler *c, const char *textstart,
+    struct tag *tag)
+{
+	const char	*ls, *le;
+
+	if (tag->sigil == 0 || strchr("#^/!>", tag->sigil) == NULL)
+		return;
+	ls = tag->textend;
+	while (ls > textstart && (ls[-1] == ' ' || ls[-1] == '\t'))
+		ls--;
+	le = tag->next;
+	while (*le == ' ' || *le == '\t')
+		le++;
+	if ((ls == c->text || ls[-1] == '\n') &&
+	    (*le == '\n' || *le == '\0' || (le[0] == '\r' && le[1] == '\n'))) {
+		tag->textend = ls;
+		if (*le == '\r')
+			le++;
+		if (*le == '\n')
+			le++;
+		tag->next = le;
+	}
+}
+
+/* Literal text (nothing when len is 0). */
+static void
+tmpl_add_text(struct tnodes *l, const char *s, size_t len)
+{
+	struct tnode	*n;
+
+	if (len == 0)
+		return;
+	n = tmpl_add(l, TN_TEXT, 0);
+	n->str = xstrndup(s, len);
+	n->len = len;
+}
+
+static int
+tmpl_badname(const struct compiler *c, const struct tnode *n, struct err *e)
+{
+	return err_set(e, "%s: line %d: bad tag name \"%s\"", c->name, n->line,
+	    n->str);
+}
+
+/* {{#name}} or {{^name}}: a node whose kids the next tags fill. */
+static int
+tmpl_open_section(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	struct tnode	*n;
+
+	if (c->depth == TMPL_MAX_NEST)
+		return err_set(e, "%s: line %d: sections nested more than %d "
+		    "deep", c->name, tag->line, TMPL_MAX_NEST);
+	n = tmpl_add(c->stack[c->depth].list,
+	    tag->sigil == '#' ? TN_SECTION : TN_INVERTED, tag->line);
+	if (tmpl_setname(n, tag->inner, tag->innerend - tag->inner, 1) == -1)
+		return tmpl_badname(c, n, e);
+	c->depth++;
+	c->stack[c->depth].list = &n->kids;
+	c->stack[c->depth].sect = n;
+	return 0;
+}
+
+/* {{/name}}: closes the innermost open section, of the same name. */
+static int
+tmpl_close_section(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	const struct tnode	*n;
+	int			 len = (int)(tag->innerend - tag->inner);
+
+	if (c->depth == 0)
+		return err_set(e, "%s: line %d: \"{{/%.*s}}\" closes no open "
+		    "section", c->name, tag->line, len, tag->inner);
+	n = c->stack[c->depth].sect;
+	if (strlen(n->str) != (size_t)len ||
+	    strncmp(n->str, tag->inner, len) != 0)
+		return err_set(e, "%s: line %d: section \"%s\" (opened on line "
+		    "%d) closed by \"%.*s\"", c->name, tag->line, n->str,
+		    n->line, len, tag->inner);
+	c->depth--;
+	return 0;
+}
+
+/* What one tag adds to the innermost open list (a comment: nothing). */
+static int
+tmpl_add_tag(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	struct tnodes	*l = c->stack[c->depth].list;
+	struct tnode	*n;
+	size_t		 len = tag->innerend - tag->inner;
+
+	switch (tag->sigil) {
+	case '!':
+		return 0;
+	case '=':
+		return err_set(e, "%s: line %d: changing delimiters is not "
+		    "supported", c->name, tag->line);
+	case '#':
+	case '^':
+		return tmpl_open_section(c, tag, e);
+	case '/':
+		return tmpl_close_section(c, tag, e);
+	case '>':
+		n = tmpl_add(l, TN_PARTIAL, tag->line);
+		if (tmpl_setname(n, tag->inner, len, 0) == -1)
+			return tmpl_badname(c, n, e);
+		return 0;
+	default:	/* variable: sigil 0, '&' or '{' */
+		n = tmpl_add(l, TN_VAR, tag->line);
+		n->raw = tag->sigil == '&' || tag->sigil == '{';
+		if (tmpl_setname(n, tag->inner, len, 1) == -1)
+			return tmpl_badname(c, n, e);
+		return 0;
+	}
+}
+
+struct tmpl *
+tmpl_compile(const char *name, const char *text, int html, struct err *e)
+{
+	struct tmpl		*t;
+	struct compiler		 c;
+	struct tag		 tag;
+	const char		*open, *textstart;
+	const struct tnode	*n;
 
 	t = xcalloc(1, sizeof *t);
 	t->name = xstrdup(name);
 	t->html = html ? 1 : 0;
-	stack[0].list = &t->top;
-	stack[0].sect = NULL;
+	memset(&c, 0, sizeof c);
+	c.name = name;
+	c.text = text;
+	c.stack[0].list = &t->top;
 
-	p = textstart = text;
-	while ((open = strstr(p, "{{")) != NULL) {
-		line = tmpl_lineof(text, open);
-		sigil = open[2];
-		if (sigil == '{') {
-			if ((close = strstr(open + 3, "}}}")) == NULL) {
-				err_set(e, "%s: line %d: unclosed tag \"{{{\"",
-				    name, line);
-				goto err;
-			}
-			inner = open + 3;
-			next = close + 3;
-		} else {
-			if ((close = strstr(open + 2, "}}")) == NULL) {
-				err_set(e, "%s: line %d: unclosed tag \"{{\"",
-				    name, line);
-				goto err;
-			}
-			inner = open + 2;
-			if (sigil != '\0' && strchr("#^/!>&=", sigil) != NULL)
-				inner++;
-			else
-				sigil = 0;
-			next = close + 2;
-		}
-		innerend = close;
-		while (inner < innerend && (*inner == ' ' || *inner == '\t'))
-			inner++;
-		while (innerend > inner &&
-		    (innerend[-1] == ' ' || innerend[-1] == '\t'))
-			innerend--;
-
-		/* A standalone tag takes its whole line with it. */
-		textend = open;
-		if (sigil != 0 && strchr("#^/!>", sigil) != NULL) {
-			ls = open;
-			while (ls > textstart && (ls[-1] == ' ' || ls[-1] == '\t'))
-				ls--;
-			le = next;
-			while (*le == ' ' || *le == '\t')
-				le++;
-			if ((ls == text || ls[-1] == '\n') &&
-			    (*le == '\n' || *le == '\0' ||
-			    (le[0] == '\r' && le[1] == '\n'))) {
-				textend = ls;
-				if (*le == '\r')
-					le++;
-				if (*le == '\n')
-					le++;
-				next = le;
-			}
-		}
-		if (textend > textstart) {
-			n = tmpl_add(stack[depth].list, TN_TEXT, 0);
-			n->str = xstrndup(textstart, textend - textstart);
-			n->len = textend - textstart;
-		}
-
-		switch (sigil) {
-		case '!':
-			break;
-		case '=':
-			err_set(e, "%s: line %d: changing delimiters is not "
-			    "supported", name, line);
+	textstart = text;
+	while ((open = strstr(textstart, "{{")) != NULL) {
+		if (tmpl_read_tag(&c, open, &tag, e) == -1)
 			goto err;
-		case '#':
-		case '^':
-			if (depth == TMPL_MAX_NEST) {
-				err_set(e, "%s: line %d: sections nested more "
-				    "than %d deep", name, line, TMPL_MAX_NEST);
-				goto err;
-			}
-			n = tmpl_add(stack[depth].list,
-			    sigil == '#' ? TN_SECTION : TN_INVERTED, line);
-			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
-				goto badname;
-			depth++;
-			stack[depth].list = &n->kids;
-			stack[depth].sect = n;
-			break;
-		case '/':
-			if (depth == 0) {
-				err_set(e, "%s: line %d: \"{{/%.*s}}\" closes no "
-				    "open section", name, line,
-				    (int)(innerend - inner), inner);
-				goto err;
-			}
-			n = stack[depth].sect;
-			if (strlen(n->str) != (size_t)(innerend - inner) ||
-			    strncmp(n->str, inner, innerend - inner) != 0) {
-				err_set(e, "%s: line %d: section \"%s\" (opened on "
-				    "line %d) closed by \"%.*s\"", name, line,
-				    n->str, n->line, (int)(innerend - inner),
-				    inner);
-				goto err;
-			}
-			depth--;
-			break;
-		case '>':
-			n = tmpl_add(stack[depth].list, TN_PARTIAL, line);
-			if (tmpl_setname(n, inner, innerend - inner, 0) == -1)
-				goto badname;
-			break;
-		default:	/* variable: sigil 0, '&' or '{' */
-			n = tmpl_add(stack[depth].list, TN_VAR, line);
-			n->raw = sigil == '&' || sigil == '{';
-			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
-				goto badname;
-			break;
-		}
-		p = textstart = next;
+		tmpl_standalone(&c, textstart, &tag);
+		tmpl_add_text(c.stack[c.depth].list, textstart,
+		    tag.textend - textstart);
+		if (tmpl_add_tag(&c, &tag, e) == -1)
+			goto err;
+		textstart = tag.next;
 	}
-	if (*textstart != '\0') {
-		n = tmpl_add(stack[depth].list, TN_TEXT, 0);
-		n->len = strlen(textstart);
-		n->str = xstrndup(textstart, n->len);
-	}
-	if (depth > 0) {
-		n = stack[depth].sect;
+	tmpl_add_text(c.stack[c.depth].list, textstart, strlen(textstart));
+	if (c.depth > 0) {
+		n = c.stack[c.depth].sect;
 		err_set(e, "%s: line %d: unclosed section \"%s\"", name,
 		    n->line, n->str);
 		goto err;
 	}
 	return t;
 
-badname:
-	err_set(e, "%s: line %d: bad tag name \"%s\"", name, n->line, n->str);
 err:
 	tmpl_free(t);
 	return NULL;
