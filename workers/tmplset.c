@@ -200,118 +200,151 @@ tmplset_parsename(const char *name, char **kind, int *format, int *part,
 	return 1;
 }
 
+/* The names in dir but dot files, sorted: the load order is stable. */
+static int
+tmplset_names(const char *dir, char ***namesp, size_t *np, struct err *e)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		**names = NULL;
+	size_t		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return err_set(e, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xrealloc(names, (n + 1) * sizeof *names);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof *names, tmplset_cmpname);
+	*namesp = names;
+	*np = n;
+	return 0;
+}
+
+static void
+tmplset_free_names(char **names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
+ * The file name of dir, compiled into s when the name is a template's
+ * (in HTML mode for an html part). Files that are not ours, and names that
+ * are not regular files, are left out (with a debug log).
+ */
+static int
+tmplset_add_file(struct tmplset *s, const char *dir, const char *name,
+    struct err *e)
+{
+	struct stat	 st;
+	char		*path = NULL, *text = NULL, *kind = NULL;
+	size_t		 len;
+	int		 format, part, rc;
+
+	if ((rc = tmplset_parsename(name, &kind, &format, &part, e)) == -1)
+		return -1;
+	if (rc == 0) {
+		log_debug("templates %s: ignoring %s", dir, name);
+		return 0;
+	}
+	path = xasprintf("%s/%s", dir, name);
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_debug("templates %s: ignoring %s (not a file)", dir, name);
+		free(path);
+		free(kind);
+		return 0;
+	}
+	if ((text = util_readfile(path, TMPLSET_MAX_FILE, &len, e)) == NULL)
+		goto err;
+	if (strlen(text) != len) {
+		err_set(e, "%s: holds a NUL byte", name);
+		goto err;
+	}
+	if (!util_utf8_valid(text, len)) {
+		err_set(e, "%s: not valid UTF-8", name);
+		goto err;
+	}
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+	s->v[s->n].kind = kind;
+	s->v[s->n].format = format;
+	s->v[s->n].part = part;
+	s->v[s->n].t = tmpl_compile(name, text,
+	    strcmp(tmplset_parts[part], "html") == 0, e);
+	kind = NULL;
+	if (s->v[s->n++].t == NULL)
+		goto err;
+	free(text);
+	free(path);
+	return 0;
+
+err:
+	free(path);
+	free(text);
+	free(kind);
+	return -1;
+}
+
+/* Every kind renders in every format; every partial resolves. */
+static int
+tmplset_complete(const struct tmplset *s, struct err *e)
+{
+	struct tmplset_arg	 a;
+	size_t			 i;
+	int			 p;
+
+	for (i = 0; i < s->n; i++) {
+		const struct tmplent *te = &s->v[i];
+
+		for (p = 0; te->kind[0] != '_' && p < (int)TMPLSET_NPARTS; p++)
+			if (tmplset_find(s, te->kind, 0, p) == NULL)
+				return err_set(e, "%s: no %s.standard.%s",
+				    tmpl_name(te->t), te->kind,
+				    tmplset_parts[p]);
+		a.set = s;
+		a.format = te->format;
+		a.part = te->part;
+		if (tmpl_check_partials(te->t, tmplset_partial, &a, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 struct tmplset *
 tmplset_load(const char *dir, struct err *e)
 {
 	struct tmplset	*s;
-	struct tmplset_arg a;
-	DIR		*d = NULL;
-	struct dirent	*de;
-	struct stat	 st;
-	char		**names = NULL, *path = NULL, *text = NULL, *kind = NULL;
-	size_t		 nnames = 0, i, len;
-	int		 format, part, rc, p;
+	char		**names = NULL;
+	size_t		 nnames = 0, i;
 
 	s = xcalloc(1, sizeof *s);
 	s->refs = 1;
 	s->dir = xstrdup(dir);
 
-	if ((d = opendir(dir)) == NULL) {
-		err_set(e, "%s: %s", dir, strerror(errno));
+	if (tmplset_names(dir, &names, &nnames, e) == -1)
 		goto err;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xrealloc(names, (nnames + 1) * sizeof *names);
-		names[nnames++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	d = NULL;
-	if (nnames > 0)
-		qsort(names, nnames, sizeof *names, tmplset_cmpname);
-
-	for (i = 0; i < nnames; i++) {
-		if ((rc = tmplset_parsename(names[i], &kind, &format, &part,
-		    e)) == -1)
+	for (i = 0; i < nnames; i++)
+		if (tmplset_add_file(s, dir, names[i], e) == -1)
 			goto err;
-		if (rc == 0) {
-			log_debug("templates %s: ignoring %s", dir, names[i]);
-			continue;
-		}
-		path = xasprintf("%s/%s", dir, names[i]);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			log_debug("templates %s: ignoring %s (not a file)",
-			    dir, names[i]);
-			free(path);
-			free(kind);
-			path = kind = NULL;
-			continue;
-		}
-		if ((text = util_readfile(path, TMPLSET_MAX_FILE, &len,
-		    e)) == NULL)
-			goto err;
-		if (strlen(text) != len) {
-			err_set(e, "%s: holds a NUL byte", names[i]);
-			goto err;
-		}
-		if (!util_utf8_valid(text, len)) {
-			err_set(e, "%s: not valid UTF-8", names[i]);
-			goto err;
-		}
-		s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-		s->v[s->n].kind = kind;
-		s->v[s->n].format = format;
-		s->v[s->n].part = part;
-		s->v[s->n].t = tmpl_compile(names[i], text,
-		    strcmp(tmplset_parts[part], "html") == 0, e);
-		kind = NULL;
-		if (s->v[s->n++].t == NULL)
-			goto err;
-		free(text);
-		free(path);
-		text = path = NULL;
-	}
 	if (s->n == 0) {
 		err_set(e, "%s: no templates (files named "
 		    "<kind>.<format>.<subject|txt|html>)", dir);
 		goto err;
 	}
-
-	/* Every kind renders in every format; every partial resolves. */
-	for (i = 0; i < s->n; i++) {
-		const struct tmplent *te = &s->v[i];
-
-		if (te->kind[0] != '_') {
-			for (p = 0; p < (int)TMPLSET_NPARTS; p++)
-				if (tmplset_find(s, te->kind, 0, p) == NULL) {
-					err_set(e, "%s: no %s.standard.%s",
-					    tmpl_name(te->t), te->kind,
-					    tmplset_parts[p]);
-					goto err;
-				}
-		}
-		a.set = s;
-		a.format = te->format;
-		a.part = te->part;
-		if (tmpl_check_partials(te->t, tmplset_partial, &a, e) == -1)
-			goto err;
-	}
-
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	if (tmplset_complete(s, e) == -1)
+		goto err;
+	tmplset_free_names(names, nnames);
 	return s;
 
 err:
-	if (d != NULL)
-		closedir(d);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	free(path);
-	free(text);
-	free(kind);
+	tmplset_free_names(names, nnames);
 	tmplset_free(s);
 	return NULL;
 }
