@@ -234,34 +234,29 @@ expect_string(const json_t *v, struct err *e)
 	return 0;
 }
 
-/* One string of a field: v is known to be a string. */
+/* An id or a group name. */
 static int
-check_string(const json_t *v, const struct record_field *f, const struct ctx *c,
+check_id(const char *s, size_t len, const struct record_field *f,
     struct err *e)
 {
-	const char	*s = json_string_value(v);
-	size_t		 len = json_string_length(v);
-	char		 q[RECORD_FIELD_QUOTE_MAX], list[256];
-	struct tm	 tm;
-	long long	 secs;
+	char	q[RECORD_FIELD_QUOTE_MAX];
 
-	/* \u0000 parses (JSON allows it) but is never a valid value. */
-	if (memchr(s, '\0', len) != NULL)
-		return err_set(e, "contains a control character (U+0000)");
+	if (record_id_valid(s) && strlen(s) == len)
+		return 0;
+	if (f->kind == RECORD_FIELD_GROUPS)
+		return err_set(e, "%s is not a valid group name (letters, "
+		    "digits, and . _ : - ; at most 128)",
+		    quote(q, sizeof q, s));
+	return err_set(e, "%s is not a valid id (letters, digits, and "
+	    ". _ : - ; at most 128)", quote(q, sizeof q, s));
+}
+
+/* Words people read: a header, one line, a few lines, or long text. */
+static int
+check_prose(const char *s, size_t len, const struct record_field *f,
+    const struct ctx *c, struct err *e)
+{
 	switch (f->kind) {
-	case RECORD_FIELD_ID:
-	case RECORD_FIELD_IDS:
-		if (!record_id_valid(s) || strlen(s) != len)
-			return err_set(e, "%s is not a valid id (letters, "
-			    "digits, and . _ : - ; at most 128)",
-			    quote(q, sizeof q, s));
-		return 0;
-	case RECORD_FIELD_GROUPS:
-		if (!record_id_valid(s) || strlen(s) != len)
-			return err_set(e, "%s is not a valid group name "
-			    "(letters, digits, and . _ : - ; at most 128)",
-			    quote(q, sizeof q, s));
-		return 0;
 	case RECORD_FIELD_HEADER:
 		return check_text(s, len, S_HEADER, RECORD_HEADER_MAX,
 		    f->name, e);
@@ -270,14 +265,29 @@ check_string(const json_t *v, const struct record_field *f, const struct ctx *c,
 	case RECORD_FIELD_LINES:
 		return check_text(s, len, S_LINES, RECORD_SHORT_MAX, f->name,
 		    e);
-	case RECORD_FIELD_TEXT:
-	case RECORD_FIELD_ACCESS:
+	default:	/* TEXT, and the details of an ACCESS word */
 		if (check_text(s, len, S_TEXT, 0, f->name, e) == -1)
 			return -1;
 		if (len > c->max_bytes)
 			return err_set(e, "is too long (%zu bytes, at most "
 			    "%zu)", len, c->max_bytes);
 		return 0;
+	}
+}
+
+/*
+ * A value of a fixed form: an address, a date and time, a date, a time
+ * zone, a web address, a duration, an access word, one of a list.
+ */
+static int
+check_form(const char *s, size_t len, const struct record_field *f,
+    struct err *e)
+{
+	char		 q[RECORD_FIELD_QUOTE_MAX], list[256];
+	struct tm	 tm;
+	long long	 secs;
+
+	switch (f->kind) {
 	case RECORD_FIELD_EMAIL:
 		return address_check(s, e);
 	case RECORD_FIELD_TIME:
@@ -322,6 +332,33 @@ check_string(const json_t *v, const struct record_field *f, const struct ctx *c,
 		return 0;
 	default:
 		return err_set(e, "internal error: no rule for this field");
+	}
+}
+
+/* One string of a field: v is known to be a string. */
+static int
+check_string(const json_t *v, const struct record_field *f,
+    const struct ctx *c, struct err *e)
+{
+	const char	*s = json_string_value(v);
+	size_t		 len = json_string_length(v);
+
+	/* \u0000 parses (JSON allows it) but is never a valid value. */
+	if (memchr(s, '\0', len) != NULL)
+		return err_set(e, "contains a control character (U+0000)");
+	switch (f->kind) {
+	case RECORD_FIELD_ID:
+	case RECORD_FIELD_IDS:
+	case RECORD_FIELD_GROUPS:
+		return check_id(s, len, f, e);
+	case RECORD_FIELD_HEADER:
+	case RECORD_FIELD_LINE:
+	case RECORD_FIELD_LINES:
+	case RECORD_FIELD_TEXT:
+	case RECORD_FIELD_ACCESS:
+		return check_prose(s, len, f, c, e);
+	default:
+		return check_form(s, len, f, e);
 	}
 }
 
