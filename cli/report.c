@@ -93,47 +93,91 @@ report_waited(long long at_ms, char *buf, size_t len)
 		snprintf(buf, len, "%lld day%s", d, d == 1 ? "" : "s");
 }
 
-int
-cli_report(const struct config *cf, int argc, char **argv)
+/* --meeting ID [--format text|html]; -1 on anything else. */
+static int
+report_args(int argc, char **argv, const char **mid, int *html)
 {
-	const char		*mid = NULL, *fmt = "text";
-	redisContext		*c;
-	redisReply		*r, *x;
-	json_t			*m, *mmeta = NULL;
-	struct report_item	*items = NULL;
-	size_t			 n = 0, i, j;
-	int			 html, a, answered = 0;
-	char			 when[160], waited[64];
-	const char		*tz;
-	long long		 s, e;
+	const char	*fmt = "text";
+	int		 a;
 
+	*mid = NULL;
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--meeting") == 0 && a + 1 < argc)
-			mid = argv[++a];
+			*mid = argv[++a];
 		else if (strcmp(argv[a], "--format") == 0 && a + 1 < argc)
 			fmt = argv[++a];
 		else
-			mid = NULL, a = argc;
+			*mid = NULL, a = argc;
 	}
-	if (mid == NULL || (strcmp(fmt, "text") && strcmp(fmt, "html"))) {
-		fprintf(stderr, "usage: hearback report --meeting ID "
-		    "[--format text|html]\n");
-		return EX_USAGE_;
+	if (*mid == NULL || (strcmp(fmt, "text") && strcmp(fmt, "html")))
+		return -1;
+	*html = strcmp(fmt, "html") == 0;
+	return 0;
+}
+
+/* The latest outcome (by its meta "at") for said item sid, or NULL. */
+static json_t *
+report_latest_outcome(redisContext *c, const struct config *cf,
+    const char *sid)
+{
+	redisReply	*x;
+	json_t		*best = NULL, *bmeta = NULL;
+	long long	 bat = -1;
+	size_t		 j;
+
+	x = redisCommand(c, "SMEMBERS {%s}:so:%s", cf->prefix, sid);
+	for (j = 0; x && x->type == REDIS_REPLY_ARRAY && j < x->elements;
+	    j++) {
+		json_t *meta = NULL, *o = report_get(c, cf, "outcome",
+		    x->element[j]->str, &meta);
+		long long at = json_integer_value(json_object_get(meta, "at"));
+
+		if (o != NULL && at > bat) {
+			json_decref(best);
+			json_decref(bmeta);
+			best = o;
+			bmeta = meta;
+			bat = at;
+		} else {
+			json_decref(o);
+			json_decref(meta);
+		}
 	}
-	html = strcmp(fmt, "html") == 0;
-	c = cli_connect(cf);
-	if ((m = report_get(c, cf, "meeting", mid, &mmeta)) == NULL) {
-		fprintf(stderr, "hearback: no meeting \"%s\"\n", mid);
-		redisFree(c);
-		return EX_INVALID;
-	}
+	freeReplyObject(x);
+	json_decref(bmeta);
+	return best;
+}
+
+/* When said item sid was said, in ms (its score in {P}:said:open); 0 if it
+ * is not open. */
+static long long
+report_said_at(redisContext *c, const struct config *cf, const char *sid)
+{
+	redisReply	*x;
+	long long	 at = 0;
+
+	x = redisCommand(c, "ZSCORE {%s}:said:open %s", cf->prefix, sid);
+	if (x && x->type == REDIS_REPLY_STRING)
+		at = atoll(x->str);
+	freeReplyObject(x);
+	return at;
+}
+
+/* Every said item of meeting mid, with its latest outcome; *np of them. */
+static struct report_item *
+report_items(redisContext *c, const struct config *cf, const char *mid,
+    size_t *np)
+{
+	redisReply		*r;
+	struct report_item	*items = NULL;
+	size_t			 n = 0, i;
+
 	r = redisCommand(c, "SMEMBERS {%s}:said", cf->prefix);
 	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-		json_t *sd = report_get(c, cf, "said", r->element[i]->str, NULL);
+		const char *sid = r->element[i]->str;
+		json_t *sd = report_get(c, cf, "said", sid, NULL);
 		const char *sm = json_string_value(json_object_get(sd,
 		    "meeting"));
-		json_t *best = NULL, *bmeta = NULL;
-		long long bat = -1;
 
 		if (sd == NULL || sm == NULL || strcmp(sm, mid) != 0) {
 			json_decref(sd);
@@ -141,39 +185,21 @@ cli_report(const struct config *cf, int argc, char **argv)
 		}
 		items = xrealloc(items, (n + 1) * sizeof *items);
 		items[n].said = sd;
-		items[n].said_at = 0;
-		x = redisCommand(c, "SMEMBERS {%s}:so:%s", cf->prefix,
-		    r->element[i]->str);
-		for (j = 0; x && x->type == REDIS_REPLY_ARRAY && j < x->elements;
-		    j++) {
-			json_t *meta = NULL, *o = report_get(c, cf, "outcome",
-			    x->element[j]->str, &meta);
-			long long at = json_integer_value(json_object_get(meta,
-			    "at"));
-
-			if (o != NULL && at > bat) {
-				json_decref(best);
-				json_decref(bmeta);
-				best = o;
-				bmeta = meta;
-				bat = at;
-			} else {
-				json_decref(o);
-				json_decref(meta);
-			}
-		}
-		freeReplyObject(x);
-		json_decref(bmeta);
-		items[n].outcome = best;
-		x = redisCommand(c, "ZSCORE {%s}:said:open %s", cf->prefix,
-		    r->element[i]->str);
-		if (x && x->type == REDIS_REPLY_STRING)
-			items[n].said_at = atoll(x->str);
-		freeReplyObject(x);
+		items[n].outcome = report_latest_outcome(c, cf, sid);
+		items[n].said_at = report_said_at(c, cf, sid);
 		n++;
 	}
 	freeReplyObject(r);
-	redisFree(c);
+	*np = n;
+	return items;
+}
+
+/* The meeting's date and time, in its time zone; "" if it cannot tell. */
+static void
+report_when(const struct config *cf, json_t *m, char *when, size_t len)
+{
+	const char	*tz;
+	long long	 s, e;
 
 	tz = json_string_value(json_object_get(m, "timezone"));
 	if (tz == NULL)
@@ -182,10 +208,13 @@ cli_report(const struct config *cf, int argc, char **argv)
 	if (clock_parse_local(json_string_value(json_object_get(m, "start")),
 	    tz, &s, NULL) == 0 && clock_parse_local(json_string_value(
 	    json_object_get(m, "end")), tz, &e, NULL) == 0)
-		clock_format_range(s, e, tz, when, sizeof when);
-	for (i = 0; i < n; i++)
-		answered += items[i].outcome != NULL;
+		clock_format_range(s, e, tz, when, len);
+}
 
+/* The top of the page: the title, the meeting, how many have an answer. */
+static void
+report_head(json_t *m, const char *when, size_t n, int answered, int html)
+{
 	if (html) {
 		printf("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n"
 		    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -209,91 +238,143 @@ cli_report(const struct config *cf, int argc, char **argv)
 		    "answer so far.\n", n, n == 1 ? "" : "s", answered,
 		    answered == 1 ? "has" : "have");
 	}
-	for (a = 0; a < 2; a++) {
-		int	header = 0;
+}
 
-		for (i = 0; i < n; i++) {
-			json_t		*o = items[i].outcome;
-			const char	*st, *topic;
+/* One item as HTML; waited says how long it has waited (no outcome). */
+static void
+report_item_html(const struct report_item *it, const char *waited)
+{
+	json_t		*o = it->outcome;
+	const char	*topic;
 
-			if ((a == 0) != (o != NULL))
-				continue;
-			if (!header) {
-				header = 1;
-				if (html)
-					printf("<h2>%s</h2>\n<ul>\n", a == 0 ?
-					    "What we did" :
-					    "Still waiting for an answer");
-				else
-					printf("\n%s\n\n", a == 0 ?
-					    "WHAT WE DID" :
-					    "STILL WAITING FOR AN ANSWER");
-			}
-			st = json_string_value(json_object_get(o, "status"));
-			topic = json_string_value(json_object_get(
-			    items[i].said, "topic"));
-			if (a == 1)
-				report_waited(items[i].said_at ?
-				    items[i].said_at : util_now_ms(), waited,
-				    sizeof waited);
-			if (html) {
-				printf("<li>\n");
-				if (topic) {
-					printf("<h3>");
-					report_html_text(topic);
-					printf("</h3>\n");
-				}
-				printf("<p>You said:</p>\n<blockquote><p>");
-				report_html_text(json_string_value(
-				    json_object_get(items[i].said, "text")));
-				printf("</p></blockquote>\n");
-				if (o != NULL) {
-					printf("<p><strong>Status: %s"
-					    "</strong></p>\n<p>We did: ",
-					    report_status(st));
-					report_html_text(json_string_value(
-					    json_object_get(o, "we_did")));
-					printf("</p>\n");
-					if (json_object_get(o, "reason") &&
-					    !json_is_null(json_object_get(o,
-					    "reason"))) {
-						printf("<p><strong>Why: ");
-						report_html_text(
-						    json_string_value(
-						    json_object_get(o,
-						    "reason")));
-						printf("</strong></p>\n");
-					}
-				} else
-					printf("<p><strong>Status: waiting for "
-					    "an answer for %s</strong></p>\n",
-					    waited);
-				printf("</li>\n");
-			} else {
-				printf("- You said: \"%s\"%s%s%s\n",
-				    json_string_value(json_object_get(
-				    items[i].said, "text")), topic ? " (" : "",
-				    topic ? topic : "", topic ? ")" : "");
-				if (o != NULL) {
-					printf("  Status: %s\n  We did: %s\n",
-					    report_status(st), json_string_value(
-					    json_object_get(o, "we_did")));
-					if (json_string_value(json_object_get(o,
-					    "reason")))
-						printf("  Why: %s\n",
-						    json_string_value(
-						    json_object_get(o,
-						    "reason")));
-				} else
-					printf("  Status: waiting for an answer "
-					    "for %s\n", waited);
-			}
-		}
-		if (header && html)
-			printf("</ul>\n");
+	topic = json_string_value(json_object_get(it->said, "topic"));
+	printf("<li>\n");
+	if (topic) {
+		printf("<h3>");
+		report_html_text(topic);
+		printf("</h3>\n");
 	}
+	printf("<p>You said:</p>\n<blockquote><p>");
+	report_html_text(json_string_value(json_object_get(it->said, "text")));
+	printf("</p></blockquote>\n");
+	if (o != NULL) {
+		printf("<p><strong>Status: %s</strong></p>\n<p>We did: ",
+		    report_status(json_string_value(json_object_get(o,
+		    "status"))));
+		report_html_text(json_string_value(json_object_get(o,
+		    "we_did")));
+		printf("</p>\n");
+		if (json_object_get(o, "reason") &&
+		    !json_is_null(json_object_get(o, "reason"))) {
+			printf("<p><strong>Why: ");
+			report_html_text(json_string_value(json_object_get(o,
+			    "reason")));
+			printf("</strong></p>\n");
+		}
+	} else
+		printf("<p><strong>Status: waiting for an answer for %s"
+		    "</strong></p>\n", waited);
+	printf("</li>\n");
+}
+
+/* The same as plain text. */
+static void
+report_item_text(const struct report_item *it, const char *waited)
+{
+	json_t		*o = it->outcome;
+	const char	*topic;
+
+	topic = json_string_value(json_object_get(it->said, "topic"));
+	printf("- You said: \"%s\"%s%s%s\n",
+	    json_string_value(json_object_get(it->said, "text")),
+	    topic ? " (" : "", topic ? topic : "", topic ? ")" : "");
+	if (o != NULL) {
+		printf("  Status: %s\n  We did: %s\n",
+		    report_status(json_string_value(json_object_get(o,
+		    "status"))),
+		    json_string_value(json_object_get(o, "we_did")));
+		if (json_string_value(json_object_get(o, "reason")))
+			printf("  Why: %s\n", json_string_value(
+			    json_object_get(o, "reason")));
+	} else
+		printf("  Status: waiting for an answer for %s\n", waited);
+}
+
+/*
+ * One of the two lists: the items that have an answer (answered 1) or
+ * those still waiting for one (answered 0), under its heading; nothing at
+ * all when there are none.
+ */
+static void
+report_list(const struct report_item *items, size_t n, int answered,
+    int html)
+{
+	const struct report_item	*it;
+	char				 waited[64];
+	size_t				 i;
+	int				 header = 0;
+
+	for (i = 0; i < n; i++) {
+		it = &items[i];
+		if (answered != (it->outcome != NULL))
+			continue;
+		if (!header) {
+			header = 1;
+			if (html)
+				printf("<h2>%s</h2>\n<ul>\n", answered ?
+				    "What we did" :
+				    "Still waiting for an answer");
+			else
+				printf("\n%s\n\n", answered ? "WHAT WE DID" :
+				    "STILL WAITING FOR AN ANSWER");
+		}
+		waited[0] = '\0';
+		if (!answered)
+			report_waited(it->said_at ? it->said_at :
+			    util_now_ms(), waited, sizeof waited);
+		if (html)
+			report_item_html(it, waited);
+		else
+			report_item_text(it, waited);
+	}
+	if (header && html)
+		printf("</ul>\n");
+}
+
+int
+cli_report(const struct config *cf, int argc, char **argv)
+{
+	const char		*mid;
+	redisContext		*c;
+	json_t			*m, *mmeta = NULL;
+	struct report_item	*items;
+	size_t			 n, i;
+	int			 html, answered = 0;
+	char			 when[160];
+
+	if (report_args(argc, argv, &mid, &html) == -1) {
+		fprintf(stderr, "usage: hearback report --meeting ID "
+		    "[--format text|html]\n");
+		return EX_USAGE_;
+	}
+	c = cli_connect(cf);
+	if ((m = report_get(c, cf, "meeting", mid, &mmeta)) == NULL) {
+		fprintf(stderr, "hearback: no meeting \"%s\"\n", mid);
+		redisFree(c);
+		return EX_INVALID;
+	}
+	items = report_items(c, cf, mid, &n);
+	redisFree(c);
+
+	report_when(cf, m, when, sizeof when);
+	for (i = 0; i < n; i++)
+		answered += items[i].outcome != NULL;
+	report_head(m, when, n, answered, html);
+	report_list(items, n, 1, html);
+	report_list(items, n, 0, html);
 	if (html)
 		printf("</main>\n</body>\n</html>\n");
+
 	for (i = 0; i < n; i++) {
 		json_decref(items[i].said);
 		json_decref(items[i].outcome);

@@ -155,7 +155,6 @@ config_from(struct config *cf, const char *v, struct err *e)
 	return 0;
 }
 
-/* The inih handler: one key at a time. Returns 0 on error (inih's convention). */
 /* inih's line reader, counting lines so errors name the right one. */
 static char *
 config_reader(char *str, int num, void *stream)
@@ -168,126 +167,279 @@ config_reader(char *str, int num, void *stream)
 	return r;
 }
 
+/* A string that must not be empty. */
+static int
+config_nonempty(char **dst, const char *v, struct err *e)
+{
+	if (*v == '\0')
+		return err_set(e, "must not be empty");
+	config_setstr(dst, v);
+	return 0;
+}
+
+/* A string that may be empty, meaning none (NULL). */
+static void
+config_optstr(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = *v ? xstrdup(v) : NULL;
+}
+
+/* [redis] prefix: letters, digits, . _ -; at most 64. */
+static int
+config_prefix(struct config *cf, const char *v, struct err *e)
+{
+	const char	*p;
+
+	for (p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			break;
+	if (*v == '\0' || *p != '\0' || strlen(v) > 64)
+		return err_set(e, "\"%s\" is not a prefix (letters, digits, "
+		    ". _ -)", v);
+	config_setstr(&cf->prefix, v);
+	return 0;
+}
+
+static int
+config_tls(struct config *cf, const char *v, struct err *e)
+{
+	if (strcmp(v, "starttls") == 0)
+		cf->smtp_tls = CONFIG_TLS_STARTTLS;
+	else if (strcmp(v, "tls") == 0)
+		cf->smtp_tls = CONFIG_TLS_TLS;	/* workers/tunnel.c */
+	else if (strcmp(v, "none") == 0)
+		cf->smtp_tls = CONFIG_TLS_NONE;
+	else
+		return err_set(e, "\"%s\" is not one of starttls, tls, none",
+		    v);
+	return 0;
+}
+
+static int
+config_timezone(struct config *cf, const char *v, struct err *e)
+{
+	if (!clock_tz_valid(v))
+		return err_set(e, "\"%s\" is not a known time zone", v);
+	config_setstr(&cf->timezone, v);
+	return 0;
+}
+
+/* [delivery] reminders: a list of leads, each more than 0. */
+static int
+config_reminders(struct config *cf, const char *v, struct err *e)
+{
+	int	i;
+
+	if (duration_parse_list(v, cf->reminders, CONFIG_MAX_LEADS,
+	    &cf->nreminders, e) == -1)
+		return -1;
+	for (i = 0; i < cf->nreminders; i++)
+		if (cf->reminders[i] <= 0)
+			return err_set(e, "a reminder lead must be more "
+			    "than 0");
+	return 0;
+}
+
+static int
+config_coordinator(struct config *cf, const char *v, struct err *e)
+{
+	if (address_check(v, e) == -1)
+		return -1;
+	config_setstr(&cf->coordinator, v);
+	return 0;
+}
+
+static int
+config_record_bytes(struct config *cf, const char *v, struct err *e)
+{
+	int	n;
+
+	if (config_int(v, 256, 16 * 1024 * 1024, &n, e) == -1)
+		return -1;
+	cf->max_record_bytes = n;
+	return 0;
+}
+
+/*
+ * One key of each section: 1 when the section has the key (e->msg set if
+ * its value is wrong), 0 when it does not.
+ */
+static int
+config_redis(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	struct config	*cf = c->cf;
+
+	if (strcmp(key, "host") == 0)
+		config_nonempty(&cf->redis_host, v, e);
+	else if (strcmp(key, "port") == 0)
+		config_int(v, 1, 65535, &cf->redis_port, e);
+	else if (strcmp(key, "password_file") == 0)
+		config_setstr(&c->redis_password_file, v);
+	else if (strcmp(key, "prefix") == 0)
+		config_prefix(cf, v, e);
+	else
+		return 0;
+	return 1;
+}
+
+static int
+config_smtp(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	struct config	*cf = c->cf;
+
+	if (strcmp(key, "host") == 0)
+		config_nonempty(&cf->smtp_host, v, e);
+	else if (strcmp(key, "port") == 0)
+		config_int(v, 1, 65535, &cf->smtp_port, e);
+	else if (strcmp(key, "tls") == 0)
+		config_tls(cf, v, e);
+	else if (strcmp(key, "ca_file") == 0)
+		config_optstr(&cf->smtp_ca_file, v);
+	else if (strcmp(key, "user") == 0)
+		config_optstr(&cf->smtp_user, v);
+	else if (strcmp(key, "password_file") == 0)
+		config_setstr(&c->smtp_password_file, v);
+	else if (strcmp(key, "from") == 0)
+		config_from(cf, v, e);
+	else if (strcmp(key, "workers") == 0)
+		config_int(v, 1, 64, &cf->workers, e);
+	else
+		return 0;
+	return 1;
+}
+
+static int
+config_delivery(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	struct config	*cf = c->cf;
+
+	if (strcmp(key, "timezone") == 0)
+		config_timezone(cf, v, e);
+	else if (strcmp(key, "reminders") == 0)
+		config_reminders(cf, v, e);
+	else if (strcmp(key, "min_notice") == 0)
+		config_duration(v, 0, &cf->min_notice, e);
+	else if (strcmp(key, "quiet_hours") == 0)
+		clock_parse_quiet(v, &cf->quiet_start, &cf->quiet_end, e);
+	else if (strcmp(key, "retry_min") == 0)
+		config_duration(v, 1, &cf->retry_min, e);
+	else if (strcmp(key, "retry_max") == 0)
+		config_duration(v, 1, &cf->retry_max, e);
+	else if (strcmp(key, "max_age") == 0)
+		config_duration(v, 1, &cf->max_age, e);
+	else if (strcmp(key, "lease") == 0)
+		config_duration(v, 5, &cf->lease, e);
+	else if (strcmp(key, "feedback_due") == 0)
+		config_duration(v, 1, &cf->feedback_due, e);
+	else
+		return 0;
+	return 1;
+}
+
+static int
+config_notify(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "coordinator") == 0)
+		config_coordinator(c->cf, v, e);
+	else if (strcmp(key, "digest_every") == 0)
+		config_duration(v, 1, &c->cf->digest_every, e);
+	else
+		return 0;
+	return 1;
+}
+
+static int
+config_templates(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "dir") != 0)
+		return 0;
+	config_nonempty(&c->cf->templates_dir, v, e);
+	return 1;
+}
+
+static int
+config_http(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "listen") != 0)
+		return 0;
+	config_listen(c->cf, v, e);
+	return 1;
+}
+
+static int
+config_daemon(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "shutdown_timeout") == 0)
+		config_duration(v, 1, &c->cf->shutdown_timeout, e);
+	else if (strcmp(key, "max_record_bytes") == 0)
+		config_record_bytes(c->cf, v, e);
+	else
+		return 0;
+	return 1;
+}
+
+static const struct {
+	const char	*name;
+	int		(*key)(struct config_load_ctx *, const char *,
+			    const char *, struct err *);
+} config_sections[] = {
+	{ "redis", config_redis },
+	{ "smtp", config_smtp },
+	{ "delivery", config_delivery },
+	{ "notify", config_notify },
+	{ "templates", config_templates },
+	{ "http", config_http },
+	{ "daemon", config_daemon },
+};
+
+/* One key = value into c->cf; e->msg says what is wrong, if anything. */
+static void
+config_set_key(struct config_load_ctx *c, const char *section,
+    const char *key, const char *v, struct err *e)
+{
+	size_t	i;
+
+	if (*section == '\0') {
+		err_set(e, "is not in a [section]");
+		return;
+	}
+	for (i = 0; i < sizeof config_sections / sizeof config_sections[0];
+	    i++) {
+		if (strcmp(section, config_sections[i].name) != 0)
+			continue;
+		if (!config_sections[i].key(c, key, v, e))
+			err_set(e, "unknown key");
+		return;
+	}
+	err_set(e, "unknown section [%s]", section);
+}
+
+/*
+ * The inih handler: one key at a time. The first error is kept in c->e
+ * with its line (c->failed) and the names of its section and key. Returns
+ * 0 on error (inih's convention).
+ */
 static int
 config_handler(void *user, const char *section, const char *key,
     const char *v)
 {
 	struct config_load_ctx	*c = user;
-	struct config		*cf = c->cf;
 	struct err		 e;
-	long long		 d;
 
 	e.msg[0] = '\0';
-#define IS(s, k) (strcmp(section, s) == 0 && strcmp(key, k) == 0)
-	if (IS("redis", "host")) {
-		if (*v == '\0')
-			err_set(&e, "must not be empty");
-		else
-			config_setstr(&cf->redis_host, v);
-	} else if (IS("redis", "port"))
-		config_int(v, 1, 65535, &cf->redis_port, &e);
-	else if (IS("redis", "password_file"))
-		config_setstr(&c->redis_password_file, v);
-	else if (IS("redis", "prefix")) {
-		const char *p;
-
-		for (p = v; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
-			    *p != '.')
-				break;
-		if (*v == '\0' || *p != '\0' || strlen(v) > 64)
-			err_set(&e, "\"%s\" is not a prefix (letters, digits, "
-			    ". _ -)", v);
-		else
-			config_setstr(&cf->prefix, v);
-	} else if (IS("smtp", "host")) {
-		if (*v == '\0')
-			err_set(&e, "must not be empty");
-		else
-			config_setstr(&cf->smtp_host, v);
-	} else if (IS("smtp", "port"))
-		config_int(v, 1, 65535, &cf->smtp_port, &e);
-	else if (IS("smtp", "tls")) {
-		if (strcmp(v, "starttls") == 0)
-			cf->smtp_tls = CONFIG_TLS_STARTTLS;
-		else if (strcmp(v, "tls") == 0)
-			cf->smtp_tls = CONFIG_TLS_TLS;	/* workers/tunnel.c */
-		else if (strcmp(v, "none") == 0)
-			cf->smtp_tls = CONFIG_TLS_NONE;
-		else
-			err_set(&e, "\"%s\" is not one of starttls, tls, none", v);
-	} else if (IS("smtp", "ca_file")) {
-		free(cf->smtp_ca_file);
-		cf->smtp_ca_file = *v ? xstrdup(v) : NULL;
-	} else if (IS("smtp", "user")) {
-		free(cf->smtp_user);
-		cf->smtp_user = *v ? xstrdup(v) : NULL;
-	} else if (IS("smtp", "password_file"))
-		config_setstr(&c->smtp_password_file, v);
-	else if (IS("smtp", "from"))
-		config_from(cf, v, &e);
-	else if (IS("smtp", "workers"))
-		config_int(v, 1, 64, &cf->workers, &e);
-	else if (IS("delivery", "timezone")) {
-		if (!clock_tz_valid(v))
-			err_set(&e, "\"%s\" is not a known time zone", v);
-		else
-			config_setstr(&cf->timezone, v);
-	} else if (IS("delivery", "reminders")) {
-		if (duration_parse_list(v, cf->reminders, CONFIG_MAX_LEADS,
-		    &cf->nreminders, &e) == 0) {
-			int i;
-
-			for (i = 0; i < cf->nreminders; i++)
-				if (cf->reminders[i] <= 0)
-					err_set(&e, "a reminder lead must be "
-					    "more than 0");
-		}
-	} else if (IS("delivery", "min_notice"))
-		config_duration(v, 0, &cf->min_notice, &e);
-	else if (IS("delivery", "quiet_hours"))
-		clock_parse_quiet(v, &cf->quiet_start, &cf->quiet_end, &e);
-	else if (IS("delivery", "retry_min"))
-		config_duration(v, 1, &cf->retry_min, &e);
-	else if (IS("delivery", "retry_max"))
-		config_duration(v, 1, &cf->retry_max, &e);
-	else if (IS("delivery", "max_age"))
-		config_duration(v, 1, &cf->max_age, &e);
-	else if (IS("delivery", "lease"))
-		config_duration(v, 5, &cf->lease, &e);
-	else if (IS("delivery", "feedback_due"))
-		config_duration(v, 1, &cf->feedback_due, &e);
-	else if (IS("notify", "coordinator")) {
-		if (address_check(v, &e) == 0)
-			config_setstr(&cf->coordinator, v);
-	} else if (IS("notify", "digest_every"))
-		config_duration(v, 1, &cf->digest_every, &e);
-	else if (IS("templates", "dir")) {
-		if (*v == '\0')
-			err_set(&e, "must not be empty");
-		else
-			config_setstr(&cf->templates_dir, v);
-	} else if (IS("http", "listen"))
-		config_listen(cf, v, &e);
-	else if (IS("daemon", "shutdown_timeout"))
-		config_duration(v, 1, &cf->shutdown_timeout, &e);
-	else if (IS("daemon", "max_record_bytes")) {
-		int n;
-
-		if (config_int(v, 256, 16 * 1024 * 1024, &n, &e) == 0)
-			cf->max_record_bytes = n;
-	} else if (*section == '\0')
-		err_set(&e, "is not in a [section]");
-	else if (strcmp(section, "redis") && strcmp(section, "smtp") &&
-	    strcmp(section, "delivery") && strcmp(section, "notify") &&
-	    strcmp(section, "templates") && strcmp(section, "http") &&
-	    strcmp(section, "daemon"))
-		err_set(&e, "unknown section [%s]", section);
-	else
-		err_set(&e, "unknown key");
-	(void)d;
-#undef IS
-	if (e.msg[0] != '\0' && !c->failed) {
+	config_set_key(c, section, key, v, &e);
+	if (e.msg[0] == '\0')
+		return 1;
+	if (!c->failed) {
 		c->failed = c->line;
 		if (strncmp(e.msg, "unknown section", 15) == 0)
 			err_set(c->e, "%s", e.msg);
@@ -295,9 +447,8 @@ config_handler(void *user, const char *section, const char *key,
 			err_set(c->e, "%s: %s", key, e.msg);
 		else
 			err_set(c->e, "[%s] %s: %s", section, key, e.msg);
-		return 0;
 	}
-	return e.msg[0] == '\0';
+	return 0;
 }
 
 /* Read a secret: a file holding it on one line (a trailing newline is

@@ -1,6 +1,7 @@
 /*
  * tmpl.h: a small logic-less (mustache subset) template engine over jansson
- * values, and the set of templates of one directory.
+ * values (workers/tmpl.c), and the set of templates of one directory
+ * (workers/tmplset.c).
  *
  * A struct tmpl is compiled once and is immutable afterwards: any number of
  * threads may render the same tmpl at the same time. A struct tmplset is
@@ -49,11 +50,16 @@ int		 tmpl_render(const struct tmpl *, json_t *ctx,
 int		 tmpl_check_partials(const struct tmpl *, tmpl_partial_fn *lookup,
 		    void *arg, struct err *e);
 
+/* 1 if c may appear in a tag name (and so in a template kind): a letter, a
+ * digit, '_' or '-'. */
+int		 tmpl_namechar(int c);
+
 /*
- * The set: every file "<kind>.<format>.<part>" of a directory, where format
- * is standard | easy-read | large-print | plain-text and part is subject
- * (text mode, one line), txt (text mode) or html (HTML mode). Partials are
- * "_<name>.<format>.<part>". Other files are ignored (with a debug log).
+ * The set (workers/tmplset.c): every file "<kind>.<format>.<part>" of a
+ * directory, where format is standard | easy-read | large-print |
+ * plain-text and part is subject (text mode, one line), txt (text mode) or
+ * html (HTML mode). Partials are "_<name>.<format>.<part>". Other files are
+ * ignored (with a debug log).
  *
  * tmplset_load fails (NULL, e set) on any compile error, an unknown format
  * in a file name, a partial that does not resolve, or a kind that lacks its

@@ -162,68 +162,59 @@ compose_check(const char *msg, size_t len, struct err *e)
 	return 0;
 }
 
-int
-compose_message(const struct mail *m, char **out, size_t *len,
-    struct err *e)
+/*
+ * Every input, before anything is built: the addresses, the texts that go
+ * into headers, the Message-ID, the parts a message must have.
+ */
+static int
+compose_inputs_ok(const struct mail *m, struct err *e)
 {
-	GMimeMessage		*msg = NULL;
-	GMimeMultipart		*alt = NULL, *mixed = NULL;
-	GMimePart		*part;
-	GMimeObject		*top;
-	GMimeFormatOptions	*fo = NULL;
-	GMimeStream		*mem = NULL;
-	GByteArray		*ba;
-	GDateTime		*dt;
-	const char		*p;
+	const char	*p;
 
-	*out = NULL;
-	*len = 0;
-
-	/* Check every input before building anything. */
 	if (compose_addr_ok("From", m->from_addr, e) == -1 ||
 	    compose_addr_ok("To", m->to_addr, e) == -1 ||
 	    (m->reply_to_addr != NULL &&
 	    compose_addr_ok("Reply-To", m->reply_to_addr, e) == -1))
-		goto err;
+		return -1;
 	if ((m->from_name != NULL &&
 	    compose_header_ok("From name", m->from_name, e) == -1) ||
 	    (m->to_name != NULL &&
 	    compose_header_ok("To name", m->to_name, e) == -1) ||
 	    (m->reply_to_name != NULL &&
 	    compose_header_ok("Reply-To name", m->reply_to_name, e) == -1))
-		goto err;
-	if (m->subject == NULL || *m->subject == '\0') {
-		err_set(e, "no subject");
-		goto err;
-	}
+		return -1;
+	if (m->subject == NULL || *m->subject == '\0')
+		return err_set(e, "no subject");
 	if (compose_header_ok("Subject", m->subject, e) == -1)
-		goto err;
+		return -1;
 	if (m->message_id == NULL || strchr(m->message_id, '@') == NULL ||
-	    strlen(m->message_id) > 250) {
-		err_set(e, "Message-ID must be id@domain (at most 250 "
+	    strlen(m->message_id) > 250)
+		return err_set(e, "Message-ID must be id@domain (at most 250 "
 		    "characters)");
-		goto err;
-	}
 	if (compose_header_ok("Message-ID", m->message_id, e) == -1)
-		goto err;
+		return -1;
 	for (p = m->message_id; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80 || strchr(" <>()[],;:\"\\", *p)) {
-			err_set(e, "Message-ID holds '%c'", *p);
-			goto err;
-		}
-	if (m->text == NULL) {
-		err_set(e, "no text part");
-		goto err;
-	}
+		if ((unsigned char)*p >= 0x80 || strchr(" <>()[],;:\"\\", *p))
+			return err_set(e, "Message-ID holds '%c'", *p);
+	if (m->text == NULL)
+		return err_set(e, "no text part");
 	if (m->ics != NULL && (m->ics_method == NULL ||
 	    (strcmp(m->ics_method, "REQUEST") != 0 &&
-	    strcmp(m->ics_method, "CANCEL") != 0))) {
-		err_set(e, "calendar method must be REQUEST or CANCEL");
-		goto err;
-	}
+	    strcmp(m->ics_method, "CANCEL") != 0)))
+		return err_set(e, "calendar method must be REQUEST or CANCEL");
+	return 0;
+}
+
+/* A new message with every header and no body yet. */
+static GMimeMessage *
+compose_headers(const struct mail *m)
+{
+	GMimeMessage	*msg;
+	GDateTime	*dt;
 
 	msg = g_mime_message_new(TRUE);
-	compose_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m->from_name, m->from_addr);
+	compose_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m->from_name,
+	    m->from_addr);
 	compose_mailbox(msg, GMIME_ADDRESS_TYPE_TO, m->to_name, m->to_addr);
 	if (m->reply_to_addr != NULL)
 		compose_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
@@ -237,47 +228,72 @@ compose_message(const struct mail *m, char **out, size_t *len,
 	    NULL);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 	    "auto-generated", NULL);
+	return msg;
+}
 
-	part = compose_part("text", "plain", m->text, 0,
+/*
+ * The calendar, twice: as the text/calendar alternative (with its METHOD)
+ * added to alt, and as a file beside alt. Returns the multipart/mixed that
+ * holds both (alt's reference passes to it).
+ */
+static GMimeObject *
+compose_calendar(const struct mail *m, GMimeMultipart *alt)
+{
+	GMimeMultipart	*mixed;
+	GMimePart	*part;
+
+	part = compose_part("text", "calendar", m->ics, 0,
 	    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-	if (m->html == NULL && m->ics == NULL) {
-		top = GMIME_OBJECT(part);
-	} else {
-		alt = g_mime_multipart_new_with_subtype("alternative");
-		compose_add(alt, GMIME_OBJECT(part));
-		if (m->html != NULL)
-			compose_add(alt, GMIME_OBJECT(compose_part("text",
-			    "html", m->html, 0,
-			    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)));
-		top = GMIME_OBJECT(alt);
-		if (m->ics != NULL) {
-			part = compose_part("text", "calendar", m->ics, 0,
-			    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-			g_mime_object_set_content_type_parameter(
-			    GMIME_OBJECT(part), "method", m->ics_method);
-			compose_add(alt, GMIME_OBJECT(part));
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "method",
+	    m->ics_method);
+	compose_add(alt, GMIME_OBJECT(part));
 
-			/* The same calendar as a file, for clients that
-			 * only look at attachments. Base64 keeps its CRLFs
-			 * exactly as RFC 5545 wants them. */
-			part = compose_part("application", "ics", m->ics, 1,
-			    GMIME_CONTENT_ENCODING_BASE64);
-			g_mime_object_set_disposition(GMIME_OBJECT(part),
-			    "attachment");
-			g_mime_part_set_filename(part, "invite.ics");
+	/* The same calendar as a file, for clients that only look at
+	 * attachments. Base64 keeps its CRLFs exactly as RFC 5545 wants
+	 * them. */
+	part = compose_part("application", "ics", m->ics, 1,
+	    GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+	g_mime_part_set_filename(part, "invite.ics");
 
-			mixed = g_mime_multipart_new_with_subtype("mixed");
-			compose_add(mixed, GMIME_OBJECT(alt));
-			alt = NULL;
-			compose_add(mixed, GMIME_OBJECT(part));
-			top = GMIME_OBJECT(mixed);
-		}
-	}
-	g_mime_message_set_mime_part(msg, top);
-	g_object_unref(top);
+	mixed = g_mime_multipart_new_with_subtype("mixed");
+	compose_add(mixed, GMIME_OBJECT(alt));
+	compose_add(mixed, GMIME_OBJECT(part));
+	return GMIME_OBJECT(mixed);
+}
 
-	/* Parts above already have 7-bit encodings; this is the safety net. */
-	g_mime_object_encode(GMIME_OBJECT(msg), GMIME_ENCODING_CONSTRAINT_7BIT);
+/*
+ * The body: the text part alone, or a multipart/alternative of text, HTML
+ * and calendar (inside a multipart/mixed with the calendar file, when there
+ * is a calendar). The caller owns the reference returned.
+ */
+static GMimeObject *
+compose_body(const struct mail *m)
+{
+	GMimeMultipart	*alt;
+	GMimePart	*text;
+
+	text = compose_part("text", "plain", m->text, 0,
+	    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	if (m->html == NULL && m->ics == NULL)
+		return GMIME_OBJECT(text);
+	alt = g_mime_multipart_new_with_subtype("alternative");
+	compose_add(alt, GMIME_OBJECT(text));
+	if (m->html != NULL)
+		compose_add(alt, GMIME_OBJECT(compose_part("text", "html",
+		    m->html, 0, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)));
+	if (m->ics == NULL)
+		return GMIME_OBJECT(alt);
+	return compose_calendar(m, alt);
+}
+
+/* msg as text with CRLF line ends, checked, into a malloc'd copy. */
+static int
+compose_write(GMimeMessage *msg, char **out, size_t *len, struct err *e)
+{
+	GMimeFormatOptions	*fo;
+	GMimeStream		*mem;
+	GByteArray		*ba;
 
 	fo = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
@@ -298,15 +314,35 @@ compose_message(const struct mail *m, char **out, size_t *len,
 
 	g_object_unref(mem);
 	g_mime_format_options_free(fo);
-	g_object_unref(msg);
 	return 0;
 
 err:
-	if (mem != NULL)
-		g_object_unref(mem);
-	if (fo != NULL)
-		g_mime_format_options_free(fo);
-	if (msg != NULL)
-		g_object_unref(msg);
+	g_object_unref(mem);
+	g_mime_format_options_free(fo);
 	return -1;
+}
+
+int
+compose_message(const struct mail *m, char **out, size_t *len,
+    struct err *e)
+{
+	GMimeMessage	*msg;
+	GMimeObject	*body;
+	int		 rc;
+
+	*out = NULL;
+	*len = 0;
+	if (compose_inputs_ok(m, e) == -1)
+		return -1;
+	msg = compose_headers(m);
+	body = compose_body(m);
+	g_mime_message_set_mime_part(msg, body);
+	g_object_unref(body);
+
+	/* Parts above already have 7-bit encodings; this is the safety net. */
+	g_mime_object_encode(GMIME_OBJECT(msg), GMIME_ENCODING_CONSTRAINT_7BIT);
+
+	rc = compose_write(msg, out, len, e);
+	g_object_unref(msg);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * tmpl.c: a logic-less template engine (a subset of mustache) over jansson
- * values, and the set of templates loaded from one directory.
+ * values: one template compiled into a node tree, and its rendering. The
+ * set of templates loaded from one directory is tmplset.c's.
  *
  * Why our own: Debian 12 packages no C mustache library, and the subset we
  * need (variables, dotted names, sections, inverted sections, comments,
@@ -8,20 +9,14 @@
  * mode) is a few hundred lines. Templates are compiled once into a node tree
  * so that a worker renders without parsing.
  *
- * Threads: tmpl_compile and tmplset_load run in the main thread (start-up and
- * SIGHUP). A compiled tmpl and a loaded tmplset are never written again, so
- * any thread may render from them at the same time. The set's refcount is
- * atomic; the last tmplset_unref frees it, in whichever thread that is.
+ * Threads: tmpl_compile runs in the main thread (start-up and SIGHUP, from
+ * tmplset_load). A compiled tmpl is never written again, so any thread may
+ * render from it at the same time.
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -30,7 +25,6 @@
 #define TMPL_MAX_PARTIALS	16		/* partial inside partial ... */
 #define TMPL_MAX_OUTPUT		(4 * 1024 * 1024)
 #define TMPL_MAX_VISITS		(1000 * 1000)	/* nodes rendered per call */
-#define TMPL_MAX_FILE		(1024 * 1024)
 
 enum tnode_type {
 	TN_TEXT,
@@ -63,28 +57,6 @@ struct tmpl {
 	char		*name;
 	int		 html;
 	struct tnodes	 top;
-};
-
-static const char *tmpl_formats[] = {
-	"standard", "easy-read", "large-print", "plain-text"
-};
-#define TMPL_NFORMATS	(sizeof tmpl_formats / sizeof tmpl_formats[0])
-
-static const char *tmpl_parts[] = { "subject", "txt", "html" };
-#define TMPL_NPARTS	(sizeof tmpl_parts / sizeof tmpl_parts[0])
-
-struct tmplent {
-	char		*kind;
-	int		 format;	/* index in tmpl_formats */
-	int		 part;		/* index in tmpl_parts */
-	struct tmpl	*t;
-};
-
-struct tmplset {
-	int		 refs;
-	char		*dir;
-	struct tmplent	*v;
-	size_t		 n;
 };
 
 /* Rendering state: one per tmpl_render call, on the caller's stack. */
@@ -151,7 +123,7 @@ tmpl_lineof(const char *text, const char *p)
 	return line;
 }
 
-static int
+int
 tmpl_namechar(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -187,153 +159,232 @@ tmpl_setname(struct tnode *n, const char *s, size_t len, int dots)
 	return 0;
 }
 
-struct tmpl *
-tmpl_compile(const char *name, const char *text, int html, struct err *e)
-{
-	struct tmpl	*t;
+/*
+ * What the compiler knows while it reads one template: the list that new
+ * nodes go to is stack[depth].list, the top level's or the innermost open
+ * section's (stack[depth].sect).
+ */
+struct compiler {
+	const char	*name;		/* for messages */
+	const char	*text;		/* the whole template */
 	struct {
 		struct tnodes	*list;
 		struct tnode	*sect;
 	}		 stack[TMPL_MAX_NEST + 1];
-	int		 depth = 0, line;
-	const char	*p, *open, *close, *inner, *innerend, *ls, *le;
-	const char	*textstart, *textend, *next;
-	struct tnode	*n;
+	int		 depth;		/* sections open */
+};
+
+/*
+ * One tag, as read from the text. sigil is one of # ^ / ! > & = {, or 0
+ * for a variable; inner to innerend is its name, blanks trimmed; the text
+ * before the tag ends at textend, the text after it starts at next.
+ */
+struct tag {
+	int		 line;
 	char		 sigil;
+	const char	*inner;
+	const char	*innerend;
+	const char	*textend;
+	const char	*next;
+};
+
+/* Read the tag that opens at open ("{{"): its sigil, its name, its end. */
+static int
+tmpl_read_tag(const struct compiler *c, const char *open, struct tag *tag,
+    struct err *e)
+{
+	const char	*close;
+
+	memset(tag, 0, sizeof *tag);
+	tag->line = tmpl_lineof(c->text, open);
+	tag->sigil = open[2];
+	if (tag->sigil == '{') {
+		if ((close = strstr(open + 3, "}}}")) == NULL)
+			return err_set(e, "%s: line %d: unclosed tag \"{{{\"",
+			    c->name, tag->line);
+		tag->inner = open + 3;
+		tag->next = close + 3;
+	} else {
+		if ((close = strstr(open + 2, "}}")) == NULL)
+			return err_set(e, "%s: line %d: unclosed tag \"{{\"",
+			    c->name, tag->line);
+		tag->inner = open + 2;
+		if (tag->sigil != '\0' && strchr("#^/!>&=", tag->sigil) != NULL)
+			tag->inner++;
+		else
+			tag->sigil = 0;
+		tag->next = close + 2;
+	}
+	tag->innerend = close;
+	while (tag->inner < tag->innerend &&
+	    (*tag->inner == ' ' || *tag->inner == '\t'))
+		tag->inner++;
+	while (tag->innerend > tag->inner &&
+	    (tag->innerend[-1] == ' ' || tag->innerend[-1] == '\t'))
+		tag->innerend--;
+	tag->textend = open;
+	return 0;
+}
+
+/*
+ * A standalone tag (a section, comment or partial tag alone on its line,
+ * blanks aside) takes its whole line with it: the text before it ends at
+ * the start of the line, the text after it starts on the next line.
+ */
+static void
+tmpl_standalone(const struct compiler *c, const char *textstart,
+    struct tag *tag)
+{
+	const char	*ls, *le;
+
+	if (tag->sigil == 0 || strchr("#^/!>", tag->sigil) == NULL)
+		return;
+	ls = tag->textend;
+	while (ls > textstart && (ls[-1] == ' ' || ls[-1] == '\t'))
+		ls--;
+	le = tag->next;
+	while (*le == ' ' || *le == '\t')
+		le++;
+	if ((ls == c->text || ls[-1] == '\n') &&
+	    (*le == '\n' || *le == '\0' || (le[0] == '\r' && le[1] == '\n'))) {
+		tag->textend = ls;
+		if (*le == '\r')
+			le++;
+		if (*le == '\n')
+			le++;
+		tag->next = le;
+	}
+}
+
+/* Literal text (nothing when len is 0). */
+static void
+tmpl_add_text(struct tnodes *l, const char *s, size_t len)
+{
+	struct tnode	*n;
+
+	if (len == 0)
+		return;
+	n = tmpl_add(l, TN_TEXT, 0);
+	n->str = xstrndup(s, len);
+	n->len = len;
+}
+
+static int
+tmpl_badname(const struct compiler *c, const struct tnode *n, struct err *e)
+{
+	return err_set(e, "%s: line %d: bad tag name \"%s\"", c->name, n->line,
+	    n->str);
+}
+
+/* {{#name}} or {{^name}}: a node whose kids the next tags fill. */
+static int
+tmpl_open_section(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	struct tnode	*n;
+
+	if (c->depth == TMPL_MAX_NEST)
+		return err_set(e, "%s: line %d: sections nested more than %d "
+		    "deep", c->name, tag->line, TMPL_MAX_NEST);
+	n = tmpl_add(c->stack[c->depth].list,
+	    tag->sigil == '#' ? TN_SECTION : TN_INVERTED, tag->line);
+	if (tmpl_setname(n, tag->inner, tag->innerend - tag->inner, 1) == -1)
+		return tmpl_badname(c, n, e);
+	c->depth++;
+	c->stack[c->depth].list = &n->kids;
+	c->stack[c->depth].sect = n;
+	return 0;
+}
+
+/* {{/name}}: closes the innermost open section, of the same name. */
+static int
+tmpl_close_section(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	const struct tnode	*n;
+	int			 len = (int)(tag->innerend - tag->inner);
+
+	if (c->depth == 0)
+		return err_set(e, "%s: line %d: \"{{/%.*s}}\" closes no open "
+		    "section", c->name, tag->line, len, tag->inner);
+	n = c->stack[c->depth].sect;
+	if (strlen(n->str) != (size_t)len ||
+	    strncmp(n->str, tag->inner, len) != 0)
+		return err_set(e, "%s: line %d: section \"%s\" (opened on line "
+		    "%d) closed by \"%.*s\"", c->name, tag->line, n->str,
+		    n->line, len, tag->inner);
+	c->depth--;
+	return 0;
+}
+
+/* What one tag adds to the innermost open list (a comment: nothing). */
+static int
+tmpl_add_tag(struct compiler *c, const struct tag *tag, struct err *e)
+{
+	struct tnodes	*l = c->stack[c->depth].list;
+	struct tnode	*n;
+	size_t		 len = tag->innerend - tag->inner;
+
+	switch (tag->sigil) {
+	case '!':
+		return 0;
+	case '=':
+		return err_set(e, "%s: line %d: changing delimiters is not "
+		    "supported", c->name, tag->line);
+	case '#':
+	case '^':
+		return tmpl_open_section(c, tag, e);
+	case '/':
+		return tmpl_close_section(c, tag, e);
+	case '>':
+		n = tmpl_add(l, TN_PARTIAL, tag->line);
+		if (tmpl_setname(n, tag->inner, len, 0) == -1)
+			return tmpl_badname(c, n, e);
+		return 0;
+	default:	/* variable: sigil 0, '&' or '{' */
+		n = tmpl_add(l, TN_VAR, tag->line);
+		n->raw = tag->sigil == '&' || tag->sigil == '{';
+		if (tmpl_setname(n, tag->inner, len, 1) == -1)
+			return tmpl_badname(c, n, e);
+		return 0;
+	}
+}
+
+struct tmpl *
+tmpl_compile(const char *name, const char *text, int html, struct err *e)
+{
+	struct tmpl		*t;
+	struct compiler		 c;
+	struct tag		 tag;
+	const char		*open, *textstart;
+	const struct tnode	*n;
 
 	t = xcalloc(1, sizeof *t);
 	t->name = xstrdup(name);
 	t->html = html ? 1 : 0;
-	stack[0].list = &t->top;
-	stack[0].sect = NULL;
+	memset(&c, 0, sizeof c);
+	c.name = name;
+	c.text = text;
+	c.stack[0].list = &t->top;
 
-	p = textstart = text;
-	while ((open = strstr(p, "{{")) != NULL) {
-		line = tmpl_lineof(text, open);
-		sigil = open[2];
-		if (sigil == '{') {
-			if ((close = strstr(open + 3, "}}}")) == NULL) {
-				err_set(e, "%s: line %d: unclosed tag \"{{{\"",
-				    name, line);
-				goto err;
-			}
-			inner = open + 3;
-			next = close + 3;
-		} else {
-			if ((close = strstr(open + 2, "}}")) == NULL) {
-				err_set(e, "%s: line %d: unclosed tag \"{{\"",
-				    name, line);
-				goto err;
-			}
-			inner = open + 2;
-			if (sigil != '\0' && strchr("#^/!>&=", sigil) != NULL)
-				inner++;
-			else
-				sigil = 0;
-			next = close + 2;
-		}
-		innerend = close;
-		while (inner < innerend && (*inner == ' ' || *inner == '\t'))
-			inner++;
-		while (innerend > inner &&
-		    (innerend[-1] == ' ' || innerend[-1] == '\t'))
-			innerend--;
-
-		/* A standalone tag takes its whole line with it. */
-		textend = open;
-		if (sigil != 0 && strchr("#^/!>", sigil) != NULL) {
-			ls = open;
-			while (ls > textstart && (ls[-1] == ' ' || ls[-1] == '\t'))
-				ls--;
-			le = next;
-			while (*le == ' ' || *le == '\t')
-				le++;
-			if ((ls == text || ls[-1] == '\n') &&
-			    (*le == '\n' || *le == '\0' ||
-			    (le[0] == '\r' && le[1] == '\n'))) {
-				textend = ls;
-				if (*le == '\r')
-					le++;
-				if (*le == '\n')
-					le++;
-				next = le;
-			}
-		}
-		if (textend > textstart) {
-			n = tmpl_add(stack[depth].list, TN_TEXT, 0);
-			n->str = xstrndup(textstart, textend - textstart);
-			n->len = textend - textstart;
-		}
-
-		switch (sigil) {
-		case '!':
-			break;
-		case '=':
-			err_set(e, "%s: line %d: changing delimiters is not "
-			    "supported", name, line);
+	textstart = text;
+	while ((open = strstr(textstart, "{{")) != NULL) {
+		if (tmpl_read_tag(&c, open, &tag, e) == -1)
 			goto err;
-		case '#':
-		case '^':
-			if (depth == TMPL_MAX_NEST) {
-				err_set(e, "%s: line %d: sections nested more "
-				    "than %d deep", name, line, TMPL_MAX_NEST);
-				goto err;
-			}
-			n = tmpl_add(stack[depth].list,
-			    sigil == '#' ? TN_SECTION : TN_INVERTED, line);
-			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
-				goto badname;
-			depth++;
-			stack[depth].list = &n->kids;
-			stack[depth].sect = n;
-			break;
-		case '/':
-			if (depth == 0) {
-				err_set(e, "%s: line %d: \"{{/%.*s}}\" closes no "
-				    "open section", name, line,
-				    (int)(innerend - inner), inner);
-				goto err;
-			}
-			n = stack[depth].sect;
-			if (strlen(n->str) != (size_t)(innerend - inner) ||
-			    strncmp(n->str, inner, innerend - inner) != 0) {
-				err_set(e, "%s: line %d: section \"%s\" (opened on "
-				    "line %d) closed by \"%.*s\"", name, line,
-				    n->str, n->line, (int)(innerend - inner),
-				    inner);
-				goto err;
-			}
-			depth--;
-			break;
-		case '>':
-			n = tmpl_add(stack[depth].list, TN_PARTIAL, line);
-			if (tmpl_setname(n, inner, innerend - inner, 0) == -1)
-				goto badname;
-			break;
-		default:	/* variable: sigil 0, '&' or '{' */
-			n = tmpl_add(stack[depth].list, TN_VAR, line);
-			n->raw = sigil == '&' || sigil == '{';
-			if (tmpl_setname(n, inner, innerend - inner, 1) == -1)
-				goto badname;
-			break;
-		}
-		p = textstart = next;
+		tmpl_standalone(&c, textstart, &tag);
+		tmpl_add_text(c.stack[c.depth].list, textstart,
+		    tag.textend - textstart);
+		if (tmpl_add_tag(&c, &tag, e) == -1)
+			goto err;
+		textstart = tag.next;
 	}
-	if (*textstart != '\0') {
-		n = tmpl_add(stack[depth].list, TN_TEXT, 0);
-		n->len = strlen(textstart);
-		n->str = xstrndup(textstart, n->len);
-	}
-	if (depth > 0) {
-		n = stack[depth].sect;
+	tmpl_add_text(c.stack[c.depth].list, textstart, strlen(textstart));
+	if (c.depth > 0) {
+		n = c.stack[c.depth].sect;
 		err_set(e, "%s: line %d: unclosed section \"%s\"", name,
 		    n->line, n->str);
 		goto err;
 	}
 	return t;
 
-badname:
-	err_set(e, "%s: line %d: bad tag name \"%s\"", name, n->line, n->str);
 err:
 	tmpl_free(t);
 	return NULL;
@@ -616,298 +667,4 @@ tmpl_check_partials(const struct tmpl *t, tmpl_partial_fn *lookup, void *arg,
     struct err *e)
 {
 	return tmpl_check_nodes(t, &t->top, lookup, arg, e);
-}
-
-/*
- * The set of one directory.
- */
-
-static int
-tmpl_index(const char **tab, size_t n, const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strlen(tab[i]) == len && strncmp(tab[i], s, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-int
-tmplset_format_valid(const char *s)
-{
-	return s != NULL && tmpl_index(tmpl_formats, TMPL_NFORMATS, s,
-	    strlen(s)) != -1;
-}
-
-
-static int
-tmplset_cmpname(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-tmplset_free(struct tmplset *s)
-{
-	size_t	i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < s->n; i++) {
-		free(s->v[i].kind);
-		tmpl_free(s->v[i].t);
-	}
-	free(s->v);
-	free(s->dir);
-	free(s);
-}
-
-static const struct tmplent *
-tmplset_find(const struct tmplset *s, const char *kind, int format, int part)
-{
-	size_t	i;
-
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].format == format && s->v[i].part == part &&
-		    strcmp(s->v[i].kind, kind) == 0)
-			return &s->v[i];
-	return NULL;
-}
-
-static const struct tmpl *
-tmplset_get_idx(const struct tmplset *s, const char *kind, int format,
-    int part)
-{
-	const struct tmplent *te;
-
-	if ((te = tmplset_find(s, kind, format, part)) == NULL && format != 0)
-		te = tmplset_find(s, kind, 0, part);
-	return te ? te->t : NULL;
-}
-
-const struct tmpl *
-tmplset_get(const struct tmplset *s, const char *kind, const char *format,
-    const char *part)
-{
-	int	f, p;
-
-	if ((f = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
-	    strlen(format))) == -1)
-		return NULL;
-	if ((p = tmpl_index(tmpl_parts, TMPL_NPARTS, part, strlen(part))) == -1)
-		return NULL;
-	return tmplset_get_idx(s, kind, f, p);
-}
-
-struct tmplset_arg {
-	const struct tmplset	*set;
-	int			 format;
-	int			 part;
-};
-
-static const struct tmpl *
-tmplset_partial(void *arg, const char *name)
-{
-	struct tmplset_arg	*a = arg;
-	char			 kind[160];
-
-	if ((size_t)snprintf(kind, sizeof kind, "_%s", name) >= sizeof kind)
-		return NULL;
-	return tmplset_get_idx(a->set, kind, a->format, a->part);
-}
-
-int
-tmplset_render(const struct tmplset *s, const char *kind, const char *format,
-    const char *part, json_t *ctx, struct buf *out, struct err *e)
-{
-	struct tmplset_arg	 a;
-	const struct tmpl	*t;
-
-	a.set = s;
-	if ((a.format = tmpl_index(tmpl_formats, TMPL_NFORMATS, format,
-	    strlen(format))) == -1)
-		return err_set(e, "unknown format \"%s\"", format);
-	if ((a.part = tmpl_index(tmpl_parts, TMPL_NPARTS, part,
-	    strlen(part))) == -1)
-		return err_set(e, "unknown template part \"%s\"", part);
-	if ((t = tmplset_get_idx(s, kind, a.format, a.part)) == NULL)
-		return err_set(e, "no template %s.%s.%s (nor %s.standard.%s)",
-		    kind, format, part, kind, part);
-	return tmpl_render(t, ctx, tmplset_partial, &a, out, e);
-}
-
-/*
- * Parse "<kind>.<format>.<part>". Returns 1 for a template name, 0 for a
- * file that is not ours (ignored), -1 for a name that looks like a template
- * but is wrong (an error: most likely a typo the operator wants to hear of).
- */
-static int
-tmplset_parsename(const char *name, char **kind, int *format, int *part,
-    struct err *e)
-{
-	const char	*d1, *d2, *s;
-
-	if (name[0] == '.')
-		return 0;
-	if ((d2 = strrchr(name, '.')) == NULL ||
-	    (*part = tmpl_index(tmpl_parts, TMPL_NPARTS, d2 + 1,
-	    strlen(d2 + 1))) == -1)
-		return 0;
-	if ((d1 = memchr(name, '.', d2 - name)) == NULL)
-		return 0;	/* "README.txt" */
-	if (memchr(d1 + 1, '.', d2 - d1 - 1) != NULL)
-		return 0;	/* "notes.2024.old.txt" */
-	if ((*format = tmpl_index(tmpl_formats, TMPL_NFORMATS, d1 + 1,
-	    d2 - d1 - 1)) == -1)
-		return err_set(e, "%s: unknown format \"%.*s\" (standard, "
-		    "easy-read, large-print or plain-text)", name,
-		    (int)(d2 - d1 - 1), d1 + 1);
-	if (d1 == name || (name[0] == '_' && d1 == name + 1))
-		return err_set(e, "%s: no template kind before the format",
-		    name);
-	for (s = name; s < d1; s++)
-		if (!tmpl_namechar((unsigned char)*s))
-			return err_set(e, "%s: the kind may hold only letters, "
-			    "digits, '_' and '-'", name);
-	*kind = xstrndup(name, d1 - name);
-	return 1;
-}
-
-struct tmplset *
-tmplset_load(const char *dir, struct err *e)
-{
-	struct tmplset	*s;
-	struct tmplset_arg a;
-	DIR		*d = NULL;
-	struct dirent	*de;
-	struct stat	 st;
-	char		**names = NULL, *path = NULL, *text = NULL, *kind = NULL;
-	size_t		 nnames = 0, i, len;
-	int		 format, part, rc, p;
-
-	s = xcalloc(1, sizeof *s);
-	s->refs = 1;
-	s->dir = xstrdup(dir);
-
-	if ((d = opendir(dir)) == NULL) {
-		err_set(e, "%s: %s", dir, strerror(errno));
-		goto err;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xrealloc(names, (nnames + 1) * sizeof *names);
-		names[nnames++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	d = NULL;
-	if (nnames > 0)
-		qsort(names, nnames, sizeof *names, tmplset_cmpname);
-
-	for (i = 0; i < nnames; i++) {
-		if ((rc = tmplset_parsename(names[i], &kind, &format, &part,
-		    e)) == -1)
-			goto err;
-		if (rc == 0) {
-			log_debug("templates %s: ignoring %s", dir, names[i]);
-			continue;
-		}
-		path = xasprintf("%s/%s", dir, names[i]);
-		if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-			log_debug("templates %s: ignoring %s (not a file)",
-			    dir, names[i]);
-			free(path);
-			free(kind);
-			path = kind = NULL;
-			continue;
-		}
-		if ((text = util_readfile(path, TMPL_MAX_FILE, &len,
-		    e)) == NULL)
-			goto err;
-		if (strlen(text) != len) {
-			err_set(e, "%s: holds a NUL byte", names[i]);
-			goto err;
-		}
-		if (!util_utf8_valid(text, len)) {
-			err_set(e, "%s: not valid UTF-8", names[i]);
-			goto err;
-		}
-		s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
-		s->v[s->n].kind = kind;
-		s->v[s->n].format = format;
-		s->v[s->n].part = part;
-		s->v[s->n].t = tmpl_compile(names[i], text,
-		    strcmp(tmpl_parts[part], "html") == 0, e);
-		kind = NULL;
-		if (s->v[s->n++].t == NULL)
-			goto err;
-		free(text);
-		free(path);
-		text = path = NULL;
-	}
-	if (s->n == 0) {
-		err_set(e, "%s: no templates (files named "
-		    "<kind>.<format>.<subject|txt|html>)", dir);
-		goto err;
-	}
-
-	/* Every kind renders in every format; every partial resolves. */
-	for (i = 0; i < s->n; i++) {
-		const struct tmplent *te = &s->v[i];
-
-		if (te->kind[0] != '_') {
-			for (p = 0; p < (int)TMPL_NPARTS; p++)
-				if (tmplset_find(s, te->kind, 0, p) == NULL) {
-					err_set(e, "%s: no %s.standard.%s",
-					    tmpl_name(te->t), te->kind,
-					    tmpl_parts[p]);
-					goto err;
-				}
-		}
-		a.set = s;
-		a.format = te->format;
-		a.part = te->part;
-		if (tmpl_check_partials(te->t, tmplset_partial, &a, e) == -1)
-			goto err;
-	}
-
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	return s;
-
-err:
-	if (d != NULL)
-		closedir(d);
-	for (i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	free(path);
-	free(text);
-	free(kind);
-	tmplset_free(s);
-	return NULL;
-}
-
-struct tmplset *
-tmplset_ref(struct tmplset *s)
-{
-	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
-}
-
-void
-tmplset_unref(struct tmplset *s)
-{
-	if (s == NULL)
-		return;
-	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		tmplset_free(s);
-}
-
-size_t
-tmplset_count(const struct tmplset *s)
-{
-	return s->n;
 }

@@ -1,0 +1,523 @@
+/*
+ * record_field.c: owns what one field of a record may hold (an id, one line
+ * of text, a date and time, a web address, a list of distinct ids, a
+ * venue's access map...) and the walk of an object against a table of
+ * fields. The table of each record type, and the rules between its fields,
+ * are record_form.c's.
+ *
+ * check_object() walks an object against a table: unknown keys first (in
+ * the object's order), then each field in table order. The first problem
+ * found is the one reported, as "PATH: PROBLEM"; values quoted in messages
+ * go through util_quote (escaped, cut short: safe to log).
+ *
+ * Pure: no I/O, no global state; any thread (address checks need GMime to
+ * have been initialised by main; time zones come from libical, whose
+ * built-in zone cache is locked).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libical/ical.h>
+
+#include "address.h"
+#include "config.h"
+#include "duration.h"
+#include "record.h"
+#include "record_field.h"
+
+#define FIELD_KEY_MAX	40	/* unknown keys are cut in paths */
+
+struct ctx {
+	size_t	max_bytes;
+};
+
+static int	check_object(json_t *, const struct record_field *,
+		    const char *, const struct ctx *, struct err *);
+
+static int
+field_alnum(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9');
+}
+
+/* Quote s for a message (util_quote: safe to log, cut at max). */
+static const char *
+quote_n(char *buf, size_t len, const char *s, size_t max)
+{
+	return util_quote(buf, len, s, max);
+}
+
+static const char *
+quote(char *buf, size_t len, const char *s)
+{
+	return quote_n(buf, len, s, 60);
+}
+
+/* A key as it appears in a path: bare when it is tame, else quoted. */
+static void
+path_join(char *buf, size_t len, const char *prefix, const char *key)
+{
+	char		 q[RECORD_FIELD_QUOTE_MAX];
+	const char	*k = key, *p;
+	int		 tame;
+
+	tame = strlen(key) > 0 && strlen(key) <= FIELD_KEY_MAX;
+
+	for (p = key; *p != '\0' && tame; p++)
+		if (!field_alnum((unsigned char)*p) && *p != '_' &&
+		    *p != '-')
+			tame = 0;
+	if (!tame)
+		k = quote_n(q, sizeof q, key, FIELD_KEY_MAX);
+	if (prefix[0] == '\0')
+		snprintf(buf, len, "%s", k);
+	else
+		snprintf(buf, len, "%s.%s", prefix, k);
+}
+
+const char *
+record_field_jtype(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	default:
+		return "null";
+	}
+}
+
+json_t *
+record_field_get(const json_t *obj, const char *key)
+{
+	json_t	*v;
+
+	if (obj == NULL || (v = json_object_get(obj, key)) == NULL ||
+	    json_is_null(v))
+		return NULL;
+	return v;
+}
+
+const char *
+record_field_getstr(const json_t *obj, const char *key)
+{
+	json_t	*v;
+
+	if ((v = record_field_get(obj, key)) == NULL || !json_is_string(v))
+		return NULL;
+	return json_string_value(v);
+}
+
+enum strclass {
+	S_HEADER,	/* one line, no tabs; goes into a header */
+	S_LINE,		/* one line, no tabs */
+	S_LINES,	/* \n allowed */
+	S_TEXT		/* \n and \t allowed */
+};
+
+/*
+ * Text rules: no control characters (C0, DEL, C1), line breaks only where
+ * the class allows, not empty or blank, not too long. The message does not
+ * name the field; what names the header field (for "not allowed in a
+ * subject").
+ */
+static int
+check_text(const char *s, size_t len, enum strclass cls, size_t maxchars,
+    const char *what, struct err *e)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, chars = 0;
+	int			 blank = 1;
+
+	for (i = 0; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			chars++;
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n')
+			blank = 0;
+		if (p[i] == '\n' || p[i] == '\r') {
+			if (cls == S_HEADER)
+				return err_set(e, "contains a line break "
+				    "(not allowed in a %s)", what);
+			if (cls == S_LINE)
+				return err_set(e, "contains a line break "
+				    "(this field is one line)");
+			if (p[i] == '\r')
+				return err_set(e, "contains a carriage return "
+				    "(\\r); use \\n alone for a new line");
+			continue;
+		}
+		if (p[i] == '\t' && cls == S_TEXT)
+			continue;
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return err_set(e, "contains a control character "
+			    "(U+%04X%s)", p[i], p[i] == '\t' ? ", a tab" : "");
+		/* C1 controls U+0080-U+009F are C2 80 - C2 9F in UTF-8. */
+		if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 &&
+		    p[i + 1] <= 0x9f)
+			return err_set(e, "contains a control character "
+			    "(U+%04X)", p[i + 1]);
+		/* U+2028, U+2029: line and paragraph separators. */
+		if (cls == S_HEADER && p[i] == 0xe2 && i + 2 < len &&
+		    p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9))
+			return err_set(e, "contains a line break "
+			    "(not allowed in a %s)", what);
+	}
+	if (blank)
+		return err_set(e, "is empty (leave the field out instead)");
+	if (maxchars > 0 && chars > maxchars)
+		return err_set(e, "is too long (%zu characters, at most %zu)",
+		    chars, maxchars);
+	return 0;
+}
+
+static int
+url_valid(const char *s)
+{
+	const char	*p;
+
+	if (strlen(s) > RECORD_URL_MAX)
+		return 0;
+	if (strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return 0;
+	if (*p == '\0' || *p == '/' || *p == '?' || *p == '#' || *p == '.' ||
+	    *p == ':' || *p == '@')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f ||
+		    strchr("\"<>\\^`{|}", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+static int
+enum_valid(const char *s, const char *const *values, char *list, size_t len)
+{
+	size_t	o = 0;
+	int	i, found = 0;
+
+	list[0] = '\0';
+	for (i = 0; values[i] != NULL; i++) {
+		if (strcmp(s, values[i]) == 0)
+			found = 1;
+		if (o < len)
+			o += snprintf(list + o, len - o, "%s%s",
+			    i > 0 ? ", " : "", values[i]);
+	}
+	return found;
+}
+
+static int
+expect_string(const json_t *v, struct err *e)
+{
+	if (!json_is_string(v))
+		return err_set(e, "expected a string, got %s",
+		    record_field_jtype(v));
+	return 0;
+}
+
+/* An id or a group name. */
+static int
+check_id(const char *s, size_t len, const struct record_field *f,
+    struct err *e)
+{
+	char	q[RECORD_FIELD_QUOTE_MAX];
+
+	if (record_id_valid(s) && strlen(s) == len)
+		return 0;
+	if (f->kind == RECORD_FIELD_GROUPS)
+		return err_set(e, "%s is not a valid group name (letters, "
+		    "digits, and . _ : - ; at most 128)",
+		    quote(q, sizeof q, s));
+	return err_set(e, "%s is not a valid id (letters, digits, and "
+	    ". _ : - ; at most 128)", quote(q, sizeof q, s));
+}
+
+/* Words people read: a header, one line, a few lines, or long text. */
+static int
+check_prose(const char *s, size_t len, const struct record_field *f,
+    const struct ctx *c, struct err *e)
+{
+	switch (f->kind) {
+	case RECORD_FIELD_HEADER:
+		return check_text(s, len, S_HEADER, RECORD_HEADER_MAX,
+		    f->name, e);
+	case RECORD_FIELD_LINE:
+		return check_text(s, len, S_LINE, RECORD_SHORT_MAX, f->name, e);
+	case RECORD_FIELD_LINES:
+		return check_text(s, len, S_LINES, RECORD_SHORT_MAX, f->name,
+		    e);
+	default:	/* TEXT, and the details of an ACCESS word */
+		if (check_text(s, len, S_TEXT, 0, f->name, e) == -1)
+			return -1;
+		if (len > c->max_bytes)
+			return err_set(e, "is too long (%zu bytes, at most "
+			    "%zu)", len, c->max_bytes);
+		return 0;
+	}
+}
+
+/*
+ * A value of a fixed form: an address, a date and time, a date, a time
+ * zone, a web address, a duration, an access word, one of a list.
+ */
+static int
+check_form(const char *s, size_t len, const struct record_field *f,
+    struct err *e)
+{
+	char		 q[RECORD_FIELD_QUOTE_MAX], list[256];
+	struct tm	 tm;
+	long long	 secs;
+
+	switch (f->kind) {
+	case RECORD_FIELD_EMAIL:
+		return address_check(s, e);
+	case RECORD_FIELD_TIME:
+		if (record_time_parse(s, &tm) == -1)
+			return err_set(e, "%s is not a date and time "
+			    "(YYYY-MM-DDTHH:MM)", quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_DATE:
+		if (record_date_parse(s, &tm) == -1)
+			return err_set(e, "%s is not a date",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_TZ:
+		if (*s == '\0' || strlen(s) != len ||
+		    check_text(s, len, S_LINE, 100, f->name, NULL) == -1 ||
+		    icaltimezone_get_builtin_timezone(s) == NULL)
+			return err_set(e, "%s is not a known time zone",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_URL:
+		if (!url_valid(s))
+			return err_set(e, "%s is not a web address (it must "
+			    "start with https:// or http://)",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_DURATIONS:
+		if (duration_parse(s, &secs, e) == -1)
+			return -1;
+		if (secs <= 0)
+			return err_set(e, "%s is not more than zero",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_WORDS:
+		if (!record_access_word_valid(s))
+			return err_set(e, "%s is not an access word",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_ENUM:
+		if (!enum_valid(s, f->values, list, sizeof list))
+			return err_set(e, "%s is not one of %s",
+			    quote(q, sizeof q, s), list);
+		return 0;
+	default:
+		return err_set(e, "internal error: no rule for this field");
+	}
+}
+
+/* One string of a field: v is known to be a string. */
+static int
+check_string(const json_t *v, const struct record_field *f,
+    const struct ctx *c, struct err *e)
+{
+	const char	*s = json_string_value(v);
+	size_t		 len = json_string_length(v);
+
+	/* \u0000 parses (JSON allows it) but is never a valid value. */
+	if (memchr(s, '\0', len) != NULL)
+		return err_set(e, "contains a control character (U+0000)");
+	switch (f->kind) {
+	case RECORD_FIELD_ID:
+	case RECORD_FIELD_IDS:
+	case RECORD_FIELD_GROUPS:
+		return check_id(s, len, f, e);
+	case RECORD_FIELD_HEADER:
+	case RECORD_FIELD_LINE:
+	case RECORD_FIELD_LINES:
+	case RECORD_FIELD_TEXT:
+	case RECORD_FIELD_ACCESS:
+		return check_prose(s, len, f, c, e);
+	default:
+		return check_form(s, len, f, e);
+	}
+}
+
+/* An array of distinct strings (ids, group names, durations, words). */
+static int
+check_array(const json_t *v, const struct record_field *f, const char *path,
+    const struct ctx *c, struct err *e)
+{
+	json_t		*seen = NULL, *el, *prev;
+	long long	 secs;
+	size_t		 i;
+	char		 ep[RECORD_FIELD_PATH_MAX + 32], key[32];
+	char		 q[RECORD_FIELD_QUOTE_MAX];
+	const char	*k;
+
+	if (!json_is_array(v))
+		return err_set(e, "%s: expected an array, got %s", path,
+		    record_field_jtype(v));
+	if (f->required && json_array_size(v) == 0)
+		return err_set(e, "%s: is empty (name at least one)", path);
+	if (f->kind == RECORD_FIELD_DURATIONS &&
+	    json_array_size(v) > CONFIG_MAX_LEADS)
+		return err_set(e, "%s: more than %d reminders", path,
+		    CONFIG_MAX_LEADS);
+	seen = json_object();
+	json_array_foreach(v, i, el) {
+		snprintf(ep, sizeof ep, "%s[%zu]", path, i);
+		if (expect_string(el, e) == -1 ||
+		    check_string(el, f, c, e) == -1) {
+			err_prefix(e, "%s", ep);
+			goto err;
+		}
+		k = json_string_value(el);
+		if (f->kind == RECORD_FIELD_DURATIONS) {
+			duration_parse(k, &secs, NULL);
+			snprintf(key, sizeof key, "%lld", secs);
+			k = key;
+		}
+		if ((prev = json_object_get(seen, k)) != NULL) {
+			err_set(e, "%s: %s is the same as %s[%lld]", ep,
+			    quote(q, sizeof q, json_string_value(el)), path,
+			    (long long)json_integer_value(prev));
+			goto err;
+		}
+		json_object_set_new(seen, k, json_integer((json_int_t)i));
+	}
+	json_decref(seen);
+	return 0;
+
+err:
+	json_decref(seen);
+	return -1;
+}
+
+/* A venue's access map: word -> true, false or details. */
+static int
+check_access(const json_t *v, const struct record_field *f, const char *path,
+    const struct ctx *c, struct err *e)
+{
+	const char	*word;
+	json_t		*val;
+	char		 ep[RECORD_FIELD_PATH_MAX];
+	char		 q[RECORD_FIELD_QUOTE_MAX];
+
+	if (!json_is_object(v))
+		return err_set(e, "%s: expected an object, got %s", path,
+		    record_field_jtype(v));
+	json_object_foreach((json_t *)v, word, val) {
+		path_join(ep, sizeof ep, path, word);
+		if (!record_access_word_valid(word))
+			return err_set(e, "%s: %s is not an access word", ep,
+			    quote(q, sizeof q, word));
+		if (json_is_boolean(val))
+			continue;
+		if (!json_is_string(val))
+			return err_set(e, "%s: expected true, false or a "
+			    "description, got %s", ep, record_field_jtype(val));
+		if (check_string(val, f, c, e) == -1) {
+			err_prefix(e, "%s", ep);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+check_value(const json_t *v, const struct record_field *f, const char *path,
+    const struct ctx *c, struct err *e)
+{
+	switch (f->kind) {
+	case RECORD_FIELD_BOOL:
+		if (!json_is_boolean(v))
+			return err_set(e, "%s: expected true or false, got %s",
+			    path, record_field_jtype(v));
+		return 0;
+	case RECORD_FIELD_OBJECT:
+		if (!json_is_object(v))
+			return err_set(e, "%s: expected an object, got %s",
+			    path, record_field_jtype(v));
+		return check_object((json_t *)v, f->sub, path, c, e);
+	case RECORD_FIELD_ACCESS:
+		return check_access(v, f, path, c, e);
+	case RECORD_FIELD_IDS:
+	case RECORD_FIELD_GROUPS:
+	case RECORD_FIELD_DURATIONS:
+	case RECORD_FIELD_WORDS:
+		return check_array(v, f, path, c, e);
+	default:
+		if (expect_string(v, e) == -1 ||
+		    check_string(v, f, c, e) == -1) {
+			err_prefix(e, "%s", path);
+			return -1;
+		}
+		return 0;
+	}
+}
+
+static int
+check_object(json_t *obj, const struct record_field *fields, const char *prefix,
+    const struct ctx *c, struct err *e)
+{
+	const struct record_field	*f;
+	const char		*key;
+	json_t			*v;
+	char			 path[RECORD_FIELD_PATH_MAX];
+
+	json_object_foreach(obj, key, v) {
+		for (f = fields; f->name != NULL; f++)
+			if (strcmp(f->name, key) == 0)
+				break;
+		if (f->name == NULL) {
+			path_join(path, sizeof path, prefix, key);
+			return err_set(e, "%s: unknown field", path);
+		}
+	}
+	for (f = fields; f->name != NULL; f++) {
+		if (f->kind == RECORD_FIELD_TYPE)
+			continue;
+		path_join(path, sizeof path, prefix, f->name);
+		if ((v = json_object_get(obj, f->name)) == NULL)
+			v = json_null();
+		if (json_is_null(v)) {
+			if (f->required)
+				return err_set(e, "%s: missing (required)",
+				    path);
+			continue;
+		}
+		if (check_value(v, f, path, c, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+record_field_check(json_t *obj, const struct record_field *fields,
+    size_t max_bytes, struct err *e)
+{
+	struct ctx	c;
+
+	c.max_bytes = max_bytes;
+	return check_object(obj, fields, "", &c, e);
+}
