@@ -30,6 +30,7 @@
 #include <gmime/gmime.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
@@ -107,6 +108,7 @@ hearbackd_check(const char *path)
 	struct tmplset	*t;
 	struct err	 e;
 	FILE		*f;
+	SSL_CTX		*ctx;
 
 	if ((cf = config_load(path, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
@@ -121,6 +123,17 @@ hearbackd_check(const char *path)
 			return HB_EXIT_CONFIG;
 		}
 		fclose(f);
+		/* As the sender will load it (workers/sender.c). */
+		if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+		    SSL_CTX_load_verify_locations(ctx, cf->smtp_ca_file,
+		    NULL) != 1) {
+			fprintf(stderr, "hearbackd: %s: [smtp] ca_file: %s: "
+			    "no certificates in it\n", path, cf->smtp_ca_file);
+			SSL_CTX_free(ctx);
+			config_unref(cf);
+			return HB_EXIT_CONFIG;
+		}
+		SSL_CTX_free(ctx);
 	}
 	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s: [templates] dir: %s\n", path,
