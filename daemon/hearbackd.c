@@ -86,9 +86,9 @@ usage(int code)
 	    "       hearbackd --help | --version\n"
 	    "  -c FILE    the config file (default " CONFIG_DEFAULT_PATH ")\n"
 	    "  -f         log to standard error instead of syslog\n"
-	    "  -t         check the config, its secret files and the templates,\n"
-	    "             print \"config ok\" or what is wrong, exit 0 or 78;\n"
-	    "             connects to nothing\n"
+	    "  -t         check the config, its secret files, the CA file and the\n"
+	    "             templates; print \"config ok\" or what is wrong, exit 0\n"
+	    "             or 78; connects to nothing\n"
 	    "  -v         log debug messages too\n"
 	    "  --help     this text\n"
 	    "  --version  print the version\n"
@@ -108,7 +108,7 @@ hearbackd_check(const char *path)
 	struct tmplset	*t;
 	struct err	 e;
 	FILE		*f;
-	SSL_CTX		*ctx;
+	SSL_CTX		*ctx = NULL;
 
 	if ((cf = config_load(path, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
@@ -116,35 +116,35 @@ hearbackd_check(const char *path)
 	}
 	if (cf->smtp_ca_file != NULL) {
 		if ((f = fopen(cf->smtp_ca_file, "r")) == NULL) {
-			fprintf(stderr, "hearbackd: %s: [smtp] ca_file: %s: "
-			    "cannot read: %s\n", path, cf->smtp_ca_file,
-			    strerror(errno));
-			config_unref(cf);
-			return HB_EXIT_CONFIG;
+			err_set(&e, "%s: [smtp] ca_file: %s: cannot read: %s",
+			    path, cf->smtp_ca_file, strerror(errno));
+			goto err;
 		}
 		fclose(f);
 		/* As the sender will load it (workers/sender.c). */
 		if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 		    SSL_CTX_load_verify_locations(ctx, cf->smtp_ca_file,
 		    NULL) != 1) {
-			fprintf(stderr, "hearbackd: %s: [smtp] ca_file: %s: "
-			    "no certificates in it\n", path, cf->smtp_ca_file);
-			SSL_CTX_free(ctx);
-			config_unref(cf);
-			return HB_EXIT_CONFIG;
+			err_set(&e, "%s: [smtp] ca_file: %s: no certificates in "
+			    "it", path, cf->smtp_ca_file);
+			goto err;
 		}
 		SSL_CTX_free(ctx);
+		ctx = NULL;
 	}
 	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
-		fprintf(stderr, "hearbackd: %s: [templates] dir: %s\n", path,
-		    e.msg);
-		config_unref(cf);
-		return HB_EXIT_CONFIG;
+		err_prefix(&e, "%s: [templates] dir", path);
+		goto err;
 	}
 	tmplset_unref(t);
 	config_unref(cf);
 	printf("config ok\n");
 	return 0;
+err:
+	fprintf(stderr, "hearbackd: %s\n", e.msg);
+	SSL_CTX_free(ctx);
+	config_unref(cf);
+	return HB_EXIT_CONFIG;
 }
 
 static int
