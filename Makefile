@@ -9,9 +9,16 @@
 #   make SAN=asan     build (and test) under ASan+UBSan into build-asan/
 #   make SAN=tsan     build (and test) under TSan into build-tsan/
 #   make install PREFIX=/usr/local DESTDIR=...
+#   make uninstall    the same PREFIX and DESTDIR; keeps /etc/hearback
+#   make man-lint     mandoc -T lint over man/*; fails on any warning
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/hearback
+UNITDIR	?= /lib/systemd/system
+# man/NAME.SECTION, installed into $(MANDIR)/manSECTION
+MAN_PAGES = $(wildcard man/*.[1-9])
 OPTIMIZATION ?= -O2
 PKGS	= libevent libevent_pthreads hiredis jansson gmime-3.0 libical inih libsystemd libesmtp-1.0 openssl
 CC	?= cc
@@ -156,9 +163,40 @@ install: all
 	install -m 0644 config/templates/* $(DESTDIR)$(SYSCONFDIR)/hearback/templates/
 	test -e $(DESTDIR)$(SYSCONFDIR)/hearback/hearback.conf || \
 	    install -m 0640 config/hearback.conf $(DESTDIR)$(SYSCONFDIR)/hearback/hearback.conf
-	install -d $(DESTDIR)/lib/systemd/system
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/hearback.service > $(DESTDIR)/lib/systemd/system/hearback.service
-	chmod 0644 $(DESTDIR)/lib/systemd/system/hearback.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/hearback.service > $(DESTDIR)$(UNITDIR)/hearback.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hearback.service
+	for f in $(MAN_PAGES); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
+	    install -d $$d && install -m 0644 $$f $$d/ || exit 1; \
+	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 config/hearback.conf $(DESTDIR)$(DOCDIR)/hearback.conf.example
+	install -m 0644 config/examples/*.json $(DESTDIR)$(DOCDIR)/examples/
+
+# What install put in place, file by file; never $(SYSCONFDIR)/hearback,
+# which holds the operator's config and templates.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/hearbackd $(DESTDIR)$(PREFIX)/bin/hearback
+	rm -f $(DESTDIR)$(UNITDIR)/hearback.service
+	for f in $(MAN_PAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; \
+	done
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/hearback.conf.example
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard config/examples/*.json)))
+	rmdir $(DESTDIR)$(DOCDIR)/examples 2>/dev/null || true
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/hearback (the config and templates)"
+
+# mandoc exits 2 on a warning; any message at all fails too.
+man-lint:
+	@out=$$(mandoc -T lint -W warning $(MAN_PAGES) 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then \
+	    printf '%s\n' "$$out"; echo "man-lint: mandoc found problems"; \
+	    exit 1; \
+	fi; \
+	echo "man-lint: $(words $(MAN_PAGES)) pages clean"
 
 clean:
 	rm -rf build build-asan build-tsan $(FUZZ_B) bin
@@ -166,5 +204,6 @@ clean:
 dep:
 	$(CC) -MM -iquote include daemon/*.c workers/*.c cli/*.c
 
-.PHONY: all unit integration test-faults test run bench fuzz fuzz-build fuzz-ci install clean dep FORCE
+.PHONY: all unit integration test-faults test run bench fuzz fuzz-build fuzz-ci \
+	install uninstall man-lint clean dep FORCE
 .SECONDARY:

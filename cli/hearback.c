@@ -9,11 +9,14 @@
  *   hearback [-c FILE] preview FILE --as ID
  *   hearback [-c FILE] report --meeting ID [--format text|html]
  *
+ *   hearback --help | --version
+ *
  * The checks are the daemon's own (record.c, plan.c), so a record that
  * passes here is accepted there, unless Redis changed in between (the daemon
  * checks references again).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +28,13 @@
 #include "clock.h"
 #include "plan.h"
 #include "store.h"
+#include "version.h"
 
+/* --help: on stdout, exit 0; a bad command line: on stderr, exit 64. */
 static void
-usage(void)
+usage_to(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: hearback [-c FILE] validate FILE...\n"
 	    "       hearback [-c FILE] enqueue FILE...\n"
 	    "       hearback [-c FILE] forget COLLABORATOR_ID\n"
@@ -37,9 +42,19 @@ usage(void)
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
 	    "       hearback [-c FILE] report --meeting ID [--format text|html]\n"
+	    "       hearback --help | --version\n"
 	    "FILE may be - for standard input. The config file defaults to "
-	    CONFIG_DEFAULT_PATH ".\n");
-	exit(EX_USAGE_);
+	    CONFIG_DEFAULT_PATH ".\n"
+	    "Exit status: 0 done, 64 usage, 65 invalid record, 69 Redis "
+	    "unreachable,\n78 bad configuration. See hearback(1) and "
+	    "hearback-records(5).\n");
+	exit(code);
+}
+
+static void
+usage(void)
+{
+	usage_to(stderr, EX_USAGE_);
 }
 
 char *
@@ -408,6 +423,21 @@ cli_forget(const struct config *cf, int argc, char **argv)
 	return rv;
 }
 
+/* The subcommands; an unknown one is a usage error (64) before any config
+ * is read. */
+static const struct {
+	const char	*name;
+	int		(*fn)(const struct config *, int, char **);
+} cli_commands[] = {
+	{ "validate",	cli_validate },
+	{ "enqueue",	cli_enqueue },
+	{ "forget",	cli_forget },
+	{ "status",	cli_status },
+	{ "dead",	cli_dead },
+	{ "preview",	cli_preview },
+	{ "report",	cli_report },
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -415,12 +445,25 @@ main(int argc, char *argv[])
 	struct config	*cf;
 	struct err	 e;
 	int		 ch, rv;
+	size_t		 i;
 
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
+		case 'h':
+			usage_to(stdout, EX_DONE);
+			break;
+		case 'V':
+			printf("hearback %s\n", HB_VERSION);
+			return EX_DONE;
 		default:
 			usage();
 		}
@@ -430,6 +473,13 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage();
 	cmd = argv[0];
+	for (i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++)
+		if (strcmp(cmd, cli_commands[i].name) == 0)
+			break;
+	if (i == sizeof cli_commands / sizeof cli_commands[0]) {
+		fprintf(stderr, "hearback: unknown command \"%s\"\n", cmd);
+		usage();
+	}
 	log_init(1, -1, "hearback");
 	g_mime_init();
 	clock_init();
@@ -443,24 +493,7 @@ main(int argc, char *argv[])
 			return EX_BADCONFIG;
 		}
 	}
-	if (strcmp(cmd, "validate") == 0)
-		rv = cli_validate(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "enqueue") == 0)
-		rv = cli_enqueue(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "forget") == 0)
-		rv = cli_forget(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "status") == 0)
-		rv = cli_status(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "dead") == 0)
-		rv = cli_dead(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "preview") == 0)
-		rv = cli_preview(cf, argc - 1, argv + 1);
-	else if (strcmp(cmd, "report") == 0)
-		rv = cli_report(cf, argc - 1, argv + 1);
-	else {
-		fprintf(stderr, "hearback: unknown command \"%s\"\n", cmd);
-		usage();
-	}
+	rv = cli_commands[i].fn(cf, argc - 1, argv + 1);
 	config_unref(cf);
 	return rv;
 }

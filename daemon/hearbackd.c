@@ -13,7 +13,13 @@
  * leases of jobs no worker has started, let in-flight sends finish and
  * their outcomes reach Redis (up to shutdown_timeout), exit 0.
  * SIGHUP: reload config and templates; a broken new file keeps the old.
+ *
+ * -t checks what start-up would read (the config, the secret files it
+ * names, the CA file, the templates), says "config ok" or what is wrong,
+ * and exits 0 or 78 before anything connects or listens.
  */
+#include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,7 @@
 #include <gmime/gmime.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
@@ -41,7 +48,9 @@
 #include "sched.h"
 #include "sender.h"
 #include "tmpl.h"
+#include "version.h"
 
+#define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
 #define HB_BATCH	8	/* messages per SMTP connection */
 
@@ -68,11 +77,74 @@ struct hearbackd {
 	unsigned long long	 watchdog_usec;
 };
 
+/* --help: on stdout, exit 0; a bad command line: on stderr, exit 64. */
 static void
-usage(void)
+usage(int code)
 {
-	fprintf(stderr, "usage: hearbackd [-c FILE] [-f] [-v]\n");
-	exit(64);
+	fprintf(code == 0 ? stdout : stderr,
+	    "usage: hearbackd [-ftv] [-c FILE]\n"
+	    "       hearbackd --help | --version\n"
+	    "  -c FILE    the config file (default " CONFIG_DEFAULT_PATH ")\n"
+	    "  -f         log to standard error instead of syslog\n"
+	    "  -t         check the config, its secret files, the CA file and the\n"
+	    "             templates; print \"config ok\" or what is wrong, exit 0\n"
+	    "             or 78; connects to nothing\n"
+	    "  -v         log debug messages too\n"
+	    "  --help     this text\n"
+	    "  --version  print the version\n"
+	    "See hearbackd(8) and hearback.conf(5).\n");
+	exit(code == 0 ? 0 : HB_EXIT_USAGE);
+}
+
+/*
+ * -t: load what start-up loads, and the CA file the relay's certificate is
+ * checked against (only read when a send starts, so a typo would otherwise
+ * show up as held emails). No Redis, no SMTP, no listening socket.
+ */
+static int
+hearbackd_check(const char *path)
+{
+	struct config	*cf;
+	struct tmplset	*t;
+	struct err	 e;
+	FILE		*f;
+	SSL_CTX		*ctx = NULL;
+
+	if ((cf = config_load(path, &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
+	if (cf->smtp_ca_file != NULL) {
+		if ((f = fopen(cf->smtp_ca_file, "r")) == NULL) {
+			err_set(&e, "%s: [smtp] ca_file: %s: cannot read: %s",
+			    path, cf->smtp_ca_file, strerror(errno));
+			goto err;
+		}
+		fclose(f);
+		/* As the sender will load it (workers/sender.c). */
+		if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+		    SSL_CTX_load_verify_locations(ctx, cf->smtp_ca_file,
+		    NULL) != 1) {
+			err_set(&e, "%s: [smtp] ca_file: %s: no certificates in "
+			    "it", path, cf->smtp_ca_file);
+			goto err;
+		}
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
+		err_prefix(&e, "%s: [templates] dir", path);
+		goto err;
+	}
+	tmplset_unref(t);
+	config_unref(cf);
+	printf("config ok\n");
+	return 0;
+err:
+	fprintf(stderr, "hearbackd: %s\n", e.msg);
+	SSL_CTX_free(ctx);
+	config_unref(cf);
+	return HB_EXIT_CONFIG;
 }
 
 static int
@@ -296,12 +368,18 @@ main(int argc, char *argv[])
 	struct hearbackd	 d;
 	struct err		 e;
 	struct timeval		 tv = { 0, 250 * 1000 };
-	int			 ch, fg = 0, verbose = 0;
+	int			 ch, fg = 0, verbose = 0, check = 0;
 	uint64_t		 wd = 0;
+
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 }
+	};
 
 	memset(&d, 0, sizeof d);
 	d.path = CONFIG_DEFAULT_PATH;
-	while ((ch = getopt(argc, argv, "c:fv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhtv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.path = optarg;
@@ -309,15 +387,32 @@ main(int argc, char *argv[])
 		case 'f':
 			fg = 1;
 			break;
+		case 'h':
+			usage(0);
+			break;
+		case 't':
+			check = 1;
+			break;
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			printf("hearbackd %s\n", HB_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(HB_EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(HB_EXIT_USAGE);
+	if (check) {
+		log_init(1, verbose, "hearbackd");
+		g_mime_init();
+		clock_init();
+		ch = hearbackd_check(d.path);
+		g_mime_shutdown();
+		return ch;
+	}
 	log_init(fg || getenv("INVOCATION_ID") != NULL, verbose, "hearbackd");
 	g_mime_init();
 	clock_init();
