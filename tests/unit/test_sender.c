@@ -1,10 +1,13 @@
 /*
- * test_sender.c: libESMTP against a real SMTP server (tests/smtp_sink.py).
+ * test_sender.c: the sender (relay.c, tunnel.c, libESMTP) against a real
+ * SMTP server (tests/smtp_sink.py, TLS 1.3 unless a test caps it), and
+ * against scripted relays in threads where a test needs a server to
+ * misbehave on purpose.
  *
  * Each test starts the sink on a kernel-chosen port with its own directory
  * and stops it in the teardown, which cmocka runs on failure too. Run from
- * the repository root (or set SMTP_SINK to the script's path); the sink needs
- * Debian's /usr/bin/python3 with aiosmtpd.
+ * the repository root (or set SMTP_SINK to the script's path); the sink
+ * needs only Debian's /usr/bin/python3.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -542,6 +545,120 @@ test_starttls(void **state)
 	assert_int_equal(m[0].verdict, VERDICT_TEMP);
 	assert_int_equal(m[0].code, 0);
 	assert_int_equal(sink_count(k), 4);
+}
+
+/* How many lines of the sink's --log file contain what. */
+static int
+sink_log_count(const char *path, const char *what)
+{
+	FILE	*f = fopen(path, "r");
+	char	 line[2048];
+	int	 n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strstr(line, what) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * STARTTLS with AUTH at the TLS version the sink allows (1.3 unless
+ * tls_max caps it): three messages in one session, over one connection
+ * (no probe before it), the version really negotiated, no command sent
+ * before the reply it waits on (the sink logs a VIOLATION and hangs up),
+ * and the password never in clear. Then a wrong password: 535, refused,
+ * nothing tried.
+ */
+static void
+starttls_auth_round(struct sink *k, const char *tls_max, const char *want)
+{
+	char			 cert[128], ldir[64], log[96];
+	const char		*more[7];
+	struct config		 cf;
+	struct outmsg		 m[3];
+	int			 i;
+
+	snprintf(ldir, sizeof ldir, "/tmp/hb-sender-log-XXXXXX");
+	assert_non_null(mkdtemp(ldir));
+	snprintf(log, sizeof log, "%s/smtp.log", ldir);
+	more[0] = "--auth";
+	more[1] = "hb:s3cret";
+	more[2] = "--tls-max";
+	more[3] = tls_max;
+	more[4] = "--log";
+	more[5] = log;
+	more[6] = NULL;
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	mkmsg(&m[1], "cleo@example.net", MSG3);
+	mkmsg(&m[2], "ben@example.net", MSG1);
+	sender_send(&cf, m, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(m[i].verdict, VERDICT_OK);
+	assert_int_equal(sink_count(k), 3);
+	assert_int_equal(sink_log_count(log, " open "), 1);
+	assert_int_equal(sink_log_count(log, want), 1);
+	assert_int_equal(sink_log_count(log, "VIOLATION"), 0);
+	assert_int_equal(sink_log_count(log, "s3cret"), 0);
+
+	cf.smtp_password = "wrong";
+	mkmsg(&m[0], "amara@example.net", MSG1);
+	sender_send(&cf, m, 1);
+	assert_int_equal(m[0].verdict, VERDICT_TEMP);
+	assert_int_equal(m[0].code, 535);
+	assert_int_equal(m[0].refused, 1);
+	assert_int_equal(sink_count(k), 3);
+	assert_int_equal(sink_log_count(log, " open "), 2);
+	unlink(log);
+	rmdir(ldir);
+}
+
+static void
+test_starttls_auth_tls13(void **state)
+{
+	starttls_auth_round(*state, "1.3", "TLS TLSv1.3");
+}
+
+static void
+test_starttls_auth_tls12(void **state)
+{
+	starttls_auth_round(*state, "1.2", "TLS TLSv1.2");
+}
+
+/*
+ * The same man in the middle as test_starttls_injection_refused, played by
+ * the sink: it answers STARTTLS with its 220 and a forged reply in one
+ * write. Refused, nothing delivered, and the sink saw no command after
+ * STARTTLS.
+ */
+static void
+test_starttls_injection_sink(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const more[] = { "--inject-after-starttls",
+	    "250-forged\\r\\n250 ok\\r\\n", NULL };
+	char			 cert[128];
+	struct config		 cf;
+	struct outmsg		 m;
+
+	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.refused, 1);
+	assert_non_null(strstr(m.reply, "tampering"));
+	assert_int_equal(sink_count(k), 0);
 }
 
 /*
@@ -1187,6 +1304,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
 		cmocka_unit_test(test_starttls_injection_refused),
+		cmocka_unit_test_setup_teardown(test_starttls_injection_sink,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_auth_tls13, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_auth_tls12, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_starttls_wrong_name, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tls_implicit, setup,
