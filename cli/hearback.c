@@ -219,10 +219,10 @@ static redisReply *
 cli_eval(redisContext *c, struct store_argv *a)
 {
 	redisReply	*r;
+	struct err	 e;
 
-	r = redisCommandArgv(c, a->argc, (const char **)a->argv, a->lens);
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
+	if ((r = store_call_sync(c, a, &e)) == NULL) {
+		fprintf(stderr, "hearback: %s\n", e.msg);
 		exit(EX_NOREDIS);
 	}
 	return r;
@@ -247,10 +247,8 @@ cli_snapshot(redisContext *c, const struct config *cf,
 		}
 		store_fetch_argv(cf->prefix, need, &a);
 		r = cli_eval(c, &a);
-		store_argv_free(&a);
 		if (r->type != REDIS_REPLY_ARRAY) {
-			fprintf(stderr, "hearback: Redis: %s\n", r->type ==
-			    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+			fprintf(stderr, "hearback: Redis: unexpected reply\n");
 			exit(EX_NOREDIS);
 		}
 		if (version && round == 0)

@@ -65,8 +65,7 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 	free(copy);
 	if (json_array_size(need) > 0) {
 		store_fetch_argv(cf->prefix, need, &a);
-		r = redisCommandArgv(c, a.argc, (const char **)a.argv, a.lens);
-		store_argv_free(&a);
+		r = store_call_sync(c, &a, &e);
 		for (i = 1; r && r->type == REDIS_REPLY_ARRAY && i <
 		    r->elements; i++) {
 			const char *k = json_string_value(json_array_get(need,

@@ -65,9 +65,7 @@ feedback_tick(evutil_socket_t fd, short what, void *arg)
 	store_digest_argv(f->cf->prefix, util_now_ms(),
 	    f->cf->feedback_due * 1000, f->cf->digest_every * 1000,
 	    f->cf->coordinator, f->cf->max_age * 1000, &a);
-	rconn_cmd(f->rc, feedback_on_reply, f, a.argc, (const char **)a.argv,
-	    a.lens);
-	store_argv_free(&a);
+	store_send(f->rc, &a, feedback_on_reply, f);
 	feedback_arm(f);
 }
 

@@ -436,11 +436,8 @@ intake_send_commit(struct intake *it, const char *version, json_t *ops)
 	struct store_argv	a;
 	int			r;
 
-	store_commit_argv(it->cf->prefix, version, STORE_GROUP, it->cur->id,
-	    ops, &a);
-	r = rconn_cmd(it->rc, intake_on_commit, it, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
+	store_commit_argv(it->cf->prefix, version, it->cur->id, ops, &a);
+	r = store_send(it->rc, &a, intake_on_commit, it);
 	if (r == -1)
 		intake_lost(it);
 }
@@ -656,9 +653,7 @@ intake_fetch(struct intake *it)
 	it->rounds++;
 	store_fetch_argv(it->cf->prefix, need, &a);
 	json_decref(need);
-	r = rconn_cmd(it->rc, intake_on_fetch, it, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
+	r = store_send(it->rc, &a, intake_on_fetch, it);
 	if (r == -1)
 		intake_lost(it);
 }

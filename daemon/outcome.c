@@ -25,7 +25,7 @@
 
 struct outcome_commit {
 	STAILQ_ENTRY(outcome_commit) next;
-	struct store_argv	 a;
+	json_t			*ops;
 	int			 sent;		/* on the wire */
 	struct outcome		*o;
 };
@@ -86,7 +86,7 @@ outcome_on_reply(redisAsyncContext *ac, void *r, void *priv)
 	}
 	STAILQ_REMOVE(&o->q, c, outcome_commit, next);
 	o->n--;
-	store_argv_free(&c->a);
+	json_decref(c->ops);
 	free(c);
 	if (o->fn)
 		o->fn(o->arg);
@@ -96,12 +96,13 @@ static void
 outcome_send(struct outcome *o)
 {
 	struct outcome_commit	*c;
+	struct store_argv	 a;
 
 	STAILQ_FOREACH(c, &o->q, next) {
 		if (c->sent)
 			continue;
-		if (rconn_cmd(o->rc, outcome_on_reply, c, c->a.argc,
-		    (const char **)c->a.argv, c->a.lens) == -1)
+		store_commit_argv(o->cf->prefix, "", "", c->ops, &a);
+		if (store_send(o->rc, &a, outcome_on_reply, c) == -1)
 			return;
 		c->sent = 1;
 	}
@@ -113,7 +114,7 @@ outcome_commit(struct outcome *o, json_t *ops)
 	struct outcome_commit	*c = xcalloc(1, sizeof *c);
 
 	c->o = o;
-	store_commit_argv(o->cf->prefix, "", STORE_GROUP, "", ops, &c->a);
+	c->ops = json_incref(ops);
 	STAILQ_INSERT_TAIL(&o->q, c, next);
 	o->n++;
 	outcome_send(o);
@@ -379,7 +380,7 @@ outcome_free(struct outcome *o)
 
 	while ((c = STAILQ_FIRST(&o->q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&o->q, next);
-		store_argv_free(&c->a);
+		json_decref(c->ops);
 		free(c);
 	}
 	event_free(o->retry);

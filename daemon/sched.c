@@ -207,11 +207,9 @@ sched_run(struct sched *s)
 	room = pool_capacity(s->pool) - pool_pending(s->pool);
 	if (room <= 0)
 		return;		/* sched_kick when a job comes back */
-	store_promote_argv(s->cf->prefix, util_now_ms(), s->cf->lease * 1000,
+	store_lease_argv(s->cf->prefix, util_now_ms(), s->cf->lease * 1000,
 	    room, &a);
-	r = rconn_cmd(s->rc, sched_on_promote, s, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
+	r = store_send(s->rc, &a, sched_on_promote, s);
 	if (r == 0)
 		s->inflight = 1;
 	else

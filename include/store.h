@@ -1,8 +1,13 @@
 /*
- * store.h: hearback's Redis data model, as three Lua scripts and the pure
- * helpers that speak to them. No connection is owned here: the daemon sends
- * the scripts over hiredis async (main thread), the command over a blocking
- * context. Both get the same bytes from store_*_argv().
+ * store.h: hearback's Redis data model, in one place: daemon/store/.
+ *
+ * The model is a few Lua scripts (daemon/store/NAME.lua, embedded at build
+ * time by scripts.S) and the C that speaks to them. A script is sent with
+ * EVALSHA; on NOSCRIPT (a Redis that has not seen it, or flushed it) it is
+ * sent once whole with EVAL, which also loads it. The argv builders and
+ * helpers here are pure, any thread. store_send() runs a script over the
+ * daemon's async connections (main thread only); store_call_sync() over
+ * the command's blocking context. Both send the same bytes.
  *
  * Keys (all under "{P}:", one cluster slot):
  *   inbox, dead, audit          streams
@@ -34,39 +39,49 @@
 #ifndef HB_STORE_H
 #define HB_STORE_H
 
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 #include <jansson.h>
 
 #include "util.h"
 
-extern const char store_lua_fetch[];
-extern const char store_lua_commit[];
-extern const char store_lua_promote[];
-extern const char store_lua_digest[];
+struct rconn;
 
-/* An argv for EVAL; free with store_argv_free(). */
+/* One script call: EVALSHA sha 0 P args...; script is the text to fall
+ * back to. Free with store_argv_free(). */
 struct store_argv {
-	int	 argc;
-	char	**argv;
-	size_t	*lens;
+	int		 argc;
+	char		**argv;
+	size_t		*lens;
+	const char	*script;
 };
 
 void	store_argv_free(struct store_argv *);
-/* EVAL fetch 0 P key...  -> [version, value-or-members-or-nil, ...] */
+/* fetch: P key...  -> [version, value-or-members-or-nil, ...] */
 void	store_fetch_argv(const char *prefix, json_t *keys, struct store_argv *);
-/* EVAL commit 0 P version stream group entry ops... (version "" = no check,
- * entry "" = no inbox entry to acknowledge) -> 1 applied, 0 version changed */
+/* commit: P version group entry ops... (version "" = no check, entry "" =
+ * no inbox entry to acknowledge) -> 1 applied, 0 version changed */
 void	store_commit_argv(const char *prefix, const char *version,
-	    const char *group, const char *entry, json_t *ops,
-	    struct store_argv *);
-/* EVAL promote 0 P now_ms lease_ms max
+	    const char *entry, json_t *ops, struct store_argv *);
+/* lease: P now_ms lease_ms max
  *   -> [next-due-ms-or-"", [did, [hash...], [key, value, ...]], ...] */
-void	store_promote_argv(const char *prefix, long long now_ms,
+void	store_lease_argv(const char *prefix, long long now_ms,
 	    long long lease_ms, int max, struct store_argv *);
-
-/* EVAL digest 0 P now due every coordinator max_age -> digests made */
+/* digest: P now due every coordinator max_age -> digests made */
 void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 	    long long every_ms, const char *coordinator, long long max_age_ms,
 	    struct store_argv *);
+
+/* Run a script over an async connection (main thread). Takes a (it is
+ * empty after). fn gets the script's reply, after a NOSCRIPT fallback if
+ * one was needed, or NULL when the connection went away. -1: not
+ * connected (fn is not called). */
+int	store_send(struct rconn *, struct store_argv *a, redisCallbackFn *fn,
+	    void *priv);
+/* The same over a blocking context; frees a. NULL with e set ("Redis:
+ * ...") on a lost connection or an error reply. */
+redisReply *store_call_sync(redisContext *, struct store_argv *a,
+	    struct err *e);
 
 /* Merge a fetched value into snap; value is a JSON text (string keys), an
  * array of members (set keys), or NULL (absent). */

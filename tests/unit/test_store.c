@@ -92,8 +92,9 @@ test_fetch_argv(void **state)
 	json_t			*keys = JSON("['rec:meeting:m-1','group:carers']");
 
 	store_fetch_argv("hearback", keys, &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_fetch);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_int_equal(strlen(a.argv[1]), 40);
+	assert_non_null(strstr(a.script, "redis.call('TYPE'"));
 	argv_is(&a, 2, "0", "{hearback}:", "rec:meeting:m-1", "group:carers",
 	    NULL);
 	store_argv_free(&a);
@@ -122,10 +123,9 @@ test_commit_argv(void **state)
 	/* A value with a NUL travels whole (lens, not strlen). */
 	json_array_append_new(ops, json_pack("[s, s, s#]", "SET", "k", bin,
 	    (size_t)3));
-	store_commit_argv("hearback", "42", STORE_GROUP, "1700000000000-0", ops,
-	    &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_commit);
+	store_commit_argv("hearback", "42", "1700000000000-0", ops, &a);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_non_null(strstr(a.script, "DDELALL"));
 	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 8 + 4);
 	assert_int_equal(a.lens[a.argc - 1], 3);
 	assert_memory_equal(a.argv[a.argc - 1], bin, 3);
@@ -143,7 +143,7 @@ test_commit_argv(void **state)
 
 	/* No version check, no inbox entry, no ops. */
 	ops = json_array();
-	store_commit_argv("p", "", STORE_GROUP, "", ops, &a);
+	store_commit_argv("p", "", "", ops, &a);
 	argv_is(&a, 2, "0", "{p}:", "", "hearbackd", "", "0", NULL);
 	store_argv_free(&a);
 	json_decref(ops);
@@ -154,9 +154,9 @@ test_promote_argv(void **state)
 {
 	struct store_argv a;
 
-	store_promote_argv("hearback", 1795000000123LL, 60000, 16, &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_promote);
+	store_lease_argv("hearback", 1795000000123LL, 60000, 16, &a);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_non_null(strstr(a.script, "ZRANGEBYSCORE"));
 	argv_is(&a, 2, "0", "{hearback}:", "1795000000123", "60000", "16",
 	    NULL);
 	store_argv_free(&a);
@@ -455,15 +455,22 @@ str_is(const char *want, const char *fmt, const char *arg)
 	free(s);
 }
 
+/* Run a script the way the command does; an error reply comes back as a
+ * REDIS_REPLY_ERROR-typed copy so that tests can look at it. */
 static redisReply *
 run(struct store_argv *a)
 {
 	redisReply	*r;
+	struct err	 e;
 
-	r = redisCommandArgv(rc, a->argc, (const char **)a->argv, a->lens);
-	store_argv_free(a);
-	if (r == NULL)
-		fail_msg("redis: %s", rc->errstr);
+	if ((r = store_call_sync(rc, a, &e)) != NULL)
+		return r;
+	if (strncmp(e.msg, "Redis: ", 7) != 0 || rc->err)
+		fail_msg("redis: %s", e.msg);
+	r = calloc(1, sizeof *r);
+	r->type = REDIS_REPLY_ERROR;
+	r->str = strdup(e.msg + 7);
+	r->len = strlen(r->str);
 	return r;
 }
 
@@ -477,7 +484,7 @@ commit(const char *version, const char *entry, const char *ops_text,
 	redisReply		*r;
 	long long		 v;
 
-	store_commit_argv(PFX, version, STORE_GROUP, entry, ops, &a);
+	store_commit_argv(PFX, version, entry, ops, &a);
 	json_decref(ops);
 	r = run(&a);
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -536,6 +543,53 @@ test_redis_fetch(void **state)
 	assert_int_equal(r->elements, 1);
 	assert_string_equal(r->element[0]->str, "17");
 	freeReplyObject(r);
+}
+
+/*
+ * The scripts are named by the SHA-1 Redis computes for their text, run
+ * with EVALSHA, and sent whole (EVAL, which loads them) only when Redis
+ * answers NOSCRIPT: the first time, and after a SCRIPT FLUSH.
+ */
+static void
+test_redis_evalsha(void **state)
+{
+	struct store_argv	 a[4];
+	json_t			*keys = json_array(), *ops = json_array();
+	redisReply		*r;
+	char			*sha;
+	int			 i;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("SCRIPT FLUSH"));
+	store_fetch_argv(PFX, keys, &a[0]);
+	store_commit_argv(PFX, "", "", ops, &a[1]);
+	store_lease_argv(PFX, 1000, 60000, 1, &a[2]);
+	store_digest_argv(PFX, 1000, 10, 10, "jo@example.org", 10, &a[3]);
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(a[i].argv[0], "EVALSHA");
+		r = redisCommand(rc, "SCRIPT EXISTS %s", a[i].argv[1]);
+		assert_int_equal(r->element[0]->integer, 0);
+		freeReplyObject(r);
+		sha = cmd_str("SCRIPT LOAD %s", a[i].script);
+		assert_string_equal(sha, a[i].argv[1]);
+		free(sha);
+		store_argv_free(&a[i]);
+	}
+	/* Flushed: the next call falls back to EVAL, which loads it. */
+	freeReplyObject(cmd("SCRIPT FLUSH"));
+	freeReplyObject(cmd("SET %s 9", K("version")));
+	store_fetch_argv(PFX, keys, &a[0]);
+	sha = xstrdup(a[0].argv[1]);
+	r = run(&a[0]);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_string_equal(r->element[0]->str, "9");
+	freeReplyObject(r);
+	r = cmd("SCRIPT EXISTS %s", sha);
+	assert_int_equal(r->element[0]->integer, 1);
+	freeReplyObject(r);
+	free(sha);
+	json_decref(keys);
+	json_decref(ops);
 }
 
 static void
@@ -672,7 +726,7 @@ promote(long long now, long long lease, int max)
 	struct store_argv	 a;
 	redisReply		*r;
 
-	store_promote_argv(PFX, now, lease, max, &a);
+	store_lease_argv(PFX, now, lease, max, &a);
 	r = run(&a);
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
 		fail_msg("promote: reply type %d %s", r->type,
@@ -970,7 +1024,7 @@ plan_commit(const char *json)
 	ops = json_array();
 	if (plan_apply(&r, snap, &pc, ops, &e) != 0)
 		fail_msg("plan_apply: %s", e.msg);
-	store_commit_argv(PFX, version, STORE_GROUP, "", ops, &a);
+	store_commit_argv(PFX, version, "", ops, &a);
 	rep = run(&a);
 	if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
 		fail_msg("commit: %s", rep->type == REDIS_REPLY_ERROR ?
@@ -1130,6 +1184,7 @@ main(void)
 		cmocka_unit_test(test_snap_put),
 	};
 	const struct CMUnitTest redis[] = {
+		cmocka_unit_test_setup(test_redis_evalsha, redis_each),
 		cmocka_unit_test_setup(test_redis_fetch, redis_each),
 		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
 		cmocka_unit_test_setup(test_redis_version, redis_each),
