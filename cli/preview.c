@@ -120,10 +120,10 @@ cli_preview(const struct config *cf, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct record	*rec = &recs[i].rec;
 		struct plan_ctx	 pc = { cf, util_now_ms(), "preview" };
-		json_t		*snap = json_object(), *ops = json_array(), *op;
-		json_t		*w;
+		json_t		*snap = json_object(), *ops = json_array(), *dl;
+		json_t		*w, *item;
 		const char	*key;
-		char		 rk[300];
+		char		 rk[STORE_KEY_MAX];
 		size_t		 j;
 
 		cli_snapshot(c, cf, rec, snap, NULL, 0);
@@ -137,33 +137,24 @@ cli_preview(const struct config *cf, int argc, char **argv)
 			break;
 		}
 		w = json_pack("{s:O, s:{}}", "record", rec->json, "meta");
-		json_object_set_new(overlay, plan_reckey(record_type_name(
+		json_object_set_new(overlay, store_reckey(record_type_name(
 		    rec->type), rec->id, rk, sizeof rk), w);
-		json_array_foreach(ops, j, op) {
-			json_t	*d, *data;
-			size_t	 f;
+		dl = store_plan_deliveries(ops);
+		json_array_foreach(dl, j, item) {
+			json_t	*d = json_object_get(item, "delivery"), *data;
 			char	*msg, *rcpt;
 			size_t	 len;
 
-			if (strcmp(json_string_value(json_array_get(op, 0)),
-			    "DNEW") != 0 || strcmp(json_string_value(
-			    json_array_get(op, 3)), as) != 0)
+			if (strcmp(json_string_value(json_object_get(d, "cid")),
+			    as) != 0)
 				continue;
-			d = json_object();
-			json_object_set(d, "cid", json_array_get(op, 3));
-			json_object_set(d, "mid", json_array_get(op, 4));
-			json_object_set(d, "due", json_array_get(op, 2));
-			for (f = 5; f + 1 < json_array_size(op); f += 2)
-				json_object_set(d, json_string_value(
-				    json_array_get(op, f)), json_array_get(op,
-				    f + 1));
 			data = json_object();
-			json_object_set_new(data, "delivery", d);
+			json_object_set(data, "delivery", d);
 			json_object_set_new(data, "records", preview_records(c,
 			    cf, snap, overlay, json_string_value(
 			    json_object_get(d, "refs"))));
-			if (deliver_build(json_string_value(json_array_get(op,
-			    1)), json_string_value(json_object_get(d, "kind")),
+			if (deliver_build(json_string_value(json_object_get(item,
+			    "did")), json_string_value(json_object_get(d, "kind")),
 			    as, data, cf, ts, &msg, &len, &rcpt, &e) == -1) {
 				fprintf(stderr, "%s: cannot build the %s email: "
 				    "%s\n", recs[i].where, json_string_value(
@@ -177,6 +168,7 @@ cli_preview(const struct config *cf, int argc, char **argv)
 			}
 			json_decref(data);
 		}
+		json_decref(dl);
 		json_decref(snap);
 		json_decref(ops);
 	}

@@ -71,11 +71,9 @@ meeting_needs(const struct record *r, json_t *snap, json_t *need)
 {
 	json_t		*ids, *v, *old;
 	size_t		 i;
-	char		 key[300];
 	const char	*ov;
 
-	snprintf(key, sizeof key, "md:%s", r->id);
-	plan_need(snap, need, key);
+	plan_need_set(snap, need, STORE_MEETING_DELIVERIES, r->id);
 	ids = meeting_ids(r->json, snap);
 	json_array_foreach(ids, i, v)
 		plan_need_rec(snap, need, "collaborator", json_string_value(v));
@@ -124,10 +122,14 @@ meeting_leads(json_t *c, json_t *m, const struct config *cf, long long *out)
 static char *
 meeting_refs(const char *mid, const char *cid, const char *vid)
 {
+	struct buf	refs;
+
+	buf_init(&refs);
+	plan_ref(&refs, "meeting", mid);
+	plan_ref(&refs, "collaborator", cid);
 	if (vid != NULL)
-		return xasprintf("rec:meeting:%s rec:collaborator:%s "
-		    "rec:venue:%s", mid, cid, vid);
-	return xasprintf("rec:meeting:%s rec:collaborator:%s", mid, cid);
+		plan_ref(&refs, "venue", vid);
+	return buf_take(&refs);
 }
 
 struct meeting_plan {
@@ -195,20 +197,20 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 static void
 meeting_drop(struct meeting_plan *p, const char *prefix, const char *cid)
 {
-	char		 key[300], pat[300];
+	char		 pat[300];
 	json_t		*v;
 	size_t		 i;
 
-	snprintf(key, sizeof key, "md:%s", p->mid);
 	snprintf(pat, sizeof pat, ":%s:%s:", p->mid, cid ? cid : "");
-	json_array_foreach(plan_members(p->snap, key), i, v) {
+	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
+	    i, v) {
 		const char *did = json_string_value(v);
 
 		if (prefix && strncmp(did, prefix, strlen(prefix)) != 0)
 			continue;
 		if (cid && strstr(did, pat) == NULL)
 			continue;
-		store_op(p->ops, "DDEL", did, NULL);
+		store_op_drop(p->ops, did);
 	}
 }
 
@@ -216,13 +218,13 @@ static int
 meeting_has_pending(struct meeting_plan *p, const char *prefix,
     const char *cid)
 {
-	char		 key[300], pat[300];
+	char		 pat[300];
 	json_t		*v;
 	size_t		 i;
 
-	snprintf(key, sizeof key, "md:%s", p->mid);
 	snprintf(pat, sizeof pat, "%s:%s:%s:", prefix, p->mid, cid);
-	json_array_foreach(plan_members(p->snap, key), i, v)
+	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
+	    i, v)
 		if (strncmp(json_string_value(v), pat, strlen(pat)) == 0)
 			return 1;
 	return 0;
@@ -342,7 +344,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_t			*ids, *people, *oldw, *old = NULL, *meta;
 	json_t			*oldinv = NULL, *newinv, *changes, *v, *data;
 	const char		*ov = NULL;
-	char			 key[300];
+	char			 key[STORE_KEY_MAX];
 	size_t			 i;
 	int			 cancelled, old_cancelled = 0, timing_new = 0;
 	int			 time_changed = 0, bump = 0;
@@ -371,7 +373,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	people = plan_people(snap, ids);
 	json_decref(ids);
 
-	oldw = json_object_get(snap, plan_reckey("meeting", r->id, key,
+	oldw = json_object_get(snap, store_reckey("meeting", r->id, key,
 	    sizeof key));
 	if (json_is_object(oldw)) {
 		old = json_object_get(oldw, "record");
@@ -402,8 +404,8 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		if (old != NULL) {
 			/* Back on: everyone is invited again. */
 			p.seq++;
-			snprintf(key, sizeof key, "md:%s", p.mid);
-			store_op(ops, "DDELALL", key, NULL);
+			store_op_drop_all(ops, STORE_MEETING_DELIVERIES,
+			    p.mid);
 		}
 		if (!cancelled) {
 			timing_new = 1;
@@ -416,8 +418,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		}
 	} else if (cancelled) {
 		p.seq++;
-		snprintf(key, sizeof key, "md:%s", p.mid);
-		store_op(ops, "DDELALL", key, NULL);
+		store_op_drop_all(ops, STORE_MEETING_DELIVERIES, p.mid);
 		json_array_foreach(oldinv, i, v) {
 			data = json_pack("{s:b}", "removed", 0);
 			meeting_email(&p, "can", "cancellation",
@@ -489,14 +490,10 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	}
 
 	/* Keep the venue's index of meetings in step. */
-	if (ov && (p.vid == NULL || strcmp(ov, p.vid) != 0)) {
-		snprintf(key, sizeof key, "vm:%s", ov);
-		store_op(ops, "SREM", key, p.mid, NULL);
-	}
-	if (p.vid) {
-		snprintf(key, sizeof key, "vm:%s", p.vid);
-		store_op(ops, "SADD", key, p.mid, NULL);
-	}
+	if (ov && (p.vid == NULL || strcmp(ov, p.vid) != 0))
+		store_op_srem(ops, STORE_VENUE_MEETINGS, ov, p.mid);
+	if (p.vid)
+		store_op_sadd(ops, STORE_VENUE_MEETINGS, p.vid, p.mid);
 	meta = json_pack("{s:i, s:O, s:I}", "seq", p.seq, "invited", newinv,
 	    "start", (json_int_t)p.start);
 	plan_store(ops, r, pc, meta);
@@ -512,16 +509,15 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 void
 meeting_venue_needs(const struct record *r, json_t *snap, json_t *need)
 {
-	char	 key[300];
+	char	 key[STORE_KEY_MAX];
 	json_t	*v, *w, *mw, *ms;
 	size_t	 i, j;
 
-	snprintf(key, sizeof key, "vm:%s", r->id);
-	plan_need(snap, need, key);
-	ms = plan_members(snap, key);
+	plan_need_set(snap, need, STORE_VENUE_MEETINGS, r->id);
+	ms = plan_set(snap, STORE_VENUE_MEETINGS, r->id);
 	json_array_foreach(ms, i, v) {
 		plan_need_rec(snap, need, "meeting", json_string_value(v));
-		mw = json_object_get(snap, plan_reckey("meeting",
+		mw = json_object_get(snap, store_reckey("meeting",
 		    json_string_value(v), key, sizeof key));
 		json_array_foreach(json_object_get(json_object_get(mw, "meta"),
 		    "invited"), j, w)
@@ -536,7 +532,7 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 {
 	json_t		*old = plan_snaprec(snap, "venue", r->id), *changes;
 	json_t		*oa, *na, *v, *w, *c, *data, *ms;
-	char		 key[300], h[32], did[512], *refs;
+	char		 key[STORE_KEY_MAX], h[32], did[512], *refs;
 	size_t		 i, j;
 	int		 k;
 
@@ -566,11 +562,10 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 	}
 	meeting_hash(changes, h, sizeof h);
 	data = json_pack("{s:O}", "changes", changes);
-	snprintf(key, sizeof key, "vm:%s", r->id);
-	ms = plan_members(snap, key);
+	ms = plan_set(snap, STORE_VENUE_MEETINGS, r->id);
 	json_array_foreach(ms, i, v) {
 		const char	*mid = json_string_value(v);
-		json_t		*mw = json_object_get(snap, plan_reckey("meeting",
+		json_t		*mw = json_object_get(snap, store_reckey("meeting",
 		    mid, key, sizeof key));
 		json_t		*m = json_object_get(mw, "record");
 		long long	 start = json_integer_value(json_object_get(

@@ -1,13 +1,14 @@
 /*
- * call.c: running the data model's scripts (see store.h) over a Redis
- * connection. store_send: the daemon's async connections, main thread only
- * (like rconn). store_call_sync: the command's blocking context.
+ * call.c: the data model's calls to Redis (see store.h). The daemon's go
+ * over its async connections (struct rconn), main thread only; the
+ * command's (_sync) over a blocking context. Both run the same scripts.
  *
  * A script goes as EVALSHA, so its text crosses the wire once per Redis.
  * A Redis that has not seen it yet (or has flushed its script cache)
  * answers NOSCRIPT; the same call then goes once as EVAL, which runs the
  * script and loads it. A script that ran and failed is not sent again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,4 +127,130 @@ store_call_sync(redisContext *c, struct store_argv *a, struct err *e)
 		return NULL;
 	}
 	return r;
+}
+
+/*
+ * The daemon's calls (main thread).
+ */
+int
+store_fetch(struct rconn *rc, const char *prefix, json_t *need,
+    redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_fetch_argv(prefix, need, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
+store_commit(struct rconn *rc, const char *prefix, const char *version,
+    const char *entry, json_t *ops, redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_commit_argv(prefix, version, entry, ops, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
+store_lease(struct rconn *rc, const char *prefix, long long now_ms,
+    long long lease_ms, int max, redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_lease_argv(prefix, now_ms, lease_ms, max, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
+store_digest(struct rconn *rc, const char *prefix, long long now_ms,
+    long long due_ms, long long every_ms, const char *coordinator,
+    long long max_age_ms, redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_digest_argv(prefix, now_ms, due_ms, every_ms, coordinator,
+	    max_age_ms, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
+store_gauges(struct rconn *rc, const char *prefix, long long overdue_ms,
+    redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_gauges_argv(prefix, overdue_ms, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+/* The inbox stream's full name. */
+static void
+store_inbox(const char *prefix, char *buf, size_t len)
+{
+	snprintf(buf, len, "{%s}:inbox", prefix);
+}
+
+int
+store_inbox_group(struct rconn *rc, const char *prefix, redisCallbackFn *fn,
+    void *priv)
+{
+	char	inbox[STORE_KEY_MAX];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	return rconn_cmdf(rc, fn, priv, "XGROUP CREATE %s %s 0 MKSTREAM",
+	    inbox, STORE_INBOX_GROUP);
+}
+
+int
+store_inbox_read(struct rconn *rc, const char *prefix, const char *consumer,
+    int count, int block_ms, redisCallbackFn *fn, void *priv)
+{
+	char	inbox[STORE_KEY_MAX], n[16], block[16];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	snprintf(n, sizeof n, "%d", count);
+	if (block_ms < 0)
+		return rconn_cmdf(rc, fn, priv,
+		    "XREADGROUP GROUP %s %s COUNT %s STREAMS %s 0",
+		    STORE_INBOX_GROUP, consumer, n, inbox);
+	snprintf(block, sizeof block, "%d", block_ms);
+	return rconn_cmdf(rc, fn, priv,
+	    "XREADGROUP GROUP %s %s COUNT %s BLOCK %s STREAMS %s >",
+	    STORE_INBOX_GROUP, consumer, n, block, inbox);
+}
+
+int
+store_inbox_claim(struct rconn *rc, const char *prefix, const char *consumer,
+    long long idle_ms, int count, redisCallbackFn *fn, void *priv)
+{
+	char	inbox[STORE_KEY_MAX], idle[32], n[16];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	snprintf(idle, sizeof idle, "%lld", idle_ms);
+	snprintf(n, sizeof n, "%d", count);
+	return rconn_cmdf(rc, fn, priv, "XAUTOCLAIM %s %s %s %s 0-0 COUNT %s",
+	    inbox, STORE_INBOX_GROUP, consumer, idle, n);
+}
+
+int
+store_inbox_pending(struct rconn *rc, const char *prefix, int count,
+    redisCallbackFn *fn, void *priv)
+{
+	char	inbox[STORE_KEY_MAX], n[16];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	snprintf(n, sizeof n, "%d", count);
+	return rconn_cmdf(rc, fn, priv, "XPENDING %s %s - + %s", inbox,
+	    STORE_INBOX_GROUP, n);
+}
+
+int
+store_inbox_ack(struct rconn *rc, const char *prefix, const char *entry)
+{
+	char	inbox[STORE_KEY_MAX];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	return rconn_cmdf(rc, NULL, NULL, "XACK %s %s %s", inbox,
+	    STORE_INBOX_GROUP, entry);
 }

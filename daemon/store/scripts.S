@@ -40,4 +40,12 @@ store_lua_digest:
 	.byte 0
 	.size store_lua_digest, . - store_lua_digest
 
+	.global store_lua_gauges
+	.type store_lua_gauges, %object
+store_lua_gauges:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/gauges.lua"
+	.byte 0
+	.size store_lua_gauges, . - store_lua_gauges
+
 	.section .note.GNU-stack,"",%progbits

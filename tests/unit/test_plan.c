@@ -78,7 +78,7 @@ snap_rec(json_t *snap, const char *json)
 	json_t		*r = JSON(json), *w = json_object();
 	char		 key[300];
 
-	plan_reckey(json_string_value(json_object_get(r, "type")),
+	store_reckey(json_string_value(json_object_get(r, "type")),
 	    json_string_value(json_object_get(r, "id")), key, sizeof key);
 	json_object_set_new(w, "record", r);
 	json_object_set_new(w, "meta", JSON("{'src':'1-0','at':1}"));
@@ -943,7 +943,7 @@ test_helpers(void **state)
 	char	 buf[64], *s;
 	json_t	*snap = json_object();
 
-	assert_string_equal(plan_reckey("meeting", "m-1", buf, sizeof buf),
+	assert_string_equal(store_reckey("meeting", "m-1", buf, sizeof buf),
 	    "rec:meeting:m-1");
 
 	s = plan_message_id("ann:a-2026.11:c-amara", "example.org");

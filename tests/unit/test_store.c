@@ -116,17 +116,16 @@ test_commit_argv(void **state)
 	json_t			*ops = json_array();
 	const char		 bin[] = "a\0b";
 
-	store_op(ops, "SET", "rec:venue:v-1", "{}", NULL);
-	store_op(ops, "DDELALL", "cd:c-a", NULL);
-	store_op(ops, "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
-	    "announcement", NULL);
+	store_op_record(ops, "venue", "v-1", "{}");
+	store_op_drop_all(ops, STORE_COLLAB_DELIVERIES, "c-a");
+	store_op_drop(ops, "ann:a-1:c-a");
 	/* A value with a NUL travels whole (lens, not strlen). */
 	json_array_append_new(ops, json_pack("[s, s, s#]", "SET", "k", bin,
 	    (size_t)3));
 	store_commit_argv("hearback", "42", "1700000000000-0", ops, &a);
 	assert_string_equal(a.argv[0], "EVALSHA");
 	assert_non_null(strstr(a.script, "DDELALL"));
-	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 8 + 4);
+	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 3 + 4);
 	assert_int_equal(a.lens[a.argc - 1], 3);
 	assert_memory_equal(a.argv[a.argc - 1], bin, 3);
 	a.argc--;	/* the binary one checked, now the rest */
@@ -134,8 +133,7 @@ test_commit_argv(void **state)
 	    "1700000000000-0", "4",
 	    "3", "SET", "rec:venue:v-1", "{}",
 	    "2", "DDELALL", "cd:c-a",
-	    "7", "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
-	    "announcement",
+	    "2", "DDEL", "ann:a-1:c-a",
 	    "3", "SET", "k", NULL);
 	a.argc++;
 	store_argv_free(&a);
@@ -162,20 +160,140 @@ test_promote_argv(void **state)
 	store_argv_free(&a);
 }
 
+/* SPEC's key names, and the ones store.h lists, spelled in one place. */
 static void
-test_op_and_dump(void **state)
+test_keys(void **state)
 {
-	json_t	*ops = json_array(), *v;
-	char	*s;
+	char	k[STORE_KEY_MAX], small[8];
 
-	store_op(ops, "DEL", "k", NULL);
-	store_op(ops, "HSET", "stats", "a", "1", "b", "2", NULL);
-	store_op(ops, "DDELALL", "cd:x", NULL);
+	assert_string_equal(store_reckey("meeting", "m-1", k, sizeof k),
+	    "rec:meeting:m-1");
+	assert_ptr_equal(store_setkey(STORE_GROUP, "carers", k, sizeof k), k);
+	assert_string_equal(k, "group:carers");
+	assert_string_equal(store_setkey(STORE_COLLABORATORS, NULL, k,
+	    sizeof k), "collaborators");
+	/* Sets without an id ignore one. */
+	assert_string_equal(store_setkey(STORE_FORGOTTEN, "x", k, sizeof k),
+	    "forgotten");
+	assert_string_equal(store_setkey(STORE_SAID, NULL, k, sizeof k),
+	    "said");
+	assert_string_equal(store_setkey(STORE_NOTICES, NULL, k, sizeof k),
+	    "notices");
+	assert_string_equal(store_setkey(STORE_COLLAB_SAID, "c-a", k,
+	    sizeof k), "cs:c-a");
+	assert_string_equal(store_setkey(STORE_VENUE_MEETINGS, "v-1", k,
+	    sizeof k), "vm:v-1");
+	assert_string_equal(store_setkey(STORE_SAID_OUTCOMES, "s-1", k,
+	    sizeof k), "so:s-1");
+	assert_string_equal(store_setkey(STORE_COLLAB_DELIVERIES, "c-a", k,
+	    sizeof k), "cd:c-a");
+	assert_string_equal(store_setkey(STORE_MEETING_DELIVERIES, "m:1", k,
+	    sizeof k), "md:m:1");
+	/* Cut, never overrun. */
+	store_reckey("collaborator", "c-a", small, sizeof small);
+	assert_string_equal(small, "rec:col");
+}
+
+/* The typed ops, as the commit script reads them (commit.lua). */
+static void
+test_ops(void **state)
+{
+	json_t			*ops = json_array(), *d;
+	const char		*needles[] = { "\"c-a\"", "a@example.org" };
+	struct store_delivery	 dl = { "inv:m-1:c-a:0", "invitation", "c-a",
+				    "m-1", 1000, 2000, 900,
+				    "rec:meeting:m-1 rec:collaborator:c-a", NULL,
+				    NULL, "m-1" };
+	char			*s;
+
+	store_op_record(ops, "said", "s-1", "{\"record\":{}}");
+	store_op_record_del(ops, "collaborator", "c-a");
+	store_op_sadd(ops, STORE_GROUP, "g", "c-a");
+	store_op_srem(ops, STORE_COLLABORATORS, NULL, "c-a");
+	store_op_set_del(ops, STORE_COLLAB_SAID, "c-a");
+	store_op_said_open(ops, "s-1", 1795000000123LL);
+	store_op_said_answered(ops, "s-1");
+	store_op_count(ops, "sent:reminder");
+	store_op_audit(ops, "event", "sent", "delivery", "d-1", NULL);
+	store_op_scrub(ops, needles, 2);
 	s = store_dump(ops);
-	assert_string_equal(s, "[[\"DEL\",\"k\"],[\"HSET\",\"stats\",\"a\","
-	    "\"1\",\"b\",\"2\"],[\"DDELALL\",\"cd:x\"]]");
+	assert_string_equal(s, "["
+	    "[\"SET\",\"rec:said:s-1\",\"{\\\"record\\\":{}}\"],"
+	    "[\"DEL\",\"rec:collaborator:c-a\"],"
+	    "[\"SADD\",\"group:g\",\"c-a\"],"
+	    "[\"SREM\",\"collaborators\",\"c-a\"],"
+	    "[\"DEL\",\"cs:c-a\"],"
+	    "[\"ZADD\",\"said:open\",\"1795000000123\",\"s-1\"],"
+	    "[\"ZREM\",\"said:open\",\"s-1\"],"
+	    "[\"HINCRBY\",\"stats\",\"sent:reminder\",\"1\"],"
+	    "[\"XADD\",\"audit\",\"event\",\"sent\",\"delivery\",\"d-1\"],"
+	    "[\"STREAMSCRUB\",\"dead\",\"\\\"c-a\\\"\",\"a@example.org\"],"
+	    "[\"NOTICESCRUB\",\"notices\",\"\\\"c-a\\\"\",\"a@example.org\"]]");
 	free(s);
 	json_decref(ops);
+
+	ops = json_array();
+	store_op_delivery(ops, &dl);
+	store_op_drop(ops, "d-1");
+	store_op_drop_all(ops, STORE_MEETING_DELIVERIES, "m-1");
+	store_op_sent(ops, "d-1", "250 ok");
+	store_op_retry(ops, "d-1", 5000, 2, "100", "200", "451 later");
+	store_op_dead(ops, "d-1", "100", "300", "3", "550 no");
+	store_op_unlease(ops, "d-1", 7000);
+	s = store_dump(ops);
+	assert_string_equal(s, "["
+	    "[\"DNEW\",\"inv:m-1:c-a:0\",\"1000\",\"c-a\",\"m-1\","
+	    "\"kind\",\"invitation\","
+	    "\"refs\",\"rec:meeting:m-1 rec:collaborator:c-a\",\"to\",\"\","
+	    "\"data\",\"{}\",\"src\",\"m-1\",\"created\",\"900\","
+	    "\"deadline\",\"2000\",\"attempts\",\"0\"],"
+	    "[\"DDEL\",\"d-1\"],"
+	    "[\"DDELALL\",\"md:m-1\"],"
+	    "[\"DSENT\",\"d-1\",\"250 ok\",\"7776000\"],"
+	    "[\"DRETRY\",\"d-1\",\"5000\",\"2\",\"100\",\"200\",\"451 later\"],"
+	    "[\"DDEAD\",\"d-1\",\"100\",\"300\",\"3\",\"550 no\",\"7776000\"],"
+	    "[\"DUNLEASE\",\"d-1\",\"7000\"]]");
+	free(s);
+
+	/* What the plan creates, as a lease would hand it out. */
+	d = store_plan_deliveries(ops);
+	assert_int_equal(json_array_size(d), 1);
+	s = store_dump(d);
+	assert_string_equal(s, "[{\"delivery\":{\"attempts\":\"0\","
+	    "\"cid\":\"c-a\",\"created\":\"900\",\"data\":\"{}\","
+	    "\"deadline\":\"2000\",\"due\":\"1000\",\"kind\":\"invitation\","
+	    "\"mid\":\"m-1\",\"refs\":\"rec:meeting:m-1 rec:collaborator:c-a\","
+	    "\"src\":\"m-1\",\"to\":\"\"},\"did\":\"inv:m-1:c-a:0\"}]");
+	free(s);
+	json_decref(d);
+	json_decref(ops);
+
+	/* Dead entries: a record's bytes kept whole, even a NUL. */
+	ops = json_array();
+	store_op_dead_record(ops, "bad", "2026-01-01T00:00:00Z", "{\0}", 3,
+	    "1-0", "venue", "v-1");
+	store_op_dead_delivery(ops, "refused for good", "2026", "d-1", "notice",
+	    "", "1", "100", "100", "550 no");
+	assert_int_equal(json_string_length(json_array_get(json_array_get(ops,
+	    0), 7)), 3);
+	json_array_set_new(json_array_get(ops, 0), 7, json_string("R"));
+	s = store_dump(ops);
+	assert_string_equal(s, "["
+	    "[\"XADD\",\"dead\",\"error\",\"bad\",\"at\",\"2026-01-01T00:00:00Z\","
+	    "\"record\",\"R\",\"entry\",\"1-0\",\"type\",\"venue\",\"id\",\"v-1\"],"
+	    "[\"XADD\",\"dead\",\"error\",\"refused for good\",\"at\",\"2026\","
+	    "\"delivery\",\"d-1\",\"kind\",\"notice\",\"collaborator\",\"\","
+	    "\"attempts\",\"1\",\"first_try\",\"100\",\"last_try\",\"100\","
+	    "\"last_reply\",\"550 no\"]]");
+	free(s);
+	json_decref(ops);
+}
+
+static void
+test_dump(void **state)
+{
+	json_t	*v;
+	char	*s;
 
 	/* Keys sorted at every depth, compact, UTF-8 as is. */
 	v = JSON("{'b':1,'a':{'z':[3,{'y':1,'x':2}],'c':null},"
@@ -535,6 +653,45 @@ test_redis_fetch(void **state)
 	assert_int_equal(r->element[4]->type, REDIS_REPLY_NIL);
 	freeReplyObject(r);
 
+	/* Merged into a snapshot: a record, a set, a hash (as its flat
+	 * array, which the planner never asks for) and an absent key. */
+	{
+		json_t		*snap = json_object(), *need;
+		char		 version[32];
+		struct err	 e;
+
+		need = JSON("['rec:venue:v-1','group:g','d:x','rec:venue:none']");
+		store_fetch_argv(PFX, need, &a);
+		r = run(&a);
+		assert_int_equal(store_snap_merge(snap, need, r, version,
+		    sizeof version, &e), 0);
+		freeReplyObject(r);
+		assert_string_equal(version, "0");
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_object_get(snap, "rec:venue:v-1"), "a")), 1);
+		assert_int_equal(json_array_size(json_object_get(snap,
+		    "group:g")), 2);
+		assert_int_equal(json_array_size(json_object_get(snap, "d:x")),
+		    2);
+		assert_true(json_is_null(json_object_get(snap,
+		    "rec:venue:none")));
+		/* A stored value that is not JSON: null, and counted. */
+		freeReplyObject(cmd("SET %s %s", K("rec:venue:v-1"), "{oops"));
+		store_fetch_argv(PFX, need, &a);
+		r = run(&a);
+		assert_int_equal(store_snap_merge(snap, need, r, NULL, 0, &e), 1);
+		assert_non_null(strstr(e.msg, "rec:venue:v-1"));
+		assert_true(json_is_null(json_object_get(snap,
+		    "rec:venue:v-1")));
+		/* Not a fetch reply (more values than keys asked for). */
+		json_array_remove(need, 0);
+		assert_int_equal(store_snap_merge(snap, need, r, NULL, 0, &e),
+		    -1);
+		freeReplyObject(r);
+		json_decref(need);
+		json_decref(snap);
+	}
+
 	freeReplyObject(cmd("SET %s 17", K("version")));
 	keys = json_array();
 	store_fetch_argv(PFX, keys, &a);
@@ -656,20 +813,20 @@ inbox_entry(void)
 	char		*id;
 
 	r = redisCommand(rc, "XGROUP CREATE %s %s $ MKSTREAM", K("inbox"),
-	    STORE_GROUP);
+	    STORE_INBOX_GROUP);
 	freeReplyObject(r);	/* BUSYGROUP the second time: fine */
 	r = cmd("XADD %s * record %s", K("inbox"), "{\"type\":\"venue\"}");
 	id = xstrdup(r->str);
 	freeReplyObject(r);
 	freeReplyObject(cmd("XREADGROUP GROUP %s t1 COUNT 10 STREAMS %s >",
-	    STORE_GROUP, K("inbox")));
+	    STORE_INBOX_GROUP, K("inbox")));
 	return id;
 }
 
 static long long
 pending(void)
 {
-	redisReply	*r = cmd("XPENDING %s %s", K("inbox"), STORE_GROUP);
+	redisReply	*r = cmd("XPENDING %s %s", K("inbox"), STORE_INBOX_GROUP);
 	long long	 n = r->element[0]->integer;
 
 	freeReplyObject(r);
@@ -791,6 +948,39 @@ test_redis_promote(void **state)
 
 	str_is("62000", "ZSCORE " K("schedule") " %s", "a");
 	str_is("62000", "ZSCORE " K("schedule") " %s", "c");
+
+	/* Parsed, as the scheduler takes it. */
+	{
+		json_t		*items;
+		long long	 next;
+		char		*s;
+
+		freeReplyObject(cmd("ZADD %s 1000 a", K("schedule")));
+		r = promote(2000, 60000, 1);
+		items = store_lease_parse(r, &next);
+		freeReplyObject(r);
+		assert_int_equal(next, 5000);
+		assert_int_equal(json_array_size(items), 1);
+		json_object_del(json_object_get(json_array_get(items, 0),
+		    "delivery"), "leases");
+		s = store_dump(items);
+		assert_string_equal(s, "[{\"delivery\":{\"cid\":\"c-a\","
+		    "\"due\":\"1000\",\"kind\":\"reminder\",\"mid\":\"m-1\","
+		    "\"refs\":\"rec:meeting:m-1 rec:missing\","
+		    "\"state\":\"scheduled\"},\"did\":\"a\",\"records\":{"
+		    "\"rec:meeting:m-1\":{\"id\":1},\"rec:missing\":null}}]");
+		free(s);
+		json_decref(items);
+		items = store_lease_parse(NULL, &next);
+		assert_int_equal(json_array_size(items), 0);
+		assert_int_equal(next, 0);
+		json_decref(items);
+		/* Back as it was for the rest of the test (one lease). */
+		freeReplyObject(cmd("DEL %s", K("d:a")));
+		freeReplyObject(cmd("HSET %s leases 1 state scheduled cid c-a "
+		    "mid m-1 due 1000 kind reminder refs %s", K("d:a"),
+		    "rec:meeting:m-1 rec:missing"));
+	}
 	str_is("5000", "ZSCORE " K("schedule") " %s", "b");
 	str_is(NULL, "ZSCORE " K("schedule") " %s", "orphan");
 	str_is("1", "HGET " K("d:a") " %s", "leases");
@@ -827,6 +1017,53 @@ test_redis_promote(void **state)
 	r = promote(1795000000124LL, 60000, 10);
 	assert_string_equal(r->element[0]->str, "1795000060123");
 	freeReplyObject(r);
+}
+
+/* The gauges: one script, the same numbers for /metrics and status. */
+static void
+test_redis_gauges(void **state)
+{
+	struct store_argv	 a;
+	struct store_gauges	 g;
+	redisReply		*r;
+
+	NEED_REDIS();
+	store_gauges_argv(PFX, 1000, &a);
+	r = run(&a);
+	assert_int_equal(store_gauges_parse(r, &g), 0);
+	freeReplyObject(r);
+	assert_int_equal(g.inbox_backlog + g.scheduled + g.next_due_ms +
+	    g.dead + g.said_open + g.said_overdue, 0);
+	assert_int_equal(json_object_size(g.sent), 0);
+	store_gauges_clear(&g);
+
+	freeReplyObject(cmd("XADD %s * record x", K("inbox")));
+	freeReplyObject(cmd("XADD %s * record y", K("inbox")));
+	freeReplyObject(cmd("XADD %s * error e", K("dead")));
+	commit_ok("[['DNEW','a','1795000000123','c-a','','kind','x'],"
+	    "['DNEW','b','1795000009999','c-b','','kind','x'],"
+	    "['ZADD','said:open','500','s-1'],['ZADD','said:open','999','s-2'],"
+	    "['ZADD','said:open','1001','s-3'],"
+	    "['HSET','stats','sent:reminder','3','rejected','2',"
+	    "'sent:announcement','1']]");
+	store_gauges_argv(PFX, 1000, &a);
+	r = run(&a);
+	assert_int_equal(store_gauges_parse(r, &g), 0);
+	freeReplyObject(r);
+	assert_int_equal(g.inbox_backlog, 2);
+	assert_int_equal(g.scheduled, 2);
+	assert_int_equal(g.next_due_ms, 1795000000123LL);
+	assert_int_equal(g.dead, 1);
+	assert_int_equal(g.said_open, 3);
+	assert_int_equal(g.said_overdue, 2);
+	assert_int_equal(json_object_size(g.sent), 2);
+	assert_int_equal(json_integer_value(json_object_get(g.sent,
+	    "reminder")), 3);
+	assert_int_equal(json_integer_value(json_object_get(g.sent,
+	    "announcement")), 1);
+	store_gauges_clear(&g);
+	assert_null(g.sent);
+	assert_int_equal(store_gauges_parse(NULL, &g), -1);
 }
 
 static long long
@@ -977,7 +1214,6 @@ plan_commit(const char *json)
 	json_t			*snap = json_object(), *need, *ops, *j;
 	redisReply		*rep;
 	char			 version[32] = "0", *t;
-	size_t			 i;
 	int			 round;
 
 	j = JSON(json);
@@ -995,29 +1231,8 @@ plan_commit(const char *json)
 		}
 		store_fetch_argv(PFX, need, &a);
 		rep = run(&a);
-		assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
-		snprintf(version, sizeof version, "%s", rep->element[0]->str);
-		for (i = 1; i < rep->elements; i++) {
-			const char *key = json_string_value(json_array_get(need,
-			    i - 1));
-			redisReply *v = rep->element[i];
-
-			if (v->type == REDIS_REPLY_STRING)
-				assert_int_equal(store_snap_put_string(snap,
-				    key, v->str, v->len, &e), 0);
-			else if (v->type == REDIS_REPLY_ARRAY) {
-				json_t *m = json_array();
-				size_t	k;
-
-				for (k = 0; k < v->elements; k++)
-					json_array_append_new(m, json_stringn(
-					    v->element[k]->str,
-					    v->element[k]->len));
-				store_snap_put_set(snap, key, m);
-				json_decref(m);
-			} else
-				store_snap_put_null(snap, key);
-		}
+		assert_int_equal(store_snap_merge(snap, need, rep, version,
+		    sizeof version, &e), 0);
 		freeReplyObject(rep);
 		json_decref(need);
 	}
@@ -1180,7 +1395,9 @@ main(void)
 		cmocka_unit_test(test_fetch_argv),
 		cmocka_unit_test(test_commit_argv),
 		cmocka_unit_test(test_promote_argv),
-		cmocka_unit_test(test_op_and_dump),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_snap_put),
 	};
 	const struct CMUnitTest redis[] = {
@@ -1191,6 +1408,7 @@ main(void)
 		cmocka_unit_test_setup(test_redis_ack, redis_each),
 		cmocka_unit_test_setup(test_redis_promote, redis_each),
 		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
+		cmocka_unit_test_setup(test_redis_gauges, redis_each),
 		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
 		cmocka_unit_test_setup(test_redis_forget, redis_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
