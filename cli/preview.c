@@ -49,9 +49,6 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 {
 	json_t		*recs = json_object(), *need = json_array(), *v;
 	char		*copy = xstrdup(refs), *tok, *save = NULL;
-	struct store_argv a;
-	redisReply	*r;
-	size_t		 i;
 	struct err	 e;
 
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
@@ -63,22 +60,9 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 			json_array_append_new(need, json_string(tok));
 	}
 	free(copy);
-	if (json_array_size(need) > 0) {
-		store_fetch_argv(cf->prefix, need, &a);
-		r = store_call_sync(c, &a, &e);
-		for (i = 1; r && r->type == REDIS_REPLY_ARRAY && i <
-		    r->elements; i++) {
-			const char *k = json_string_value(json_array_get(need,
-			    i - 1));
-
-			if (r->element[i]->type == REDIS_REPLY_STRING)
-				store_snap_put_string(recs, k, r->element[i]->str,
-				    r->element[i]->len, &e);
-			else
-				json_object_set_new(recs, k, json_null());
-		}
-		freeReplyObject(r);
-	}
+	if (json_array_size(need) > 0 && store_fetch_sync(c, cf->prefix, need,
+	    recs, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
 	json_decref(need);
 	return recs;
 }

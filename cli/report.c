@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "store.h"
 
 struct report_item {
 	json_t		*said;		/* record */
@@ -18,28 +19,59 @@ struct report_item {
 	long long	 said_at;	/* ms, for waiting items */
 };
 
-static json_t *
-report_get(redisContext *c, const struct config *cf, const char *type,
-    const char *id, json_t **meta)
+/* Fetch the keys in need (then empty) into snap. */
+static void
+report_fetch(redisContext *c, const struct config *cf, json_t *snap,
+    json_t *need)
 {
-	redisReply	*r;
-	json_t		*w = NULL, *rec = NULL;
+	struct err	e;
 
-	r = redisCommand(c, "GET {%s}:rec:%s:%s", cf->prefix, type, id);
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-		exit(EX_NOREDIS);
-	}
-	if (r->type == REDIS_REPLY_STRING)
-		w = json_loadb(r->str, r->len, 0, NULL);
-	freeReplyObject(r);
-	if (w != NULL) {
-		rec = json_incref(json_object_get(w, "record"));
-		if (meta)
-			*meta = json_incref(json_object_get(w, "meta"));
-		json_decref(w);
-	}
-	return rec;
+	if (json_array_size(need) > 0 && store_fetch_sync(c, cf->prefix, need,
+	    snap, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
+	json_array_clear(need);
+}
+
+static void
+report_need_rec(json_t *need, const char *type, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	json_array_append_new(need, json_string(store_reckey(type, id, key,
+	    sizeof key)));
+}
+
+static void
+report_need_set(json_t *need, enum store_set set, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	json_array_append_new(need, json_string(store_setkey(set, id, key,
+	    sizeof key)));
+}
+
+/* A stored record in snap (a new reference), and its meta; or NULL. */
+static json_t *
+report_rec(json_t *snap, const char *type, const char *id, json_t **meta)
+{
+	char	 key[STORE_KEY_MAX];
+	json_t	*w = json_object_get(snap, store_reckey(type, id, key,
+	    sizeof key));
+
+	if (!json_is_object(w))
+		return NULL;
+	if (meta)
+		*meta = json_incref(json_object_get(w, "meta"));
+	return json_incref(json_object_get(w, "record"));
+}
+
+/* A set's members in snap. */
+static json_t *
+report_set(json_t *snap, enum store_set set, const char *id)
+{
+	char	 key[STORE_KEY_MAX];
+
+	return json_object_get(snap, store_setkey(set, id, key, sizeof key));
 }
 
 static const char *
@@ -98,14 +130,14 @@ cli_report(const struct config *cf, int argc, char **argv)
 {
 	const char		*mid = NULL, *fmt = "text";
 	redisContext		*c;
-	redisReply		*r, *x;
-	json_t			*m, *mmeta = NULL;
+	json_t			*m, *mmeta = NULL, *snap, *need, *open, *v, *o;
 	struct report_item	*items = NULL;
 	size_t			 n = 0, i, j;
 	int			 html, a, answered = 0;
 	char			 when[160], waited[64];
 	const char		*tz;
 	long long		 s, e;
+	struct err		 err;
 
 	for (a = 0; a < argc; a++) {
 		if (strcmp(argv[a], "--meeting") == 0 && a + 1 < argc)
@@ -122,14 +154,36 @@ cli_report(const struct config *cf, int argc, char **argv)
 	}
 	html = strcmp(fmt, "html") == 0;
 	c = cli_connect(cf);
-	if ((m = report_get(c, cf, "meeting", mid, &mmeta)) == NULL) {
+	snap = json_object();
+	need = json_array();
+	report_need_rec(need, "meeting", mid);
+	report_need_set(need, STORE_SAID, NULL);
+	report_fetch(c, cf, snap, need);
+	if ((m = report_rec(snap, "meeting", mid, &mmeta)) == NULL) {
 		fprintf(stderr, "hearback: no meeting \"%s\"\n", mid);
+		json_decref(need);
+		json_decref(snap);
 		redisFree(c);
 		return EX_INVALID;
 	}
-	r = redisCommand(c, "SMEMBERS {%s}:said", cf->prefix);
-	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-		json_t *sd = report_get(c, cf, "said", r->element[i]->str, NULL);
+	/* Every said item and what answers it; then those outcomes. */
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v) {
+		report_need_rec(need, "said", json_string_value(v));
+		report_need_set(need, STORE_SAID_OUTCOMES, json_string_value(v));
+	}
+	report_fetch(c, cf, snap, need);
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v)
+		json_array_foreach(report_set(snap, STORE_SAID_OUTCOMES,
+		    json_string_value(v)), j, o)
+			report_need_rec(need, "outcome", json_string_value(o));
+	report_fetch(c, cf, snap, need);
+	if (store_said_open_sync(c, cf->prefix, &open, &err) == -1)
+		cli_redis_failed(&err);
+	redisFree(c);
+
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v) {
+		const char *sid = json_string_value(v);
+		json_t *sd = report_rec(snap, "said", sid, NULL);
 		const char *sm = json_string_value(json_object_get(sd,
 		    "meeting"));
 		json_t *best = NULL, *bmeta = NULL;
@@ -142,38 +196,33 @@ cli_report(const struct config *cf, int argc, char **argv)
 		items = xrealloc(items, (n + 1) * sizeof *items);
 		items[n].said = sd;
 		items[n].said_at = 0;
-		x = redisCommand(c, "SMEMBERS {%s}:so:%s", cf->prefix,
-		    r->element[i]->str);
-		for (j = 0; x && x->type == REDIS_REPLY_ARRAY && j < x->elements;
-		    j++) {
-			json_t *meta = NULL, *o = report_get(c, cf, "outcome",
-			    x->element[j]->str, &meta);
+		json_array_foreach(report_set(snap, STORE_SAID_OUTCOMES, sid),
+		    j, o) {
+			json_t *meta = NULL, *rec = report_rec(snap, "outcome",
+			    json_string_value(o), &meta);
 			long long at = json_integer_value(json_object_get(meta,
 			    "at"));
 
-			if (o != NULL && at > bat) {
+			if (rec != NULL && at > bat) {
 				json_decref(best);
 				json_decref(bmeta);
-				best = o;
+				best = rec;
 				bmeta = meta;
 				bat = at;
 			} else {
-				json_decref(o);
+				json_decref(rec);
 				json_decref(meta);
 			}
 		}
-		freeReplyObject(x);
 		json_decref(bmeta);
 		items[n].outcome = best;
-		x = redisCommand(c, "ZSCORE {%s}:said:open %s", cf->prefix,
-		    r->element[i]->str);
-		if (x && x->type == REDIS_REPLY_STRING)
-			items[n].said_at = atoll(x->str);
-		freeReplyObject(x);
+		items[n].said_at = json_integer_value(json_object_get(open,
+		    sid));
 		n++;
 	}
-	freeReplyObject(r);
-	redisFree(c);
+	json_decref(open);
+	json_decref(need);
+	json_decref(snap);
 
 	tz = json_string_value(json_object_get(m, "timezone"));
 	if (tz == NULL)

@@ -238,6 +238,50 @@ int	store_inbox_pending(struct rconn *, const char *prefix, int count,
 int	store_inbox_ack(struct rconn *, const char *prefix, const char *entry);
 
 /*
+ * The command's calls (a blocking context). Each returns 0, or -1 with e
+ * saying what Redis said ("Redis: ..."): the command then exits 69.
+ */
+/* Fetch the keys in need into snap (see store_snap_merge(); values that
+ * are not JSON become null); the version into version (may be NULL). */
+int	store_fetch_sync(redisContext *, const char *prefix, json_t *need,
+	    json_t *snap, char *version, size_t vlen, struct err *e);
+/* Queue records (JSON texts) on the inbox in one step; their entry ids
+ * into *ids (a new array, same order). */
+int	store_enqueue_sync(redisContext *, const char *prefix, json_t *texts,
+	    json_t **ids, struct err *e);
+int	store_gauges_sync(redisContext *, const char *prefix,
+	    long long overdue_ms, struct store_gauges *, struct err *e);
+/* Said items still waiting for an outcome: *open gets said id -> when it
+ * was said (ms). */
+int	store_said_open_sync(redisContext *, const char *prefix, json_t **open,
+	    struct err *e);
+/* Dead entries, oldest first, or just the one with that id (id NULL: all):
+ * *entries gets [{"id":..., "fields":{field: value...}}] (values are the
+ * bytes stored, fields in their order). */
+int	store_dead_entries_sync(redisContext *, const char *prefix,
+	    const char *id, json_t **entries, struct err *e);
+/* Retry a dead entry through the normal path, in one step: a record is
+ * queued again; an email goes back on the schedule due now_ms, with the
+ * same id, until deadline_ms. The entry leaves the dead stream. */
+enum store_retried {
+	STORE_RETRIED_RECORD,		/* id: the new inbox entry */
+	STORE_RETRIED_DELIVERY,		/* id: the delivery */
+	STORE_RETRIED_NONE,		/* no such dead entry */
+	STORE_RETRIED_GONE,		/* id: the delivery, no longer stored */
+	STORE_RETRIED_EMPTY		/* the entry holds nothing to retry */
+};
+struct store_retry {
+	enum store_retried	 what;
+	char			 id[STORE_KEY_MAX];
+};
+int	store_dead_retry_sync(redisContext *, const char *prefix,
+	    const char *entry, long long now_ms, long long deadline_ms,
+	    struct store_retry *, struct err *e);
+/* Drop a dead entry: 1 dropped, 0 there was none, -1 error. */
+int	store_dead_drop_sync(redisContext *, const char *prefix, const char *id,
+	    struct err *e);
+
+/*
  * The scripts as calls, for the two runners above and below and for tests.
  */
 struct store_argv {
@@ -258,6 +302,10 @@ void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 	    struct store_argv *);
 void	store_gauges_argv(const char *prefix, long long overdue_ms,
 	    struct store_argv *);
+void	store_enqueue_argv(const char *prefix, json_t *texts,
+	    struct store_argv *);
+void	store_retry_argv(const char *prefix, const char *entry,
+	    long long now_ms, long long deadline_ms, struct store_argv *);
 /* Run a call over an async connection (takes a) or a blocking context
  * (frees a; NULL with e set, "Redis: ...", on a lost connection or an
  * error reply). */

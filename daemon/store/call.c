@@ -8,6 +8,7 @@
  * answers NOSCRIPT; the same call then goes once as EVAL, which runs the
  * script and loads it. A script that ran and failed is not sent again.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,4 +254,229 @@ store_inbox_ack(struct rconn *rc, const char *prefix, const char *entry)
 	store_inbox(prefix, inbox, sizeof inbox);
 	return rconn_cmdf(rc, NULL, NULL, "XACK %s %s %s", inbox,
 	    STORE_INBOX_GROUP, entry);
+}
+
+/*
+ * The command's calls (a blocking context).
+ */
+
+/* A string from Redis as JSON (bytes as they are). */
+static json_t *
+store_jstr_sync(const redisReply *r)
+{
+	if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+		return json_stringn_nocheck(r->str, r->len);
+	return json_string("");
+}
+
+/* A stream entry id, "ms" or "ms-seq": anything else names no entry
+ * (and Redis would refuse it as an error, not as absent). */
+static int
+store_entry_id_ok(const char *id)
+{
+	size_t	n = strspn(id, "0123456789");
+
+	if (n == 0 || n > 20)
+		return 0;
+	if (id[n] == '\0')
+		return 1;
+	return id[n] == '-' && strspn(id + n + 1, "0123456789") ==
+	    strlen(id + n + 1) && id[n + 1] != '\0' && strlen(id + n + 1) <= 20;
+}
+
+/* A plain command's reply, or NULL with e set. */
+static redisReply *
+store_cmd_sync(redisContext *c, struct err *e, const char *fmt, ...)
+{
+	redisReply	*r;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	if (r == NULL) {
+		err_set(e, "Redis: %s", c->errstr);
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		err_set(e, "Redis: %s", r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+store_fetch_sync(redisContext *c, const char *prefix, json_t *need,
+    json_t *snap, char *version, size_t vlen, struct err *e)
+{
+	struct store_argv	 a;
+	redisReply		*r;
+	struct err		 bad;
+	int			 n;
+
+	store_fetch_argv(prefix, need, &a);
+	if ((r = store_call_sync(c, &a, e)) == NULL)
+		return -1;
+	n = store_snap_merge(snap, need, r, version, vlen, &bad);
+	freeReplyObject(r);
+	if (n == -1)
+		return err_set(e, "Redis: %s", bad.msg);
+	return 0;
+}
+
+int
+store_enqueue_sync(redisContext *c, const char *prefix, json_t *texts,
+    json_t **ids, struct err *e)
+{
+	struct store_argv	 a;
+	redisReply		*r;
+	size_t			 i;
+
+	*ids = NULL;
+	store_enqueue_argv(prefix, texts, &a);
+	if ((r = store_call_sync(c, &a, e)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements !=
+	    json_array_size(texts)) {
+		freeReplyObject(r);
+		return err_set(e, "Redis: queueing failed");
+	}
+	*ids = json_array();
+	for (i = 0; i < r->elements; i++)
+		json_array_append_new(*ids, store_jstr_sync(r->element[i]));
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+store_gauges_sync(redisContext *c, const char *prefix, long long overdue_ms,
+    struct store_gauges *g, struct err *e)
+{
+	struct store_argv	 a;
+	redisReply		*r;
+	int			 rv;
+
+	memset(g, 0, sizeof *g);
+	store_gauges_argv(prefix, overdue_ms, &a);
+	if ((r = store_call_sync(c, &a, e)) == NULL)
+		return -1;
+	rv = store_gauges_parse(r, g);
+	freeReplyObject(r);
+	if (rv == -1)
+		return err_set(e, "Redis: unexpected reply to the gauges");
+	return 0;
+}
+
+int
+store_said_open_sync(redisContext *c, const char *prefix, json_t **open,
+    struct err *e)
+{
+	redisReply	*r;
+	size_t		 i;
+
+	*open = json_object();
+	if ((r = store_cmd_sync(c, e, "ZRANGE {%s}:said:open 0 -1 WITHSCORES",
+	    prefix)) == NULL)
+		return -1;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	    i += 2)
+		json_object_set_new(*open, r->element[i]->str, json_integer(
+		    atoll(r->element[i + 1]->str)));
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+store_dead_entries_sync(redisContext *c, const char *prefix, const char *id,
+    json_t **entries, struct err *e)
+{
+	redisReply	*r, *en, *f;
+	json_t		*fields;
+	size_t		 i, j;
+
+	*entries = json_array();
+	if (id != NULL && !store_entry_id_ok(id))
+		return 0;
+	r = store_cmd_sync(c, e, "XRANGE {%s}:dead %s %s", prefix,
+	    id ? id : "-", id ? id : "+");
+	if (r == NULL)
+		return -1;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		en = r->element[i];
+		if (en->type != REDIS_REPLY_ARRAY || en->elements != 2)
+			continue;
+		fields = json_object();
+		f = en->element[1];
+		for (j = 0; f->type == REDIS_REPLY_ARRAY && j + 1 < f->elements;
+		    j += 2)
+			json_object_set_new(fields, f->element[j]->str,
+			    store_jstr_sync(f->element[j + 1]));
+		json_array_append_new(*entries, json_pack("{s:s, s:o}", "id",
+		    en->element[0]->str, "fields", fields));
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+store_dead_drop_sync(redisContext *c, const char *prefix, const char *id,
+    struct err *e)
+{
+	redisReply	*r;
+	int		 n;
+
+	if (!store_entry_id_ok(id))
+		return 0;
+	if ((r = store_cmd_sync(c, e, "XDEL {%s}:dead %s", prefix, id)) ==
+	    NULL)
+		return -1;
+	n = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+	freeReplyObject(r);
+	return n;
+}
+
+int
+store_dead_retry_sync(redisContext *c, const char *prefix, const char *entry,
+    long long now_ms, long long deadline_ms, struct store_retry *out,
+    struct err *e)
+{
+	static const struct {
+		const char		*word;
+		enum store_retried	 what;
+	} words[] = {
+		{ "record", STORE_RETRIED_RECORD },
+		{ "delivery", STORE_RETRIED_DELIVERY },
+		{ "none", STORE_RETRIED_NONE },
+		{ "gone", STORE_RETRIED_GONE },
+		{ "empty", STORE_RETRIED_EMPTY },
+	};
+	struct store_argv	 a;
+	redisReply		*r;
+	size_t			 i;
+
+	memset(out, 0, sizeof *out);
+	if (!store_entry_id_ok(entry)) {
+		out->what = STORE_RETRIED_NONE;
+		return 0;
+	}
+	store_retry_argv(prefix, entry, now_ms, deadline_ms, &a);
+	if ((r = store_call_sync(c, &a, e)) == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		goto err;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcmp(r->element[0]->str, words[i].word) == 0)
+			break;
+	if (i == sizeof words / sizeof words[0])
+		goto err;
+	out->what = words[i].what;
+	if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(out->id, sizeof out->id, "%s", r->element[1]->str);
+	freeReplyObject(r);
+	return 0;
+err:
+	freeReplyObject(r);
+	return err_set(e, "Redis: unexpected reply to dead retry");
 }

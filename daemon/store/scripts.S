@@ -48,4 +48,20 @@ store_lua_gauges:
 	.byte 0
 	.size store_lua_gauges, . - store_lua_gauges
 
+	.global store_lua_enqueue
+	.type store_lua_enqueue, %object
+store_lua_enqueue:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/enqueue.lua"
+	.byte 0
+	.size store_lua_enqueue, . - store_lua_enqueue
+
+	.global store_lua_retry
+	.type store_lua_retry, %object
+store_lua_retry:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/retry.lua"
+	.byte 0
+	.size store_lua_retry, . - store_lua_retry
+
 	.section .note.GNU-stack,"",%progbits

@@ -24,7 +24,8 @@
 
 /* scripts.S: lib.lua + one script each, NUL-terminated. */
 extern const char store_lua_fetch[], store_lua_commit[], store_lua_lease[],
-    store_lua_digest[], store_lua_gauges[];
+    store_lua_digest[], store_lua_gauges[], store_lua_enqueue[],
+    store_lua_retry[];
 
 struct store_script {
 	const char	*text;
@@ -37,6 +38,8 @@ enum store_lua {
 	STORE_LUA_LEASE,
 	STORE_LUA_DIGEST,
 	STORE_LUA_GAUGES,
+	STORE_LUA_ENQUEUE,
+	STORE_LUA_RETRY,
 	STORE_LUA_MAX
 };
 
@@ -46,6 +49,8 @@ static struct store_script store_scripts[STORE_LUA_MAX] = {
 	[STORE_LUA_LEASE] = { store_lua_lease, "" },
 	[STORE_LUA_DIGEST] = { store_lua_digest, "" },
 	[STORE_LUA_GAUGES] = { store_lua_gauges, "" },
+	[STORE_LUA_ENQUEUE] = { store_lua_enqueue, "" },
+	[STORE_LUA_RETRY] = { store_lua_retry, "" },
 };
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
@@ -219,6 +224,31 @@ store_gauges_argv(const char *prefix, long long overdue_ms,
 
 	store_argv_head(a, STORE_LUA_GAUGES, prefix);
 	snprintf(n, sizeof n, "%lld", overdue_ms);
+	store_argv_adds(a, n);
+}
+
+void
+store_enqueue_argv(const char *prefix, json_t *texts, struct store_argv *a)
+{
+	size_t	 i;
+	json_t	*t;
+
+	store_argv_head(a, STORE_LUA_ENQUEUE, prefix);
+	json_array_foreach(texts, i, t)
+		store_argv_add(a, json_string_value(t), json_string_length(t));
+}
+
+void
+store_retry_argv(const char *prefix, const char *entry, long long now_ms,
+    long long deadline_ms, struct store_argv *a)
+{
+	char	n[32];
+
+	store_argv_head(a, STORE_LUA_RETRY, prefix);
+	store_argv_adds(a, entry);
+	snprintf(n, sizeof n, "%lld", now_ms);
+	store_argv_adds(a, n);
+	snprintf(n, sizeof n, "%lld", deadline_ms);
 	store_argv_adds(a, n);
 }
 

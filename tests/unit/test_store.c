@@ -1066,6 +1066,127 @@ test_redis_gauges(void **state)
 	assert_int_equal(store_gauges_parse(NULL, &g), -1);
 }
 
+/* The command's operations: queue, read, drop and retry dead entries. */
+static void
+test_redis_command_ops(void **state)
+{
+	json_t			*texts, *ids, *entries, *open, *snap, *need;
+	struct store_retry	 rt;
+	struct err		 e;
+	redisReply		*r;
+	char			 version[32], *id;
+
+	NEED_REDIS();
+	/* Enqueue: every record, in order, as one step. */
+	texts = json_pack("[s, s]", "{\"type\":\"venue\"}", "second");
+	assert_int_equal(store_enqueue_sync(rc, PFX, texts, &ids, &e), 0);
+	assert_int_equal(json_array_size(ids), 2);
+	r = cmd("XRANGE %s - +", K("inbox"));
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[0]->element[0]->str,
+	    json_string_value(json_array_get(ids, 0)));
+	assert_string_equal(r->element[0]->element[1]->element[1]->str,
+	    "{\"type\":\"venue\"}");
+	assert_string_equal(r->element[1]->element[1]->element[1]->str,
+	    "second");
+	freeReplyObject(r);
+	json_decref(texts);
+	json_decref(ids);
+
+	/* Fetch, as the command takes a snapshot. */
+	freeReplyObject(cmd("SET %s 3", K("version")));
+	freeReplyObject(cmd("SADD %s c-a", K("group:g")));
+	snap = json_object();
+	need = JSON("['group:g','rec:venue:none']");
+	assert_int_equal(store_fetch_sync(rc, PFX, need, snap, version,
+	    sizeof version, &e), 0);
+	assert_string_equal(version, "3");
+	assert_int_equal(json_array_size(json_object_get(snap, "group:g")), 1);
+	assert_true(json_is_null(json_object_get(snap, "rec:venue:none")));
+	json_decref(need);
+	json_decref(snap);
+
+	/* Said items waiting for an answer, with when they were said. */
+	commit_ok("[['ZADD','said:open','1795000000123','s-1']]");
+	assert_int_equal(store_said_open_sync(rc, PFX, &open, &e), 0);
+	assert_int_equal(json_object_size(open), 1);
+	assert_int_equal(json_integer_value(json_object_get(open, "s-1")),
+	    1795000000123LL);
+	json_decref(open);
+
+	/* Dead entries: listed in order, one by id, fields in order. */
+	r = cmd("XADD %s * error bad at 2026 record %s entry 1-0 type venue "
+	    "id v-1", K("dead"), "{\"type\":\"venue\",\"id\":\"v-1\"}");
+	id = xstrdup(r->str);
+	freeReplyObject(r);
+	freeReplyObject(cmd("XADD %s * error x at 2026 delivery d-gone",
+	    K("dead")));
+	freeReplyObject(cmd("XADD %s * error y at 2026", K("dead")));
+	assert_int_equal(store_dead_entries_sync(rc, PFX, NULL, &entries, &e),
+	    0);
+	assert_int_equal(json_array_size(entries), 3);
+	json_decref(entries);
+	assert_int_equal(store_dead_entries_sync(rc, PFX, id, &entries, &e), 0);
+	assert_int_equal(json_array_size(entries), 1);
+	{
+		char *s = store_dump(json_object_get(json_array_get(entries, 0),
+		    "fields"));
+
+		assert_string_equal(s, "{\"at\":\"2026\",\"entry\":\"1-0\","
+		    "\"error\":\"bad\",\"id\":\"v-1\",\"record\":"
+		    "\"{\\\"type\\\":\\\"venue\\\",\\\"id\\\":\\\"v-1\\\"}\","
+		    "\"type\":\"venue\"}");
+		free(s);
+		assert_string_equal(json_object_iter_key(json_object_iter(
+		    json_object_get(json_array_get(entries, 0), "fields"))),
+		    "error");
+	}
+	json_decref(entries);
+	/* An id that is not a stream id names no entry (not an error). */
+	assert_int_equal(store_dead_entries_sync(rc, PFX, "bogus", &entries,
+	    &e), 0);
+	assert_int_equal(json_array_size(entries), 0);
+	json_decref(entries);
+	assert_int_equal(store_dead_drop_sync(rc, PFX, "bogus", &e), 0);
+	assert_int_equal(store_dead_drop_sync(rc, PFX, "1-1", &e), 0);
+
+	/* Retry a record: queued again, gone from dead, in one step. */
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, 1000, 2000, &rt,
+	    &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_RECORD);
+	r = cmd("XRANGE %s %s %s", K("inbox"), rt.id, rt.id);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->element[1]->element[1]->str,
+	    "{\"type\":\"venue\",\"id\":\"v-1\"}");
+	freeReplyObject(r);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 2);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, 1000, 2000, &rt,
+	    &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_NONE);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, "bogus", 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_NONE);
+	free(id);
+	/* A delivery no longer stored; an entry with nothing to retry. */
+	assert_int_equal(store_dead_entries_sync(rc, PFX, NULL, &entries, &e),
+	    0);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 0), "id")), 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_GONE);
+	assert_string_equal(rt.id, "d-gone");
+	assert_int_equal(store_dead_retry_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 1), "id")), 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_EMPTY);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 2);
+	/* Drop. */
+	assert_int_equal(store_dead_drop_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 0), "id")), &e), 1);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	json_decref(entries);
+}
+
 static long long
 ttl(const char *key)
 {
@@ -1409,6 +1530,7 @@ main(void)
 		cmocka_unit_test_setup(test_redis_promote, redis_each),
 		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_gauges, redis_each),
+		cmocka_unit_test_setup(test_redis_command_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
 		cmocka_unit_test_setup(test_redis_forget, redis_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
