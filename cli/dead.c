@@ -103,6 +103,16 @@ dead_retry(redisContext *c, const struct config *cf, const char *id)
 		fprintf(stderr, "hearback: delivery %s is no longer stored; "
 		    "queue its record again instead\n", r.id);
 		break;
+	case STORE_RETRIED_SENT:
+		fprintf(stderr, "hearback: delivery %s was sent since; it is "
+		    "not sent twice (drop the entry with hearback dead drop "
+		    "%s)\n", r.id, id);
+		break;
+	case STORE_RETRIED_WITHDRAWN:
+		fprintf(stderr, "hearback: delivery %s is not sent again: its "
+		    "meeting was cancelled, or its person taken off it, since "
+		    "(drop the entry with hearback dead drop %s)\n", r.id, id);
+		break;
 	case STORE_RETRIED_EMPTY:
 		fprintf(stderr, "hearback: dead entry %s has nothing to retry\n",
 		    id);

@@ -262,12 +262,18 @@ int	store_dead_entries_sync(redisContext *, const char *prefix,
 	    const char *id, json_t **entries, struct err *e);
 /* Retry a dead entry through the normal path, in one step: a record is
  * queued again; an email goes back on the schedule due now_ms, with the
- * same id, until deadline_ms. The entry leaves the dead stream. */
+ * same id, until deadline_ms (never after its meeting starts), and into
+ * every index a pending delivery is in, so that a later change withdraws
+ * it like any other. The entry leaves the dead stream. */
 enum store_retried {
 	STORE_RETRIED_RECORD,		/* id: the new inbox entry */
 	STORE_RETRIED_DELIVERY,		/* id: the delivery */
 	STORE_RETRIED_NONE,		/* no such dead entry */
 	STORE_RETRIED_GONE,		/* id: the delivery, no longer stored */
+	STORE_RETRIED_SENT,		/* id: the delivery, sent since */
+	STORE_RETRIED_WITHDRAWN,	/* id: the delivery, whose meeting was
+					 * cancelled, or its person taken
+					 * off it, since */
 	STORE_RETRIED_EMPTY		/* the entry holds nothing to retry */
 };
 struct store_retry {

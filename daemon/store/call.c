@@ -449,6 +449,8 @@ store_dead_retry_sync(redisContext *c, const char *prefix, const char *entry,
 		{ "delivery", STORE_RETRIED_DELIVERY },
 		{ "none", STORE_RETRIED_NONE },
 		{ "gone", STORE_RETRIED_GONE },
+		{ "sent", STORE_RETRIED_SENT },
+		{ "withdrawn", STORE_RETRIED_WITHDRAWN },
 		{ "empty", STORE_RETRIED_EMPTY },
 	};
 	struct store_argv	 a;

@@ -1372,6 +1372,29 @@ plan_commit(const char *json)
 	config_unref(cf);
 }
 
+/* Send delivery did to dead, as outcome.c does for a 550. */
+static char *
+make_dead(const char *did, const char *cid)
+{
+	json_t		*ops = json_array();
+	struct store_argv a;
+	redisReply	*r;
+	char		*id;
+
+	store_op_dead(ops, did, "1790000000500", "1790000000500", "1",
+	    "550 5.1.1 no");
+	store_op_dead_delivery(ops, "refused for good", "2026", did,
+	    "invitation", cid, "1", "1790000000500", "1790000000500",
+	    "550 5.1.1 no");
+	store_commit_argv(PFX, "", "", ops, &a);
+	freeReplyObject(run(&a));
+	json_decref(ops);
+	r = cmd("XREVRANGE %s + - COUNT 1", K("dead"));
+	id = xstrdup(r->element[0]->element[0]->str);
+	freeReplyObject(r);
+	return id;
+}
+
 /* Fail, after freeing b, if it holds their name or an address. */
 static void
 assert_forgotten(struct buf *b, const char *why)
@@ -1509,6 +1532,126 @@ test_redis_forget_old_address(void **state)
 	    "by the current email only)");
 }
 
+/*
+ * `hearback dead retry` of an email: back on the schedule and in every
+ * index a pending delivery is in, so that a later cancellation of its
+ * meeting, or the person's removal, withdraws it like the meeting's other
+ * emails; never after the meeting starts; never when it was sent since,
+ * or its meeting was cancelled since.
+ */
+static void
+test_redis_dead_retry(void **state)
+{
+	const char		*did = "inv:m-1:c-a:0";
+	const char		*meeting = "{'type':'meeting','id':'m-1',"
+	    "'title':'T','start':'2026-09-23T18:00','end':'2026-09-23T20:00',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a','c-b']%s}";
+	struct store_retry	 rt;
+	struct err		 e;
+	long long		 now = 1790000001000LL, start;
+	char			*id, *m, *w;
+	json_t			*j;
+
+	NEED_REDIS();
+	plan_commit("{'type':'collaborator','id':'c-a','name':'A',"
+	    "'email':'a@example.org','consent':true}");
+	plan_commit("{'type':'collaborator','id':'c-b','name':'B',"
+	    "'email':'b@example.org','consent':true}");
+	m = xasprintf(meeting, "");
+	plan_commit(m);
+	free(m);
+	w = cmd_str("GET %s", K("rec:meeting:m-1"));
+	j = json_loads(w, 0, NULL);
+	start = json_integer_value(json_object_get(json_object_get(j, "meta"),
+	    "start"));
+	json_decref(j);
+	free(w);
+	assert_true(start > now / 1000);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 1);
+
+	id = make_dead(did, "c-a");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), did), 0);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	free(id);
+	assert_int_equal(rt.what, STORE_RETRIED_DELIVERY);
+	assert_string_equal(rt.id, did);
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-a:0") " %s", "state");
+	str_is("0", "HGET " K("d:inv:m-1:c-a:0") " %s", "attempts");
+	str_is("1790000001000", "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), did), 1);
+	/* Pending again: it must not expire like a settled one. */
+	assert_int_equal(ttl(K("d:inv:m-1:c-a:0")), -1);
+	/* The meeting starts within max_age: not after it starts. */
+	w = xasprintf("%lld", start * 1000);
+	str_is(w, "HGET " K("d:inv:m-1:c-a:0") " %s", "deadline");
+	free(w);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 0);
+
+	/* A later cancellation withdraws it with the meeting's others. */
+	m = xasprintf(meeting, ",'status':'cancelled'");
+	plan_commit(m);
+	free(m);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:inv:m-1:c-a:0")), 0);
+	str_is("scheduled", "HGET " K("d:can:m-1:c-a:1") " %s", "state");
+
+	/* Taken off the meeting: withdrawn too. */
+	m = xasprintf(meeting, "");
+	plan_commit(m);		/* back on: invited again, seq 2 */
+	free(m);
+	did = "inv:m-1:c-b:2";
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-b:2") " %s", "state");
+	id = make_dead(did, "c-b");
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	free(id);
+	assert_int_equal(rt.what, STORE_RETRIED_DELIVERY);
+	plan_commit("{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'2026-09-23T18:00','end':'2026-09-23T20:00',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a']}");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:inv:m-1:c-b:2")), 0);
+
+	/* Dead, then the meeting cancelled: not revived, the entry stays. */
+	did = "inv:m-1:c-a:2";
+	id = make_dead(did, "c-a");
+	m = xasprintf(meeting, ",'status':'cancelled'");
+	plan_commit(m);
+	free(m);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_WITHDRAWN);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	str_is("dead", "HGET " K("d:inv:m-1:c-a:2") " %s", "state");
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	free(id);
+	freeReplyObject(cmd("DEL %s", K("dead")));
+
+	/* Sent since (the hash says so): never again. */
+	commit_ok("[['DNEW','ann:a-1:c-a','1000','c-a','','kind','x'],"
+	    "['DSENT','ann:a-1:c-a','250 ok','100']]");
+	{
+		redisReply *r = cmd("XADD %s * delivery ann:a-1:c-a",
+		    K("dead"));
+
+		id = xstrdup(r->str);
+		freeReplyObject(r);
+	}
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now + 1000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_SENT);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "ann:a-1:c-a");
+	str_is("sent", "HGET " K("d:ann:a-1:c-a") " %s", "state");
+	free(id);
+}
+
 int
 main(void)
 {
@@ -1535,6 +1678,7 @@ main(void)
 		cmocka_unit_test_setup(test_redis_forget, redis_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
 		    redis_each),
+		cmocka_unit_test_setup(test_redis_dead_retry, redis_each),
 	};
 	int	rv;
 
