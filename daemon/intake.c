@@ -478,7 +478,7 @@ intake_reject(struct intake *it, const char *why)
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops = json_array(), *lines;
 	char			 type[200], id[200], coord[300], at[64];
-	char			 did[300], *line, brief[160];
+	char			*did, *line, brief[160];
 	size_t			 keep;
 	int			 t;
 
@@ -512,9 +512,10 @@ intake_reject(struct intake *it, const char *why)
 	    en->id);
 	json_array_append_new(lines, json_string(line));
 	free(line);
-	snprintf(did, sizeof did, "notice:rejected:%s", en->id);
+	did = store_did("notice", "rejected", en->id, NULL);
 	plan_notice(ops, &pc, did, coord[0] ? coord : it->cf->coordinator,
 	    "A record was not accepted", lines, id[0] ? id : en->id);
+	free(did);
 	json_decref(lines);
 
 	intake_brief(why, brief, sizeof brief);

@@ -166,7 +166,7 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 {
 	json_t		*ops = json_array(), *lines;
 	char		 at[64], first[32], last[32], attempts[16], code[16];
-	char		 did[400], *line;
+	char		*did, *line;
 	const char	*ft = outcome_field(job, "first_try");
 	long long	 now = util_now_ms();
 
@@ -208,10 +208,11 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 		    "delivery %s).", job->did);
 		json_array_append_new(lines, json_string(line));
 		free(line);
-		snprintf(did, sizeof did, "notice:failed:%s", job->did);
+		did = store_did_about("notice", "failed", job->did);
 		plan_notice(ops, &pc, did, outcome_coordinator(o, job),
 		    "An email could not be delivered", lines,
 		    outcome_field(job, "src"));
+		free(did);
 		json_decref(lines);
 	}
 	log_warnx("delivery %s (%s to %s): %s: %s", job->did, job->kind,

@@ -453,7 +453,7 @@ plan_announcement(const struct record *r, json_t *snap,
 	size_t		 i;
 	long long	 due = pc->now_ms, deadline;
 	const char	*send_at;
-	char		 did[400];
+	char		*did;
 
 	if ((send_at = json_string_value(json_object_get(r->json,
 	    "send_at"))) != NULL) {
@@ -478,9 +478,18 @@ plan_announcement(const struct record *r, json_t *snap,
 		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
 
 		json_array_foreach(was, i, v) {
-			snprintf(did, sizeof did, "ann:%s:%s", r->id,
-			    json_string_value(v));
+			did = store_did("ann", r->id, json_string_value(v),
+			    NULL);
 			store_op_drop(ops, did);
+			free(did);
+			/* Made before ids were escaped: ':' in an id. */
+			if (strchr(r->id, ':') || strchr(json_string_value(v),
+			    ':')) {
+				did = xasprintf("ann:%s:%s", r->id,
+				    json_string_value(v));
+				store_op_drop(ops, did);
+				free(did);
+			}
 		}
 		json_decref(was);
 	}
@@ -488,13 +497,14 @@ plan_announcement(const struct record *r, json_t *snap,
 		const char	*cid = json_string_value(v);
 		struct buf	 refs;
 
-		snprintf(did, sizeof did, "ann:%s:%s", r->id, cid);
+		did = store_did("ann", r->id, cid, NULL);
 		buf_init(&refs);
 		plan_ref(&refs, "announcement", r->id);
 		plan_ref(&refs, "collaborator", cid);
 		plan_delivery(ops, pc, did, "announcement", cid, "", due,
 		    deadline, refs.s, NULL, NULL, r->id);
 		buf_free(&refs);
+		free(did);
 	}
 	json_decref(people);
 	return 0;
@@ -596,7 +606,7 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_t		*said = json_object_get(r->json, "said"), *v, *byc, *ids;
 	const char	*cid;
 	size_t		 i;
-	char		 h[64], did[512];
+	char		 h[64], *did;
 	/* Each version of the outcome is news, even going back to an
 	 * earlier status; the inbox entry id tells versions apart (an
 	 * unchanged record never gets here, and a version planned twice
@@ -638,12 +648,13 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			if (m != NULL)
 				plan_ref(&refs, "meeting", m);
 		}
-		snprintf(did, sizeof did, "out:%s:%s:%s", r->id, cid, h);
+		did = store_did("out", r->id, cid, h, NULL);
 		data = json_pack("{s:O}", "said", ids);
 		plan_delivery(ops, pc, did, "outcome", cid, "", pc->now_ms,
 		    pc->now_ms + pc->cf->max_age * 1000, refs.s, NULL, data,
 		    r->id);
 		json_decref(data);
+		free(did);
 		buf_free(&refs);
 	}
 	json_decref(byc);

@@ -86,6 +86,23 @@ const char *store_reckey(const char *type, const char *id, char *buf,
 	    size_t len);
 
 /*
+ * Delivery ids say what an email is for: a kind, then ids and numbers,
+ * joined by ':' ("inv:m-1:c-amara:3"). Ids may hold ':', so in each part
+ * '%' and ':' are written "%25" and "%3A": two different emails never get
+ * the same id, and an id whose parts hold no ':' reads as it always has
+ * (so deliveries made before keep theirs). Ids and numbers only, never
+ * names or addresses.
+ */
+/* kind, part, ..., NULL -> a new string. */
+char	*store_did(const char *kind, ...) __attribute__((sentinel));
+/* The id of an email about another delivery ("notice:failed:<did>"): that
+ * delivery's id goes last as it is (it is unambiguous already, and the
+ * rest of the id is all of it). */
+char	*store_did_about(const char *kind, const char *what, const char *did);
+/* The parts of an id, unescaped: ["inv", "m-1", "c-amara", "3"]. */
+json_t	*store_did_parts(const char *did);
+
+/*
  * Snapshots: fetched values merged into a JSON object by key name.
  */
 /* Merge a fetched value into snap; value is a JSON text (string keys), an

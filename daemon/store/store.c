@@ -104,6 +104,77 @@ store_reckey(const char *type, const char *id, char *buf, size_t len)
 	return buf;
 }
 
+static void
+store_did_part(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			buf_adds(b, "%25");
+		else if (*s == ':')
+			buf_adds(b, "%3A");
+		else
+			buf_addc(b, *s);
+	}
+}
+
+char *
+store_did(const char *kind, ...)
+{
+	struct buf	 b;
+	const char	*s;
+	va_list		 ap;
+
+	buf_init(&b);
+	store_did_part(&b, kind);
+	va_start(ap, kind);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		buf_addc(&b, ':');
+		store_did_part(&b, s);
+	}
+	va_end(ap);
+	return buf_take(&b);
+}
+
+char *
+store_did_about(const char *kind, const char *what, const char *did)
+{
+	char	*head = store_did(kind, what, NULL), *s;
+
+	s = xasprintf("%s:%s", head, did);
+	free(head);
+	return s;
+}
+
+json_t *
+store_did_parts(const char *did)
+{
+	json_t		*parts = json_array();
+	struct buf	 b;
+	const char	*p;
+
+	buf_init(&b);
+	buf_adds(&b, "");
+	for (p = did;; p++) {
+		if (*p == ':' || *p == '\0') {
+			json_array_append_new(parts, json_stringn_nocheck(b.s,
+			    b.len));
+			b.len = 0;
+			b.s[0] = '\0';
+			if (*p == '\0')
+				break;
+		} else if (strncmp(p, "%3A", 3) == 0) {
+			buf_addc(&b, ':');
+			p += 2;
+		} else if (strncmp(p, "%25", 3) == 0) {
+			buf_addc(&b, '%');
+			p += 2;
+		} else
+			buf_addc(&b, *p);
+	}
+	buf_free(&b);
+	return parts;
+}
+
 void
 store_argv_free(struct store_argv *a)
 {

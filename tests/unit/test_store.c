@@ -194,6 +194,57 @@ test_keys(void **state)
 	assert_string_equal(small, "rec:col");
 }
 
+/* Delivery ids: parts joined by ':', each with '%' and ':' escaped. */
+static void
+test_dids(void **state)
+{
+	char	*a, *b, *s;
+	json_t	*p;
+
+	/* Ids without ':' read as they always have. */
+	a = store_did("inv", "m-1", "c-amara", "3", NULL);
+	assert_string_equal(a, "inv:m-1:c-amara:3");
+	free(a);
+	/* The pair that collided: announcement "a-x:b" to "c-y", and "a-x"
+	 * to "b:c-y" (both were "ann:a-x:b:c-y"). */
+	a = store_did("ann", "a-x:b", "c-y", NULL);
+	b = store_did("ann", "a-x", "b:c-y", NULL);
+	assert_string_equal(a, "ann:a-x%3Ab:c-y");
+	assert_string_equal(b, "ann:a-x:b%3Ac-y");
+	free(a);
+	free(b);
+	/* '%' is escaped too, so an escape in an id is not read as one. */
+	a = store_did("x", "a%3Ab", "c", NULL);
+	b = store_did("x", "a:b", "c", NULL);
+	assert_string_equal(a, "x:a%253Ab:c");
+	assert_string_not_equal(a, b);
+	/* Parts back, unescaped. */
+	p = store_did_parts(a);
+	s = store_dump(p);
+	assert_string_equal(s, "[\"x\",\"a%3Ab\",\"c\"]");
+	free(s);
+	json_decref(p);
+	p = store_did_parts(b);
+	s = store_dump(p);
+	assert_string_equal(s, "[\"x\",\"a:b\",\"c\"]");
+	free(s);
+	json_decref(p);
+	free(a);
+	free(b);
+	p = store_did_parts("rem:m:1:c:2:0:3600");	/* made before: as is */
+	assert_int_equal(json_array_size(p), 7);
+	json_decref(p);
+	p = store_did_parts("");
+	s = store_dump(p);
+	assert_string_equal(s, "[\"\"]");
+	free(s);
+	json_decref(p);
+	/* About another delivery: that id last, as it is. */
+	a = store_did_about("notice", "failed", "inv:m%3A1:c-a:0");
+	assert_string_equal(a, "notice:failed:inv:m%3A1:c-a:0");
+	free(a);
+}
+
 /* The typed ops, as the commit script reads them (commit.lua). */
 static void
 test_ops(void **state)
@@ -1660,6 +1711,7 @@ main(void)
 		cmocka_unit_test(test_commit_argv),
 		cmocka_unit_test(test_promote_argv),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_dids),
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_snap_put),
