@@ -295,7 +295,7 @@ enum store_retried {
 };
 struct store_retry {
 	enum store_retried	 what;
-	char			 id[STORE_KEY_MAX];
+	char			 id[2048];	/* a delivery id may be long */
 };
 int	store_dead_retry_sync(redisContext *, const char *prefix,
 	    const char *entry, long long now_ms, long long deadline_ms,
@@ -305,7 +305,9 @@ int	store_dead_drop_sync(redisContext *, const char *prefix, const char *id,
 	    struct err *e);
 
 /*
- * The scripts as calls, for the two runners above and below and for tests.
+ * The scripts as calls: what the operations above send (tests run them
+ * directly). store_send takes a; store_call_sync frees it and returns NULL
+ * with e set ("Redis: ...") on a lost connection or an error reply.
  */
 struct store_argv {
 	int		 argc;
@@ -329,9 +331,6 @@ void	store_enqueue_argv(const char *prefix, json_t *texts,
 	    struct store_argv *);
 void	store_retry_argv(const char *prefix, const char *entry,
 	    long long now_ms, long long deadline_ms, struct store_argv *);
-/* Run a call over an async connection (takes a) or a blocking context
- * (frees a; NULL with e set, "Redis: ...", on a lost connection or an
- * error reply). */
 int	store_send(struct rconn *, struct store_argv *a, redisCallbackFn *fn,
 	    void *priv);
 redisReply *store_call_sync(redisContext *, struct store_argv *a,

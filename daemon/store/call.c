@@ -7,6 +7,9 @@
  * A Redis that has not seen it yet (or has flushed its script cache)
  * answers NOSCRIPT; the same call then goes once as EVAL, which runs the
  * script and loads it. A script that ran and failed is not sent again.
+ * A call that falls back runs after calls sent meanwhile on the same
+ * connection; nothing relies on their order (intake and the scheduler have
+ * one call in flight each, and a delivery is settled once per lease).
  */
 #include <stdarg.h>
 #include <stdio.h>
