@@ -9,8 +9,10 @@
  * version has not moved (otherwise the caller fetches again), then
  * acknowledges the inbox entry; lease hands due deliveries out under a
  * lease, returning each with the stored records it refers to, so a worker
- * renders from current data in one round trip. The scripts themselves are
- * daemon/store/NAME.lua.
+ * renders from current data in one round trip; digest makes the overdue
+ * "you said" digests; gauges reads what status shows; enqueue queues the
+ * command's records; retry puts a dead entry back. The scripts themselves
+ * are daemon/store/NAME.lua, each after lib.lua.
  */
 #include <pthread.h>
 #include <stdarg.h>
