@@ -40,9 +40,12 @@ else
 B	= build
 endif
 
-LIB_SRC	= $(filter-out daemon/hearbackd.c,$(wildcard daemon/*.c)) $(wildcard workers/*.c)
+LIB_SRC	= $(filter-out daemon/hearbackd.c,$(wildcard daemon/*.c)) \
+	    $(wildcard daemon/store/*.c) $(wildcard workers/*.c)
+# The data model's Lua scripts, embedded by scripts.S (.incbin).
+STORE_LUA = $(wildcard daemon/store/*.lua)
 CLI_SRC	= $(wildcard cli/*.c)
-LIB_OBJ	= $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ	= $(LIB_SRC:%.c=$(B)/%.o) $(B)/daemon/store/scripts.o
 CLI_OBJ	= $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -55,6 +58,10 @@ ifeq ($(B),build)
 endif
 
 $(B)/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/daemon/store/scripts.o: daemon/store/scripts.S $(STORE_LUA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -202,7 +209,7 @@ clean:
 	rm -rf build build-asan build-tsan $(FUZZ_B) bin
 
 dep:
-	$(CC) -MM -iquote include daemon/*.c workers/*.c cli/*.c
+	$(CC) -MM -iquote include daemon/*.c daemon/store/*.c workers/*.c cli/*.c
 
 .PHONY: all unit integration test-faults test run bench fuzz fuzz-build fuzz-ci \
 	install uninstall man-lint clean dep FORCE

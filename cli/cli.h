@@ -1,7 +1,7 @@
 /*
  * cli.h: what the parts of the `hearback` command share. Single-threaded;
- * uses a blocking hiredis context (the daemon uses the same store scripts
- * and planner over its async connections).
+ * uses a blocking hiredis context and the store's _sync operations (the
+ * daemon uses the same scripts and planner over its async connections).
  */
 #ifndef HB_CLI_H
 #define HB_CLI_H
@@ -37,8 +37,8 @@ redisContext *cli_connect(const struct config *);
 /* Fill snap with what the planner needs for r (fetch rounds). */
 int	cli_snapshot(redisContext *, const struct config *,
 	    const struct record *, json_t *snap, char *version, size_t vlen);
-/* "{prefix}:name" */
-char	*cli_key(const struct config *, const char *name);
+/* Redis failed us (e says how): the message, then exit 69. */
+void	cli_redis_failed(const struct err *) __attribute__((noreturn));
 
 int	cli_status(const struct config *, int argc, char **argv);
 int	cli_dead(const struct config *, int argc, char **argv);

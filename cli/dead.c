@@ -4,7 +4,8 @@
  * A dead entry holds either a rejected record (retry queues its text again,
  * through the normal checks) or an email that failed for good or expired
  * (retry puts the same delivery back on the schedule: same id, same
- * Message-ID, so the once-per-delivery rule still holds).
+ * Message-ID, so the once-per-delivery rule still holds). Each is one
+ * store operation (store.h); this file only prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,175 +13,135 @@
 
 #include "cli.h"
 #include "clock.h"
-
-static redisReply *
-dead_cmd(redisContext *c, redisReply *r)
-{
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-		exit(EX_NOREDIS);
-	}
-	return r;
-}
+#include "store.h"
 
 static const char *
-dead_field(redisReply *fields, const char *name)
+dead_field(json_t *entry, const char *name)
 {
-	size_t	i;
-
-	for (i = 0; fields->type == REDIS_REPLY_ARRAY && i + 1 <
-	    fields->elements; i += 2)
-		if (strcmp(fields->element[i]->str, name) == 0)
-			return fields->element[i + 1]->str;
-	return NULL;
+	return json_string_value(json_object_get(json_object_get(entry,
+	    "fields"), name));
 }
 
-/* The entry's fields, or NULL (message printed). Free the reply. */
-static redisReply *
-dead_get(redisContext *c, const char *key, const char *id, redisReply **fields)
+static int
+dead_list(redisContext *c, const struct config *cf)
 {
-	redisReply	*r = dead_cmd(c, redisCommand(c, "XRANGE %s %s %s", key,
-	    id, id));
+	json_t		*entries, *en;
+	size_t		 i;
+	struct err	 e;
 
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1) {
+	if (store_dead_entries_sync(c, cf->prefix, NULL, &entries, &e) == -1)
+		cli_redis_failed(&e);
+	if (json_array_size(entries) == 0)
+		printf("no dead entries\n");
+	json_array_foreach(entries, i, en) {
+		const char	*d = dead_field(en, "delivery");
+		char		 what[300];
+
+		if (d != NULL)
+			snprintf(what, sizeof what, "email %s", d);
+		else {
+			const char *t = dead_field(en, "type");
+			const char *id = dead_field(en, "id");
+
+			snprintf(what, sizeof what, "record %s %s",
+			    t && *t ? t : "?", id && *id ? id : "?");
+		}
+		printf("%s  %s  %s\n    %s\n", json_string_value(
+		    json_object_get(en, "id")), dead_field(en, "at") ?
+		    dead_field(en, "at") : "", what, dead_field(en, "error") ?
+		    dead_field(en, "error") : "");
+	}
+	json_decref(entries);
+	return EX_DONE;
+}
+
+static int
+dead_show(redisContext *c, const struct config *cf, const char *id)
+{
+	json_t		*entries, *v;
+	const char	*f;
+	struct err	 e;
+
+	if (store_dead_entries_sync(c, cf->prefix, id, &entries, &e) == -1)
+		cli_redis_failed(&e);
+	if (json_array_size(entries) != 1) {
 		fprintf(stderr, "hearback: no dead entry \"%s\" (see hearback "
 		    "dead list)\n", id);
-		freeReplyObject(r);
-		return NULL;
-	}
-	*fields = r->element[0]->element[1];
-	return r;
-}
-
-static int
-dead_list(redisContext *c, const char *key)
-{
-	redisReply	*r = dead_cmd(c, redisCommand(c, "XRANGE %s - +", key));
-	size_t		 i;
-
-	if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
-		printf("no dead entries\n");
-		freeReplyObject(r);
-		return EX_DONE;
-	}
-	for (i = 0; i < r->elements; i++) {
-		redisReply	*f = r->element[i]->element[1];
-		const char	*d = dead_field(f, "delivery");
-		const char	*what;
-		char		 buf[300];
-
-		if (d != NULL) {
-			snprintf(buf, sizeof buf, "email %s", d);
-			what = buf;
-		} else {
-			const char *t = dead_field(f, "type");
-			const char *id = dead_field(f, "id");
-
-			snprintf(buf, sizeof buf, "record %s %s",
-			    t && *t ? t : "?", id && *id ? id : "?");
-			what = buf;
-		}
-		printf("%s  %s  %s\n    %s\n", r->element[i]->element[0]->str,
-		    dead_field(f, "at") ? dead_field(f, "at") : "",
-		    what, dead_field(f, "error") ? dead_field(f, "error") : "");
-	}
-	freeReplyObject(r);
-	return EX_DONE;
-}
-
-static int
-dead_show(redisContext *c, const char *key, const char *id)
-{
-	redisReply	*f, *r = dead_get(c, key, id, &f);
-	size_t		 i;
-
-	if (r == NULL)
+		json_decref(entries);
 		return EX_INVALID;
+	}
 	printf("id: %s\n", id);
-	for (i = 0; i + 1 < f->elements; i += 2)
-		printf("%s: %s\n", f->element[i]->str, f->element[i + 1]->str);
-	freeReplyObject(r);
+	json_object_foreach(json_object_get(json_array_get(entries, 0),
+	    "fields"), f, v)
+		printf("%s: %s\n", f, json_string_value(v));
+	json_decref(entries);
 	return EX_DONE;
 }
 
 static int
-dead_retry(const struct config *cf, redisContext *c, const char *key,
-    const char *id)
+dead_retry(redisContext *c, const struct config *cf, const char *id)
 {
-	redisReply	*f, *r = dead_get(c, key, id, &f), *x;
-	const char	*rec, *did;
-	char		*inbox, *dk, *sk, now[32], dl[32];
-	int		 rv = EX_DONE;
+	struct store_retry	r;
+	long long		now = util_now_ms();
+	struct err		e;
 
-	if (r == NULL)
-		return EX_INVALID;
-	rec = dead_field(f, "record");
-	did = dead_field(f, "delivery");
-	if (did != NULL) {
-		const char *cid = NULL;
-
-		dk = xasprintf("{%s}:d:%s", cf->prefix, did);
-		x = dead_cmd(c, redisCommand(c, "HGET %s cid", dk));
-		if (x->type != REDIS_REPLY_STRING) {
-			fprintf(stderr, "hearback: delivery %s is no longer "
-			    "stored; queue its record again instead\n", did);
-			freeReplyObject(x);
-			free(dk);
-			freeReplyObject(r);
-			return EX_INVALID;
-		}
-		cid = x->str;
-		snprintf(now, sizeof now, "%lld", util_now_ms());
-		snprintf(dl, sizeof dl, "%lld", util_now_ms() +
-		    cf->max_age * 1000);
-		sk = cli_key(cf, "schedule");
-		freeReplyObject(dead_cmd(c, redisCommand(c, "MULTI")));
-		freeReplyObject(dead_cmd(c, redisCommand(c, "HSET %s state "
-		    "scheduled attempts 0 first_try 0 due %s deadline %s", dk,
-		    now, dl)));
-		freeReplyObject(dead_cmd(c, redisCommand(c, "ZADD %s %s %s", sk,
-		    now, did)));
-		if (*cid) {
-			char *ck = xasprintf("{%s}:cd:%s", cf->prefix, cid);
-
-			freeReplyObject(dead_cmd(c, redisCommand(c,
-			    "SADD %s %s", ck, did)));
-			free(ck);
-		}
-		freeReplyObject(dead_cmd(c, redisCommand(c, "XDEL %s %s", key,
-		    id)));
-		freeReplyObject(dead_cmd(c, redisCommand(c, "EXEC")));
-		printf("delivery %s scheduled again\n", did);
-		freeReplyObject(x);
-		free(sk);
-		free(dk);
-	} else if (rec != NULL && *rec) {
-		inbox = cli_key(cf, "inbox");
-		freeReplyObject(dead_cmd(c, redisCommand(c, "MULTI")));
-		freeReplyObject(dead_cmd(c, redisCommand(c,
-		    "XADD %s * record %s", inbox, rec)));
-		freeReplyObject(dead_cmd(c, redisCommand(c, "XDEL %s %s", key,
-		    id)));
-		x = dead_cmd(c, redisCommand(c, "EXEC"));
-		if (x->type == REDIS_REPLY_ARRAY && x->elements == 2)
-			printf("record queued again as %s\n",
-			    x->element[0]->str);
-		freeReplyObject(x);
-		free(inbox);
-	} else {
+	if (store_dead_retry_sync(c, cf->prefix, id, now, now +
+	    cf->max_age * 1000, &r, &e) == -1)
+		cli_redis_failed(&e);
+	switch (r.what) {
+	case STORE_RETRIED_DELIVERY:
+		printf("delivery %s scheduled again\n", r.id);
+		return EX_DONE;
+	case STORE_RETRIED_RECORD:
+		printf("record queued again as %s\n", r.id);
+		return EX_DONE;
+	case STORE_RETRIED_NONE:
+		fprintf(stderr, "hearback: no dead entry \"%s\" (see hearback "
+		    "dead list)\n", id);
+		break;
+	case STORE_RETRIED_GONE:
+		fprintf(stderr, "hearback: delivery %s is no longer stored; "
+		    "queue its record again instead\n", r.id);
+		break;
+	case STORE_RETRIED_SENT:
+		fprintf(stderr, "hearback: delivery %s was sent since; it is "
+		    "not sent twice (drop the entry with hearback dead drop "
+		    "%s)\n", r.id, id);
+		break;
+	case STORE_RETRIED_WITHDRAWN:
+		fprintf(stderr, "hearback: delivery %s is not sent again: its "
+		    "meeting was cancelled, or its person taken off it, since "
+		    "(drop the entry with hearback dead drop %s)\n", r.id, id);
+		break;
+	case STORE_RETRIED_EMPTY:
 		fprintf(stderr, "hearback: dead entry %s has nothing to retry\n",
 		    id);
-		rv = EX_INVALID;
+		break;
 	}
-	freeReplyObject(r);
-	return rv;
+	return EX_INVALID;
+}
+
+static int
+dead_drop(redisContext *c, const struct config *cf, const char *id)
+{
+	struct err	e;
+
+	switch (store_dead_drop_sync(c, cf->prefix, id, &e)) {
+	case -1:
+		cli_redis_failed(&e);
+	case 0:
+		fprintf(stderr, "hearback: no dead entry \"%s\"\n", id);
+		return EX_INVALID;
+	default:
+		printf("dropped %s\n", id);
+		return EX_DONE;
+	}
 }
 
 int
 cli_dead(const struct config *cf, int argc, char **argv)
 {
 	redisContext	*c;
-	char		*key;
 	int		 rv;
 
 	if (argc < 1 || (strcmp(argv[0], "list") == 0 && argc != 1) ||
@@ -189,32 +150,21 @@ cli_dead(const struct config *cf, int argc, char **argv)
 		    "| drop ID\n");
 		return EX_USAGE_;
 	}
-	c = cli_connect(cf);
-	key = cli_key(cf, "dead");
-	if (strcmp(argv[0], "list") == 0)
-		rv = dead_list(c, key);
-	else if (strcmp(argv[0], "show") == 0)
-		rv = dead_show(c, key, argv[1]);
-	else if (strcmp(argv[0], "retry") == 0)
-		rv = dead_retry(cf, c, key, argv[1]);
-	else if (strcmp(argv[0], "drop") == 0) {
-		redisReply *r = dead_cmd(c, redisCommand(c, "XDEL %s %s", key,
-		    argv[1]));
-
-		rv = r->type == REDIS_REPLY_INTEGER && r->integer == 1 ?
-		    EX_DONE : EX_INVALID;
-		if (rv == EX_DONE)
-			printf("dropped %s\n", argv[1]);
-		else
-			fprintf(stderr, "hearback: no dead entry \"%s\"\n",
-			    argv[1]);
-		freeReplyObject(r);
-	} else {
+	if (strcmp(argv[0], "list") != 0 && strcmp(argv[0], "show") != 0 &&
+	    strcmp(argv[0], "retry") != 0 && strcmp(argv[0], "drop") != 0) {
 		fprintf(stderr, "hearback: dead: unknown command \"%s\"\n",
 		    argv[0]);
-		rv = EX_USAGE_;
+		return EX_USAGE_;
 	}
-	free(key);
+	c = cli_connect(cf);
+	if (strcmp(argv[0], "list") == 0)
+		rv = dead_list(c, cf);
+	else if (strcmp(argv[0], "show") == 0)
+		rv = dead_show(c, cf, argv[1]);
+	else if (strcmp(argv[0], "retry") == 0)
+		rv = dead_retry(c, cf, argv[1]);
+	else
+		rv = dead_drop(c, cf, argv[1]);
 	redisFree(c);
 	return rv;
 }

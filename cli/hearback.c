@@ -2,7 +2,7 @@
  * hearback.c: the command coordinators and operators use.
  *
  *   hearback [-c FILE] validate FILE...     form checks only, no Redis
- *   hearback [-c FILE] enqueue FILE...      all-or-nothing, then XADD
+ *   hearback [-c FILE] enqueue FILE...      all-or-nothing, to the inbox
  *   hearback [-c FILE] forget ID
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
@@ -13,7 +13,8 @@
  *
  * The checks are the daemon's own (record.c, plan.c), so a record that
  * passes here is accepted there, unless Redis changed in between (the daemon
- * checks references again).
+ * checks references again). Redis is read and written only through the
+ * store's operations (store.h), as the daemon does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,10 +58,11 @@ usage(void)
 	usage_to(stderr, EX_USAGE_);
 }
 
-char *
-cli_key(const struct config *cf, const char *name)
+void
+cli_redis_failed(const struct err *e)
 {
-	return xasprintf("{%s}:%s", cf->prefix, name);
+	fprintf(stderr, "hearback: %s\n", e->msg);
+	exit(EX_NOREDIS);
 }
 
 static char *
@@ -230,28 +232,12 @@ cli_connect(const struct config *cf)
 	return c;
 }
 
-static redisReply *
-cli_eval(redisContext *c, struct store_argv *a)
-{
-	redisReply	*r;
-
-	r = redisCommandArgv(c, a->argc, (const char **)a->argv, a->lens);
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-		exit(EX_NOREDIS);
-	}
-	return r;
-}
-
 int
 cli_snapshot(redisContext *c, const struct config *cf,
     const struct record *rec, json_t *snap, char *version, size_t vlen)
 {
 	int		 round;
 	json_t		*need;
-	struct store_argv a;
-	redisReply	*r;
-	size_t		 i;
 	struct err	 e;
 
 	for (round = 0; round < PLAN_MAX_ROUNDS; round++) {
@@ -260,39 +246,9 @@ cli_snapshot(redisContext *c, const struct config *cf,
 			json_decref(need);
 			break;
 		}
-		store_fetch_argv(cf->prefix, need, &a);
-		r = cli_eval(c, &a);
-		store_argv_free(&a);
-		if (r->type != REDIS_REPLY_ARRAY) {
-			fprintf(stderr, "hearback: Redis: %s\n", r->type ==
-			    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-			exit(EX_NOREDIS);
-		}
-		if (version && round == 0)
-			snprintf(version, vlen, "%s", r->element[0]->str);
-		for (i = 1; i < r->elements; i++) {
-			const char *k = json_string_value(json_array_get(need,
-			    i - 1));
-			redisReply *v = r->element[i];
-
-			if (v->type == REDIS_REPLY_STRING) {
-				if (store_snap_put_string(snap, k, v->str,
-				    v->len, &e) == -1)
-					store_snap_put_null(snap, k);
-			} else if (v->type == REDIS_REPLY_ARRAY) {
-				json_t	*m = json_array();
-				size_t	 j;
-
-				for (j = 0; j < v->elements; j++)
-					json_array_append_new(m, json_stringn(
-					    v->element[j]->str,
-					    v->element[j]->len));
-				store_snap_put_set(snap, k, m);
-				json_decref(m);
-			} else
-				store_snap_put_null(snap, k);
-		}
-		freeReplyObject(r);
+		if (store_fetch_sync(c, cf->prefix, need, snap,
+		    version && round == 0 ? version : NULL, vlen, &e) == -1)
+			cli_redis_failed(&e);
 		json_decref(need);
 	}
 	return 0;
@@ -317,14 +273,13 @@ cli_validate(const struct config *cf, int argc, char **argv)
 	return EX_DONE;
 }
 
-/* Check references, then queue all in one MULTI, or nothing. */
+/* Check references, then queue all in one step, or nothing. */
 static int
 cli_queue(const struct config *cf, struct cli_rec *recs, int n)
 {
 	redisContext	*c = cli_connect(cf);
-	json_t		*known = json_object();
-	redisReply	*r;
-	char		*inbox = cli_key(cf, "inbox"), k[300];
+	json_t		*known = json_object(), *texts, *ids;
+	char		 k[300];
 	int		 i, bad = 0;
 	struct err	 e;
 
@@ -345,39 +300,20 @@ cli_queue(const struct config *cf, struct cli_rec *recs, int n)
 	json_decref(known);
 	if (bad) {
 		fprintf(stderr, "hearback: nothing queued (%d invalid)\n", bad);
-		free(inbox);
 		redisFree(c);
 		return EX_INVALID;
 	}
-	redisAppendCommand(c, "MULTI");
+	texts = json_array();
 	for (i = 0; i < n; i++)
-		redisAppendCommand(c, "XADD %s * record %b", inbox,
-		    recs[i].text, strlen(recs[i].text));
-	redisAppendCommand(c, "EXEC");
-	for (i = 0; i < n + 2; i++) {
-		if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-			fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-			exit(EX_NOREDIS);
-		}
-		if (i == n + 1) {
-			size_t j;
-
-			if (r->type != REDIS_REPLY_ARRAY) {
-				fprintf(stderr, "hearback: Redis: %s\n",
-				    r->type == REDIS_REPLY_ERROR ? r->str :
-				    "queueing failed");
-				freeReplyObject(r);
-				exit(EX_NOREDIS);
-			}
-			for (j = 0; j < r->elements && j < (size_t)n; j++)
-				printf("%s %s %s\n",
-				    record_type_name(recs[j].rec.type),
-				    recs[j].rec.id, r->element[j]->str ?
-				    r->element[j]->str : "?");
-		}
-		freeReplyObject(r);
-	}
-	free(inbox);
+		json_array_append_new(texts, json_stringn_nocheck(recs[i].text,
+		    strlen(recs[i].text)));
+	if (store_enqueue_sync(c, cf->prefix, texts, &ids, &e) == -1)
+		cli_redis_failed(&e);
+	for (i = 0; i < n; i++)
+		printf("%s %s %s\n", record_type_name(recs[i].rec.type),
+		    recs[i].rec.id, json_string_value(json_array_get(ids, i)));
+	json_decref(texts);
+	json_decref(ids);
 	redisFree(c);
 	return EX_DONE;
 }

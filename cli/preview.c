@@ -49,9 +49,6 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 {
 	json_t		*recs = json_object(), *need = json_array(), *v;
 	char		*copy = xstrdup(refs), *tok, *save = NULL;
-	struct store_argv a;
-	redisReply	*r;
-	size_t		 i;
 	struct err	 e;
 
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ",
@@ -63,23 +60,9 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 			json_array_append_new(need, json_string(tok));
 	}
 	free(copy);
-	if (json_array_size(need) > 0) {
-		store_fetch_argv(cf->prefix, need, &a);
-		r = redisCommandArgv(c, a.argc, (const char **)a.argv, a.lens);
-		store_argv_free(&a);
-		for (i = 1; r && r->type == REDIS_REPLY_ARRAY && i <
-		    r->elements; i++) {
-			const char *k = json_string_value(json_array_get(need,
-			    i - 1));
-
-			if (r->element[i]->type == REDIS_REPLY_STRING)
-				store_snap_put_string(recs, k, r->element[i]->str,
-				    r->element[i]->len, &e);
-			else
-				json_object_set_new(recs, k, json_null());
-		}
-		freeReplyObject(r);
-	}
+	if (json_array_size(need) > 0 && store_fetch_sync(c, cf->prefix, need,
+	    recs, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
 	json_decref(need);
 	return recs;
 }
@@ -121,10 +104,10 @@ cli_preview(const struct config *cf, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct record	*rec = &recs[i].rec;
 		struct plan_ctx	 pc = { cf, util_now_ms(), "preview" };
-		json_t		*snap = json_object(), *ops = json_array(), *op;
-		json_t		*w;
+		json_t		*snap = json_object(), *ops = json_array(), *dl;
+		json_t		*w, *item;
 		const char	*key;
-		char		 rk[300];
+		char		 rk[STORE_KEY_MAX];
 		size_t		 j;
 
 		cli_snapshot(c, cf, rec, snap, NULL, 0);
@@ -138,33 +121,24 @@ cli_preview(const struct config *cf, int argc, char **argv)
 			break;
 		}
 		w = json_pack("{s:O, s:{}}", "record", rec->json, "meta");
-		json_object_set_new(overlay, plan_reckey(record_type_name(
+		json_object_set_new(overlay, store_reckey(record_type_name(
 		    rec->type), rec->id, rk, sizeof rk), w);
-		json_array_foreach(ops, j, op) {
-			json_t	*d, *data;
-			size_t	 f;
+		dl = store_plan_deliveries(ops);
+		json_array_foreach(dl, j, item) {
+			json_t	*d = json_object_get(item, "delivery"), *data;
 			char	*msg, *rcpt;
 			size_t	 len;
 
-			if (strcmp(json_string_value(json_array_get(op, 0)),
-			    "DNEW") != 0 || strcmp(json_string_value(
-			    json_array_get(op, 3)), as) != 0)
+			if (strcmp(json_string_value(json_object_get(d, "cid")),
+			    as) != 0)
 				continue;
-			d = json_object();
-			json_object_set(d, "cid", json_array_get(op, 3));
-			json_object_set(d, "mid", json_array_get(op, 4));
-			json_object_set(d, "due", json_array_get(op, 2));
-			for (f = 5; f + 1 < json_array_size(op); f += 2)
-				json_object_set(d, json_string_value(
-				    json_array_get(op, f)), json_array_get(op,
-				    f + 1));
 			data = json_object();
-			json_object_set_new(data, "delivery", d);
+			json_object_set(data, "delivery", d);
 			json_object_set_new(data, "records", preview_records(c,
 			    cf, snap, overlay, json_string_value(
 			    json_object_get(d, "refs"))));
-			if (deliver_build(json_string_value(json_array_get(op,
-			    1)), json_string_value(json_object_get(d, "kind")),
+			if (deliver_build(json_string_value(json_object_get(item,
+			    "did")), json_string_value(json_object_get(d, "kind")),
 			    as, data, cf, ts, &msg, &len, &rcpt, &e) == -1) {
 				fprintf(stderr, "%s: cannot build the %s email: "
 				    "%s\n", recs[i].where, json_string_value(
@@ -178,6 +152,7 @@ cli_preview(const struct config *cf, int argc, char **argv)
 			}
 			json_decref(data);
 		}
+		json_decref(dl);
 		json_decref(snap);
 		json_decref(ops);
 	}

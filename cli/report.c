@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "store.h"
 
 struct report_item {
 	json_t		*said;		/* record */
@@ -18,28 +19,59 @@ struct report_item {
 	long long	 said_at;	/* ms, for waiting items */
 };
 
-static json_t *
-report_get(redisContext *c, const struct config *cf, const char *type,
-    const char *id, json_t **meta)
+/* Fetch the keys in need (then empty) into snap. */
+static void
+report_fetch(redisContext *c, const struct config *cf, json_t *snap,
+    json_t *need)
 {
-	redisReply	*r;
-	json_t		*w = NULL, *rec = NULL;
+	struct err	e;
 
-	r = redisCommand(c, "GET {%s}:rec:%s:%s", cf->prefix, type, id);
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-		exit(EX_NOREDIS);
-	}
-	if (r->type == REDIS_REPLY_STRING)
-		w = json_loadb(r->str, r->len, 0, NULL);
-	freeReplyObject(r);
-	if (w != NULL) {
-		rec = json_incref(json_object_get(w, "record"));
-		if (meta)
-			*meta = json_incref(json_object_get(w, "meta"));
-		json_decref(w);
-	}
-	return rec;
+	if (json_array_size(need) > 0 && store_fetch_sync(c, cf->prefix, need,
+	    snap, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
+	json_array_clear(need);
+}
+
+static void
+report_need_rec(json_t *need, const char *type, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	json_array_append_new(need, json_string(store_reckey(type, id, key,
+	    sizeof key)));
+}
+
+static void
+report_need_set(json_t *need, enum store_set set, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	json_array_append_new(need, json_string(store_setkey(set, id, key,
+	    sizeof key)));
+}
+
+/* A stored record in snap (a new reference), and its meta; or NULL. */
+static json_t *
+report_rec(json_t *snap, const char *type, const char *id, json_t **meta)
+{
+	char	 key[STORE_KEY_MAX];
+	json_t	*w = json_object_get(snap, store_reckey(type, id, key,
+	    sizeof key));
+
+	if (!json_is_object(w))
+		return NULL;
+	if (meta)
+		*meta = json_incref(json_object_get(w, "meta"));
+	return json_incref(json_object_get(w, "record"));
+}
+
+/* A set's members in snap. */
+static json_t *
+report_set(json_t *snap, enum store_set set, const char *id)
+{
+	char	 key[STORE_KEY_MAX];
+
+	return json_object_get(snap, store_setkey(set, id, key, sizeof key));
 }
 
 static const char *
@@ -115,67 +147,81 @@ report_args(int argc, char **argv, const char **mid, int *html)
 	return 0;
 }
 
-/* The latest outcome (by its meta "at") for said item sid, or NULL. */
+/* The latest outcome (by its meta "at") of said item sid in snap, or NULL. */
 static json_t *
-report_latest_outcome(redisContext *c, const struct config *cf,
-    const char *sid)
+report_latest_outcome(json_t *snap, const char *sid)
 {
-	redisReply	*x;
-	json_t		*best = NULL, *bmeta = NULL;
+	json_t		*best = NULL, *bmeta = NULL, *o;
 	long long	 bat = -1;
 	size_t		 j;
 
-	x = redisCommand(c, "SMEMBERS {%s}:so:%s", cf->prefix, sid);
-	for (j = 0; x && x->type == REDIS_REPLY_ARRAY && j < x->elements;
-	    j++) {
-		json_t *meta = NULL, *o = report_get(c, cf, "outcome",
-		    x->element[j]->str, &meta);
+	json_array_foreach(report_set(snap, STORE_SAID_OUTCOMES, sid), j, o) {
+		json_t *meta = NULL, *rec = report_rec(snap, "outcome",
+		    json_string_value(o), &meta);
 		long long at = json_integer_value(json_object_get(meta, "at"));
 
-		if (o != NULL && at > bat) {
+		if (rec != NULL && at > bat) {
 			json_decref(best);
 			json_decref(bmeta);
-			best = o;
+			best = rec;
 			bmeta = meta;
 			bat = at;
 		} else {
-			json_decref(o);
+			json_decref(rec);
 			json_decref(meta);
 		}
 	}
-	freeReplyObject(x);
 	json_decref(bmeta);
 	return best;
 }
 
-/* When said item sid was said, in ms (its score in {P}:said:open); 0 if it
- * is not open. */
-static long long
-report_said_at(redisContext *c, const struct config *cf, const char *sid)
+/*
+ * Fetch the meeting, every said item and what answers it, through the
+ * store's snapshot; -1 if there is no such meeting.
+ */
+static int
+report_fetch_all(redisContext *c, const struct config *cf, const char *mid,
+    json_t *snap, json_t **open)
 {
-	redisReply	*x;
-	long long	 at = 0;
+	json_t		*need = json_array(), *m, *v, *o;
+	struct err	 err;
+	size_t		 i, j;
 
-	x = redisCommand(c, "ZSCORE {%s}:said:open %s", cf->prefix, sid);
-	if (x && x->type == REDIS_REPLY_STRING)
-		at = atoll(x->str);
-	freeReplyObject(x);
-	return at;
+	report_need_rec(need, "meeting", mid);
+	report_need_set(need, STORE_SAID, NULL);
+	report_fetch(c, cf, snap, need);
+	if ((m = report_rec(snap, "meeting", mid, NULL)) == NULL) {
+		json_decref(need);
+		return -1;
+	}
+	json_decref(m);
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v) {
+		report_need_rec(need, "said", json_string_value(v));
+		report_need_set(need, STORE_SAID_OUTCOMES, json_string_value(v));
+	}
+	report_fetch(c, cf, snap, need);
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v)
+		json_array_foreach(report_set(snap, STORE_SAID_OUTCOMES,
+		    json_string_value(v)), j, o)
+			report_need_rec(need, "outcome", json_string_value(o));
+	report_fetch(c, cf, snap, need);
+	json_decref(need);
+	if (store_said_open_sync(c, cf->prefix, open, &err) == -1)
+		cli_redis_failed(&err);
+	return 0;
 }
 
-/* Every said item of meeting mid, with its latest outcome; *np of them. */
+/* The said items of meeting mid, each with its latest outcome. */
 static struct report_item *
-report_items(redisContext *c, const struct config *cf, const char *mid,
-    size_t *np)
+report_collect(json_t *snap, json_t *open, const char *mid, size_t *np)
 {
-	redisReply		*r;
 	struct report_item	*items = NULL;
 	size_t			 n = 0, i;
+	json_t			*v;
 
-	r = redisCommand(c, "SMEMBERS {%s}:said", cf->prefix);
-	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-		const char *sid = r->element[i]->str;
-		json_t *sd = report_get(c, cf, "said", sid, NULL);
+	json_array_foreach(report_set(snap, STORE_SAID, NULL), i, v) {
+		const char *sid = json_string_value(v);
+		json_t *sd = report_rec(snap, "said", sid, NULL);
 		const char *sm = json_string_value(json_object_get(sd,
 		    "meeting"));
 
@@ -185,23 +231,22 @@ report_items(redisContext *c, const struct config *cf, const char *mid,
 		}
 		items = xrealloc(items, (n + 1) * sizeof *items);
 		items[n].said = sd;
-		items[n].outcome = report_latest_outcome(c, cf, sid);
-		items[n].said_at = report_said_at(c, cf, sid);
+		items[n].outcome = report_latest_outcome(snap, sid);
+		items[n].said_at = json_integer_value(json_object_get(open,
+		    sid));
 		n++;
 	}
-	freeReplyObject(r);
 	*np = n;
 	return items;
 }
 
-/* The meeting's date and time, in its time zone; "" if it cannot tell. */
+/* "Tuesday 10 December 2026, 17:30 to 19:30" for the meeting m. */
 static void
 report_when(const struct config *cf, json_t *m, char *when, size_t len)
 {
-	const char	*tz;
+	const char	*tz = json_string_value(json_object_get(m, "timezone"));
 	long long	 s, e;
 
-	tz = json_string_value(json_object_get(m, "timezone"));
 	if (tz == NULL)
 		tz = cf->timezone;
 	when[0] = '\0';
@@ -211,43 +256,44 @@ report_when(const struct config *cf, json_t *m, char *when, size_t len)
 		clock_format_range(s, e, tz, when, len);
 }
 
-/* The top of the page: the title, the meeting, how many have an answer. */
+/* The title and the counts, and for HTML the start of the page. */
 static void
 report_head(json_t *m, const char *when, size_t n, int answered, int html)
 {
-	if (html) {
-		printf("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n"
-		    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-		    "content=\"width=device-width, initial-scale=1\">\n<title>"
-		    "You said, we did: ");
-		report_html_text(json_string_value(json_object_get(m, "title")));
-		printf("</title>\n<style>body{font-family:Arial,Helvetica,"
-		    "sans-serif;font-size:18px;line-height:1.5;max-width:44em;"
-		    "margin:0 auto;padding:1em;color:#1a1a1a}blockquote{margin:"
-		    "0.5em 0;padding-left:1em;border-left:4px solid #555}"
-		    "</style>\n</head>\n<body>\n<main>\n<h1>You said, we did</h1>\n"
-		    "<p>");
-		report_html_text(json_string_value(json_object_get(m, "title")));
-		printf(", %s.</p>\n<p>People said %zu thing%s at this meeting. "
-		    "%d %s an answer so far.</p>\n", when, n, n == 1 ? "" : "s",
-		    answered, answered == 1 ? "has" : "have");
-	} else {
-		printf("You said, we did\n%s, %s\n\n",
-		    json_string_value(json_object_get(m, "title")), when);
+	const char	*title = json_string_value(json_object_get(m, "title"));
+
+	if (!html) {
+		printf("You said, we did\n%s, %s\n\n", title, when);
 		printf("People said %zu thing%s at this meeting. %d %s an "
 		    "answer so far.\n", n, n == 1 ? "" : "s", answered,
 		    answered == 1 ? "has" : "have");
+		return;
 	}
+	printf("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n<title>"
+	    "You said, we did: ");
+	report_html_text(title);
+	printf("</title>\n<style>body{font-family:Arial,Helvetica,"
+	    "sans-serif;font-size:18px;line-height:1.5;max-width:44em;"
+	    "margin:0 auto;padding:1em;color:#1a1a1a}blockquote{margin:"
+	    "0.5em 0;padding-left:1em;border-left:4px solid #555}"
+	    "</style>\n</head>\n<body>\n<main>\n<h1>You said, we did</h1>\n"
+	    "<p>");
+	report_html_text(title);
+	printf(", %s.</p>\n<p>People said %zu thing%s at this meeting. "
+	    "%d %s an answer so far.</p>\n", when, n, n == 1 ? "" : "s",
+	    answered, answered == 1 ? "has" : "have");
 }
 
-/* One item as HTML; waited says how long it has waited (no outcome). */
+/* One item as an HTML list entry; waited is for items with no outcome. */
 static void
 report_item_html(const struct report_item *it, const char *waited)
 {
-	json_t		*o = it->outcome;
-	const char	*topic;
+	json_t		*o = it->outcome, *reason = json_object_get(o, "reason");
+	const char	*topic = json_string_value(json_object_get(it->said,
+	    "topic"));
 
-	topic = json_string_value(json_object_get(it->said, "topic"));
 	printf("<li>\n");
 	if (topic) {
 		printf("<h3>");
@@ -257,85 +303,77 @@ report_item_html(const struct report_item *it, const char *waited)
 	printf("<p>You said:</p>\n<blockquote><p>");
 	report_html_text(json_string_value(json_object_get(it->said, "text")));
 	printf("</p></blockquote>\n");
-	if (o != NULL) {
+	if (o == NULL)
+		printf("<p><strong>Status: waiting for an answer for %s"
+		    "</strong></p>\n", waited);
+	else {
 		printf("<p><strong>Status: %s</strong></p>\n<p>We did: ",
 		    report_status(json_string_value(json_object_get(o,
 		    "status"))));
 		report_html_text(json_string_value(json_object_get(o,
 		    "we_did")));
 		printf("</p>\n");
-		if (json_object_get(o, "reason") &&
-		    !json_is_null(json_object_get(o, "reason"))) {
+		if (reason != NULL && !json_is_null(reason)) {
 			printf("<p><strong>Why: ");
-			report_html_text(json_string_value(json_object_get(o,
-			    "reason")));
+			report_html_text(json_string_value(reason));
 			printf("</strong></p>\n");
 		}
-	} else
-		printf("<p><strong>Status: waiting for an answer for %s"
-		    "</strong></p>\n", waited);
+	}
 	printf("</li>\n");
 }
 
-/* The same as plain text. */
+/* One item as plain text. */
 static void
 report_item_text(const struct report_item *it, const char *waited)
 {
 	json_t		*o = it->outcome;
-	const char	*topic;
+	const char	*topic = json_string_value(json_object_get(it->said,
+	    "topic"));
+	const char	*reason = json_string_value(json_object_get(o, "reason"));
 
-	topic = json_string_value(json_object_get(it->said, "topic"));
-	printf("- You said: \"%s\"%s%s%s\n",
-	    json_string_value(json_object_get(it->said, "text")),
-	    topic ? " (" : "", topic ? topic : "", topic ? ")" : "");
-	if (o != NULL) {
-		printf("  Status: %s\n  We did: %s\n",
-		    report_status(json_string_value(json_object_get(o,
-		    "status"))),
-		    json_string_value(json_object_get(o, "we_did")));
-		if (json_string_value(json_object_get(o, "reason")))
-			printf("  Why: %s\n", json_string_value(
-			    json_object_get(o, "reason")));
-	} else
+	printf("- You said: \"%s\"%s%s%s\n", json_string_value(
+	    json_object_get(it->said, "text")), topic ? " (" : "",
+	    topic ? topic : "", topic ? ")" : "");
+	if (o == NULL) {
 		printf("  Status: waiting for an answer for %s\n", waited);
+		return;
+	}
+	printf("  Status: %s\n  We did: %s\n", report_status(json_string_value(
+	    json_object_get(o, "status"))), json_string_value(
+	    json_object_get(o, "we_did")));
+	if (reason != NULL)
+		printf("  Why: %s\n", reason);
 }
 
-/*
- * One of the two lists: the items that have an answer (answered 1) or
- * those still waiting for one (answered 0), under its heading; nothing at
- * all when there are none.
- */
+/* The answered items (done = 1) or those still waiting, under a heading. */
 static void
-report_list(const struct report_item *items, size_t n, int answered,
-    int html)
+report_list(const struct report_item *items, size_t n, int done, int html)
 {
-	const struct report_item	*it;
-	char				 waited[64];
-	size_t				 i;
-	int				 header = 0;
+	char	waited[64];
+	int	header = 0;
+	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		it = &items[i];
-		if (answered != (it->outcome != NULL))
+		if (done != (items[i].outcome != NULL))
 			continue;
 		if (!header) {
 			header = 1;
 			if (html)
-				printf("<h2>%s</h2>\n<ul>\n", answered ?
-				    "What we did" :
-				    "Still waiting for an answer");
+				printf("<h2>%s</h2>\n<ul>\n", done ?
+				    "What we did" : "Still waiting for an "
+				    "answer");
 			else
-				printf("\n%s\n\n", answered ? "WHAT WE DID" :
+				printf("\n%s\n\n", done ? "WHAT WE DID" :
 				    "STILL WAITING FOR AN ANSWER");
 		}
 		waited[0] = '\0';
-		if (!answered)
-			report_waited(it->said_at ? it->said_at :
+		if (!done)
+			report_waited(items[i].said_at ? items[i].said_at :
 			    util_now_ms(), waited, sizeof waited);
 		if (html)
-			report_item_html(it, waited);
+			report_item_html(&items[i], waited);
 		else
-			report_item_text(it, waited);
+			report_item_text(&items[i], waited);
 	}
 	if (header && html)
 		printf("</ul>\n");
@@ -346,7 +384,7 @@ cli_report(const struct config *cf, int argc, char **argv)
 {
 	const char		*mid;
 	redisContext		*c;
-	json_t			*m, *mmeta = NULL;
+	json_t			*m, *mmeta = NULL, *snap, *open = NULL;
 	struct report_item	*items;
 	size_t			 n, i;
 	int			 html, answered = 0;
@@ -358,13 +396,18 @@ cli_report(const struct config *cf, int argc, char **argv)
 		return EX_USAGE_;
 	}
 	c = cli_connect(cf);
-	if ((m = report_get(c, cf, "meeting", mid, &mmeta)) == NULL) {
+	snap = json_object();
+	if (report_fetch_all(c, cf, mid, snap, &open) == -1) {
 		fprintf(stderr, "hearback: no meeting \"%s\"\n", mid);
+		json_decref(snap);
 		redisFree(c);
 		return EX_INVALID;
 	}
-	items = report_items(c, cf, mid, &n);
 	redisFree(c);
+	m = report_rec(snap, "meeting", mid, &mmeta);
+	items = report_collect(snap, open, mid, &n);
+	json_decref(open);
+	json_decref(snap);
 
 	report_when(cf, m, when, sizeof when);
 	for (i = 0; i < n; i++)
@@ -374,7 +417,6 @@ cli_report(const struct config *cf, int argc, char **argv)
 	report_list(items, n, 0, html);
 	if (html)
 		printf("</main>\n</body>\n</html>\n");
-
 	for (i = 0; i < n; i++) {
 		json_decref(items[i].said);
 		json_decref(items[i].outcome);

@@ -8,34 +8,18 @@
 
 #include "cli.h"
 #include "clock.h"
-
-static long long
-status_int(redisContext *c, const char *fmt, const char *key, const char *arg)
-{
-	redisReply	*r = arg ? redisCommand(c, fmt, key, arg) :
-	    redisCommand(c, fmt, key);
-	long long	 v = 0;
-
-	if (r == NULL) {
-		fprintf(stderr, "hearback: Redis: %s\n", c->errstr);
-		exit(EX_NOREDIS);
-	}
-	if (r->type == REDIS_REPLY_INTEGER)
-		v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
+#include "store.h"
 
 int
 cli_status(const struct config *cf, int argc, char **argv)
 {
-	redisContext	*c;
-	redisReply	*r;
-	int		 json = 0;
-	long long	 backlog, sched, dead, open, overdue, next = 0;
-	char		*k, cut[32], when[128];
-	json_t		*o, *sent;
-	size_t		 i;
+	redisContext		*c;
+	struct store_gauges	 g;
+	int			 json = 0;
+	long long		 backlog, sched, dead, open, overdue, next;
+	char			*k, when[128];
+	json_t			*o, *sent;
+	struct err		 e;
 
 	if (argc == 1 && strcmp(argv[0], "--json") == 0)
 		json = 1;
@@ -44,36 +28,18 @@ cli_status(const struct config *cf, int argc, char **argv)
 		return EX_USAGE_;
 	}
 	c = cli_connect(cf);
-	k = cli_key(cf, "inbox");
-	backlog = status_int(c, "XLEN %s", k, NULL);
-	free(k);
-	k = cli_key(cf, "schedule");
-	sched = status_int(c, "ZCARD %s", k, NULL);
-	r = redisCommand(c, "ZRANGE %s 0 0 WITHSCORES", k);
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		next = atoll(r->element[1]->str);
-	freeReplyObject(r);
-	free(k);
-	k = cli_key(cf, "dead");
-	dead = status_int(c, "XLEN %s", k, NULL);
-	free(k);
-	k = cli_key(cf, "said:open");
-	open = status_int(c, "ZCARD %s", k, NULL);
-	snprintf(cut, sizeof cut, "%lld", util_now_ms() -
-	    cf->feedback_due * 1000);
-	overdue = status_int(c, "ZCOUNT %s -inf %s", k, cut);
-	free(k);
-	sent = json_object();
-	k = cli_key(cf, "stats");
-	r = redisCommand(c, "HGETALL %s", k);
-	for (i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
-	    i += 2)
-		if (strncmp(r->element[i]->str, "sent:", 5) == 0)
-			json_object_set_new(sent, r->element[i]->str + 5,
-			    json_integer(atoll(r->element[i + 1]->str)));
-	freeReplyObject(r);
-	free(k);
+	if (store_gauges_sync(c, cf->prefix, util_now_ms() -
+	    cf->feedback_due * 1000, &g, &e) == -1)
+		cli_redis_failed(&e);
 	redisFree(c);
+	backlog = g.inbox_backlog;
+	sched = g.scheduled;
+	next = g.next_due_ms;
+	dead = g.dead;
+	open = g.said_open;
+	overdue = g.said_overdue;
+	sent = json_incref(g.sent);
+	store_gauges_clear(&g);
 
 	if (next > 0)
 		clock_format_human(next / 1000, cf->timezone, when, sizeof when);

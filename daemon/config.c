@@ -616,10 +616,3 @@ config_unref(struct config *cf)
 	free(cf->http_host);
 	free(cf);
 }
-
-const char *
-config_key(const struct config *cf, const char *name, char *buf, size_t len)
-{
-	snprintf(buf, len, "{%s}:%s", cf->prefix, name);
-	return buf;
-}

@@ -59,15 +59,11 @@ feedback_on_reply(redisAsyncContext *ac, void *r, void *priv)
 static void
 feedback_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct feedback		*f = arg;
-	struct store_argv	 a;
+	struct feedback	*f = arg;
 
-	store_digest_argv(f->cf->prefix, util_now_ms(),
+	store_digest(f->rc, f->cf->prefix, util_now_ms(),
 	    f->cf->feedback_due * 1000, f->cf->digest_every * 1000,
-	    f->cf->coordinator, f->cf->max_age * 1000, &a);
-	rconn_cmd(f->rc, feedback_on_reply, f, a.argc, (const char **)a.argv,
-	    a.lens);
-	store_argv_free(&a);
+	    f->cf->coordinator, f->cf->max_age * 1000, feedback_on_reply, f);
 	feedback_arm(f);
 }
 

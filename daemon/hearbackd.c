@@ -47,6 +47,7 @@
 #include "rconn.h"
 #include "sched.h"
 #include "sender.h"
+#include "store.h"
 #include "tmpl.h"
 #include "version.h"
 
@@ -202,15 +203,21 @@ hearbackd_on_ops(struct rconn *rc, int up, void *arg)
 	}
 }
 
-/* Gauges for /metrics and STATUS=, one pipeline every few seconds. */
+/* Gauges for /metrics and STATUS=, one script every few seconds. */
 static void
-hearbackd_on_gauge(redisAsyncContext *ac, void *r, void *priv)
+hearbackd_on_gauges(redisAsyncContext *ac, void *r, void *priv)
 {
-	redisReply		*reply = r;
-	long long		*slot = priv;
+	struct hearbackd	*d = priv;
+	struct store_gauges	 g;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
-		*slot = reply->integer;
+	if (store_gauges_parse(r, &g) == -1)
+		return;
+	d->m.inbox_backlog = g.inbox_backlog;
+	d->m.scheduled = g.scheduled;
+	d->m.dead = g.dead;
+	d->m.said_open = g.said_open;
+	d->m.said_overdue = g.said_overdue;
+	store_gauges_clear(&g);
 }
 
 static void
@@ -226,21 +233,9 @@ hearbackd_on_pong(redisAsyncContext *ac, void *r, void *priv)
 static void
 hearbackd_gauges(struct hearbackd *d)
 {
-	const char	*p = d->cf->prefix;
-	char		 cut[32];
-
-	snprintf(cut, sizeof cut, "%lld", util_now_ms() -
-	    d->cf->feedback_due * 1000);
 	rconn_cmdf(d->ops, hearbackd_on_pong, d, "PING");
-	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.inbox_backlog,
-	    "XLEN {%s}:inbox", p);
-	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.scheduled,
-	    "ZCARD {%s}:schedule", p);
-	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.dead, "XLEN {%s}:dead", p);
-	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.said_open,
-	    "ZCARD {%s}:said:open", p);
-	rconn_cmdf(d->ops, hearbackd_on_gauge, &d->m.said_overdue,
-	    "ZCOUNT {%s}:said:open -inf %s", p, cut);
+	store_gauges(d->ops, d->cf->prefix, util_now_ms() -
+	    d->cf->feedback_due * 1000, hearbackd_on_gauges, d);
 }
 
 static void

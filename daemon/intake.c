@@ -105,12 +105,6 @@ intake_set_state(struct intake *it, enum intake_state s)
 	it->state = s;
 }
 
-static char *
-intake_key(struct intake *it, const char *name)
-{
-	return xasprintf("{%s}:%s", it->cf->prefix, name);
-}
-
 static void
 intake_entry_free(struct intake_entry *en)
 {
@@ -187,11 +181,8 @@ intake_take_entries(struct intake *it, redisReply *arr)
 		if (e->element[1]->type == REDIS_REPLY_NIL) {
 			/* Pending, but deleted from the stream by someone:
 			 * nothing to handle, just let go of it. */
-			char *inbox = intake_key(it, "inbox");
-
-			rconn_cmdf(it->rc, NULL, NULL, "XACK %s %s %s", inbox,
-			    STORE_GROUP, e->element[0]->str);
-			free(inbox);
+			store_inbox_ack(it->rc, it->cf->prefix,
+			    e->element[0]->str);
 			continue;
 		}
 		en = xcalloc(1, sizeof *en);
@@ -273,7 +264,6 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r, *ids;
 	size_t		 i;
-	char		*inbox;
 
 	if (reply == NULL)
 		return;
@@ -288,11 +278,9 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 	/* Redis 7 also lists ids whose entries were deleted: ack them. */
 	if (reply->elements >= 3 && (ids = reply->element[2])->type ==
 	    REDIS_REPLY_ARRAY && ids->elements > 0) {
-		inbox = intake_key(it, "inbox");
 		for (i = 0; i < ids->elements; i++)
-			rconn_cmdf(it->rc, NULL, NULL, "XACK %s %s %s", inbox,
-			    STORE_GROUP, ids->element[i]->str);
-		free(inbox);
+			store_inbox_ack(it->rc, it->cf->prefix,
+			    ids->element[i]->str);
 	}
 	if (STAILQ_EMPTY(&it->q)) {
 		intake_set_state(it, INTAKE_READ);
@@ -301,11 +289,9 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 	}
 	log_info("intake: claimed %zu entries left by another consumer",
 	    reply->element[1]->elements);
-	inbox = intake_key(it, "inbox");
-	if (rconn_cmdf(it->rc, intake_on_pending, it,
-	    "XPENDING %s %s - + %d", inbox, STORE_GROUP, INTAKE_BATCH * 4) == -1)
+	if (store_inbox_pending(it->rc, it->cf->prefix, INTAKE_BATCH * 4,
+	    intake_on_pending, it) == -1)
 		intake_lost(it);
-	free(inbox);
 }
 
 static void
@@ -331,9 +317,7 @@ intake_on_group(redisAsyncContext *ac, void *r, void *priv)
 static void
 intake_loop(struct intake *it)
 {
-	char		*inbox;
 	long long	 now = util_now_ms();
-	char		 block[16], idle[32];
 	int		 r = 0;
 
 	if (!rconn_up(it->rc))
@@ -344,37 +328,30 @@ intake_loop(struct intake *it)
 			intake_set_state(it, INTAKE_STOPPED);
 		return;
 	}
-	inbox = intake_key(it, "inbox");
 	switch (it->state) {
 	case INTAKE_IDLE:
 		intake_set_state(it, INTAKE_GROUP);
-		r = rconn_cmdf(it->rc, intake_on_group, it,
-		    "XGROUP CREATE %s %s 0 MKSTREAM", inbox, STORE_GROUP);
+		r = store_inbox_group(it->rc, it->cf->prefix, intake_on_group,
+		    it);
 		break;
 	case INTAKE_READ:
 		if (it->own_pending) {
-			r = rconn_cmdf(it->rc, intake_on_read, it,
-			    "XREADGROUP GROUP %s %s COUNT %d STREAMS %s 0",
-			    STORE_GROUP, it->consumer, INTAKE_BATCH, inbox);
+			r = store_inbox_read(it->rc, it->cf->prefix,
+			    it->consumer, INTAKE_BATCH, -1, intake_on_read, it);
 		} else if (now - it->last_claim_ms >= INTAKE_CLAIM_EVERY_MS) {
 			it->last_claim_ms = now;
-			snprintf(idle, sizeof idle, "%lld",
-			    it->cf->lease * 1000);
-			r = rconn_cmdf(it->rc, intake_on_claim, it,
-			    "XAUTOCLAIM %s %s %s %s 0-0 COUNT %d", inbox,
-			    STORE_GROUP, it->consumer, idle, INTAKE_BATCH);
+			r = store_inbox_claim(it->rc, it->cf->prefix,
+			    it->consumer, it->cf->lease * 1000, INTAKE_BATCH,
+			    intake_on_claim, it);
 		} else {
-			snprintf(block, sizeof block, "%d", INTAKE_BLOCK_MS);
-			r = rconn_cmdf(it->rc, intake_on_read, it,
-			    "XREADGROUP GROUP %s %s COUNT %d BLOCK %s "
-			    "STREAMS %s >", STORE_GROUP, it->consumer,
-			    INTAKE_BATCH, block, inbox);
+			r = store_inbox_read(it->rc, it->cf->prefix,
+			    it->consumer, INTAKE_BATCH, INTAKE_BLOCK_MS,
+			    intake_on_read, it);
 		}
 		break;
 	default:
 		break;
 	}
-	free(inbox);
 	if (r == -1)
 		intake_lost(it);
 }
@@ -433,15 +410,8 @@ intake_on_commit(redisAsyncContext *ac, void *r, void *priv)
 static void
 intake_send_commit(struct intake *it, const char *version, json_t *ops)
 {
-	struct store_argv	a;
-	int			r;
-
-	store_commit_argv(it->cf->prefix, version, STORE_GROUP, it->cur->id,
-	    ops, &a);
-	r = rconn_cmd(it->rc, intake_on_commit, it, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
-	if (r == -1)
+	if (store_commit(it->rc, it->cf->prefix, version, it->cur->id, ops,
+	    intake_on_commit, it) == -1)
 		intake_lost(it);
 }
 
@@ -508,7 +478,7 @@ intake_reject(struct intake *it, const char *why)
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops = json_array(), *lines;
 	char			 type[200], id[200], coord[300], at[64];
-	char			 did[300], *line, brief[160];
+	char			*did, *line, brief[160];
 	size_t			 keep;
 	int			 t;
 
@@ -517,19 +487,17 @@ intake_reject(struct intake *it, const char *why)
 	keep = en->text ? en->len : 0;
 	if (keep > (size_t)it->cf->max_record_bytes)
 		keep = it->cf->max_record_bytes;
-	store_op(ops, "XADD", "dead", "error", why, "at", at, "record", "",
-	    "entry", en->id, "type", type, "id", id, NULL);
 	/* The original bytes, cut to the limit, whatever they are. */
-	json_array_set_new(json_array_get(ops, json_array_size(ops) - 1), 7,
-	    json_stringn_nocheck(en->text ? en->text : "", keep));
+	store_op_dead_record(ops, why, at, en->text ? en->text : "", keep,
+	    en->id, type, id);
 	/* The audit keeps ids only: the error may quote a field's value. */
-	store_op(ops, "XADD", "audit", "event", "rejected", "entry", en->id,
-	    "type", type, "id", id, "at", at, NULL);
+	store_op_audit(ops, "event", "rejected", "entry", en->id, "type", type,
+	    "id", id, "at", at, NULL);
 	for (t = 0; t < REC_TYPE_MAX; t++)
 		if (strcmp(type, record_type_name(t)) == 0)
 			break;
 	it->m->rejected[t]++;
-	store_op(ops, "HINCRBY", "stats", "rejected", "1", NULL);
+	store_op_count(ops, "rejected");
 
 	lines = json_array();
 	line = xasprintf("A record%s%s%s%s could not be accepted.",
@@ -544,9 +512,10 @@ intake_reject(struct intake *it, const char *why)
 	    en->id);
 	json_array_append_new(lines, json_string(line));
 	free(line);
-	snprintf(did, sizeof did, "notice:rejected:%s", en->id);
+	did = store_did("notice", "rejected", en->id, NULL);
 	plan_notice(ops, &pc, did, coord[0] ? coord : it->cf->coordinator,
 	    "A record was not accepted", lines, id[0] ? id : en->id);
+	free(did);
 	json_decref(lines);
 
 	intake_brief(why, brief, sizeof brief);
@@ -573,9 +542,8 @@ intake_plan(struct intake *it)
 		intake_reject(it, e.msg);
 		return;
 	}
-	store_op(ops, "XADD", "audit", "event", "accepted", "entry",
-	    it->cur->id, "type", record_type_name(it->rec.type), "id",
-	    it->rec.id, NULL);
+	store_op_audit(ops, "event", "accepted", "entry", it->cur->id, "type",
+	    record_type_name(it->rec.type), "id", it->rec.id, NULL);
 	intake_send_commit(it, it->version, ops);
 	json_decref(ops);
 }
@@ -584,22 +552,31 @@ static void
 intake_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct intake	*it = priv;
-	redisReply	*reply = r, *v;
+	redisReply	*reply = r;
 	json_t		*need = NULL;
-	size_t		 i;
 	struct err	 e;
 	char		 version[32];
+	int		 n;
 
 	if (reply == NULL)
 		return;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-		log_warnx("intake: fetch failed: %s", reply->type ==
-		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("intake: fetch failed: %s", reply->str);
 		intake_later(it);
 		return;
 	}
-	snprintf(version, sizeof version, "%s", reply->element[0]->str ?
-	    reply->element[0]->str : "0");
+	need = json_array();
+	plan_needs(&it->rec, it->snap, need);
+	n = store_snap_merge(it->snap, need, reply, version, sizeof version,
+	    &e);
+	json_decref(need);
+	if (n == -1) {
+		log_warnx("intake: %s", e.msg);
+		intake_later(it);
+		return;
+	}
+	if (n > 0)
+		log_warnx("intake: %s", e.msg);
 	if (it->version[0] == '\0')
 		snprintf(it->version, sizeof it->version, "%s", version);
 	else if (strcmp(it->version, version) != 0) {
@@ -611,31 +588,6 @@ intake_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 		intake_fetch(it);
 		return;
 	}
-	need = json_array();
-	plan_needs(&it->rec, it->snap, need);
-	for (i = 1; i < reply->elements && i - 1 < json_array_size(need); i++) {
-		const char *key = json_string_value(json_array_get(need, i - 1));
-
-		v = reply->element[i];
-		if (v->type == REDIS_REPLY_STRING) {
-			if (store_snap_put_string(it->snap, key, v->str, v->len,
-			    &e) == -1) {
-				log_warnx("intake: %s", e.msg);
-				store_snap_put_null(it->snap, key);
-			}
-		} else if (v->type == REDIS_REPLY_ARRAY) {
-			json_t	*m = json_array();
-			size_t	 j;
-
-			for (j = 0; j < v->elements; j++)
-				json_array_append_new(m, json_stringn(
-				    v->element[j]->str, v->element[j]->len));
-			store_snap_put_set(it->snap, key, m);
-			json_decref(m);
-		} else
-			store_snap_put_null(it->snap, key);
-	}
-	json_decref(need);
 	intake_fetch(it);
 }
 
@@ -644,7 +596,6 @@ static void
 intake_fetch(struct intake *it)
 {
 	json_t			*need = json_array();
-	struct store_argv	 a;
 	int			 r;
 
 	plan_needs(&it->rec, it->snap, need);
@@ -654,11 +605,8 @@ intake_fetch(struct intake *it)
 		return;
 	}
 	it->rounds++;
-	store_fetch_argv(it->cf->prefix, need, &a);
+	r = store_fetch(it->rc, it->cf->prefix, need, intake_on_fetch, it);
 	json_decref(need);
-	r = rconn_cmd(it->rc, intake_on_fetch, it, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
 	if (r == -1)
 		intake_lost(it);
 }

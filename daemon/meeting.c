@@ -8,7 +8,8 @@
  * cancellation, or someone removed), invited (who holds an invitation now)
  * and start (epoch seconds, for "upcoming" tests by the venue planner).
  *
- * Delivery ids say what an email is for, so re-planning never sends twice:
+ * Delivery ids say what an email is for, so re-planning never sends twice
+ * (store_did joins the parts, escaping any ':' in them):
  *   inv:<m>:<c>:<seq>          invitation (calendar REQUEST)
  *   upd:<m>:<c>:<seq>          update saying what changed (REQUEST)
  *   can:<m>:<c>:<seq>          cancellation, or "you are no longer on the
@@ -71,11 +72,9 @@ meeting_needs(const struct record *r, json_t *snap, json_t *need)
 {
 	json_t		*ids, *v, *old;
 	size_t		 i;
-	char		 key[300];
 	const char	*ov;
 
-	snprintf(key, sizeof key, "md:%s", r->id);
-	plan_need(snap, need, key);
+	plan_need_set(snap, need, STORE_MEETING_DELIVERIES, r->id);
 	ids = meeting_ids(r->json, snap);
 	json_array_foreach(ids, i, v)
 		plan_need_rec(snap, need, "collaborator", json_string_value(v));
@@ -124,10 +123,14 @@ meeting_leads(json_t *c, json_t *m, const struct config *cf, long long *out)
 static char *
 meeting_refs(const char *mid, const char *cid, const char *vid)
 {
+	struct buf	refs;
+
+	buf_init(&refs);
+	plan_ref(&refs, "meeting", mid);
+	plan_ref(&refs, "collaborator", cid);
 	if (vid != NULL)
-		return xasprintf("rec:meeting:%s rec:collaborator:%s "
-		    "rec:venue:%s", mid, cid, vid);
-	return xasprintf("rec:meeting:%s rec:collaborator:%s", mid, cid);
+		plan_ref(&refs, "venue", vid);
+	return buf_take(&refs);
 }
 
 struct meeting_plan {
@@ -154,13 +157,15 @@ static void
 meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
     const char *cid, json_t *data)
 {
-	char	did[512], *refs;
+	char	seq[16], *did, *refs;
 
-	snprintf(did, sizeof did, "%s:%s:%s:%d", prefix, p->mid, cid, p->seq);
+	snprintf(seq, sizeof seq, "%d", p->seq);
+	did = store_did(prefix, p->mid, cid, seq, NULL);
 	refs = meeting_refs(p->mid, cid, p->vid);
 	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, p->pc->now_ms,
 	    meeting_deadline(p), refs, NULL, data, p->mid);
 	free(refs);
+	free(did);
 }
 
 static void
@@ -169,7 +174,7 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 	json_t		*c = plan_snaprec(p->snap, "collaborator", cid);
 	long long	 leads[MEETING_MAX_LEADS], due;
 	int		 n, i;
-	char		 did[512], *refs;
+	char		 seq[16], lead[32], *did, *refs;
 	json_t		*data;
 	const struct config *cf = p->pc->cf;
 
@@ -180,52 +185,112 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 		    cf->quiet_start, cf->quiet_end);
 		if (due < 0 || due * 1000 <= p->pc->now_ms)
 			continue;	/* too late for this one */
-		snprintf(did, sizeof did, "rem:%s:%s:%d:%lld", p->mid, cid,
-		    p->seq, leads[i]);
+		snprintf(seq, sizeof seq, "%d", p->seq);
+		snprintf(lead, sizeof lead, "%lld", leads[i]);
+		did = store_did("rem", p->mid, cid, seq, lead, NULL);
 		data = json_pack("{s:I}", "lead", (json_int_t)leads[i]);
 		plan_delivery(p->ops, p->pc, did, "reminder", cid, p->mid,
 		    due * 1000, p->start * 1000, refs, NULL, data, p->mid);
 		json_decref(data);
+		free(did);
 	}
 	free(refs);
 }
 
-/* Drop this meeting's pending deliveries, for one person (cid) or all of
- * one kind (prefix "rem:"), from the md:<m> set in the snapshot. */
-static void
-meeting_drop(struct meeting_plan *p, const char *prefix, const char *cid)
-{
-	char		 key[300], pat[300];
-	json_t		*v;
-	size_t		 i;
+/*
+ * A pending delivery of this meeting (a member of md:<m>), from its id:
+ * its kind and the person it is for (layouts at the top). An id made
+ * before ids were escaped, with ':' inside an id, has more parts than its
+ * kind has: it is matched the old way, by text (legacy).
+ */
+struct meeting_did {
+	json_t		*parts;
+	const char	*kind;
+	const char	*cid;		/* NULL: not one of ours */
+	int		 legacy;
+};
 
-	snprintf(key, sizeof key, "md:%s", p->mid);
+static void
+meeting_did(struct meeting_plan *p, const char *did, struct meeting_did *d)
+{
+	size_t		 n, want = 0, at = 0;
+	const char	*m;
+
+	d->parts = store_did_parts(did);
+	n = json_array_size(d->parts);
+	d->kind = json_string_value(json_array_get(d->parts, 0));
+	d->cid = NULL;
+	if (strcmp(d->kind, "inv") == 0 || strcmp(d->kind, "upd") == 0 ||
+	    strcmp(d->kind, "can") == 0)
+		want = 4, at = 1;
+	else if (strcmp(d->kind, "rem") == 0)
+		want = 5, at = 1;
+	else if (strcmp(d->kind, "vup") == 0)
+		want = 5, at = 2;
+	d->legacy = want > 0 && n > want;
+	m = json_string_value(json_array_get(d->parts, at));
+	if (want > 0 && n == want && strcmp(m, p->mid) == 0)
+		d->cid = json_string_value(json_array_get(d->parts, at + 1));
+}
+
+/* Drop this meeting's pending deliveries, for one person (cid) or all of
+ * one kind ("rem"), from the md:<m> set in the snapshot. */
+static void
+meeting_drop(struct meeting_plan *p, const char *kind, const char *cid)
+{
+	struct meeting_did	 d;
+	char			 pat[300], pre[16];
+	json_t			*v;
+	size_t			 i;
+	int			 hit;
+
 	snprintf(pat, sizeof pat, ":%s:%s:", p->mid, cid ? cid : "");
-	json_array_foreach(plan_members(p->snap, key), i, v) {
+	snprintf(pre, sizeof pre, "%s:", kind ? kind : "");
+	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
+	    i, v) {
 		const char *did = json_string_value(v);
 
-		if (prefix && strncmp(did, prefix, strlen(prefix)) != 0)
-			continue;
-		if (cid && strstr(did, pat) == NULL)
-			continue;
-		store_op(p->ops, "DDEL", did, NULL);
+		meeting_did(p, did, &d);
+		if (d.legacy)
+			hit = (kind == NULL || strncmp(did, pre,
+			    strlen(pre)) == 0) && (cid == NULL ||
+			    strstr(did, pat) != NULL);
+		else
+			hit = (kind == NULL || strcmp(d.kind, kind) == 0) &&
+			    (cid == NULL || (d.cid != NULL &&
+			    strcmp(d.cid, cid) == 0));
+		if (hit)
+			store_op_drop(p->ops, did);
+		json_decref(d.parts);
 	}
 }
 
 static int
-meeting_has_pending(struct meeting_plan *p, const char *prefix,
+meeting_has_pending(struct meeting_plan *p, const char *kind,
     const char *cid)
 {
-	char		 key[300], pat[300];
-	json_t		*v;
-	size_t		 i;
+	struct meeting_did	 d;
+	char			 pat[300];
+	json_t			*v;
+	size_t			 i;
+	int			 hit = 0;
 
-	snprintf(key, sizeof key, "md:%s", p->mid);
-	snprintf(pat, sizeof pat, "%s:%s:%s:", prefix, p->mid, cid);
-	json_array_foreach(plan_members(p->snap, key), i, v)
-		if (strncmp(json_string_value(v), pat, strlen(pat)) == 0)
-			return 1;
-	return 0;
+	snprintf(pat, sizeof pat, "%s:%s:%s:", kind, p->mid, cid);
+	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
+	    i, v) {
+		const char *did = json_string_value(v);
+
+		meeting_did(p, did, &d);
+		if (d.legacy)
+			hit = strncmp(did, pat, strlen(pat)) == 0;
+		else
+			hit = strcmp(d.kind, kind) == 0 && d.cid != NULL &&
+			    strcmp(d.cid, cid) == 0;
+		json_decref(d.parts);
+		if (hit)
+			break;
+	}
+	return hit;
 }
 
 static char *
@@ -271,7 +336,7 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 	const struct config	*cf = p->pc->cf;
 	const char		*coord = meeting_str(p->r->json, "coordinator");
 	json_t			*lines, *v, *n, *venue = NULL, *access;
-	char			 did[512], h[32], when[128], *line;
+	char			 h[32], when[128], *did, *line;
 	size_t			 i, j;
 
 	if (coord == NULL)
@@ -292,10 +357,11 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		json_array_append_new(lines, json_string("Invitations have "
 		    "gone out. Please check with each person that they can "
 		    "still come, and whether they need anything arranged."));
-		snprintf(did, sizeof did, "notice:short:%s:%lld", p->mid,
-		    p->start);
+		snprintf(h, sizeof h, "%lld", p->start);
+		did = store_did("notice", "short", p->mid, h, NULL);
 		plan_notice(p->ops, p->pc, did, coord, "Short notice for a "
 		    "meeting", lines, p->mid);
+		free(did);
 		json_decref(lines);
 	}
 	if (p->vid == NULL ||
@@ -326,10 +392,11 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		    "or talk with them about what would work, and update the "
 		    "venue record when it is confirmed."));
 		meeting_hash(lines, h, sizeof h);
-		snprintf(did, sizeof did, "notice:access:%s:%s", p->mid, h);
+		did = store_did("notice", "access", p->mid, h, NULL);
 		line = xasprintf("Access needs not met for meeting %s", p->mid);
 		plan_notice(p->ops, p->pc, did, coord, line, lines, p->mid);
 		free(line);
+		free(did);
 	}
 	json_decref(lines);
 }
@@ -342,7 +409,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_t			*ids, *people, *oldw, *old = NULL, *meta;
 	json_t			*oldinv = NULL, *newinv, *changes, *v, *data;
 	const char		*ov = NULL;
-	char			 key[300];
+	char			 key[STORE_KEY_MAX];
 	size_t			 i;
 	int			 cancelled, old_cancelled = 0, timing_new = 0;
 	int			 time_changed = 0, bump = 0;
@@ -371,7 +438,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	people = plan_people(snap, ids);
 	json_decref(ids);
 
-	oldw = json_object_get(snap, plan_reckey("meeting", r->id, key,
+	oldw = json_object_get(snap, store_reckey("meeting", r->id, key,
 	    sizeof key));
 	if (json_is_object(oldw)) {
 		old = json_object_get(oldw, "record");
@@ -402,8 +469,8 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		if (old != NULL) {
 			/* Back on: everyone is invited again. */
 			p.seq++;
-			snprintf(key, sizeof key, "md:%s", p.mid);
-			store_op(ops, "DDELALL", key, NULL);
+			store_op_drop_all(ops, STORE_MEETING_DELIVERIES,
+			    p.mid);
 		}
 		if (!cancelled) {
 			timing_new = 1;
@@ -416,8 +483,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		}
 	} else if (cancelled) {
 		p.seq++;
-		snprintf(key, sizeof key, "md:%s", p.mid);
-		store_op(ops, "DDELALL", key, NULL);
+		store_op_drop_all(ops, STORE_MEETING_DELIVERIES, p.mid);
 		json_array_foreach(oldinv, i, v) {
 			data = json_pack("{s:b}", "removed", 0);
 			meeting_email(&p, "can", "cancellation",
@@ -464,7 +530,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			json_decref(data);
 		}
 		if (time_changed)
-			meeting_drop(&p, "rem:", NULL);
+			meeting_drop(&p, "rem", NULL);
 		json_array_extend(newinv, people);
 		json_array_foreach(people, i, v) {
 			const char *cid = json_string_value(v);
@@ -489,14 +555,10 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	}
 
 	/* Keep the venue's index of meetings in step. */
-	if (ov && (p.vid == NULL || strcmp(ov, p.vid) != 0)) {
-		snprintf(key, sizeof key, "vm:%s", ov);
-		store_op(ops, "SREM", key, p.mid, NULL);
-	}
-	if (p.vid) {
-		snprintf(key, sizeof key, "vm:%s", p.vid);
-		store_op(ops, "SADD", key, p.mid, NULL);
-	}
+	if (ov && (p.vid == NULL || strcmp(ov, p.vid) != 0))
+		store_op_srem(ops, STORE_VENUE_MEETINGS, ov, p.mid);
+	if (p.vid)
+		store_op_sadd(ops, STORE_VENUE_MEETINGS, p.vid, p.mid);
 	meta = json_pack("{s:i, s:O, s:I}", "seq", p.seq, "invited", newinv,
 	    "start", (json_int_t)p.start);
 	plan_store(ops, r, pc, meta);
@@ -512,16 +574,15 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 void
 meeting_venue_needs(const struct record *r, json_t *snap, json_t *need)
 {
-	char	 key[300];
+	char	 key[STORE_KEY_MAX];
 	json_t	*v, *w, *mw, *ms;
 	size_t	 i, j;
 
-	snprintf(key, sizeof key, "vm:%s", r->id);
-	plan_need(snap, need, key);
-	ms = plan_members(snap, key);
+	plan_need_set(snap, need, STORE_VENUE_MEETINGS, r->id);
+	ms = plan_set(snap, STORE_VENUE_MEETINGS, r->id);
 	json_array_foreach(ms, i, v) {
 		plan_need_rec(snap, need, "meeting", json_string_value(v));
-		mw = json_object_get(snap, plan_reckey("meeting",
+		mw = json_object_get(snap, store_reckey("meeting",
 		    json_string_value(v), key, sizeof key));
 		json_array_foreach(json_object_get(json_object_get(mw, "meta"),
 		    "invited"), j, w)
@@ -536,7 +597,7 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 {
 	json_t		*old = plan_snaprec(snap, "venue", r->id), *changes;
 	json_t		*oa, *na, *v, *w, *c, *data, *ms;
-	char		 key[300], h[32], did[512], *refs;
+	char		 key[STORE_KEY_MAX], h[32], *did, *refs;
 	size_t		 i, j;
 	int		 k;
 
@@ -566,11 +627,10 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 	}
 	meeting_hash(changes, h, sizeof h);
 	data = json_pack("{s:O}", "changes", changes);
-	snprintf(key, sizeof key, "vm:%s", r->id);
-	ms = plan_members(snap, key);
+	ms = plan_set(snap, STORE_VENUE_MEETINGS, r->id);
 	json_array_foreach(ms, i, v) {
 		const char	*mid = json_string_value(v);
-		json_t		*mw = json_object_get(snap, plan_reckey("meeting",
+		json_t		*mw = json_object_get(snap, store_reckey("meeting",
 		    mid, key, sizeof key));
 		json_t		*m = json_object_get(mw, "record");
 		long long	 start = json_integer_value(json_object_get(
@@ -590,12 +650,12 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 			if (c == NULL || !json_is_true(json_object_get(c,
 			    "consent")))
 				continue;
-			snprintf(did, sizeof did, "vup:%s:%s:%s:%s", r->id, mid,
-			    cid, h);
+			did = store_did("vup", r->id, mid, cid, h, NULL);
 			refs = meeting_refs(mid, cid, r->id);
 			plan_delivery(ops, pc, did, "venue-update", cid, mid,
 			    pc->now_ms, start * 1000, refs, NULL, data, r->id);
 			free(refs);
+			free(did);
 		}
 	}
 	json_decref(data);

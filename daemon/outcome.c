@@ -25,7 +25,7 @@
 
 struct outcome_commit {
 	STAILQ_ENTRY(outcome_commit) next;
-	struct store_argv	 a;
+	json_t			*ops;
 	int			 sent;		/* on the wire */
 	struct outcome		*o;
 };
@@ -86,7 +86,7 @@ outcome_on_reply(redisAsyncContext *ac, void *r, void *priv)
 	}
 	STAILQ_REMOVE(&o->q, c, outcome_commit, next);
 	o->n--;
-	store_argv_free(&c->a);
+	json_decref(c->ops);
 	free(c);
 	if (o->fn)
 		o->fn(o->arg);
@@ -100,8 +100,8 @@ outcome_send(struct outcome *o)
 	STAILQ_FOREACH(c, &o->q, next) {
 		if (c->sent)
 			continue;
-		if (rconn_cmd(o->rc, outcome_on_reply, c, c->a.argc,
-		    (const char **)c->a.argv, c->a.lens) == -1)
+		if (store_commit(o->rc, o->cf->prefix, "", "", c->ops,
+		    outcome_on_reply, c) == -1)
 			return;
 		c->sent = 1;
 	}
@@ -113,7 +113,7 @@ outcome_commit(struct outcome *o, json_t *ops)
 	struct outcome_commit	*c = xcalloc(1, sizeof *c);
 
 	c->o = o;
-	store_commit_argv(o->cf->prefix, "", STORE_GROUP, "", ops, &c->a);
+	c->ops = json_incref(ops);
 	STAILQ_INSERT_TAIL(&o->q, c, next);
 	o->n++;
 	outcome_send(o);
@@ -132,14 +132,15 @@ outcome_field(struct job *job, const char *name)
 static const char *
 outcome_coordinator(struct outcome *o, struct job *job)
 {
-	json_t		*recs = json_object_get(job->data, "records"), *w;
-	const char	*key, *c;
+	json_t		*recs = json_object_get(job->data, "records"), *w, *r;
+	const char	*key, *c, *type;
 
 	json_object_foreach(recs, key, w) {
-		if (strncmp(key, "rec:collaborator:", 17) == 0)
+		r = json_object_get(w, "record");
+		type = json_string_value(json_object_get(r, "type"));
+		if (type != NULL && strcmp(type, "collaborator") == 0)
 			continue;
-		c = json_string_value(json_object_get(json_object_get(w,
-		    "record"), "coordinator"));
+		c = json_string_value(json_object_get(r, "coordinator"));
 		if (c != NULL)
 			return c;
 	}
@@ -153,9 +154,9 @@ outcome_audit(json_t *ops, struct job *job, const char *event,
 	char	attempt[16];
 
 	snprintf(attempt, sizeof attempt, "%d", job->attempt);
-	store_op(ops, "XADD", "audit", "event", event, "delivery", job->did,
-	    "kind", job->kind, "collaborator", job->collab_id, "attempt",
-	    attempt, "code", code, "reply", job->reply, "at", at, NULL);
+	store_op_audit(ops, "event", event, "delivery", job->did, "kind",
+	    job->kind, "collaborator", job->collab_id, "attempt", attempt,
+	    "code", code, "reply", job->reply, "at", at, NULL);
 }
 
 /* Failed for good or expired: dead entry, notice, audit. */
@@ -165,7 +166,7 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 {
 	json_t		*ops = json_array(), *lines;
 	char		 at[64], first[32], last[32], attempts[16], code[16];
-	char		 did[400], ttl[32], *line;
+	char		*did, *line;
 	const char	*ft = outcome_field(job, "first_try");
 	long long	 now = util_now_ms();
 
@@ -176,20 +177,16 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 	snprintf(attempts, sizeof attempts, "%d", job->tried ? job->attempt :
 	    job->attempt - 1);
 	snprintf(code, sizeof code, "%d", job->smtp_code);
-	snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
 	/* Not tried this time (expired while waiting): the last reply is
 	 * the one stored with the delivery. */
 	if (!job->tried && job->reply[0] == '\0')
 		snprintf(job->reply, sizeof job->reply, "%s",
 		    outcome_field(job, "last_reply"));
-	store_op(ops, "DDEAD", job->did, first, last, attempts, job->reply, ttl,
-	    NULL);
-	store_op(ops, "XADD", "dead", "error", why, "at", at, "delivery",
-	    job->did, "kind", job->kind, "collaborator", job->collab_id,
-	    "attempts", attempts, "first_try", first, "last_try", last,
-	    "last_reply", job->reply, NULL);
+	store_op_dead(ops, job->did, first, last, attempts, job->reply);
+	store_op_dead_delivery(ops, why, at, job->did, job->kind,
+	    job->collab_id, attempts, first, last, job->reply);
 	outcome_audit(ops, job, event, at, code);
-	store_op(ops, "HINCRBY", "stats", event, "1", NULL);
+	store_op_count(ops, event);
 	if (strcmp(job->kind, "notice") != 0) {
 		struct plan_ctx pc = { o->cf, now, "" };
 
@@ -211,10 +208,11 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 		    "delivery %s).", job->did);
 		json_array_append_new(lines, json_string(line));
 		free(line);
-		snprintf(did, sizeof did, "notice:failed:%s", job->did);
+		did = store_did_about("notice", "failed", job->did);
 		plan_notice(ops, &pc, did, outcome_coordinator(o, job),
 		    "An email could not be delivered", lines,
 		    outcome_field(job, "src"));
+		free(did);
 		json_decref(lines);
 	}
 	log_warnx("delivery %s (%s to %s): %s: %s", job->did, job->kind,
@@ -227,7 +225,7 @@ void
 outcome_job(struct outcome *o, struct job *job)
 {
 	json_t		*ops;
-	char		 at[64], code[16], ttl[32], due[32], attempts[16];
+	char		 at[64], code[16], stat[64];
 	char		 first[32], last[32];
 	const char	*ft;
 	long long	 now = util_now_ms(), next;
@@ -241,12 +239,10 @@ outcome_job(struct outcome *o, struct job *job)
 	switch (job->verdict) {
 	case VERDICT_OK:
 		ops = json_array();
-		snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
-		store_op(ops, "DSENT", job->did, job->reply, ttl, NULL);
+		store_op_sent(ops, job->did, job->reply);
 		outcome_audit(ops, job, "sent", at, code);
-		/* ttl's buffer is reused for the stats field below */
-		snprintf(ttl, sizeof ttl, "sent:%s", job->kind);
-		store_op(ops, "HINCRBY", "stats", ttl, "1", NULL);
+		snprintf(stat, sizeof stat, "sent:%s", job->kind);
+		store_op_count(ops, stat);
 		log_info("delivery %s (%s to %s): sent", job->did, job->kind,
 		    job->collab_id[0] ? job->collab_id : "coordinator");
 		metrics_kind(o->m, job->kind, METRICS_SENT);
@@ -267,10 +263,8 @@ outcome_job(struct outcome *o, struct job *job)
 		snprintf(last, sizeof last, "%lld", now);
 		snprintf(first, sizeof first, "%s", *ft && strcmp(ft, "0") ?
 		    ft : last);
-		snprintf(due, sizeof due, "%lld", next);
-		snprintf(attempts, sizeof attempts, "%d", job->attempt);
-		store_op(ops, "DRETRY", job->did, due, attempts, first, last,
-		    job->reply, NULL);
+		store_op_retry(ops, job->did, next, job->attempt, first, last,
+		    job->reply);
 		outcome_audit(ops, job, "retry", at, code);
 		log_info("delivery %s (%s to %s): temporary failure, try %d "
 		    "again in %llds: %s", job->did, job->kind,
@@ -304,12 +298,11 @@ void
 outcome_skipped(struct outcome *o, struct job *job, const char *why)
 {
 	json_t	*ops = json_array();
-	char	 at[64], ttl[32];
+	char	 at[64];
 
 	clock_format_iso_utc(util_now_ms() / 1000, at, sizeof at);
-	snprintf(ttl, sizeof ttl, "%lld", PLAN_SENT_TTL);
 	snprintf(job->reply, sizeof job->reply, "%s", why);
-	store_op(ops, "DSENT", job->did, why, ttl, NULL);
+	store_op_sent(ops, job->did, why);
 	outcome_audit(ops, job, "skipped", at, "0");
 	log_info("delivery %s (%s to %s): skipped: %s", job->did, job->kind,
 	    job->collab_id[0] ? job->collab_id : "coordinator", why);
@@ -325,10 +318,8 @@ void
 outcome_untried(struct outcome *o, struct job *job)
 {
 	json_t	*ops = json_array();
-	char	 due[32];
 
-	snprintf(due, sizeof due, "%lld", util_now_ms());
-	store_op(ops, "DUNLEASE", job->did, due, NULL);
+	store_op_unlease(ops, job->did, util_now_ms());
 	outcome_commit(o, ops);
 	json_decref(ops);
 	config_unref(job->cf);
@@ -379,7 +370,7 @@ outcome_free(struct outcome *o)
 
 	while ((c = STAILQ_FIRST(&o->q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&o->q, next);
-		store_argv_free(&c->a);
+		json_decref(c->ops);
 		free(c);
 	}
 	event_free(o->retry);

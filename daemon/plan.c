@@ -21,20 +21,13 @@
 #include "plan.h"
 #include "store.h"
 
-const char *
-plan_reckey(const char *type, const char *id, char *buf, size_t len)
-{
-	snprintf(buf, len, "rec:%s:%s", type, id);
-	return buf;
-}
-
 json_t *
 plan_snaprec(json_t *snap, const char *type, const char *id)
 {
-	char	 key[300];
+	char	 key[STORE_KEY_MAX];
 	json_t	*w;
 
-	w = json_object_get(snap, plan_reckey(type, id, key, sizeof key));
+	w = json_object_get(snap, store_reckey(type, id, key, sizeof key));
 	if (w == NULL || !json_is_object(w))
 		return NULL;
 	return json_object_get(w, "record");
@@ -76,9 +69,25 @@ plan_need(json_t *snap, json_t *need, const char *key)
 void
 plan_need_rec(json_t *snap, json_t *need, const char *type, const char *id)
 {
-	char	key[300];
+	char	key[STORE_KEY_MAX];
 
-	plan_need(snap, need, plan_reckey(type, id, key, sizeof key));
+	plan_need(snap, need, store_reckey(type, id, key, sizeof key));
+}
+
+void
+plan_need_set(json_t *snap, json_t *need, enum store_set set, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	plan_need(snap, need, store_setkey(set, id, key, sizeof key));
+}
+
+json_t *
+plan_set(json_t *snap, enum store_set set, const char *id)
+{
+	char	key[STORE_KEY_MAX];
+
+	return plan_members(snap, store_setkey(set, id, key, sizeof key));
 }
 
 /* Members of a set key in snap (an array), or NULL if not fetched yet. */
@@ -99,20 +108,19 @@ static void
 plan_needs_ref(const char *kind, const char *id, const char *path, void *arg)
 {
 	struct plan_refs_arg	*a = arg;
-	char			 key[300];
 
-	if (strcmp(kind, "group") == 0) {
-		snprintf(key, sizeof key, "group:%s", id);
-		plan_need(a->snap, a->need, key);
-	} else
+	if (strcmp(kind, "group") == 0)
+		plan_need_set(a->snap, a->need, STORE_GROUP, id);
+	else
 		plan_need_rec(a->snap, a->need, kind, id);
 }
 
-/* Need the records of every member of the set keys already fetched. */
+/* Need the records of every member of a set already fetched. */
 static void
-plan_need_members(json_t *snap, json_t *need, const char *setkey)
+plan_need_members(json_t *snap, json_t *need, enum store_set set,
+    const char *id)
 {
-	json_t	*m = plan_members(snap, setkey), *v;
+	json_t	*m = plan_set(snap, set, id), *v;
 	size_t	 i;
 
 	if (m == NULL)
@@ -127,7 +135,6 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 	struct plan_refs_arg	 a = { snap, need };
 	size_t			 before = json_array_size(need), i;
 	json_t			*j = r->json, *v, *sv;
-	char			 key[300];
 
 	if (r->type == REC_FORGET)
 		plan_need_rec(snap, need, "collaborator", r->id);
@@ -137,15 +144,14 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 
 	switch (r->type) {
 	case REC_COLLABORATOR:
-		snprintf(key, sizeof key, "cd:%s", r->id);
-		plan_need(snap, need, key);
+		plan_need_set(snap, need, STORE_COLLAB_DELIVERIES, r->id);
 		break;
 	case REC_VENUE:
 		meeting_venue_needs(r, snap, need);
 		break;
 	case REC_MEETING:
 		meeting_needs(r, snap, need);
-		plan_need(snap, need, "forgotten");
+		plan_need_set(snap, need, STORE_FORGOTTEN, NULL);
 		break;
 	case REC_ANNOUNCEMENT: {
 		json_t	*tos[2], *old;
@@ -157,22 +163,24 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 		tos[1] = old ? json_object_get(old, "to") : NULL;
 		for (t = 0; t < 2 && tos[t] != NULL; t++) {
 			if (json_is_true(json_object_get(tos[t], "all"))) {
-				plan_need(snap, need, "collaborators");
-				plan_need_members(snap, need, "collaborators");
+				plan_need_set(snap, need, STORE_COLLABORATORS,
+				    NULL);
+				plan_need_members(snap, need,
+				    STORE_COLLABORATORS, NULL);
 			}
 			json_array_foreach(json_object_get(tos[t], "groups"), i,
 			    v) {
-				snprintf(key, sizeof key, "group:%s",
+				plan_need_set(snap, need, STORE_GROUP,
 				    json_string_value(v));
-				plan_need(snap, need, key);
-				plan_need_members(snap, need, key);
+				plan_need_members(snap, need, STORE_GROUP,
+				    json_string_value(v));
 			}
 			json_array_foreach(json_object_get(tos[t],
 			    "collaborators"), i, v)
 				plan_need_rec(snap, need, "collaborator",
 				    json_string_value(v));
 		}
-		plan_need(snap, need, "forgotten");
+		plan_need_set(snap, need, STORE_FORGOTTEN, NULL);
 		break;
 	}
 	case REC_OUTCOME:
@@ -186,11 +194,10 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 		}
 		break;
 	case REC_FORGET:
-		snprintf(key, sizeof key, "cd:%s", r->id);
-		plan_need(snap, need, key);
-		snprintf(key, sizeof key, "cs:%s", r->id);
-		plan_need(snap, need, key);
-		json_array_foreach(plan_members(snap, key), i, v)
+		plan_need_set(snap, need, STORE_COLLAB_DELIVERIES, r->id);
+		plan_need_set(snap, need, STORE_COLLAB_SAID, r->id);
+		json_array_foreach(plan_set(snap, STORE_COLLAB_SAID, r->id), i,
+		    v)
 			plan_need_rec(snap, need, "said", json_string_value(v));
 		break;
 	default:
@@ -225,7 +232,7 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	if (strcmp(kind, "collaborator") == 0) {
 		if (strcmp(path, "collaborator") == 0 && a->forget)
 			return;
-		fg = json_object_get(a->snap, "forgotten");
+		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
 		json_array_foreach(fg, i, v)
 			if (strcmp(json_string_value(v), id) == 0)
 				return;
@@ -253,11 +260,9 @@ void
 plan_store(json_t *ops, const struct record *r, const struct plan_ctx *pc,
     json_t *meta)
 {
-	char	 key[300], at[32];
 	json_t	*w = json_object();
 	char	*s;
 
-	snprintf(at, sizeof at, "%lld", pc->now_ms);
 	json_object_set(w, "record", r->json);
 	if (meta == NULL)
 		meta = json_object();
@@ -267,8 +272,7 @@ plan_store(json_t *ops, const struct record *r, const struct plan_ctx *pc,
 	json_object_set_new(meta, "at", json_integer(pc->now_ms));
 	json_object_set_new(w, "meta", meta);
 	s = store_dump(w);
-	store_op(ops, "SET", plan_reckey(record_type_name(r->type), r->id,
-	    key, sizeof key), s, NULL);
+	store_op_record(ops, record_type_name(r->type), r->id, s);
 	free(s);
 	json_decref(w);
 }
@@ -282,6 +286,24 @@ plan_unchanged(const struct record *r, json_t *snap)
 	return old != NULL && json_equal(old, r->json);
 }
 
+void
+plan_ref(struct buf *refs, const char *type, const char *id)
+{
+	char		 key[STORE_KEY_MAX];
+	const char	*p;
+	size_t		 n;
+
+	store_reckey(type, id, key, sizeof key);
+	n = strlen(key);
+	for (p = refs->s; p != NULL && (p = strstr(p, key)) != NULL; p += n)
+		if ((p == refs->s || p[-1] == ' ') && (p[n] == ' ' ||
+		    p[n] == '\0'))
+			return;
+	if (refs->len > 0)
+		buf_addc(refs, ' ');
+	buf_adds(refs, key);
+}
+
 /* Create one delivery. refs is a space-separated list of record keys. */
 void
 plan_delivery(json_t *ops, const struct plan_ctx *pc, const char *did,
@@ -289,16 +311,13 @@ plan_delivery(json_t *ops, const struct plan_ctx *pc, const char *did,
     long long deadline_ms, const char *refs, const char *to, json_t *data,
     const char *src)
 {
-	char	 due[32], dl[32], now[32];
-	char	*d = data ? store_dump(data) : xstrdup("{}");
+	struct store_delivery	 d = { did, kind, cid, mid, due_ms, deadline_ms,
+				    pc->now_ms, refs, to, NULL, src };
+	char			*text = data ? store_dump(data) : NULL;
 
-	snprintf(due, sizeof due, "%lld", due_ms);
-	snprintf(dl, sizeof dl, "%lld", deadline_ms);
-	snprintf(now, sizeof now, "%lld", pc->now_ms);
-	store_op(ops, "DNEW", did, due, cid, mid, "kind", kind, "refs", refs,
-	    "to", to ? to : "", "data", d, "src", src, "created", now,
-	    "deadline", dl, "attempts", "0", NULL);
-	free(d);
+	d.data = text;
+	store_op_delivery(ops, &d);
+	free(text);
 }
 
 void
@@ -313,7 +332,7 @@ plan_notice(json_t *ops, const struct plan_ctx *pc, const char *did,
 	plan_delivery(ops, pc, did, "notice", "", "", pc->now_ms,
 	    pc->now_ms + pc->cf->max_age * 1000, "", to, data, record_id);
 	/* Notices may quote what a record said: forget scrubs them. */
-	store_op(ops, "SADD", "notices", did, NULL);
+	store_op_sadd(ops, STORE_NOTICES, NULL, did);
 	json_decref(data);
 }
 
@@ -354,12 +373,10 @@ plan_people(json_t *snap, json_t *ids)
 void
 plan_add_group(json_t *snap, json_t *ids, const char *group)
 {
-	char	 key[300];
 	json_t	*m, *v;
 	size_t	 i;
 
-	snprintf(key, sizeof key, "group:%s", group);
-	if ((m = plan_members(snap, key)) == NULL)
+	if ((m = plan_set(snap, STORE_GROUP, group)) == NULL)
 		return;
 	json_array_foreach(m, i, v)
 		json_array_append(ids, v);
@@ -373,7 +390,7 @@ plan_audience_to(json_t *to, json_t *snap)
 	size_t	 i;
 
 	if (json_is_true(json_object_get(to, "all")) &&
-	    (all = plan_members(snap, "collaborators")) != NULL)
+	    (all = plan_set(snap, STORE_COLLABORATORS, NULL)) != NULL)
 		json_array_extend(ids, all);
 	json_array_foreach(json_object_get(to, "groups"), i, v)
 		plan_add_group(snap, ids, json_string_value(v));
@@ -396,7 +413,6 @@ plan_groups_diff(json_t *ops, const char *cid, json_t *old, json_t *new)
 {
 	size_t	 i, j;
 	json_t	*v, *w;
-	char	 key[300];
 	int	 found;
 
 	json_array_foreach(old, i, v) {
@@ -404,16 +420,12 @@ plan_groups_diff(json_t *ops, const char *cid, json_t *old, json_t *new)
 		json_array_foreach(new, j, w)
 			if (json_equal(v, w))
 				found = 1;
-		if (!found) {
-			snprintf(key, sizeof key, "group:%s",
-			    json_string_value(v));
-			store_op(ops, "SREM", key, cid, NULL);
-		}
+		if (!found)
+			store_op_srem(ops, STORE_GROUP, json_string_value(v),
+			    cid);
 	}
-	json_array_foreach(new, i, v) {
-		snprintf(key, sizeof key, "group:%s", json_string_value(v));
-		store_op(ops, "SADD", key, cid, NULL);
-	}
+	json_array_foreach(new, i, v)
+		store_op_sadd(ops, STORE_GROUP, json_string_value(v), cid);
 }
 
 static int
@@ -421,18 +433,15 @@ plan_collaborator(const struct record *r, json_t *snap,
     const struct plan_ctx *pc, json_t *ops)
 {
 	json_t	*old = plan_snaprec(snap, "collaborator", r->id);
-	char	 key[300];
 
 	plan_store(ops, r, pc, NULL);
-	store_op(ops, "SADD", "collaborators", r->id, NULL);
-	store_op(ops, "SREM", "forgotten", r->id, NULL);
+	store_op_sadd(ops, STORE_COLLABORATORS, NULL, r->id);
+	store_op_srem(ops, STORE_FORGOTTEN, NULL, r->id);
 	plan_groups_diff(ops, r->id, old ? json_object_get(old, "groups") :
 	    NULL, json_object_get(r->json, "groups"));
 	/* No consent: nothing pending may go to them. */
-	if (!json_is_true(json_object_get(r->json, "consent"))) {
-		snprintf(key, sizeof key, "cd:%s", r->id);
-		store_op(ops, "DDELALL", key, NULL);
-	}
+	if (!json_is_true(json_object_get(r->json, "consent")))
+		store_op_drop_all(ops, STORE_COLLAB_DELIVERIES, r->id);
 	return 0;
 }
 
@@ -444,7 +453,7 @@ plan_announcement(const struct record *r, json_t *snap,
 	size_t		 i;
 	long long	 due = pc->now_ms, deadline;
 	const char	*send_at;
-	char		 did[400], refs[700], key[300];
+	char		*did;
 
 	if ((send_at = json_string_value(json_object_get(r->json,
 	    "send_at"))) != NULL) {
@@ -469,20 +478,33 @@ plan_announcement(const struct record *r, json_t *snap,
 		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
 
 		json_array_foreach(was, i, v) {
-			snprintf(did, sizeof did, "ann:%s:%s", r->id,
-			    json_string_value(v));
-			store_op(ops, "DDEL", did, NULL);
+			did = store_did("ann", r->id, json_string_value(v),
+			    NULL);
+			store_op_drop(ops, did);
+			free(did);
+			/* Made before ids were escaped: ':' in an id. */
+			if (strchr(r->id, ':') || strchr(json_string_value(v),
+			    ':')) {
+				did = xasprintf("ann:%s:%s", r->id,
+				    json_string_value(v));
+				store_op_drop(ops, did);
+				free(did);
+			}
 		}
 		json_decref(was);
 	}
 	json_array_foreach(people, i, v) {
-		const char *cid = json_string_value(v);
+		const char	*cid = json_string_value(v);
+		struct buf	 refs;
 
-		snprintf(did, sizeof did, "ann:%s:%s", r->id, cid);
-		snprintf(refs, sizeof refs, "%s rec:collaborator:%s",
-		    plan_reckey("announcement", r->id, key, sizeof key), cid);
+		did = store_did("ann", r->id, cid, NULL);
+		buf_init(&refs);
+		plan_ref(&refs, "announcement", r->id);
+		plan_ref(&refs, "collaborator", cid);
 		plan_delivery(ops, pc, did, "announcement", cid, "", due,
-		    deadline, refs, NULL, NULL, r->id);
+		    deadline, refs.s, NULL, NULL, r->id);
+		buf_free(&refs);
+		free(did);
 	}
 	json_decref(people);
 	return 0;
@@ -497,21 +519,15 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	    "collaborator"));
 	const char	*ocid = old ? json_string_value(json_object_get(old,
 	    "collaborator")) : NULL;
-	char		 key[300];
 
 	plan_store(ops, r, pc, NULL);
-	if (ocid && (cid == NULL || strcmp(cid, ocid) != 0)) {
-		snprintf(key, sizeof key, "cs:%s", ocid);
-		store_op(ops, "SREM", key, r->id, NULL);
-	}
-	if (cid) {
-		snprintf(key, sizeof key, "cs:%s", cid);
-		store_op(ops, "SADD", key, r->id, NULL);
-	}
-	store_op(ops, "SADD", "said", r->id, NULL);
+	if (ocid && (cid == NULL || strcmp(cid, ocid) != 0))
+		store_op_srem(ops, STORE_COLLAB_SAID, ocid, r->id);
+	if (cid)
+		store_op_sadd(ops, STORE_COLLAB_SAID, cid, r->id);
+	store_op_sadd(ops, STORE_SAID, NULL, r->id);
 	/* Open until an outcome answers it; scored by when it was said. */
 	if (old == NULL) {
-		char		 at[32];
 		long long	 t = pc->now_ms;
 		const char	*sa = json_string_value(json_object_get(r->json,
 		    "said_at"));
@@ -520,8 +536,7 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			t *= 1000;
 		else
 			t = pc->now_ms;
-		snprintf(at, sizeof at, "%lld", t);
-		store_op(ops, "ZADD", "said:open", at, r->id, NULL);
+		store_op_said_open(ops, r->id, t);
 	}
 	return 0;
 }
@@ -531,17 +546,13 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops)
 {
 	json_t		*c = plan_snaprec(snap, "collaborator", r->id), *v;
-	char		 key[300];
 	size_t		 i;
 
-	snprintf(key, sizeof key, "cd:%s", r->id);
-	store_op(ops, "DDELALL", key, NULL);
+	store_op_drop_all(ops, STORE_COLLAB_DELIVERIES, r->id);
 	if (c != NULL) {
-		json_array_foreach(json_object_get(c, "groups"), i, v) {
-			snprintf(key, sizeof key, "group:%s",
-			    json_string_value(v));
-			store_op(ops, "SREM", key, r->id, NULL);
-		}
+		json_array_foreach(json_object_get(c, "groups"), i, v)
+			store_op_srem(ops, STORE_GROUP, json_string_value(v),
+			    r->id);
 	}
 	{
 		/* Rejected records that held their details go too: any dead
@@ -551,25 +562,21 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    "email")) : NULL;
 		const char *nm = c ? json_string_value(json_object_get(c,
 		    "name")) : NULL;
+		const char *needles[3] = { qid, em ? em : qid, nm ? nm : qid };
 
-		store_op(ops, "STREAMSCRUB", "dead", qid, em ? em : qid,
-		    nm ? nm : qid, NULL);
-		store_op(ops, "NOTICESCRUB", "notices", qid, em ? em : qid,
-		    nm ? nm : qid, NULL);
+		store_op_scrub(ops, needles, 3);
 		free(qid);
 	}
-	store_op(ops, "SADD", "forgotten", r->id, NULL);
-	store_op(ops, "SREM", "collaborators", r->id, NULL);
-	store_op(ops, "DEL", plan_reckey("collaborator", r->id, key,
-	    sizeof key), NULL);
+	store_op_sadd(ops, STORE_FORGOTTEN, NULL, r->id);
+	store_op_srem(ops, STORE_COLLABORATORS, NULL, r->id);
+	store_op_record_del(ops, "collaborator", r->id);
 	/* Their words stay, unattributed. */
-	snprintf(key, sizeof key, "cs:%s", r->id);
-	json_array_foreach(json_object_get(snap, key), i, v) {
+	json_array_foreach(plan_set(snap, STORE_COLLAB_SAID, r->id), i, v) {
 		const char	*sid = json_string_value(v);
-		char		 skey[300], *s;
+		char		 skey[STORE_KEY_MAX], *s;
 		json_t		*w, *rec;
 
-		w = json_object_get(snap, plan_reckey("said", sid, skey,
+		w = json_object_get(snap, store_reckey("said", sid, skey,
 		    sizeof skey));
 		if (!json_is_object(w))
 			continue;
@@ -577,11 +584,11 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		rec = json_object_get(w, "record");
 		json_object_del(rec, "collaborator");
 		s = store_dump(w);
-		store_op(ops, "SET", skey, s, NULL);
+		store_op_record(ops, "said", sid, s);
 		free(s);
 		json_decref(w);
 	}
-	store_op(ops, "DEL", key, NULL);
+	store_op_set_del(ops, STORE_COLLAB_SAID, r->id);
 	return 0;
 }
 
@@ -599,7 +606,7 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_t		*said = json_object_get(r->json, "said"), *v, *byc, *ids;
 	const char	*cid;
 	size_t		 i;
-	char		 h[64], did[512], key[300];
+	char		 h[64], *did;
 	/* Each version of the outcome is news, even going back to an
 	 * earlier status; the inbox entry id tells versions apart (an
 	 * unchanged record never gets here, and a version planned twice
@@ -609,9 +616,9 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_array_foreach(said, i, v) {
 		json_t *s = plan_snaprec(snap, "said", json_string_value(v));
 
-		store_op(ops, "ZREM", "said:open", json_string_value(v), NULL);
-		snprintf(key, sizeof key, "so:%s", json_string_value(v));
-		store_op(ops, "SADD", key, r->id, NULL);
+		store_op_said_answered(ops, json_string_value(v));
+		store_op_sadd(ops, STORE_SAID_OUTCOMES, json_string_value(v),
+		    r->id);
 		if ((cid = json_string_value(json_object_get(s,
 		    "collaborator"))) == NULL)
 			continue;	/* anonymous: reported, not answered */
@@ -629,27 +636,25 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		if (!plan_consents(snap, cid))
 			continue;
 		buf_init(&refs);
-		buf_printf(&refs, "%s rec:collaborator:%s", plan_reckey(
-		    "outcome", r->id, key, sizeof key), cid);
+		plan_ref(&refs, "outcome", r->id);
+		plan_ref(&refs, "collaborator", cid);
 		json_array_foreach(ids, i, v) {
 			json_t *s = plan_snaprec(snap, "said",
 			    json_string_value(v));
 			const char *m = json_string_value(json_object_get(s,
 			    "meeting"));
 
-			buf_printf(&refs, " rec:said:%s", json_string_value(v));
-			if (m != NULL) {
-				snprintf(key, sizeof key, "rec:meeting:%s", m);
-				if (strstr(refs.s, key) == NULL)
-					buf_printf(&refs, " %s", key);
-			}
+			plan_ref(&refs, "said", json_string_value(v));
+			if (m != NULL)
+				plan_ref(&refs, "meeting", m);
 		}
-		snprintf(did, sizeof did, "out:%s:%s:%s", r->id, cid, h);
+		did = store_did("out", r->id, cid, h, NULL);
 		data = json_pack("{s:O}", "said", ids);
 		plan_delivery(ops, pc, did, "outcome", cid, "", pc->now_ms,
 		    pc->now_ms + pc->cf->max_age * 1000, refs.s, NULL, data,
 		    r->id);
 		json_decref(data);
+		free(did);
 		buf_free(&refs);
 	}
 	json_decref(byc);

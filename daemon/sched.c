@@ -27,11 +27,11 @@ struct sched {
 	struct outcome		*out;
 	struct metrics		*m;
 	struct event		*timer;
-	int			 inflight;	/* a promote is on the wire */
+	int			 inflight;	/* a lease is on the wire */
 	int			 stopped;
 	long long		 next_due_ms;
 	long long		 hold_ms;	/* current slow-down, 0: none */
-	long long		 hold_until_ms;	/* promote nothing before this */
+	long long		 hold_until_ms;	/* lease nothing before this */
 };
 
 static void sched_run(struct sched *);
@@ -63,40 +63,6 @@ sched_arm(struct sched *s, long long ms)
 	evtimer_add(s->timer, &tv);
 }
 
-static json_t *
-sched_hash(redisReply *h)
-{
-	json_t	*o = json_object();
-	size_t	 i;
-
-	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
-		if (h->element[i]->type == REDIS_REPLY_STRING &&
-		    h->element[i + 1]->type == REDIS_REPLY_STRING)
-			json_object_set_new(o, h->element[i]->str,
-			    json_stringn(h->element[i + 1]->str,
-			    h->element[i + 1]->len));
-	return o;
-}
-
-static json_t *
-sched_records(redisReply *r)
-{
-	json_t	*o = json_object(), *v;
-	size_t	 i;
-
-	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
-		redisReply *k = r->element[i], *x = r->element[i + 1];
-
-		if (k->type != REDIS_REPLY_STRING)
-			continue;
-		v = NULL;
-		if (x->type == REDIS_REPLY_STRING && x->len > 0)
-			v = json_loadb(x->str, x->len, 0, NULL);
-		json_object_set_new(o, k->str, v ? v : json_null());
-	}
-	return o;
-}
-
 static const char *
 sched_str(json_t *o, const char *k)
 {
@@ -105,23 +71,20 @@ sched_str(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* One promoted delivery: a job for the pool, or settled here. */
+/* One leased delivery: a job for the pool, or settled here. */
 static void
-sched_take(struct sched *s, redisReply *item)
+sched_take(struct sched *s, json_t *item)
 {
 	struct job	*job;
 	json_t		*hash, *recs, *c;
-	char		 key[300];
+	char		 key[STORE_KEY_MAX];
 	long long	 now = util_now_ms();
 
-	if (item->type != REDIS_REPLY_ARRAY || item->elements != 3 ||
-	    item->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	hash = sched_hash(item->element[1]);
-	recs = sched_records(item->element[2]);
+	hash = json_incref(json_object_get(item, "delivery"));
+	recs = json_incref(json_object_get(item, "records"));
 	job = xcalloc(1, sizeof *job);
 	job->state = JOB_NEW;
-	job->did = xstrdup(item->element[0]->str);
+	job->did = xstrdup(json_string_value(json_object_get(item, "did")));
 	job->kind = xstrdup(sched_str(hash, "kind"));
 	job->collab_id = xstrdup(sched_str(hash, "cid"));
 	job->deadline_ms = atoll(sched_str(hash, "deadline"));
@@ -143,8 +106,8 @@ sched_take(struct sched *s, redisReply *item)
 		return;
 	}
 	if (job->collab_id[0] != '\0') {
-		snprintf(key, sizeof key, "rec:collaborator:%s", job->collab_id);
-		c = json_object_get(json_object_get(recs, key), "record");
+		c = json_object_get(json_object_get(recs, store_reckey(
+		    "collaborator", job->collab_id, key, sizeof key)), "record");
 		if (c == NULL) {
 			outcome_skipped(s->out, job, "the collaborator is no "
 			    "longer known");
@@ -161,10 +124,11 @@ sched_take(struct sched *s, redisReply *item)
 }
 
 static void
-sched_on_promote(redisAsyncContext *ac, void *r, void *priv)
+sched_on_lease(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct sched	*s = priv;
 	redisReply	*reply = r;
+	json_t		*items, *item;
 	size_t		 i, n;
 	long long	 now = util_now_ms(), next;
 
@@ -172,16 +136,16 @@ sched_on_promote(redisAsyncContext *ac, void *r, void *priv)
 	if (reply == NULL)
 		return;		/* the state callback re-arms */
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-		log_warnx("sched: promote failed: %s", reply->type ==
+		log_warnx("sched: lease failed: %s", reply->type ==
 		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
 		sched_arm(s, SCHED_MAX_WAIT_MS);
 		return;
 	}
-	n = reply->elements - 1;
-	for (i = 1; i < reply->elements; i++)
-		sched_take(s, reply->element[i]);
-	next = reply->element[0]->type == REDIS_REPLY_STRING &&
-	    reply->element[0]->len > 0 ? atoll(reply->element[0]->str) : 0;
+	items = store_lease_parse(reply, &next);
+	n = json_array_size(items);
+	json_array_foreach(items, i, item)
+		sched_take(s, item);
+	json_decref(items);
 	s->next_due_ms = next;
 	s->m->next_due_ms = next;
 	if (s->stopped)
@@ -195,8 +159,7 @@ sched_on_promote(redisAsyncContext *ac, void *r, void *priv)
 static void
 sched_run(struct sched *s)
 {
-	struct store_argv	a;
-	int			room, r;
+	int	room, r;
 
 	if (s->stopped || s->inflight || !rconn_up(s->rc))
 		return;
@@ -207,11 +170,8 @@ sched_run(struct sched *s)
 	room = pool_capacity(s->pool) - pool_pending(s->pool);
 	if (room <= 0)
 		return;		/* sched_kick when a job comes back */
-	store_promote_argv(s->cf->prefix, util_now_ms(), s->cf->lease * 1000,
-	    room, &a);
-	r = rconn_cmd(s->rc, sched_on_promote, s, a.argc,
-	    (const char **)a.argv, a.lens);
-	store_argv_free(&a);
+	r = store_lease(s->rc, s->cf->prefix, util_now_ms(),
+	    s->cf->lease * 1000, room, sched_on_lease, s);
 	if (r == 0)
 		s->inflight = 1;
 	else

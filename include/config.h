@@ -27,7 +27,7 @@ struct config {
 	char		*redis_host;
 	int		 redis_port;
 	char		*redis_password;	/* from password_file or credential */
-	char		*prefix;		/* "hearback"; keys are "{prefix}:..." */
+	char		*prefix;		/* "hearback"; keys are "{prefix}:..." (store.h) */
 
 	char		*smtp_host;
 	int		 smtp_port;
@@ -71,8 +71,5 @@ struct config	*config_load(const char *path, struct err *e);
 struct config	*config_default(void);
 struct config	*config_ref(struct config *);
 void		 config_unref(struct config *);
-/* "{prefix}:name" into buf; returns buf. */
-const char	*config_key(const struct config *, const char *name, char *buf,
-		    size_t len);
 
 #endif

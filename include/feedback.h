@@ -1,7 +1,7 @@
 /*
  * feedback.h: closing the loop on "you said". Main thread only.
  *
- * A timer asks Redis (one Lua script, store_lua_digest) for said items open
+ * A timer asks Redis (one Lua script, digest.lua) for said items open
  * longer than feedback_due; each coordinator with such items gets at most
  * one digest every digest_every. The script makes the digest delivery
  * itself, so with several daemons only one makes it.

@@ -5,7 +5,7 @@
  * (the blocking XREADGROUP must not hold up anything else), handles one
  * record at a time: parse and check (record.c), fetch what the planner needs,
  * plan (plan.c), and commit everything the record causes together with the
- * XACK and XDEL of its entry in one atomic script (store.c). A record that
+ * XACK and XDEL of its entry in one atomic script (store.h). A record that
  * cannot be accepted goes to {P}:dead with the reason, its coordinator gets a
  * notice, and intake goes on. Entries left pending by a consumer that died
  * are claimed with XAUTOCLAIM after the lease; one delivered too many times

@@ -15,10 +15,10 @@
 
 #include "config.h"
 #include "record.h"
+#include "store.h"
 #include "util.h"
 
 #define PLAN_MAX_ROUNDS	4
-#define PLAN_SENT_TTL	(90LL * 86400)	/* keep sent/dead delivery hashes */
 
 struct plan_ctx {
 	const struct config	*cf;
@@ -49,9 +49,6 @@ void	plan_notice(json_t *ops, const struct plan_ctx *, const char *did,
 	    const char *to, const char *title, json_t *lines,
 	    const char *record_id);
 
-/* Key of a stored record: "rec:<type>:<id>" into buf. */
-const char *plan_reckey(const char *type, const char *id, char *buf,
-	    size_t len);
 /* The stored record object in snap (the "record" member), or NULL. */
 json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);
 /* A Message-ID for a delivery id: "ann/a-1/c-amara@example.org". */
@@ -63,7 +60,13 @@ char	*plan_message_id(const char *did, const char *domain);
 void	plan_need(json_t *snap, json_t *need, const char *key);
 void	plan_need_rec(json_t *snap, json_t *need, const char *type,
 	    const char *id);
+void	plan_need_set(json_t *snap, json_t *need, enum store_set,
+	    const char *id);
 json_t	*plan_members(json_t *snap, const char *key);
+/* A set's members in snap (an array), or NULL if not fetched yet. */
+json_t	*plan_set(json_t *snap, enum store_set, const char *id);
+/* Add a record's key to a delivery's refs, once. */
+void	plan_ref(struct buf *refs, const char *type, const char *id);
 /* Append a group's members (if fetched) to ids. */
 void	plan_add_group(json_t *snap, json_t *ids, const char *group);
 /* Sorted unique ids of consenting collaborators among ids. */

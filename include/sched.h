@@ -3,7 +3,7 @@
  *
  * Deliveries wait in the {P}:schedule sorted set, scored by due time. One
  * timer is armed for the earliest (at most a second away, so deliveries
- * planned by another daemon are noticed); when it fires, the promote script
+ * planned by another daemon are noticed); when it fires, the lease script
  * leases as many due deliveries as the worker pool has room for, returning
  * each with the records it is rendered from. Each becomes a job for the pool.
  * A lease that is not settled (the daemon died) expires and the delivery is
@@ -47,7 +47,7 @@ void		 sched_relay(struct sched *, enum verdict, int code);
 void		 sched_refused(struct sched *, const char *why);
 /* No more promotion. */
 void		 sched_stop(struct sched *);
-/* 1 while a promote is on the wire. */
+/* 1 while a lease is on the wire. */
 int		 sched_busy(const struct sched *);
 void		 sched_free(struct sched *);
 

@@ -1,8 +1,20 @@
 /*
- * store.h: hearback's Redis data model, as three Lua scripts and the pure
- * helpers that speak to them. No connection is owned here: the daemon sends
- * the scripts over hiredis async (main thread), the command over a blocking
- * context. Both get the same bytes from store_*_argv().
+ * store.h: hearback's Redis data model, in one place: daemon/store/.
+ *
+ * Only daemon/store/ knows key names and Lua. The model is a few Lua
+ * scripts (daemon/store/NAME.lua, embedded at build time by scripts.S) and
+ * the C that speaks to them. A script is sent with EVALSHA; on NOSCRIPT (a
+ * Redis that has not seen it, or flushed it) it is sent once whole with
+ * EVAL, which also loads it.
+ *
+ * Everything else calls typed operations: the planner names the keys it
+ * needs with store_setkey()/store_reckey() and builds a plan with
+ * store_op_*(); the daemon commits plans, leases due deliveries, settles
+ * them (store_op_sent/retry/dead/unlease in a committed plan), runs the
+ * digest, reads the inbox and the gauges. Key names, ops and parsing are
+ * pure, any thread; the calls that take a struct rconn are the daemon's
+ * (main thread only, like rconn), those ending in _sync the command's
+ * (a blocking context). Both send the same bytes.
  *
  * Keys (all under "{P}:", one cluster slot):
  *   inbox, dead, audit          streams
@@ -34,53 +46,294 @@
 #ifndef HB_STORE_H
 #define HB_STORE_H
 
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 #include <jansson.h>
 
 #include "util.h"
 
-extern const char store_lua_fetch[];
-extern const char store_lua_commit[];
-extern const char store_lua_promote[];
-extern const char store_lua_digest[];
+struct rconn;
 
-/* An argv for EVAL; free with store_argv_free(). */
-struct store_argv {
-	int	 argc;
-	char	**argv;
-	size_t	*lens;
+/* The stream group every daemon joins on the inbox. */
+#define STORE_INBOX_GROUP	"hearbackd"
+/* How long a sent or dead delivery's hash is kept (seconds): re-planning
+ * the same email within that time finds it and does not send it again. */
+#define STORE_KEEP_SETTLED	(90LL * 86400)
+/* Room for a key name built here (ids are at most 128 bytes). */
+#define STORE_KEY_MAX		300
+
+/*
+ * Key names, relative to "{P}:", as they appear in a snapshot and a plan.
+ */
+enum store_set {
+	STORE_COLLABORATORS,		/* every collaborator id */
+	STORE_FORGOTTEN,		/* forgotten collaborator ids */
+	STORE_SAID,			/* every said id */
+	STORE_NOTICES,			/* coordinator notice delivery ids */
+	STORE_GROUP,			/* a group's collaborator ids */
+	STORE_COLLAB_SAID,		/* said ids attributed to a person */
+	STORE_VENUE_MEETINGS,		/* meeting ids at a venue */
+	STORE_SAID_OUTCOMES,		/* outcome ids answering a said item */
+	STORE_COLLAB_DELIVERIES,	/* pending delivery ids of a person */
+	STORE_MEETING_DELIVERIES	/* pending delivery ids of a meeting */
 };
 
-void	store_argv_free(struct store_argv *);
-/* EVAL fetch 0 P key...  -> [version, value-or-members-or-nil, ...] */
-void	store_fetch_argv(const char *prefix, json_t *keys, struct store_argv *);
-/* EVAL commit 0 P version stream group entry ops... (version "" = no check,
- * entry "" = no inbox entry to acknowledge) -> 1 applied, 0 version changed */
-void	store_commit_argv(const char *prefix, const char *version,
-	    const char *group, const char *entry, json_t *ops,
-	    struct store_argv *);
-/* EVAL promote 0 P now_ms lease_ms max
- *   -> [next-due-ms-or-"", [did, [hash...], [key, value, ...]], ...] */
-void	store_promote_argv(const char *prefix, long long now_ms,
-	    long long lease_ms, int max, struct store_argv *);
+/* A set's key name into buf (id: NULL for the first four); returns buf. */
+const char *store_setkey(enum store_set, const char *id, char *buf,
+	    size_t len);
+/* A stored record's key name ("rec:<type>:<id>") into buf; returns buf. */
+const char *store_reckey(const char *type, const char *id, char *buf,
+	    size_t len);
 
-/* EVAL digest 0 P now due every coordinator max_age -> digests made */
-void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
-	    long long every_ms, const char *coordinator, long long max_age_ms,
-	    struct store_argv *);
+/*
+ * Delivery ids say what an email is for: a kind, then ids and numbers,
+ * joined by ':' ("inv:m-1:c-amara:3"). Ids may hold ':', so in each part
+ * '%' and ':' are written "%25" and "%3A": two different emails never get
+ * the same id, and an id whose parts hold no ':' reads as it always has
+ * (so deliveries made before keep theirs). Ids and numbers only, never
+ * names or addresses.
+ */
+/* kind, part, ..., NULL -> a new string. */
+char	*store_did(const char *kind, ...) __attribute__((sentinel));
+/* The id of an email about another delivery ("notice:failed:<did>"): that
+ * delivery's id goes last as it is (it is unambiguous already, and the
+ * rest of the id is all of it). */
+char	*store_did_about(const char *kind, const char *what, const char *did);
+/* The parts of an id, unescaped: ["inv", "m-1", "c-amara", "3"]. */
+json_t	*store_did_parts(const char *did);
 
+/*
+ * Snapshots: fetched values merged into a JSON object by key name.
+ */
 /* Merge a fetched value into snap; value is a JSON text (string keys), an
  * array of members (set keys), or NULL (absent). */
 int	store_snap_put_string(json_t *snap, const char *key, const char *v,
 	    size_t len, struct err *e);
 void	store_snap_put_set(json_t *snap, const char *key, json_t *members);
 void	store_snap_put_null(json_t *snap, const char *key);
+/* Merge a fetch reply for the keys in need into snap; the version it was
+ * read at into version (may be NULL). Returns how many stored values were
+ * not JSON (put as null; e says the last), or -1 (e set) for a reply that
+ * is not a fetch reply. */
+int	store_snap_merge(json_t *snap, json_t *need, const redisReply *,
+	    char *version, size_t vlen, struct err *e);
 
-/* Op builders: append one op to ops. */
-void	store_op(json_t *ops, const char *op, ...) __attribute__((sentinel));
+/*
+ * Plans: op lists, applied in one atomic step by store_commit(). Each
+ * function appends one op (two for store_op_scrub).
+ */
+/* Store a record (text: {"record":...,"meta":...}), or delete it. */
+void	store_op_record(json_t *ops, const char *type, const char *id,
+	    const char *text);
+void	store_op_record_del(json_t *ops, const char *type, const char *id);
+/* Set membership; and deleting a whole set. */
+void	store_op_sadd(json_t *ops, enum store_set, const char *id,
+	    const char *member);
+void	store_op_srem(json_t *ops, enum store_set, const char *id,
+	    const char *member);
+void	store_op_set_del(json_t *ops, enum store_set, const char *id);
+/* A said item waits for an outcome from at_ms; answered, it waits no more. */
+void	store_op_said_open(json_t *ops, const char *sid, long long at_ms);
+void	store_op_said_answered(json_t *ops, const char *sid);
+/* One more of a counter shown by `hearback status` ("sent:<kind>", ...). */
+void	store_op_count(json_t *ops, const char *name);
+/* An audit entry: field, value, ..., NULL. Ids only, never names or
+ * addresses (SPEC section 5). */
+void	store_op_audit(json_t *ops, ...) __attribute__((sentinel));
+/* Dead entries (SPEC section 5): a record that was not accepted (text is
+ * bytes, kept as they are), or an email that failed for good or expired. */
+void	store_op_dead_record(json_t *ops, const char *why, const char *at,
+	    const char *text, size_t len, const char *entry, const char *type,
+	    const char *id);
+void	store_op_dead_delivery(json_t *ops, const char *why, const char *at,
+	    const char *did, const char *kind, const char *cid,
+	    const char *attempts, const char *first, const char *last,
+	    const char *reply);
+/* Forget: drop dead entries and coordinator notices holding any needle. */
+void	store_op_scrub(json_t *ops, const char *const *needles, size_t n);
+
+/* One email to one person (or a coordinator). */
+struct store_delivery {
+	const char	*did;
+	const char	*kind;
+	const char	*cid;		/* collaborator, "" for a coordinator */
+	const char	*mid;		/* meeting, "" for other emails */
+	long long	 due_ms;
+	long long	 deadline_ms;
+	long long	 created_ms;
+	const char	*refs;		/* record keys (store_reckey), space-
+					 * separated: read at send time */
+	const char	*to;		/* coordinator address, notices only */
+	const char	*data;		/* JSON text for the templates */
+	const char	*src;		/* the record it came from */
+};
+
+/* Create a delivery, unless one with that id exists (sent, dead or
+ * pending): planning twice never sends twice. It goes on the schedule and
+ * into its person's and its meeting's indexes. */
+void	store_op_delivery(json_t *ops, const struct store_delivery *);
+/* Drop a delivery if it is still pending; every pending one in an index
+ * (STORE_COLLAB_DELIVERIES or STORE_MEETING_DELIVERIES), and the index. */
+void	store_op_drop(json_t *ops, const char *did);
+void	store_op_drop_all(json_t *ops, enum store_set index, const char *id);
+/* Settle a leased delivery: sent (or skipped); to be tried again at due_ms;
+ * dead; or given back untouched (not tried). */
+void	store_op_sent(json_t *ops, const char *did, const char *reply);
+void	store_op_retry(json_t *ops, const char *did, long long due_ms,
+	    int attempts, const char *first, const char *last,
+	    const char *reply);
+void	store_op_dead(json_t *ops, const char *did, const char *first,
+	    const char *last, const char *attempts, const char *reply);
+void	store_op_unlease(json_t *ops, const char *did, long long due_ms);
+/* The deliveries a plan creates, as [{"did":..., "delivery":{field:
+ * value...}}]: what a lease would hand out (for `hearback preview`). */
+json_t	*store_plan_deliveries(json_t *ops);
 /* Pack a JSON value as a compact string (sorted keys: stable bytes). */
 char	*store_dump(json_t *v);
 
-/* The stream group every daemon joins. */
-#define STORE_GROUP	"hearbackd"
+/*
+ * Leases: what store_lease() hands out, parsed.
+ * [{"did":..., "delivery":{field: value...}, "records":{key: stored record
+ * or null}}], and the next due time after them (0: none).
+ */
+json_t	*store_lease_parse(const redisReply *, long long *next_due_ms);
+
+/* Gauges for /metrics, STATUS= and `hearback status`. */
+struct store_gauges {
+	long long	 inbox_backlog;
+	long long	 scheduled;
+	long long	 next_due_ms;		/* 0: nothing scheduled */
+	long long	 dead;
+	long long	 said_open;
+	long long	 said_overdue;
+	json_t		*sent;			/* kind -> count */
+};
+/* 0, or -1 for a reply that is not a gauges reply. Free with
+ * store_gauges_clear(). */
+int	store_gauges_parse(const redisReply *, struct store_gauges *);
+void	store_gauges_clear(struct store_gauges *);
+
+/*
+ * The daemon's calls (main thread). Each returns -1 when not connected
+ * (fn is then not called); fn gets the reply, or NULL if the connection
+ * went away.
+ */
+/* [version, value...] for the keys in need: see store_snap_merge(). */
+int	store_fetch(struct rconn *, const char *prefix, json_t *need,
+	    redisCallbackFn *fn, void *priv);
+/* Apply ops; version "" = no check, else only if the version is still
+ * that (and it moves on); entry "" = none, else that inbox entry is
+ * acknowledged and deleted in the same step. Reply 1 applied, 0 the
+ * version moved (plan again). */
+int	store_commit(struct rconn *, const char *prefix, const char *version,
+	    const char *entry, json_t *ops, redisCallbackFn *fn, void *priv);
+/* Lease up to max due deliveries for lease_ms: see store_lease_parse(). */
+int	store_lease(struct rconn *, const char *prefix, long long now_ms,
+	    long long lease_ms, int max, redisCallbackFn *fn, void *priv);
+/* Make the overdue "you said" digests that are due; reply: how many. */
+int	store_digest(struct rconn *, const char *prefix, long long now_ms,
+	    long long due_ms, long long every_ms, const char *coordinator,
+	    long long max_age_ms, redisCallbackFn *fn, void *priv);
+/* Said items open since before overdue_ms count as overdue. */
+int	store_gauges(struct rconn *, const char *prefix, long long overdue_ms,
+	    redisCallbackFn *fn, void *priv);
+/* The inbox, as consumer group STORE_INBOX_GROUP: create the group; read
+ * (block_ms < 0: this consumer's own pending entries, else new ones,
+ * waiting up to block_ms); claim entries idle longer than idle_ms; list
+ * pending entries (for their delivery counts); acknowledge one that is
+ * gone (fn may be NULL). */
+int	store_inbox_group(struct rconn *, const char *prefix,
+	    redisCallbackFn *fn, void *priv);
+int	store_inbox_read(struct rconn *, const char *prefix,
+	    const char *consumer, int count, int block_ms, redisCallbackFn *fn,
+	    void *priv);
+int	store_inbox_claim(struct rconn *, const char *prefix,
+	    const char *consumer, long long idle_ms, int count,
+	    redisCallbackFn *fn, void *priv);
+int	store_inbox_pending(struct rconn *, const char *prefix, int count,
+	    redisCallbackFn *fn, void *priv);
+int	store_inbox_ack(struct rconn *, const char *prefix, const char *entry);
+
+/*
+ * The command's calls (a blocking context). Each returns 0, or -1 with e
+ * saying what Redis said ("Redis: ..."): the command then exits 69.
+ */
+/* Fetch the keys in need into snap (see store_snap_merge(); values that
+ * are not JSON become null); the version into version (may be NULL). */
+int	store_fetch_sync(redisContext *, const char *prefix, json_t *need,
+	    json_t *snap, char *version, size_t vlen, struct err *e);
+/* Queue records (JSON texts) on the inbox in one step; their entry ids
+ * into *ids (a new array, same order). */
+int	store_enqueue_sync(redisContext *, const char *prefix, json_t *texts,
+	    json_t **ids, struct err *e);
+int	store_gauges_sync(redisContext *, const char *prefix,
+	    long long overdue_ms, struct store_gauges *, struct err *e);
+/* Said items still waiting for an outcome: *open gets said id -> when it
+ * was said (ms). */
+int	store_said_open_sync(redisContext *, const char *prefix, json_t **open,
+	    struct err *e);
+/* Dead entries, oldest first, or just the one with that id (id NULL: all):
+ * *entries gets [{"id":..., "fields":{field: value...}}] (values are the
+ * bytes stored, fields in their order). */
+int	store_dead_entries_sync(redisContext *, const char *prefix,
+	    const char *id, json_t **entries, struct err *e);
+/* Retry a dead entry through the normal path, in one step: a record is
+ * queued again; an email goes back on the schedule due now_ms, with the
+ * same id, until deadline_ms (never after its meeting starts), and into
+ * every index a pending delivery is in, so that a later change withdraws
+ * it like any other. The entry leaves the dead stream. */
+enum store_retried {
+	STORE_RETRIED_RECORD,		/* id: the new inbox entry */
+	STORE_RETRIED_DELIVERY,		/* id: the delivery */
+	STORE_RETRIED_NONE,		/* no such dead entry */
+	STORE_RETRIED_GONE,		/* id: the delivery, no longer stored */
+	STORE_RETRIED_SENT,		/* id: the delivery, sent since */
+	STORE_RETRIED_WITHDRAWN,	/* id: the delivery, whose meeting was
+					 * cancelled, or its person taken
+					 * off it, since */
+	STORE_RETRIED_EMPTY		/* the entry holds nothing to retry */
+};
+struct store_retry {
+	enum store_retried	 what;
+	char			 id[2048];	/* a delivery id may be long */
+};
+int	store_dead_retry_sync(redisContext *, const char *prefix,
+	    const char *entry, long long now_ms, long long deadline_ms,
+	    struct store_retry *, struct err *e);
+/* Drop a dead entry: 1 dropped, 0 there was none, -1 error. */
+int	store_dead_drop_sync(redisContext *, const char *prefix, const char *id,
+	    struct err *e);
+
+/*
+ * The scripts as calls: what the operations above send (tests run them
+ * directly). store_send takes a; store_call_sync frees it and returns NULL
+ * with e set ("Redis: ...") on a lost connection or an error reply.
+ */
+struct store_argv {
+	int		 argc;
+	char		**argv;
+	size_t		*lens;
+	const char	*script;	/* the text, for the EVAL fallback */
+};
+
+void	store_argv_free(struct store_argv *);
+void	store_fetch_argv(const char *prefix, json_t *keys, struct store_argv *);
+void	store_commit_argv(const char *prefix, const char *version,
+	    const char *entry, json_t *ops, struct store_argv *);
+void	store_lease_argv(const char *prefix, long long now_ms,
+	    long long lease_ms, int max, struct store_argv *);
+void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
+	    long long every_ms, const char *coordinator, long long max_age_ms,
+	    struct store_argv *);
+void	store_gauges_argv(const char *prefix, long long overdue_ms,
+	    struct store_argv *);
+void	store_enqueue_argv(const char *prefix, json_t *texts,
+	    struct store_argv *);
+void	store_retry_argv(const char *prefix, const char *entry,
+	    long long now_ms, long long deadline_ms, struct store_argv *);
+int	store_send(struct rconn *, struct store_argv *a, redisCallbackFn *fn,
+	    void *priv);
+redisReply *store_call_sync(redisContext *, struct store_argv *a,
+	    struct err *e);
 
 #endif

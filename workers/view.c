@@ -12,16 +12,16 @@
 #include "invite.h"
 #include "plan.h"
 #include "record.h"
+#include "store.h"
 #include "view.h"
 
 static json_t *
 view_rec(json_t *data, const char *type, const char *id)
 {
-	char	key[300];
+	char	key[STORE_KEY_MAX];
 
-	snprintf(key, sizeof key, "rec:%s:%s", type, id);
 	return json_object_get(json_object_get(json_object_get(data,
-	    "records"), key), "record");
+	    "records"), store_reckey(type, id, key, sizeof key)), "record");
 }
 
 static const char *
@@ -373,12 +373,13 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	const char	*mid = view_dfield(data, "mid"), *vid, *tz, *org;
 	long long	 start, end;
 	struct invite	 inv;
-	char		 key[300], *loc = NULL, *desc = NULL, *uid = NULL;
+	char		 key[STORE_KEY_MAX], *loc = NULL, *desc = NULL;
+	char		*uid = NULL;
 	json_error_t	 je;
 	int		 cancel = 0, rv = -1;
 
-	snprintf(key, sizeof key, "rec:meeting:%s", mid);
-	mw = json_object_get(json_object_get(data, "records"), key);
+	mw = json_object_get(json_object_get(data, "records"), store_reckey(
+	    "meeting", mid, key, sizeof key));
 	if (c == NULL || (m = json_object_get(mw, "record")) == NULL)
 		return err_set(e, "meeting %s or collaborator %s is not stored",
 		    mid, cid);

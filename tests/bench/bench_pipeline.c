@@ -245,7 +245,7 @@ bench_put(json_t *records, const char *text, json_t *meta)
 	char		key[300];
 
 	bench_parse_one("deliver_build", text, &r);
-	json_object_set_new(records, plan_reckey(record_type_name(r.type),
+	json_object_set_new(records, store_reckey(record_type_name(r.type),
 	    r.id, key, sizeof key), json_pack("{s:O, s:o}", "record", r.json,
 	    "meta", meta));
 	record_clear(&r);

@@ -354,6 +354,42 @@ def test_requeue_unchanged_announcement_sends_nothing(env):
 	assert env.dead_entries() == []
 
 
+def test_ids_with_colons_make_different_deliveries(env):
+	"""Ids may hold ':', and a delivery id joins ids. Announcement "a-x:b"
+	to "c-y" and announcement "a-x" to "b:c-y" are two emails: both go,
+	and correcting one leaves the other's pending email alone."""
+	env.start_daemon()
+	env.xadd(collab("c-y", "Person Y", "y@example.org"))
+	env.xadd(collab("b:c-y", "Person BY", "by@example.org"))
+	send_at, _ = london_in(3600)
+	env.xadd(announcement("l-x:b", "Later one", collaborators=["c-y"],
+	    send_at=send_at))
+	env.xadd(announcement("l-x", "Later two", collaborators=["b:c-y"],
+	    send_at=send_at))
+	wait_idle(env)
+
+	def later():
+		return [d for d in env.r.zrange(env.key("schedule"), 0, -1)
+		    if d.startswith("ann:l-x")]
+	assert len(later()) == 2, later()
+	# A correction of one: the other stays scheduled.
+	env.xadd(announcement("l-x", "Later two, corrected",
+	    collaborators=["b:c-y"], send_at=send_at))
+	wait_idle(env)
+	assert len(later()) == 2, later()
+
+	env.xadd(announcement("n-x:b", "Now one", collaborators=["c-y"]))
+	env.xadd(announcement("n-x", "Now two", collaborators=["b:c-y"]))
+	env.wait_mails(1, to="y@example.org")
+	env.wait_mails(1, to="by@example.org")
+	marker(env)
+	y, by = env.mails_to("y@example.org"), env.mails_to("by@example.org")
+	assert [m.subject for m in y] == ["Now one"], y
+	assert [m.subject for m in by] == ["Now two"], by
+	assert y[0]["Message-ID"] != by[0]["Message-ID"]
+	assert env.dead_entries() == []
+
+
 # ---------------------------------------------------------------------------
 # 4. hearback enqueue: all or nothing, messages, exit codes
 

@@ -836,6 +836,65 @@ def test_reminder_expired_before_meeting(env):
 
 
 # ---------------------------------------------------------------------------
+# 8. `hearback dead retry` gives a meeting's email back to the meeting
+
+def _retried_invitation(env, mid):
+	"""A meeting inviting Amara and Ben whose invitation to Ben failed for
+	good and was put back with `hearback dead retry`, while every try is
+	answered 451 and tried again only an hour later (so it stays pending).
+	Returns (meeting record, Ben's invitation's delivery id)."""
+	setup(env)
+	env.smtp.reject("ben@example.org")
+	m = meeting(mid, days_ahead(20))
+	env.xadd(m)
+	wait_mid(env, "<inv/%s/c-amara/0@example.org>" % mid)
+	did = "inv:%s:c-ben:0" % mid
+	dead = env.wait_for(lambda: [d for d in env.dead_entries()
+	    if d.get("delivery") == did], what="Ben's invitation in dead")[0]
+	env.smtp.unreject()
+	env.smtp.tempfail_all(3600)
+	res = env.cli("dead", "retry", dead["id"])
+	assert res.rc == 0, res
+	assert env.r.hget(env.key("d:" + did), "state") == "scheduled"
+	assert env.r.zscore(env.key("schedule"), did) is not None
+	return m, did
+
+
+def _wait_stored(env, mid, pred, what):
+	def stored():
+		w = env.r.get(env.key("rec:meeting:%s" % mid))
+		return w is not None and pred(json.loads(w)["record"])
+	env.wait_for(stored, what=what)
+
+
+@harness.env_options(config={"delivery": {"retry_min": "1h",
+    "retry_max": "2h"}})
+def test_dead_retry_then_cancel_withdraws_it(env):
+	m, did = _retried_invitation(env, "m-dr")
+	env.xadd(dict(m, status="cancelled"))
+	_wait_stored(env, "m-dr", lambda r: r.get("status") == "cancelled",
+	    "the cancellation to be stored")
+	# Withdrawn like the meeting's other pending emails: an invitation
+	# to a cancelled meeting must never go out.
+	assert env.r.zscore(env.key("schedule"), did) is None, \
+	    "the retried invitation is still scheduled after the cancellation"
+	assert env.r.hget(env.key("d:" + did), "state") != "scheduled"
+	assert not env.r.sismember(env.key("cd:c-ben"), did)
+
+
+@harness.env_options(config={"delivery": {"retry_min": "1h",
+    "retry_max": "2h"}})
+def test_dead_retry_then_removed_withdraws_it(env):
+	m, did = _retried_invitation(env, "m-dr2")
+	env.xadd(dict(m, invitees=["c-amara"]))
+	_wait_stored(env, "m-dr2", lambda r: r.get("invitees") == ["c-amara"],
+	    "the change to be stored")
+	assert env.r.zscore(env.key("schedule"), did) is None, \
+	    "the retried invitation is still scheduled after Ben was removed"
+	assert env.r.hget(env.key("d:" + did), "state") != "scheduled"
+
+
+# ---------------------------------------------------------------------------
 # 9. Preview: an mbox, nothing sent
 
 def _mbox(text):

@@ -562,21 +562,14 @@ test_secrets(void **state)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+/* The key prefix (store.h builds the names from it), and references. */
 static void
-test_key_and_refs(void **state)
+test_prefix_and_refs(void **state)
 {
 	struct config	*cf;
-	char		 buf[64], small[8];
 
 	cf = load_ok("[redis]\nprefix = hb-test\n");
-	assert_string_equal(config_key(cf, "inbox", buf, sizeof buf),
-	    "{hb-test}:inbox");
-	assert_ptr_equal(config_key(cf, "rec:meeting:m-1", buf, sizeof buf),
-	    buf);
-	assert_string_equal(buf, "{hb-test}:rec:meeting:m-1");
-	/* Cut, never overrun. */
-	config_key(cf, "inbox", small, sizeof small);
-	assert_string_equal(small, "{hb-tes");
+	assert_string_equal(cf->prefix, "hb-test");
 
 	assert_ptr_equal(config_ref(cf), cf);
 	assert_int_equal(cf->refs, 2);
@@ -586,8 +579,7 @@ test_key_and_refs(void **state)
 	config_unref(NULL);
 
 	cf = config_default();
-	assert_string_equal(config_key(cf, "dead", buf, sizeof buf),
-	    "{hearback}:dead");
+	assert_string_equal(cf->prefix, "hearback");
 	config_unref(cf);
 }
 
@@ -607,7 +599,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_key_and_refs, setup,
+		cmocka_unit_test_setup_teardown(test_prefix_and_refs, setup,
 		    teardown),
 	};
 	int	rc;

@@ -78,7 +78,7 @@ snap_rec(json_t *snap, const char *json)
 	json_t		*r = JSON(json), *w = json_object();
 	char		 key[300];
 
-	plan_reckey(json_string_value(json_object_get(r, "type")),
+	store_reckey(json_string_value(json_object_get(r, "type")),
 	    json_string_value(json_object_get(r, "id")), key, sizeof key);
 	json_object_set_new(w, "record", r);
 	json_object_set_new(w, "meta", JSON("{'src':'1-0','at':1}"));
@@ -774,6 +774,108 @@ test_removed_addressee(void **state)
 		    "no DDEL ann:a-1:c-b drops their pending delivery");
 }
 
+/*
+ * Ids may hold ':' (SPEC section 2), and a delivery id joins ids with ':'.
+ * Announcement "a-x:b" to "c-y" and announcement "a-x" to "b:c-y" are two
+ * emails: two deliveries, two Message-IDs; and correcting one must not
+ * drop the other's pending email.
+ */
+static void
+test_ids_with_colons(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "5-0" };
+	struct record	 r;
+	json_t		*snap = base_snap(), *ops;
+	char		*m1, *m2;
+
+	snap_collab(snap, "c-y", 1, "[]");
+	snap_collab(snap, "b:c-y", 1, "[]");
+	ops = json_array();
+	rec("{'type':'announcement','id':'a-x:b','subject':'S','body':'B',"
+	    "'to':{'collaborators':['c-y']}}", &r);
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	rec("{'type':'announcement','id':'a-x','subject':'S','body':'B',"
+	    "'to':{'collaborators':['b:c-y']}}", &r);
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	assert_int_equal(op_count(ops, "DNEW"), 2);
+	assert_non_null(op_find(ops, "DNEW", "ann:a-x%3Ab:c-y"));
+	assert_non_null(op_find(ops, "DNEW", "ann:a-x:b%3Ac-y"));
+	m1 = plan_message_id("ann:a-x%3Ab:c-y", "example.org");
+	m2 = plan_message_id("ann:a-x:b%3Ac-y", "example.org");
+	assert_string_not_equal(m1, m2);
+	free(m1);
+	free(m2);
+	json_decref(ops);
+
+	/* Correcting "a-x": its own pending email is planned afresh (also
+	 * under the id it had before ids were escaped), the other's not. */
+	snap_rec(snap, "{'type':'announcement','id':'a-x','subject':'S',"
+	    "'body':'B','to':{'collaborators':['b:c-y']}}");
+	rec("{'type':'announcement','id':'a-x','subject':'S2','body':'B',"
+	    "'to':{'collaborators':['b:c-y']}}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	assert_non_null(op_find(ops, "DDEL", "ann:a-x:b%3Ac-y"));
+	assert_non_null(op_find(ops, "DDEL", "ann:a-x:b:c-y"));
+	assert_null(op_find(ops, "DDEL", "ann:a-x%3Ab:c-y"));
+	assert_int_equal(op_count(ops, "DDEL"), 2);
+	json_decref(ops);
+	json_decref(snap);
+	config_unref(cf);
+}
+
+/*
+ * A meeting's pending emails are found by their ids' parts: taking "c:2"
+ * off meeting "m:1" drops theirs (and one made before ids were escaped),
+ * and nobody else's.
+ */
+static void
+test_meeting_ids_with_colons(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "6-0" };
+	struct record	 r;
+	json_t		*snap = json_object(), *ops, *w;
+	const char	*m = "{'type':'meeting','id':'m:1','title':'T',"
+	    "'start':'2026-12-10T17:30','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':%s}";
+	char		*t;
+
+	snap_collab(snap, "c:2", 1, "[]");
+	snap_collab(snap, "c-3", 1, "[]");
+	snap_collab(snap, "2", 1, "[]");
+	t = xasprintf(m, "['c:2','c-3','2']");
+	snap_rec(snap, t);
+	free(t);
+	w = json_object_get(snap, "rec:meeting:m:1");
+	json_object_set_new(w, "meta", JSON("{'seq':0,"
+	    "'invited':['c:2','c-3','2'],'start':1797010200}"));
+	snap_set(snap, "md:m:1", "['inv:m%3A1:c%3A2:0',"
+	    "'rem:m%3A1:c%3A2:0:86400','rem:m%3A1:c-3:0:86400',"
+	    "'rem:m%3A1:2:0:86400','rem:m:1:c:2:0:3600']");
+	store_snap_put_null(snap, "rec:venue:none");
+	t = xasprintf(m, "['c-3','2']");
+	rec(t, &r);
+	free(t);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	op_has(ops, "['DDEL','inv:m%3A1:c%3A2:0']");
+	op_has(ops, "['DDEL','rem:m%3A1:c%3A2:0:86400']");
+	op_has(ops, "['DDEL','rem:m:1:c:2:0:3600']");
+	assert_int_equal(op_count(ops, "DDEL"), 3);
+	/* Their cancellation, under an escaped id. */
+	assert_non_null(op_find(ops, "DNEW", "can:m%3A1:c%3A2:1"));
+	json_decref(ops);
+	json_decref(snap);
+	config_unref(cf);
+}
+
 static void
 test_collaborator(void **state)
 {
@@ -943,7 +1045,7 @@ test_helpers(void **state)
 	char	 buf[64], *s;
 	json_t	*snap = json_object();
 
-	assert_string_equal(plan_reckey("meeting", "m-1", buf, sizeof buf),
+	assert_string_equal(store_reckey("meeting", "m-1", buf, sizeof buf),
 	    "rec:meeting:m-1");
 
 	s = plan_message_id("ann:a-2026.11:c-amara", "example.org");
@@ -954,6 +1056,10 @@ test_helpers(void **state)
 	free(s);
 	s = plan_message_id("notice:failed:inv:m.1:c.2", "forum.example.net");
 	assert_string_equal(s, "notice/failed/inv/m=1/c=2@forum.example.net");
+	free(s);
+	/* An escaped ':' stays escaped ('%' may stand in a Message-ID). */
+	s = plan_message_id("ann:a-x%3Ab:c-y", "example.org");
+	assert_string_equal(s, "ann/a-x%3Ab/c-y@example.org");
 	free(s);
 	/* Stable: the same delivery always has the same Message-ID. */
 	{
@@ -990,6 +1096,8 @@ main(void)
 		cmocka_unit_test(test_unchanged),
 		cmocka_unit_test(test_changed_send_at),
 		cmocka_unit_test(test_removed_addressee),
+		cmocka_unit_test(test_ids_with_colons),
+		cmocka_unit_test(test_meeting_ids_with_colons),
 		cmocka_unit_test(test_collaborator),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_helpers),

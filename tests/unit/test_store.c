@@ -92,8 +92,9 @@ test_fetch_argv(void **state)
 	json_t			*keys = JSON("['rec:meeting:m-1','group:carers']");
 
 	store_fetch_argv("hearback", keys, &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_fetch);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_int_equal(strlen(a.argv[1]), 40);
+	assert_non_null(strstr(a.script, "redis.call('TYPE'"));
 	argv_is(&a, 2, "0", "{hearback}:", "rec:meeting:m-1", "group:carers",
 	    NULL);
 	store_argv_free(&a);
@@ -115,18 +116,16 @@ test_commit_argv(void **state)
 	json_t			*ops = json_array();
 	const char		 bin[] = "a\0b";
 
-	store_op(ops, "SET", "rec:venue:v-1", "{}", NULL);
-	store_op(ops, "DDELALL", "cd:c-a", NULL);
-	store_op(ops, "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
-	    "announcement", NULL);
+	store_op_record(ops, "venue", "v-1", "{}");
+	store_op_drop_all(ops, STORE_COLLAB_DELIVERIES, "c-a");
+	store_op_drop(ops, "ann:a-1:c-a");
 	/* A value with a NUL travels whole (lens, not strlen). */
 	json_array_append_new(ops, json_pack("[s, s, s#]", "SET", "k", bin,
 	    (size_t)3));
-	store_commit_argv("hearback", "42", STORE_GROUP, "1700000000000-0", ops,
-	    &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_commit);
-	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 8 + 4);
+	store_commit_argv("hearback", "42", "1700000000000-0", ops, &a);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_non_null(strstr(a.script, "DDELALL"));
+	assert_int_equal(a.argc, 2 + 6 + 4 + 3 + 3 + 4);
 	assert_int_equal(a.lens[a.argc - 1], 3);
 	assert_memory_equal(a.argv[a.argc - 1], bin, 3);
 	a.argc--;	/* the binary one checked, now the rest */
@@ -134,8 +133,7 @@ test_commit_argv(void **state)
 	    "1700000000000-0", "4",
 	    "3", "SET", "rec:venue:v-1", "{}",
 	    "2", "DDELALL", "cd:c-a",
-	    "7", "DNEW", "ann:a-1:c-a", "1000", "c-a", "", "kind",
-	    "announcement",
+	    "2", "DDEL", "ann:a-1:c-a",
 	    "3", "SET", "k", NULL);
 	a.argc++;
 	store_argv_free(&a);
@@ -143,7 +141,7 @@ test_commit_argv(void **state)
 
 	/* No version check, no inbox entry, no ops. */
 	ops = json_array();
-	store_commit_argv("p", "", STORE_GROUP, "", ops, &a);
+	store_commit_argv("p", "", "", ops, &a);
 	argv_is(&a, 2, "0", "{p}:", "", "hearbackd", "", "0", NULL);
 	store_argv_free(&a);
 	json_decref(ops);
@@ -154,28 +152,199 @@ test_promote_argv(void **state)
 {
 	struct store_argv a;
 
-	store_promote_argv("hearback", 1795000000123LL, 60000, 16, &a);
-	assert_string_equal(a.argv[0], "EVAL");
-	assert_string_equal(a.argv[1], store_lua_promote);
+	store_lease_argv("hearback", 1795000000123LL, 60000, 16, &a);
+	assert_string_equal(a.argv[0], "EVALSHA");
+	assert_non_null(strstr(a.script, "ZRANGEBYSCORE"));
 	argv_is(&a, 2, "0", "{hearback}:", "1795000000123", "60000", "16",
 	    NULL);
 	store_argv_free(&a);
 }
 
+/* SPEC's key names, and the ones store.h lists, spelled in one place. */
 static void
-test_op_and_dump(void **state)
+test_keys(void **state)
 {
-	json_t	*ops = json_array(), *v;
-	char	*s;
+	char	k[STORE_KEY_MAX], small[8];
 
-	store_op(ops, "DEL", "k", NULL);
-	store_op(ops, "HSET", "stats", "a", "1", "b", "2", NULL);
-	store_op(ops, "DDELALL", "cd:x", NULL);
+	assert_string_equal(store_reckey("meeting", "m-1", k, sizeof k),
+	    "rec:meeting:m-1");
+	assert_ptr_equal(store_setkey(STORE_GROUP, "carers", k, sizeof k), k);
+	assert_string_equal(k, "group:carers");
+	assert_string_equal(store_setkey(STORE_COLLABORATORS, NULL, k,
+	    sizeof k), "collaborators");
+	/* Sets without an id ignore one. */
+	assert_string_equal(store_setkey(STORE_FORGOTTEN, "x", k, sizeof k),
+	    "forgotten");
+	assert_string_equal(store_setkey(STORE_SAID, NULL, k, sizeof k),
+	    "said");
+	assert_string_equal(store_setkey(STORE_NOTICES, NULL, k, sizeof k),
+	    "notices");
+	assert_string_equal(store_setkey(STORE_COLLAB_SAID, "c-a", k,
+	    sizeof k), "cs:c-a");
+	assert_string_equal(store_setkey(STORE_VENUE_MEETINGS, "v-1", k,
+	    sizeof k), "vm:v-1");
+	assert_string_equal(store_setkey(STORE_SAID_OUTCOMES, "s-1", k,
+	    sizeof k), "so:s-1");
+	assert_string_equal(store_setkey(STORE_COLLAB_DELIVERIES, "c-a", k,
+	    sizeof k), "cd:c-a");
+	assert_string_equal(store_setkey(STORE_MEETING_DELIVERIES, "m:1", k,
+	    sizeof k), "md:m:1");
+	/* Cut, never overrun. */
+	store_reckey("collaborator", "c-a", small, sizeof small);
+	assert_string_equal(small, "rec:col");
+}
+
+/* Delivery ids: parts joined by ':', each with '%' and ':' escaped. */
+static void
+test_dids(void **state)
+{
+	char	*a, *b, *s;
+	json_t	*p;
+
+	/* Ids without ':' read as they always have. */
+	a = store_did("inv", "m-1", "c-amara", "3", NULL);
+	assert_string_equal(a, "inv:m-1:c-amara:3");
+	free(a);
+	/* The pair that collided: announcement "a-x:b" to "c-y", and "a-x"
+	 * to "b:c-y" (both were "ann:a-x:b:c-y"). */
+	a = store_did("ann", "a-x:b", "c-y", NULL);
+	b = store_did("ann", "a-x", "b:c-y", NULL);
+	assert_string_equal(a, "ann:a-x%3Ab:c-y");
+	assert_string_equal(b, "ann:a-x:b%3Ac-y");
+	free(a);
+	free(b);
+	/* '%' is escaped too, so an escape in an id is not read as one. */
+	a = store_did("x", "a%3Ab", "c", NULL);
+	b = store_did("x", "a:b", "c", NULL);
+	assert_string_equal(a, "x:a%253Ab:c");
+	assert_string_not_equal(a, b);
+	/* Parts back, unescaped. */
+	p = store_did_parts(a);
+	s = store_dump(p);
+	assert_string_equal(s, "[\"x\",\"a%3Ab\",\"c\"]");
+	free(s);
+	json_decref(p);
+	p = store_did_parts(b);
+	s = store_dump(p);
+	assert_string_equal(s, "[\"x\",\"a:b\",\"c\"]");
+	free(s);
+	json_decref(p);
+	free(a);
+	free(b);
+	p = store_did_parts("rem:m:1:c:2:0:3600");	/* made before: as is */
+	assert_int_equal(json_array_size(p), 7);
+	json_decref(p);
+	p = store_did_parts("");
+	s = store_dump(p);
+	assert_string_equal(s, "[\"\"]");
+	free(s);
+	json_decref(p);
+	/* About another delivery: that id last, as it is. */
+	a = store_did_about("notice", "failed", "inv:m%3A1:c-a:0");
+	assert_string_equal(a, "notice:failed:inv:m%3A1:c-a:0");
+	free(a);
+}
+
+/* The typed ops, as the commit script reads them (commit.lua). */
+static void
+test_ops(void **state)
+{
+	json_t			*ops = json_array(), *d;
+	const char		*needles[] = { "\"c-a\"", "a@example.org" };
+	struct store_delivery	 dl = { "inv:m-1:c-a:0", "invitation", "c-a",
+				    "m-1", 1000, 2000, 900,
+				    "rec:meeting:m-1 rec:collaborator:c-a", NULL,
+				    NULL, "m-1" };
+	char			*s;
+
+	store_op_record(ops, "said", "s-1", "{\"record\":{}}");
+	store_op_record_del(ops, "collaborator", "c-a");
+	store_op_sadd(ops, STORE_GROUP, "g", "c-a");
+	store_op_srem(ops, STORE_COLLABORATORS, NULL, "c-a");
+	store_op_set_del(ops, STORE_COLLAB_SAID, "c-a");
+	store_op_said_open(ops, "s-1", 1795000000123LL);
+	store_op_said_answered(ops, "s-1");
+	store_op_count(ops, "sent:reminder");
+	store_op_audit(ops, "event", "sent", "delivery", "d-1", NULL);
+	store_op_scrub(ops, needles, 2);
 	s = store_dump(ops);
-	assert_string_equal(s, "[[\"DEL\",\"k\"],[\"HSET\",\"stats\",\"a\","
-	    "\"1\",\"b\",\"2\"],[\"DDELALL\",\"cd:x\"]]");
+	assert_string_equal(s, "["
+	    "[\"SET\",\"rec:said:s-1\",\"{\\\"record\\\":{}}\"],"
+	    "[\"DEL\",\"rec:collaborator:c-a\"],"
+	    "[\"SADD\",\"group:g\",\"c-a\"],"
+	    "[\"SREM\",\"collaborators\",\"c-a\"],"
+	    "[\"DEL\",\"cs:c-a\"],"
+	    "[\"ZADD\",\"said:open\",\"1795000000123\",\"s-1\"],"
+	    "[\"ZREM\",\"said:open\",\"s-1\"],"
+	    "[\"HINCRBY\",\"stats\",\"sent:reminder\",\"1\"],"
+	    "[\"XADD\",\"audit\",\"event\",\"sent\",\"delivery\",\"d-1\"],"
+	    "[\"STREAMSCRUB\",\"dead\",\"\\\"c-a\\\"\",\"a@example.org\"],"
+	    "[\"NOTICESCRUB\",\"notices\",\"\\\"c-a\\\"\",\"a@example.org\"]]");
 	free(s);
 	json_decref(ops);
+
+	ops = json_array();
+	store_op_delivery(ops, &dl);
+	store_op_drop(ops, "d-1");
+	store_op_drop_all(ops, STORE_MEETING_DELIVERIES, "m-1");
+	store_op_sent(ops, "d-1", "250 ok");
+	store_op_retry(ops, "d-1", 5000, 2, "100", "200", "451 later");
+	store_op_dead(ops, "d-1", "100", "300", "3", "550 no");
+	store_op_unlease(ops, "d-1", 7000);
+	s = store_dump(ops);
+	assert_string_equal(s, "["
+	    "[\"DNEW\",\"inv:m-1:c-a:0\",\"1000\",\"c-a\",\"m-1\","
+	    "\"kind\",\"invitation\","
+	    "\"refs\",\"rec:meeting:m-1 rec:collaborator:c-a\",\"to\",\"\","
+	    "\"data\",\"{}\",\"src\",\"m-1\",\"created\",\"900\","
+	    "\"deadline\",\"2000\",\"attempts\",\"0\"],"
+	    "[\"DDEL\",\"d-1\"],"
+	    "[\"DDELALL\",\"md:m-1\"],"
+	    "[\"DSENT\",\"d-1\",\"250 ok\",\"7776000\"],"
+	    "[\"DRETRY\",\"d-1\",\"5000\",\"2\",\"100\",\"200\",\"451 later\"],"
+	    "[\"DDEAD\",\"d-1\",\"100\",\"300\",\"3\",\"550 no\",\"7776000\"],"
+	    "[\"DUNLEASE\",\"d-1\",\"7000\"]]");
+	free(s);
+
+	/* What the plan creates, as a lease would hand it out. */
+	d = store_plan_deliveries(ops);
+	assert_int_equal(json_array_size(d), 1);
+	s = store_dump(d);
+	assert_string_equal(s, "[{\"delivery\":{\"attempts\":\"0\","
+	    "\"cid\":\"c-a\",\"created\":\"900\",\"data\":\"{}\","
+	    "\"deadline\":\"2000\",\"due\":\"1000\",\"kind\":\"invitation\","
+	    "\"mid\":\"m-1\",\"refs\":\"rec:meeting:m-1 rec:collaborator:c-a\","
+	    "\"src\":\"m-1\",\"to\":\"\"},\"did\":\"inv:m-1:c-a:0\"}]");
+	free(s);
+	json_decref(d);
+	json_decref(ops);
+
+	/* Dead entries: a record's bytes kept whole, even a NUL. */
+	ops = json_array();
+	store_op_dead_record(ops, "bad", "2026-01-01T00:00:00Z", "{\0}", 3,
+	    "1-0", "venue", "v-1");
+	store_op_dead_delivery(ops, "refused for good", "2026", "d-1", "notice",
+	    "", "1", "100", "100", "550 no");
+	assert_int_equal(json_string_length(json_array_get(json_array_get(ops,
+	    0), 7)), 3);
+	json_array_set_new(json_array_get(ops, 0), 7, json_string("R"));
+	s = store_dump(ops);
+	assert_string_equal(s, "["
+	    "[\"XADD\",\"dead\",\"error\",\"bad\",\"at\",\"2026-01-01T00:00:00Z\","
+	    "\"record\",\"R\",\"entry\",\"1-0\",\"type\",\"venue\",\"id\",\"v-1\"],"
+	    "[\"XADD\",\"dead\",\"error\",\"refused for good\",\"at\",\"2026\","
+	    "\"delivery\",\"d-1\",\"kind\",\"notice\",\"collaborator\",\"\","
+	    "\"attempts\",\"1\",\"first_try\",\"100\",\"last_try\",\"100\","
+	    "\"last_reply\",\"550 no\"]]");
+	free(s);
+	json_decref(ops);
+}
+
+static void
+test_dump(void **state)
+{
+	json_t	*v;
+	char	*s;
 
 	/* Keys sorted at every depth, compact, UTF-8 as is. */
 	v = JSON("{'b':1,'a':{'z':[3,{'y':1,'x':2}],'c':null},"
@@ -455,15 +624,22 @@ str_is(const char *want, const char *fmt, const char *arg)
 	free(s);
 }
 
+/* Run a script the way the command does; an error reply comes back as a
+ * REDIS_REPLY_ERROR-typed copy so that tests can look at it. */
 static redisReply *
 run(struct store_argv *a)
 {
 	redisReply	*r;
+	struct err	 e;
 
-	r = redisCommandArgv(rc, a->argc, (const char **)a->argv, a->lens);
-	store_argv_free(a);
-	if (r == NULL)
-		fail_msg("redis: %s", rc->errstr);
+	if ((r = store_call_sync(rc, a, &e)) != NULL)
+		return r;
+	if (strncmp(e.msg, "Redis: ", 7) != 0 || rc->err)
+		fail_msg("redis: %s", e.msg);
+	r = calloc(1, sizeof *r);
+	r->type = REDIS_REPLY_ERROR;
+	r->str = strdup(e.msg + 7);
+	r->len = strlen(r->str);
 	return r;
 }
 
@@ -477,7 +653,7 @@ commit(const char *version, const char *entry, const char *ops_text,
 	redisReply		*r;
 	long long		 v;
 
-	store_commit_argv(PFX, version, STORE_GROUP, entry, ops, &a);
+	store_commit_argv(PFX, version, entry, ops, &a);
 	json_decref(ops);
 	r = run(&a);
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -528,6 +704,45 @@ test_redis_fetch(void **state)
 	assert_int_equal(r->element[4]->type, REDIS_REPLY_NIL);
 	freeReplyObject(r);
 
+	/* Merged into a snapshot: a record, a set, a hash (as its flat
+	 * array, which the planner never asks for) and an absent key. */
+	{
+		json_t		*snap = json_object(), *need;
+		char		 version[32];
+		struct err	 e;
+
+		need = JSON("['rec:venue:v-1','group:g','d:x','rec:venue:none']");
+		store_fetch_argv(PFX, need, &a);
+		r = run(&a);
+		assert_int_equal(store_snap_merge(snap, need, r, version,
+		    sizeof version, &e), 0);
+		freeReplyObject(r);
+		assert_string_equal(version, "0");
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_object_get(snap, "rec:venue:v-1"), "a")), 1);
+		assert_int_equal(json_array_size(json_object_get(snap,
+		    "group:g")), 2);
+		assert_int_equal(json_array_size(json_object_get(snap, "d:x")),
+		    2);
+		assert_true(json_is_null(json_object_get(snap,
+		    "rec:venue:none")));
+		/* A stored value that is not JSON: null, and counted. */
+		freeReplyObject(cmd("SET %s %s", K("rec:venue:v-1"), "{oops"));
+		store_fetch_argv(PFX, need, &a);
+		r = run(&a);
+		assert_int_equal(store_snap_merge(snap, need, r, NULL, 0, &e), 1);
+		assert_non_null(strstr(e.msg, "rec:venue:v-1"));
+		assert_true(json_is_null(json_object_get(snap,
+		    "rec:venue:v-1")));
+		/* Not a fetch reply (more values than keys asked for). */
+		json_array_remove(need, 0);
+		assert_int_equal(store_snap_merge(snap, need, r, NULL, 0, &e),
+		    -1);
+		freeReplyObject(r);
+		json_decref(need);
+		json_decref(snap);
+	}
+
 	freeReplyObject(cmd("SET %s 17", K("version")));
 	keys = json_array();
 	store_fetch_argv(PFX, keys, &a);
@@ -536,6 +751,53 @@ test_redis_fetch(void **state)
 	assert_int_equal(r->elements, 1);
 	assert_string_equal(r->element[0]->str, "17");
 	freeReplyObject(r);
+}
+
+/*
+ * The scripts are named by the SHA-1 Redis computes for their text, run
+ * with EVALSHA, and sent whole (EVAL, which loads them) only when Redis
+ * answers NOSCRIPT: the first time, and after a SCRIPT FLUSH.
+ */
+static void
+test_redis_evalsha(void **state)
+{
+	struct store_argv	 a[4];
+	json_t			*keys = json_array(), *ops = json_array();
+	redisReply		*r;
+	char			*sha;
+	int			 i;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("SCRIPT FLUSH"));
+	store_fetch_argv(PFX, keys, &a[0]);
+	store_commit_argv(PFX, "", "", ops, &a[1]);
+	store_lease_argv(PFX, 1000, 60000, 1, &a[2]);
+	store_digest_argv(PFX, 1000, 10, 10, "jo@example.org", 10, &a[3]);
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(a[i].argv[0], "EVALSHA");
+		r = redisCommand(rc, "SCRIPT EXISTS %s", a[i].argv[1]);
+		assert_int_equal(r->element[0]->integer, 0);
+		freeReplyObject(r);
+		sha = cmd_str("SCRIPT LOAD %s", a[i].script);
+		assert_string_equal(sha, a[i].argv[1]);
+		free(sha);
+		store_argv_free(&a[i]);
+	}
+	/* Flushed: the next call falls back to EVAL, which loads it. */
+	freeReplyObject(cmd("SCRIPT FLUSH"));
+	freeReplyObject(cmd("SET %s 9", K("version")));
+	store_fetch_argv(PFX, keys, &a[0]);
+	sha = xstrdup(a[0].argv[1]);
+	r = run(&a[0]);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_string_equal(r->element[0]->str, "9");
+	freeReplyObject(r);
+	r = cmd("SCRIPT EXISTS %s", sha);
+	assert_int_equal(r->element[0]->integer, 1);
+	freeReplyObject(r);
+	free(sha);
+	json_decref(keys);
+	json_decref(ops);
 }
 
 static void
@@ -602,20 +864,20 @@ inbox_entry(void)
 	char		*id;
 
 	r = redisCommand(rc, "XGROUP CREATE %s %s $ MKSTREAM", K("inbox"),
-	    STORE_GROUP);
+	    STORE_INBOX_GROUP);
 	freeReplyObject(r);	/* BUSYGROUP the second time: fine */
 	r = cmd("XADD %s * record %s", K("inbox"), "{\"type\":\"venue\"}");
 	id = xstrdup(r->str);
 	freeReplyObject(r);
 	freeReplyObject(cmd("XREADGROUP GROUP %s t1 COUNT 10 STREAMS %s >",
-	    STORE_GROUP, K("inbox")));
+	    STORE_INBOX_GROUP, K("inbox")));
 	return id;
 }
 
 static long long
 pending(void)
 {
-	redisReply	*r = cmd("XPENDING %s %s", K("inbox"), STORE_GROUP);
+	redisReply	*r = cmd("XPENDING %s %s", K("inbox"), STORE_INBOX_GROUP);
 	long long	 n = r->element[0]->integer;
 
 	freeReplyObject(r);
@@ -672,7 +934,7 @@ promote(long long now, long long lease, int max)
 	struct store_argv	 a;
 	redisReply		*r;
 
-	store_promote_argv(PFX, now, lease, max, &a);
+	store_lease_argv(PFX, now, lease, max, &a);
 	r = run(&a);
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
 		fail_msg("promote: reply type %d %s", r->type,
@@ -737,6 +999,39 @@ test_redis_promote(void **state)
 
 	str_is("62000", "ZSCORE " K("schedule") " %s", "a");
 	str_is("62000", "ZSCORE " K("schedule") " %s", "c");
+
+	/* Parsed, as the scheduler takes it. */
+	{
+		json_t		*items;
+		long long	 next;
+		char		*s;
+
+		freeReplyObject(cmd("ZADD %s 1000 a", K("schedule")));
+		r = promote(2000, 60000, 1);
+		items = store_lease_parse(r, &next);
+		freeReplyObject(r);
+		assert_int_equal(next, 5000);
+		assert_int_equal(json_array_size(items), 1);
+		json_object_del(json_object_get(json_array_get(items, 0),
+		    "delivery"), "leases");
+		s = store_dump(items);
+		assert_string_equal(s, "[{\"delivery\":{\"cid\":\"c-a\","
+		    "\"due\":\"1000\",\"kind\":\"reminder\",\"mid\":\"m-1\","
+		    "\"refs\":\"rec:meeting:m-1 rec:missing\","
+		    "\"state\":\"scheduled\"},\"did\":\"a\",\"records\":{"
+		    "\"rec:meeting:m-1\":{\"id\":1},\"rec:missing\":null}}]");
+		free(s);
+		json_decref(items);
+		items = store_lease_parse(NULL, &next);
+		assert_int_equal(json_array_size(items), 0);
+		assert_int_equal(next, 0);
+		json_decref(items);
+		/* Back as it was for the rest of the test (one lease). */
+		freeReplyObject(cmd("DEL %s", K("d:a")));
+		freeReplyObject(cmd("HSET %s leases 1 state scheduled cid c-a "
+		    "mid m-1 due 1000 kind reminder refs %s", K("d:a"),
+		    "rec:meeting:m-1 rec:missing"));
+	}
 	str_is("5000", "ZSCORE " K("schedule") " %s", "b");
 	str_is(NULL, "ZSCORE " K("schedule") " %s", "orphan");
 	str_is("1", "HGET " K("d:a") " %s", "leases");
@@ -773,6 +1068,174 @@ test_redis_promote(void **state)
 	r = promote(1795000000124LL, 60000, 10);
 	assert_string_equal(r->element[0]->str, "1795000060123");
 	freeReplyObject(r);
+}
+
+/* The gauges: one script, the same numbers for /metrics and status. */
+static void
+test_redis_gauges(void **state)
+{
+	struct store_argv	 a;
+	struct store_gauges	 g;
+	redisReply		*r;
+
+	NEED_REDIS();
+	store_gauges_argv(PFX, 1000, &a);
+	r = run(&a);
+	assert_int_equal(store_gauges_parse(r, &g), 0);
+	freeReplyObject(r);
+	assert_int_equal(g.inbox_backlog + g.scheduled + g.next_due_ms +
+	    g.dead + g.said_open + g.said_overdue, 0);
+	assert_int_equal(json_object_size(g.sent), 0);
+	store_gauges_clear(&g);
+
+	freeReplyObject(cmd("XADD %s * record x", K("inbox")));
+	freeReplyObject(cmd("XADD %s * record y", K("inbox")));
+	freeReplyObject(cmd("XADD %s * error e", K("dead")));
+	commit_ok("[['DNEW','a','1795000000123','c-a','','kind','x'],"
+	    "['DNEW','b','1795000009999','c-b','','kind','x'],"
+	    "['ZADD','said:open','500','s-1'],['ZADD','said:open','999','s-2'],"
+	    "['ZADD','said:open','1001','s-3'],"
+	    "['HSET','stats','sent:reminder','3','rejected','2',"
+	    "'sent:announcement','1']]");
+	store_gauges_argv(PFX, 1000, &a);
+	r = run(&a);
+	assert_int_equal(store_gauges_parse(r, &g), 0);
+	freeReplyObject(r);
+	assert_int_equal(g.inbox_backlog, 2);
+	assert_int_equal(g.scheduled, 2);
+	assert_int_equal(g.next_due_ms, 1795000000123LL);
+	assert_int_equal(g.dead, 1);
+	assert_int_equal(g.said_open, 3);
+	assert_int_equal(g.said_overdue, 2);
+	assert_int_equal(json_object_size(g.sent), 2);
+	assert_int_equal(json_integer_value(json_object_get(g.sent,
+	    "reminder")), 3);
+	assert_int_equal(json_integer_value(json_object_get(g.sent,
+	    "announcement")), 1);
+	store_gauges_clear(&g);
+	assert_null(g.sent);
+	assert_int_equal(store_gauges_parse(NULL, &g), -1);
+}
+
+/* The command's operations: queue, read, drop and retry dead entries. */
+static void
+test_redis_command_ops(void **state)
+{
+	json_t			*texts, *ids, *entries, *open, *snap, *need;
+	struct store_retry	 rt;
+	struct err		 e;
+	redisReply		*r;
+	char			 version[32], *id;
+
+	NEED_REDIS();
+	/* Enqueue: every record, in order, as one step. */
+	texts = json_pack("[s, s]", "{\"type\":\"venue\"}", "second");
+	assert_int_equal(store_enqueue_sync(rc, PFX, texts, &ids, &e), 0);
+	assert_int_equal(json_array_size(ids), 2);
+	r = cmd("XRANGE %s - +", K("inbox"));
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[0]->element[0]->str,
+	    json_string_value(json_array_get(ids, 0)));
+	assert_string_equal(r->element[0]->element[1]->element[1]->str,
+	    "{\"type\":\"venue\"}");
+	assert_string_equal(r->element[1]->element[1]->element[1]->str,
+	    "second");
+	freeReplyObject(r);
+	json_decref(texts);
+	json_decref(ids);
+
+	/* Fetch, as the command takes a snapshot. */
+	freeReplyObject(cmd("SET %s 3", K("version")));
+	freeReplyObject(cmd("SADD %s c-a", K("group:g")));
+	snap = json_object();
+	need = JSON("['group:g','rec:venue:none']");
+	assert_int_equal(store_fetch_sync(rc, PFX, need, snap, version,
+	    sizeof version, &e), 0);
+	assert_string_equal(version, "3");
+	assert_int_equal(json_array_size(json_object_get(snap, "group:g")), 1);
+	assert_true(json_is_null(json_object_get(snap, "rec:venue:none")));
+	json_decref(need);
+	json_decref(snap);
+
+	/* Said items waiting for an answer, with when they were said. */
+	commit_ok("[['ZADD','said:open','1795000000123','s-1']]");
+	assert_int_equal(store_said_open_sync(rc, PFX, &open, &e), 0);
+	assert_int_equal(json_object_size(open), 1);
+	assert_int_equal(json_integer_value(json_object_get(open, "s-1")),
+	    1795000000123LL);
+	json_decref(open);
+
+	/* Dead entries: listed in order, one by id, fields in order. */
+	r = cmd("XADD %s * error bad at 2026 record %s entry 1-0 type venue "
+	    "id v-1", K("dead"), "{\"type\":\"venue\",\"id\":\"v-1\"}");
+	id = xstrdup(r->str);
+	freeReplyObject(r);
+	freeReplyObject(cmd("XADD %s * error x at 2026 delivery d-gone",
+	    K("dead")));
+	freeReplyObject(cmd("XADD %s * error y at 2026", K("dead")));
+	assert_int_equal(store_dead_entries_sync(rc, PFX, NULL, &entries, &e),
+	    0);
+	assert_int_equal(json_array_size(entries), 3);
+	json_decref(entries);
+	assert_int_equal(store_dead_entries_sync(rc, PFX, id, &entries, &e), 0);
+	assert_int_equal(json_array_size(entries), 1);
+	{
+		char *s = store_dump(json_object_get(json_array_get(entries, 0),
+		    "fields"));
+
+		assert_string_equal(s, "{\"at\":\"2026\",\"entry\":\"1-0\","
+		    "\"error\":\"bad\",\"id\":\"v-1\",\"record\":"
+		    "\"{\\\"type\\\":\\\"venue\\\",\\\"id\\\":\\\"v-1\\\"}\","
+		    "\"type\":\"venue\"}");
+		free(s);
+		assert_string_equal(json_object_iter_key(json_object_iter(
+		    json_object_get(json_array_get(entries, 0), "fields"))),
+		    "error");
+	}
+	json_decref(entries);
+	/* An id that is not a stream id names no entry (not an error). */
+	assert_int_equal(store_dead_entries_sync(rc, PFX, "bogus", &entries,
+	    &e), 0);
+	assert_int_equal(json_array_size(entries), 0);
+	json_decref(entries);
+	assert_int_equal(store_dead_drop_sync(rc, PFX, "bogus", &e), 0);
+	assert_int_equal(store_dead_drop_sync(rc, PFX, "1-1", &e), 0);
+
+	/* Retry a record: queued again, gone from dead, in one step. */
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, 1000, 2000, &rt,
+	    &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_RECORD);
+	r = cmd("XRANGE %s %s %s", K("inbox"), rt.id, rt.id);
+	assert_int_equal(r->elements, 1);
+	assert_string_equal(r->element[0]->element[1]->element[1]->str,
+	    "{\"type\":\"venue\",\"id\":\"v-1\"}");
+	freeReplyObject(r);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 2);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, 1000, 2000, &rt,
+	    &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_NONE);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, "bogus", 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_NONE);
+	free(id);
+	/* A delivery no longer stored; an entry with nothing to retry. */
+	assert_int_equal(store_dead_entries_sync(rc, PFX, NULL, &entries, &e),
+	    0);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 0), "id")), 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_GONE);
+	assert_string_equal(rt.id, "d-gone");
+	assert_int_equal(store_dead_retry_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 1), "id")), 1000, 2000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_EMPTY);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 2);
+	/* Drop. */
+	assert_int_equal(store_dead_drop_sync(rc, PFX, json_string_value(
+	    json_object_get(json_array_get(entries, 0), "id")), &e), 1);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	json_decref(entries);
 }
 
 static long long
@@ -923,7 +1386,6 @@ plan_commit(const char *json)
 	json_t			*snap = json_object(), *need, *ops, *j;
 	redisReply		*rep;
 	char			 version[32] = "0", *t;
-	size_t			 i;
 	int			 round;
 
 	j = JSON(json);
@@ -941,36 +1403,15 @@ plan_commit(const char *json)
 		}
 		store_fetch_argv(PFX, need, &a);
 		rep = run(&a);
-		assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
-		snprintf(version, sizeof version, "%s", rep->element[0]->str);
-		for (i = 1; i < rep->elements; i++) {
-			const char *key = json_string_value(json_array_get(need,
-			    i - 1));
-			redisReply *v = rep->element[i];
-
-			if (v->type == REDIS_REPLY_STRING)
-				assert_int_equal(store_snap_put_string(snap,
-				    key, v->str, v->len, &e), 0);
-			else if (v->type == REDIS_REPLY_ARRAY) {
-				json_t *m = json_array();
-				size_t	k;
-
-				for (k = 0; k < v->elements; k++)
-					json_array_append_new(m, json_stringn(
-					    v->element[k]->str,
-					    v->element[k]->len));
-				store_snap_put_set(snap, key, m);
-				json_decref(m);
-			} else
-				store_snap_put_null(snap, key);
-		}
+		assert_int_equal(store_snap_merge(snap, need, rep, version,
+		    sizeof version, &e), 0);
 		freeReplyObject(rep);
 		json_decref(need);
 	}
 	ops = json_array();
 	if (plan_apply(&r, snap, &pc, ops, &e) != 0)
 		fail_msg("plan_apply: %s", e.msg);
-	store_commit_argv(PFX, version, STORE_GROUP, "", ops, &a);
+	store_commit_argv(PFX, version, "", ops, &a);
 	rep = run(&a);
 	if (rep->type != REDIS_REPLY_INTEGER || rep->integer != 1)
 		fail_msg("commit: %s", rep->type == REDIS_REPLY_ERROR ?
@@ -980,6 +1421,29 @@ plan_commit(const char *json)
 	json_decref(snap);
 	record_clear(&r);
 	config_unref(cf);
+}
+
+/* Send delivery did to dead, as outcome.c does for a 550. */
+static char *
+make_dead(const char *did, const char *cid)
+{
+	json_t		*ops = json_array();
+	struct store_argv a;
+	redisReply	*r;
+	char		*id;
+
+	store_op_dead(ops, did, "1790000000500", "1790000000500", "1",
+	    "550 5.1.1 no");
+	store_op_dead_delivery(ops, "refused for good", "2026", did,
+	    "invitation", cid, "1", "1790000000500", "1790000000500",
+	    "550 5.1.1 no");
+	store_commit_argv(PFX, "", "", ops, &a);
+	freeReplyObject(run(&a));
+	json_decref(ops);
+	r = cmd("XREVRANGE %s + - COUNT 1", K("dead"));
+	id = xstrdup(r->element[0]->element[0]->str);
+	freeReplyObject(r);
+	return id;
 }
 
 /* Fail, after freeing b, if it holds their name or an address. */
@@ -1119,6 +1583,126 @@ test_redis_forget_old_address(void **state)
 	    "by the current email only)");
 }
 
+/*
+ * `hearback dead retry` of an email: back on the schedule and in every
+ * index a pending delivery is in, so that a later cancellation of its
+ * meeting, or the person's removal, withdraws it like the meeting's other
+ * emails; never after the meeting starts; never when it was sent since,
+ * or its meeting was cancelled since.
+ */
+static void
+test_redis_dead_retry(void **state)
+{
+	const char		*did = "inv:m-1:c-a:0";
+	const char		*meeting = "{'type':'meeting','id':'m-1',"
+	    "'title':'T','start':'2026-09-23T18:00','end':'2026-09-23T20:00',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a','c-b']%s}";
+	struct store_retry	 rt;
+	struct err		 e;
+	long long		 now = 1790000001000LL, start;
+	char			*id, *m, *w;
+	json_t			*j;
+
+	NEED_REDIS();
+	plan_commit("{'type':'collaborator','id':'c-a','name':'A',"
+	    "'email':'a@example.org','consent':true}");
+	plan_commit("{'type':'collaborator','id':'c-b','name':'B',"
+	    "'email':'b@example.org','consent':true}");
+	m = xasprintf(meeting, "");
+	plan_commit(m);
+	free(m);
+	w = cmd_str("GET %s", K("rec:meeting:m-1"));
+	j = json_loads(w, 0, NULL);
+	start = json_integer_value(json_object_get(json_object_get(j, "meta"),
+	    "start"));
+	json_decref(j);
+	free(w);
+	assert_true(start > now / 1000);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 1);
+
+	id = make_dead(did, "c-a");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), did), 0);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	free(id);
+	assert_int_equal(rt.what, STORE_RETRIED_DELIVERY);
+	assert_string_equal(rt.id, did);
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-a:0") " %s", "state");
+	str_is("0", "HGET " K("d:inv:m-1:c-a:0") " %s", "attempts");
+	str_is("1790000001000", "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"), did), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), did), 1);
+	/* Pending again: it must not expire like a settled one. */
+	assert_int_equal(ttl(K("d:inv:m-1:c-a:0")), -1);
+	/* The meeting starts within max_age: not after it starts. */
+	w = xasprintf("%lld", start * 1000);
+	str_is(w, "HGET " K("d:inv:m-1:c-a:0") " %s", "deadline");
+	free(w);
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 0);
+
+	/* A later cancellation withdraws it with the meeting's others. */
+	m = xasprintf(meeting, ",'status':'cancelled'");
+	plan_commit(m);
+	free(m);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:inv:m-1:c-a:0")), 0);
+	str_is("scheduled", "HGET " K("d:can:m-1:c-a:1") " %s", "state");
+
+	/* Taken off the meeting: withdrawn too. */
+	m = xasprintf(meeting, "");
+	plan_commit(m);		/* back on: invited again, seq 2 */
+	free(m);
+	did = "inv:m-1:c-b:2";
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-b:2") " %s", "state");
+	id = make_dead(did, "c-b");
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	free(id);
+	assert_int_equal(rt.what, STORE_RETRIED_DELIVERY);
+	plan_commit("{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'2026-09-23T18:00','end':'2026-09-23T20:00',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a']}");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:inv:m-1:c-b:2")), 0);
+
+	/* Dead, then the meeting cancelled: not revived, the entry stays. */
+	did = "inv:m-1:c-a:2";
+	id = make_dead(did, "c-a");
+	m = xasprintf(meeting, ",'status':'cancelled'");
+	plan_commit(m);
+	free(m);
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now +
+	    5 * 86400000LL, &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_WITHDRAWN);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", did);
+	str_is("dead", "HGET " K("d:inv:m-1:c-a:2") " %s", "state");
+	assert_int_equal(cmd_int("XLEN %s", K("dead")), 1);
+	free(id);
+	freeReplyObject(cmd("DEL %s", K("dead")));
+
+	/* Sent since (the hash says so): never again. */
+	commit_ok("[['DNEW','ann:a-1:c-a','1000','c-a','','kind','x'],"
+	    "['DSENT','ann:a-1:c-a','250 ok','100']]");
+	{
+		redisReply *r = cmd("XADD %s * delivery ann:a-1:c-a",
+		    K("dead"));
+
+		id = xstrdup(r->str);
+		freeReplyObject(r);
+	}
+	assert_int_equal(store_dead_retry_sync(rc, PFX, id, now, now + 1000,
+	    &rt, &e), 0);
+	assert_int_equal(rt.what, STORE_RETRIED_SENT);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "ann:a-1:c-a");
+	str_is("sent", "HGET " K("d:ann:a-1:c-a") " %s", "state");
+	free(id);
+}
+
 int
 main(void)
 {
@@ -1126,20 +1710,27 @@ main(void)
 		cmocka_unit_test(test_fetch_argv),
 		cmocka_unit_test(test_commit_argv),
 		cmocka_unit_test(test_promote_argv),
-		cmocka_unit_test(test_op_and_dump),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_dids),
+		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_snap_put),
 	};
 	const struct CMUnitTest redis[] = {
+		cmocka_unit_test_setup(test_redis_evalsha, redis_each),
 		cmocka_unit_test_setup(test_redis_fetch, redis_each),
 		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
 		cmocka_unit_test_setup(test_redis_version, redis_each),
 		cmocka_unit_test_setup(test_redis_ack, redis_each),
 		cmocka_unit_test_setup(test_redis_promote, redis_each),
 		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
+		cmocka_unit_test_setup(test_redis_gauges, redis_each),
+		cmocka_unit_test_setup(test_redis_command_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
 		cmocka_unit_test_setup(test_redis_forget, redis_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
 		    redis_each),
+		cmocka_unit_test_setup(test_redis_dead_retry, redis_each),
 	};
 	int	rv;
 

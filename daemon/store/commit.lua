@@ -1,0 +1,148 @@
+-- commit.lua: apply a plan (an op list) in one atomic step.
+-- ARGV: P version group entry nops, then each op as: count name args...
+--   version  "" = no check; else nothing happens unless it is current,
+--            and the version moves on after the ops
+--   entry    "" = none; else the inbox entry is acknowledged and deleted
+--            in the same step, so a record leaves the inbox only once all
+--            it causes is stored
+-- Returns 1 applied, 0 the version moved (the caller plans again).
+--
+-- Ops (a = the op's arguments; keys are relative to P):
+--   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
+--   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
+--   DNEW did due cid mid f v...  create a delivery unless one exists
+--   DDEL did                     drop a delivery that is still pending
+--   DDELALL set                  DDEL every member of a set, then DEL it
+--   DSENT did reply ttl          sent: off the schedule, keep the hash ttl s
+--   DRETRY did due attempts first last reply
+--   DDEAD did first last attempts reply ttl
+--   DUNLEASE did due             give a leased delivery back untouched
+--   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
+--   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
+--                                holds a needle, and forget gone ones
+if ARGV[2] ~= '' then
+  local v = redis.call('GET', k('version')) or '0'
+  if v ~= ARGV[2] then return 0 end
+end
+
+local function ddel(did)
+  local dk = k('d:' .. did)
+  if redis.call('HGET', dk, 'state') == 'scheduled' then
+    dunindex(did)
+    redis.call('ZREM', k('schedule'), did)
+    redis.call('DEL', dk)
+  end
+end
+
+local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
+  EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
+  DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1}
+local i = 6
+local nops = tonumber(ARGV[5])
+for n = 1, nops do
+  if not known[ARGV[i + 1]] then
+    return redis.error_reply('hearback commit: unknown op ' .. tostring(ARGV[i + 1]))
+  end
+  i = i + 1 + tonumber(ARGV[i])
+end
+
+i = 6
+for n = 1, nops do
+  local c = tonumber(ARGV[i])
+  local op = ARGV[i + 1]
+  local a = {}
+  for j = 1, c - 1 do a[j] = ARGV[i + 1 + j] end
+  i = i + 1 + c
+  if op == 'SET' then redis.call('SET', k(a[1]), a[2])
+  elseif op == 'DEL' then redis.call('DEL', k(a[1]))
+  elseif op == 'SADD' then redis.call('SADD', k(a[1]), a[2])
+  elseif op == 'SREM' then redis.call('SREM', k(a[1]), a[2])
+  elseif op == 'ZADD' then redis.call('ZADD', k(a[1]), a[2], a[3])
+  elseif op == 'ZREM' then redis.call('ZREM', k(a[1]), a[2])
+  elseif op == 'HINCRBY' then redis.call('HINCRBY', k(a[1]), a[2], a[3])
+  elseif op == 'EXPIRE' then redis.call('EXPIRE', k(a[1]), a[2])
+  elseif op == 'HSET' then
+    local h = {k(a[1])}
+    for j = 2, #a do h[#h + 1] = a[j] end
+    redis.call('HSET', unpack(h))
+  elseif op == 'XADD' then
+    local x = {k(a[1]), '*'}
+    for j = 2, #a do x[#x + 1] = a[j] end
+    redis.call('XADD', unpack(x))
+  elseif op == 'DNEW' then
+    local dk = k('d:' .. a[1])
+    if redis.call('EXISTS', dk) == 0 then
+      local h = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2]}
+      for j = 5, #a do h[#h + 1] = a[j] end
+      redis.call('HSET', unpack(h))
+      redis.call('ZADD', k('schedule'), a[2], a[1])
+      dindex(a[1], a[3], a[4])
+    end
+  elseif op == 'DDEL' then ddel(a[1])
+  elseif op == 'DDELALL' then
+    for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do ddel(did) end
+    redis.call('DEL', k(a[1]))
+  elseif op == 'DSENT' then
+    local dk = k('d:' .. a[1])
+    redis.call('ZREM', k('schedule'), a[1])
+    if redis.call('EXISTS', dk) == 1 then
+      dunindex(a[1])
+      redis.call('HSET', dk, 'state', 'sent', 'last_reply', a[2])
+      redis.call('EXPIRE', dk, a[3])
+    end
+  elseif op == 'DRETRY' then
+    local dk = k('d:' .. a[1])
+    if redis.call('HGET', dk, 'state') == 'scheduled' then
+      redis.call('ZADD', k('schedule'), a[2], a[1])
+      redis.call('HSET', dk, 'attempts', a[3], 'first_try', a[4], 'last_try', a[5], 'last_reply', a[6])
+    end
+  elseif op == 'DDEAD' then
+    local dk = k('d:' .. a[1])
+    redis.call('ZREM', k('schedule'), a[1])
+    if redis.call('EXISTS', dk) == 1 then
+      dunindex(a[1])
+      redis.call('HSET', dk, 'state', 'dead', 'first_try', a[2], 'last_try', a[3], 'attempts', a[4], 'last_reply', a[5])
+      redis.call('EXPIRE', dk, a[6])
+    end
+  elseif op == 'DUNLEASE' then
+    if redis.call('HGET', k('d:' .. a[1]), 'state') == 'scheduled' then
+      redis.call('ZADD', k('schedule'), a[2], a[1])
+    end
+  elseif op == 'STREAMSCRUB' then
+    local es = redis.call('XRANGE', k(a[1]), '-', '+')
+    for _, e in ipairs(es) do
+      local hit = false
+      for _, v in ipairs(e[2]) do
+        for j = 2, #a do
+          if string.find(v, a[j], 1, true) then hit = true end
+        end
+      end
+      if hit then redis.call('XDEL', k(a[1]), e[1]) end
+    end
+  elseif op == 'NOTICESCRUB' then
+    for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do
+      local dk = k('d:' .. did)
+      local d = redis.call('HGET', dk, 'data')
+      local hit = false
+      if d then
+        for j = 2, #a do
+          if string.find(d, a[j], 1, true) then hit = true end
+        end
+      end
+      if hit or not d then
+        redis.call('ZREM', k('schedule'), did)
+        redis.call('DEL', dk)
+        redis.call('SREM', k(a[1]), did)
+      end
+    end
+  else
+    return redis.error_reply('hearback commit: unknown op ' .. op)
+  end
+end
+
+if ARGV[2] ~= '' then redis.call('INCR', k('version')) end
+if ARGV[4] ~= '' then
+  redis.call('XACK', k('inbox'), ARGV[3], ARGV[4])
+  redis.call('XDEL', k('inbox'), ARGV[4])
+end
+return 1

@@ -1,0 +1,67 @@
+/*
+ * scripts.S: the Lua scripts of daemon/store/, embedded at build time.
+ *
+ * Each symbol is lib.lua (the shared head: key names, the delivery indexes)
+ * followed by one script, and a NUL, so C sees a plain string. Paths are
+ * from the top of the tree, where make runs; the Makefile rebuilds this
+ * object when a .lua file changes. Only store.c refers to these symbols.
+ */
+	.section .rodata
+
+	.global store_lua_fetch
+	.type store_lua_fetch, %object
+store_lua_fetch:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/fetch.lua"
+	.byte 0
+	.size store_lua_fetch, . - store_lua_fetch
+
+	.global store_lua_commit
+	.type store_lua_commit, %object
+store_lua_commit:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/commit.lua"
+	.byte 0
+	.size store_lua_commit, . - store_lua_commit
+
+	.global store_lua_lease
+	.type store_lua_lease, %object
+store_lua_lease:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/lease.lua"
+	.byte 0
+	.size store_lua_lease, . - store_lua_lease
+
+	.global store_lua_digest
+	.type store_lua_digest, %object
+store_lua_digest:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/digest.lua"
+	.byte 0
+	.size store_lua_digest, . - store_lua_digest
+
+	.global store_lua_gauges
+	.type store_lua_gauges, %object
+store_lua_gauges:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/gauges.lua"
+	.byte 0
+	.size store_lua_gauges, . - store_lua_gauges
+
+	.global store_lua_enqueue
+	.type store_lua_enqueue, %object
+store_lua_enqueue:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/enqueue.lua"
+	.byte 0
+	.size store_lua_enqueue, . - store_lua_enqueue
+
+	.global store_lua_retry
+	.type store_lua_retry, %object
+store_lua_retry:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/retry.lua"
+	.byte 0
+	.size store_lua_retry, . - store_lua_retry
+
+	.section .note.GNU-stack,"",%progbits
