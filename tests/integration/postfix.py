@@ -25,17 +25,22 @@ How it runs. Postfix's master must start as root (it binds, then runs its
 daemons as the postfix user). The queue directories are made as the
 install's postfix-files says (what `postfix check` does, in two seconds of
 postconf calls); then the master is started as a child of this process
-without -w, so it stays in the foreground of its own session: its pid is ours,
-stop() is SIGTERM to it (SIGKILL if it lingers), and it gets SIGKILL if the
-test runner dies (PR_SET_PDEATHSIG, harness.spawn). Postfix's daemons exit
-when their master goes, so nothing is left behind. (`postfix start` would
-detach the master, and a runner killed with SIGKILL would leave it running.)
-An atexit hook and the context manager stop it when a test fails or the
-runner is interrupted.
+without -w, so it stays in the foreground of its own session: its pid is
+ours, stop() is SIGTERM to it (SIGKILL if it lingers), and it gets SIGKILL
+if the test runner dies (PR_SET_PDEATHSIG, harness.spawn). Postfix's
+daemons exit when their master goes, so nothing is left behind. (`postfix
+start` would detach the master, and a runner killed with SIGKILL would
+leave it running; `postfix stop` is not needed.) An atexit hook and the
+context manager stop it when a test fails or the runner is interrupted.
 
-Readiness is seen in /proc/net/tcp (the port listening), not by
-connecting: a connection made to check would be logged as "lost connection
-after CONNECT", which is what the tests look for.
+Readiness is the master holding the socket that listens on the port (from
+/proc/net/tcp and /proc/PID/fd), not a connection: a connection made to
+check would be logged as "lost connection after CONNECT", which is what
+the tests look for. The master tells why it failed only to syslog (absent
+on a test host): the error then carries `postfix check` run under
+script(1), since Postfix commands write to stderr only on a terminal.
+Postfix reads a config file written less than a second ago again and
+again until it is older: the generated files are dated in the past.
 
 Only the standard library and the openssl and saslpasswd2 commands.
 """
@@ -46,6 +51,7 @@ import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -89,16 +95,31 @@ class PostfixError(RuntimeError):
 	pass
 
 
-def _listening(port):
-	"""Whether something listens on 127.0.0.1:port (from /proc/net/tcp,
-	without connecting)."""
+def _listener(port):
+	"""The inode of the socket listening on 127.0.0.1:port (from
+	/proc/net/tcp, without connecting), or None."""
 	want = "0100007F:%04X" % port
 	try:
 		with open("/proc/net/tcp") as f:
 			for line in f:
 				p = line.split()
-				if len(p) > 3 and p[1] == want and p[3] == "0A":
+				if len(p) > 9 and p[1] == want and p[3] == "0A":
+					return p[9]
+	except OSError:
+		pass
+	return None
+
+
+def _holds(pid, inode):
+	"""Whether process pid has the socket with that inode open."""
+	link = "socket:[%s]" % inode
+	try:
+		for fd in os.listdir("/proc/%d/fd" % pid):
+			try:
+				if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == link:
 					return True
+			except OSError:
+				pass
 	except OSError:
 		pass
 	return False
@@ -393,18 +414,43 @@ class Postfix:
 			os.chmod(d, int(f[4], 8))
 
 	def _up(self):
+		"""Whether the master listens on our port; raises if it exited
+		(PostfixError saying "in use" when another process has the
+		port: start() then tries another)."""
 		if self.proc.poll() is not None:
 			rc = self.proc.returncode
 			self.proc = None
-			# What is wrong with the config, said to stderr (there
-			# is no syslog).
-			r = subprocess.run([POSTFIX, "-c", str(self.conf_dir),
-			    "check"], capture_output=True, text=True,
-			    stdin=subprocess.DEVNULL)
+			if _listener(self.port) is not None:
+				raise PostfixError("port %d in use by another "
+				    "process" % self.port)
 			raise PostfixError("postfix master exited (%s); postfix "
-			    "check: %s; log tail:\n%s" % (rc, (r.stdout +
-			    r.stderr).strip() or "ok", self.log_tail()))
-		return _listening(self.port)
+			    "check: %s; log tail:\n%s" % (rc, self._check(),
+			    self.log_tail()))
+		if not os.path.exists("/proc/net/tcp"):
+			# No /proc (a bare chroot): the master logs this once
+			# its listeners are bound.
+			return "daemon started" in self.log()
+		inode = _listener(self.port)
+		# Someone else's listener: the master's bind fails, and it
+		# exits (seen on a later round).
+		return inode is not None and _holds(self.proc.pid, inode)
+
+	def _check(self):
+		"""What `postfix check` says about the config. Postfix commands
+		write to stderr only when it is a terminal (else to syslog,
+		which a test host may not have): run it under script(1)."""
+		cmd = [POSTFIX, "-c", str(self.conf_dir), "check"]
+		if shutil.which("script"):
+			cmd = ["script", "-qec", " ".join(shlex.quote(a)
+			    for a in cmd), "/dev/null"]
+		try:
+			r = subprocess.run(cmd, capture_output=True, text=True,
+			    stdin=subprocess.DEVNULL, timeout=30)
+		except (OSError, subprocess.TimeoutExpired) as e:
+			return "could not run: %s" % e
+		out = (r.stdout + r.stderr).replace("\r", "").strip()
+		return out or ("ok" if r.returncode == 0 else "exit %d" %
+		    r.returncode)
 
 	def stop(self, timeout=10):
 		"""Stop the master (and with it every Postfix daemon of this
@@ -415,7 +461,7 @@ class Postfix:
 		rc = harness.stop_process(p, signal.SIGTERM, timeout)
 		# Its daemons notice at once; wait until the port is free.
 		deadline = time.monotonic() + timeout
-		while self.port and _listening(self.port) and \
+		while self.port and _listener(self.port) is not None and \
 		    time.monotonic() < deadline:
 			time.sleep(0.05)
 		return rc
