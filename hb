@@ -21,6 +21,7 @@ PACKAGES=(
 	redis-server redis-tools
 	python3 python3-aiosmtpd python3-redis openssl
 	clang libclang-rt-14-dev llvm-14
+	postfix sasl2-bin libsasl2-modules
 )
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -64,6 +65,13 @@ deps() {
 		return 0
 	fi
 	echo "hb: installing: ${missing[*]}" >&2
+	# The relay tests run their own Postfix from a private directory
+	# (tests/integration/postfix.py). The system's must stay unconfigured:
+	# no main.cf, nothing started, nothing on port 25.
+	if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+		echo "postfix postfix/main_mailer_type select No configuration" |
+		    as_root debconf-set-selections
+	fi
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    --no-install-recommends \
