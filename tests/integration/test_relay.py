@@ -240,6 +240,13 @@ def test_wrong_password_is_reported_not_hammered_then_fixed(env):
 		    "sent without the login, refused for relaying:\n" + \
 		    pf.log_tail()
 		assert pf.delivered() == []
+		# Health tells the truth, in words, and the log says it once.
+		status, body = env.healthz()
+		assert status == 503 and "refused the login: 535" in \
+		    body.get("reason", ""), (status, body)
+		assert "hearback_smtp_up 0" in env.http_get("/metrics")[1]
+		assert env.daemon_tail(400).count("holding every email") == 1, \
+		    env.daemon_tail(40)
 
 		# The operator fixes the password and reloads.
 		env.write_file("smtp-password", "correct horse battery")
@@ -247,6 +254,9 @@ def test_wrong_password_is_reported_not_hammered_then_fixed(env):
 		pf.wait_delivered(len(want), harness.WAIT,
 		    check=env.check_daemon)
 		assert_each_once(env, pf, want)
+		env.wait_for(lambda: env.healthz()[0] == 200, 10,
+		    "/healthz 200 once the relay takes the login")
+		assert "hearback_smtp_up 1" in env.http_get("/metrics")[1]
 
 
 # ---------------------------------------------------------------------------
