@@ -907,6 +907,13 @@ getaddrinfo(const char *node, const char *service,
 		    fake_ai("127.0.0.2", port, NULL));
 		return 0;
 	}
+	/* An alias (a CNAME) for relay.example.org. */
+	if (node != NULL && strcmp(node, "alias.test") == 0) {
+		port = service != NULL ? atoi(service) : 0;
+		*res = fake_ai("127.0.0.1", port, NULL);
+		(*res)->ai_canonname = xstrdup("relay.example.org");
+		return 0;
+	}
 	pthread_once(&real_getaddrinfo_once, find_getaddrinfo);
 	if (real_getaddrinfo == NULL)
 		return EAI_SYSTEM;
@@ -962,6 +969,36 @@ test_tls_implicit_no_plain_fallback(void **state)
 	close(lurk);
 	assert_int_equal(c, -1);
 	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/*
+ * [smtp] host is "alias.test", a DNS alias (CNAME) of relay.example.org,
+ * whose certificate the relay shows and the CA vouches for. The name to
+ * check is the one in the config, never what DNS says it stands for
+ * (libESMTP checked the canonical name: one forged CNAME gave away the
+ * password and the mail). Refused, nothing sent.
+ */
+static void
+test_starttls_alias_not_trusted(void **state)
+{
+	struct sink		*k = *state;
+	struct config		 cf;
+	struct outmsg		 m;
+	char			 cert[128];
+
+	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert, NULL);
+	mkconfig(&cf, k->port);
+	cf.smtp_host = "alias.test";
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.refused, 1);
+	assert_non_null(strstr(m.reply, "does not name the smtp host"));
+	assert_int_equal(sink_count(k), 0);
 }
 
 /*
@@ -1305,6 +1342,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_starttls, setup, teardown),
 		cmocka_unit_test(test_starttls_injection_refused),
 		cmocka_unit_test_setup_teardown(test_starttls_injection_sink,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_starttls_alias_not_trusted,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_starttls_auth_tls13, setup,
 		    teardown),
