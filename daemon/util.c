@@ -3,6 +3,8 @@
  * helpers. Thread-safe; no global state.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,11 +356,59 @@ util_utf8_valid(const char *str, size_t len)
 	return 1;
 }
 
+/*
+ * The clock that tests move. When HEARBACK_TEST_CLOCK names a file, the
+ * whole number in it (milliseconds, may be negative) is added to the real
+ * time, so a test can bring a reminder a day ahead to now without sleeping.
+ * The file is read again at most every UTIL_CLOCK_REREAD_MS. Nothing but
+ * the test harness sets the variable; without it the offset is 0 and no
+ * file is ever read. Any thread: the offset is an atomic.
+ */
+#define UTIL_CLOCK_REREAD_MS	20
+
+static pthread_once_t		 util_clock_once = PTHREAD_ONCE_INIT;
+static const char		*util_clock_file;
+static _Atomic long long	 util_clock_ms;		/* the offset */
+static _Atomic long long	 util_clock_read;	/* monotonic ms, last read */
+
+static void
+util_clock_init(void)
+{
+	const char	*f = getenv("HEARBACK_TEST_CLOCK");
+
+	if (f != NULL && *f != '\0')
+		util_clock_file = f;
+}
+
+static long long
+util_clock_offset(void)
+{
+	struct timespec	 mt;
+	long long	 m, v;
+	FILE		*f;
+
+	pthread_once(&util_clock_once, util_clock_init);
+	if (util_clock_file == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	m = (long long)mt.tv_sec * 1000 + mt.tv_nsec / 1000000;
+	if (m - atomic_load(&util_clock_read) >= UTIL_CLOCK_REREAD_MS) {
+		atomic_store(&util_clock_read, m);
+		if ((f = fopen(util_clock_file, "r")) != NULL) {
+			if (fscanf(f, "%lld", &v) == 1)
+				atomic_store(&util_clock_ms, v);
+			fclose(f);
+		}
+	}
+	return atomic_load(&util_clock_ms);
+}
+
 long long
 util_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    util_clock_offset();
 }

@@ -59,7 +59,8 @@ char	*util_readfile(const char *path, size_t max, size_t *lenp, struct err *e);
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
 int	util_utf8_valid(const char *s, size_t len);
 
-/* Wall-clock time in milliseconds since the epoch. */
+/* Wall-clock time in milliseconds since the epoch (plus the offset a test
+ * may set through HEARBACK_TEST_CLOCK; see util.c). */
 long long util_now_ms(void);
 
 #endif

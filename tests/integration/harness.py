@@ -519,6 +519,12 @@ class Env:
 		self.daemon_expected = False	# running, and meant to be
 		self.daemon_rcs = []		# exit codes of stopped daemons
 		self.daemon_log = self.tmp / "hearbackd.log"
+		# The clock hearbackd and hearback read (HEARBACK_TEST_CLOCK):
+		# an offset in ms that advance() moves, so that timed tests
+		# need not sleep.
+		self.clock = self.tmp / "clock"
+		self.clock_ms = 0
+		self.clock.write_text("0\n")
 		self.redis_log = self.tmp / "redis.log"
 		self.redis_dir = self.tmp / "redis"
 		self.redis_dir.mkdir()
@@ -688,6 +694,7 @@ class Env:
 		env.pop("WATCHDOG_USEC", None)
 		env.pop("WATCHDOG_PID", None)
 		env.pop("CREDENTIALS_DIRECTORY", None)
+		env["HEARBACK_TEST_CLOCK"] = str(self.clock)
 		self.daemon = spawn([exe, "-c", self.conf, "-f", *extra_args],
 		    self.daemon_log, env=env, cwd=self.tmp)
 		self.daemon_expected = True
@@ -763,6 +770,20 @@ class Env:
 	def daemon_tail(self, lines=60):
 		return tail(self.daemon_log, lines)
 
+	def now(self):
+		"""The time hearbackd sees (seconds since the epoch)."""
+		return time.time() + self.clock_ms / 1000.0
+
+	def advance(self, seconds):
+		"""Move hearbackd's (and hearback's) clock forward: what falls due
+		is sent within about a second (the scheduler looks at least once
+		a second), as if the time had passed."""
+		self.clock_ms += int(seconds * 1000)
+		tmp = self.tmp / "clock.tmp"
+		tmp.write_text("%d\n" % self.clock_ms)
+		os.replace(tmp, self.clock)
+		time.sleep(0.05)	# re-read within 20 ms
+
 	def healthz(self):
 		"""(status, body) of GET /healthz; body as JSON when it parses."""
 		return self.http_get("/healthz", json_body=True)
@@ -798,6 +819,7 @@ class Env:
 			input = input.encode("utf-8")
 		env = dict(os.environ)
 		env.pop("CREDENTIALS_DIRECTORY", None)
+		env["HEARBACK_TEST_CLOCK"] = str(self.clock)
 		p = subprocess.run(argv, input=input if input is not None else b"",
 		    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
 		    timeout=timeout, cwd=self.tmp, env=env)
