@@ -1,6 +1,11 @@
 /*
  * log.c: one line per event, to stderr (foreground) or syslog.
  *
+ * In the foreground each line starts with its time, RFC 3339 in UTC with
+ * milliseconds ("2026-12-07T09:30:00.123Z hearbackd info: ..."), so a log
+ * kept in a file can be read beside Redis's and the relay's. Lines to
+ * syslog carry no time of their own: journald stamps them.
+ *
  * Thread-safe: every function formats into a local buffer and emits it with a
  * single write(2) or syslog(3) call. The verbosity level is read without a lock;
  * it only changes at start-up or on SIGHUP in the main thread.
@@ -10,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,9 +62,16 @@ log_emit(int pri, const char *word, const char *fmt, va_list ap, int err)
 	if ((size_t)n > sizeof line - 2)
 		n = sizeof line - 2;
 	if (log_fg) {
-		char	out[2100];
-		int	m = snprintf(out, sizeof out, "%s %s: %.*s\n", log_ident,
-		    word, n, line);
+		char		out[2200], stamp[40];
+		struct timespec	ts;
+		struct tm	tm;
+		int		m;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+		m = snprintf(out, sizeof out, "%s.%03ldZ %s %s: %.*s\n", stamp,
+		    ts.tv_nsec / 1000000, log_ident, word, n, line);
 		if (m > (int)sizeof out)
 			m = sizeof out;
 		if (write(STDERR_FILENO, out, m) < 0)
