@@ -51,6 +51,26 @@ config_setstr(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
+/* PREFIX/share/hearback/templates for the program at PREFIX/[s]bin/. */
+static char *
+config_shipped_default(void)
+{
+	char	 exe[4096], *slash;
+	ssize_t	 n;
+	int	 i;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0 ||
+	    (size_t)n >= sizeof exe - 1)
+		return xstrdup(CONFIG_SHIPPED_TEMPLATES);
+	exe[n] = '\0';
+	for (i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return xstrdup(CONFIG_SHIPPED_TEMPLATES);
+		*slash = '\0';
+	}
+	return xasprintf("%s/share/hearback/templates", exe);
+}
+
 struct config *
 config_default(void)
 {
@@ -85,7 +105,7 @@ config_default(void)
 	cf->coordinator = xstrdup("coordinator@example.org");
 	cf->digest_every = 86400;
 	cf->templates_dir = xstrdup("/etc/hearback/templates");
-	cf->templates_shipped = xstrdup(CONFIG_SHIPPED_TEMPLATES);
+	cf->templates_shipped = config_shipped_default();
 	cf->http_host = xstrdup("127.0.0.1");
 	cf->http_port = 9187;
 	cf->shutdown_timeout = 30;

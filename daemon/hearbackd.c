@@ -272,7 +272,7 @@ hearbackd_tick(evutil_socket_t fd, short what, void *arg)
 	 * but gets no answer is what a restart is for. */
 	if (!up)
 		d->last_pong_ms = now;
-	if (d->watchdog_usec > 0 && d->ready &&
+	if (d->watchdog_usec > 0 &&
 	    now - d->last_pong_ms < (long long)(d->watchdog_usec / 1000))
 		sd_notify(0, "WATCHDOG=1");
 	if (!d->stopping && now - d->last_status_ms >= 1000) {

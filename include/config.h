@@ -13,12 +13,10 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/hearback/hearback.conf"
 #define CONFIG_MAX_LEADS	16
-/* Where `make install` puts the shipped templates ($(PREFIX)/share/...);
- * the Makefile passes the real one. */
-#ifndef HB_DATADIR
-#define HB_DATADIR		"/usr/local/share/hearback"
-#endif
-#define CONFIG_SHIPPED_TEMPLATES	HB_DATADIR "/templates"
+/* Where `make install` puts the shipped templates, beside the program:
+ * PREFIX/sbin/hearbackd (or PREFIX/bin/hearback) finds them in
+ * PREFIX/share/hearback/templates; this when that cannot be known. */
+#define CONFIG_SHIPPED_TEMPLATES	"/usr/local/share/hearback/templates"
 /* The per-user file `hearback` also reads (its [redis] section only),
  * under $XDG_CONFIG_HOME, else $HOME/.config. */
 #define CONFIG_USER_FILE	"hearback/hearback.conf"
