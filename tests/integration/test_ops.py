@@ -285,13 +285,18 @@ def cli(conf_path, *args, home, timeout=30):
 
 
 def make(*args):
+	"""make ARGS with the binaries under test: HB_BUILD's build, made the
+	way it was made (a sanitizer build through SAN=, so that nothing in it
+	is rebuilt without its flags)."""
 	b = harness.build_dir()
 	try:
 		b = b.relative_to(REPO)
 	except ValueError:
 		pass
-	p = subprocess.run(["make", "-s", "--no-print-directory", "B=%s" % b,
-	    *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+	how = {"build-asan": "SAN=asan", "build-tsan": "SAN=tsan"}.get(str(b),
+	    "B=%s" % b)
+	p = subprocess.run(["make", "-s", "--no-print-directory", how, *args],
+	    cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
 	    timeout=900)
 	assert p.returncode == 0, "make %s failed:\n%s" % (" ".join(args),
 	    p.stdout.decode())
