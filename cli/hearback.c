@@ -248,10 +248,11 @@ cli_connect(const struct config *cf)
 		exit(EX_NOREDIS);
 	}
 	redisSetTimeout(c, tv);
-	if (cf->redis_password != NULL) {
+	/* A user with no password: a nopass user takes any, "" too. */
+	if (cf->redis_password != NULL || cf->redis_user != NULL) {
 		if (cf->redis_user != NULL)
 			r = redisCommand(c, "AUTH %s %s", cf->redis_user,
-			    cf->redis_password);
+			    cf->redis_password ? cf->redis_password : "");
 		else
 			r = redisCommand(c, "AUTH %s", cf->redis_password);
 		/* A password for a Redis that asks none is no refusal. */

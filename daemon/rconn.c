@@ -317,9 +317,10 @@ rconn_on_connect(const redisAsyncContext *cac, int status)
 		rconn_lost(rc, cac->errstr[0] ? cac->errstr : "cannot connect");
 		return;
 	}
-	if (rc->password != NULL && rc->user != NULL)
+	/* A user with no password: a nopass user takes any, "" too. */
+	if (rc->user != NULL)
 		redisAsyncCommand(ac, rconn_on_auth, rc, "AUTH %s %s",
-		    rc->user, rc->password);
+		    rc->user, rc->password ? rc->password : "");
 	else if (rc->password != NULL)
 		redisAsyncCommand(ac, rconn_on_auth, rc, "AUTH %s",
 		    rc->password);
