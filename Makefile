@@ -8,15 +8,18 @@
 #   make fuzz-ci      the same, 10 s each (make fuzz-build only builds them)
 #   make SAN=asan     build (and test) under ASan+UBSan into build-asan/
 #   make SAN=tsan     build (and test) under TSan into build-tsan/
-#   make install PREFIX=/usr/local DESTDIR=...
-#   make uninstall    the same PREFIX and DESTDIR; keeps /etc/hearback
+#   make install PREFIX=/usr/local SYSCONFDIR=/etc DESTDIR=...
+#   make uninstall    the same variables; keeps $(SYSCONFDIR)/hearback
 #   make man-lint     mandoc -T lint over man/*; fails on any warning
 
 PREFIX	?= /usr/local
 SYSCONFDIR ?= /etc
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share/hearback
 MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/hearback
-UNITDIR	?= /lib/systemd/system
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 # man/NAME.SECTION, installed into $(MANDIR)/manSECTION
 MAN_PAGES = $(wildcard man/*.[1-9])
 OPTIMIZATION ?= -O2
@@ -162,16 +165,33 @@ fuzz-ci: $(FUZZ_BIN)
 	@FUZZ_BUILD=$(FUZZ_B) FUZZ_CC='$(FUZZ_CC)' FUZZ_CFLAGS='$(FUZZ_CFLAGS)' \
 	    FUZZ_SECONDS=10 tests/fuzz/run
 
+# The shipped templates go to $(DATADIR)/templates and are replaced on
+# every install; the operator's own go in $(SYSCONFDIR)/hearback/templates,
+# where a file replaces the shipped one of its name, and which install
+# never writes to. The config is installed once, 0644 (it holds no
+# secrets: the service's passwords are systemd credentials), and never
+# overwritten.
+CONF	= $(DESTDIR)$(SYSCONFDIR)/hearback/hearback.conf
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(B)/hearbackd $(DESTDIR)$(PREFIX)/sbin/hearbackd
-	install -m 0755 $(B)/hearback $(DESTDIR)$(PREFIX)/bin/hearback
-	install -d $(DESTDIR)$(SYSCONFDIR)/hearback/templates
-	install -m 0644 config/templates/* $(DESTDIR)$(SYSCONFDIR)/hearback/templates/
-	test -e $(DESTDIR)$(SYSCONFDIR)/hearback/hearback.conf || \
-	    install -m 0640 config/hearback.conf $(DESTDIR)$(SYSCONFDIR)/hearback/hearback.conf
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/hearbackd $(DESTDIR)$(SBINDIR)/hearbackd
+	install -m 0755 $(B)/hearback $(DESTDIR)$(BINDIR)/hearback
+	rm -rf $(DESTDIR)$(DATADIR)/templates
+	install -d $(DESTDIR)$(DATADIR)/templates
+	install -m 0644 config/templates/* $(DESTDIR)$(DATADIR)/templates/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hearback/templates
+	test -e $(CONF) || { \
+	    sed -e 's|^dir = .*|dir = $(SYSCONFDIR)/hearback/templates|' \
+	        -e 's|^shipped = .*|shipped = $(DATADIR)/templates|' \
+	        config/hearback.conf >$(CONF).new && \
+	    chmod 0644 $(CONF).new && mv $(CONF).new $(CONF); }
+	@if [ "$$(stat -c %a $(CONF))" != 644 ]; then \
+	    echo "make install: $(CONF) is mode $$(stat -c %a $(CONF)):" \
+	        "the service (a DynamicUser) and coordinators need to read" \
+	        "it; it holds no secrets: chmod 0644 it"; fi
 	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/hearback.service > $(DESTDIR)$(UNITDIR)/hearback.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/hearback.service >$(DESTDIR)$(UNITDIR)/hearback.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hearback.service
 	for f in $(MAN_PAGES); do \
 	    d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
@@ -185,8 +205,10 @@ install: all
 # What install put in place, file by file; never $(SYSCONFDIR)/hearback,
 # which holds the operator's config and templates.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/hearbackd $(DESTDIR)$(PREFIX)/bin/hearback
+	rm -f $(DESTDIR)$(SBINDIR)/hearbackd $(DESTDIR)$(BINDIR)/hearback
 	rm -f $(DESTDIR)$(UNITDIR)/hearback.service
+	rm -rf $(DESTDIR)$(DATADIR)/templates
+	rmdir $(DESTDIR)$(DATADIR) 2>/dev/null || true
 	for f in $(MAN_PAGES); do \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; \
 	done

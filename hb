@@ -6,29 +6,42 @@
 #                       queue config/examples/*.json, show the emails
 #   ./hb test           build, then every test (unit, integration, faults,
 #                       again under ASan+UBSan, threaded code under TSan)
-#   ./hb deps           only install the Debian packages that are missing
+#   ./hb deps [run|test] only install the Debian packages that are missing
+#                       (for the demo, or for the tests too; default test)
 #
 # Missing packages are installed with apt-get (as root, or through sudo).
 # Nothing is installed when everything is already there.
 set -euo pipefail
 
-# The one list of Debian packages the project needs to build, test and demo.
-PACKAGES=(
+# What the demo needs (./hb run): build, and run it with a local Redis and
+# the standard-library SMTP sink (tests/smtp_sink.py).
+DEMO_PACKAGES=(
 	build-essential pkg-config
 	libevent-dev libhiredis-dev libesmtp-dev libssl-dev libjansson-dev
 	libgmime-3.0-dev libical-dev libinih-dev libsystemd-dev
-	libcmocka-dev
 	redis-server redis-tools
-	python3 python3-aiosmtpd python3-redis openssl
+	python3
+)
+# What the tests add (./hb test): cmocka; the harness's SMTP server and
+# Redis client; certificates; the fuzzers and sanitizers (clang, LLVM);
+# a real relay (Postfix, SASL); the man page lint (mandoc); and
+# systemd-analyze and setpriv for the install tests (systemd, util-linux:
+# they work without systemd running).
+TEST_PACKAGES=(
+	libcmocka-dev
+	python3-aiosmtpd python3-redis openssl
 	clang libclang-rt-14-dev llvm-14
 	postfix sasl2-bin libsasl2-modules
+	mandoc
+	systemd util-linux
 )
+PACKAGES=()
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
 cd "$(dirname "$self")"
 
 usage() {
-	echo "usage: ./hb run [--once] | ./hb test [MAKE-ARGS...] | ./hb deps" >&2
+	echo "usage: ./hb run [--once] | ./hb test [MAKE-ARGS...] | ./hb deps [run|test]" >&2
 	exit 64
 }
 
@@ -54,8 +67,13 @@ as_root() {
 	fi
 }
 
+# deps run|test: what the demo needs, or that and what the tests add.
 deps() {
 	local missing
+	PACKAGES=("${DEMO_PACKAGES[@]}")
+	if [ "${1:-test}" = test ]; then
+		PACKAGES+=("${TEST_PACKAGES[@]}")
+	fi
 	if ! command -v dpkg-query >/dev/null 2>&1; then
 		echo "hb: dpkg-query not found: this script expects Debian 12" >&2
 		exit 1
@@ -94,8 +112,12 @@ cmd=$1
 shift
 case $cmd in
 deps)
-	[ $# -eq 0 ] || usage
-	deps
+	case ${1:-test} in
+	run|test) ;;
+	*) usage ;;
+	esac
+	[ $# -le 1 ] || usage
+	deps "${1:-test}"
 	;;
 run)
 	for a in "$@"; do
@@ -104,15 +126,15 @@ run)
 		*) usage ;;
 		esac
 	done
-	deps
+	deps run
 	exec make -j"$(ncpu)" run
 	;;
 test)
-	deps
+	deps test
 	exec make -j"$(ncpu)" test "$@"
 	;;
 -h|--help|help)
-	sed -n '3,11s/^# \{0,1\}//p' "$self"
+	sed -n '3,13s/^# \{0,1\}//p' "$self"
 	;;
 *)
 	usage

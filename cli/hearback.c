@@ -15,6 +15,13 @@
  * passes here is accepted there, unless Redis changed in between (the daemon
  * checks references again). Redis is read and written only through the
  * store's operations (store.h), as the daemon does.
+ *
+ * Secrets: the command reads only the Redis password (never the SMTP one),
+ * and `validate` none. A coordinator with their own Redis login puts it in
+ * the [redis] section of ~/.config/hearback/hearback.conf (config.c). Any
+ * failure to reach Redis, or a refusal (WRONGPASS, NOAUTH, NOPERM), is exit
+ * 69 with Redis's reason; nothing is ever shown as empty that could not be
+ * read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -205,30 +212,62 @@ cli_free_records(struct cli_rec *recs, int n)
 	free(recs);
 }
 
+/* Redis said no, or did not answer: say which Redis and why, exit 69. */
+static void
+cli_refused(const struct config *cf, redisContext *c, redisReply *r,
+    const char *what)
+{
+	char	where[300];
+
+	config_redis_where(cf, where, sizeof where);
+	if (r != NULL)
+		fprintf(stderr, "hearback: Redis at %s refused %s: %s\n", where,
+		    what, r->str);
+	else
+		fprintf(stderr, "hearback: Redis at %s did not answer %s: %s\n",
+		    where, what, c->errstr);
+	exit(EX_NOREDIS);
+}
+
 redisContext *
 cli_connect(const struct config *cf)
 {
 	struct timeval	 tv = { 5, 0 };
 	redisContext	*c;
 	redisReply	*r;
+	char		 where[300];
 
-	c = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
+	if (cf->redis_socket != NULL)
+		c = redisConnectUnixWithTimeout(cf->redis_socket, tv);
+	else
+		c = redisConnectWithTimeout(cf->redis_host, cf->redis_port, tv);
 	if (c == NULL || c->err) {
-		fprintf(stderr, "hearback: cannot reach Redis at %s:%d: %s\n",
-		    cf->redis_host, cf->redis_port, c ? c->errstr :
+		fprintf(stderr, "hearback: cannot reach Redis at %s: %s\n",
+		    config_redis_where(cf, where, sizeof where), c ? c->errstr :
 		    "out of memory");
 		exit(EX_NOREDIS);
 	}
 	redisSetTimeout(c, tv);
-	if (cf->redis_password) {
-		r = redisCommand(c, "AUTH %s", cf->redis_password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			fprintf(stderr, "hearback: Redis refused AUTH: %s\n",
-			    r ? r->str : c->errstr);
-			exit(EX_NOREDIS);
-		}
+	/* A user with no password: a nopass user takes any, "" too. */
+	if (cf->redis_password != NULL || cf->redis_user != NULL) {
+		if (cf->redis_user != NULL)
+			r = redisCommand(c, "AUTH %s %s", cf->redis_user,
+			    cf->redis_password ? cf->redis_password : "");
+		else
+			r = redisCommand(c, "AUTH %s", cf->redis_password);
+		/* A password for a Redis that asks none is no refusal. */
+		if (r == NULL || (r->type == REDIS_REPLY_ERROR &&
+		    (cf->redis_user != NULL || strstr(r->str,
+		    "without any password configured") == NULL)))
+			cli_refused(cf, c, r, cf->redis_user ? "the login" :
+			    "the password");
 		freeReplyObject(r);
 	}
+	/* NOAUTH (a password is needed), NOPERM: said here, once, clearly. */
+	r = redisCommand(c, "PING");
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		cli_refused(cf, c, r, "PING");
+	freeReplyObject(r);
 	return c;
 }
 
@@ -419,7 +458,10 @@ main(int argc, char *argv[])
 	log_init(1, -1, "hearback");
 	g_mime_init();
 	clock_init();
-	if ((cf = config_load(path, &e)) == NULL) {
+	/* validate needs no secret; the rest only Redis's, and may use the
+	 * person's own Redis login. */
+	if ((cf = config_load_for(path, strcmp(cmd, "validate") == 0 ? 0 :
+	    CONFIG_NEED_REDIS | CONFIG_USER, &e)) == NULL) {
 		/* validate needs no Redis, and no config if there is none */
 		if (strcmp(cmd, "validate") == 0 && errno == ENOENT &&
 		    strcmp(path, CONFIG_DEFAULT_PATH) == 0)

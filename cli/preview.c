@@ -91,7 +91,8 @@ cli_preview(const struct config *cf, int argc, char **argv)
 		    "COLLABORATOR_ID\n");
 		return EX_USAGE_;
 	}
-	if ((ts = tmplset_load(cf->templates_dir, &e)) == NULL) {
+	if ((ts = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
+	    &e)) == NULL) {
 		fprintf(stderr, "hearback: %s\n", e.msg);
 		return EX_BADCONFIG;
 	}

@@ -7,6 +7,11 @@
  * the line and the key; the caller exits 78. Secrets are never in the main
  * file: they come from *_file keys or, when those are empty, from systemd
  * credentials in $CREDENTIALS_DIRECTORY (redis-password, smtp-password).
+ * Each program reads only the secrets its job needs (config_load_for): the
+ * command never the SMTP password. The command also reads the [redis]
+ * section of a per-user file (~/.config/hearback/hearback.conf), so that a
+ * coordinator logs in to Redis as their own ACL user with their own
+ * password file, while the daemon keeps its credentials to itself.
  *
  * A loaded config is immutable and reference counted (atomic), so the main
  * thread can swap in a new one on SIGHUP while jobs still hold the old one.
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -32,6 +38,8 @@ struct config_load_ctx {
 	FILE		*f;
 	int		 line;		/* lines read so far */
 	int		 failed;	/* line of our first error, 0: none */
+	int		 user_file;	/* the per-user file: [redis] only */
+	int		 pw_user;	/* it named the Redis password file */
 	char		*redis_password_file;
 	char		*smtp_password_file;
 };
@@ -41,6 +49,26 @@ config_setstr(char **dst, const char *v)
 {
 	free(*dst);
 	*dst = xstrdup(v);
+}
+
+/* PREFIX/share/hearback/templates for the program at PREFIX/[s]bin/. */
+static char *
+config_shipped_default(void)
+{
+	char	 exe[4096], *slash;
+	ssize_t	 n;
+	int	 i;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0 ||
+	    (size_t)n >= sizeof exe - 1)
+		return xstrdup(CONFIG_SHIPPED_TEMPLATES);
+	exe[n] = '\0';
+	for (i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return xstrdup(CONFIG_SHIPPED_TEMPLATES);
+		*slash = '\0';
+	}
+	return xasprintf("%s/share/hearback/templates", exe);
 }
 
 struct config *
@@ -77,6 +105,7 @@ config_default(void)
 	cf->coordinator = xstrdup("coordinator@example.org");
 	cf->digest_every = 86400;
 	cf->templates_dir = xstrdup("/etc/hearback/templates");
+	cf->templates_shipped = config_shipped_default();
 	cf->http_host = xstrdup("127.0.0.1");
 	cf->http_port = 9187;
 	cf->shutdown_timeout = 30;
@@ -276,9 +305,14 @@ config_redis(struct config_load_ctx *c, const char *key, const char *v,
 		config_nonempty(&cf->redis_host, v, e);
 	else if (strcmp(key, "port") == 0)
 		config_int(v, 1, 65535, &cf->redis_port, e);
-	else if (strcmp(key, "password_file") == 0)
+	else if (strcmp(key, "socket") == 0)
+		config_optstr(&cf->redis_socket, v);
+	else if (strcmp(key, "user") == 0)
+		config_optstr(&cf->redis_user, v);
+	else if (strcmp(key, "password_file") == 0) {
 		config_setstr(&c->redis_password_file, v);
-	else if (strcmp(key, "prefix") == 0)
+		c->pw_user = c->user_file;
+	} else if (strcmp(key, "prefix") == 0)
 		config_prefix(cf, v, e);
 	else
 		return 0;
@@ -358,9 +392,12 @@ static int
 config_templates(struct config_load_ctx *c, const char *key, const char *v,
     struct err *e)
 {
-	if (strcmp(key, "dir") != 0)
+	if (strcmp(key, "dir") == 0)
+		config_nonempty(&c->cf->templates_dir, v, e);
+	else if (strcmp(key, "shipped") == 0)
+		config_setstr(&c->cf->templates_shipped, v);
+	else
 		return 0;
-	config_nonempty(&c->cf->templates_dir, v, e);
 	return 1;
 }
 
@@ -410,6 +447,10 @@ config_set_key(struct config_load_ctx *c, const char *section,
 
 	if (*section == '\0') {
 		err_set(e, "is not in a [section]");
+		return;
+	}
+	if (c->user_file && strcmp(section, "redis") != 0) {
+		err_set(e, "only [redis] belongs in a per-user file");
 		return;
 	}
 	for (i = 0; i < sizeof config_sections / sizeof config_sections[0];
@@ -513,38 +554,96 @@ config_is_loopback(const char *host)
 	return 0;
 }
 
-struct config *
-config_load(const char *path, struct err *e)
+/* One file into c->cf; -1 with c->e naming the file and the line. */
+static int
+config_parse_file(struct config_load_ctx *c, const char *path)
 {
-	struct config_load_ctx	 c;
 	FILE			*f;
 	struct stat		 st;
 	int			 line;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return err_set(c->e, "%s: cannot read: %m", path);
+	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		fclose(f);
+		return err_set(c->e, "%s: cannot read: not a regular file",
+		    path);
+	}
+	c->f = f;
+	c->line = 0;
+	c->failed = 0;
+	line = ini_parse_stream(config_reader, c, config_handler, c);
+	fclose(f);
+	c->f = NULL;
+	if (line != 0) {
+		/* inih reports the first bad line; ours may come later. */
+		if (c->failed && (line < 0 || c->failed <= line))
+			err_prefix(c->e, "%s: line %d", path, c->failed);
+		else
+			err_set(c->e, "%s: line %d: not an INI line (key = "
+			    "value, or [section])", path, line);
+		return -1;
+	}
+	return 0;
+}
+
+/* The per-user file's path, if there is one to read; else NULL. */
+static char *
+config_user_path(void)
+{
+	const char	*xdg = getenv("XDG_CONFIG_HOME");
+	const char	*home = getenv("HOME");
+	char		*p;
+
+	if (xdg != NULL && *xdg == '/')
+		p = xasprintf("%s/%s", xdg, CONFIG_USER_FILE);
+	else if (home != NULL && *home == '/')
+		p = xasprintf("%s/.config/%s", home, CONFIG_USER_FILE);
+	else
+		return NULL;
+	if (access(p, F_OK) == -1) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+const char *
+config_redis_where(const struct config *cf, char *buf, size_t len)
+{
+	if (cf->redis_socket != NULL)
+		snprintf(buf, len, "unix:%s", cf->redis_socket);
+	else if (strchr(cf->redis_host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%d", cf->redis_host, cf->redis_port);
+	else
+		snprintf(buf, len, "%s:%d", cf->redis_host, cf->redis_port);
+	return buf;
+}
+
+struct config *
+config_load(const char *path, struct err *e)
+{
+	return config_load_for(path, CONFIG_DAEMON, e);
+}
+
+struct config *
+config_load_for(const char *path, int need, struct err *e)
+{
+	struct config_load_ctx	 c;
+	char			*upath;
 
 	memset(&c, 0, sizeof c);
 	c.cf = config_default();
 	c.e = e;
 	config_setstr(&c.cf->path, path);
-	if ((f = fopen(path, "r")) == NULL) {
-		err_set(e, "%s: cannot read: %m", path);
+	if (config_parse_file(&c, path) == -1)
 		goto err;
-	}
-	if (fstat(fileno(f), &st) == -1 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		err_set(e, "%s: cannot read: not a regular file", path);
-		goto err;
-	}
-	c.f = f;
-	line = ini_parse_stream(config_reader, &c, config_handler, &c);
-	fclose(f);
-	if (line != 0) {
-		/* inih reports the first bad line; ours may come later. */
-		if (c.failed && (line < 0 || c.failed <= line))
-			err_prefix(e, "%s: line %d", path, c.failed);
-		else
-			err_set(e, "%s: line %d: not an INI line (key = value, "
-			    "or [section])", path, line);
-		goto err;
+	if ((need & CONFIG_USER) && (upath = config_user_path()) != NULL) {
+		c.cf->user_path = upath;
+		c.user_file = 1;
+		if (config_parse_file(&c, upath) == -1)
+			goto err;
+		c.user_file = 0;
 	}
 	if (c.cf->retry_max > 7 * 86400) {
 		err_set(e, "%s: [delivery] retry_max: at most 7d", path);
@@ -561,11 +660,15 @@ config_load(const char *path, struct err *e)
 		    "loopback host, not \"%s\"", path, c.cf->smtp_host);
 		goto err;
 	}
-	if (config_load_secret(c.redis_password_file, "redis-password",
+	if ((need & CONFIG_NEED_REDIS) &&
+	    config_load_secret(c.redis_password_file, "redis-password",
 	    &c.cf->redis_password, e) == -1) {
-		err_prefix(e, "%s: [redis] password_file", path);
+		err_prefix(e, "%s: [redis] password_file", c.pw_user ?
+		    c.cf->user_path : path);
 		goto err;
 	}
+	if (!(need & CONFIG_NEED_SMTP))
+		goto done;
 	if (config_load_secret(c.smtp_password_file, "smtp-password",
 	    &c.cf->smtp_password, e) == -1) {
 		err_prefix(e, "%s: [smtp] password_file", path);
@@ -576,6 +679,7 @@ config_load(const char *path, struct err *e)
 		    "(password_file or the smtp-password credential)", path);
 		goto err;
 	}
+done:
 	free(c.redis_password_file);
 	free(c.smtp_password_file);
 	return c.cf;
@@ -600,7 +704,10 @@ config_unref(struct config *cf)
 		return;
 	free(cf->path);
 	free(cf->redis_host);
+	free(cf->redis_socket);
+	free(cf->redis_user);
 	free(cf->redis_password);
+	free(cf->user_path);
 	free(cf->prefix);
 	free(cf->smtp_host);
 	free(cf->smtp_ca_file);
@@ -613,6 +720,7 @@ config_unref(struct config *cf)
 	free(cf->timezone);
 	free(cf->coordinator);
 	free(cf->templates_dir);
+	free(cf->templates_shipped);
 	free(cf->http_host);
 	free(cf);
 }

@@ -6,8 +6,12 @@
  * auth), templates (exit 78 if broken), the event base, two Redis
  * connections (intake's, and "ops" for everything else), the worker pool,
  * the scheduler, the HTTP listener. READY=1 goes to systemd once both
- * Redis connections are up; WATCHDOG=1 is sent from a loop timer only while
- * the loop turns and Redis answers, so a wedged daemon is restarted.
+ * Redis connections are up (Redis answered and accepted who we are); until
+ * then STATUS= says why not ("Waiting for Redis: refused by ...: WRONGPASS
+ * ..."), and so does /healthz (503). WATCHDOG=1 is sent from a loop timer
+ * while the loop turns and either Redis answers or the connection is known
+ * to be down (it is being tried again: a restart would not help), so only a
+ * wedged daemon is restarted.
  *
  * SIGTERM/SIGINT: stop reading the inbox, stop promoting, give back the
  * leases of jobs no worker has started, let in-flight sends finish and
@@ -75,6 +79,7 @@ struct hearbackd {
 	long long		 stop_deadline_ms;
 	long long		 last_pong_ms;
 	long long		 last_gauges_ms;
+	long long		 last_status_ms;
 	unsigned long long	 watchdog_usec;
 };
 
@@ -133,7 +138,8 @@ hearbackd_check(const char *path)
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	}
-	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
+	if ((t = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
+	    &e)) == NULL) {
 		err_prefix(&e, "%s: [templates] dir", path);
 		goto err;
 	}
@@ -157,9 +163,8 @@ hearbackd_health(void *arg, char *why, size_t len)
 		snprintf(why, len, "shutting down");
 		return 0;
 	}
-	if (!intake_redis_up(d->intake) || !rconn_up(d->ops)) {
-		snprintf(why, len, "redis unreachable at %s:%d",
-		    d->cf->redis_host, d->cf->redis_port);
+	if (!rconn_up(d->ops) || !intake_redis_up(d->intake)) {
+		snprintf(why, len, "redis %s", rconn_down_why());
 		return 0;
 	}
 	if (!d->m.smtp_up) {
@@ -249,26 +254,46 @@ hearbackd_tick(evutil_socket_t fd, short what, void *arg)
 	d->m.redis_up = up;
 	d->m.in_flight = pool_pending(d->pool);
 	if (!d->ready && up) {
+		char	where[300];
+
 		d->ready = 1;
 		d->last_pong_ms = now;
 		sd_notify(0, "READY=1\nSTATUS=Taking records from Redis");
-		log_info("ready: redis %s:%d, smtp %s:%d, %d workers",
-		    d->cf->redis_host, d->cf->redis_port, d->cf->smtp_host,
-		    d->cf->smtp_port, d->cf->workers);
+		log_info("ready: redis %s, smtp %s:%d, %d workers",
+		    config_redis_where(d->cf, where, sizeof where),
+		    d->cf->smtp_host, d->cf->smtp_port, d->cf->workers);
 	}
 	if (now - d->last_gauges_ms >= 2000 && up) {
 		d->last_gauges_ms = now;
 		hearbackd_gauges(d);
 	}
-	/* The watchdog is fed only while Redis answers us. */
-	if (d->watchdog_usec > 0 && d->ready &&
+	/* Fed while Redis answers us, or while we know it does not and keep
+	 * trying: a restart mends neither. A connection that says it is up
+	 * but gets no answer is what a restart is for. */
+	if (!up)
+		d->last_pong_ms = now;
+	if (d->watchdog_usec > 0 &&
 	    now - d->last_pong_ms < (long long)(d->watchdog_usec / 1000))
 		sd_notify(0, "WATCHDOG=1");
-	if (d->ready && !d->stopping)
-		sd_notifyf(0, "STATUS=%s; inbox %lld, scheduled %lld, in flight "
-		    "%d, dead %lld", up ? "Running" : "Redis unreachable",
-		    d->m.inbox_backlog, d->m.scheduled, d->m.in_flight,
-		    d->m.dead);
+	if (!d->stopping && now - d->last_status_ms >= 1000) {
+		char	why[600] = "";
+
+		d->last_status_ms = now;
+		if (!up)
+			snprintf(why, sizeof why, "redis %s", rconn_down_why());
+		if (!d->ready)
+			sd_notifyf(0, "STATUS=Waiting for Redis: %s", why);
+		else if (!up)
+			sd_notifyf(0, "STATUS=Redis down: %s; inbox %lld, "
+			    "scheduled %lld, in flight %d, dead %lld", why,
+			    d->m.inbox_backlog, d->m.scheduled,
+			    d->m.in_flight, d->m.dead);
+		else
+			sd_notifyf(0, "STATUS=Running; inbox %lld, scheduled "
+			    "%lld, in flight %d, dead %lld",
+			    d->m.inbox_backlog, d->m.scheduled,
+			    d->m.in_flight, d->m.dead);
+	}
 	if (d->stopping) {
 		int	left = pool_pending(d->pool) + outcome_pending(d->out) +
 		    sched_busy(d->sched) + !intake_idle(d->intake);
@@ -325,7 +350,8 @@ hearbackd_reload(struct hearbackd *d)
 		log_warnx("reload: keeping the old configuration: %s", e.msg);
 		return;
 	}
-	if ((t = tmplset_load(cf->templates_dir, &e)) == NULL) {
+	if ((t = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
+	    &e)) == NULL) {
 		log_warnx("reload: keeping the old configuration and templates: "
 		    "%s", e.msg);
 		config_unref(cf);
@@ -415,7 +441,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}
-	if ((d.tmpl = tmplset_load(d.cf->templates_dir, &e)) == NULL) {
+	if ((d.tmpl = tmplset_load_over(d.cf->templates_dir,
+	    d.cf->templates_shipped, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}

@@ -13,6 +13,19 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/hearback/hearback.conf"
 #define CONFIG_MAX_LEADS	16
+/* Where `make install` puts the shipped templates, beside the program:
+ * PREFIX/sbin/hearbackd (or PREFIX/bin/hearback) finds them in
+ * PREFIX/share/hearback/templates; this when that cannot be known. */
+#define CONFIG_SHIPPED_TEMPLATES	"/usr/local/share/hearback/templates"
+/* The per-user file `hearback` also reads (its [redis] section only),
+ * under $XDG_CONFIG_HOME, else $HOME/.config. */
+#define CONFIG_USER_FILE	"hearback/hearback.conf"
+
+/* What config_load_for() reads besides the file. */
+#define CONFIG_NEED_REDIS	0x01	/* the Redis password */
+#define CONFIG_NEED_SMTP	0x02	/* the SMTP password */
+#define CONFIG_USER		0x04	/* the per-user file ([redis] only) */
+#define CONFIG_DAEMON		(CONFIG_NEED_REDIS | CONFIG_NEED_SMTP)
 
 enum config_tls {
 	CONFIG_TLS_STARTTLS,
@@ -26,7 +39,10 @@ struct config {
 
 	char		*redis_host;
 	int		 redis_port;
+	char		*redis_socket;		/* a Unix socket instead, or NULL */
+	char		*redis_user;		/* an ACL user for AUTH, or NULL */
 	char		*redis_password;	/* from password_file or credential */
+	char		*user_path;		/* the per-user file read, or NULL */
 	char		*prefix;		/* "hearback"; keys are "{prefix}:..." (store.h) */
 
 	char		*smtp_host;
@@ -56,7 +72,8 @@ struct config {
 	char		*coordinator;
 	long long	 digest_every;
 
-	char		*templates_dir;
+	char		*templates_dir;		/* the operator's: override by name */
+	char		*templates_shipped;	/* what make install put in place */
 
 	char		*http_host;		/* "" disables the HTTP listener */
 	int		 http_port;
@@ -65,8 +82,14 @@ struct config {
 	long long	 max_record_bytes;
 };
 
-/* Load and check a file. On failure returns NULL and e says file, line, key. */
+/* Load and check a file. On failure returns NULL and e says file, line, key.
+ * config_load() is the daemon's: every secret (CONFIG_DAEMON). */
 struct config	*config_load(const char *path, struct err *e);
+/* The same with only the secrets `need` asks for (CONFIG_NEED_*), and with
+ * CONFIG_USER the [redis] section of the per-user file on top. */
+struct config	*config_load_for(const char *path, int need, struct err *e);
+/* "redis 127.0.0.1:6379" or "redis unix:/run/redis.sock": for messages. */
+const char	*config_redis_where(const struct config *, char *buf, size_t);
 /* A config with every default (no file); used by tests and `validate`. */
 struct config	*config_default(void);
 struct config	*config_ref(struct config *);

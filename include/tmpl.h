@@ -67,6 +67,11 @@ int		 tmpl_namechar(int c);
  * keeps the old set. The new set has one reference.
  */
 struct tmplset	*tmplset_load(const char *dir, struct err *e);
+/* The operator's dir over the shipped one: a file in dir replaces the
+ * shipped file of the same name; either may be missing (not both).
+ * shipped NULL or "": dir alone, as tmplset_load. */
+struct tmplset	*tmplset_load_over(const char *dir, const char *shipped,
+		    struct err *e);
 struct tmplset	*tmplset_ref(struct tmplset *);
 void		 tmplset_unref(struct tmplset *);
 /* Number of templates loaded (partials included). */

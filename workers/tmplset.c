@@ -9,6 +9,13 @@
  * loaded set is never written again, so any thread may render from it at
  * the same time. The refcount is atomic; the last tmplset_unref frees the
  * set, in whichever thread that is.
+ *
+ * Two directories make one set (tmplset_load_over): the operator's
+ * ([templates] dir, /etc/hearback/templates) and the shipped ones
+ * ([templates] shipped, $(PREFIX)/share/hearback/templates). A file in the
+ * operator's replaces the shipped file of the same name, one by one, so
+ * `make install` can replace the shipped set without touching an edited
+ * template, and an operator copies only the files they change.
  */
 #include <sys/stat.h>
 
@@ -200,17 +207,24 @@ tmplset_parsename(const char *name, char **kind, int *format, int *part,
 	return 1;
 }
 
-/* The names in dir but dot files, sorted: the load order is stable. */
+/* The names in dir but dot files, sorted: the load order is stable. With
+ * missing_ok, a directory that is not there has no names. */
 static int
-tmplset_names(const char *dir, char ***namesp, size_t *np, struct err *e)
+tmplset_names(const char *dir, int missing_ok, char ***namesp, size_t *np,
+    struct err *e)
 {
 	DIR		*d;
 	struct dirent	*de;
 	char		**names = NULL;
 	size_t		 n = 0;
 
-	if ((d = opendir(dir)) == NULL)
+	*namesp = NULL;
+	*np = 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
 		return err_set(e, "%s: %s", dir, strerror(errno));
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -320,31 +334,57 @@ tmplset_complete(const struct tmplset *s, struct err *e)
 struct tmplset *
 tmplset_load(const char *dir, struct err *e)
 {
+	return tmplset_load_over(dir, NULL, e);
+}
+
+struct tmplset *
+tmplset_load_over(const char *dir, const char *shipped, struct err *e)
+{
 	struct tmplset	*s;
-	char		**names = NULL;
-	size_t		 nnames = 0, i;
+	char		**own = NULL, **base = NULL;
+	size_t		 nown = 0, nbase = 0, i = 0, j = 0;
+	int		 c, layered = shipped != NULL && *shipped != '\0';
 
 	s = xcalloc(1, sizeof *s);
 	s->refs = 1;
 	s->dir = xstrdup(dir);
 
-	if (tmplset_names(dir, &names, &nnames, e) == -1)
+	/* Layered, either directory may be missing, not both. */
+	if (tmplset_names(dir, layered, &own, &nown, e) == -1)
 		goto err;
-	for (i = 0; i < nnames; i++)
-		if (tmplset_add_file(s, dir, names[i], e) == -1)
+	if (layered && tmplset_names(shipped, 1, &base, &nbase, e) == -1)
+		goto err;
+	/* Both sorted: a name in both comes from dir. */
+	while (i < nown || j < nbase) {
+		c = i == nown ? 1 : j == nbase ? -1 :
+		    strcmp(own[i], base[j]);
+		if (c <= 0) {
+			if (tmplset_add_file(s, dir, own[i], e) == -1)
+				goto err;
+			i++;
+			j += c == 0;
+		} else if (tmplset_add_file(s, shipped, base[j++], e) == -1)
 			goto err;
+	}
 	if (s->n == 0) {
-		err_set(e, "%s: no templates (files named "
-		    "<kind>.<format>.<subject|txt|html>)", dir);
+		if (layered)
+			err_set(e, "%s, %s: no templates (files named "
+			    "<kind>.<format>.<subject|txt|html>)", dir,
+			    shipped);
+		else
+			err_set(e, "%s: no templates (files named "
+			    "<kind>.<format>.<subject|txt|html>)", dir);
 		goto err;
 	}
 	if (tmplset_complete(s, e) == -1)
 		goto err;
-	tmplset_free_names(names, nnames);
+	tmplset_free_names(own, nown);
+	tmplset_free_names(base, nbase);
 	return s;
 
 err:
-	tmplset_free_names(names, nnames);
+	tmplset_free_names(own, nown);
+	tmplset_free_names(base, nbase);
 	tmplset_free(s);
 	return NULL;
 }
