@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -26,7 +27,8 @@
 
 static int log_fg = 1;
 static int log_stamp = 1;	/* stderr is not the journal */
-static int log_level;
+/* Read by every thread, changed by the main thread on SIGHUP. */
+static _Atomic int log_level;
 static const char *log_ident = "hearback";
 
 void

@@ -22,6 +22,7 @@
  */
 #include <sys/mman.h>
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,8 +148,8 @@ fuzz_check_line(const uint8_t *data, size_t size, const char *msg)
 	if (fuzz_line(data, size, n, line, sizeof line) == -1)
 		FUZZ_FAIL("message names line %ld, which is not there: %s",
 		    n, msg);
-	if (line[0] == ' ' || line[0] == '\t')
-		return;		/* a continuation line */
+	if (isspace((unsigned char)line[0]))
+		return;		/* a continuation line (inih: any isspace) */
 	if (strstr(line, key) == NULL)
 		FUZZ_FAIL("message names line %ld (\"%s\"), which does not "
 		    "hold key \"%s\": %s", n, line, key, msg);
