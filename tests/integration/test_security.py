@@ -293,3 +293,79 @@ def test_http_slow_connections_are_capped(env):
 	env.wait_for(lambda: _nfds(pid) <= fd0 + 4, 10,
 	    "the connections closed (%d open files, %d before)" % (
 	    _nfds(pid), fd0))
+
+
+# ---------------------------------------------------------------------------
+# 2. The operator's terminal
+
+# Clear the screen, retitle the window, a C1 CSI (one byte and as UTF-8), a
+# right-to-left override.
+NASTY = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202e"
+
+
+def _cli_bytes(env, *args):
+	"""Run `hearback -c conf ARGS...`: (rc, stdout bytes, stderr bytes)."""
+	import subprocess
+	env_ = dict(os.environ)
+	env_.pop("CREDENTIALS_DIRECTORY", None)
+	p = subprocess.run([str(env.build / "hearback"), "-c", str(env.conf)] +
+	    list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+	    stderr=subprocess.PIPE, timeout=60, cwd=env.tmp, env=env_)
+	return p.returncode, p.stdout, p.stderr
+
+
+def _terminal_safe(out, what):
+	"""Nothing in out can drive a terminal: strict UTF-8, no C0 control
+	but LF and TAB, no DEL, no C1, no invisible or direction control."""
+	try:
+		text = out.decode("utf-8")
+	except UnicodeDecodeError as e:
+		raise AssertionError("%s: not UTF-8 (%s): %r" % (what, e, out))
+	for ch in text:
+		o = ord(ch)
+		assert not ((o < 0x20 and ch not in "\n\t") or 0x7f <= o <= 0x9f or
+		    0x200b <= o <= 0x200f or 0x202a <= o <= 0x202e or
+		    0x2066 <= o <= 0x2069 or o == 0xfeff), \
+		    "%s: U+%04X reaches the terminal: %r" % (what, o, text)
+	return text
+
+
+def test_dead_list_and_show_escape_what_records_hold(env):
+	env.start_daemon()
+	# Not JSON: kept as the bytes that came.
+	env.xadd(('{"type": "collaborator", "id": "c-' + NASTY + '", ').encode(
+	    "utf-8") + b"\x9b\xff")
+	# JSON with a bad id: the dead entry's type and id are decoded.
+	env.xadd({"type": "collaborator" + NASTY, "id": "c-" + NASTY,
+	    "name": "Quentin", "email": "q@example.org", "consent": True})
+	env.wait_for(lambda: len(env.dead_entries()) >= 2, what="2 dead entries")
+	# A relay's reply in a dead email (as the daemon stores it).
+	env.r.xadd(env.key("dead"), {"error": "rejected: 550 " + NASTY,
+	    "at": "2026-01-01T00:00:00Z", "delivery": "ann/a-1/c-" + NASTY,
+	    "kind": "announcement", "collaborator": "c-x", "attempts": "1",
+	    "first_try": "", "last_try": "", "last_reply": "550 " + NASTY})
+
+	rc, out, err = _cli_bytes(env, "dead", "list")
+	assert rc == 0, (rc, out, err)
+	listed = _terminal_safe(out, "dead list")
+	assert listed.count("\\u001b[2J") >= 3, listed
+	assert "\\u009b31m" in listed and "\\u202e" in listed, listed
+	entries = env.dead_entries()
+	assert len(entries) == 3, entries
+	for en in entries:
+		assert en["id"] in listed, (en["id"], listed)
+		rc, out, err = _cli_bytes(env, "dead", "show", en["id"])
+		assert rc == 0, (rc, out, err)
+		text = _terminal_safe(out, "dead show %s" % en["id"])
+		assert "\\u001b[2J" in text, text
+		assert "\\u0007" in text, text
+		assert "\\u202e" in text, text
+	# The record text keeps its own line breaks in show.
+	rc, out, err = _cli_bytes(env, "dead", "show", entries[0]["id"])
+	text = out.decode()
+	assert "record: {\"type\": \"collaborator\", \"id\": \"c-\\u001b" in \
+	    text and "\\x9b\\xff" in text, text
+	# An id typed by the operator, echoed back: escaped too.
+	rc, out, err = _cli_bytes(env, "dead", "show", "1-1" + NASTY)
+	assert rc == 65, (rc, out, err)
+	_terminal_safe(err, "dead show (no such entry)")
