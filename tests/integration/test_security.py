@@ -369,3 +369,33 @@ def test_dead_list_and_show_escape_what_records_hold(env):
 	rc, out, err = _cli_bytes(env, "dead", "show", "1-1" + NASTY)
 	assert rc == 65, (rc, out, err)
 	_terminal_safe(err, "dead show (no such entry)")
+
+
+# ---------------------------------------------------------------------------
+# 3, 4. Records that would not show, or not go, as written
+
+def test_records_refused_idn_encoded_words_hidden_characters(env):
+	env.start_daemon()
+	base = {"type": "collaborator", "name": "Quentin", "consent": True,
+	    "email": "q@example.org"}
+	cases = [
+	    (dict(base, id="c-idn", email="user@ex\u00e4mple.org"),
+		["email:", "not in ASCII letters", "\"user@xn--exmple-cua.org\""]),
+	    (dict(base, id="c-ew", name="=?utf-8?b?SGFja2Vk?="),
+		["name:", "encoded word", "write the words themselves"]),
+	    ({"type": "announcement", "id": "a-rlo", "body": "Text.",
+		"subject": "Minutes \u202efdp.exe", "to": {"all": True}},
+		["subject:", "U+202E", "remove it"]),
+	]
+	for rec, _ in cases:
+		env.xadd(rec)
+	env.wait_for(lambda: len(env.dead_entries()) >= len(cases),
+	    what="%d dead entries" % len(cases))
+	dead = env.dead_entries()
+	for (rec, parts), en in zip(cases, dead):
+		for p in parts:
+			assert p in en["error"], (rec["id"], en["error"])
+	# `hearback validate` says the same before anything is queued.
+	f = env.write_file("bad.json", cases[1][0])
+	rc, out, err = env.cli("validate", str(f))
+	assert rc == 65 and "name:" in err and "encoded word" in err, (rc, err)
