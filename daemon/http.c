@@ -191,12 +191,21 @@ http_parse_first(const char *s, size_t n, struct http_req *r)
 
 	/* origin-form "/p?q", or absolute-form "http://host/p?q" */
 	path = t;
-	if (q - t > 7 && (strncasecmp(t, "http://", 7) == 0 ||
-	    (q - t > 8 && strncasecmp(t, "https://", 8) == 0))) {
-		path = memchr(t + 7, '/', q - (t + 7));
-		if (path == NULL)
-			path = q;	/* no path: "/" */
-	}
+	if (q - t > 7 && strncasecmp(t, "http://", 7) == 0)
+		k = 7;
+	else if (q - t > 8 && strncasecmp(t, "https://", 8) == 0)
+		k = 8;
+	else
+		k = 0;
+	if (k > 0) {
+		/* the path starts at the first '/' after the authority */
+		for (path = t + k; path < q && *path != '/' && *path != '?';
+		    path++)
+			;
+		if (path < q && *path == '?')
+			path = q;	/* no path, a query: "/" */
+	} else if (*t != '/')
+		return 400;	/* not origin-form, nor absolute-form */
 	for (k = 0; path + k < q && path[k] != '?'; k++)
 		;
 	if (k == 0) {
@@ -576,6 +585,12 @@ http_serve(struct http *h, evutil_socket_t fd)
 	bufferevent_enable(c->bev, EV_READ);
 	http_timer_add(c->timer, HTTP_TIMEOUT * 1000);
 	return 0;
+}
+
+int
+http_nconns(const struct http *h)
+{
+	return h->nconns;
 }
 
 /*

@@ -39,6 +39,8 @@ struct http	*http_new(struct event_base *, const struct metrics *,
 int		 http_listen(struct http *, const char *host, int port,
 		    struct err *e);
 int		 http_serve(struct http *, evutil_socket_t fd);
+/* Connections open now. */
+int		 http_nconns(const struct http *);
 
 /* A parsed request head. */
 enum http_method { HTTP_GET = 1, HTTP_HEAD, HTTP_OTHER };
