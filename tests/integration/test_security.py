@@ -399,3 +399,78 @@ def test_records_refused_idn_encoded_words_hidden_characters(env):
 	f = env.write_file("bad.json", cases[1][0])
 	rc, out, err = env.cli("validate", str(f))
 	assert rc == 65 and "name:" in err and "encoded word" in err, (rc, err)
+
+
+# ---------------------------------------------------------------------------
+# 6. SECURITY.md's Redis users are enough, and no more
+
+def _security_acl(prefix, daemon_pw, coord_pw):
+	"""The ACL SETUSER lines of SECURITY.md, for this test's prefix."""
+	text = (harness.REPO / "SECURITY.md").read_text()
+	lines = [l for l in text.splitlines() if l.startswith("ACL SETUSER ")]
+	assert len(lines) == 2, lines
+	out = []
+	for l in lines:
+		l = l.replace("{hearback}", "{%s}" % prefix)
+		l = l.replace("DAEMON-PASSWORD", daemon_pw)
+		l = l.replace("COORDINATOR-PASSWORD", coord_pw)
+		out.append(l.split()[2:])	# user, then the rules
+	return out
+
+
+def test_security_md_redis_users_are_enough(env):
+	import redis
+	users = _security_acl(env.prefix, "daemon-pw-1", "coord-pw-2")
+	assert [u[0] for u in users] == ["default", "coordinator"], users
+	for u in reversed(users):	# default last: it loses ACL
+		env.r.execute_command("ACL", "SETUSER", *u)
+	# From here on, the harness too speaks as the daemon's user.
+	for name, dec in (("r", True), ("rb", False)):
+		setattr(env, name, redis.Redis(host="127.0.0.1",
+		    port=env.redis_port, password="daemon-pw-1",
+		    decode_responses=dec, socket_timeout=10))
+	pw = env.write_file("redis-password", "daemon-pw-1\n")
+	env.write_config({"redis": {"password_file": str(pw)}})
+	log0 = _log_size(env) if env.daemon_log.exists() else 0
+	env.start_daemon()
+
+	coord = redis.Redis(host="127.0.0.1", port=env.redis_port,
+	    username="coordinator", password="coord-pw-2",
+	    decode_responses=True, socket_timeout=10)
+	coord.xadd(env.key("inbox"), {"record": json.dumps({
+	    "type": "collaborator", "id": "c-a", "name": "Amara",
+	    "email": "amara@example.org", "consent": True, "groups": ["g"]})})
+	coord.xadd(env.key("inbox"), {"record": json.dumps({
+	    "type": "announcement", "id": "a-1", "subject": "News",
+	    "body": "Text.", "to": {"groups": ["g"]}})})
+	coord.xadd(env.key("inbox"), {"record": '{"type": "venue"'})
+	env.wait_mails(1, to="amara@example.org")
+	env.wait_for(lambda: len(env.dead_entries()) == 1, what="1 dead entry")
+	# A coordinator queues, and reads nothing.
+	for cmd in (("XRANGE", env.key("dead"), "-", "+"),
+	    ("HGETALL", env.key("rec:collaborator:c-a")),
+	    ("KEYS", "*"), ("XADD", "{other}:inbox", "*", "record", "{}"),
+	    ("FLUSHALL",), ("CONFIG", "GET", "*")):
+		try:
+			coord.execute_command(*cmd)
+		except redis.exceptions.NoPermissionError:
+			continue
+		raise AssertionError("coordinator may run %s" % (cmd,))
+	# The daemon's user cannot reach beyond its keys or run admin commands.
+	for cmd in (("FLUSHALL",), ("CONFIG", "SET", "dir", "/tmp"),
+	    ("SET", "{other}:x", "1"), ("ACL", "LIST"), ("SCRIPT", "FLUSH"),
+	    ("FUNCTION", "FLUSH"), ("SHUTDOWN",)):
+		try:
+			env.r.execute_command(*cmd)
+		except redis.exceptions.NoPermissionError:
+			continue
+		raise AssertionError("the daemon's user may run %s" % (cmd,))
+	# The command works as the daemon's user.
+	for args in (("status",), ("dead", "list"), ("forget", "c-a")):
+		res = env.cli(*args)
+		assert res.rc == 0, (args, res)
+	env.wait_for(lambda: env.r.exists(env.key("rec:collaborator:c-a")) == 0,
+	    what="c-a forgotten")
+	bad = _log_lines(env, log0, "NOPERM") + _log_lines(env,
+	    log0, "no permissions")
+	assert not bad, bad
