@@ -16,8 +16,9 @@
  *   - at most HTTP_MAX_CONNS connections: one more closes the oldest, so
  *     slow clients cannot keep /healthz out; and a burst accepts at most
  *     that many before the loop turns (and closes what it freed);
- *   - an accept error (EMFILE: the daemon is out of descriptors) pauses
- *     the listener for a second instead of spinning on it;
+ *   - an accept error (EMFILE: the daemon is out of descriptors) closes
+ *     the oldest connection, or with none pauses the listener for a
+ *     second, instead of spinning on it;
  *   - refusals are logged at most once a second; the lines left out are
  *     counted in the next one.
  * After its answer the server shuts its side and reads (and drops) what the
@@ -630,12 +631,27 @@ http_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		http_pause(h, 0);
 }
 
+/*
+ * accept(2) failed, most likely EMFILE or ENFILE: out of descriptors. The
+ * listener stays readable, so going on would spin. If we hold connections,
+ * the oldest goes (its descriptor is free once the loop turns) and the
+ * listener waits for that turn; else it waits a second.
+ */
 static void
 http_accept_error(struct evconnlistener *lev, void *arg)
 {
-	struct http	*h = arg;
-	int		 err = EVUTIL_SOCKET_ERROR();
+	struct http		*h = arg;
+	struct http_conn	*old = TAILQ_FIRST(&h->conns);
+	int			 err = EVUTIL_SOCKET_ERROR();
 
+	if (old != NULL) {
+		http_refused(h, "cannot accept a connection: %s; closed the "
+		    "oldest, from %s, to make room", evutil_socket_error_to_string(
+		    err), old->peer);
+		http_conn_free(old);
+		http_pause(h, 0);
+		return;
+	}
 	http_pause(h, 1000);
 	http_refused(h, "cannot accept a connection: %s; not accepting for "
 	    "a second", evutil_socket_error_to_string(err));

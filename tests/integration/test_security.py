@@ -474,3 +474,36 @@ def test_security_md_redis_users_are_enough(env):
 	bad = _log_lines(env, log0, "NOPERM") + _log_lines(env,
 	    log0, "no permissions")
 	assert not bad, bad
+
+
+def test_http_out_of_descriptors_closes_the_oldest(env):
+	# Few descriptors to spare (the daemon needs about a dozen of its
+	# own): accept(2) fails with EMFILE long before 64 connections.
+	with _Rlimit(32):
+		pid = _start(env)
+	log0 = _log_size(env)
+	t0 = time.monotonic()
+	slow = []
+	try:
+		for i in range(100):
+			try:
+				s = _connect(env, timeout=5)
+				s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+			except OSError:
+				continue
+			slow.append(s)
+		for _ in range(3):
+			_healthy_now(env)
+			time.sleep(0.5)
+		cpu = _cpu_s(pid)
+		time.sleep(1)
+		assert _cpu_s(pid) - cpu < 0.5, "the daemon spins"
+	finally:
+		for s in slow:
+			s.close()
+	elapsed = time.monotonic() - t0
+	time.sleep(1.5)
+	lines = _log_lines(env, log0, "http:")
+	assert any("cannot accept a connection" in l for l in lines), lines
+	assert len(lines) <= elapsed + 3, "%d lines in %.1f s:\n%s" % (
+	    len(lines), elapsed, "\n".join(lines[:20]))
