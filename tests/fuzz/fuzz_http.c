@@ -15,9 +15,9 @@
  *  - it sends nothing, or exactly one answer: "HTTP/1.1 NNN Reason", header
  *    lines of printable ASCII, "Connection: close", a blank line, then as
  *    many bytes as Content-Length says (none for HEAD);
- *  - nothing only when there is no complete head: no blank line within
- *    the first 8192 bytes, and no more than 8192 bytes sent; 431 when
- *    more was sent with no blank line in the first 8192;
+ *  - nothing only when there is no complete head: no blank line, and
+ *    fewer than 8192 bytes sent; 431 when 8192 or more were sent with no
+ *    blank line in the first 8192;
  *  - the status is http_parse's refusal when it refuses; otherwise 200 (or
  *    503 when unhealthy) for /healthz, 200 for /metrics, 404 else; a 200
  *    or 503 only for GET and HEAD; 405 comes with "Allow: GET, HEAD";
@@ -174,8 +174,8 @@ fuzz_expect(const char *req, size_t len, int *head)
 	int		 code;
 
 	*head = 0;
-	if (end == 0)
-		return len > HTTP_MAX_HEAD ? 431 : 0;
+	if (end == 0)	/* 8192 bytes and no end: the head is longer */
+		return len >= HTTP_MAX_HEAD ? 431 : 0;
 	code = http_parse(req, end, &r);
 	*head = r.method == HTTP_HEAD;
 	if (code != 0)
