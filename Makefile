@@ -115,7 +115,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_B	?= build-fuzz
 FUZZ_CC	?= clang
 FUZZ_CFLAGS ?=
-FUZZ_TARGETS = record config render compose
+FUZZ_TARGETS = record config render compose http smtp did
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -123,7 +123,7 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	$(FUZZ_CFLAGS)
 # Compiled with the headers of every package any target needs; linked with
 # its own packages only.
-FUZZ_PKGS = jansson gmime-3.0 libical inih glib-2.0
+FUZZ_PKGS = jansson gmime-3.0 libical inih glib-2.0 libevent hiredis openssl
 
 FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
 	daemon/address.c daemon/duration.c \
@@ -137,6 +137,13 @@ FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
 FUZZ_PKGS_render = jansson glib-2.0
 FUZZ_SRC_compose = workers/compose.c daemon/util.c daemon/log.c
 FUZZ_PKGS_compose = gmime-3.0
+FUZZ_SRC_http	= daemon/http.c daemon/metrics.c $(FUZZ_SRC_record)
+FUZZ_PKGS_http	= libevent jansson gmime-3.0 libical
+FUZZ_SRC_smtp	= workers/relay.c workers/tunnel.c daemon/util.c daemon/log.c
+FUZZ_PKGS_smtp	= openssl
+FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
+	daemon/log.c
+FUZZ_PKGS_did	= jansson hiredis openssl
 
 $(FUZZ_B)/flags: FORCE
 	@mkdir -p $(dir $@)
@@ -147,7 +154,12 @@ $(FUZZ_B)/obj/%.o: %.c $(wildcard include/*.h) tests/fuzz/fuzz.h $(FUZZ_B)/flags
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -c -o $@ $<
 
-fuzz_obj = $(patsubst %.c,$(FUZZ_B)/obj/%.o,$(1))
+# The store's Lua scripts, embedded (.incbin, paths from the top).
+$(FUZZ_B)/obj/%.o: %.S $(STORE_LUA) $(FUZZ_B)/flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -c -o $@ $<
+
+fuzz_obj = $(patsubst %.S,$(FUZZ_B)/obj/%.o,$(patsubst %.c,$(FUZZ_B)/obj/%.o,$(1)))
 
 .SECONDEXPANSION:
 $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/tests/fuzz/fuzz_%.o \

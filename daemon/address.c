@@ -3,9 +3,10 @@
  *
  * An address must pass our own reading of the RFC 5322 addr-spec grammar
  * (deliberately narrower than the RFC: dot-atom local parts only, no quoted
- * strings, no domain literals, no comments) and then GMime's parser in
- * strict mode must read exactly one mailbox with the same address. The
- * second check guards against the two readings disagreeing.
+ * strings, no domain literals, no comments, ASCII only: without SMTPUTF8 a
+ * relay takes no other) and then GMime's parser in strict mode must read
+ * exactly one mailbox with the same address. The second check guards
+ * against the two readings disagreeing.
  *
  * Any thread, after main has called g_mime_init(): each call makes its own
  * GMime parser options and address list and frees them before returning.
@@ -95,27 +96,35 @@ address_ascii_domain_ok(const char *s)
 	return nlabels >= 2 && !alldigits;
 }
 
+/*
+ * The domain as the relay must see it: ASCII. A domain written in another
+ * script ("ex\u00e4mple.org") is refused even when it is valid, because
+ * sending to it would need SMTPUTF8, which neither libESMTP nor most relays
+ * speak: the message would fail at the relay, days later, instead of here.
+ * When it converts to IDNA, *ascii (if ascii is not NULL) is its ASCII form
+ * ("xn--exmple-cua.org"), for the message; the caller g_free()s it.
+ * Returns 1 for a good ASCII domain, 0 for a bad one, -1 for a non-ASCII one.
+ */
 static int
-address_domain_ok(const char *s)
+address_domain_ok(const char *s, char **ascii)
 {
 	const char	*p;
-	char		*ascii;
-	int		 ok, utf8 = 0;
+	char		*a;
 
-	for (p = s; *p != '\0'; p++) {
+	if (ascii != NULL)
+		*ascii = NULL;
+	for (p = s; *p != '\0'; p++)
 		if ((unsigned char)*p >= 0x80)
-			utf8 = 1;
-		/* Dots other than '.' (IDNA allows U+3002 etc.) are refused. */
-	}
-	if (!utf8)
+			break;
+	if (*p == '\0')
 		return address_ascii_domain_ok(s);
-	if (!g_utf8_validate(s, -1, NULL))
-		return 0;
-	if ((ascii = g_hostname_to_ascii(s)) == NULL)
-		return 0;
-	ok = address_ascii_domain_ok(ascii);
-	g_free(ascii);
-	return ok;
+	if (!g_utf8_validate(s, -1, NULL) || (a = g_hostname_to_ascii(s)) == NULL)
+		return -1;
+	if (address_ascii_domain_ok(a) && ascii != NULL)
+		*ascii = a;
+	else
+		g_free(a);
+	return -1;
 }
 
 /* GMime must read exactly one mailbox; its address and name are returned. */
@@ -148,7 +157,8 @@ address_check(const char *addr, struct err *e)
 	InternetAddressList	*l = NULL;
 	InternetAddressMailbox	*mb;
 	const char		*at, *p;
-	char			 q[128];
+	char			 q[128], q2[128], alt[ADDRESS_MAX * 2];
+	char			*ascii = NULL;
 	size_t			 len;
 
 	len = strlen(addr);
@@ -164,8 +174,27 @@ address_check(const char *addr, struct err *e)
 		goto err;
 	if (!address_local_ok(addr, at - addr))
 		goto err;
-	if (!address_domain_ok(at + 1))
+	switch (address_domain_ok(at + 1, &ascii)) {
+	case 1:
+		break;
+	case -1:
+		if (ascii == NULL)
+			return err_set(e, "%s is not an email address we can "
+			    "send to: its domain is not in ASCII letters (mail "
+			    "relays take only ASCII domains); write the "
+			    "domain's ASCII form (xn--...)",
+			    address_quote(q, sizeof q, addr));
+		snprintf(alt, sizeof alt, "%.*s@%s", (int)(at - addr), addr,
+		    ascii);
+		g_free(ascii);
+		return err_set(e, "%s is not an email address we can send to: "
+		    "its domain is not in ASCII letters (mail relays take "
+		    "only ASCII domains); write its ASCII form instead: %s",
+		    address_quote(q, sizeof q, addr),
+		    address_quote(q2, sizeof q2, alt));
+	default:
 		goto err;
+	}
 
 	if ((l = address_gmime_parse(addr, &mb)) == NULL || mb == NULL)
 		goto err;

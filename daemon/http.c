@@ -1,47 +1,416 @@
 /*
  * http.c: the daemon's small HTTP face, for probes and Prometheus.
- * Main thread only (evhttp runs on the main event base).
+ * Main thread only (everything runs on the main event base).
  *
  *   GET /healthz  200 {"status":"ok"} or 503 {"status":"unavailable",
  *                 "reason":"..."}
  *   GET /metrics  text/plain; version=0.0.4, names start with hearback_
+ *   HEAD          the same without the body; other methods 405; other
+ *                 paths 404; every answer closes the connection
+ *
+ * Whoever can reach the listener can talk to it, so what one client can make
+ * the daemon hold is bounded (the numbers are in http.h):
+ *   - a request head of at most HTTP_MAX_HEAD bytes (431), no body (413:
+ *     the body is never read), HTTP_TIMEOUT seconds from the connection to
+ *     the end of the answer, however slowly the bytes trickle in;
+ *   - at most HTTP_MAX_CONNS connections: one more closes the oldest, so
+ *     slow clients cannot keep /healthz out; and a burst accepts at most
+ *     that many before the loop turns (and closes what it freed);
+ *   - an accept error (EMFILE: the daemon is out of descriptors) closes
+ *     the oldest connection, or with none pauses the listener for a
+ *     second, instead of spinning on it;
+ *   - refusals are logged at most once a second; the lines left out are
+ *     counted in the next one.
+ * After its answer the server shuts its side and reads (and drops) what the
+ * client still sends, for HTTP_LINGER seconds and HTTP_LINGER_MAX bytes at
+ * most, so that closing with unread bytes does not reset the connection
+ * before the client has read the answer.
+ *
+ * libevent 2.1's evhttp has no connection limit, no hook when a connection
+ * goes, answers 501 for a refused method and reads a refused body: hence
+ * this small server on bufferevents. http_parse is pure (fuzzed by
+ * tests/fuzz/fuzz_http.c, with http_serve on a socketpair).
  */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 #include <jansson.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 
+enum http_state { HTTP_READING, HTTP_WRITING, HTTP_LINGERING };
+
+struct http_conn {
+	TAILQ_ENTRY(http_conn)	 entry;		/* oldest first */
+	struct http		*h;
+	struct bufferevent	*bev;
+	struct event		*timer;		/* the deadline of the state */
+	enum http_state		 state;
+	size_t			 nread;		/* bytes read (in this state) */
+	long long		 since_ms;	/* accepted at */
+	char			 peer[INET6_ADDRSTRLEN];
+};
+
 struct http {
-	struct evhttp		*h;
+	struct event_base	*base;
+	struct evconnlistener	*lev;
 	const struct metrics	*m;
 	http_health_fn		*health;
 	void			*arg;
+	TAILQ_HEAD(, http_conn)	 conns;
+	int			 nconns;
+	int			 burst;		/* accepted in this turn */
+	int			 paused;	/* listener off until resume */
+	struct event		*resume;
+	long long		 log_last_ms;	/* last refusal logged */
+	unsigned		 log_left;	/* refusals not logged since */
+	struct event		*log_ev;	/* logs the count of those */
 };
 
-static void
-http_reply(struct evhttp_request *req, int code, const char *reason,
-    const char *type, const char *body)
+static long long
+http_mono_ms(void)
 {
-	struct evbuffer	*b = evbuffer_new();
+	struct timespec	ts;
 
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", type);
-	evbuffer_add(b, body, strlen(body));
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
-http_healthz(struct evhttp_request *req, void *arg)
+http_timer_add(struct event *ev, long long ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+/*
+ * The request head: pure functions.
+ */
+
+size_t
+http_head_end(const char *buf, size_t len)
+{
+	size_t	i;
+
+	/* The first "\n\n" or "\n\r\n": one blank line before the request
+	 * line is no end (http_parse skips it), two are (400). */
+	for (i = 1; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i - 1] == '\n')
+			return i + 1;
+		if (buf[i - 1] == '\r' && i >= 2 && buf[i - 2] == '\n')
+			return i + 1;
+	}
+	return 0;
+}
+
+static int
+http_tchar(unsigned char c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The next line of [*p, end): its start and length without the line end.
+ * -1 for a bare CR or a NUL, or no line end. */
+static int
+http_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char	*s = *p, *q;
+
+	for (q = s; q < end && *q != '\n'; q++)
+		if (*q == '\0' || (*q == '\r' && (q + 1 >= end ||
+		    q[1] != '\n')))
+			return -1;
+	if (q >= end)
+		return -1;
+	*line = s;
+	*len = (q > s && q[-1] == '\r') ? (size_t)(q - 1 - s) : (size_t)(q - s);
+	*p = q + 1;
+	return 0;
+}
+
+static void
+http_copy(char *dst, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* The request line: METHOD SP target SP HTTP/1.x */
+static int
+http_parse_first(const char *s, size_t n, struct http_req *r)
+{
+	const char	*end = s + n, *m, *t, *path, *q;
+	size_t		 k;
+
+	for (m = s; m < end && http_tchar(*m); m++)
+		;
+	if (m == s || m >= end || *m != ' ')
+		return 400;
+	http_copy(r->method_name, sizeof r->method_name, s, m - s);
+	if (m - s == 3 && memcmp(s, "GET", 3) == 0)
+		r->method = HTTP_GET;
+	else if (m - s == 4 && memcmp(s, "HEAD", 4) == 0)
+		r->method = HTTP_HEAD;
+	else
+		r->method = HTTP_OTHER;
+	t = m + 1;
+	for (q = t; q < end && *q > 0x20 && *q < 0x7f; q++)
+		;
+	if (q == t || q >= end || *q != ' ')
+		return 400;
+	http_copy(r->target, sizeof r->target, t, q - t);
+	if (end - (q + 1) != 8 || memcmp(q + 1, "HTTP/", 5) != 0 ||
+	    !isdigit((unsigned char)q[6]) || q[7] != '.' ||
+	    !isdigit((unsigned char)q[8]))
+		return 400;
+	if (q[6] != '1')
+		return 505;
+	r->minor = q[8] - '0';
+
+	/* origin-form "/p?q", or absolute-form "http://host/p?q" */
+	path = t;
+	if (q - t > 7 && strncasecmp(t, "http://", 7) == 0)
+		k = 7;
+	else if (q - t > 8 && strncasecmp(t, "https://", 8) == 0)
+		k = 8;
+	else
+		k = 0;
+	if (k > 0) {
+		/* the path starts at the first '/' after the authority */
+		for (path = t + k; path < q && *path != '/' && *path != '?';
+		    path++)
+			;
+		if (path < q && *path == '?')
+			path = q;	/* no path, a query: "/" */
+	} else if (*t != '/')
+		return 400;	/* not origin-form, nor absolute-form */
+	for (k = 0; path + k < q && path[k] != '?'; k++)
+		;
+	if (k == 0) {
+		snprintf(r->path, sizeof r->path, "/");
+	} else {
+		if (k >= sizeof r->path)
+			r->path_long = 1;
+		http_copy(r->path, sizeof r->path, path, k);
+	}
+	return 0;
+}
+
+int
+http_parse(const char *buf, size_t len, struct http_req *r)
+{
+	const char	*p = buf, *end = buf + len, *line, *v, *ve, *c;
+	size_t		 n, name;
+	int		 te = 0, code;
+	long long	 cl = -1, val;
+
+	memset(r, 0, sizeof *r);
+	/* Blank lines before the request line are skipped (RFC 9112 2.2). */
+	do {
+		if (http_line(&p, end, &line, &n) == -1)
+			return 400;
+	} while (n == 0 && p < end);
+	if (n == 0)
+		return 400;
+	if ((code = http_parse_first(line, n, r)) != 0)
+		return code;
+
+	for (;;) {
+		if (http_line(&p, end, &line, &n) == -1)
+			return 400;
+		if (n == 0)
+			break;
+		if (line[0] == ' ' || line[0] == '\t')
+			return 400;	/* obsolete line folding */
+		for (name = 0; name < n && http_tchar(line[name]); name++)
+			;
+		if (name == 0 || name >= n || line[name] != ':')
+			return 400;
+		v = line + name + 1;
+		ve = line + n;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		for (c = v; c < ve; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\t') ||
+			    *c == 0x7f)
+				return 400;
+		if (name == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+			if (v == ve)
+				return 400;
+			val = 0;
+			for (c = v; c < ve; c++) {
+				if (!isdigit((unsigned char)*c))
+					return 400;
+				if (val > 999999999999LL)
+					return 413;	/* absurdly large */
+				val = val * 10 + (*c - '0');
+			}
+			if (cl != -1 && cl != val)
+				return 400;	/* two different lengths */
+			cl = val;
+		} else if (name == 17 &&
+		    strncasecmp(line, "Transfer-Encoding", 17) == 0)
+			te = 1;
+	}
+	if (p != end)
+		return 400;		/* len was not where the head ends */
+	if (te && cl != -1)
+		return 400;		/* both: a smuggling attempt */
+	if (r->method == HTTP_OTHER)
+		return 405;
+	if (te || cl > 0)
+		return 413;
+	return 0;
+}
+
+/*
+ * Refusals, logged at most once a second.
+ */
+
+static void HB_PRINTF(2, 3)
+http_refused(struct http *h, const char *fmt, ...)
+{
+	char		 msg[400];
+	va_list		 ap;
+	long long	 now = http_mono_ms();
+
+	if (h->log_last_ms != 0 && now - h->log_last_ms < 1000) {
+		h->log_left++;
+		if (!evtimer_pending(h->log_ev, NULL))
+			http_timer_add(h->log_ev, 1000 - (now - h->log_last_ms));
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_warnx("http: %s", msg);
+	h->log_last_ms = now;
+}
+
+static void
+http_log_left(evutil_socket_t fd, short what, void *arg)
 {
 	struct http	*h = arg;
+
+	if (h->log_left == 0)
+		return;
+	log_warnx("http: %u more refusals in the last second, not logged one "
+	    "by one", h->log_left);
+	h->log_left = 0;
+	h->log_last_ms = http_mono_ms();
+}
+
+/*
+ * Connections.
+ */
+
+static void
+http_conn_free(struct http_conn *c)
+{
+	struct http	*h = c->h;
+
+	TAILQ_REMOVE(&h->conns, c, entry);
+	h->nconns--;
+	event_free(c->timer);
+	bufferevent_free(c->bev);	/* closes the socket */
+	free(c);
+}
+
+static const char *
+http_reason(int code)
+{
+	switch (code) {
+	case 200:	return "OK";
+	case 400:	return "Bad Request";
+	case 404:	return "Not Found";
+	case 405:	return "Method Not Allowed";
+	case 413:	return "Content Too Large";
+	case 431:	return "Request Header Fields Too Large";
+	case 503:	return "Service Unavailable";
+	case 505:	return "HTTP Version Not Supported";
+	}
+	return "Error";
+}
+
+/* Queue the answer; the connection closes once it is written. */
+static void
+http_answer(struct http_conn *c, int head_only, int code, const char *type,
+    const char *extra, const char *body)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 len = strlen(body);
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\n%sConnection: close\r\n\r\n", code,
+	    http_reason(code), type, len, extra ? extra : "");
+	if (!head_only)
+		evbuffer_add(out, body, len);
+	c->state = HTTP_WRITING;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void
+http_refuse(struct http_conn *c, int code, const struct http_req *r)
+{
+	char	 target[160];
+	char	 body[128];
+
+	if (r != NULL && r->method_name[0] != '\0')
+		http_refused(c->h, "refused %.15s %s from %s: %s (%d)",
+		    r->method_name, util_quote(target, sizeof target,
+		    r->target, 64), c->peer, http_reason(code), code);
+	else
+		http_refused(c->h, "refused a request from %s: %s (%d)",
+		    c->peer, http_reason(code), code);
+	switch (code) {
+	case 405:
+		snprintf(body, sizeof body, "only GET and HEAD\n");
+		break;
+	case 413:
+		snprintf(body, sizeof body, "no request body is taken\n");
+		break;
+	case 431:
+		snprintf(body, sizeof body, "the request line and headers "
+		    "are limited to %d bytes\n", HTTP_MAX_HEAD);
+		break;
+	default:
+		snprintf(body, sizeof body, "%s\n", http_reason(code));
+	}
+	http_answer(c, r != NULL && r->method == HTTP_HEAD, code,
+	    "text/plain; charset=utf-8", code == 405 ? "Allow: GET, HEAD\r\n" :
+	    NULL, body);
+}
+
+static void
+http_healthz(struct http_conn *c, int head_only)
+{
+	struct http	*h = c->h;
 	char		 why[256], body[512];
 	int		 ok = h->health(h->arg, why, sizeof why);
 
@@ -60,53 +429,292 @@ http_healthz(struct evhttp_request *req, void *arg)
 		free(t);
 		json_decref(j);
 	}
-	http_reply(req, ok ? 200 : 503, ok ? "OK" : "Service Unavailable",
-	    "application/json", body);
+	http_answer(c, head_only, ok ? 200 : 503, "application/json", NULL,
+	    body);
 }
 
 static void
-http_metrics(struct evhttp_request *req, void *arg)
+http_metrics(struct http_conn *c, int head_only)
 {
-	struct http	*h = arg;
-	struct buf	 b;
+	struct buf	b;
 
 	buf_init(&b);
-	metrics_render(h->m, &b);
-	http_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
-	    b.s ? b.s : "");
+	metrics_render(c->h->m, &b);
+	http_answer(c, head_only, 200, "text/plain; version=0.0.4; "
+	    "charset=utf-8", NULL, b.s ? b.s : "");
 	buf_free(&b);
 }
 
 static void
-http_other(struct evhttp_request *req, void *arg)
+http_dispatch(struct http_conn *c, const char *head, size_t len)
 {
-	http_reply(req, 404, "Not Found", "text/plain",
-	    "not found: try /healthz or /metrics\n");
+	struct http_req	r;
+	int		code = http_parse(head, len, &r);
+	int		head_only = r.method == HTTP_HEAD;
+
+	if (code != 0)
+		http_refuse(c, code, &r);
+	else if (!r.path_long && strcmp(r.path, "/healthz") == 0)
+		http_healthz(c, head_only);
+	else if (!r.path_long && strcmp(r.path, "/metrics") == 0)
+		http_metrics(c, head_only);
+	else
+		http_answer(c, head_only, 404, "text/plain; charset=utf-8",
+		    NULL, "not found: try /healthz or /metrics\n");
+}
+
+static void
+http_conn_read(struct bufferevent *bev, void *arg)
+{
+	struct http_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	size_t			 n = evbuffer_get_length(in), end;
+	const char		*p;
+
+	if (c->state == HTTP_LINGERING) {
+		evbuffer_drain(in, n);
+		if ((c->nread += n) > HTTP_LINGER_MAX)
+			http_conn_free(c);	/* enough: a reset it is */
+		return;
+	}
+	if (c->state != HTTP_READING)
+		return;
+	c->nread = n;
+	if (n > HTTP_MAX_HEAD)
+		n = HTTP_MAX_HEAD;
+	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
+		return;
+	if ((end = http_head_end(p, n)) != 0)
+		http_dispatch(c, p, end);
+	else if (n >= HTTP_MAX_HEAD)
+		http_refuse(c, 431, NULL);
+}
+
+/* The answer is written: shut our side, and wait a little for theirs. */
+static void
+http_conn_written(struct bufferevent *bev, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	if (c->state != HTTP_WRITING)
+		return;
+	c->state = HTTP_LINGERING;
+	c->nread = 0;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(bev),
+	    evbuffer_get_length(bufferevent_get_input(bev)));
+	bufferevent_setwatermark(bev, EV_READ, 0, 0);
+	bufferevent_enable(bev, EV_READ);
+	http_timer_add(c->timer, HTTP_LINGER * 1000);
+}
+
+static void
+http_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	/* The end of the stream or an error: nothing more to do with it. */
+	http_conn_free(c);
+}
+
+static void
+http_conn_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	if (c->state == HTTP_READING)
+		http_refused(c->h, "closed the connection from %s: no "
+		    "complete request within %d s (%zu bytes)", c->peer,
+		    HTTP_TIMEOUT, c->nread);
+	else if (c->state == HTTP_WRITING)
+		http_refused(c->h, "closed the connection to %s: the answer "
+		    "was not taken within %d s", c->peer, HTTP_TIMEOUT);
+	http_conn_free(c);
+}
+
+static void
+http_peer_name(evutil_socket_t fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof ss;
+
+	snprintf(buf, len, "a local socket");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    buf, len);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    buf, len);
+}
+
+int
+http_serve(struct http *h, evutil_socket_t fd)
+{
+	struct http_conn	*c, *old;
+
+	if (h->nconns >= HTTP_MAX_CONNS &&
+	    (old = TAILQ_FIRST(&h->conns)) != NULL) {
+		http_refused(h, "at the limit of %d connections: closed the "
+		    "oldest, from %s, %lld ms old", HTTP_MAX_CONNS, old->peer,
+		    http_mono_ms() - old->since_ms);
+		http_conn_free(old);
+	}
+	c = xcalloc(1, sizeof *c);
+	c->h = h;
+	c->since_ms = http_mono_ms();
+	http_peer_name(fd, c->peer, sizeof c->peer);
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (c->bev = bufferevent_socket_new(h->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return -1;
+	}
+	if ((c->timer = evtimer_new(h->base, http_conn_timeout, c)) == NULL) {
+		bufferevent_free(c->bev);
+		free(c);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	h->nconns++;
+	bufferevent_setcb(c->bev, http_conn_read, http_conn_written,
+	    http_conn_event, c);
+	/* Reading stops at the limit of a head (and one byte more). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_MAX_HEAD + 1);
+	bufferevent_enable(c->bev, EV_READ);
+	http_timer_add(c->timer, HTTP_TIMEOUT * 1000);
+	return 0;
+}
+
+int
+http_nconns(const struct http *h)
+{
+	return h->nconns;
+}
+
+/*
+ * The listener.
+ */
+
+static void
+http_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct http	*h = arg;
+
+	h->burst = 0;
+	if (h->paused && h->lev != NULL)
+		evconnlistener_enable(h->lev);
+	h->paused = 0;
+}
+
+static void
+http_pause(struct http *h, long long ms)
+{
+	evconnlistener_disable(h->lev);
+	h->paused = 1;
+	http_timer_add(h->resume, ms);
+}
+
+static void
+http_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct http	*h = arg;
+
+	http_serve(h, fd);
+	/* A burst: let the loop turn (closing what was freed) first. */
+	if (++h->burst == 1)
+		http_timer_add(h->resume, 0);
+	else if (h->burst >= HTTP_MAX_CONNS && !h->paused)
+		http_pause(h, 0);
+}
+
+/*
+ * accept(2) failed, most likely EMFILE or ENFILE: out of descriptors. The
+ * listener stays readable, so going on would spin. If we hold connections,
+ * the oldest goes (its descriptor is free once the loop turns) and the
+ * listener waits for that turn; else it waits a second.
+ */
+static void
+http_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*old = TAILQ_FIRST(&h->conns);
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	if (old != NULL) {
+		http_refused(h, "cannot accept a connection: %s; closed the "
+		    "oldest, from %s, to make room", evutil_socket_error_to_string(
+		    err), old->peer);
+		http_conn_free(old);
+		http_pause(h, 0);
+		return;
+	}
+	http_pause(h, 1000);
+	http_refused(h, "cannot accept a connection: %s; not accepting for "
+	    "a second", evutil_socket_error_to_string(err));
+}
+
+struct http *
+http_new(struct event_base *base, const struct metrics *m,
+    http_health_fn *fn, void *arg)
+{
+	struct http	*h = xcalloc(1, sizeof *h);
+
+	h->base = base;
+	h->m = m;
+	h->health = fn;
+	h->arg = arg;
+	TAILQ_INIT(&h->conns);
+	if ((h->resume = evtimer_new(base, http_resume, h)) == NULL ||
+	    (h->log_ev = evtimer_new(base, http_log_left, h)) == NULL) {
+		http_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+int
+http_listen(struct http *h, const char *host, int port, struct err *e)
+{
+	struct evutil_addrinfo	 hints, *ai = NULL;
+	char			 serv[16];
+	int			 rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	snprintf(serv, sizeof serv, "%d", port);
+	if ((rc = evutil_getaddrinfo(host, serv, &hints, &ai)) != 0)
+		return err_set(e, "[http] listen: cannot listen on %s:%d: %s",
+		    host, port, evutil_gai_strerror(rc));
+	h->lev = evconnlistener_new_bind(h->base, http_accept, h,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, ai->ai_addr, (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	if (h->lev == NULL)
+		return err_set(e, "[http] listen: cannot listen on %s:%d", host,
+		    port);
+	evconnlistener_set_error_cb(h->lev, http_accept_error);
+	return 0;
 }
 
 struct http *
 http_start(struct event_base *base, const char *host, int port,
     const struct metrics *m, http_health_fn *fn, void *arg, struct err *e)
 {
-	struct http	*h = xcalloc(1, sizeof *h);
+	struct http	*h;
 
-	h->m = m;
-	h->health = fn;
-	h->arg = arg;
-	if ((h->h = evhttp_new(base)) == NULL) {
-		free(h);
+	if ((h = http_new(base, m, fn, arg)) == NULL) {
 		err_set(e, "cannot create the HTTP server");
 		return NULL;
 	}
-	evhttp_set_allowed_methods(h->h, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_timeout(h->h, 10);
-	evhttp_set_cb(h->h, "/healthz", http_healthz, h);
-	evhttp_set_cb(h->h, "/metrics", http_metrics, h);
-	evhttp_set_gencb(h->h, http_other, h);
-	if (evhttp_bind_socket(h->h, host, port) != 0) {
-		evhttp_free(h->h);
-		free(h);
-		err_set(e, "[http] listen: cannot listen on %s:%d", host, port);
+	if (http_listen(h, host, port, e) == -1) {
+		http_free(h);
 		return NULL;
 	}
 	return h;
@@ -115,8 +723,19 @@ http_start(struct event_base *base, const char *host, int port,
 void
 http_free(struct http *h)
 {
+	struct http_conn	*c;
+
 	if (h == NULL)
 		return;
-	evhttp_free(h->h);
+	if (h->lev != NULL)
+		evconnlistener_free(h->lev);
+	while ((c = TAILQ_FIRST(&h->conns)) != NULL)
+		http_conn_free(c);
+	if (h->log_ev != NULL) {
+		http_log_left(-1, 0, h);
+		event_free(h->log_ev);
+	}
+	if (h->resume != NULL)
+		event_free(h->resume);
 	free(h);
 }

@@ -14,10 +14,12 @@
 
 /*
  * A bare addr-spec, "amara@example.org": a dot-atom local part (ASCII; no
- * quoted strings), exactly one @, a domain of at least two valid labels
- * (non-ASCII domains are accepted when they convert to IDNA). No display
- * name, no angle brackets, no spaces, commas, semicolons, CR or LF.
- * On failure e says: "amara@" is not an email address
+ * quoted strings), exactly one @, an ASCII domain of at least two valid
+ * labels ("xn--exmple-cua.org", not "ex\u00e4mple.org": the relay takes no
+ * other without SMTPUTF8). No display name, no angle brackets, no spaces,
+ * commas, semicolons, CR or LF.
+ * On failure e says: "amara@" is not an email address; or, for a domain
+ * that is not ASCII, that it cannot be sent to and its ASCII form.
  */
 int	address_check(const char *addr, struct err *e);
 

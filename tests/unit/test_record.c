@@ -548,8 +548,7 @@ test_addresses(void **state)
 {
 	static const char *const good[] = {
 		"amara@example.org", "o'neil+forum@mail.example.co.uk",
-		"A.B@Example.ORG", "x@xn--exmple-cua.org",
-		"a@ex\xc3\xa4mple.org", NULL
+		"A.B@Example.ORG", "x@xn--exmple-cua.org", NULL
 	};
 	static const char *const badaddr[] = {
 		"a@", "@b.c", "a b@c.d", "a@b", "a@b.c\r\nBcc: x@y.z",
@@ -557,6 +556,7 @@ test_addresses(void **state)
 		"a.@b.c", "a@-b.c", "a@b-.c", "a@b..c", "a@b.c.", "a@1.2.3.4",
 		"a@[1.2.3.4]", "\"a b\"@c.d", "a@b.c,d@e.f", "a@b.c;", "",
 		"a(x)@b.c", "\xc3\xa9@b.c", "a@b.c ", " a@b.c", "a@b_c.d",
+		"a@ex\xc3\xa4mple.org",	/* not ASCII: see test_address.c */
 		NULL
 	};
 	struct err	e;

@@ -1,0 +1,509 @@
+"""
+test_security.py: what an attacker, or a careless day, must not be able to
+do, against a real hearbackd on real sockets (tests/integration/harness.py).
+
+The /healthz and /metrics listener: slow clients, huge bodies and an endless
+header line cost the daemon a bounded number of file descriptors, a bounded
+amount of memory and CPU, at most about one log line a second, and /healthz
+still answers; only GET and HEAD are served (others 405).
+
+The operator's terminal: `hearback dead list` and `dead show` print what a
+queued record holds with its control characters escaped, so that a record
+cannot clear the screen, retitle the window or hide text.
+
+Records: a domain that is not ASCII, encoded words and invisible or
+right-to-left controls in names and subjects are refused at intake, naming
+the field and what to do.
+"""
+
+import json
+import os
+import re
+import resource
+import socket
+import threading
+import time
+
+import harness
+
+# daemon/http.c's limits (hearbackd(8), HTTP).
+HTTP_MAX_CONNECTIONS = 64
+HTTP_MAX_HEADERS = 8192
+
+MIB = 1024 * 1024
+
+
+# ---------------------------------------------------------------------------
+# Helpers: the daemon as the kernel sees it
+
+def _rss_kib(pid):
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			if line.startswith("VmRSS:"):
+				return int(line.split()[1])
+	raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def _nfds(pid):
+	return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def _cpu_s(pid):
+	"""User + system CPU seconds the process has used."""
+	with open("/proc/%d/stat" % pid) as f:
+		fields = f.read().rsplit(")", 1)[1].split()
+	return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _log_lines(env, start, word):
+	"""Lines of the daemon's log after byte offset start that hold word."""
+	with open(env.daemon_log, "rb") as f:
+		f.seek(start)
+		text = f.read().decode("utf-8", "replace")
+	return [l for l in text.splitlines() if word in l]
+
+
+def _log_size(env):
+	return os.path.getsize(env.daemon_log)
+
+
+def _connect(env, timeout=5):
+	s = socket.create_connection(("127.0.0.1", env.http_port),
+	    timeout=timeout)
+	s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+	return s
+
+
+def _read_all(s, limit=1 * MIB):
+	"""What the server sends until it closes (or limit, or the socket's
+	timeout); a reset counts as the end."""
+	out = b""
+	try:
+		while len(out) < limit:
+			d = s.recv(65536)
+			if not d:
+				break
+			out += d
+	except (ConnectionResetError, socket.timeout):
+		pass
+	return out
+
+
+def _request(env, data, timeout=5):
+	"""Send a whole raw request, half-close, return the raw response."""
+	with _connect(env, timeout) as s:
+		s.sendall(data)
+		s.shutdown(socket.SHUT_WR)
+		return _read_all(s)
+
+
+def _status(resp):
+	m = re.match(rb"HTTP/1\.[01] (\d{3}) ", resp)
+	return int(m.group(1)) if m else None
+
+
+def _healthy_now(env, timeout=3):
+	"""GET /healthz answers 200 within timeout seconds."""
+	t0 = time.monotonic()
+	st, body = env.http_get("/healthz", json_body=True, timeout=timeout)
+	assert st == 200, (st, body)
+	assert time.monotonic() - t0 < timeout
+	return body
+
+
+def _start(env):
+	env.start_daemon()
+	env.wait_for(lambda: env.healthz()[0] == 200, what="/healthz 200")
+	return env.daemon.pid
+
+
+# ---------------------------------------------------------------------------
+# 1. The HTTP listener
+
+def test_http_only_get_and_head_others_405(env):
+	_start(env)
+	for method in (b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH"):
+		resp = _request(env, method + b" /healthz HTTP/1.1\r\n"
+		    b"Host: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		assert _status(resp) == 405, (method, resp[:200])
+		head = resp.split(b"\r\n\r\n", 1)[0]
+		assert re.search(rb"\r\nAllow: GET, HEAD\r\n", head + b"\r\n"), \
+		    (method, head)
+	resp = _request(env, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n"
+	    b"Connection: close\r\n\r\n")
+	assert _status(resp) == 200, resp[:200]
+	assert resp.endswith(b"\r\n\r\n"), resp	# no body
+	resp = _request(env, b"GET /metrics HTTP/1.0\r\n\r\n")
+	assert _status(resp) == 200 and b"hearback_" in resp, resp[:200]
+	resp = _request(env, b"GET /nothing HTTP/1.0\r\n\r\n")
+	assert _status(resp) == 404, resp[:200]
+
+
+def _post_huge(env, target, size, results, i, chunked=False, method=b"POST"):
+	"""Send a request announcing a size-byte body, then as much of it as
+	the daemon takes; results[i] = (bytes of body sent, response)."""
+	sent = 0
+	resp = b""
+	try:
+		with _connect(env, timeout=10) as s:
+			if chunked:
+				s.sendall(method + b" " + target + b" HTTP/1.1\r\n"
+				    b"Host: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+			else:
+				s.sendall(method + b" " + target + b" HTTP/1.1\r\n"
+				    b"Host: x\r\nContent-Length: %d\r\n\r\n" % size)
+			block = b"x" * MIB
+			try:
+				while sent < size:
+					if chunked:
+						s.sendall(b"%x\r\n" % len(block) +
+						    block + b"\r\n")
+					else:
+						s.sendall(block)
+					sent += len(block)
+			except (BrokenPipeError, ConnectionResetError,
+			    socket.timeout):
+				pass
+			resp = _read_all(s)
+	finally:
+		results[i] = (sent, resp)
+
+
+def test_http_huge_bodies_keep_memory_bounded(env):
+	pid = _start(env)
+	rss0 = _rss_kib(pid)
+	size = 64 * MIB
+	jobs = [(b"/healthz", False, b"POST"), (b"/metrics", True, b"POST"),
+	    (b"/healthz", False, b"GET")]
+	results = [None] * len(jobs)
+	threads = [threading.Thread(target=_post_huge, args=(env, target,
+	    size, results, i, chunked, method))
+	    for i, (target, chunked, method) in enumerate(jobs)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(60)
+		assert not t.is_alive(), "a huge request is still being taken"
+	grown = _rss_kib(pid) - rss0
+	for (sent, resp), job in zip(results, jobs):
+		# Refused after the headers: what was "sent" is what the
+		# kernel's buffers took, not 64 MiB.
+		assert sent < size, (job, sent)
+		assert resp == b"" or _status(resp) in (405, 413), (job, resp[:200])
+	assert grown < 48 * 1024, "RSS grew by %d KiB" % grown
+	_healthy_now(env)
+
+
+def test_http_endless_header_line_is_cut_off(env):
+	pid = _start(env)
+	cpu0 = _cpu_s(pid)
+	for start in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ",
+	    b"GET /healthz?"):
+		sent = 0
+		closed = False
+		with _connect(env, timeout=10) as s:
+			s.sendall(start)
+			block = b"a" * 65536
+			try:
+				while sent < 32 * MIB:
+					s.sendall(block)
+					sent += len(block)
+			except (BrokenPipeError, ConnectionResetError):
+				closed = True
+			except socket.timeout:
+				pass
+			if not closed:
+				s.settimeout(5)
+				resp = _read_all(s)
+				closed = resp == b"" or _status(resp) in (400, 413,
+				    431)
+		assert closed, "the daemon took %d bytes of one header " \
+		    "line" % sent
+		# The kernel's buffers hold a few MiB on loopback; the daemon
+		# must have stopped long before 32 MiB.
+		assert sent < 32 * MIB, sent
+	used = _cpu_s(pid) - cpu0
+	assert used < 3, "the daemon used %.1f s of CPU" % used
+	_healthy_now(env)
+
+
+class _Rlimit:
+	"""Lower RLIMIT_NOFILE (soft) for the processes started inside, as
+	systemd's default of 1024 does; the test process gets it back."""
+
+	def __init__(self, soft):
+		self.soft = soft
+
+	def __enter__(self):
+		self.old = resource.getrlimit(resource.RLIMIT_NOFILE)
+		resource.setrlimit(resource.RLIMIT_NOFILE,
+		    (min(self.soft, self.old[1]), self.old[1]))
+
+	def __exit__(self, *a):
+		resource.setrlimit(resource.RLIMIT_NOFILE, self.old)
+		return False
+
+
+def test_http_slow_connections_are_capped(env):
+	with _Rlimit(1024):
+		pid = _start(env)
+	fd0 = _nfds(pid)
+	rss0 = _rss_kib(pid)
+	log0 = _log_size(env)
+	t0 = time.monotonic()
+	slow = []
+	try:
+		# 300 clients that start a request and never finish it.
+		for i in range(300):
+			try:
+				s = _connect(env, timeout=5)
+				s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+			except OSError:
+				continue	# refused or reset: fine
+			slow.append(s)
+		env.wait_for(lambda: _nfds(pid) <= fd0 + HTTP_MAX_CONNECTIONS + 8,
+		    3, "the daemon's open files to stay within the limit "
+		    "(now %d, %d before)" % (_nfds(pid), fd0))
+		_healthy_now(env)
+		# Trickling a byte now and then keeps no one in.
+		for _ in range(3):
+			for s in slow:
+				try:
+					s.send(b"X")
+				except OSError:
+					pass
+			assert _nfds(pid) <= fd0 + HTTP_MAX_CONNECTIONS + 8, \
+			    (_nfds(pid), fd0)
+			_healthy_now(env)
+			time.sleep(1)
+		grown = _rss_kib(pid) - rss0
+		assert grown < 32 * 1024, "RSS grew by %d KiB" % grown
+	finally:
+		for s in slow:
+			s.close()
+	elapsed = time.monotonic() - t0
+	_healthy_now(env)
+	time.sleep(1.5)		# the last count of suppressed lines
+	lines = _log_lines(env, log0, "http:")
+	assert lines, "nothing logged about the refused connections"
+	assert len(lines) <= elapsed + 3, "%d lines in %.1f s:\n%s" % (
+	    len(lines), elapsed, "\n".join(lines[:20]))
+	assert any("limit" in l for l in lines), lines
+	assert any(re.search(r"\d+ more", l) for l in lines), lines
+	env.wait_for(lambda: _nfds(pid) <= fd0 + 4, 10,
+	    "the connections closed (%d open files, %d before)" % (
+	    _nfds(pid), fd0))
+
+
+# ---------------------------------------------------------------------------
+# 2. The operator's terminal
+
+# Clear the screen, retitle the window, a C1 CSI (one byte and as UTF-8), a
+# right-to-left override.
+NASTY = "\x1b[2J\x1b]0;owned\x07\x9b31m\u202e"
+
+
+def _cli_bytes(env, *args):
+	"""Run `hearback -c conf ARGS...`: (rc, stdout bytes, stderr bytes)."""
+	import subprocess
+	env_ = dict(os.environ)
+	env_.pop("CREDENTIALS_DIRECTORY", None)
+	p = subprocess.run([str(env.build / "hearback"), "-c", str(env.conf)] +
+	    list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+	    stderr=subprocess.PIPE, timeout=60, cwd=env.tmp, env=env_)
+	return p.returncode, p.stdout, p.stderr
+
+
+def _terminal_safe(out, what):
+	"""Nothing in out can drive a terminal: strict UTF-8, no C0 control
+	but LF and TAB, no DEL, no C1, no invisible or direction control."""
+	try:
+		text = out.decode("utf-8")
+	except UnicodeDecodeError as e:
+		raise AssertionError("%s: not UTF-8 (%s): %r" % (what, e, out))
+	for ch in text:
+		o = ord(ch)
+		assert not ((o < 0x20 and ch not in "\n\t") or 0x7f <= o <= 0x9f or
+		    0x200b <= o <= 0x200f or 0x202a <= o <= 0x202e or
+		    0x2066 <= o <= 0x2069 or o == 0xfeff), \
+		    "%s: U+%04X reaches the terminal: %r" % (what, o, text)
+	return text
+
+
+def test_dead_list_and_show_escape_what_records_hold(env):
+	env.start_daemon()
+	# Not JSON: kept as the bytes that came.
+	env.xadd(('{"type": "collaborator", "id": "c-' + NASTY + '", ').encode(
+	    "utf-8") + b"\x9b\xff")
+	# JSON with a bad id: the dead entry's type and id are decoded.
+	env.xadd({"type": "collaborator" + NASTY, "id": "c-" + NASTY,
+	    "name": "Quentin", "email": "q@example.org", "consent": True})
+	env.wait_for(lambda: len(env.dead_entries()) >= 2, what="2 dead entries")
+	# A relay's reply in a dead email (as the daemon stores it).
+	env.r.xadd(env.key("dead"), {"error": "rejected: 550 " + NASTY,
+	    "at": "2026-01-01T00:00:00Z", "delivery": "ann/a-1/c-" + NASTY,
+	    "kind": "announcement", "collaborator": "c-x", "attempts": "1",
+	    "first_try": "", "last_try": "", "last_reply": "550 " + NASTY})
+
+	rc, out, err = _cli_bytes(env, "dead", "list")
+	assert rc == 0, (rc, out, err)
+	listed = _terminal_safe(out, "dead list")
+	assert listed.count("\\u001b[2J") >= 3, listed
+	assert "\\u009b31m" in listed and "\\u202e" in listed, listed
+	entries = env.dead_entries()
+	assert len(entries) == 3, entries
+	for en in entries:
+		assert en["id"] in listed, (en["id"], listed)
+		rc, out, err = _cli_bytes(env, "dead", "show", en["id"])
+		assert rc == 0, (rc, out, err)
+		text = _terminal_safe(out, "dead show %s" % en["id"])
+		assert "\\u001b[2J" in text, text
+		assert "\\u0007" in text, text
+		assert "\\u202e" in text, text
+	# The record text keeps its own line breaks in show.
+	rc, out, err = _cli_bytes(env, "dead", "show", entries[0]["id"])
+	text = out.decode()
+	assert "record: {\"type\": \"collaborator\", \"id\": \"c-\\u001b" in \
+	    text and "\\x9b\\xff" in text, text
+	# An id typed by the operator, echoed back: escaped too.
+	rc, out, err = _cli_bytes(env, "dead", "show", "1-1" + NASTY)
+	assert rc == 65, (rc, out, err)
+	_terminal_safe(err, "dead show (no such entry)")
+
+
+# ---------------------------------------------------------------------------
+# 3, 4. Records that would not show, or not go, as written
+
+def test_records_refused_idn_encoded_words_hidden_characters(env):
+	env.start_daemon()
+	base = {"type": "collaborator", "name": "Quentin", "consent": True,
+	    "email": "q@example.org"}
+	cases = [
+	    (dict(base, id="c-idn", email="user@ex\u00e4mple.org"),
+		["email:", "not in ASCII letters", "\"user@xn--exmple-cua.org\""]),
+	    (dict(base, id="c-ew", name="=?utf-8?b?SGFja2Vk?="),
+		["name:", "encoded word", "write the words themselves"]),
+	    ({"type": "announcement", "id": "a-rlo", "body": "Text.",
+		"subject": "Minutes \u202efdp.exe", "to": {"all": True}},
+		["subject:", "U+202E", "remove it"]),
+	]
+	for rec, _ in cases:
+		env.xadd(rec)
+	env.wait_for(lambda: len(env.dead_entries()) >= len(cases),
+	    what="%d dead entries" % len(cases))
+	dead = env.dead_entries()
+	for (rec, parts), en in zip(cases, dead):
+		for p in parts:
+			assert p in en["error"], (rec["id"], en["error"])
+	# `hearback validate` says the same before anything is queued.
+	f = env.write_file("bad.json", cases[1][0])
+	rc, out, err = env.cli("validate", str(f))
+	assert rc == 65 and "name:" in err and "encoded word" in err, (rc, err)
+
+
+# ---------------------------------------------------------------------------
+# 6. SECURITY.md's Redis users are enough, and no more
+
+def _security_acl(prefix, daemon_pw, coord_pw):
+	"""The ACL SETUSER lines of SECURITY.md, for this test's prefix."""
+	text = (harness.REPO / "SECURITY.md").read_text()
+	lines = [l for l in text.splitlines() if l.startswith("ACL SETUSER ")]
+	assert len(lines) == 2, lines
+	out = []
+	for l in lines:
+		l = l.replace("{hearback}", "{%s}" % prefix)
+		l = l.replace("DAEMON-PASSWORD", daemon_pw)
+		l = l.replace("COORDINATOR-PASSWORD", coord_pw)
+		out.append(l.split()[2:])	# user, then the rules
+	return out
+
+
+def test_security_md_redis_users_are_enough(env):
+	import redis
+	users = _security_acl(env.prefix, "daemon-pw-1", "coord-pw-2")
+	assert [u[0] for u in users] == ["default", "coordinator"], users
+	for u in reversed(users):	# default last: it loses ACL
+		env.r.execute_command("ACL", "SETUSER", *u)
+	# From here on, the harness too speaks as the daemon's user.
+	for name, dec in (("r", True), ("rb", False)):
+		setattr(env, name, redis.Redis(host="127.0.0.1",
+		    port=env.redis_port, password="daemon-pw-1",
+		    decode_responses=dec, socket_timeout=10))
+	pw = env.write_file("redis-password", "daemon-pw-1\n")
+	env.write_config({"redis": {"password_file": str(pw)}})
+	log0 = _log_size(env) if env.daemon_log.exists() else 0
+	env.start_daemon()
+
+	coord = redis.Redis(host="127.0.0.1", port=env.redis_port,
+	    username="coordinator", password="coord-pw-2",
+	    decode_responses=True, socket_timeout=10)
+	coord.xadd(env.key("inbox"), {"record": json.dumps({
+	    "type": "collaborator", "id": "c-a", "name": "Amara",
+	    "email": "amara@example.org", "consent": True, "groups": ["g"]})})
+	coord.xadd(env.key("inbox"), {"record": json.dumps({
+	    "type": "announcement", "id": "a-1", "subject": "News",
+	    "body": "Text.", "to": {"groups": ["g"]}})})
+	coord.xadd(env.key("inbox"), {"record": '{"type": "venue"'})
+	env.wait_mails(1, to="amara@example.org")
+	env.wait_for(lambda: len(env.dead_entries()) == 1, what="1 dead entry")
+	# A coordinator queues, and reads nothing.
+	for cmd in (("XRANGE", env.key("dead"), "-", "+"),
+	    ("HGETALL", env.key("rec:collaborator:c-a")),
+	    ("KEYS", "*"), ("XADD", "{other}:inbox", "*", "record", "{}"),
+	    ("FLUSHALL",), ("CONFIG", "GET", "*")):
+		try:
+			coord.execute_command(*cmd)
+		except redis.exceptions.NoPermissionError:
+			continue
+		raise AssertionError("coordinator may run %s" % (cmd,))
+	# The daemon's user cannot reach beyond its keys or run admin commands.
+	for cmd in (("FLUSHALL",), ("CONFIG", "SET", "dir", "/tmp"),
+	    ("SET", "{other}:x", "1"), ("ACL", "LIST"), ("SCRIPT", "FLUSH"),
+	    ("FUNCTION", "FLUSH"), ("SHUTDOWN",)):
+		try:
+			env.r.execute_command(*cmd)
+		except redis.exceptions.NoPermissionError:
+			continue
+		raise AssertionError("the daemon's user may run %s" % (cmd,))
+	# The command works as the daemon's user.
+	for args in (("status",), ("dead", "list"), ("forget", "c-a")):
+		res = env.cli(*args)
+		assert res.rc == 0, (args, res)
+	env.wait_for(lambda: env.r.exists(env.key("rec:collaborator:c-a")) == 0,
+	    what="c-a forgotten")
+	bad = _log_lines(env, log0, "NOPERM") + _log_lines(env,
+	    log0, "no permissions")
+	assert not bad, bad
+
+
+def test_http_out_of_descriptors_closes_the_oldest(env):
+	# Few descriptors to spare (the daemon needs about a dozen of its
+	# own): accept(2) fails with EMFILE long before 64 connections.
+	with _Rlimit(32):
+		pid = _start(env)
+	log0 = _log_size(env)
+	t0 = time.monotonic()
+	slow = []
+	try:
+		for i in range(100):
+			try:
+				s = _connect(env, timeout=5)
+				s.sendall(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+			except OSError:
+				continue
+			slow.append(s)
+		for _ in range(3):
+			_healthy_now(env)
+			time.sleep(0.5)
+		cpu = _cpu_s(pid)
+		time.sleep(1)
+		assert _cpu_s(pid) - cpu < 0.5, "the daemon spins"
+	finally:
+		for s in slow:
+			s.close()
+	elapsed = time.monotonic() - t0
+	time.sleep(1.5)
+	lines = _log_lines(env, log0, "http:")
+	assert any("cannot accept a connection" in l for l in lines), lines
+	assert len(lines) <= elapsed + 3, "%d lines in %.1f s:\n%s" % (
+	    len(lines), elapsed, "\n".join(lines[:20]))
