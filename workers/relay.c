@@ -245,6 +245,10 @@ relay_reply(struct relay_io *io, struct relay_reply *rp)
 		}
 		line = io->buf;
 		ll = (size_t)(nl - line);
+		/* A NUL is no part of SMTP, and would end our strings early. */
+		if (memchr(line, '\0', ll) != NULL)
+			return relay_fail(io, 0, 0,
+			    "the relay does not speak SMTP");
 		if (ll > 0 && line[ll - 1] == '\r')
 			ll--;
 		if (ll < 3 || line[0] < '2' || line[0] > '5' ||
