@@ -58,11 +58,36 @@ err_set(struct err *e, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * The code point of the c-byte sequence at p if it is invisible or turns
+ * the direction of text (a message could otherwise hide or reorder what
+ * it quotes: U+061C, U+200B-U+200F, U+202A-U+202E, U+2060-U+2064,
+ * U+2066-U+2069, U+FEFF); else 0.
+ */
+static size_t
+util_hidden(const unsigned char *p, size_t c)
+{
+	size_t	cp;
+
+	if (c == 2)
+		cp = ((size_t)(p[0] & 0x1f) << 6) | (p[1] & 0x3f);
+	else if (c == 3)
+		cp = ((size_t)(p[0] & 0x0f) << 12) | ((size_t)(p[1] & 0x3f) << 6) |
+		    (p[2] & 0x3f);
+	else
+		return 0;
+	if (cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
+		return cp;
+	return 0;
+}
+
 static const char *
 util_escape1(char *buf, size_t len, const char *s, size_t max, int quotes)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 o = 0, n = 0, k, c;
+	size_t			 o = 0, n = 0, k, c, cp;
 
 	if (len < 16) {
 		buf[0] = '\0';
@@ -99,6 +124,8 @@ util_escape1(char *buf, size_t len, const char *s, size_t max, int quotes)
 		} else if (c == 2 && p[0] == 0xc2 && p[1] < 0xa0)
 			/* C1 controls, U+0080 to U+009F */
 			o += snprintf(buf + o, len - o, "\\u%04x", p[1]);
+		else if ((cp = util_hidden(p, c)) != 0)
+			o += snprintf(buf + o, len - o, "\\u%04zx", cp);
 		else {
 			memcpy(buf + o, p, c);
 			o += c;
