@@ -52,18 +52,15 @@ plan_message_id(const char *did, const char *domain)
 	return buf_take(&b);
 }
 
+/* need is a set (a JSON object, key -> true, in the order added): asking
+ * twice costs one hash lookup, so a group of N costs O(N). */
 void
 plan_need(json_t *snap, json_t *need, const char *key)
 {
-	size_t	 i;
-	json_t	*k;
-
-	if (json_object_get(snap, key) != NULL)
+	if (json_object_get(snap, key) != NULL ||
+	    json_object_get(need, key) != NULL)
 		return;
-	json_array_foreach(need, i, k)
-		if (strcmp(json_string_value(k), key) == 0)
-			return;
-	json_array_append_new(need, json_string(key));
+	json_object_set_new(need, key, json_true());
 }
 
 void
@@ -130,11 +127,18 @@ plan_need_members(json_t *snap, json_t *need, enum store_set set,
 }
 
 int
-plan_needs(const struct record *r, json_t *snap, json_t *need)
+plan_needs(const struct record *r, json_t *snap, json_t *out)
 {
+	json_t			*need = json_object();
 	struct plan_refs_arg	 a = { snap, need };
-	size_t			 before = json_array_size(need), i;
+	size_t			 before = json_array_size(out), had, i;
 	json_t			*j = r->json, *v, *sv;
+	const char		*key;
+
+	/* What out holds already is not asked for again. */
+	json_array_foreach(out, i, v)
+		json_object_set_new(need, json_string_value(v), json_true());
+	had = json_object_size(need);
 
 	if (r->type == REC_FORGET)
 		plan_need_rec(snap, need, "collaborator", r->id);
@@ -203,7 +207,13 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 	default:
 		break;
 	}
-	return (int)(json_array_size(need) - before);
+	/* The set keeps the order keys were added in. */
+	i = 0;
+	json_object_foreach(need, key, v)
+		if (i++ >= had)
+			json_array_append_new(out, json_string(key));
+	json_decref(need);
+	return (int)(json_array_size(out) - before);
 }
 
 struct plan_check_arg {

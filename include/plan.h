@@ -56,6 +56,8 @@ char	*plan_message_id(const char *did, const char *domain);
 
 /*
  * Helpers for the per-type planners (meeting.c): pure, like the rest.
+ * Their need is a set: a JSON object (key -> true) in the order keys were
+ * added, which plan_needs() turns into its array.
  */
 void	plan_need(json_t *snap, json_t *need, const char *key);
 void	plan_need_rec(json_t *snap, json_t *need, const char *type,

@@ -141,22 +141,26 @@ bench_record_parse(const char *label, const char *text,
 	    "%zu bytes, n=%ld)\n", label, n / t, t / n * 1e6, len, n);
 }
 
-/* A snapshot holding BENCH_PEOPLE consenting members of group "bench". */
+/* A snapshot holding n consenting members of group "bench" (with
+ * records 0: only the group's members, as after the first fetch round). */
 static json_t *
-bench_snapshot(void)
+bench_snapshot_n(int n, int records)
 {
 	json_t	*snap = json_object(), *members = json_array(), *w;
 	char	 id[32], key[64];
 	int	 i;
 
-	for (i = 0; i < BENCH_PEOPLE; i++) {
-		snprintf(id, sizeof id, "c-%04d", i);
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "c-%05d", i);
 		snprintf(key, sizeof key, "rec:collaborator:%s", id);
 		w = json_pack("{s:{s:s, s:s, s:s, s:s, s:b, s:[s]}, s:{s:s, s:i}}",
 		    "record", "type", "collaborator", "id", id, "name",
 		    "Bench Person", "email", "person@example.org", "consent", 1,
 		    "groups", "bench", "meta", "src", "", "at", 0);
-		json_object_set_new(snap, key, w);
+		if (records)
+			json_object_set_new(snap, key, w);
+		else
+			json_decref(w);
 		json_array_append_new(members, json_string(id));
 	}
 	store_snap_put_set(snap, "group:bench", members);
@@ -167,6 +171,12 @@ bench_snapshot(void)
 	json_decref(members);
 	store_snap_put_null(snap, "rec:announcement:a-2026-11-survey");
 	return snap;
+}
+
+static json_t *
+bench_snapshot(void)
+{
+	return bench_snapshot_n(BENCH_PEOPLE, 1);
 }
 
 /* Number of DNEW ops in an op list. */
@@ -234,6 +244,61 @@ bench_plan(const struct config *cf)
 	    "record to %d people, %zu ops, n=%ld)\n", n * nops / t,
 	    t / n * 1e3, BENCH_PEOPLE, nops, n);
 	json_decref(snap);
+	record_clear(&r);
+}
+
+/*
+ * Planning cost by group size, the way intake plans a record that holds the
+ * whole group: plan_needs on the snapshot after the first round (the
+ * group's members, not their records), then plan_apply on the full one.
+ * Linear planning costs the same per 1,000 people at every size.
+ */
+static void
+bench_plan_scale(const struct config *cf, int n)
+{
+	struct record	 r;
+	struct plan_ctx	 pc;
+	struct err	 e;
+	json_t		*part, *full, *need, *ops;
+	double		 t0, t, tn = 0, ta = 0;
+	long		 k = 0;
+	char		 msg[128];
+
+	bench_parse_one("plan_scale", bench_announcement, &r);
+	part = bench_snapshot_n(n, 0);
+	full = bench_snapshot_n(n, 1);
+	memset(&pc, 0, sizeof pc);
+	pc.cf = cf;
+	pc.now_ms = util_now_ms();
+	pc.entry_id = "";
+	t0 = bench_now();
+	do {
+		double	a = bench_now();
+
+		need = json_array();
+		if (plan_needs(&r, part, need) != n) {
+			snprintf(msg, sizeof msg, "%d people: plan_needs asked "
+			    "for %zu keys, want %d", n, json_array_size(need), n);
+			bench_fail("plan_scale", msg);
+		}
+		json_decref(need);
+		tn += bench_now() - a;
+		a = bench_now();
+		ops = json_array();
+		if (plan_apply(&r, full, &pc, ops, &e) == -1)
+			bench_fail("plan_scale", e.msg);
+		if (bench_count_dnew(ops) != n)
+			bench_fail("plan_scale", "wrong number of deliveries");
+		json_decref(ops);
+		ta += bench_now() - a;
+		k++;
+	} while ((t = bench_now() - t0) < BENCH_SECONDS);
+	printf("plan_scale     %6d people  %7.2f ms per 1,000 people "
+	    "(plan_needs %.2f, plan_apply %.2f; n=%ld)\n", n,
+	    (tn + ta) / k * 1e3 / (n / 1000.0), tn / k * 1e3 / (n / 1000.0),
+	    ta / k * 1e3 / (n / 1000.0), k);
+	json_decref(part);
+	json_decref(full);
 	record_clear(&r);
 }
 
@@ -343,6 +408,9 @@ main(void)
 	    REC_ANNOUNCEMENT);
 
 	bench_plan(cf);
+	bench_plan_scale(cf, 1000);
+	bench_plan_scale(cf, 5000);
+	bench_plan_scale(cf, 20000);
 
 	ann = bench_job("announcement", "a-2026-11-survey", "",
 	    "rec:announcement:a-2026-11-survey rec:collaborator:c-amara");
