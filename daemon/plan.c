@@ -148,7 +148,8 @@ plan_needs(const struct record *r, json_t *snap, json_t *out)
 
 	switch (r->type) {
 	case REC_COLLABORATOR:
-		plan_need_set(snap, need, STORE_COLLAB_DELIVERIES, r->id);
+		/* Its pending deliveries are dropped (consent withdrawn) by
+		 * the commit script, which finds them itself. */
 		break;
 	case REC_VENUE:
 		meeting_venue_needs(r, snap, need);
@@ -455,28 +456,93 @@ plan_collaborator(const struct record *r, json_t *snap,
 	return 0;
 }
 
+int
+plan_announcement_due(const struct record *r, const struct plan_ctx *pc,
+    long long *due, long long *deadline, struct err *e)
+{
+	const char	*send_at;
+	long long	 t;
+
+	*due = pc->now_ms;
+	if ((send_at = json_string_value(json_object_get(r->json,
+	    "send_at"))) != NULL) {
+		if (clock_parse_local(send_at, r->tz, &t, e) == -1) {
+			err_prefix(e, "send_at");
+			return -1;
+		}
+		if (t * 1000 > *due)
+			*due = t * 1000;
+	}
+	*deadline = *due + pc->cf->max_age * 1000;
+	return 0;
+}
+
+void
+plan_announcement_email(json_t *ops, const struct plan_ctx *pc,
+    const char *aid, const char *cid, long long due, long long deadline,
+    const char *ver)
+{
+	struct store_delivery	 d;
+	struct buf		 refs;
+	char			*did;
+
+	did = store_did("ann", aid, cid, NULL);
+	buf_init(&refs);
+	plan_ref(&refs, "announcement", aid);
+	plan_ref(&refs, "collaborator", cid);
+	memset(&d, 0, sizeof d);
+	d.did = did;
+	d.kind = "announcement";
+	d.cid = cid;
+	d.mid = "";
+	d.due_ms = due;
+	d.deadline_ms = deadline;
+	d.created_ms = pc->now_ms;
+	d.refs = refs.s;
+	d.src = aid;
+	if (ver == NULL)
+		store_op_delivery(ops, &d);
+	else
+		store_op_fan(ops, &d, ver);
+	buf_free(&refs);
+	free(did);
+}
+
+void
+plan_announcement_drop(json_t *ops, const char *aid, const char *cid,
+    const char *ver)
+{
+	char	*did;
+	int	 legacy;
+
+	/* Made before ids were escaped: ':' in an id. */
+	legacy = strchr(aid, ':') != NULL || strchr(cid, ':') != NULL;
+	did = store_did("ann", aid, cid, NULL);
+	if (ver == NULL)
+		store_op_drop(ops, did);
+	else
+		store_op_drop_stale(ops, did, ver);
+	free(did);
+	if (legacy) {
+		did = xasprintf("ann:%s:%s", aid, cid);
+		if (ver == NULL)
+			store_op_drop(ops, did);
+		else
+			store_op_drop_stale(ops, did, ver);
+		free(did);
+	}
+}
+
 static int
 plan_announcement(const struct record *r, json_t *snap,
     const struct plan_ctx *pc, json_t *ops, struct err *e)
 {
 	json_t		*people, *v, *old;
 	size_t		 i;
-	long long	 due = pc->now_ms, deadline;
-	const char	*send_at;
-	char		*did;
+	long long	 due, deadline;
 
-	if ((send_at = json_string_value(json_object_get(r->json,
-	    "send_at"))) != NULL) {
-		long long t;
-
-		if (clock_parse_local(send_at, r->tz, &t, e) == -1) {
-			err_prefix(e, "send_at");
-			return -1;
-		}
-		if (t * 1000 > due)
-			due = t * 1000;
-	}
-	deadline = due + pc->cf->max_age * 1000;
+	if (plan_announcement_due(r, pc, &due, &deadline, e) == -1)
+		return -1;
 	old = plan_snaprec(snap, "announcement", r->id);
 	plan_store(ops, r, pc, NULL);
 	people = plan_audience(r, snap);
@@ -487,35 +553,14 @@ plan_announcement(const struct record *r, json_t *snap,
 		 * list lose theirs. */
 		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
 
-		json_array_foreach(was, i, v) {
-			did = store_did("ann", r->id, json_string_value(v),
+		json_array_foreach(was, i, v)
+			plan_announcement_drop(ops, r->id, json_string_value(v),
 			    NULL);
-			store_op_drop(ops, did);
-			free(did);
-			/* Made before ids were escaped: ':' in an id. */
-			if (strchr(r->id, ':') || strchr(json_string_value(v),
-			    ':')) {
-				did = xasprintf("ann:%s:%s", r->id,
-				    json_string_value(v));
-				store_op_drop(ops, did);
-				free(did);
-			}
-		}
 		json_decref(was);
 	}
-	json_array_foreach(people, i, v) {
-		const char	*cid = json_string_value(v);
-		struct buf	 refs;
-
-		did = store_did("ann", r->id, cid, NULL);
-		buf_init(&refs);
-		plan_ref(&refs, "announcement", r->id);
-		plan_ref(&refs, "collaborator", cid);
-		plan_delivery(ops, pc, did, "announcement", cid, "", due,
-		    deadline, refs.s, NULL, NULL, r->id);
-		buf_free(&refs);
-		free(did);
-	}
+	json_array_foreach(people, i, v)
+		plan_announcement_email(ops, pc, r->id, json_string_value(v),
+		    due, deadline, NULL);
 	json_decref(people);
 	return 0;
 }

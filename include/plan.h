@@ -83,6 +83,19 @@ void	plan_delivery(json_t *ops, const struct plan_ctx *, const char *did,
 	    long long deadline_ms, const char *refs, const char *to,
 	    json_t *data, const char *src);
 
+/* Announcements, shared with the paged fan-out (fanout.c): when one goes
+ * out (send_at in its time zone, or now; -1 with e if send_at does not
+ * read) and until when it may be tried; one person's email (DNEW, or a
+ * fan-out's DFAN when ver is not NULL); and withdrawing a person's
+ * pending one (DDEL, or with ver DDELOLD: unless it is ver's). */
+int	plan_announcement_due(const struct record *, const struct plan_ctx *,
+	    long long *due_ms, long long *deadline_ms, struct err *e);
+void	plan_announcement_email(json_t *ops, const struct plan_ctx *,
+	    const char *aid, const char *cid, long long due_ms,
+	    long long deadline_ms, const char *ver);
+void	plan_announcement_drop(json_t *ops, const char *aid, const char *cid,
+	    const char *ver);
+
 /* meeting.c: meetings and venues. */
 void	meeting_needs(const struct record *, json_t *snap, json_t *need);
 int	meeting_plan(const struct record *, json_t *snap,
