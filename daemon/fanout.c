@@ -240,6 +240,8 @@ fanout_head(struct fanout *fo, json_t *snap, const struct plan_ctx *pc,
 	    e) == -1)
 		return -1;
 	stored = plan_snaprec(snap, "announcement", fo->r->id);
+	if (plan_superseded(fo->r, snap, fo->entry))
+		return FANOUT_STALE;
 	mark = store_mark_parse(json_object_get(snap, store_markkey(
 	    "announcement", fo->r->id, key, sizeof key)));
 	if (stored != NULL && json_equal(stored, fo->r->json)) {

@@ -937,6 +937,10 @@ intake_on_fo_head(redisAsyncContext *ac, void *r, void *priv)
 	case -1:
 		intake_reject(it, e.msg);
 		break;
+	case FANOUT_STALE:
+		log_info("intake: announcement %s: entry %s is older than the "
+		    "version stored: nothing to do", en->rec.id, en->id);
+		/* FALLTHROUGH */
 	case FANOUT_NOTHING:
 		/* Stored as it is, and fanned out: nothing to do. */
 		intake_fo_tail(it, it->version);

@@ -297,6 +297,41 @@ plan_unchanged(const struct record *r, json_t *snap)
 	return old != NULL && json_equal(old, r->json);
 }
 
+/* A stream entry id, "ms-seq" (or "ms"), as two numbers; 0 if it is not
+ * one ("preview", ""). */
+static int
+plan_entry(const char *s, unsigned long long *ms, unsigned long long *seq)
+{
+	char	*end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	*ms = strtoull(s, &end, 10);
+	*seq = 0;
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return 0;
+		*seq = strtoull(end + 1, &end, 10);
+	}
+	return *end == '\0';
+}
+
+int
+plan_superseded(const struct record *r, json_t *snap, const char *entry)
+{
+	char			 key[STORE_KEY_MAX];
+	unsigned long long	 a, b, c, d;
+	json_t			*w;
+
+	w = json_object_get(snap, store_reckey(record_type_name(r->type),
+	    r->id, key, sizeof key));
+	if (!json_is_object(w))
+		return 0;
+	return plan_entry(json_string_value(json_object_get(json_object_get(w,
+	    "meta"), "src")), &a, &b) && plan_entry(entry, &c, &d) &&
+	    (a > c || (a == c && b > d));
+}
+
 void
 plan_ref(struct buf *refs, const char *type, const char *id)
 {
@@ -722,7 +757,10 @@ plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 {
 	if (plan_refcheck(r, snap, NULL, e) == -1)
 		return -1;
-	if (r->type != REC_FORGET && plan_unchanged(r, snap))
+	/* Nothing changes; or what is stored came from a later entry (this
+	 * one was read again after a crash, behind it): it stays. */
+	if (r->type != REC_FORGET && (plan_unchanged(r, snap) ||
+	    plan_superseded(r, snap, pc->entry_id)))
 		return 0;
 	switch (r->type) {
 	case REC_COLLABORATOR:

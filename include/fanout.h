@@ -39,6 +39,9 @@ struct fanout;
 /* What fanout_head() decided. */
 enum fanout_head {
 	FANOUT_NOTHING,		/* unchanged, no fan-out in progress */
+	FANOUT_STALE,		/* a later entry's version is stored: this
+				 * one (read again after a crash) is old
+				 * news, and changes nothing */
 	FANOUT_START,		/* ops: the record and the marker */
 	FANOUT_RESUME		/* a fan-out of this record is in progress */
 };

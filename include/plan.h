@@ -74,6 +74,11 @@ void	plan_add_group(json_t *snap, json_t *ids, const char *group);
 /* Sorted unique ids of consenting collaborators among ids. */
 json_t	*plan_people(json_t *snap, json_t *ids);
 int	plan_unchanged(const struct record *, json_t *snap);
+/* Was the stored copy of the record stored from a later inbox entry than
+ * entry (its meta's src)? Then this one is older news: after a crash an
+ * entry can be read again after one queued behind it was handled. */
+int	plan_superseded(const struct record *, json_t *snap,
+	    const char *entry);
 /* Store the record; meta (may be NULL) gets src and at added. */
 void	plan_store(json_t *ops, const struct record *,
 	    const struct plan_ctx *, json_t *meta);

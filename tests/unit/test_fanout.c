@@ -287,6 +287,20 @@ test_head(void **state)
 	json_decref(ops);
 	fanout_free(fo);
 
+	/* Stored from a later entry (7-0) than this one: old news. */
+	fo = fanout_new(&r, "5-0");
+	snap = head_snap(ANN("{'groups':['g2']}"), "7-0", "[]");
+	json_object_set_new(json_object_get(json_object_get(snap,
+	    "rec:announcement:a-1"), "meta"), "src", json_string("7-0"));
+	ops = json_array();
+	assert_int_equal(fanout_head(fo, snap, &pc, ops, &e), FANOUT_STALE);
+	assert_int_equal(json_array_size(ops), 0);
+	fanout_tail(fo, ops);
+	assert_int_equal(json_array_size(ops), 0);
+	json_decref(snap);
+	json_decref(ops);
+	fanout_free(fo);
+
 	/* Stored as it is, with the marker of 3-0 (its fan-out was cut
 	 * short): resume as 3-0, store nothing, withdraw from 3-0's old
 	 * audiences. */
