@@ -98,6 +98,21 @@ struct intake {
 	int			 nhand;
 	struct fanout		*fo;
 	int			 fo_headed;	/* its head step is done */
+	/* The next run of collaborators, whose fetch goes out right behind
+	 * the commit of the batch in hand (the same connection: Redis runs
+	 * it after the commit, so it reads what the commit stored). */
+	struct intake_entries	 ahead;
+	int			 nahead;
+	json_t			*ahead_snap;
+	json_t			*ahead_need;
+	char			 ahead_version[32];
+	enum {
+		AHEAD_NONE,
+		AHEAD_FETCHING,		/* its fetch is on the wire */
+		AHEAD_READY,		/* fetched, waiting for the commit */
+		AHEAD_PROMOTED		/* in hand, its fetch on the wire */
+	}			 ahead_state;
+	int			 ahead_ignore;	/* drop the next ahead reply */
 	json_t			*snap;
 	json_t			*need;		/* the keys being fetched */
 	char			 version[32];
@@ -110,6 +125,9 @@ static void intake_next(struct intake *);
 static void intake_fetch(struct intake *);
 static void intake_fo_step(struct intake *);
 static void intake_fo_head(struct intake *);
+static void intake_prefetch(struct intake *);
+static void intake_on_fetch(redisAsyncContext *, void *, void *);
+static int intake_parse(struct intake *, struct intake_entry *);
 
 static const char *
 intake_state_name(enum intake_state s)
@@ -166,6 +184,34 @@ intake_clear_snap(struct intake *it)
 	it->version[0] = '\0';
 }
 
+/* The run ahead goes back to the front of the queue, as it was; a fetch
+ * of it still on the wire will be ignored. */
+static void
+intake_unahead(struct intake *it)
+{
+	struct intake_entry	*en;
+	struct intake_entries	 back;
+
+	if (it->ahead_state == AHEAD_FETCHING ||
+	    it->ahead_state == AHEAD_PROMOTED)
+		it->ahead_ignore++;
+	STAILQ_INIT(&back);
+	while ((en = STAILQ_FIRST(&it->ahead)) != NULL) {
+		STAILQ_REMOVE_HEAD(&it->ahead, next);
+		STAILQ_INSERT_TAIL(&back, en, next);
+	}
+	STAILQ_CONCAT(&back, &it->q);
+	STAILQ_INIT(&it->q);
+	STAILQ_CONCAT(&it->q, &back);
+	it->nahead = 0;
+	json_decref(it->ahead_snap);
+	it->ahead_snap = NULL;
+	json_decref(it->ahead_need);
+	it->ahead_need = NULL;
+	it->ahead_version[0] = '\0';
+	it->ahead_state = AHEAD_NONE;
+}
+
 static void
 intake_clear_cur(struct intake *it)
 {
@@ -209,6 +255,8 @@ intake_hand_ids(struct intake *it)
 static void
 intake_lost(struct intake *it)
 {
+	intake_unahead(it);
+	it->ahead_ignore = 0;	/* what was on the wire comes back NULL */
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	it->own_pending = 1;
@@ -427,6 +475,7 @@ intake_loop(struct intake *it)
 static void
 intake_later(struct intake *it)
 {
+	intake_unahead(it);
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	it->own_pending = 1;
@@ -614,13 +663,37 @@ intake_on_commit(redisAsyncContext *ac, void *r, void *priv)
 	if (reply == NULL || intake_refused(it, reply, "commit"))
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		/* Someone else committed meanwhile: plan again. */
+		/* Someone else committed meanwhile: plan again (and the run
+		 * ahead after it, from the top). */
+		intake_unahead(it);
 		intake_replan(it);
 		return;
 	}
 	STAILQ_FOREACH(en, &it->hand, next)
 		intake_accepted(it, en);
-	intake_done(it);
+	if (it->ahead_state == AHEAD_NONE) {
+		intake_done(it);
+		return;
+	}
+	/* The run ahead is next: in hand with what was fetched for it. */
+	if (it->commit_fn)
+		it->commit_fn(it->arg);
+	intake_clear_cur(it);
+	STAILQ_CONCAT(&it->hand, &it->ahead);
+	it->nhand = it->nahead;
+	it->nahead = 0;
+	it->tries = 0;
+	it->snap = it->ahead_snap;
+	it->ahead_snap = NULL;
+	it->need = it->ahead_need;
+	it->ahead_need = NULL;
+	it->rounds = 1;
+	snprintf(it->version, sizeof it->version, "%s", it->ahead_version);
+	if (it->ahead_state == AHEAD_READY) {
+		it->ahead_state = AHEAD_NONE;
+		intake_fetch(it);
+	} else
+		it->ahead_state = AHEAD_PROMOTED;
 }
 
 /* A record of a run failed to plan (it cannot, for the types that run):
@@ -671,8 +744,88 @@ intake_plan(struct intake *it)
 	if (store_commit(it->rc, it->cf->prefix, it->version, ids, ops,
 	    intake_on_commit, it) == -1)
 		intake_lost(it);
+	else
+		intake_prefetch(it);
 	free(ids);
 	json_decref(ops);
+}
+
+/* The fetch of the run ahead: kept until the commit in front of it is
+ * answered, or (once that run is in hand) handled as any fetch. */
+static void
+intake_on_fetch_ahead(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct intake	*it = priv;
+	redisReply	*reply = r;
+	struct err	 e;
+	int		 n;
+
+	if (reply == NULL)
+		return;
+	if (it->ahead_ignore > 0) {
+		it->ahead_ignore--;
+		return;
+	}
+	if (it->ahead_state == AHEAD_PROMOTED) {
+		it->ahead_state = AHEAD_NONE;
+		it->version[0] = '\0';
+		intake_on_fetch(ac, r, priv);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR || (n = store_snap_merge(
+	    it->ahead_snap, it->ahead_need, reply, it->ahead_version,
+	    sizeof it->ahead_version, &e)) == -1) {
+		/* Fetched again when its turn comes. */
+		it->ahead_state = AHEAD_READY;	/* nothing on the wire */
+		intake_unahead(it);
+		return;
+	}
+	if (n > 0)
+		log_warnx("intake: %s", e.msg);
+	json_decref(it->ahead_need);
+	it->ahead_need = NULL;
+	it->ahead_state = AHEAD_READY;
+}
+
+/* Behind a commit, the fetch for the next run of collaborators (one round
+ * is all they need). */
+static void
+intake_prefetch(struct intake *it)
+{
+	struct intake_entry	*en, *h;
+	json_t			*set, *v;
+	const char		*key;
+	int			 dup;
+
+	if (it->ahead_state != AHEAD_NONE || it->stopping)
+		return;
+	while ((en = STAILQ_FIRST(&it->q)) != NULL && !en->alone &&
+	    it->nahead < INTAKE_RUN_MAX && intake_parse(it, en) == 1 &&
+	    en->rec.type == REC_COLLABORATOR) {
+		dup = 0;
+		STAILQ_FOREACH(h, &it->ahead, next)
+			if (strcmp(h->rec.id, en->rec.id) == 0)
+				dup = 1;
+		if (dup)
+			break;
+		STAILQ_REMOVE_HEAD(&it->q, next);
+		STAILQ_INSERT_TAIL(&it->ahead, en, next);
+		it->nahead++;
+	}
+	if (it->nahead == 0)
+		return;
+	it->ahead_snap = json_object();
+	set = json_object();
+	STAILQ_FOREACH(en, &it->ahead, next)
+		plan_needs_set(&en->rec, it->ahead_snap, set);
+	it->ahead_need = json_array();
+	json_object_foreach(set, key, v)
+		json_array_append_new(it->ahead_need, json_string(key));
+	json_decref(set);
+	it->ahead_state = AHEAD_FETCHING;
+	if (store_fetch(it->rc, it->cf->prefix, it->ahead_need,
+	    intake_on_fetch_ahead, it) == -1)
+		intake_lost(it);
 }
 
 static void
@@ -712,10 +865,15 @@ static void
 intake_fetch(struct intake *it)
 {
 	struct intake_entry	*en;
-	json_t			*need = json_array();
+	json_t			*set = json_object(), *need, *v;
+	const char		*key;
 
 	STAILQ_FOREACH(en, &it->hand, next)
-		plan_needs(&en->rec, it->snap, need);
+		plan_needs_set(&en->rec, it->snap, set);
+	need = json_array();
+	json_object_foreach(set, key, v)
+		json_array_append_new(need, json_string(key));
+	json_decref(set);
 	if (json_array_size(need) == 0 || it->rounds >= PLAN_MAX_ROUNDS) {
 		json_decref(need);
 		intake_plan(it);
@@ -1087,6 +1245,7 @@ intake_start(struct event_base *base, struct config *cf, struct metrics *m,
 	it->own_pending = 1;
 	STAILQ_INIT(&it->q);
 	STAILQ_INIT(&it->hand);
+	STAILQ_INIT(&it->ahead);
 	if (gethostname(host, sizeof host) == -1)
 		snprintf(host, sizeof host, "host");
 	host[sizeof host - 1] = '\0';
@@ -1129,6 +1288,7 @@ void
 intake_free(struct intake *it)
 {
 	rconn_free(it->rc);
+	intake_unahead(it);
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	event_free(it->kick);

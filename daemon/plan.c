@@ -129,16 +129,30 @@ plan_need_members(json_t *snap, json_t *need, enum store_set set,
 int
 plan_needs(const struct record *r, json_t *snap, json_t *out)
 {
-	json_t			*need = json_object();
-	struct plan_refs_arg	 a = { snap, need };
-	size_t			 before = json_array_size(out), had, i;
-	json_t			*j = r->json, *v, *sv;
-	const char		*key;
+	json_t		*need = json_object(), *v;
+	size_t		 before = json_array_size(out), had, i;
+	const char	*key;
 
 	/* What out holds already is not asked for again. */
 	json_array_foreach(out, i, v)
 		json_object_set_new(need, json_string_value(v), json_true());
 	had = json_object_size(need);
+	plan_needs_set(r, snap, need);
+	/* The set keeps the order keys were added in. */
+	i = 0;
+	json_object_foreach(need, key, v)
+		if (i++ >= had)
+			json_array_append_new(out, json_string(key));
+	json_decref(need);
+	return (int)(json_array_size(out) - before);
+}
+
+void
+plan_needs_set(const struct record *r, json_t *snap, json_t *need)
+{
+	struct plan_refs_arg	 a = { snap, need };
+	size_t			 i;
+	json_t			*j = r->json, *v, *sv;
 
 	if (r->type == REC_FORGET)
 		plan_need_rec(snap, need, "collaborator", r->id);
@@ -208,13 +222,6 @@ plan_needs(const struct record *r, json_t *snap, json_t *out)
 	default:
 		break;
 	}
-	/* The set keeps the order keys were added in. */
-	i = 0;
-	json_object_foreach(need, key, v)
-		if (i++ >= had)
-			json_array_append_new(out, json_string(key));
-	json_decref(need);
-	return (int)(json_array_size(out) - before);
 }
 
 struct plan_check_arg {

@@ -29,6 +29,9 @@ struct plan_ctx {
 /* Append to need (a JSON array of key names) what snap still lacks. Returns
  * the number of keys added. */
 int	plan_needs(const struct record *, json_t *snap, json_t *need);
+/* The same into a set (a JSON object, key -> true, in the order added):
+ * for several records planned against one snapshot. */
+void	plan_needs_set(const struct record *, json_t *snap, json_t *need);
 
 /* Is every id the record names present in snap (or, for the command, queued
  * earlier in the same invocation: known is a JSON object of "type:id" keys,

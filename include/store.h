@@ -367,6 +367,7 @@ int	store_dead_drop_sync(redisContext *, const char *prefix, const char *id,
  */
 struct store_argv {
 	int		 argc;
+	int		 cap;		/* room in argv and lens */
 	char		**argv;
 	size_t		*lens;
 	const char	*script;	/* the text, for the EVAL fallback */

@@ -201,8 +201,12 @@ store_argv_free(struct store_argv *a)
 static void
 store_argv_add(struct store_argv *a, const char *s, size_t len)
 {
-	a->argv = xrealloc(a->argv, (a->argc + 1) * sizeof *a->argv);
-	a->lens = xrealloc(a->lens, (a->argc + 1) * sizeof *a->lens);
+	if (a->argc == a->cap) {
+		/* A commit has thousands of arguments: grow by doubling. */
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->argv = xrealloc(a->argv, a->cap * sizeof *a->argv);
+		a->lens = xrealloc(a->lens, a->cap * sizeof *a->lens);
+	}
 	a->argv[a->argc] = xstrndup(s, len);
 	a->lens[a->argc] = len;
 	a->argc++;

@@ -11,8 +11,8 @@ Postfix's smtp-sink (C, discards what it receives) and counts what the
 daemon says it sent ({P}:stats sent:announcement), so the figures are the
 daemon's and Redis's own. For each N (default 20000):
 
-  intake     N collaborator records queued at once (one pipeline of
-             XADDs); until the inbox is empty -> records/s
+  intake     N collaborator records queued before the daemon starts;
+             from its start until the inbox is empty -> records/s
   fan-out    one announcement to those N people: first email, the fan-out
              committed (its inbox entry acknowledged), the last email sent
              -> emails/s
@@ -125,15 +125,17 @@ def run(n):
 		sink, port = start_sink(env)
 		try:
 			env.write_config({"smtp": {"port": str(port)}})
-			env.start_daemon()
 			inbox = env.key("inbox")
 
-			slowlog_reset(env)
+			# Queued before the daemon starts: what is timed is
+			# the daemon's intake alone.
 			p = env.r.pipeline(transaction=False)
 			for i in range(n):
 				p.xadd(inbox, {"record": json.dumps(collaborator(i))})
-			t0 = time.monotonic()
 			p.execute()
+			slowlog_reset(env)
+			t0 = time.monotonic()
+			env.start_daemon(wait=False)
 			t1, _ = wait_until(env, lambda: env.r.xlen(inbox),
 			    lambda v: v == 0, "intake")
 			if env.dead_entries():
@@ -143,8 +145,8 @@ def run(n):
 				raise Broken("intake: %d in the group, want %d" %
 				    (have, n))
 			in_ms, in_cmd, in_slow = slowlog_summary(env)
-			print("N=%d intake: %.0f records/s (%.2f s; queued in one "
-			    "pipeline, time includes the queueing)" % (n,
+			print("N=%d intake: %.0f records/s (%.2f s from the "
+			    "daemon's start; queued before it)" % (n,
 			    n / (t1 - t0), t1 - t0))
 			print("    redis: longest command %.1f ms (%s), %d at or "
 			    "over %g ms" % (in_ms, in_cmd, in_slow, SLOW_US / 1000))

@@ -190,6 +190,48 @@ def test_correction_during_and_after_a_cut_fanout(env):
 		assert env.mails_to(a)[0].subject == "Version 3"
 
 
+def test_intake_runs_with_two_daemons_each_record_once(env):
+	"""Collaborators are planned and committed in runs; two daemons
+	taking the inbox together keep having their commits refused (the
+	version moved) and plan again. Every record is stored once, in its
+	last version, and acknowledged once."""
+	n = 6000
+	extra = fh.ExtraDaemon(env, 2)
+	try:
+		env.start_daemon()
+		p = env.r.pipeline(transaction=False)
+		for i in range(n):
+			p.xadd(env.key("inbox"), {"record": json.dumps(fh.collab(i,
+			    "fan", groups=["fan", "g%d" % (i % 3)]))})
+		# The first 300 again, changed: the later version must win.
+		for i in range(300):
+			p.xadd(env.key("inbox"), {"record": json.dumps(fh.collab(i,
+			    "fan", groups=["fan", "moved"]))})
+		p.execute()
+		fh.wait_inbox_empty(env)
+		assert extra.stop() == 0
+	finally:
+		extra.close()
+	assert env.r.scard(env.key("group:fan")) == n
+	assert env.r.scard(env.key("collaborators")) == n
+	assert env.r.scard(env.key("group:moved")) == 300
+	for g in range(3):
+		want = len([i for i in range(300, n) if i % 3 == g])
+		assert env.r.scard(env.key("group:g%d" % g)) == want, g
+	accepted = [a for a in env.audit_entries() if a.get("event") ==
+	    "accepted"]
+	assert len(accepted) == n + 300, len(accepted)
+	assert len({a["entry"] for a in accepted}) == n + 300
+	assert not env.dead_entries()
+	assert env.r.xpending(env.key("inbox"), "hearbackd")["pending"] == 0
+	log = harness.tail(env.daemon_log, 10 ** 6) + harness.tail(extra.log,
+	    10 ** 6)
+	print("  %d records by two daemons: %d and %d accepted" % (n + 300,
+	    harness.tail(env.daemon_log, 10 ** 6).count(" accepted (entry"),
+	    harness.tail(extra.log, 10 ** 6).count(" accepted (entry")))
+	assert log.count(" accepted (entry") == n + 300
+
+
 def _smtp_sink(env):
 	"""Postfix's smtp-sink (C) on a free port, if installed: the Python
 	sink takes a minute for 20,000 emails. Returns (process, port) or
