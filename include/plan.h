@@ -7,6 +7,10 @@
  * The loop is: need = plan_needs(rec, snap); fetch need into snap; repeat
  * until need is empty (at most PLAN_MAX_ROUNDS); plan_refcheck(); then
  * plan_apply() appends the ops that the commit script applies atomically.
+ * Costs are linear in what the snapshot holds. The daemon does not plan an
+ * announcement this way, with its whole audience in one snapshot: it fans
+ * it out page by page (fanout.h), with the same emails; plan_apply() plans
+ * one whole for the command (preview).
  */
 #ifndef HB_PLAN_H
 #define HB_PLAN_H

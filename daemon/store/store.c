@@ -11,8 +11,9 @@
  * lease, returning each with the stored records it refers to, so a worker
  * renders from current data in one round trip; digest makes the overdue
  * "you said" digests; gauges reads what status shows; enqueue queues the
- * command's records; retry puts a dead entry back. The scripts themselves
- * are daemon/store/NAME.lua, each after lib.lua.
+ * command's records; retry puts a dead entry back; page reads a page of a
+ * fan-out's audience (store.h, "Fan-outs"). The scripts themselves are
+ * daemon/store/NAME.lua, each after lib.lua.
  */
 #include <pthread.h>
 #include <stdarg.h>
