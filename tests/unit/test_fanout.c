@@ -209,8 +209,7 @@ test_sources(void **state)
 	json_decref(ops);
 	ops = json_array();
 	list = json_array();
-	assert_int_equal(fanout_page(fo, "17", list, json_object(), &pc, ops),
-	    0);
+	assert_int_equal(fanout_page(fo, "17", list, NULL, &pc, ops), 0);
 	assert_int_equal(fanout_next(fo, &rd), 1);
 	assert_string_equal(rd.set, "group:g1");
 	assert_string_equal(rd.cursor, "17");
@@ -504,7 +503,7 @@ test_same_as_whole(void **state)
 	snap_collab(whole, "c-0300", 1);
 	store_snap_put_set(whole, "group:g1", g1);
 	store_snap_put_set(whole, "group:g2", g2);
-	store_snap_put_set(whole, "forgotten", json_array());
+	json_object_set_new(whole, "forgotten", json_array());
 	store_snap_put_null(whole, "rec:announcement:a-1");
 	ops = json_array();
 	assert_int_equal(plan_apply(&r, whole, &pc, ops, &e), 0);
