@@ -18,7 +18,9 @@ daemon's and Redis's own. For each N (default 20000):
              -> emails/s
   memory     the daemon's peak RSS (VmHWM) after the fan-out
   redis      the longest command during intake and during the fan-out, and
-             how many took 2 ms or more (SLOWLOG, threshold 2 ms)
+             how many took 2 ms or more (SLOWLOG, threshold 2 ms; as root,
+             redis-server runs at nice -20 so that the machine's load does
+             not stretch small commands)
 
 It prints figures and never fails on speed; it exits 1 only when something
 is broken (a dead record or email, a wrong count, no progress for STALL
@@ -91,9 +93,9 @@ def vmhwm(env):
 	return None
 
 
-def wait_until(env, get, done, what):
+def wait_until(env, get, done, what, stall=STALL):
 	"""Poll get() until done(value); returns (seconds since start, value).
-	Broken if the value does not change for STALL seconds."""
+	Broken if the value does not change for stall seconds."""
 	t0 = time.monotonic()
 	last, changed = None, t0
 	while True:
@@ -104,9 +106,9 @@ def wait_until(env, get, done, what):
 			last, changed = v, now
 		if done(v):
 			return now, v
-		if now - changed > STALL:
+		if now - changed > stall:
 			raise Broken("%s: no progress for %gs (at %r)" % (what,
-			    STALL, v))
+			    stall, v))
 		time.sleep(TICK)
 
 
@@ -123,6 +125,12 @@ def run(n):
 	    "30s"}, "smtp": {"workers": str(WORKERS)}}
 	with harness.Env("bench-fanout-%d" % n, config=cfg) as env:
 		sink, port = start_sink(env)
+		# Command durations should be their sizes, not the machine's
+		# load: redis-server at the highest priority (as root).
+		try:
+			os.setpriority(os.PRIO_PROCESS, env.redis_proc.pid, -20)
+		except OSError:
+			pass
 		try:
 			env.write_config({"smtp": {"port": str(port)}})
 			inbox = env.key("inbox")
@@ -160,8 +168,10 @@ def run(n):
 			env.xadd({"type": "announcement", "id": "a-bench",
 			    "subject": "Bench", "body": "Hello.\n\nThank you.",
 			    "to": {"groups": ["bench"]}})
+			# Planning the whole group first (before) can take
+			# minutes at 60,000.
 			first, _ = wait_until(env, sent, lambda v: v >= 1,
-			    "first email")
+			    "first email", stall=600)
 			planned = None
 			while True:
 				env.check_daemon()
