@@ -36,9 +36,9 @@ struct fanout {
 	char			*entry;
 	char			*ver;		/* NULL until fanout_head */
 	enum fanout_step	 step;
-	json_t			*checks;	/* [{"ids": [...], "at": [...]}] */
+	json_t			*checks;	/* [{"ids": [], "at": []}] */
 	size_t			 nchecked;
-	json_t			*add;		/* [{"set": key} | {"ids": [...]}] */
+	json_t			*add;		/* [{"set": k} | {"ids": []}] */
 	json_t			*drop;
 	size_t			 at;		/* in add or drop */
 	char			 cursor[64];	/* in the set at `at` */
@@ -68,8 +68,8 @@ fanout_chunks(json_t *list, int with_at)
 			cur = json_array();
 			at = json_array();
 			if (with_at)
-				json_array_append_new(out, json_pack("{s:o, s:o}",
-				    "ids", cur, "at", at));
+				json_array_append_new(out, json_pack(
+				    "{s:o, s:o}", "ids", cur, "at", at));
 			else {
 				json_array_append_new(out, json_pack("{s:o}",
 				    "ids", cur));

@@ -49,8 +49,8 @@
 #include "store.h"
 
 #define INTAKE_BATCH		128	/* entries read at once */
-#define INTAKE_RUN_MAX		64	/* records planned and committed together:
-					 * a commit stays far below 10 ms */
+/* Records planned and committed together: a commit stays far below 10 ms. */
+#define INTAKE_RUN_MAX		64
 #define INTAKE_BLOCK_MS		2000
 #define INTAKE_CLAIM_EVERY_MS	10000
 #define INTAKE_MAX_TRIES	50	/* version conflicts for one record */
@@ -69,7 +69,7 @@ struct intake_entry {
 	char		*text;		/* NULL: entry has no "record" field */
 	size_t		 len;
 	long long	 deliveries;	/* from XPENDING for claimed entries */
-	int		 parsed;	/* 1: rec holds it; -1: why says why not */
+	int		 parsed;	/* 1: in rec; -1: why says why not */
 	struct record	 rec;
 	char		*why;
 	int		 alone;		/* plan it in a batch of its own */

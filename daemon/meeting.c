@@ -272,7 +272,8 @@ meeting_pending(struct meeting_plan *p)
 				l = json_array();
 				json_object_set_new(by, d.cid, l);
 			}
-			json_array_append_new(l, json_pack("[s, O]", d.kind, v));
+			json_array_append_new(l, json_pack("[s, O]", d.kind,
+			    v));
 		}
 		json_decref(d.parts);
 	}
@@ -291,8 +292,8 @@ meeting_drop_list(struct meeting_plan *p, json_t *l, const char *kind)
 	json_array_foreach(l, i, v)
 		if (kind == NULL || strcmp(json_string_value(json_array_get(v,
 		    0)), kind) == 0)
-			store_op_drop(p->ops, json_string_value(json_array_get(v,
-			    1)));
+			store_op_drop(p->ops, json_string_value(
+			    json_array_get(v, 1)));
 }
 
 /* Drop this meeting's pending deliveries, for one person (cid) or all of

@@ -593,7 +593,8 @@ plan_announcement(const struct record *r, json_t *snap,
 		 * afresh (DDEL drops only unsent deliveries, so nobody who
 		 * already has it gets it twice), and people taken off the
 		 * list lose theirs. */
-		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
+		json_t *was = plan_audience_to(json_object_get(old, "to"),
+		    snap);
 
 		json_array_foreach(was, i, v)
 			plan_announcement_drop(ops, r->id, json_string_value(v),
