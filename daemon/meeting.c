@@ -85,16 +85,22 @@ meeting_needs(const struct record *r, json_t *snap, json_t *need)
 		plan_need_rec(snap, need, "venue", ov);
 }
 
-static int
-meeting_contains(json_t *arr, const char *s)
+/* An array of ids as a set (id -> true): membership by lookup. */
+static json_t *
+meeting_set(json_t *arr)
 {
+	json_t	*set = json_object(), *v;
 	size_t	 i;
-	json_t	*v;
 
 	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
+		json_object_set_new(set, json_string_value(v), json_true());
+	return set;
+}
+
+static int
+meeting_contains(json_t *set, const char *s)
+{
+	return json_object_get(set, s) != NULL;
 }
 
 /* Lead times for one person: theirs, else the meeting's, else config's. */
@@ -143,6 +149,7 @@ struct meeting_plan {
 	long long		 start;		/* epoch seconds */
 	long long		 end;
 	int			 seq;
+	json_t			*pending;	/* see meeting_pending() */
 };
 
 static long long
@@ -233,35 +240,86 @@ meeting_did(struct meeting_plan *p, const char *did, struct meeting_did *d)
 		d->cid = json_string_value(json_array_get(d->parts, at + 1));
 }
 
+/*
+ * The meeting's pending deliveries (md:<m> in the snapshot), indexed once
+ * so that asking about one person costs a lookup, not a pass over the set:
+ * {"by": {cid: [[kind, did], ...]}, "legacy": [did, ...]}. Legacy ids are
+ * matched the old way, by text (they are few, and only from before ids
+ * were escaped).
+ */
+static json_t *
+meeting_pending(struct meeting_plan *p)
+{
+	struct meeting_did	 d;
+	json_t			*by, *legacy, *v, *l;
+	size_t			 i;
+
+	if (p->pending != NULL)
+		return p->pending;
+	by = json_object();
+	legacy = json_array();
+	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
+	    i, v) {
+		meeting_did(p, json_string_value(v), &d);
+		if (d.legacy)
+			json_array_append(legacy, v);
+		else {
+			/* Not one of ours ("" is no one's id): dropped only
+			 * with all of its kind. */
+			if (d.cid == NULL)
+				d.cid = "";
+			if ((l = json_object_get(by, d.cid)) == NULL) {
+				l = json_array();
+				json_object_set_new(by, d.cid, l);
+			}
+			json_array_append_new(l, json_pack("[s, O]", d.kind,
+			    v));
+		}
+		json_decref(d.parts);
+	}
+	p->pending = json_pack("{s:o, s:o}", "by", by, "legacy", legacy);
+	return p->pending;
+}
+
+/* Drop a person's pending deliveries of one kind (kind NULL: all) from
+ * their list in the index. */
+static void
+meeting_drop_list(struct meeting_plan *p, json_t *l, const char *kind)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(l, i, v)
+		if (kind == NULL || strcmp(json_string_value(json_array_get(v,
+		    0)), kind) == 0)
+			store_op_drop(p->ops, json_string_value(
+			    json_array_get(v, 1)));
+}
+
 /* Drop this meeting's pending deliveries, for one person (cid) or all of
  * one kind ("rem"), from the md:<m> set in the snapshot. */
 static void
 meeting_drop(struct meeting_plan *p, const char *kind, const char *cid)
 {
-	struct meeting_did	 d;
-	char			 pat[300], pre[16];
-	json_t			*v;
-	size_t			 i;
-	int			 hit;
+	json_t		*pend = meeting_pending(p), *by, *v;
+	char		 pat[300], pre[16];
+	const char	*c;
+	size_t		 i;
 
+	by = json_object_get(pend, "by");
+	if (cid != NULL)
+		meeting_drop_list(p, json_object_get(by, cid), kind);
+	else
+		json_object_foreach(by, c, v)
+			meeting_drop_list(p, v, kind);
 	snprintf(pat, sizeof pat, ":%s:%s:", p->mid, cid ? cid : "");
 	snprintf(pre, sizeof pre, "%s:", kind ? kind : "");
-	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
-	    i, v) {
+	json_array_foreach(json_object_get(pend, "legacy"), i, v) {
 		const char *did = json_string_value(v);
 
-		meeting_did(p, did, &d);
-		if (d.legacy)
-			hit = (kind == NULL || strncmp(did, pre,
-			    strlen(pre)) == 0) && (cid == NULL ||
-			    strstr(did, pat) != NULL);
-		else
-			hit = (kind == NULL || strcmp(d.kind, kind) == 0) &&
-			    (cid == NULL || (d.cid != NULL &&
-			    strcmp(d.cid, cid) == 0));
-		if (hit)
+		if ((kind == NULL || strncmp(did, pre, strlen(pre)) == 0) &&
+		    (cid == NULL || strstr(did, pat) != NULL))
 			store_op_drop(p->ops, did);
-		json_decref(d.parts);
 	}
 }
 
@@ -269,28 +327,19 @@ static int
 meeting_has_pending(struct meeting_plan *p, const char *kind,
     const char *cid)
 {
-	struct meeting_did	 d;
-	char			 pat[300];
-	json_t			*v;
-	size_t			 i;
-	int			 hit = 0;
+	json_t	*pend = meeting_pending(p), *v;
+	char	 pat[300];
+	size_t	 i;
 
+	json_array_foreach(json_object_get(json_object_get(pend, "by"), cid), i,
+	    v)
+		if (strcmp(json_string_value(json_array_get(v, 0)), kind) == 0)
+			return 1;
 	snprintf(pat, sizeof pat, "%s:%s:%s:", kind, p->mid, cid);
-	json_array_foreach(plan_set(p->snap, STORE_MEETING_DELIVERIES, p->mid),
-	    i, v) {
-		const char *did = json_string_value(v);
-
-		meeting_did(p, did, &d);
-		if (d.legacy)
-			hit = strncmp(did, pat, strlen(pat)) == 0;
-		else
-			hit = strcmp(d.kind, kind) == 0 && d.cid != NULL &&
-			    strcmp(d.cid, cid) == 0;
-		json_decref(d.parts);
-		if (hit)
-			break;
-	}
-	return hit;
+	json_array_foreach(json_object_get(pend, "legacy"), i, v)
+		if (strncmp(json_string_value(v), pat, strlen(pat)) == 0)
+			return 1;
+	return 0;
 }
 
 static char *
@@ -491,6 +540,9 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			json_decref(data);
 		}
 	} else {
+		json_t	*peopleset = meeting_set(people);
+		json_t	*oldset = meeting_set(oldinv);
+
 		changes = json_array();
 		time_changed = ostart != p.start || oend != p.end;
 		if (time_changed) {
@@ -514,7 +566,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			meeting_change(changes, "Online joining details",
 			    meeting_online(old), meeting_online(r->json));
 		json_array_foreach(oldinv, i, v)
-			if (!meeting_contains(people, json_string_value(v)))
+			if (!meeting_contains(peopleset, json_string_value(v)))
 				bump = 1;
 		if (json_array_size(changes) > 0 || bump)
 			p.seq++;
@@ -522,7 +574,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_array_foreach(oldinv, i, v) {
 			const char *cid = json_string_value(v);
 
-			if (meeting_contains(people, cid))
+			if (meeting_contains(peopleset, cid))
 				continue;
 			meeting_drop(&p, NULL, cid);
 			data = json_pack("{s:b}", "removed", 1);
@@ -535,7 +587,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_array_foreach(people, i, v) {
 			const char *cid = json_string_value(v);
 
-			if (!meeting_contains(oldinv, cid)) {
+			if (!meeting_contains(oldset, cid)) {
 				meeting_email(&p, "inv", "invitation", cid,
 				    NULL);
 				meeting_reminders(&p, cid);
@@ -552,6 +604,8 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		}
 		timing_new = time_changed;
 		json_decref(changes);
+		json_decref(peopleset);
+		json_decref(oldset);
 	}
 
 	/* Keep the venue's index of meetings in step. */
@@ -568,6 +622,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_decref(newinv);
 	json_decref(oldinv);
 	json_decref(people);
+	json_decref(p.pending);
 	return 0;
 }
 

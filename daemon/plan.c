@@ -52,18 +52,15 @@ plan_message_id(const char *did, const char *domain)
 	return buf_take(&b);
 }
 
+/* need is a set (a JSON object, key -> true, in the order added): asking
+ * twice costs one hash lookup, so a group of N costs O(N). */
 void
 plan_need(json_t *snap, json_t *need, const char *key)
 {
-	size_t	 i;
-	json_t	*k;
-
-	if (json_object_get(snap, key) != NULL)
+	if (json_object_get(snap, key) != NULL ||
+	    json_object_get(need, key) != NULL)
 		return;
-	json_array_foreach(need, i, k)
-		if (strcmp(json_string_value(k), key) == 0)
-			return;
-	json_array_append_new(need, json_string(key));
+	json_object_set_new(need, key, json_true());
 }
 
 void
@@ -130,10 +127,31 @@ plan_need_members(json_t *snap, json_t *need, enum store_set set,
 }
 
 int
-plan_needs(const struct record *r, json_t *snap, json_t *need)
+plan_needs(const struct record *r, json_t *snap, json_t *out)
+{
+	json_t		*need = json_object(), *v;
+	size_t		 before = json_array_size(out), had, i;
+	const char	*key;
+
+	/* What out holds already is not asked for again. */
+	json_array_foreach(out, i, v)
+		json_object_set_new(need, json_string_value(v), json_true());
+	had = json_object_size(need);
+	plan_needs_set(r, snap, need);
+	/* The set keeps the order keys were added in. */
+	i = 0;
+	json_object_foreach(need, key, v)
+		if (i++ >= had)
+			json_array_append_new(out, json_string(key));
+	json_decref(need);
+	return (int)(json_array_size(out) - before);
+}
+
+void
+plan_needs_set(const struct record *r, json_t *snap, json_t *need)
 {
 	struct plan_refs_arg	 a = { snap, need };
-	size_t			 before = json_array_size(need), i;
+	size_t			 i;
 	json_t			*j = r->json, *v, *sv;
 
 	if (r->type == REC_FORGET)
@@ -144,7 +162,8 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 
 	switch (r->type) {
 	case REC_COLLABORATOR:
-		plan_need_set(snap, need, STORE_COLLAB_DELIVERIES, r->id);
+		/* Its pending deliveries are dropped (consent withdrawn) by
+		 * the commit script, which finds them itself. */
 		break;
 	case REC_VENUE:
 		meeting_venue_needs(r, snap, need);
@@ -203,7 +222,6 @@ plan_needs(const struct record *r, json_t *snap, json_t *need)
 	default:
 		break;
 	}
-	return (int)(json_array_size(need) - before);
 }
 
 struct plan_check_arg {
@@ -284,6 +302,41 @@ plan_unchanged(const struct record *r, json_t *snap)
 	json_t	*old = plan_snaprec(snap, record_type_name(r->type), r->id);
 
 	return old != NULL && json_equal(old, r->json);
+}
+
+/* A stream entry id, "ms-seq" (or "ms"), as two numbers; 0 if it is not
+ * one ("preview", ""). */
+static int
+plan_entry(const char *s, unsigned long long *ms, unsigned long long *seq)
+{
+	char	*end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	*ms = strtoull(s, &end, 10);
+	*seq = 0;
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return 0;
+		*seq = strtoull(end + 1, &end, 10);
+	}
+	return *end == '\0';
+}
+
+int
+plan_superseded(const struct record *r, json_t *snap, const char *entry)
+{
+	char			 key[STORE_KEY_MAX];
+	unsigned long long	 a, b, c, d;
+	json_t			*w;
+
+	w = json_object_get(snap, store_reckey(record_type_name(r->type),
+	    r->id, key, sizeof key));
+	if (!json_is_object(w))
+		return 0;
+	return plan_entry(json_string_value(json_object_get(json_object_get(w,
+	    "meta"), "src")), &a, &b) && plan_entry(entry, &c, &d) &&
+	    (a > c || (a == c && b > d));
 }
 
 void
@@ -445,28 +498,93 @@ plan_collaborator(const struct record *r, json_t *snap,
 	return 0;
 }
 
+int
+plan_announcement_due(const struct record *r, const struct plan_ctx *pc,
+    long long *due, long long *deadline, struct err *e)
+{
+	const char	*send_at;
+	long long	 t;
+
+	*due = pc->now_ms;
+	if ((send_at = json_string_value(json_object_get(r->json,
+	    "send_at"))) != NULL) {
+		if (clock_parse_local(send_at, r->tz, &t, e) == -1) {
+			err_prefix(e, "send_at");
+			return -1;
+		}
+		if (t * 1000 > *due)
+			*due = t * 1000;
+	}
+	*deadline = *due + pc->cf->max_age * 1000;
+	return 0;
+}
+
+void
+plan_announcement_email(json_t *ops, const struct plan_ctx *pc,
+    const char *aid, const char *cid, long long due, long long deadline,
+    const char *ver)
+{
+	struct store_delivery	 d;
+	struct buf		 refs;
+	char			*did;
+
+	did = store_did("ann", aid, cid, NULL);
+	buf_init(&refs);
+	plan_ref(&refs, "announcement", aid);
+	plan_ref(&refs, "collaborator", cid);
+	memset(&d, 0, sizeof d);
+	d.did = did;
+	d.kind = "announcement";
+	d.cid = cid;
+	d.mid = "";
+	d.due_ms = due;
+	d.deadline_ms = deadline;
+	d.created_ms = pc->now_ms;
+	d.refs = refs.s;
+	d.src = aid;
+	if (ver == NULL)
+		store_op_delivery(ops, &d);
+	else
+		store_op_fan(ops, &d, ver);
+	buf_free(&refs);
+	free(did);
+}
+
+void
+plan_announcement_drop(json_t *ops, const char *aid, const char *cid,
+    const char *ver)
+{
+	char	*did;
+	int	 legacy;
+
+	/* Made before ids were escaped: ':' in an id. */
+	legacy = strchr(aid, ':') != NULL || strchr(cid, ':') != NULL;
+	did = store_did("ann", aid, cid, NULL);
+	if (ver == NULL)
+		store_op_drop(ops, did);
+	else
+		store_op_drop_stale(ops, did, ver);
+	free(did);
+	if (legacy) {
+		did = xasprintf("ann:%s:%s", aid, cid);
+		if (ver == NULL)
+			store_op_drop(ops, did);
+		else
+			store_op_drop_stale(ops, did, ver);
+		free(did);
+	}
+}
+
 static int
 plan_announcement(const struct record *r, json_t *snap,
     const struct plan_ctx *pc, json_t *ops, struct err *e)
 {
 	json_t		*people, *v, *old;
 	size_t		 i;
-	long long	 due = pc->now_ms, deadline;
-	const char	*send_at;
-	char		*did;
+	long long	 due, deadline;
 
-	if ((send_at = json_string_value(json_object_get(r->json,
-	    "send_at"))) != NULL) {
-		long long t;
-
-		if (clock_parse_local(send_at, r->tz, &t, e) == -1) {
-			err_prefix(e, "send_at");
-			return -1;
-		}
-		if (t * 1000 > due)
-			due = t * 1000;
-	}
-	deadline = due + pc->cf->max_age * 1000;
+	if (plan_announcement_due(r, pc, &due, &deadline, e) == -1)
+		return -1;
 	old = plan_snaprec(snap, "announcement", r->id);
 	plan_store(ops, r, pc, NULL);
 	people = plan_audience(r, snap);
@@ -475,37 +593,17 @@ plan_announcement(const struct record *r, json_t *snap,
 		 * afresh (DDEL drops only unsent deliveries, so nobody who
 		 * already has it gets it twice), and people taken off the
 		 * list lose theirs. */
-		json_t *was = plan_audience_to(json_object_get(old, "to"), snap);
+		json_t *was = plan_audience_to(json_object_get(old, "to"),
+		    snap);
 
-		json_array_foreach(was, i, v) {
-			did = store_did("ann", r->id, json_string_value(v),
+		json_array_foreach(was, i, v)
+			plan_announcement_drop(ops, r->id, json_string_value(v),
 			    NULL);
-			store_op_drop(ops, did);
-			free(did);
-			/* Made before ids were escaped: ':' in an id. */
-			if (strchr(r->id, ':') || strchr(json_string_value(v),
-			    ':')) {
-				did = xasprintf("ann:%s:%s", r->id,
-				    json_string_value(v));
-				store_op_drop(ops, did);
-				free(did);
-			}
-		}
 		json_decref(was);
 	}
-	json_array_foreach(people, i, v) {
-		const char	*cid = json_string_value(v);
-		struct buf	 refs;
-
-		did = store_did("ann", r->id, cid, NULL);
-		buf_init(&refs);
-		plan_ref(&refs, "announcement", r->id);
-		plan_ref(&refs, "collaborator", cid);
-		plan_delivery(ops, pc, did, "announcement", cid, "", due,
-		    deadline, refs.s, NULL, NULL, r->id);
-		buf_free(&refs);
-		free(did);
-	}
+	json_array_foreach(people, i, v)
+		plan_announcement_email(ops, pc, r->id, json_string_value(v),
+		    due, deadline, NULL);
 	json_decref(people);
 	return 0;
 }
@@ -667,7 +765,10 @@ plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 {
 	if (plan_refcheck(r, snap, NULL, e) == -1)
 		return -1;
-	if (r->type != REC_FORGET && plan_unchanged(r, snap))
+	/* Nothing changes; or what is stored came from a later entry (this
+	 * one was read again after a crash, behind it): it stays. */
+	if (r->type != REC_FORGET && (plan_unchanged(r, snap) ||
+	    plan_superseded(r, snap, pc->entry_id)))
 		return 0;
 	switch (r->type) {
 	case REC_COLLABORATOR:

@@ -7,6 +7,10 @@
  * The loop is: need = plan_needs(rec, snap); fetch need into snap; repeat
  * until need is empty (at most PLAN_MAX_ROUNDS); plan_refcheck(); then
  * plan_apply() appends the ops that the commit script applies atomically.
+ * Costs are linear in what the snapshot holds. The daemon does not plan an
+ * announcement this way, with its whole audience in one snapshot: it fans
+ * it out page by page (fanout.h), with the same emails; plan_apply() plans
+ * one whole for the command (preview).
  */
 #ifndef HB_PLAN_H
 #define HB_PLAN_H
@@ -29,6 +33,9 @@ struct plan_ctx {
 /* Append to need (a JSON array of key names) what snap still lacks. Returns
  * the number of keys added. */
 int	plan_needs(const struct record *, json_t *snap, json_t *need);
+/* The same into a set (a JSON object, key -> true, in the order added):
+ * for several records planned against one snapshot. */
+void	plan_needs_set(const struct record *, json_t *snap, json_t *need);
 
 /* Is every id the record names present in snap (or, for the command, queued
  * earlier in the same invocation: known is a JSON object of "type:id" keys,
@@ -56,6 +63,8 @@ char	*plan_message_id(const char *did, const char *domain);
 
 /*
  * Helpers for the per-type planners (meeting.c): pure, like the rest.
+ * Their need is a set: a JSON object (key -> true) in the order keys were
+ * added, which plan_needs() turns into its array.
  */
 void	plan_need(json_t *snap, json_t *need, const char *key);
 void	plan_need_rec(json_t *snap, json_t *need, const char *type,
@@ -72,6 +81,11 @@ void	plan_add_group(json_t *snap, json_t *ids, const char *group);
 /* Sorted unique ids of consenting collaborators among ids. */
 json_t	*plan_people(json_t *snap, json_t *ids);
 int	plan_unchanged(const struct record *, json_t *snap);
+/* Was the stored copy of the record stored from a later inbox entry than
+ * entry (its meta's src)? Then this one is older news: after a crash an
+ * entry can be read again after one queued behind it was handled. */
+int	plan_superseded(const struct record *, json_t *snap,
+	    const char *entry);
 /* Store the record; meta (may be NULL) gets src and at added. */
 void	plan_store(json_t *ops, const struct record *,
 	    const struct plan_ctx *, json_t *meta);
@@ -80,6 +94,19 @@ void	plan_delivery(json_t *ops, const struct plan_ctx *, const char *did,
 	    const char *kind, const char *cid, const char *mid, long long due_ms,
 	    long long deadline_ms, const char *refs, const char *to,
 	    json_t *data, const char *src);
+
+/* Announcements, shared with the paged fan-out (fanout.c): when one goes
+ * out (send_at in its time zone, or now; -1 with e if send_at does not
+ * read) and until when it may be tried; one person's email (DNEW, or a
+ * fan-out's DFAN when ver is not NULL); and withdrawing a person's
+ * pending one (DDEL, or with ver DDELOLD: unless it is ver's). */
+int	plan_announcement_due(const struct record *, const struct plan_ctx *,
+	    long long *due_ms, long long *deadline_ms, struct err *e);
+void	plan_announcement_email(json_t *ops, const struct plan_ctx *,
+	    const char *aid, const char *cid, long long due_ms,
+	    long long deadline_ms, const char *ver);
+void	plan_announcement_drop(json_t *ops, const char *aid, const char *cid,
+	    const char *ver);
 
 /* meeting.c: meetings and venues. */
 void	meeting_needs(const struct record *, json_t *snap, json_t *need);

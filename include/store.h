@@ -35,6 +35,8 @@
  *   forgotten                   ids of collaborators who were forgotten
  *   so:<said>                   outcome ids that answer a said item
  *   digest:<coordinator>        last overdue digest time (ms)
+ *   fanout:<type>:<id>          hash {ver, old}: a record's fan-out in
+ *                               progress (see "Fan-outs" below)
  *
  * The snapshot ("snap") is a JSON object from relative key name to value:
  * a stored record (parsed), an array (a set's members), or null (absent).
@@ -42,6 +44,21 @@
  * commit script, which also checks the version the snapshot was taken at and
  * acknowledges and deletes the inbox entry: a record leaves the inbox only
  * when everything it causes is stored, in the same atomic step.
+ *
+ * Fan-outs. A record that reaches a whole group (an announcement) is not
+ * planned from one snapshot of the group: its audience is read and
+ * committed in pages of a few hundred (store_page()), so that no call
+ * holds Redis for long and no one holds the group in memory. Its first
+ * commit stores the record and a marker, fanout:<type>:<id> = {ver: the
+ * version being fanned out (the inbox entry id that brought it), old:
+ * the audiences of earlier versions, whose pending emails it may have to
+ * withdraw}. Each page's commit applies only while the marker is still
+ * that version's (IFMARK; else the reply is 2: a later version took
+ * over, or the fan-out is over), and creates its deliveries with DFAN:
+ * only for a person who still consents, never twice, tagged with the
+ * version. The last commit removes the marker and acknowledges the inbox
+ * entry. An entry read again while its marker is there (after a crash)
+ * fans out again, which changes nothing that is done already.
  */
 #ifndef HB_STORE_H
 #define HB_STORE_H
@@ -83,6 +100,9 @@ const char *store_setkey(enum store_set, const char *id, char *buf,
 	    size_t len);
 /* A stored record's key name ("rec:<type>:<id>") into buf; returns buf. */
 const char *store_reckey(const char *type, const char *id, char *buf,
+	    size_t len);
+/* A fan-out's marker ("fanout:<type>:<id>") into buf; returns buf. */
+const char *store_markkey(const char *type, const char *id, char *buf,
 	    size_t len);
 
 /*
@@ -172,6 +192,26 @@ struct store_delivery {
  * pending): planning twice never sends twice. It goes on the schedule and
  * into its person's and its meeting's indexes. */
 void	store_op_delivery(json_t *ops, const struct store_delivery *);
+/* A fan-out's delivery (DFAN, version ver): created only if its person
+ * (d->cid) is, when it is applied, a collaborator who consents; never
+ * twice; one an earlier version planned and still pending becomes ver's
+ * (due d->due_ms, unless leased or waiting for a retry). */
+void	store_op_fan(json_t *ops, const struct store_delivery *,
+	    const char *ver);
+/* Drop a delivery if it is pending and not version ver's (DDELOLD). */
+void	store_op_drop_stale(json_t *ops, const char *did, const char *ver);
+/* Fan-out markers: set one for ver (old: a JSON text, the earlier
+ * audiences); apply the plan only if the marker is still ver's (else the
+ * commit replies 2 and applies nothing); remove it if it is still ver's. */
+void	store_op_mark(json_t *ops, const char *type, const char *id,
+	    const char *ver, const char *old);
+void	store_op_ifmark(json_t *ops, const char *type, const char *id,
+	    const char *ver);
+void	store_op_unmark(json_t *ops, const char *type, const char *id,
+	    const char *ver);
+/* A marker as fetched (a hash: its flat array in a snapshot) -> a new
+ * {"ver": ..., "old": [...]}, or NULL if there is none. */
+json_t	*store_mark_parse(json_t *v);
 /* Drop a delivery if it is still pending; every pending one in an index
  * (STORE_COLLAB_DELIVERIES or STORE_MEETING_DELIVERIES), and the index. */
 void	store_op_drop(json_t *ops, const char *did);
@@ -222,11 +262,27 @@ void	store_gauges_clear(struct store_gauges *);
 int	store_fetch(struct rconn *, const char *prefix, json_t *need,
 	    redisCallbackFn *fn, void *priv);
 /* Apply ops; version "" = no check, else only if the version is still
- * that (and it moves on); entry "" = none, else that inbox entry is
- * acknowledged and deleted in the same step. Reply 1 applied, 0 the
- * version moved (plan again). */
+ * that (and it moves on); entry "" = none, else those inbox entries (ids
+ * separated by spaces) are acknowledged and deleted in the same step.
+ * Reply 1 applied, 0 the version moved (plan again), 2 an IFMARK failed
+ * (nothing applied). */
 int	store_commit(struct rconn *, const char *prefix, const char *version,
 	    const char *entry, json_t *ops, redisCallbackFn *fn, void *priv);
+/* One page of a fan-out's audience: up to about count members of a set,
+ * from cursor ("0" to begin), or the given ids; with their collaborator
+ * records if records. See store_page_parse(). */
+int	store_page(struct rconn *, const char *prefix, int records,
+	    const char *set, const char *cursor, int count,
+	    redisCallbackFn *fn, void *priv);
+int	store_page_ids(struct rconn *, const char *prefix, int records,
+	    json_t *ids, redisCallbackFn *fn, void *priv);
+/* A page reply: the cursor to go on from into cursor ("0": the set is
+ * done); the page's ids into *ids (a new array); each one's record into
+ * snap as rec:collaborator:<id> (null if none), and forgotten ones added
+ * to snap's "forgotten" array. Returns how many records were not JSON (e
+ * says the last), or -1 (e set) for a reply that is not a page. */
+int	store_page_parse(const redisReply *, char *cursor, size_t clen,
+	    json_t *snap, json_t **ids, struct err *e);
 /* Lease up to max due deliveries for lease_ms: see store_lease_parse(). */
 int	store_lease(struct rconn *, const char *prefix, long long now_ms,
 	    long long lease_ms, int max, redisCallbackFn *fn, void *priv);
@@ -311,6 +367,7 @@ int	store_dead_drop_sync(redisContext *, const char *prefix, const char *id,
  */
 struct store_argv {
 	int		 argc;
+	int		 cap;		/* room in argv and lens */
 	char		**argv;
 	size_t		*lens;
 	const char	*script;	/* the text, for the EVAL fallback */
@@ -328,6 +385,10 @@ void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 void	store_gauges_argv(const char *prefix, long long overdue_ms,
 	    struct store_argv *);
 void	store_enqueue_argv(const char *prefix, json_t *texts,
+	    struct store_argv *);
+void	store_page_argv(const char *prefix, int records, const char *set,
+	    const char *cursor, int count, struct store_argv *);
+void	store_page_ids_argv(const char *prefix, int records, json_t *ids,
 	    struct store_argv *);
 void	store_retry_argv(const char *prefix, const char *entry,
 	    long long now_ms, long long deadline_ms, struct store_argv *);

@@ -157,6 +157,27 @@ store_commit(struct rconn *rc, const char *prefix, const char *version,
 }
 
 int
+store_page(struct rconn *rc, const char *prefix, int records,
+    const char *set, const char *cursor, int count, redisCallbackFn *fn,
+    void *priv)
+{
+	struct store_argv	a;
+
+	store_page_argv(prefix, records, set, cursor, count, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
+store_page_ids(struct rconn *rc, const char *prefix, int records,
+    json_t *ids, redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_page_ids_argv(prefix, records, ids, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
+int
 store_lease(struct rconn *rc, const char *prefix, long long now_ms,
     long long lease_ms, int max, redisCallbackFn *fn, void *priv)
 {

@@ -2,10 +2,11 @@
 -- ARGV: P version group entry nops, then each op as: count name args...
 --   version  "" = no check; else nothing happens unless it is current,
 --            and the version moves on after the ops
---   entry    "" = none; else the inbox entry is acknowledged and deleted
---            in the same step, so a record leaves the inbox only once all
---            it causes is stored
--- Returns 1 applied, 0 the version moved (the caller plans again).
+--   entry    "" = none; else the inbox entries (ids separated by spaces)
+--            are acknowledged and deleted in the same step, so a record
+--            leaves the inbox only once all it causes is stored
+-- Returns 1 applied, 0 the version moved (the caller plans again), 2 the
+-- fan-out an IFMARK names is over or another version's (nothing applied).
 --
 -- Ops (a = the op's arguments; keys are relative to P):
 --   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
@@ -20,6 +21,21 @@
 --   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
 --   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
 --                                holds a needle, and forget gone ones
+-- A fan-out (a record planned in pages) has a marker, the hash
+-- fanout:<type>:<id> {ver, old}, from its first commit to its last:
+--   IFMARK key ver               checked before anything is applied: the
+--                                marker is there and still ver's, else 2
+--   DELMARK key ver              the marker goes, if it is still ver's
+--   DFAN did due cid mid ver f v...  a fan-out's delivery, for a person
+--                                who is still a consenting collaborator:
+--                                created unless one exists; one planned
+--                                by another version (ver) and still
+--                                pending becomes this version's, and
+--                                moves to due unless it is leased or
+--                                waiting for a retry; sent or dead ones
+--                                stay as they are
+--   DDELOLD did ver              drop a pending delivery that no longer
+--                                belongs to version ver
 if ARGV[2] ~= '' then
   local v = redis.call('GET', k('version')) or '0'
   if v ~= ARGV[2] then return 0 end
@@ -34,14 +50,56 @@ local function ddel(did)
   end
 end
 
+-- Is cid a collaborator who consents (their stored record says so)?
+local function consents(cid)
+  local s = redis.call('GET', k('rec:collaborator:' .. cid))
+  if not s then return false end
+  local ok, w = pcall(cjson.decode, s)
+  return ok and type(w) == 'table' and type(w.record) == 'table' and
+    w.record.consent == true
+end
+
+local function dfan(a)
+  if not consents(a[3]) then return end
+  local dk = k('d:' .. a[1])
+  local h = redis.call('HMGET', dk, 'state', 'ver', 'due')
+  if not h[1] then
+    local f = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2], 'ver', a[5]}
+    for j = 6, #a do f[#f + 1] = a[j] end
+    redis.call('HSET', unpack(f))
+    redis.call('ZADD', k('schedule'), a[2], a[1])
+    dindex(a[1], a[3], a[4])
+  elseif h[1] == 'scheduled' and h[2] ~= a[5] then
+    local f = {dk, 'ver', a[5], 'due', a[2]}
+    for j = 6, #a - 1, 2 do
+      if a[j] == 'deadline' or a[j] == 'src' then
+        f[#f + 1] = a[j]
+        f[#f + 1] = a[j + 1]
+      end
+    end
+    redis.call('HSET', unpack(f))
+    -- On the schedule at its due time: neither leased nor waiting for
+    -- a retry, so it may move.
+    local sc = redis.call('ZSCORE', k('schedule'), a[1])
+    if sc and h[3] and tonumber(sc) == tonumber(h[3]) then
+      redis.call('ZADD', k('schedule'), a[2], a[1])
+    end
+  end
+end
+
 local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
   EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
-  DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1}
+  DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1, IFMARK=1, DELMARK=1,
+  DFAN=1, DDELOLD=1}
 local i = 6
 local nops = tonumber(ARGV[5])
 for n = 1, nops do
   if not known[ARGV[i + 1]] then
     return redis.error_reply('hearback commit: unknown op ' .. tostring(ARGV[i + 1]))
+  end
+  if ARGV[i + 1] == 'IFMARK' and
+      redis.call('HGET', k(ARGV[i + 2]), 'ver') ~= ARGV[i + 3] then
+    return 2
   end
   i = i + 1 + tonumber(ARGV[i])
 end
@@ -119,6 +177,16 @@ for n = 1, nops do
       end
       if hit then redis.call('XDEL', k(a[1]), e[1]) end
     end
+  elseif op == 'IFMARK' then
+    -- checked above
+  elseif op == 'DELMARK' then
+    if redis.call('HGET', k(a[1]), 'ver') == a[2] then
+      redis.call('DEL', k(a[1]))
+    end
+  elseif op == 'DFAN' then dfan(a)
+  elseif op == 'DDELOLD' then
+    local h = redis.call('HMGET', k('d:' .. a[1]), 'state', 'ver')
+    if h[1] == 'scheduled' and h[2] ~= a[2] then ddel(a[1]) end
   elseif op == 'NOTICESCRUB' then
     for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do
       local dk = k('d:' .. did)
@@ -142,7 +210,9 @@ end
 
 if ARGV[2] ~= '' then redis.call('INCR', k('version')) end
 if ARGV[4] ~= '' then
-  redis.call('XACK', k('inbox'), ARGV[3], ARGV[4])
-  redis.call('XDEL', k('inbox'), ARGV[4])
+  local es = {}
+  for e in string.gmatch(ARGV[4], '%S+') do es[#es + 1] = e end
+  redis.call('XACK', k('inbox'), ARGV[3], unpack(es))
+  redis.call('XDEL', k('inbox'), unpack(es))
 end
 return 1

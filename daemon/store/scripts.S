@@ -64,4 +64,12 @@ store_lua_retry:
 	.byte 0
 	.size store_lua_retry, . - store_lua_retry
 
+	.global store_lua_page
+	.type store_lua_page, %object
+store_lua_page:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/page.lua"
+	.byte 0
+	.size store_lua_page, . - store_lua_page
+
 	.section .note.GNU-stack,"",%progbits

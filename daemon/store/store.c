@@ -11,8 +11,9 @@
  * lease, returning each with the stored records it refers to, so a worker
  * renders from current data in one round trip; digest makes the overdue
  * "you said" digests; gauges reads what status shows; enqueue queues the
- * command's records; retry puts a dead entry back. The scripts themselves
- * are daemon/store/NAME.lua, each after lib.lua.
+ * command's records; retry puts a dead entry back; page reads a page of a
+ * fan-out's audience (store.h, "Fan-outs"). The scripts themselves are
+ * daemon/store/NAME.lua, each after lib.lua.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,7 +28,7 @@
 /* scripts.S: lib.lua + one script each, NUL-terminated. */
 extern const char store_lua_fetch[], store_lua_commit[], store_lua_lease[],
     store_lua_digest[], store_lua_gauges[], store_lua_enqueue[],
-    store_lua_retry[];
+    store_lua_retry[], store_lua_page[];
 
 struct store_script {
 	const char	*text;
@@ -42,6 +43,7 @@ enum store_lua {
 	STORE_LUA_GAUGES,
 	STORE_LUA_ENQUEUE,
 	STORE_LUA_RETRY,
+	STORE_LUA_PAGE,
 	STORE_LUA_MAX
 };
 
@@ -53,6 +55,7 @@ static struct store_script store_scripts[STORE_LUA_MAX] = {
 	[STORE_LUA_GAUGES] = { store_lua_gauges, "" },
 	[STORE_LUA_ENQUEUE] = { store_lua_enqueue, "" },
 	[STORE_LUA_RETRY] = { store_lua_retry, "" },
+	[STORE_LUA_PAGE] = { store_lua_page, "" },
 };
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
@@ -103,6 +106,13 @@ const char *
 store_reckey(const char *type, const char *id, char *buf, size_t len)
 {
 	snprintf(buf, len, "rec:%s:%s", type, id);
+	return buf;
+}
+
+const char *
+store_markkey(const char *type, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "fanout:%s:%s", type, id);
 	return buf;
 }
 
@@ -192,8 +202,12 @@ store_argv_free(struct store_argv *a)
 static void
 store_argv_add(struct store_argv *a, const char *s, size_t len)
 {
-	a->argv = xrealloc(a->argv, (a->argc + 1) * sizeof *a->argv);
-	a->lens = xrealloc(a->lens, (a->argc + 1) * sizeof *a->lens);
+	if (a->argc == a->cap) {
+		/* A commit has thousands of arguments: grow by doubling. */
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->argv = xrealloc(a->argv, a->cap * sizeof *a->argv);
+		a->lens = xrealloc(a->lens, a->cap * sizeof *a->lens);
+	}
 	a->argv[a->argc] = xstrndup(s, len);
 	a->lens[a->argc] = len;
 	a->argc++;
@@ -312,6 +326,35 @@ store_enqueue_argv(const char *prefix, json_t *texts, struct store_argv *a)
 }
 
 void
+store_page_argv(const char *prefix, int records, const char *set,
+    const char *cursor, int count, struct store_argv *a)
+{
+	char	n[32];
+
+	store_argv_head(a, STORE_LUA_PAGE, prefix);
+	store_argv_adds(a, records ? "1" : "0");
+	store_argv_adds(a, "scan");
+	store_argv_adds(a, set);
+	store_argv_adds(a, cursor);
+	snprintf(n, sizeof n, "%d", count);
+	store_argv_adds(a, n);
+}
+
+void
+store_page_ids_argv(const char *prefix, int records, json_t *ids,
+    struct store_argv *a)
+{
+	size_t	 i;
+	json_t	*v;
+
+	store_argv_head(a, STORE_LUA_PAGE, prefix);
+	store_argv_adds(a, records ? "1" : "0");
+	store_argv_adds(a, "ids");
+	json_array_foreach(ids, i, v)
+		store_argv_add(a, json_string_value(v), json_string_length(v));
+}
+
+void
 store_retry_argv(const char *prefix, const char *entry, long long now_ms,
     long long deadline_ms, struct store_argv *a)
 {
@@ -397,6 +440,80 @@ store_snap_merge(json_t *snap, json_t *need, const redisReply *r,
 			store_snap_put_null(snap, key);
 	}
 	return bad;
+}
+
+int
+store_page_parse(const redisReply *r, char *cursor, size_t clen,
+    json_t *snap, json_t **ids, struct err *e)
+{
+	char		 key[STORE_KEY_MAX];
+	const char	*id;
+	json_t		*fg;
+	redisReply	*v;
+	size_t		 i;
+	int		 bad = 0;
+
+	*ids = NULL;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->elements % 2 != 1 || r->element[0]->type != REDIS_REPLY_STRING)
+		return err_set(e, "page: unexpected reply");
+	for (i = 1; i < r->elements; i += 2)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return err_set(e, "page: unexpected reply");
+	snprintf(cursor, clen, "%s", r->element[0]->str);
+	*ids = json_array();
+	for (i = 1; i < r->elements; i += 2) {
+		id = r->element[i]->str;
+		json_array_append_new(*ids, json_stringn_nocheck(id,
+		    r->element[i]->len));
+		v = r->element[i + 1];
+		store_reckey("collaborator", id, key, sizeof key);
+		if (v->type == REDIS_REPLY_STRING) {
+			if (store_snap_put_string(snap, key, v->str, v->len,
+			    e) == -1) {
+				store_snap_put_null(snap, key);
+				bad++;
+			}
+			continue;
+		}
+		store_snap_put_null(snap, key);
+		if (v->type == REDIS_REPLY_INTEGER && v->integer == 1) {
+			if ((fg = json_object_get(snap, "forgotten")) == NULL ||
+			    !json_is_array(fg)) {
+				fg = json_array();
+				json_object_set_new(snap, "forgotten", fg);
+			}
+			json_array_append_new(fg, json_string(id));
+		}
+	}
+	return bad;
+}
+
+json_t *
+store_mark_parse(json_t *v)
+{
+	json_t		*out, *old;
+	const char	*f, *ver = NULL, *oldtext = NULL;
+	size_t		 i;
+
+	if (!json_is_array(v))
+		return NULL;
+	for (i = 0; i + 1 < json_array_size(v); i += 2) {
+		f = json_string_value(json_array_get(v, i));
+		if (f != NULL && strcmp(f, "ver") == 0)
+			ver = json_string_value(json_array_get(v, i + 1));
+		else if (f != NULL && strcmp(f, "old") == 0)
+			oldtext = json_string_value(json_array_get(v, i + 1));
+	}
+	if (ver == NULL)
+		return NULL;
+	old = oldtext ? json_loads(oldtext, 0, NULL) : NULL;
+	if (!json_is_array(old)) {
+		json_decref(old);
+		old = json_array();
+	}
+	out = json_pack("{s:s, s:o}", "ver", ver, "old", old);
+	return out;
 }
 
 /*
@@ -556,6 +673,57 @@ store_op_delivery(json_t *ops, const struct store_delivery *d)
 	    "refs", d->refs, "to", d->to ? d->to : "", "data",
 	    d->data ? d->data : "{}", "src", d->src, "created", now,
 	    "deadline", dl, "attempts", "0", NULL);
+}
+
+void
+store_op_fan(json_t *ops, const struct store_delivery *d, const char *ver)
+{
+	char	due[32], dl[32], now[32];
+
+	snprintf(due, sizeof due, "%lld", d->due_ms);
+	snprintf(dl, sizeof dl, "%lld", d->deadline_ms);
+	snprintf(now, sizeof now, "%lld", d->created_ms);
+	store_op(ops, "DFAN", d->did, due, d->cid, d->mid, ver, "kind",
+	    d->kind, "refs", d->refs, "to", d->to ? d->to : "", "data",
+	    d->data ? d->data : "{}", "src", d->src, "created", now,
+	    "deadline", dl, "attempts", "0", NULL);
+}
+
+void
+store_op_drop_stale(json_t *ops, const char *did, const char *ver)
+{
+	store_op(ops, "DDELOLD", did, ver, NULL);
+}
+
+void
+store_op_mark(json_t *ops, const char *type, const char *id,
+    const char *ver, const char *old)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_markkey(type, id, key, sizeof key);
+	store_op(ops, "DEL", key, NULL);
+	store_op(ops, "HSET", key, "ver", ver, "old", old, NULL);
+}
+
+void
+store_op_ifmark(json_t *ops, const char *type, const char *id,
+    const char *ver)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "IFMARK", store_markkey(type, id, key, sizeof key), ver,
+	    NULL);
+}
+
+void
+store_op_unmark(json_t *ops, const char *type, const char *id,
+    const char *ver)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "DELMARK", store_markkey(type, id, key, sizeof key), ver,
+	    NULL);
 }
 
 void

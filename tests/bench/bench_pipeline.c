@@ -1,9 +1,11 @@
 /*
  * bench_pipeline.c: how fast the pure stages of the pipeline run on this
  * machine, with no Redis and no SMTP: record_parse of each record type,
- * plan_apply of an announcement to 1000 people (snapshot built in memory),
- * and deliver_build (view, templates, MIME, calendar) of an announcement
- * and of an invitation for one person.
+ * plan_apply of an announcement to 1000 people (snapshot built in memory)
+ * and its cost per 1,000 people at 1,000, 5,000 and 20,000; the daemon's
+ * paged fan-out of the same (fanout.c); and deliver_build (view,
+ * templates, MIME, calendar) of an announcement and of an invitation for
+ * one person.
  *
  * One thread. Each stage runs for about BENCH_SECONDS and prints one line.
  * The outputs are checked once before timing; the program exits 1 if any
@@ -25,6 +27,7 @@
 #include "compose.h"
 #include "config.h"
 #include "deliver.h"
+#include "fanout.h"
 #include "plan.h"
 #include "record.h"
 #include "store.h"
@@ -141,22 +144,26 @@ bench_record_parse(const char *label, const char *text,
 	    "%zu bytes, n=%ld)\n", label, n / t, t / n * 1e6, len, n);
 }
 
-/* A snapshot holding BENCH_PEOPLE consenting members of group "bench". */
+/* A snapshot holding n consenting members of group "bench" (with
+ * records 0: only the group's members, as after the first fetch round). */
 static json_t *
-bench_snapshot(void)
+bench_snapshot_n(int n, int records)
 {
 	json_t	*snap = json_object(), *members = json_array(), *w;
 	char	 id[32], key[64];
 	int	 i;
 
-	for (i = 0; i < BENCH_PEOPLE; i++) {
-		snprintf(id, sizeof id, "c-%04d", i);
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "c-%05d", i);
 		snprintf(key, sizeof key, "rec:collaborator:%s", id);
 		w = json_pack("{s:{s:s, s:s, s:s, s:s, s:b, s:[s]}, s:{s:s, s:i}}",
 		    "record", "type", "collaborator", "id", id, "name",
 		    "Bench Person", "email", "person@example.org", "consent", 1,
 		    "groups", "bench", "meta", "src", "", "at", 0);
-		json_object_set_new(snap, key, w);
+		if (records)
+			json_object_set_new(snap, key, w);
+		else
+			json_decref(w);
 		json_array_append_new(members, json_string(id));
 	}
 	store_snap_put_set(snap, "group:bench", members);
@@ -169,9 +176,15 @@ bench_snapshot(void)
 	return snap;
 }
 
-/* Number of DNEW ops in an op list. */
+static json_t *
+bench_snapshot(void)
+{
+	return bench_snapshot_n(BENCH_PEOPLE, 1);
+}
+
+/* Number of ops named name in an op list. */
 static int
-bench_count_dnew(json_t *ops)
+bench_count_op(json_t *ops, const char *name)
 {
 	json_t	*op;
 	size_t	 i;
@@ -179,9 +192,15 @@ bench_count_dnew(json_t *ops)
 
 	json_array_foreach(ops, i, op)
 		if (strcmp(json_string_value(json_array_get(op, 0)),
-		    "DNEW") == 0)
+		    name) == 0)
 			n++;
 	return n;
+}
+
+static int
+bench_count_dnew(json_t *ops)
+{
+	return bench_count_op(ops, "DNEW");
 }
 
 static void
@@ -234,6 +253,151 @@ bench_plan(const struct config *cf)
 	    "record to %d people, %zu ops, n=%ld)\n", n * nops / t,
 	    t / n * 1e3, BENCH_PEOPLE, nops, n);
 	json_decref(snap);
+	record_clear(&r);
+}
+
+/*
+ * Planning cost by group size, the way intake plans a record that holds the
+ * whole group: plan_needs on the snapshot after the first round (the
+ * group's members, not their records), then plan_apply on the full one.
+ * Linear planning costs the same per 1,000 people at every size.
+ */
+static void
+bench_plan_scale(const struct config *cf, int n)
+{
+	struct record	 r;
+	struct plan_ctx	 pc;
+	struct err	 e;
+	json_t		*part, *full, *need, *ops;
+	double		 t0, t, tn = 0, ta = 0;
+	long		 k = 0;
+	char		 msg[128];
+
+	bench_parse_one("plan_scale", bench_announcement, &r);
+	part = bench_snapshot_n(n, 0);
+	full = bench_snapshot_n(n, 1);
+	memset(&pc, 0, sizeof pc);
+	pc.cf = cf;
+	pc.now_ms = util_now_ms();
+	pc.entry_id = "";
+	t0 = bench_now();
+	do {
+		double	a = bench_now();
+
+		need = json_array();
+		if (plan_needs(&r, part, need) != n) {
+			snprintf(msg, sizeof msg, "%d people: plan_needs asked "
+			    "for %zu keys, want %d", n, json_array_size(need), n);
+			bench_fail("plan_scale", msg);
+		}
+		json_decref(need);
+		tn += bench_now() - a;
+		a = bench_now();
+		ops = json_array();
+		if (plan_apply(&r, full, &pc, ops, &e) == -1)
+			bench_fail("plan_scale", e.msg);
+		if (bench_count_dnew(ops) != n)
+			bench_fail("plan_scale", "wrong number of deliveries");
+		json_decref(ops);
+		ta += bench_now() - a;
+		k++;
+	} while ((t = bench_now() - t0) < BENCH_SECONDS);
+	printf("plan_scale     %6d people  %7.2f ms per 1,000 people "
+	    "(plan_needs %.2f, plan_apply %.2f; n=%ld)\n", n,
+	    (tn + ta) / k * 1e3 / (n / 1000.0), tn / k * 1e3 / (n / 1000.0),
+	    ta / k * 1e3 / (n / 1000.0), k);
+	json_decref(part);
+	json_decref(full);
+	record_clear(&r);
+}
+
+/*
+ * The daemon's way (fanout.c): the same audience a page at a time, each
+ * page's records parsed from the text Redis returns, as intake does. The
+ * cost per 1,000 people, and the most one page holds in memory.
+ */
+static void
+bench_fanout(const struct config *cf, int n)
+{
+	struct record		 r;
+	struct plan_ctx		 pc;
+	struct fanout		*fo;
+	struct fanout_read	 rd;
+	struct err		 e;
+	json_t			*head, *full, *members, *ops, *page, *snap;
+	double			 t0, t, tp = 0;
+	long			 k = 0, dfan = 0;
+	char			 key[64], **texts;
+	size_t			 i, at;
+	int			 j;
+
+	bench_parse_one("fanout_page", bench_announcement, &r);
+	full = bench_snapshot_n(n, 1);
+	members = json_object_get(full, "group:bench");
+	/* The records as stored: JSON texts. */
+	texts = xcalloc(n, sizeof *texts);
+	for (j = 0; j < n; j++) {
+		snprintf(key, sizeof key, "rec:collaborator:%s",
+		    json_string_value(json_array_get(members, j)));
+		texts[j] = store_dump(json_object_get(full, key));
+	}
+	memset(&pc, 0, sizeof pc);
+	pc.cf = cf;
+	pc.now_ms = util_now_ms();
+	pc.entry_id = "1-0";
+	head = json_object();
+	store_snap_put_null(head, "rec:announcement:a-2026-11-survey");
+	t0 = bench_now();
+	do {
+		double a = bench_now();
+
+		fo = fanout_new(&r, "1-0");
+		ops = json_array();
+		if (fanout_check_ids(fo) != NULL || fanout_head(fo, head, &pc,
+		    ops, &e) != FANOUT_START)
+			bench_fail("fanout_page", "no start");
+		json_decref(ops);
+		at = 0;
+		while (fanout_next(fo, &rd)) {
+			char next[32];
+
+			page = json_array();
+			snap = json_object();
+			for (i = at; i < (size_t)n && i < at + FANOUT_PAGE;
+			    i++) {
+				json_t *v = json_array_get(members, i);
+
+				json_array_append(page, v);
+				snprintf(key, sizeof key, "rec:collaborator:%s",
+				    json_string_value(v));
+				store_snap_put_string(snap, key, texts[i],
+				    strlen(texts[i]), NULL);
+			}
+			at = i;
+			snprintf(next, sizeof next, "%s", at < (size_t)n ?
+			    "7" : "0");
+			ops = json_array();
+			fanout_page(fo, next, page, snap, &pc, ops);
+			if (k == 0)
+				dfan += bench_count_op(ops, "DFAN");
+			json_decref(ops);
+			json_decref(page);
+			json_decref(snap);
+		}
+		fanout_free(fo);
+		tp += bench_now() - a;
+		k++;
+	} while ((t = bench_now() - t0) < BENCH_SECONDS);
+	if (dfan != n)
+		bench_fail("fanout_page", "wrong number of deliveries");
+	printf("fanout_page    %6d people  %7.2f ms per 1,000 people (pages "
+	    "of %d, records parsed from text; n=%ld)\n", n, tp / k * 1e3 /
+	    (n / 1000.0), FANOUT_PAGE, k);
+	for (j = 0; j < n; j++)
+		free(texts[j]);
+	free(texts);
+	json_decref(head);
+	json_decref(full);
 	record_clear(&r);
 }
 
@@ -343,6 +507,11 @@ main(void)
 	    REC_ANNOUNCEMENT);
 
 	bench_plan(cf);
+	bench_plan_scale(cf, 1000);
+	bench_plan_scale(cf, 5000);
+	bench_plan_scale(cf, 20000);
+	bench_fanout(cf, 1000);
+	bench_fanout(cf, 20000);
 
 	ann = bench_job("announcement", "a-2026-11-survey", "",
 	    "rec:announcement:a-2026-11-survey rec:collaborator:c-amara");

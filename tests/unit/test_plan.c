@@ -688,6 +688,36 @@ test_unchanged(void **state)
 	assert_non_null(op_find(ops, "DNEW", "ann:a-1:c-b"));
 	assert_int_equal(op_count(ops, "DNEW"), 2);
 	json_decref(ops);
+
+	/* The same change from an entry older than the one the stored
+	 * copy came from ("1-0"), read again after a crash: old news,
+	 * nothing. From that entry itself, or a later one: applied. */
+	pc.entry_id = "0-7";
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(json_array_size(ops), 0);
+	json_decref(ops);
+	pc.entry_id = "1-0";
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(op_count(ops, "DNEW"), 2);
+	json_decref(ops);
+	pc.entry_id = "1";	/* "ms" alone is "ms-0" */
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(op_count(ops, "DNEW"), 2);
+	json_decref(ops);
+	pc.entry_id = "0";
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(json_array_size(ops), 0);
+	json_decref(ops);
+	/* Not an entry id (the command's preview): never old news. */
+	pc.entry_id = "preview";
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(op_count(ops, "DNEW"), 2);
+	json_decref(ops);
 	record_clear(&r);
 
 	json_decref(snap);

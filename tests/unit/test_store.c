@@ -927,6 +927,347 @@ test_redis_ack(void **state)
 	free(id);
 }
 
+/* Several records committed together leave the inbox together. */
+static void
+test_redis_ack_many(void **state)
+{
+	char	*a, *b, *c, both[128], err[256];
+
+	NEED_REDIS();
+	a = inbox_entry();
+	b = inbox_entry();
+	c = inbox_entry();
+	assert_int_equal(pending(), 3);
+	snprintf(both, sizeof both, "%s %s", a, c);
+	/* Stale: none of them goes. */
+	assert_int_equal(commit("7", both, "[['SET','x','1']]", err,
+	    sizeof err), 0);
+	assert_int_equal(pending(), 3);
+	assert_int_equal(commit("0", both, "[['SET','x','1']]", err,
+	    sizeof err), 1);
+	assert_int_equal(pending(), 1);
+	assert_int_equal(cmd_int("XLEN %s", K("inbox")), 1);
+	/* The one left is b. */
+	{
+		redisReply *r = cmd("XRANGE %s - +", K("inbox"));
+
+		assert_string_equal(r->element[0]->element[0]->str, b);
+		freeReplyObject(r);
+	}
+	free(a);
+	free(b);
+	free(c);
+}
+
+/* Run page.lua and parse its reply. */
+static int
+page_call(struct store_argv *a, json_t *snap, char *cursor, json_t **ids)
+{
+	redisReply	*r = run(a);
+	struct err	 e;
+	int		 n;
+
+	n = store_page_parse(r, cursor, 32, snap, ids, &e);
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * page.lua: a set read in pages that together hold every member (SSCAN),
+ * each page small; or a list of ids. With records: each member's record,
+ * null when there is none, and forgotten ones listed.
+ */
+static void
+test_redis_page(void **state)
+{
+	struct store_argv	 a;
+	json_t			*snap, *ids, *seen, *v, *list;
+	char			 cursor[32], id[32];
+	size_t			 i;
+	int			 n, pages = 0, biggest = 0;
+
+	NEED_REDIS();
+	for (n = 0; n < 1000; n++) {
+		snprintf(id, sizeof id, "c-%04d", n);
+		freeReplyObject(cmd("SADD %s %s", K("group:big"), id));
+		if (n % 10 != 0)
+			freeReplyObject(cmd("SET %s%s {\"record\":{\"id\":\"%s\","
+			    "\"consent\":true}}", K("rec:collaborator:"), id,
+			    id));
+	}
+	freeReplyObject(cmd("SADD %s c-0000", K("forgotten")));
+	seen = json_object();
+	snap = json_object();
+	snprintf(cursor, sizeof cursor, "0");
+	do {
+		store_page_argv(PFX, 1, "group:big", cursor, 100, &a);
+		assert_int_equal(page_call(&a, snap, cursor, &ids), 0);
+		json_array_foreach(ids, i, v)
+			json_object_set_new(seen, json_string_value(v),
+			    json_true());
+		if ((int)json_array_size(ids) > biggest)
+			biggest = json_array_size(ids);
+		json_decref(ids);
+		pages++;
+	} while (strcmp(cursor, "0") != 0);
+	assert_int_equal(json_object_size(seen), 1000);
+	assert_true(pages >= 5);
+	assert_true(biggest <= 400);	/* COUNT is a hint, not a promise */
+	assert_true(json_is_object(json_object_get(snap,
+	    "rec:collaborator:c-0001")));
+	assert_true(json_is_null(json_object_get(snap,
+	    "rec:collaborator:c-0010")));
+	assert_true(json_is_null(json_object_get(snap,
+	    "rec:collaborator:c-0000")));
+	assert_int_equal(json_array_size(json_object_get(snap, "forgotten")),
+	    1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    snap, "forgotten"), 0)), "c-0000");
+	json_decref(seen);
+	json_decref(snap);
+
+	/* Without records: ids only. */
+	snap = json_object();
+	store_page_argv(PFX, 0, "group:big", "0", 50, &a);
+	assert_int_equal(page_call(&a, snap, cursor, &ids), 0);
+	assert_true(json_array_size(ids) > 0);
+	assert_true(json_is_null(json_object_get(snap, "rec:collaborator:"
+	    "c-0001")) || json_object_get(snap, "rec:collaborator:c-0001") ==
+	    NULL);
+	json_decref(ids);
+	json_decref(snap);
+
+	/* A missing set, or a key that is not a set: done, empty. */
+	snap = json_object();
+	store_page_argv(PFX, 1, "group:none", "0", 50, &a);
+	assert_int_equal(page_call(&a, snap, cursor, &ids), 0);
+	assert_string_equal(cursor, "0");
+	assert_int_equal(json_array_size(ids), 0);
+	json_decref(ids);
+	freeReplyObject(cmd("SET %s x", K("group:str")));
+	store_page_argv(PFX, 1, "group:str", "0", 50, &a);
+	assert_int_equal(page_call(&a, snap, cursor, &ids), 0);
+	assert_int_equal(json_array_size(ids), 0);
+	json_decref(ids);
+
+	/* A list of ids, in order; a stored value that is not JSON is
+	 * null and counted. */
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-bad"), "{oops"));
+	list = JSON("['c-0002','c-0000','c-zed','c-bad']");
+	store_page_ids_argv(PFX, 1, list, &a);
+	assert_int_equal(page_call(&a, snap, cursor, &ids), 1);
+	assert_true(json_equal(ids, list));
+	assert_string_equal(cursor, "0");
+	assert_true(json_is_object(json_object_get(snap,
+	    "rec:collaborator:c-0002")));
+	assert_true(json_is_null(json_object_get(snap,
+	    "rec:collaborator:c-zed")));
+	assert_true(json_is_null(json_object_get(snap,
+	    "rec:collaborator:c-bad")));
+	assert_int_equal(json_array_size(json_object_get(snap, "forgotten")),
+	    1);
+	json_decref(ids);
+	json_decref(list);
+	json_decref(snap);
+}
+
+static void
+fan_op(json_t *ops, const char *cid, long long due, const char *ver)
+{
+	struct store_delivery	 d;
+	char			*did = store_did("ann", "a-1", cid, NULL);
+
+	memset(&d, 0, sizeof d);
+	d.did = did;
+	d.kind = "announcement";
+	d.cid = cid;
+	d.mid = "";
+	d.due_ms = due;
+	d.deadline_ms = due + 1000;
+	d.created_ms = 1;
+	d.refs = "rec:announcement:a-1";
+	d.src = "a-1";
+	store_op_fan(ops, &d, ver);
+	free(did);
+}
+
+static long long
+commit_ops(json_t *ops)
+{
+	struct store_argv	 a;
+	redisReply		*r;
+	long long		 v;
+
+	store_commit_argv(PFX, "", "", ops, &a);
+	r = run(&a);
+	if (r->type != REDIS_REPLY_INTEGER)
+		fail_msg("commit: %s", r->type == REDIS_REPLY_ERROR ? r->str :
+		    "not an integer");
+	v = r->integer;
+	freeReplyObject(r);
+	json_decref(ops);
+	return v;
+}
+
+/*
+ * A fan-out's ops: DFAN creates a delivery once, only for a consenting
+ * collaborator; one from another version becomes this one's and moves to
+ * the new due time unless leased; DDELOLD drops what another version left
+ * pending; IFMARK stops a page of a version that is no longer current.
+ */
+static void
+test_redis_fanout_ops(void **state)
+{
+	json_t	*ops;
+
+	NEED_REDIS();
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-a"),
+	    "{\"record\":{\"consent\":true}}"));
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-b"),
+	    "{\"record\":{\"consent\":true}}"));
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-n"),
+	    "{\"record\":{\"consent\":false}}"));
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-j"), "{oops"));
+
+	ops = json_array();
+	store_op_mark(ops, "announcement", "a-1", "1-0", "[]");
+	fan_op(ops, "c-a", 1000, "1-0");
+	fan_op(ops, "c-b", 1000, "1-0");
+	fan_op(ops, "c-n", 1000, "1-0");	/* no consent */
+	fan_op(ops, "c-j", 1000, "1-0");	/* not JSON */
+	fan_op(ops, "c-gone", 1000, "1-0");	/* no record */
+	assert_int_equal(commit_ops(ops), 1);
+	str_is("1-0", "HGET " K("fanout:announcement:a-1") " %s", "ver");
+	str_is("[]", "HGET " K("fanout:announcement:a-1") " %s", "old");
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 2);
+	str_is("scheduled", "HGET " K("d:ann:a-1:c-a") " %s", "state");
+	str_is("1-0", "HGET " K("d:ann:a-1:c-a") " %s", "ver");
+	str_is("announcement", "HGET " K("d:ann:a-1:c-a") " %s", "kind");
+	str_is("2000", "HGET " K("d:ann:a-1:c-a") " %s", "deadline");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), "ann:a-1:c-a"),
+	    1);
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("d:ann:a-1:c-n"),
+	    K("d:ann:a-1:c-j"), K("d:ann:a-1:c-gone")), 0);
+
+	/* The same page again (a resumed fan-out): nothing moves. */
+	freeReplyObject(cmd("ZADD %s 99999 ann:a-1:c-a", K("schedule")));
+	ops = json_array();
+	store_op_ifmark(ops, "announcement", "a-1", "1-0");
+	fan_op(ops, "c-a", 1500, "1-0");
+	assert_int_equal(commit_ops(ops), 1);
+	str_is("1000", "HGET " K("d:ann:a-1:c-a") " %s", "due");
+	str_is("99999", "ZSCORE " K("schedule") " %s", "ann:a-1:c-a");
+
+	/* c-b is sent; c-a is leased (score past its due). */
+	freeReplyObject(cmd("HSET %s state sent", K("d:ann:a-1:c-b")));
+	freeReplyObject(cmd("ZREM %s ann:a-1:c-b", K("schedule")));
+
+	/* A page of version 1-0 once 2-0 has taken over: nothing applied. */
+	ops = json_array();
+	store_op_mark(ops, "announcement", "a-1", "2-0", "[{}]");
+	assert_int_equal(commit_ops(ops), 1);
+	ops = json_array();
+	store_op_ifmark(ops, "announcement", "a-1", "1-0");
+	fan_op(ops, "c-new", 1000, "1-0");
+	store_op_count(ops, "x");
+	assert_int_equal(commit_ops(ops), 2);
+	assert_int_equal(cmd_int("HEXISTS %s x", K("stats")), 0);
+
+	/* Version 2-0, due 5000: the leased one becomes 2-0's but stays
+	 * where its lease put it; the sent one stays sent. */
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-c"),
+	    "{\"record\":{\"consent\":true}}"));
+	ops = json_array();
+	store_op_ifmark(ops, "announcement", "a-1", "2-0");
+	fan_op(ops, "c-a", 5000, "2-0");
+	fan_op(ops, "c-b", 5000, "2-0");
+	fan_op(ops, "c-c", 5000, "2-0");
+	assert_int_equal(commit_ops(ops), 1);
+	str_is("2-0", "HGET " K("d:ann:a-1:c-a") " %s", "ver");
+	str_is("5000", "HGET " K("d:ann:a-1:c-a") " %s", "due");
+	str_is("6000", "HGET " K("d:ann:a-1:c-a") " %s", "deadline");
+	str_is("99999", "ZSCORE " K("schedule") " %s", "ann:a-1:c-a");
+	str_is("sent", "HGET " K("d:ann:a-1:c-b") " %s", "state");
+	str_is("1-0", "HGET " K("d:ann:a-1:c-b") " %s", "ver");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "ann:a-1:c-b");
+	str_is("5000", "ZSCORE " K("schedule") " %s", "ann:a-1:c-c");
+
+	/* A pending one from 1-0 that is not leased moves to the new due. */
+	freeReplyObject(cmd("HSET %s state scheduled ver 1-0 due 1000 cid c-d",
+	    K("d:ann:a-1:c-d")));
+	freeReplyObject(cmd("ZADD %s 1000 ann:a-1:c-d", K("schedule")));
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-d"),
+	    "{\"record\":{\"consent\":true}}"));
+	ops = json_array();
+	fan_op(ops, "c-d", 5000, "2-0");
+	assert_int_equal(commit_ops(ops), 1);
+	str_is("5000", "ZSCORE " K("schedule") " %s", "ann:a-1:c-d");
+
+	/* Withdrawn: pending and not 2-0's (c-e, and one with no version
+	 * at all, as made before fan-outs had versions); 2-0's and sent ones
+	 * stay. */
+	freeReplyObject(cmd("HSET %s state scheduled ver 1-0 cid c-e",
+	    K("d:ann:a-1:c-e")));
+	freeReplyObject(cmd("ZADD %s 1000 ann:a-1:c-e", K("schedule")));
+	freeReplyObject(cmd("SADD %s ann:a-1:c-e", K("cd:c-e")));
+	freeReplyObject(cmd("HSET %s state scheduled cid c-f",
+	    K("d:ann:a-1:c-f")));
+	freeReplyObject(cmd("ZADD %s 1000 ann:a-1:c-f", K("schedule")));
+	ops = json_array();
+	store_op_drop_stale(ops, "ann:a-1:c-a", "2-0");
+	store_op_drop_stale(ops, "ann:a-1:c-b", "2-0");
+	store_op_drop_stale(ops, "ann:a-1:c-e", "2-0");
+	store_op_drop_stale(ops, "ann:a-1:c-f", "2-0");
+	store_op_drop_stale(ops, "ann:a-1:c-none", "2-0");
+	assert_int_equal(commit_ops(ops), 1);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:ann:a-1:c-a")), 1);
+	str_is("sent", "HGET " K("d:ann:a-1:c-b") " %s", "state");
+	assert_int_equal(cmd_int("EXISTS %s %s", K("d:ann:a-1:c-e"),
+	    K("d:ann:a-1:c-f")), 0);
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "ann:a-1:c-e");
+	assert_int_equal(cmd_int("EXISTS %s", K("cd:c-e")), 0);
+
+	/* The marker goes only for its own version. */
+	ops = json_array();
+	store_op_unmark(ops, "announcement", "a-1", "1-0");
+	assert_int_equal(commit_ops(ops), 1);
+	assert_int_equal(cmd_int("EXISTS %s", K("fanout:announcement:a-1")), 1);
+	ops = json_array();
+	store_op_unmark(ops, "announcement", "a-1", "2-0");
+	assert_int_equal(commit_ops(ops), 1);
+	assert_int_equal(cmd_int("EXISTS %s", K("fanout:announcement:a-1")), 0);
+	/* No marker at all: IFMARK fails. */
+	ops = json_array();
+	store_op_ifmark(ops, "announcement", "a-1", "2-0");
+	assert_int_equal(commit_ops(ops), 2);
+}
+
+/* A marker as a fetch returns it (a hash's flat array). */
+static void
+test_mark_parse(void **state)
+{
+	json_t	*v, *m;
+
+	v = JSON("['ver','1-0','old','[{\\'groups\\':[\\'g\\']}]']");
+	m = store_mark_parse(v);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "ver")),
+	    "1-0");
+	assert_int_equal(json_array_size(json_object_get(m, "old")), 1);
+	json_decref(m);
+	json_decref(v);
+	v = JSON("['old','[]']");
+	assert_null(store_mark_parse(v));
+	json_decref(v);
+	v = JSON("['ver','1-0','old','not json']");
+	m = store_mark_parse(v);
+	assert_int_equal(json_array_size(json_object_get(m, "old")), 0);
+	json_decref(m);
+	json_decref(v);
+	assert_null(store_mark_parse(json_null()));
+	assert_null(store_mark_parse(NULL));
+}
+
 /* Promote at now; returns the reply (caller frees). */
 static redisReply *
 promote(long long now, long long lease, int max)
@@ -1715,6 +2056,7 @@ main(void)
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_snap_put),
+		cmocka_unit_test(test_mark_parse),
 	};
 	const struct CMUnitTest redis[] = {
 		cmocka_unit_test_setup(test_redis_evalsha, redis_each),
@@ -1722,6 +2064,9 @@ main(void)
 		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
 		cmocka_unit_test_setup(test_redis_version, redis_each),
 		cmocka_unit_test_setup(test_redis_ack, redis_each),
+		cmocka_unit_test_setup(test_redis_ack_many, redis_each),
+		cmocka_unit_test_setup(test_redis_page, redis_each),
+		cmocka_unit_test_setup(test_redis_fanout_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_promote, redis_each),
 		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_gauges, redis_each),
