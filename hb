@@ -26,14 +26,15 @@ DEMO_PACKAGES=(
 # Redis client; certificates; the fuzzers and sanitizers (clang, LLVM);
 # a real relay (Postfix, SASL); the man page lint (mandoc); and
 # systemd-analyze and setpriv for the install tests (systemd, util-linux:
-# they work without systemd running).
+# they work without systemd running), and /bin/kill (procps), which the
+# unit's ExecReload names and systemd-analyze verify looks for.
 TEST_PACKAGES=(
 	libcmocka-dev
 	python3-aiosmtpd python3-redis openssl
 	clang libclang-rt-14-dev llvm-14
 	postfix sasl2-bin libsasl2-modules
 	mandoc
-	systemd util-linux
+	systemd util-linux procps
 )
 PACKAGES=()
 
