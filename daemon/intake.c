@@ -526,25 +526,30 @@ intake_on_rejected(redisAsyncContext *ac, void *r, void *priv)
 	intake_done(it);
 }
 
-/* Best-effort look at a record we could not accept: its type, id and
- * coordinator, for the dead entry and the notice. */
+/*
+ * Best-effort look at a record we could not accept: its type, id and
+ * coordinator, for the dead entry, the log and the notice. A record over
+ * max bytes is not parsed at all (a huge one would cost its size many times
+ * over in memory). Type and id are escaped: they reach the log and the
+ * audit, where a newline or an escape sequence must not pass.
+ */
 static void
-intake_peek(const struct intake_entry *en, char *type, char *id, char *coord,
-    size_t len)
+intake_peek(const struct intake_entry *en, size_t max, char *type, char *id,
+    char *coord, size_t len)
 {
 	json_t		*j;
 	const char	*s;
 
 	type[0] = id[0] = coord[0] = '\0';
-	if (en->text == NULL || en->len > (size_t)64 * 1024 * 1024)
+	if (en->text == NULL || en->len > max)
 		return;
 	if ((j = json_loadb(en->text, en->len, 0, NULL)) == NULL)
 		return;
 	if ((s = json_string_value(json_object_get(j, "type"))) != NULL)
-		snprintf(type, len, "%.60s", s);
+		util_escape(type, len, s, 60);
 	if ((s = json_string_value(json_object_get(j, "id"))) != NULL ||
 	    (s = json_string_value(json_object_get(j, "collaborator"))) != NULL)
-		snprintf(id, len, "%.128s", s);
+		util_escape(id, len, s, 128);
 	if ((s = json_string_value(json_object_get(j, "coordinator"))) != NULL &&
 	    strlen(s) < len && address_check(s, NULL) == 0)
 		snprintf(coord, len, "%s", s);
@@ -593,7 +598,8 @@ intake_reject(struct intake *it, const char *why)
 	size_t			 keep;
 	int			 t;
 
-	intake_peek(en, type, id, coord, sizeof type);
+	intake_peek(en, (size_t)it->cf->max_record_bytes, type, id, coord,
+	    sizeof type);
 	clock_format_iso_utc(pc.now_ms / 1000, at, sizeof at);
 	keep = en->text ? en->len : 0;
 	if (keep > (size_t)it->cf->max_record_bytes)

@@ -507,3 +507,39 @@ def test_http_out_of_descriptors_closes_the_oldest(env):
 	assert any("cannot accept a connection" in l for l in lines), lines
 	assert len(lines) <= elapsed + 3, "%d lines in %.1f s:\n%s" % (
 	    len(lines), elapsed, "\n".join(lines[:20]))
+
+
+# ---------------------------------------------------------------------------
+# A record far over the size limit is refused without being parsed
+
+def test_huge_record_refused_unparsed_and_ids_escaped_in_the_log(env):
+	"""A 48 MiB record (the limit is 64 KiB) made of many small JSON values,
+	the shape that costs a parser the most, goes to dead as "too large"
+	without being parsed: the daemon's peak memory stays near what holding
+	the entry costs (before, only the look for its type and id parsed it,
+	to well over 1 GiB). And a rejected record's id with a newline and an
+	escape sequence reaches the log escaped, not as a forged line."""
+	env.start_daemon()
+	pid = env.daemon.pid
+	base = _rss_kib(pid)
+	big = '{"type":"said","id":"s-big","text":"x","topic":[' + \
+	    ",".join(["[1,2]"] * (48 * MIB // 6)) + "]}"
+	assert len(big) > 48 * MIB
+	env.xadd(big)
+	env.wait_for(lambda: [d for d in env.dead_entries()
+	    if d.get("error", "").startswith("too large:")], 60,
+	    "the huge record in dead")
+	peak = 0
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			if line.startswith("VmHWM:"):
+				peak = int(line.split()[1])
+	assert peak - base < 400 * 1024, (base, peak)
+
+	env.xadd({"type": "said", "id": "s-1\nhearbackd info: forged\x1b[2J",
+	    "text": "x"})
+	env.wait_for(lambda: "s-1\\nhearbackd info: forged\\u001b[2J" in
+	    env.daemon_tail(50), 30, "the escaped id in the log")
+	assert "\x1b" not in env.daemon_log.read_text(errors="replace")
+	assert not re.search(r"^hearbackd info: forged", env.daemon_log.read_text(
+	    errors="replace"), re.M)
