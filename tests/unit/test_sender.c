@@ -634,6 +634,35 @@ test_starttls_auth_tls12(void **state)
 }
 
 /*
+ * A STARTTLS sink (certificate for certname; more passed on) that the
+ * sender must refuse, reached as host (NULL: 127.0.0.1) with AUTH set:
+ * TEMP, `refused`, the reply saying why, nothing stored.
+ */
+static void
+starttls_refused(struct sink *k, const char *certname, int is_ip,
+    const char *const *more, const char *host, const char *why)
+{
+	struct config	 cf;
+	struct outmsg	 m;
+	char		 cert[128];
+
+	tls_sink_start(k, certname, is_ip, cert, sizeof cert, more);
+	mkconfig(&cf, k->port);
+	if (host != NULL)
+		cf.smtp_host = (char *)host;
+	cf.smtp_tls = CONFIG_TLS_STARTTLS;
+	cf.smtp_ca_file = cert;
+	cf.smtp_user = "hb";
+	cf.smtp_password = "s3cret";
+	mkmsg(&m, "amara@example.net", MSG1);
+	sender_send(&cf, &m, 1);
+	assert_int_equal(m.verdict, VERDICT_TEMP);
+	assert_int_equal(m.refused, 1);
+	assert_non_null(strstr(m.reply, why));
+	assert_int_equal(sink_count(k), 0);
+}
+
+/*
  * The same man in the middle as test_starttls_injection_refused, played by
  * the sink: it answers STARTTLS with its 220 and a forged reply in one
  * write. Refused, nothing delivered, and the sink saw no command after
@@ -642,47 +671,21 @@ test_starttls_auth_tls12(void **state)
 static void
 test_starttls_injection_sink(void **state)
 {
-	struct sink		*k = *state;
 	static const char *const more[] = { "--inject-after-starttls",
 	    "250-forged\\r\\n250 ok\\r\\n", NULL };
-	char			 cert[128];
-	struct config		 cf;
-	struct outmsg		 m;
 
-	tls_sink_start(k, "127.0.0.1", 1, cert, sizeof cert, more);
-	mkconfig(&cf, k->port);
-	cf.smtp_tls = CONFIG_TLS_STARTTLS;
-	cf.smtp_ca_file = cert;
-	mkmsg(&m, "amara@example.net", MSG1);
-	sender_send(&cf, &m, 1);
-	assert_int_equal(m.verdict, VERDICT_TEMP);
-	assert_int_equal(m.refused, 1);
-	assert_non_null(strstr(m.reply, "tampering"));
-	assert_int_equal(sink_count(k), 0);
+	starttls_refused(*state, "127.0.0.1", 1, more, NULL, "tampering");
 }
 
 /*
- * A trusted certificate for another name is refused: TEMP, nothing stored.
- * (libESMTP checks the host name; this proves it stays checked.)
+ * A trusted certificate for another name is refused: TEMP, refused (only
+ * the operator can mend it), nothing stored.
  */
 static void
 test_starttls_wrong_name(void **state)
 {
-	struct sink	*k = *state;
-	char		 cert[128];
-	struct config	 cf;
-	struct outmsg	 m;
-
-	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert, NULL);
-	mkconfig(&cf, k->port);
-	cf.smtp_tls = CONFIG_TLS_STARTTLS;
-	cf.smtp_ca_file = cert;
-	mkmsg(&m, "amara@example.net", MSG1);
-	sender_send(&cf, &m, 1);
-	assert_int_equal(m.verdict, VERDICT_TEMP);
-	assert_int_equal(m.code, 0);
-	assert_non_null(strstr(m.reply, "does not name the smtp host"));
-	assert_int_equal(sink_count(k), 0);
+	starttls_refused(*state, "relay.example.org", 0, NULL, NULL,
+	    "does not name the smtp host");
 }
 
 /*
@@ -981,24 +984,8 @@ test_tls_implicit_no_plain_fallback(void **state)
 static void
 test_starttls_alias_not_trusted(void **state)
 {
-	struct sink		*k = *state;
-	struct config		 cf;
-	struct outmsg		 m;
-	char			 cert[128];
-
-	tls_sink_start(k, "relay.example.org", 0, cert, sizeof cert, NULL);
-	mkconfig(&cf, k->port);
-	cf.smtp_host = "alias.test";
-	cf.smtp_tls = CONFIG_TLS_STARTTLS;
-	cf.smtp_ca_file = cert;
-	cf.smtp_user = "hb";
-	cf.smtp_password = "s3cret";
-	mkmsg(&m, "amara@example.net", MSG1);
-	sender_send(&cf, &m, 1);
-	assert_int_equal(m.verdict, VERDICT_TEMP);
-	assert_int_equal(m.refused, 1);
-	assert_non_null(strstr(m.reply, "does not name the smtp host"));
-	assert_int_equal(sink_count(k), 0);
+	starttls_refused(*state, "relay.example.org", 0, NULL, "alias.test",
+	    "does not name the smtp host");
 }
 
 /*
