@@ -188,7 +188,7 @@ hearbackd_on_job(struct job *job, void *arg)
 	struct hearbackd	*d = arg;
 
 	if (job->refused)
-		sched_refused(d->sched, job->reply);
+		sched_refused(d->sched, job->cf, job->reply);
 	else if (job->tried)
 		sched_relay(d->sched, job->verdict, job->smtp_code);
 	outcome_job(d->out, job);

@@ -206,8 +206,10 @@ sched_relay(struct sched *s, enum verdict v, int code)
 }
 
 void
-sched_refused(struct sched *s, const char *why)
+sched_refused(struct sched *s, const struct config *job_cf, const char *why)
 {
+	if (job_cf != s->cf)
+		return;		/* tried before a reload that may mend it */
 	if (s->m->smtp_up || strcmp(s->m->smtp_why, why) != 0)
 		log_warnx("sched: %s; holding every email (nothing is lost, "
 		    "no attempt is used up) until the config is reloaded, "

@@ -42,9 +42,11 @@ void		 sched_relay(struct sched *, enum verdict, int code);
  * login, its certificate; why says so): hold every send for
  * SCHED_REFUSED_MS, or until the config is reloaded, and report the relay
  * down (hearback_smtp_up 0, /healthz 503). Logged once per change. A 2xx
- * ends it.
+ * ends it. A refusal met under a config that has since been reloaded
+ * (job_cf is not the current one) is old news and changes nothing.
  */
-void		 sched_refused(struct sched *, const char *why);
+void		 sched_refused(struct sched *, const struct config *job_cf,
+		    const char *why);
 /* No more promotion. */
 void		 sched_stop(struct sched *);
 /* 1 while a lease is on the wire. */

@@ -534,7 +534,9 @@ def test_huge_record_refused_unparsed_and_ids_escaped_in_the_log(env):
 		for line in f:
 			if line.startswith("VmHWM:"):
 				peak = int(line.split()[1])
-	assert peak - base < 400 * 1024, (base, peak)
+	# Holding the entry costs a few times its size (hiredis's buffer and
+	# reply, more under ASan); parsing it cost 1.8 GB.
+	assert peak - base < 1024 * 1024, (base, peak)
 
 	env.xadd({"type": "said", "id": "s-1\nhearbackd info: forged\x1b[2J",
 	    "text": "x"})
