@@ -104,6 +104,8 @@ config_default(void)
 	cf->feedback_due = 28 * 86400;
 	cf->coordinator = xstrdup("coordinator@example.org");
 	cf->digest_every = 86400;
+	cf->retention_audit = 90 * 86400;
+	cf->retention_dead = 30 * 86400;
 	cf->templates_dir = xstrdup("/etc/hearback/templates");
 	cf->templates_shipped = config_shipped_default();
 	cf->http_host = xstrdup("127.0.0.1");
@@ -389,6 +391,19 @@ config_notify(struct config_load_ctx *c, const char *key, const char *v,
 }
 
 static int
+config_retention(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "audit") == 0)
+		config_duration(v, 1, &c->cf->retention_audit, e);
+	else if (strcmp(key, "dead") == 0)
+		config_duration(v, 1, &c->cf->retention_dead, e);
+	else
+		return 0;
+	return 1;
+}
+
+static int
 config_templates(struct config_load_ctx *c, const char *key, const char *v,
     struct err *e)
 {
@@ -436,6 +451,7 @@ static const struct {
 	{ "templates", config_templates },
 	{ "http", config_http },
 	{ "daemon", config_daemon },
+	{ "retention", config_retention },
 };
 
 /* One key = value into c->cf; e->msg says what is wrong, if anything. */

@@ -49,6 +49,7 @@
 #include "outcome.h"
 #include "pool.h"
 #include "rconn.h"
+#include "retention.h"
 #include "sched.h"
 #include "sender.h"
 #include "store.h"
@@ -71,6 +72,7 @@ struct hearbackd {
 	struct outcome		*out;
 	struct sched		*sched;
 	struct feedback		*feedback;
+	struct retention	*retention;
 	struct http		*http;
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*tick;		/* status, watchdog, shutdown */
@@ -331,6 +333,7 @@ hearbackd_stop(struct hearbackd *d)
 	intake_stop(d->intake);
 	sched_stop(d->sched);
 	feedback_stop(d->feedback);
+	retention_stop(d->retention);
 	STAILQ_INIT(&q);
 	pool_reclaim(d->pool, &q);
 	while ((job = STAILQ_FIRST(&q)) != NULL) {
@@ -366,6 +369,7 @@ hearbackd_reload(struct hearbackd *d)
 	sched_set_config(d->sched, cf);
 	outcome_set_config(d->out, cf);
 	feedback_set_config(d->feedback, cf);
+	retention_set_config(d->retention, cf);
 	rconn_set_config(d->ops, cf);
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
@@ -464,6 +468,7 @@ main(int argc, char *argv[])
 	d.intake = intake_start(d.base, d.cf, &d.m, hearbackd_on_commit, &d);
 	d.feedback = feedback_start(d.base, d.cf, d.ops, hearbackd_on_commit,
 	    &d);
+	d.retention = retention_start(d.base, d.cf, d.ops);
 	if (d.cf->http_host[0] != '\0' && (d.http = http_start(d.base,
 	    d.cf->http_host, d.cf->http_port, &d.m, hearbackd_health, &d,
 	    &e)) == NULL) {
@@ -488,6 +493,7 @@ main(int argc, char *argv[])
 	intake_free(d.intake);
 	rconn_free(d.ops);
 	feedback_free(d.feedback);
+	retention_free(d.retention);
 	sched_free(d.sched);
 	outcome_free(d.out);
 	event_free(d.tick);

@@ -72,6 +72,9 @@ struct config {
 	char		*coordinator;
 	long long	 digest_every;
 
+	long long	 retention_audit;	/* [retention], seconds */
+	long long	 retention_dead;
+
 	char		*templates_dir;		/* the operator's: override by name */
 	char		*templates_shipped;	/* what make install put in place */
 

@@ -293,6 +293,11 @@ int	store_digest(struct rconn *, const char *prefix, long long now_ms,
 /* Said items open since before overdue_ms count as overdue. */
 int	store_gauges(struct rconn *, const char *prefix, long long overdue_ms,
 	    redisCallbackFn *fn, void *priv);
+/* [retention]: remove audit entries older than audit_min_ms and dead ones
+ * older than dead_min_ms, at most batch of each; the reply is how many
+ * went (call again while it is a full batch). */
+int	store_trim(struct rconn *, const char *prefix, long long audit_min_ms,
+	    long long dead_min_ms, int batch, redisCallbackFn *fn, void *priv);
 /* The inbox, as consumer group STORE_INBOX_GROUP: create the group; read
  * (block_ms < 0: this consumer's own pending entries, else new ones,
  * waiting up to block_ms); claim entries idle longer than idle_ms; list
@@ -384,6 +389,8 @@ void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 	    struct store_argv *);
 void	store_gauges_argv(const char *prefix, long long overdue_ms,
 	    struct store_argv *);
+void	store_trim_argv(const char *prefix, long long audit_min_ms,
+	    long long dead_min_ms, int batch, struct store_argv *);
 void	store_enqueue_argv(const char *prefix, json_t *texts,
 	    struct store_argv *);
 void	store_page_argv(const char *prefix, int records, const char *set,

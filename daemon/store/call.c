@@ -209,6 +209,16 @@ store_gauges(struct rconn *rc, const char *prefix, long long overdue_ms,
 	return store_send(rc, &a, fn, priv);
 }
 
+int
+store_trim(struct rconn *rc, const char *prefix, long long audit_min_ms,
+    long long dead_min_ms, int batch, redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_trim_argv(prefix, audit_min_ms, dead_min_ms, batch, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
 /* The inbox stream's full name. */
 static void
 store_inbox(const char *prefix, char *buf, size_t len)

@@ -40,6 +40,13 @@ store_lua_digest:
 	.byte 0
 	.size store_lua_digest, . - store_lua_digest
 
+	.global store_lua_trim
+	.type store_lua_trim, %object
+store_lua_trim:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/trim.lua"
+	.byte 0
+	.size store_lua_trim, . - store_lua_trim
 	.global store_lua_gauges
 	.type store_lua_gauges, %object
 store_lua_gauges:

@@ -28,7 +28,7 @@
 /* scripts.S: lib.lua + one script each, NUL-terminated. */
 extern const char store_lua_fetch[], store_lua_commit[], store_lua_lease[],
     store_lua_digest[], store_lua_gauges[], store_lua_enqueue[],
-    store_lua_retry[], store_lua_page[];
+    store_lua_retry[], store_lua_page[], store_lua_trim[];
 
 struct store_script {
 	const char	*text;
@@ -44,6 +44,7 @@ enum store_lua {
 	STORE_LUA_ENQUEUE,
 	STORE_LUA_RETRY,
 	STORE_LUA_PAGE,
+	STORE_LUA_TRIM,
 	STORE_LUA_MAX
 };
 
@@ -56,6 +57,7 @@ static struct store_script store_scripts[STORE_LUA_MAX] = {
 	[STORE_LUA_ENQUEUE] = { store_lua_enqueue, "" },
 	[STORE_LUA_RETRY] = { store_lua_retry, "" },
 	[STORE_LUA_PAGE] = { store_lua_page, "" },
+	[STORE_LUA_TRIM] = { store_lua_trim, "" },
 };
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
@@ -311,6 +313,21 @@ store_gauges_argv(const char *prefix, long long overdue_ms,
 
 	store_argv_head(a, STORE_LUA_GAUGES, prefix);
 	snprintf(n, sizeof n, "%lld", overdue_ms);
+	store_argv_adds(a, n);
+}
+
+void
+store_trim_argv(const char *prefix, long long audit_min_ms,
+    long long dead_min_ms, int batch, struct store_argv *a)
+{
+	char	n[32];
+
+	store_argv_head(a, STORE_LUA_TRIM, prefix);
+	snprintf(n, sizeof n, "%lld", audit_min_ms);
+	store_argv_adds(a, n);
+	snprintf(n, sizeof n, "%lld", dead_min_ms);
+	store_argv_adds(a, n);
+	snprintf(n, sizeof n, "%d", batch);
 	store_argv_adds(a, n);
 }
 

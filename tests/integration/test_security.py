@@ -545,3 +545,33 @@ def test_huge_record_refused_unparsed_and_ids_escaped_in_the_log(env):
 	assert "\x1b" not in env.daemon_log.read_text(errors="replace")
 	assert not re.search(r"^hearbackd info: forged", env.daemon_log.read_text(
 	    errors="replace"), re.M)
+
+
+# ---------------------------------------------------------------------------
+# [retention]: the audit and dead streams keep entries for a while, not for
+# ever (dead entries hold whole records: names, addresses, access needs)
+
+@harness.env_options(config={"retention": {"audit": "3d", "dead": "3d"}})
+def test_retention_trims_audit_and_dead_by_age(env):
+	env.start_daemon()
+	env.xadd({"type": "collaborator", "id": "c-amara", "name": "Amara",
+	    "email": "amara@example.org", "consent": True, "groups": ["g"]})
+	env.xadd({"type": "announcement", "id": "a-1", "subject": "Hello",
+	    "body": "Hi.", "to": {"groups": ["g"]}})
+	for i in range(3):
+		env.xadd('{"type": "collaborator", "id": "c-bad-%d", "name": '
+		    '"Ben Adeyemi", "email": "ben@example.org"}' % i)
+	env.wait_mails(1, to="amara@example.org")
+	env.wait_for(lambda: len(env.dead_entries()) == 3 and
+	    env.r.xlen(env.key("audit")) >= 4, 30, "dead and audit entries")
+	n_audit = env.r.xlen(env.key("audit"))
+	# Two days on: younger than three days, all kept.
+	env.advance(2 * 86400)
+	time.sleep(6)		# more than a trim period (RETENTION_EVERY_MS)
+	assert len(env.dead_entries()) == 3
+	assert env.r.xlen(env.key("audit")) == n_audit
+	# Four days on: older than three days, all gone, and with them the
+	# records (a name and an address) the dead entries held.
+	env.advance(2 * 86400)
+	env.wait_for(lambda: env.r.xlen(env.key("dead")) == 0 and
+	    env.r.xlen(env.key("audit")) == 0, 30, "the old entries trimmed")
