@@ -538,6 +538,17 @@ config_load_secret(const char *file, const char *cred, char **out,
 	FILE		*f;
 
 	if (file != NULL && *file != '\0') {
+		struct stat	st;
+
+		/* A password everyone on the machine can read is no secret. */
+		if (stat(file, &st) == 0 && (st.st_mode & (S_IROTH | S_IWOTH))) {
+			err_set(e, "%s: anyone on this machine can %s it (mode "
+			    "%04o): chmod 600 %s (or 640, with a group only "
+			    "the service is in)", file, st.st_mode & S_IWOTH ?
+			    "change" : "read", (unsigned)(st.st_mode & 07777),
+			    file);
+			return -1;
+		}
 		if ((*out = config_secret(file, e)) == NULL)
 			return -1;
 		return 0;

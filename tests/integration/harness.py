@@ -672,8 +672,9 @@ class Env:
 		write_config(self.conf, self.config)
 		return self.conf
 
-	def write_file(self, name, content):
-		"""A file in the temp dir: dict/list as JSON, str, or bytes."""
+	def write_file(self, name, content, mode=None):
+		"""A file in the temp dir: dict/list as JSON, str, or bytes; mode
+		(e.g. 0o600 for a password file) if given."""
 		p = self.tmp / name
 		p.parent.mkdir(parents=True, exist_ok=True)
 		if isinstance(content, (dict, list)):
@@ -681,6 +682,8 @@ class Env:
 		if isinstance(content, str):
 			content = content.encode("utf-8")
 		p.write_bytes(content)
+		if mode is not None:
+			os.chmod(p, mode)
 		return p
 
 	# -- daemon ------------------------------------------------------------

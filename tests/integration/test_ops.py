@@ -544,7 +544,9 @@ def test_documented_acls_daemon_sends_coordinator_queues_but_cannot_delete():
 		sink = Sink(tmp, auth="forum:smtp-secret")
 		http = harness.free_port()
 		(tmp / "daemon-pw").write_text("password-of-hearback-daemon\n")
+		os.chmod((tmp / "daemon-pw"), 0o600)
 		(tmp / "smtp-pw").write_text("smtp-secret\n")
+		os.chmod((tmp / "smtp-pw"), 0o600)
 		c = conf(rs.port, sink.port, http, user="hearback-daemon",
 		    password_file=tmp / "daemon-pw")
 		c["smtp"].update(user="forum", password_file=tmp / "smtp-pw")
@@ -643,6 +645,7 @@ def test_redis_refusals_make_health_503_and_status_69_until_mended():
 		notify = Notify(tmp)
 		pw = tmp / "pw"
 		pw.write_text("wrong-password\n")
+		os.chmod(pw, 0o600)
 		c = conf(rs.port, sink.port, http, password_file=pw)
 		write_conf(tmp / "h.conf", c)
 		p = start_daemon(tmp, harness.build_dir() / "hearbackd",
@@ -681,6 +684,7 @@ def test_redis_refusals_make_health_503_and_status_69_until_mended():
 		refused_for("NOAUTH")
 
 		(tmp / "reader-pw").write_text("reader-pw\n")
+		os.chmod((tmp / "reader-pw"), 0o600)
 		c["redis"].update(user="reader", password_file=tmp / "reader-pw")
 		write_conf(tmp / "h.conf", c)
 		p.send_signal(signal.SIGHUP)
@@ -688,6 +692,7 @@ def test_redis_refusals_make_health_503_and_status_69_until_mended():
 
 		# Mended: the documented daemon login.
 		(tmp / "daemon-pw").write_text("password-of-hearback-daemon\n")
+		os.chmod((tmp / "daemon-pw"), 0o600)
 		c["redis"].update(user="hearback-daemon",
 		    password_file=tmp / "daemon-pw")
 		write_conf(tmp / "h.conf", c)

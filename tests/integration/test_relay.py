@@ -162,7 +162,7 @@ def test_auth_over_starttls_delivers(env):
 	session logged in once, and nothing was refused for relaying."""
 	with postfix.Postfix(parent=env.tmp, auth=("hb-sender",
 	    "correct horse battery")) as pf:
-		pw = env.write_file("smtp-password", "correct horse battery")
+		pw = env.write_file("smtp-password", "correct horse battery", mode=0o600)
 		start(env, pf, password_file=pw)
 		want = fan_out(env, 5)
 		pf.wait_delivered(len(want), WAIT, check=env.check_daemon)
@@ -214,7 +214,7 @@ def test_wrong_password_is_reported_not_hammered_then_fixed(env):
 	delivered exactly once."""
 	with postfix.Postfix(parent=env.tmp, auth=("hb-sender",
 	    "correct horse battery")) as pf:
-		pw = env.write_file("smtp-password", "wrong horse battery")
+		pw = env.write_file("smtp-password", "wrong horse battery", mode=0o600)
 		start(env, pf, password_file=pw)
 		want = fan_out(env, 3)
 		env.wait_for(lambda: pf.count(postfix.AUTH_FAILED) >= 1, WAIT,
@@ -249,7 +249,7 @@ def test_wrong_password_is_reported_not_hammered_then_fixed(env):
 		    env.daemon_tail(40)
 
 		# The operator fixes the password and reloads.
-		env.write_file("smtp-password", "correct horse battery")
+		env.write_file("smtp-password", "correct horse battery", mode=0o600)
 		env.reload()
 		pf.wait_delivered(len(want), harness.WAIT,
 		    check=env.check_daemon)

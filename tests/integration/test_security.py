@@ -429,7 +429,7 @@ def test_security_md_redis_users_are_enough(env):
 		setattr(env, name, redis.Redis(host="127.0.0.1",
 		    port=env.redis_port, password="daemon-pw-1",
 		    decode_responses=dec, socket_timeout=10))
-	pw = env.write_file("redis-password", "daemon-pw-1\n")
+	pw = env.write_file("redis-password", "daemon-pw-1\n", mode=0o600)
 	env.write_config({"redis": {"password_file": str(pw)}})
 	log0 = _log_size(env) if env.daemon_log.exists() else 0
 	env.start_daemon()

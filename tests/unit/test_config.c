@@ -7,6 +7,8 @@
  *
  * Files are written with mkstemp under /tmp and removed after each test.
  */
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -506,6 +508,18 @@ test_secrets(void **state)
 	cf = load_ok(text);
 	free(text);
 	assert_string_equal(cf->redis_password, "pass word");
+	config_unref(cf);
+
+	/* A file everyone may read is no secret: refused, saying what to do. */
+	pw = tmpfile_with("hunter2\n");
+	assert_int_equal(chmod(pw, 0644), 0);
+	text = xasprintf("[redis]\npassword_file = %s\n", pw);
+	load_bad(text, "[redis] password_file", pw, "chmod 600", NULL);
+	free(text);
+	assert_int_equal(chmod(pw, 0640), 0);	/* a group's: fine */
+	text = xasprintf("[redis]\npassword_file = %s\n", pw);
+	cf = load_ok(text);
+	free(text);
 	config_unref(cf);
 
 	/* Missing and empty files are errors naming the key and file. */
