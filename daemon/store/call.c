@@ -103,6 +103,23 @@ store_send(struct rconn *rc, struct store_argv *a, redisCallbackFn *fn,
 	return 0;
 }
 
+/* A blocking call's reply, or NULL with e saying why (no reply, or an
+ * error reply, which is freed). */
+static redisReply *
+store_sync_reply(redisContext *c, redisReply *r, struct err *e)
+{
+	if (r == NULL) {
+		err_set(e, "Redis: %s", c->errstr);
+		return NULL;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		err_set(e, "Redis: %s", r->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
 redisReply *
 store_call_sync(redisContext *c, struct store_argv *a, struct err *e)
 {
@@ -121,16 +138,7 @@ store_call_sync(redisContext *c, struct store_argv *a, struct err *e)
 		free(lens);
 	}
 	store_argv_free(a);
-	if (r == NULL) {
-		err_set(e, "Redis: %s", c->errstr);
-		return NULL;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		err_set(e, "Redis: %s", r->str);
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
+	return store_sync_reply(c, r, e);
 }
 
 /*
@@ -328,16 +336,7 @@ store_cmd_sync(redisContext *c, struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
 	va_end(ap);
-	if (r == NULL) {
-		err_set(e, "Redis: %s", c->errstr);
-		return NULL;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		err_set(e, "Redis: %s", r->str);
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
+	return store_sync_reply(c, r, e);
 }
 
 int

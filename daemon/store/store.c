@@ -221,6 +221,16 @@ store_argv_adds(struct store_argv *a, const char *s)
 	store_argv_add(a, s, strlen(s));
 }
 
+/* A number as one argument. */
+static void
+store_argv_addn(struct store_argv *a, long long v)
+{
+	char	n[32];
+
+	snprintf(n, sizeof n, "%lld", v);
+	store_argv_adds(a, n);
+}
+
 static void
 store_argv_head(struct store_argv *a, enum store_lua script,
     const char *prefix)
@@ -276,59 +286,40 @@ store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
     long long every_ms, const char *coordinator, long long max_age_ms,
     struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_DIGEST, prefix);
-	snprintf(n, sizeof n, "%lld", now_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%lld", due_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%lld", every_ms);
-	store_argv_adds(a, n);
+	store_argv_addn(a, now_ms);
+	store_argv_addn(a, due_ms);
+	store_argv_addn(a, every_ms);
 	store_argv_adds(a, coordinator);
-	snprintf(n, sizeof n, "%lld", max_age_ms);
-	store_argv_adds(a, n);
+	store_argv_addn(a, max_age_ms);
 }
 
 void
 store_lease_argv(const char *prefix, long long now_ms, long long lease_ms,
     int max, struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_LEASE, prefix);
-	snprintf(n, sizeof n, "%lld", now_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%lld", lease_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%d", max);
-	store_argv_adds(a, n);
+	store_argv_addn(a, now_ms);
+	store_argv_addn(a, lease_ms);
+	store_argv_addn(a, max);
 }
 
 void
 store_gauges_argv(const char *prefix, long long overdue_ms,
     struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_GAUGES, prefix);
-	snprintf(n, sizeof n, "%lld", overdue_ms);
-	store_argv_adds(a, n);
+	store_argv_addn(a, overdue_ms);
 }
 
 void
 store_trim_argv(const char *prefix, long long audit_min_ms,
     long long dead_min_ms, int batch, struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_TRIM, prefix);
-	snprintf(n, sizeof n, "%lld", audit_min_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%lld", dead_min_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%d", batch);
-	store_argv_adds(a, n);
+	store_argv_addn(a, audit_min_ms);
+	store_argv_addn(a, dead_min_ms);
+	store_argv_addn(a, batch);
 }
 
 void
@@ -346,15 +337,12 @@ void
 store_page_argv(const char *prefix, int records, const char *set,
     const char *cursor, int count, struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_PAGE, prefix);
 	store_argv_adds(a, records ? "1" : "0");
 	store_argv_adds(a, "scan");
 	store_argv_adds(a, set);
 	store_argv_adds(a, cursor);
-	snprintf(n, sizeof n, "%d", count);
-	store_argv_adds(a, n);
+	store_argv_addn(a, count);
 }
 
 void
@@ -375,14 +363,10 @@ void
 store_retry_argv(const char *prefix, const char *entry, long long now_ms,
     long long deadline_ms, struct store_argv *a)
 {
-	char	n[32];
-
 	store_argv_head(a, STORE_LUA_RETRY, prefix);
 	store_argv_adds(a, entry);
-	snprintf(n, sizeof n, "%lld", now_ms);
-	store_argv_adds(a, n);
-	snprintf(n, sizeof n, "%lld", deadline_ms);
-	store_argv_adds(a, n);
+	store_argv_addn(a, now_ms);
+	store_argv_addn(a, deadline_ms);
 }
 
 int

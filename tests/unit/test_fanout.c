@@ -36,40 +36,7 @@
 static const struct record_opts opts = { "Europe/London", 65536 };
 static struct config *cf;
 
-static char *
-J(const char *s)
-{
-	char	*t = xstrdup(s), *p;
-
-	for (p = t; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	return t;
-}
-
-static json_t *
-JSON(const char *s)
-{
-	char		*t = J(s);
-	json_error_t	 je;
-	json_t		*j;
-
-	if ((j = json_loads(t, 0, &je)) == NULL)
-		fail_msg("bad test JSON: %s: %s", je.text, t);
-	free(t);
-	return j;
-}
-
-static void
-rec(const char *json, struct record *r)
-{
-	char		*t = J(json);
-	struct err	 e;
-
-	if (record_parse(t, strlen(t), &opts, r, &e) != 0)
-		fail_msg("record_parse: %s\nfor %s", e.msg, t);
-	free(t);
-}
+#include "record_fixture.h"
 
 static void
 snap_collab(json_t *snap, const char *id, int consent)
