@@ -18,7 +18,7 @@ set -euo pipefail
 DEMO_PACKAGES=(
 	build-essential pkg-config
 	libevent-dev libhiredis-dev libesmtp-dev libssl-dev libjansson-dev
-	libgmime-3.0-dev libical-dev libinih-dev libsystemd-dev
+	libgmime-3.0-dev libical-dev libinih-dev libsystemd-dev libcsv-dev
 	redis-server redis-tools
 	python3
 )
@@ -27,7 +27,10 @@ DEMO_PACKAGES=(
 # a real relay (Postfix, SASL); the man page lint (mandoc); and
 # systemd-analyze and setpriv for the install tests (systemd, util-linux:
 # they work without systemd running), and /bin/kill (procps), which the
-# unit's ExecReload names and systemd-analyze verify looks for.
+# unit's ExecReload names and systemd-analyze verify looks for; a TLS
+# tunnel in front of Redis (stunnel4); and what a person reads, checked in
+# a real browser: Debian's chromium, driven from Node.js (tests/browser,
+# whose npm packages `browser_deps` installs from its lock file).
 TEST_PACKAGES=(
 	libcmocka-dev
 	python3-aiosmtpd python3-redis openssl
@@ -35,6 +38,8 @@ TEST_PACKAGES=(
 	postfix sasl2-bin libsasl2-modules
 	mandoc
 	systemd util-linux procps
+	stunnel4
+	chromium fonts-dejavu-core nodejs npm
 )
 PACKAGES=()
 
@@ -49,6 +54,11 @@ usage() {
 missing_packages() {
 	local p status
 	for p in "${PACKAGES[@]}"; do
+		# A Node.js from elsewhere (NodeSource's) carries its own npm,
+		# and Debian's npm package would conflict with it.
+		if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+			continue
+		fi
 		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) || status=
 		case $status in
 		ii*) ;;
@@ -104,6 +114,20 @@ deps() {
 	fi
 }
 
+# The browser checks' npm packages (puppeteer-core, axe-core), exactly as
+# tests/browser/package-lock.json pins them; puppeteer downloads no browser
+# of its own: the tests use Debian's chromium.
+browser_deps() {
+	local d=tests/browser
+	# npm ci writes node_modules/.package-lock.json last.
+	if [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ]; then
+		return 0
+	fi
+	echo "hb: installing the browser checks' npm packages (tests/browser)" >&2
+	(cd "$d" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund \
+	    --loglevel=error)
+}
+
 ncpu() {
 	nproc 2>/dev/null || echo 2
 }
@@ -119,6 +143,9 @@ deps)
 	esac
 	[ $# -le 1 ] || usage
 	deps "${1:-test}"
+	if [ "${1:-test}" = test ]; then
+		browser_deps
+	fi
 	;;
 run)
 	for a in "$@"; do
@@ -132,6 +159,7 @@ run)
 	;;
 test)
 	deps test
+	browser_deps
 	exec make -j"$(ncpu)" test "$@"
 	;;
 -h|--help|help)
