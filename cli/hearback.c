@@ -3,6 +3,8 @@
  *
  *   hearback [-c FILE] validate FILE...     form checks only, no Redis
  *   hearback [-c FILE] enqueue FILE...      all-or-nothing, to the inbox
+ *   hearback [-c FILE] import [--type T] [--meeting ID] [--dry-run]
+ *                             [--ignore COLUMN] FILE...   (import.c)
  *   hearback [-c FILE] forget ID
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
@@ -45,6 +47,9 @@ usage_to(FILE *f, int code)
 	fprintf(f,
 	    "usage: hearback [-c FILE] validate FILE...\n"
 	    "       hearback [-c FILE] enqueue FILE...\n"
+	    "       hearback [-c FILE] import [--type collaborator|said] "
+	    "[--meeting ID]\n"
+	    "                [--dry-run] [--ignore COLUMN] FILE...\n"
 	    "       hearback [-c FILE] forget COLLABORATOR_ID\n"
 	    "       hearback [-c FILE] status [--json]\n"
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
@@ -72,7 +77,7 @@ cli_redis_failed(const struct err *e)
 	exit(EX_NOREDIS);
 }
 
-static char *
+char *
 cli_slurp(const char *file, size_t max, size_t *len, struct err *e)
 {
 	struct buf	b;
@@ -113,7 +118,7 @@ cli_report_error(const char *where, const char *msg)
 		fprintf(stderr, "%s: %s\n", where, msg);
 }
 
-static int
+int
 cli_check_one(const struct config *cf, json_t *obj, const char *where,
     struct cli_rec *out)
 {
@@ -312,20 +317,161 @@ cli_validate(const struct config *cf, int argc, char **argv)
 	return EX_DONE;
 }
 
-/* Check references, then queue all in one step, or nothing. */
-static int
-cli_queue(const struct config *cf, struct cli_rec *recs, int n)
+/* Fetch the keys named in need (an object used as a set) into snap, a
+ * few thousand per call. */
+static void
+cli_fetch_set(redisContext *c, const struct config *cf, json_t *need,
+    json_t *snap)
+{
+	json_t		*chunk = json_array(), *v;
+	const char	*key;
+	struct err	 e;
+
+	json_object_foreach(need, key, v) {
+		json_array_append_new(chunk, json_string(key));
+		if (json_array_size(chunk) == 5000) {
+			if (store_fetch_sync(c, cf->prefix, chunk, snap, NULL,
+			    0, &e) == -1)
+				cli_redis_failed(&e);
+			json_array_clear(chunk);
+		}
+	}
+	if (json_array_size(chunk) > 0 && store_fetch_sync(c, cf->prefix,
+	    chunk, snap, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
+	json_decref(chunk);
+}
+
+/*
+ * What every record needs from Redis, for all of them at once: one shared
+ * snapshot, fetched in rounds (each round asks for what the last one made
+ * needed), a few thousand keys per call. A hundred thousand records cost
+ * a few calls, not a few hundred thousand.
+ */
+static json_t *
+cli_snapshot_all(redisContext *c, const struct config *cf,
+    struct cli_rec *recs, int n)
+{
+	json_t	*snap = json_object(), *need;
+	int	 round, i;
+
+	for (round = 0; round < PLAN_MAX_ROUNDS; round++) {
+		need = json_object();
+		for (i = 0; i < n; i++)
+			plan_needs_set(&recs[i].rec, snap, need);
+		if (json_object_size(need) == 0) {
+			json_decref(need);
+			break;
+		}
+		cli_fetch_set(c, cf, need, snap);
+		json_decref(need);
+	}
+	return snap;
+}
+
+/* The lower-case form of an address, for comparing. */
+static char *
+cli_email_key(const char *s)
+{
+	char	*k = xstrdup(s), *p;
+
+	for (p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return k;
+}
+
+/*
+ * The same email address under two ids (both queued now, or one stored):
+ * that person would get every email twice. A warning naming both ids (not
+ * the address: this goes where logs may go), exit status unchanged.
+ */
+static void
+cli_warn_same_email(redisContext *c, const struct config *cf,
+    struct cli_rec *recs, int n, json_t *snap)
+{
+	json_t		*seen = json_object(), *ours = json_object(), *need;
+	json_t		*members, *v, *w;
+	const char	*email, *other;
+	char		*ek;
+	size_t		 j;
+	int		 i, any = 0;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i].rec.type != REC_COLLABORATOR)
+			continue;
+		any = 1;
+		json_object_set_new(ours, recs[i].rec.id, json_true());
+		email = json_string_value(json_object_get(recs[i].rec.json,
+		    "email"));
+		if (email == NULL)
+			continue;
+		ek = cli_email_key(email);
+		other = json_string_value(json_object_get(seen, ek));
+		if (other != NULL && strcmp(other, recs[i].rec.id) != 0)
+			fprintf(stderr, "hearback: warning: %s: %s and %s have "
+			    "the same email address: that person would get "
+			    "every email twice\n", recs[i].where, other,
+			    recs[i].rec.id);
+		else if (other == NULL)
+			json_object_set_new(seen, ek, json_string(
+			    recs[i].rec.id));
+		free(ek);
+	}
+	if (!any)
+		goto out;
+	/* Everyone stored, but for those queued now (their new records
+	 * replace the stored ones). */
+	need = json_object();
+	plan_need_set(snap, need, STORE_COLLABORATORS, NULL);
+	cli_fetch_set(c, cf, need, snap);
+	json_decref(need);
+	members = plan_set(snap, STORE_COLLABORATORS, NULL);
+	need = json_object();
+	json_array_foreach(members, j, v)
+		if (json_object_get(ours, json_string_value(v)) == NULL)
+			plan_need_rec(snap, need, "collaborator",
+			    json_string_value(v));
+	cli_fetch_set(c, cf, need, snap);
+	json_decref(need);
+	json_array_foreach(members, j, v) {
+		const char *id = json_string_value(v);
+
+		if (json_object_get(ours, id) != NULL)
+			continue;
+		w = plan_snaprec(snap, "collaborator", id);
+		email = json_string_value(json_object_get(w, "email"));
+		if (email == NULL)
+			continue;
+		ek = cli_email_key(email);
+		other = json_string_value(json_object_get(seen, ek));
+		if (other != NULL)
+			fprintf(stderr, "hearback: warning: %s and %s (stored) "
+			    "have the same email address: that person would "
+			    "get every email twice\n", other, id);
+		free(ek);
+	}
+out:
+	json_decref(seen);
+	json_decref(ours);
+}
+
+/*
+ * Check references, then queue all in one step, or nothing (SPEC section
+ * 1). dry_run: the same checks, nothing queued; each record is printed
+ * as "TYPE ID ok".
+ */
+int
+cli_queue(const struct config *cf, struct cli_rec *recs, int n, int dry_run)
 {
 	redisContext	*c = cli_connect(cf);
-	json_t		*known = json_object(), *texts, *ids;
+	json_t		*known = json_object(), *texts, *ids, *snap;
 	char		 k[300];
 	int		 i, bad = 0;
 	struct err	 e;
 
+	snap = cli_snapshot_all(c, cf, recs, n);
 	for (i = 0; i < n; i++) {
-		json_t *snap = json_object();
-
-		cli_snapshot(c, cf, &recs[i].rec, snap, NULL, 0);
 		if (plan_refcheck(&recs[i].rec, snap, known, &e) == -1) {
 			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
 			bad++;
@@ -334,13 +480,24 @@ cli_queue(const struct config *cf, struct cli_rec *recs, int n)
 		    record_type_name(recs[i].rec.type), recs[i].rec.id);
 		if (recs[i].rec.type != REC_FORGET)
 			json_object_set_new(known, k, json_true());
-		json_decref(snap);
 	}
 	json_decref(known);
 	if (bad) {
+		json_decref(snap);
 		fprintf(stderr, "hearback: nothing queued (%d invalid)\n", bad);
 		redisFree(c);
 		return EX_INVALID;
+	}
+	cli_warn_same_email(c, cf, recs, n, snap);
+	json_decref(snap);
+	if (dry_run) {
+		for (i = 0; i < n; i++)
+			printf("%s %s ok\n", record_type_name(recs[i].rec.type),
+			    recs[i].rec.id);
+		fprintf(stderr, "hearback: dry run: %d record%s checked, "
+		    "nothing queued\n", n, n == 1 ? "" : "s");
+		redisFree(c);
+		return EX_DONE;
 	}
 	texts = json_array();
 	for (i = 0; i < n; i++)
@@ -370,7 +527,7 @@ cli_enqueue(const struct config *cf, int argc, char **argv)
 		cli_free_records(recs, n);
 		return EX_INVALID;
 	}
-	rv = cli_queue(cf, recs, n);
+	rv = cli_queue(cf, recs, n, 0);
 	cli_free_records(recs, n);
 	return rv;
 }
@@ -391,7 +548,7 @@ cli_forget(const struct config *cf, int argc, char **argv)
 		return EX_INVALID;
 	}
 	json_decref(j);
-	rv = cli_queue(cf, &rec, 1);
+	rv = cli_queue(cf, &rec, 1, 0);
 	record_clear(&rec.rec);
 	free(rec.text);
 	free(rec.where);
@@ -411,6 +568,7 @@ static const struct {
 	{ "dead",	cli_dead },
 	{ "preview",	cli_preview },
 	{ "report",	cli_report },
+	{ "import",	cli_import },
 };
 
 int

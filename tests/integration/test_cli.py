@@ -1,0 +1,351 @@
+"""
+test_cli.py: the coordinator's commands (SPEC sections 1, 6 and 8), run as
+a coordinator runs them, against a real redis-server and SMTP sink.
+
+- `hearback import`: spreadsheets (CSV with a byte-order mark, TSV) with
+  messy values become the records they mean; every problem in a file is
+  reported as FILE:ROW: COLUMN: what, then nothing is queued (exit 65);
+  text that is not UTF-8 says how to save it as CSV UTF-8; ids made from
+  email addresses are stable and collisions refused; --dry-run queues
+  nothing; a re-import sends nothing; 100,000 rows go in one step;
+- `enqueue` reports every invalid record, and warns (exit 0) when one
+  address is under two ids;
+- `list`, `show`, `scheduled`: what is stored, read-only;
+- `cancel`, `announce`, `forget` of an unknown id.
+"""
+
+import datetime
+import hashlib
+import json
+import re
+import time
+from zoneinfo import ZoneInfo
+
+import harness
+
+LONDON = ZoneInfo("Europe/London")
+COORD = "coordinator@example.org"
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<row>\d+): (?P<rest>.*)$")
+
+
+def derived(email):
+	"""The id import makes from an address (SPEC section 8: stable)."""
+	return "c-" + hashlib.sha256(email.lower().encode()).hexdigest()[:12]
+
+
+def local(dt):
+	return dt.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+def days_ahead(days, hour=17, minute=30):
+	d = datetime.datetime.now(LONDON).date() + datetime.timedelta(days=days)
+	return datetime.datetime(d.year, d.month, d.day, hour, minute,
+	    tzinfo=LONDON)
+
+
+def stored(env, rtype, rid):
+	v = env.r.get(env.key("rec:%s:%s" % (rtype, rid)))
+	return json.loads(v)["record"] if v else None
+
+
+def queued(env):
+	"""The records on the inbox, in order."""
+	return [json.loads(e["record"]) for e in env.stream("inbox")]
+
+
+def problems(err):
+	"""stderr lines of the FILE:ROW: form."""
+	return [l for l in err.splitlines() if LINE.match(l)]
+
+
+MEMBERS = (
+    "\ufeffFirst name,Last name,Email,Phone,Consent,Format,Access needs,"
+    "Groups\r\n"
+    "Amara,Okafor,amara@example.org,,Yes,Easy read,\"BSL; Hearing loop\","
+    "carers-forum\r\n"
+    "Ben,Adeyemi,Ben@Example.org,,y,Large print,step free,"
+    "\"carers-forum, youth-panel\"\r\n"
+    "Cara,Lindqvist,cara@example.org,,TRUE,,,carers-forum\r\n"
+    "Dee,Ahmed,dee@example.org,,no,plain text,Quiet room,\r\n"
+    ",,,,,,,\r\n")
+
+
+def test_import_messy_members(env):
+	f = env.write_file("members.csv", MEMBERS)
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, (rc, out, err)
+	lines = out.splitlines()
+	assert len(lines) == 4, out
+	ids = [derived(a) for a in ("amara@example.org", "ben@example.org",
+	    "cara@example.org", "dee@example.org")]
+	for line, cid in zip(lines, ids):
+		t, i, entry = line.split()
+		assert (t, i) == ("collaborator", cid), line
+		assert re.match(r"^\d+-\d+$", entry), line
+	recs = queued(env)
+	assert recs[0] == {"type": "collaborator", "id": ids[0],
+	    "name": "Amara Okafor", "email": "amara@example.org",
+	    "consent": True, "format": "easy-read",
+	    "access_needs": ["bsl", "hearing-loop"],
+	    "groups": ["carers-forum"]}, recs[0]
+	assert recs[1]["format"] == "large-print"
+	assert recs[1]["access_needs"] == ["step-free"]
+	assert recs[1]["groups"] == ["carers-forum", "youth-panel"]
+	assert recs[1]["email"] == "Ben@Example.org"
+	assert recs[2]["consent"] is True and "format" not in recs[2]
+	assert recs[3]["consent"] is False
+	assert recs[3]["format"] == "plain-text"
+	assert recs[3]["access_needs"] == ["quiet-room"]
+	assert "groups" not in recs[3]
+	# The same sheet again gets the same ids.
+	rc, out2, err = env.cli("import", "--dry-run", f)
+	assert rc == 0, err
+	assert [l.split()[1] for l in out2.splitlines()] == ids
+	assert env.inbox_len() == 4
+
+
+def test_import_reports_every_problem(env):
+	f = env.write_file("bad.csv",
+	    "Name,Email,Consent,Format,Access needs,Groups,Shoe size\n"
+	    "Amara Okafor,amara@example.org,maybe,Easy reed,wheelchair,"
+	    "carers forum,5\n"
+	    "Ben Adeyemi,not-an-address,yes,,BSL,,9\n"
+	    "Cara Lindqvist,AMARA@example.org,yes,,hearing loops,,4\n"
+	    ",dee@example.org,yes,,,,\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65, (rc, out, err)
+	assert out == ""
+	assert err.rstrip().splitlines()[-1] == "hearback: nothing queued"
+	lines = problems(err)
+	text = "\n".join(lines)
+	# Every line names the file and the spreadsheet's row.
+	assert all(l.startswith(str(f) + ":") for l in lines), text
+	def one(row, column, *needles):
+		got = [l for l in lines if l.startswith("%s:%d: %s: " % (f, row,
+		    column)) and all(n in l for n in needles)]
+		assert got, "no %d/%s/%s in:\n%s" % (row, column, needles, text)
+	one(1, "Shoe size", "--ignore")
+	assert len(lines) == 1, "rows are checked once the header is mended"
+	# With the column ignored, every row's problems, all at once.
+	rc, out, err = env.cli("import", "--ignore", "shoe size", f)
+	assert rc == 65, (rc, out, err)
+	lines = problems(err)
+	text = "\n".join(lines)
+	one(2, "Consent", '"maybe"', "yes")
+	one(2, "Format", '"Easy reed"', "did you mean easy-read?",
+	    "large-print")
+	one(2, "Access needs", '"wheelchair"', "did you mean step-free?",
+	    "step-free, lift, accessible-toilet")
+	one(2, "Groups", '"carers forum"', "no spaces")
+	one(3, "Email", "not-an-address")
+	one(4, "Access needs", '"hearing loops"', "did you mean hearing-loop?")
+	assert any(l.startswith("%s:4: " % f) and "same email address as row 2" in l
+	    for l in lines), text
+	one(5, "Name", "missing")
+	assert len(lines) == 8, text
+	assert env.inbox_len() == 0
+
+
+def test_import_not_utf8(env):
+	f = env.write_file("win.csv", "Name,Email,Consent\n"
+	    "Amara,amara@example.org,yes\n"
+	    "Fee \u00a320 Ben,ben@example.org,yes\n".encode("cp1252"))
+	rc, out, err = env.cli("import", f)
+	assert rc == 65, (rc, out, err)
+	assert "%s:3: " % f in err and "not UTF-8" in err, err
+	assert "CSV UTF-8" in err, err
+	assert "hearback: nothing queued" in err
+	assert env.inbox_len() == 0
+
+
+def test_import_tsv_and_columns(env):
+	f = env.write_file("list.tsv", "ID\tFull Name\tE-mail address\t"
+	    "consent\treminders\tNotes\n"
+	    "c-amara\tAmara Okafor\tamara@example.org\t1\t7d;1d\tlikes tea\n"
+	    "c-ben\tBen Adeyemi\tben@example.org\t0\t\t\n")
+	rc, out, err = env.cli("import", "--ignore", "notes", f)
+	assert rc == 0, (rc, out, err)
+	assert [l.split()[:2] for l in out.splitlines()] == [
+	    ["collaborator", "c-amara"], ["collaborator", "c-ben"]]
+	r = queued(env)
+	assert r[0]["reminders"] == ["7d", "1d"] and r[0]["consent"] is True
+	assert r[1]["consent"] is False and "reminders" not in r[1]
+
+
+def test_import_duplicate_ids_and_dry_run(env):
+	f = env.write_file("dup.csv", "id,name,email,consent\n"
+	    "c-a,A One,a@example.org,yes\n"
+	    "c-a,A Two,b@example.org,yes\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65
+	assert "%s:3: id: \"c-a\" is also the id of row 2" % f in err, err
+	g = env.write_file("ok.csv", "id,name,email,consent\n"
+	    "c-a,A One,a@example.org,yes\n")
+	rc, out, err = env.cli("import", "--dry-run", g)
+	assert rc == 0, err
+	assert out == "collaborator c-a ok\n"
+	assert "nothing queued" in err
+	assert env.inbox_len() == 0
+	# Across two files too.
+	rc, out, err = env.cli("import", g, g)
+	assert rc == 65 and "is also the id of %s:2 (file 1)" % g in err, err
+
+
+def test_import_reimport_sends_nothing(env):
+	env.start_daemon()
+	f = env.write_file("members.csv", MEMBERS)
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, err
+	amara = derived("amara@example.org")
+	env.wait_for(lambda: stored(env, "collaborator", amara),
+	    what="imported collaborator stored")
+	start = days_ahead(20)
+	m = {"type": "meeting", "id": "m-imp", "title": "Forum",
+	    "start": local(start), "end": local(start +
+	    datetime.timedelta(hours=2)), "online": {"url":
+	    "https://meet.example.org/f"}, "groups": ["carers-forum"]}
+	env.write_file("m.json", m)
+	rc, out, err = env.cli("enqueue", "m.json")
+	assert rc == 0, err
+	# Amara, Ben and Cara consent and are in the group.
+	env.wait_mails(3)
+	time.sleep(1)
+	before = len(env.mails)
+	sched = sorted(env.r.zrange(env.key("schedule"), 0, -1))
+	recs = {k: env.r.get(k) for k in env.keys("rec:collaborator:*")}
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, err
+	env.wait_for(lambda: env.inbox_len() == 0 or
+	    not env.r.xpending(env.key("inbox"), "hearbackd")["pending"],
+	    what="inbox handled")
+	# An announcement after it, to know that the daemon got that far.
+	env.write_file("a.json", {"type": "announcement", "id": "a-mark",
+	    "subject": "Marker", "body": "x", "to": {"collaborators":
+	    [amara]}})
+	assert env.cli("enqueue", "a.json").rc == 0
+	env.wait_for(lambda: any(m.subject == "Marker" for m in env.mails),
+	    what="marker")
+	assert len(env.mails) == before + 1, [m.subject for m in env.mails]
+	assert sorted(env.r.zrange(env.key("schedule"), 0, -1)) == sched
+	assert {k: env.r.get(k) for k in env.keys("rec:collaborator:*")} == \
+	    recs
+	assert env.dead_entries() == []
+
+
+def test_import_said(env):
+	start = days_ahead(10)
+	env.write_file("setup.json", [
+	    {"type": "collaborator", "id": "c-amara", "name": "Amara Okafor",
+		"email": "amara@example.org", "consent": True},
+	    {"type": "meeting", "id": "m-f", "title": "Forum",
+		"start": local(start), "end": local(start +
+		datetime.timedelta(hours=2)),
+		"online": {"url": "https://meet.example.org/f"},
+		"invitees": ["c-amara"]}])
+	assert env.cli("enqueue", "setup.json").rc == 0
+	f = env.write_file("said.csv", "Text,Collaborator,Topic\n"
+	    "\"Letters arrive late,\nafter people are home.\",c-amara,"
+	    "discharge\n"
+	    "Nobody explains the new medication.,,medication\n")
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "meeting", "m-f"), what="meeting")
+	rc, out, err = env.cli("import", "--type", "said", "--meeting", "m-f",
+	    f)
+	assert rc == 0, (rc, out, err)
+	assert [l.split()[:2] for l in out.splitlines()] == [
+	    ["said", "s-m-f-2"], ["said", "s-m-f-3"]]
+	r = [env.wait_for(lambda: stored(env, "said", sid), what=sid)
+	    for sid in ("s-m-f-2", "s-m-f-3")]
+	assert r[0] == {"type": "said", "id": "s-m-f-2", "meeting": "m-f",
+	    "text": "Letters arrive late,\nafter people are home.",
+	    "collaborator": "c-amara", "topic": "discharge"}, r[0]
+	assert "collaborator" not in r[1]
+	# References are checked like enqueue's.
+	g = env.write_file("said2.csv", "text,collaborator\nHello,c-nobody\n")
+	rc, out, err = env.cli("import", "--type", "said", "--meeting", "m-f",
+	    g)
+	assert rc == 65, (rc, out, err)
+	assert "%s:2: collaborator: " % g in err and "c-nobody" in err, err
+	rc, out, err = env.cli("import", "--type", "said", "--meeting",
+	    "m-none", g)
+	assert rc == 65 and "m-none" in err, err
+	# A column of the other type is not a said column.
+	h = env.write_file("said3.csv", "text,email\nHello,a@example.org\n")
+	rc, out, err = env.cli("import", "--type", "said", "--meeting", "m-f",
+	    h)
+	assert rc == 65 and "%s:1: email: " % h in err, err
+
+
+def test_import_said_on(env):
+	"""said_on (SPEC section 2), day first as UK spreadsheets show it.
+	Needs the records branch's said_on field."""
+	start = days_ahead(10)
+	env.write_file("m.json", {"type": "meeting", "id": "m-f",
+	    "title": "Forum", "start": local(start), "end": local(start +
+	    datetime.timedelta(hours=2)), "online": {"url":
+	    "https://meet.example.org/f"}, "invitees": ["c-a"]})
+	env.write_file("c.json", {"type": "collaborator", "id": "c-a",
+	    "name": "A", "email": "a@example.org", "consent": True})
+	assert env.cli("enqueue", "c.json", "m.json").rc == 0
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "meeting", "m-f"), what="meeting")
+	f = env.write_file("said.csv", "text,said on\nOne,3/11/2026\n"
+	    "Two,2026-11-04\nThree,yesterday\n")
+	rc, out, err = env.cli("import", "--type", "said", "--meeting", "m-f",
+	    f)
+	assert rc == 65
+	assert problems(err) == ["%s:4: said on: \"yesterday\" is not a date: "
+	    "write 2026-11-03 or 3/11/2026 (day first)" % f], err
+	g = env.write_file("said2.csv", "text,said on\nOne,3/11/2026\n"
+	    "Two,2026-11-04\n")
+	rc, out, err = env.cli("import", "--type", "said", "--meeting", "m-f",
+	    g)
+	assert rc == 0, err
+	assert [env.wait_for(lambda: stored(env, "said", sid), what=sid).get(
+	    "said_on") for sid in ("s-m-f-2", "s-m-f-3")] == ["2026-11-03",
+	    "2026-11-04"]
+
+
+def test_import_phone_only(env):
+	"""A person with a phone and no email (SPEC section 2): needs the
+	records branch's phone."""
+	f = env.write_file("p.csv", "name,email,phone,consent\n"
+	    "Eve Stone,,020 7946 0123,yes\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, (rc, out, err)
+	digits = "02079460123"
+	cid = "c-" + hashlib.sha256(digits.encode()).hexdigest()[:12]
+	assert out.split()[:2] == ["collaborator", cid], out
+	assert queued(env)[0]["phone"] == "020 7946 0123"
+
+
+def test_import_usage(env):
+	assert env.cli("import").rc == 64
+	assert env.cli("import", "--type", "venue", "x.csv").rc == 64
+	assert env.cli("import", "--meeting", "m-1", "x.csv").rc == 64
+	f = env.write_file("empty.csv", "")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65 and "empty" in err, err
+	f = env.write_file("q.csv", "name,email,consent\n\"Amara,a@b.org,yes\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65 and "closing" in err, err
+	f = env.write_file("nocols.csv", "name,email\nA,a@example.org\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65 and "%s:1: no \"consent\" column" % f in err, err
+
+
+def test_import_100k_rows(env):
+	rows = ["First name,Last name,Email,Consent,Access needs,Groups"]
+	for i in range(100000):
+		rows.append("P%d,Q%d,p%d@example.org,yes,step-free;bsl,"
+		    "big-group" % (i, i, i))
+	f = env.write_file("big.csv", "\n".join(rows) + "\n")
+	t = time.monotonic()
+	rc, out, err = env.cli("import", f, timeout=180)
+	took = time.monotonic() - t
+	assert rc == 0, err[-2000:]
+	assert len(out.splitlines()) == 100000
+	assert env.inbox_len() == 100000
+	# No progress line: stderr is not a terminal.
+	assert "rows read" not in err, err[-500:]
+	print("100,000 rows imported in %.1f s" % took)
