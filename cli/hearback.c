@@ -456,6 +456,45 @@ out:
 	json_decref(ours);
 }
 
+/* The other unknown ids of a record plan_refcheck() refused (it says
+ * the first): every one is reported. Its rules: a forgotten person is not
+ * unknown, and neither is one forgotten by this very record. */
+struct cli_refs_arg {
+	json_t		*snap;
+	json_t		*known;
+	const char	*where;
+	const char	*first;		/* the path already reported */
+	size_t		 firstlen;
+	int		 forget;
+};
+
+static void
+cli_more_refs(const char *kind, const char *id, const char *path, void *arg)
+{
+	struct cli_refs_arg	*a = arg;
+	json_t			*fg, *v;
+	size_t			 i;
+	char			 k[300];
+
+	if (strcmp(kind, "group") == 0 || (strlen(path) == a->firstlen &&
+	    strncmp(path, a->first, a->firstlen) == 0))
+		return;
+	if (plan_snaprec(a->snap, kind, id) != NULL)
+		return;
+	if (strcmp(kind, "collaborator") == 0) {
+		if (a->forget)
+			return;
+		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
+		json_array_foreach(fg, i, v)
+			if (strcmp(json_string_value(v), id) == 0)
+				return;
+	}
+	snprintf(k, sizeof k, "%s:%s", kind, id);
+	if (json_object_get(a->known, k) != NULL)
+		return;
+	fprintf(stderr, "%s: %s: no %s \"%s\"\n", a->where, path, kind, id);
+}
+
 /*
  * Check references, then queue all in one step, or nothing (SPEC section
  * 1). dry_run: the same checks, nothing queued; each record is printed
@@ -473,7 +512,12 @@ cli_queue(const struct config *cf, struct cli_rec *recs, int n, int dry_run)
 	snap = cli_snapshot_all(c, cf, recs, n);
 	for (i = 0; i < n; i++) {
 		if (plan_refcheck(&recs[i].rec, snap, known, &e) == -1) {
+			struct cli_refs_arg a = { snap, known, recs[i].where,
+			    e.msg, strcspn(e.msg, ":"),
+			    recs[i].rec.type == REC_FORGET };
+
 			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
+			record_refs(&recs[i].rec, cli_more_refs, &a);
 			bad++;
 		}
 		snprintf(k, sizeof k, "%s:%s",

@@ -349,3 +349,70 @@ def test_import_100k_rows(env):
 	# No progress line: stderr is not a terminal.
 	assert "rows read" not in err, err[-500:]
 	print("100,000 rows imported in %.1f s" % took)
+
+
+# ---------------------------------------------------------------------------
+# enqueue and validate: every invalid record; one address under two ids
+
+def collab(cid, name, mail, **kw):
+	r = {"type": "collaborator", "id": cid, "name": name, "email": mail,
+	    "consent": True}
+	r.update(kw)
+	return r
+
+
+def test_enqueue_reports_every_invalid_record(env):
+	env.write_file("a.json", [collab("c-a", "A", "a@example.org"),
+	    collab("c-b", "B", "b@example.org", consent="yes"),
+	    collab("c-c", "C", "c@example.org"),
+	    collab("c-d", "D", "d@example.org", format="huge")])
+	env.write_file("b.json", collab("c-e", "E", "not an address"))
+	env.write_file("c.json", {"type": "meeting", "id": "m-x",
+	    "title": "T", "start": "2030-01-01T10:00", "end":
+	    "2030-01-01T11:00", "online": {"url": "https://x.example.org/"},
+	    "invitees": ["c-a", "c-zed", "c-yan"]})
+	for cmd in ("validate", "enqueue"):
+		rc, out, err = env.cli(cmd, "a.json", "b.json")
+		assert rc == 65, (cmd, rc, out, err)
+		lines = err.splitlines()
+		assert any(l.startswith("a.json[1].consent: ") for l in lines), err
+		assert any(l.startswith("a.json[3].format: ") for l in lines), err
+		assert any(l.startswith("b.json: email: ") or
+		    l.startswith("b.json.email: ") for l in lines), err
+	assert env.inbox_len() == 0
+	# References: every unknown id, not only the first.
+	rc, out, err = env.cli("enqueue", "c.json")
+	assert rc == 65, (rc, out, err)
+	assert 'no collaborator "c-zed"' in err and \
+	    'no collaborator "c-yan"' in err, err
+	assert env.inbox_len() == 0
+
+
+def test_enqueue_warns_same_address_two_ids(env):
+	env.write_file("two.json", [collab("c-amara", "Amara", "amara@example.org"),
+	    collab("c-amara2", "Amara O", "Amara@Example.org")])
+	rc, out, err = env.cli("enqueue", "two.json")
+	assert rc == 0, err
+	assert len(out.splitlines()) == 2
+	w = [l for l in err.splitlines() if "warning" in l]
+	assert len(w) == 1 and "c-amara and c-amara2" in w[0], err
+	assert "amara@" not in err.lower(), "the address stays out of it"
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "collaborator", "c-amara2"),
+	    what="stored")
+	# Stored under one id, queued under another: warned too.
+	env.write_file("three.json", collab("c-a3", "A", "AMARA@example.org"))
+	rc, out, err = env.cli("enqueue", "three.json")
+	assert rc == 0, err
+	assert "c-a3 and c-amara (stored)" in err, err
+	assert "c-a3 and c-amara2 (stored)" in err, err
+	# The same person again under their own id: no warning.
+	rc, out, err = env.cli("enqueue", "two.json")
+	assert rc == 0
+	assert "c-amara and c-amara2" in err	# still two ids in the file
+	env.write_file("one.json", collab("c-amara", "Amara", "amara@example.org"))
+	rc, out, err = env.cli("enqueue", "one.json")
+	assert "c-amara and c-amara2 (stored)" in err, err
+	env.write_file("other.json", collab("c-zoe", "Zoe", "zoe@example.org"))
+	rc, out, err = env.cli("enqueue", "other.json")
+	assert rc == 0 and "warning" not in err, err
