@@ -55,5 +55,8 @@ int	cli_dead(const struct config *, int argc, char **argv);
 int	cli_preview(const struct config *, int argc, char **argv);
 int	cli_report(const struct config *, int argc, char **argv);
 int	cli_import(const struct config *, int argc, char **argv);
+int	cli_list(const struct config *, int argc, char **argv);
+int	cli_show(const struct config *, int argc, char **argv);
+int	cli_scheduled(const struct config *, int argc, char **argv);
 
 #endif

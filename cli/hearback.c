@@ -6,6 +6,7 @@
  *   hearback [-c FILE] import [--type T] [--meeting ID] [--dry-run]
  *                             [--ignore COLUMN] FILE...   (import.c)
  *   hearback [-c FILE] forget ID
+ *   hearback [-c FILE] list WHAT | show TYPE ID | scheduled   (show.c)
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
  *   hearback [-c FILE] preview FILE --as ID
@@ -51,6 +52,10 @@ usage_to(FILE *f, int code)
 	    "[--meeting ID]\n"
 	    "                [--dry-run] [--ignore COLUMN] FILE...\n"
 	    "       hearback [-c FILE] forget COLLABORATOR_ID\n"
+	    "       hearback [-c FILE] list collaborators|venues|meetings|groups "
+	    "[--json]\n"
+	    "       hearback [-c FILE] show TYPE ID [--json]\n"
+	    "       hearback [-c FILE] scheduled [--meeting ID] [--json]\n"
 	    "       hearback [-c FILE] status [--json]\n"
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
@@ -613,6 +618,9 @@ static const struct {
 	{ "preview",	cli_preview },
 	{ "report",	cli_report },
 	{ "import",	cli_import },
+	{ "list",	cli_list },
+	{ "show",	cli_show },
+	{ "scheduled",	cli_scheduled },
 };
 
 int

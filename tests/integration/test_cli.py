@@ -416,3 +416,108 @@ def test_enqueue_warns_same_address_two_ids(env):
 	env.write_file("other.json", collab("c-zoe", "Zoe", "zoe@example.org"))
 	rc, out, err = env.cli("enqueue", "other.json")
 	assert rc == 0 and "warning" not in err, err
+
+
+# ---------------------------------------------------------------------------
+# list, show, scheduled: what is stored, read-only
+
+VENUE = {"type": "venue", "id": "v-hall", "name": "Riverside Hall",
+    "address": "12 Wharf Road, London SE1 9PP",
+    "access": {"step-free": True, "hearing-loop": False,
+	"quiet-room": "Room 2"}}
+
+
+def setup_world(env):
+	start = days_ahead(20)
+	env.write_file("world.json", [
+	    collab("c-amara", "Amara Okafor", "amara@example.org",
+		access_needs=["step-free", "quiet-room"], groups=["forum"],
+		format="easy-read"),
+	    collab("c-ben", "Ben Adeyemi", "ben@example.org",
+		access_needs=["hearing-loop", "step-free"], groups=["forum"]),
+	    collab("c-cara", "Cara Lindqvist", "cara@example.org",
+		access_needs=["bsl"], groups=["forum", "youth"]),
+	    collab("c-dee", "Dee Ahmed", "dee@example.org", consent=False,
+		groups=["forum"]),
+	    VENUE,
+	    {"type": "meeting", "id": "m-f", "title": "Forum",
+		"start": local(start), "end": local(start +
+		datetime.timedelta(hours=2)), "venue": "v-hall",
+		"groups": ["forum"]}])
+	rc, out, err = env.cli("enqueue", "world.json")
+	assert rc == 0, err
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "meeting", "m-f"), what="meeting")
+	env.wait_mails(3)
+
+
+def test_list_show_scheduled(env):
+	# Nothing stored yet: said plainly, exit 0.
+	rc, out, err = env.cli("list", "meetings")
+	assert (rc, out) == (0, "no meetings stored\n"), (rc, out, err)
+	setup_world(env)
+	keys_before = {k: env.r.type(k) for k in env.keys()}
+	version = env.r.get(env.key("version"))
+	rc, out, err = env.cli("list", "collaborators")
+	assert rc == 0, err
+	lines = out.splitlines()
+	assert lines[0].split() == ["ID", "NAME", "CONSENT", "FORMAT", "GROUPS"]
+	assert [l.split()[0] for l in lines[1:]] == ["c-amara", "c-ben",
+	    "c-cara", "c-dee"], out
+	assert "Amara Okafor" in lines[1] and "easy-read" in lines[1]
+	assert lines[4].split()[3:5] == ["no", "standard"], lines[4]
+	rc, out, err = env.cli("list", "collaborators", "--json")
+	assert [r["id"] for r in json.loads(out)] == ["c-amara", "c-ben",
+	    "c-cara", "c-dee"]
+	assert json.loads(out)[0]["access_needs"] == ["step-free", "quiet-room"]
+	rc, out, err = env.cli("list", "venues")
+	assert rc == 0 and "v-hall" in out and "Riverside Hall" in out, out
+	rc, out, err = env.cli("list", "meetings")
+	assert rc == 0 and re.search(r"^m-f\s+\S+\s+scheduled\s+v-hall\s+Forum$",
+	    out, re.M), out
+	rc, out, err = env.cli("list", "groups", "--json")
+	assert json.loads(out) == {"forum": 4, "youth": 1}, out
+	rc, out, err = env.cli("list", "groups")
+	assert re.search(r"^forum\s+4$", out, re.M), out
+	# show: a record; a meeting with who is invited, unmet needs first.
+	rc, out, err = env.cli("show", "venue", "v-hall", "--json")
+	assert json.loads(out)["record"] == VENUE
+	rc, out, err = env.cli("show", "meeting", "m-f", "--json")
+	assert rc == 0, err
+	inv = json.loads(out)["invited"]
+	assert [p["id"] for p in inv] == ["c-ben", "c-cara", "c-amara"], inv
+	assert inv[0]["access_needs"] == [
+	    {"need": "hearing-loop", "status": "not available"},
+	    {"need": "step-free", "status": "available"}], inv[0]
+	assert inv[1]["access_needs"] == [{"need": "bsl",
+	    "status": "not yet confirmed"}]
+	assert inv[2]["access_needs"][1] == {"need": "quiet-room",
+	    "status": "available", "details": "Room 2"}
+	assert inv[2]["format"] == "easy-read" and inv[2]["answer"] is None
+	rc, out, err = env.cli("show", "meeting", "m-f")
+	assert rc == 0 and "invited: 3" in out, out
+	assert out.index("c-ben") < out.index("c-amara  Amara"), out
+	assert "hearing-loop: not available" in out
+	# scheduled: reminders for the three, like mailq.
+	rc, out, err = env.cli("scheduled")
+	assert rc == 0, err
+	lines = out.splitlines()
+	assert lines[0].split() == ["DELIVERY", "KIND", "TO", "DUE"], out
+	rows = [l.split()[:3] for l in lines[1:-1]]
+	assert rows and all(r[1] == "reminder" for r in rows), out
+	assert {r[2] for r in rows} == {"c-amara", "c-ben", "c-cara"}, out
+	assert lines[-1] == "-- %d emails scheduled" % len(rows), out
+	rc, out2, err = env.cli("scheduled", "--meeting", "m-f", "--json")
+	sched = json.loads(out2)
+	assert len(sched) == len(rows)
+	assert all(d["mid"] == "m-f" and d["due"].endswith("Z") for d in sched)
+	assert env.cli("scheduled", "--meeting", "m-nope").rc == 65
+	# Unknown ids and types.
+	rc, out, err = env.cli("show", "meeting", "m-nope")
+	assert rc == 65 and 'no meeting "m-nope"' in err, err
+	assert env.cli("show", "collaborator", "c-nope").rc == 65
+	assert env.cli("show", "widget", "x").rc == 64
+	assert env.cli("list", "widgets").rc == 64
+	# Read-only: nothing changed.
+	assert env.r.get(env.key("version")) == version
+	assert {k: env.r.type(k) for k in env.keys()} == keys_before
