@@ -58,5 +58,8 @@ int	cli_import(const struct config *, int argc, char **argv);
 int	cli_list(const struct config *, int argc, char **argv);
 int	cli_show(const struct config *, int argc, char **argv);
 int	cli_scheduled(const struct config *, int argc, char **argv);
+int	cli_cancel(const struct config *, int argc, char **argv);
+int	cli_announce(const struct config *, int argc, char **argv);
+int	cli_forget(const struct config *, int argc, char **argv);
 
 #endif

@@ -5,7 +5,9 @@
  *   hearback [-c FILE] enqueue FILE...      all-or-nothing, to the inbox
  *   hearback [-c FILE] import [--type T] [--meeting ID] [--dry-run]
  *                             [--ignore COLUMN] FILE...   (import.c)
- *   hearback [-c FILE] forget ID
+ *   hearback [-c FILE] forget ID                          (shortcut.c)
+ *   hearback [-c FILE] cancel MEETING_ID [--reason TEXT]  (shortcut.c)
+ *   hearback [-c FILE] announce --to GROUPS --subject TEXT FILE (shortcut.c)
  *   hearback [-c FILE] list WHAT | show TYPE ID | scheduled   (show.c)
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
@@ -56,6 +58,10 @@ usage_to(FILE *f, int code)
 	    "[--json]\n"
 	    "       hearback [-c FILE] show TYPE ID [--json]\n"
 	    "       hearback [-c FILE] scheduled [--meeting ID] [--json]\n"
+	    "       hearback [-c FILE] cancel MEETING_ID [--reason TEXT]\n"
+	    "       hearback [-c FILE] announce --to GROUP[,GROUP] --subject "
+	    "TEXT\n"
+	    "                [--send-at TIME] [--id ID] FILE\n"
 	    "       hearback [-c FILE] status [--json]\n"
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
@@ -581,29 +587,6 @@ cli_enqueue(const struct config *cf, int argc, char **argv)
 	return rv;
 }
 
-static int
-cli_forget(const struct config *cf, int argc, char **argv)
-{
-	struct cli_rec	 rec;
-	json_t		*j;
-	int		 rv;
-
-	if (argc != 1)
-		usage();
-	j = json_pack("{s:s, s:s}", "type", "forget", "collaborator", argv[0]);
-	memset(&rec, 0, sizeof rec);
-	if (cli_check_one(cf, j, "forget", &rec) == -1) {
-		json_decref(j);
-		return EX_INVALID;
-	}
-	json_decref(j);
-	rv = cli_queue(cf, &rec, 1, 0);
-	record_clear(&rec.rec);
-	free(rec.text);
-	free(rec.where);
-	return rv;
-}
-
 /* The subcommands; an unknown one is a usage error (64) before any config
  * is read. */
 static const struct {
@@ -621,6 +604,8 @@ static const struct {
 	{ "list",	cli_list },
 	{ "show",	cli_show },
 	{ "scheduled",	cli_scheduled },
+	{ "cancel",	cli_cancel },
+	{ "announce",	cli_announce },
 };
 
 int

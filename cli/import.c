@@ -959,7 +959,7 @@ cli_import(const struct config *cf, int argc, char **argv)
 
 	memset(&im, 0, sizeof im);
 	im.cf = cf;
-	optind = 1;
+	optind = 0;	/* glibc: start afresh (permuting, unlike main) */
 	argc++;
 	argv--;		/* getopt skips argv[0]: the command's name */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -521,3 +521,97 @@ def test_list_show_scheduled(env):
 	# Read-only: nothing changed.
 	assert env.r.get(env.key("version")) == version
 	assert {k: env.r.type(k) for k in env.keys()} == keys_before
+
+
+# ---------------------------------------------------------------------------
+# cancel, announce, forget
+
+def test_cancel_unknown_and_usage(env):
+	rc, out, err = env.cli("cancel", "m-nope", "--reason", "Flooded.")
+	assert rc == 65 and 'no meeting "m-nope"' in err, (rc, out, err)
+	assert env.inbox_len() == 0
+	assert env.cli("cancel").rc == 64
+	assert env.cli("cancel", "m-1", "m-2").rc == 64
+	assert env.cli("cancel", "m-1", "--why", "x").rc == 64
+
+
+def test_cancel_with_reason(env):
+	"""Needs the records branch's "merge": true and cancel_reason."""
+	setup_world(env)
+	n = len(env.mails)
+	rc, out, err = env.cli("cancel", "m-f", "--reason",
+	    "The hall flooded. We will send a new date.")
+	assert rc == 0, (rc, out, err)
+	t, i, entry = out.split()
+	assert (t, i) == ("meeting", "m-f") and re.match(r"^\d+-\d+$", entry)
+	m = env.wait_for(lambda: (stored(env, "meeting", "m-f") or {}).get(
+	    "status") == "cancelled" and stored(env, "meeting", "m-f"),
+	    what="meeting cancelled")
+	assert m["cancel_reason"] == "The hall flooded. We will send a new date."
+	assert m["title"] == "Forum" and m["venue"] == "v-hall"
+	for a in ("amara@example.org", "ben@example.org", "cara@example.org"):
+		env.wait_for(lambda: [x for x in env.mails_to(a)
+		    if "flooded" in x.text], what="cancellation to " + a)
+	assert not env.mails_to("dee@example.org")
+	rc, out, err = env.cli("scheduled", "--meeting", "m-f")
+	assert out == "nothing scheduled for m-f\n", out
+
+
+def test_announce(env):
+	env.write_file("people.json", [
+	    collab("c-amara", "Amara", "amara@example.org", groups=["forum"]),
+	    collab("c-ben", "Ben", "ben@example.org", groups=["youth"]),
+	    collab("c-cara", "Cara", "cara@example.org", groups=["other"])])
+	assert env.cli("enqueue", "people.json").rc == 0
+	env.start_daemon()
+	env.wait_for(lambda: env.r.exists(env.key("group:other")),
+	    what="groups stored")
+	body = env.write_file("body.txt", "Help us rewrite the discharge "
+	    "letter.\n\nCome on Tuesday.\n")
+	rc, out, err = env.cli("announce", "--to", "forum,yuoth",
+	    "--subject", "Discharge letter", body)
+	assert rc == 65, (rc, out, err)
+	assert 'no collaborator is in group "yuoth"' in err, err
+	assert "the groups are: forum, other, youth" in err, err
+	assert "nothing queued" in err and env.inbox_len() == 0
+	rc, out, err = env.cli("announce", "--to", "forum, youth",
+	    "--subject", "Discharge letter", body)
+	assert rc == 0, err
+	t, aid, entry = out.split()
+	assert t == "announcement" and re.match(r"^a-[0-9a-f]{12}$", aid), out
+	for a in ("amara@example.org", "ben@example.org"):
+		m = env.wait_mails(1, to=a)[0]
+		assert m.subject == "Discharge letter"
+		assert "Come on Tuesday." in m.text
+	a = stored(env, "announcement", aid)
+	assert a["to"] == {"groups": ["forum", "youth"]}
+	assert a["body"] == "Help us rewrite the discharge letter.\n\nCome " \
+	    "on Tuesday."
+	# The same announcement again: the same id, sent once.
+	rc, out2, err = env.cli("announce", "--to", "forum,youth",
+	    "--subject", "Discharge letter", body)
+	assert rc == 0 and out2.split()[1] == aid
+	# --id and --send-at, checked as records are.
+	rc, out, err = env.cli("announce", "--to", "forum", "--subject", "S",
+	    "--send-at", "2026-13-01T10:00", "--id", "a-x", body)
+	assert rc == 65 and "send_at" in err, err
+	assert not env.mails_to("cara@example.org")
+	assert len(env.mails_to("amara@example.org")) == 1
+	assert env.cli("announce", "--to", "forum", body).rc == 64
+	assert env.cli("announce", "--subject", "S", body).rc == 64
+
+
+def test_forget_unknown(env):
+	rc, out, err = env.cli("forget", "c-nobody")
+	assert rc == 65, (rc, out, err)
+	assert 'no collaborator "c-nobody"' in err and out == "", err
+	assert env.inbox_len() == 0
+	env.write_file("c.json", collab("c-x", "X", "x@example.org"))
+	assert env.cli("enqueue", "c.json").rc == 0
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "collaborator", "c-x"), what="c-x")
+	rc, out, err = env.cli("forget", "c-x")
+	assert rc == 0 and out.split()[:2] == ["forget", "c-x"], err
+	env.wait_for(lambda: stored(env, "collaborator", "c-x") is None,
+	    what="forgotten")
+	assert env.cli("forget", "c-x").rc == 65
