@@ -561,7 +561,20 @@ import_said(struct import *im, json_t *o, json_t *bad)
 	if (im->meeting != NULL)
 		json_object_set_new(o, "meeting", json_string(im->meeting));
 	import_set_cell(im, o, F_TEXT);
-	import_set_cell(im, o, F_COLLABORATOR);
+	/* A person's email address stands for the id import made from it. */
+	v = import_cell(im, F_COLLABORATOR);
+	if (strchr(v, '@') != NULL) {
+		char *k = xstrdup(v), *p, *id;
+
+		for (p = k; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		id = import_hash_id("c-", k);
+		json_object_set_new(o, "collaborator", json_string(id));
+		free(id);
+		free(k);
+	} else if (*v)
+		json_object_set_new(o, "collaborator", json_string(v));
+	free(v);
 	import_set_cell(im, o, F_TOPIC);
 	import_set_cell(im, o, F_COORDINATOR);
 	v = import_cell(im, F_SAID_ON);

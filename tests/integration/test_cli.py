@@ -615,3 +615,203 @@ def test_forget_unknown(env):
 	env.wait_for(lambda: stored(env, "collaborator", "c-x") is None,
 	    what="forgotten")
 	assert env.cli("forget", "c-x").rc == 65
+
+
+# ---------------------------------------------------------------------------
+# A coordinator's day (issue 14): a spreadsheet of 40 members, a venue and
+# a meeting, a move, a cancellation with a reason, a said spreadsheet about
+# a meeting held before hearback knew of it, and outcomes. Every email to a
+# member is accounted for. Needs the records branch (phone, merge,
+# cancel_reason, meeting access, status held, said_on).
+
+CONSENTS = ["Yes", "y", "TRUE", "1", "yes "]
+FORMATS = ["", "Large print", "Easy read", "plain text", "Standard"]
+FORMAT_WORDS = {"": None, "Large print": "large-print",
+    "Easy read": "easy-read", "plain text": "plain-text",
+    "Standard": "standard"}
+NEEDS = ["", "BSL; Hearing loop", "step free", "Quiet room, Step-free", ""]
+
+
+def member_rows():
+	"""(row dict, email or None, consents, groups) for 40 members."""
+	out = []
+	for i in range(40):
+		email = None if i == 5 else ("Member%d@Example.org" % i
+		    if i % 3 == 0 else "member%d@example.org" % i)
+		consent = "no" if i % 10 == 9 else CONSENTS[i % 5]
+		groups = "youth-panel" if i % 8 == 7 else (
+		    "carers-forum; youth-panel" if i % 4 == 0 else
+		    "carers-forum")
+		out.append({"first": "First%d" % i, "last": "Last%d" % i,
+		    "email": email or "", "phone": "020 7946 %04d" % (100 + i)
+		    if i % 5 == 0 else "", "consent": consent,
+		    "format": FORMATS[i % 5], "needs": NEEDS[i % 5],
+		    "groups": groups})
+	return out
+
+
+def members_csv(rows):
+	lines = ["\ufeffFirst name,Last name,Email,Phone,Consent,Format,"
+	    "Access needs,Groups"]
+	for r in rows:
+		lines.append(",".join([r["first"], r["last"], r["email"],
+		    r["phone"], r["consent"], r["format"], '"%s"' % r["needs"],
+		    '"%s"' % r["groups"]]))
+	return "\r\n".join(lines) + "\r\n"
+
+
+def test_a_coordinators_day(env):
+	rows = member_rows()
+	# 1. The spreadsheet, with two mistakes: both reported, nothing queued.
+	bad = [dict(r) for r in rows]
+	bad[1]["needs"] = "wheelchair"
+	bad[8]["consent"] = "maybe"
+	f = env.write_file("members.csv", members_csv(bad))
+	rc, out, err = env.cli("import", f)
+	assert rc == 65, (rc, out, err)
+	assert problems(err) == [
+	    '%s:3: Access needs: "wheelchair" is not an access word: did you '
+	    'mean step-free? The words are: %s' % (f, ", ".join([
+	    "step-free", "lift", "accessible-toilet", "changing-places",
+	    "hearing-loop", "bsl", "captions", "quiet-room", "seating",
+	    "parking", "public-transport", "assistance-dogs", "lighting",
+	    "large-print", "easy-read", "non-clinical"])),
+	    '%s:10: Consent: "maybe" is not yes or no (yes/no, y/n, '
+	    'true/false, 1/0)' % f], err
+	assert env.inbox_len() == 0
+	# Mended.
+	f = env.write_file("members.csv", members_csv(rows))
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, (rc, out, err)
+	assert len(out.splitlines()) == 40
+	ids = [l.split()[1] for l in out.splitlines()]
+	invited = {}
+	for i, (r, cid) in enumerate(zip(rows, ids)):
+		if r["email"]:
+			assert cid == derived(r["email"])
+		if r["email"] and r["consent"] != "no" and \
+		    "carers-forum" in r["groups"]:
+			invited[cid] = r["email"].lower()
+	assert len(invited) == 31, len(invited)
+
+	# 2. A venue and a meeting three weeks away.
+	env.start_daemon()
+	env.wait_for(lambda: stored(env, "collaborator", ids[39]),
+	    what="members stored")
+	start = days_ahead(21, 18, 0)
+	end = start + datetime.timedelta(hours=2)
+	env.write_file("day.json", [
+	    {"type": "venue", "id": "v-hall", "name": "Riverside Hall",
+		"address": "12 Wharf Road, London SE1 9PP",
+		"access": {"step-free": True, "hearing-loop": False,
+		"quiet-room": "Room 2 on the ground floor."}},
+	    {"type": "meeting", "id": "m-day", "title": "Carers' forum",
+		"start": local(start), "end": local(end), "venue": "v-hall",
+		"groups": ["carers-forum"], "access": {"bsl":
+		"An interpreter is booked for this meeting."},
+		"organiser": {"name": "Jo Patel", "email": "jo@example.org"}}])
+	rc, out, err = env.cli("enqueue", "day.json")
+	assert rc == 0, (rc, out, err)
+	def mail_with(msgid):
+		return [m for m in env.mails
+		    if str(m["Message-ID"] or "").strip() == msgid]
+	for cid in invited:
+		env.wait_for(lambda: mail_with("<inv/m-day/%s/0@example.org>" %
+		    cid), what="invitation to " + cid)
+	for cid, addr in invited.items():
+		(m,) = mail_with("<inv/m-day/%s/0@example.org>" % cid)
+		assert [a.lower() for a in m.rcpt_tos] == [addr]
+	rc, out, err = env.cli("show", "meeting", "m-day", "--json")
+	inv = json.loads(out)["invited"]
+	assert sorted(p["id"] for p in inv) == sorted(invited)
+	# Hearing loop (not at this venue) first; BSL booked for this one.
+	assert any(n == {"need": "hearing-loop", "status": "not available"}
+	    for n in inv[0]["access_needs"]), inv[0]
+	bsl = [n for p in inv for n in p["access_needs"] if n["need"] == "bsl"]
+	assert bsl and all(n["status"] == "available" and
+	    n.get("for_this_meeting") for n in bsl), bsl
+
+	# 3. Moved a day later: one update each.
+	env.write_file("move.json", {"type": "meeting", "id": "m-day",
+	    "merge": True, "start": local(start + datetime.timedelta(days=1)),
+	    "end": local(end + datetime.timedelta(days=1))})
+	rc, out, err = env.cli("enqueue", "move.json")
+	assert rc == 0, (rc, out, err)
+	for cid in invited:
+		env.wait_for(lambda: mail_with("<upd/m-day/%s/1@example.org>" %
+		    cid), what="update to " + cid)
+
+	# 4. Cancelled, with the reason in every cancellation.
+	reason = "The hall flooded. We will send a new date soon."
+	rc, out, err = env.cli("cancel", "m-day", "--reason", reason)
+	assert rc == 0, (rc, out, err)
+	for cid in invited:
+		m = env.wait_for(lambda: mail_with("<can/m-day/%s/2@example.org>"
+		    % cid), what="cancellation to " + cid)[0]
+		assert reason in " ".join(m.text.split()), m.text
+	rc, out, err = env.cli("scheduled", "--meeting", "m-day")
+	assert out == "nothing scheduled for m-day\n", out
+
+	# 5. What people said at September's forum, before hearback.
+	sept = days_ahead(-80, 18, 0)
+	env.write_file("sept.json", {"type": "meeting", "id": "m-sept",
+	    "title": "September forum", "status": "held",
+	    "start": local(sept), "end": local(sept +
+	    datetime.timedelta(hours=2)), "venue": "v-hall",
+	    "groups": ["carers-forum"]})
+	rc, out, err = env.cli("enqueue", "sept.json")
+	assert rc == 0, (rc, out, err)
+	env.wait_for(lambda: stored(env, "meeting", "m-sept"), what="held")
+	said_by = rows[0]["email"]			# Member0@Example.org
+	g = env.write_file("said.csv", "Text,Collaborator,Topic,Said on\n"
+	    "Discharge letters arrive after people are home.,%s,discharge,"
+	    "%s\n"
+	    "Nobody explains the new medication.,,medication,%s\n" % (said_by,
+	    sept.strftime("%d/%m/%Y"), sept.strftime("%d/%m/%Y")))
+	rc, out, err = env.cli("import", "--type", "said", "--meeting",
+	    "m-sept", g)
+	assert rc == 0, (rc, out, err)
+	assert [l.split()[1] for l in out.splitlines()] == ["s-m-sept-2",
+	    "s-m-sept-3"]
+	s = env.wait_for(lambda: stored(env, "said", "s-m-sept-2"), what="said")
+	assert s["collaborator"] == ids[0] and s["said_on"] == \
+	    sept.strftime("%Y-%m-%d")
+
+	# 6. Outcomes: the person who said it hears what was done.
+	env.write_file("outcomes.json", [
+	    {"type": "outcome", "id": "o-1", "said": ["s-m-sept-2"],
+		"we_did": "Ward 3 now hands over the letter before people "
+		"leave.", "status": "done"},
+	    {"type": "outcome", "id": "o-2", "said": ["s-m-sept-3"],
+		"we_did": "Pharmacists will explain new medicines.",
+		"status": "planned"}])
+	rc, out, err = env.cli("enqueue", "outcomes.json")
+	assert rc == 0, (rc, out, err)
+	got = env.wait_for(lambda: [m for m in env.mails_to(invited[ids[0]])
+	    if "Ward 3" in m.text], what="the outcome email")
+	assert len(got) == 1
+
+	# Every member's emails: invitation, update, cancellation (and the
+	# outcome for the one who spoke); nobody else got anything.
+	time.sleep(1)
+	for cid, addr in invited.items():
+		n = len(env.mails_to(addr))
+		assert n == (4 if cid == ids[0] else 3), (cid, n,
+		    [m.subject for m in env.mails_to(addr)])
+	for r, cid in zip(rows, ids):
+		if r["email"] and cid not in invited:
+			assert env.mails_to(r["email"]) == [], cid
+
+	# 7. The same spreadsheet again: nothing is sent.
+	before = len(env.mails)
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, err
+	env.write_file("mark.json", {"type": "announcement", "id": "a-mark",
+	    "subject": "Marker", "body": "x", "to": {"collaborators":
+	    [ids[0]]}})
+	assert env.cli("enqueue", "mark.json").rc == 0
+	env.wait_for(lambda: any(m.subject == "Marker" for m in env.mails),
+	    what="marker")
+	assert len(env.mails) == before + 1, [m.subject for m in
+	    env.mails[before:]]
+	assert env.dead_entries() == [], env.dead_entries()
