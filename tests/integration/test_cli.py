@@ -815,3 +815,31 @@ def test_a_coordinators_day(env):
 	assert len(env.mails) == before + 1, [m.subject for m in
 	    env.mails[before:]]
 	assert env.dead_entries() == [], env.dead_entries()
+
+
+def test_coordinator_acl_reads_and_queues(env):
+	"""The coordinator's ACL of hearback.conf(5) is enough for import,
+	list, show, scheduled, cancel and announce, and for nothing more."""
+	import test_ops
+	setup_world(env)
+	env.r.execute_command(*test_ops.documented_acl("hearback-coordinator",
+	    env.prefix).split())
+	pw = env.write_file("coord-pw", "password-of-hearback-coordinator\n",
+	    mode=0o600)
+	env.write_config({"redis": {"user": "hearback-coordinator",
+	    "password_file": str(pw)}})
+	for args in (("list", "collaborators"), ("list", "groups"),
+	    ("list", "meetings"), ("show", "meeting", "m-f"),
+	    ("scheduled",), ("scheduled", "--meeting", "m-f")):
+		rc, out, err = env.cli(*args)
+		assert rc == 0, (args, rc, out, err)
+	f = env.write_file("m.csv", "name,email,consent,groups\n"
+	    "Eve Stone,eve@example.org,yes,forum\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 0, (rc, out, err)
+	body = env.write_file("b.txt", "Hello.\n")
+	rc, out, err = env.cli("announce", "--to", "forum", "--subject", "Hi",
+	    body)
+	assert rc == 0, (rc, out, err)
+	env.wait_for(lambda: [m for m in env.mails_to("eve@example.org")
+	    if m.subject == "Hi"], what="the announcement to Eve")
