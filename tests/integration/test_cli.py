@@ -843,3 +843,37 @@ def test_coordinator_acl_reads_and_queues(env):
 	assert rc == 0, (rc, out, err)
 	env.wait_for(lambda: [m for m in env.mails_to("eve@example.org")
 	    if m.subject == "Hi"], what="the announcement to Eve")
+
+
+def test_json_syntax_says_what_to_do(env):
+	env.write_file("comma.json", '[{"type": "forget", "collaborator": '
+	    '"c-a"},\n]\n')
+	env.write_file("curly.json", '{\u201ctype\u201d: "forget"}'.encode())
+	env.write_file("win.json", '{"type": "said", "id": "s-1", "text": '
+	    '"\u00a320"}'.encode("cp1252"))
+	env.write_file("bom.json", "\ufeff" + json.dumps({"type": "forget",
+	    "collaborator": "c-a"}))
+	rc, out, err = env.cli("validate", "comma.json", "curly.json",
+	    "win.json", "bom.json")
+	assert rc == 65, (rc, out, err)
+	lines = err.splitlines()
+	assert lines[0].startswith("comma.json: not JSON: line 2 column 1: ")
+	assert lines[0].endswith("a comma after the last item: remove the "
+	    "comma before the closing } or ]"), lines[0]
+	assert "curly.json: not JSON" in lines[1] and "straight quotes" in \
+	    lines[1], lines[1]
+	assert "win.json: not JSON" in lines[2] and "not UTF-8" in lines[2]
+	assert len(lines) == 3, err
+	rc, out, err = env.cli("validate", "bom.json")
+	assert (rc, out) == (0, "bom.json: forget c-a ok\n"), (rc, out, err)
+
+
+def test_import_shows_fifty_problems(env):
+	rows = ["name,email,consent"] + ["P%d,p%d@example.org,maybe" % (i, i)
+	    for i in range(60)]
+	f = env.write_file("many.csv", "\n".join(rows) + "\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65
+	assert len(problems(err)) == 50, err
+	assert "hearback: 10 more problems not shown" in err
+	assert err.splitlines()[-1] == "hearback: nothing queued"
