@@ -755,8 +755,9 @@ import_row(struct import *im)
 	if (empty)
 		goto out;		/* a blank row */
 	im->rows++;
-	for (i = im->ncols; i < im->nfields; i++)
-		if (strspn(im->fields[i], " \t\r\n") !=
+	for (i = 0; i < im->nfields; i++)
+		if ((i >= im->ncols || im->heads[i][0] == '\0') &&
+		    strspn(im->fields[i], " \t\r\n") !=
 		    strlen(im->fields[i])) {
 			import_problem(im, im->row, NULL, "a value in column "
 			    "%d, which has no heading", i + 1);

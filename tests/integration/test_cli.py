@@ -329,6 +329,11 @@ def test_import_usage(env):
 	f = env.write_file("q.csv", "name,email,consent\n\"Amara,a@b.org,yes\n")
 	rc, out, err = env.cli("import", f)
 	assert rc == 65 and "closing" in err, err
+	f = env.write_file("nohead.csv", "name,email,consent,\n"
+	    "A,a@example.org,yes,\nB,b@example.org,yes,x\n")
+	rc, out, err = env.cli("import", f)
+	assert rc == 65 and problems(err) == ["%s:3: a value in column 4, "
+	    "which has no heading" % f], err
 	f = env.write_file("nocols.csv", "name,email\nA,a@example.org\n")
 	rc, out, err = env.cli("import", f)
 	assert rc == 65 and "%s:1: no \"consent\" column" % f in err, err
