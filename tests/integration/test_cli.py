@@ -454,6 +454,10 @@ def setup_world(env):
 	env.start_daemon()
 	env.wait_for(lambda: stored(env, "meeting", "m-f"), what="meeting")
 	env.wait_mails(3)
+	# Everything due now (invitations, notices to the coordinator) sent:
+	# only the reminders, days ahead, are left.
+	env.wait_for(lambda: env.r.zcount(env.key("schedule"), 0,
+	    int(time.time() * 1000) + 3600 * 1000) == 0, what="all sent")
 
 
 def test_list_show_scheduled(env):
