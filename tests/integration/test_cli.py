@@ -53,6 +53,13 @@ def queued(env):
 	return [json.loads(e["record"]) for e in env.stream("inbox")]
 
 
+def settle(env):
+	"""Wait until everything due now is sent: only what is due an hour
+	or more ahead (reminders) is left on the schedule."""
+	env.wait_for(lambda: env.r.zcount(env.key("schedule"), 0,
+	    int(time.time() * 1000) + 3600 * 1000) == 0, what="all sent")
+
+
 def problems(err):
 	"""stderr lines of the FILE:ROW: form."""
 	return [l for l in err.splitlines() if LINE.match(l)]
@@ -209,7 +216,7 @@ def test_import_reimport_sends_nothing(env):
 	assert rc == 0, err
 	# Amara, Ben and Cara consent and are in the group.
 	env.wait_mails(3)
-	time.sleep(1)
+	settle(env)
 	before = len(env.mails)
 	sched = sorted(env.r.zrange(env.key("schedule"), 0, -1))
 	recs = {k: env.r.get(k) for k in env.keys("rec:collaborator:*")}
@@ -456,8 +463,7 @@ def setup_world(env):
 	env.wait_mails(3)
 	# Everything due now (invitations, notices to the coordinator) sent:
 	# only the reminders, days ahead, are left.
-	env.wait_for(lambda: env.r.zcount(env.key("schedule"), 0,
-	    int(time.time() * 1000) + 3600 * 1000) == 0, what="all sent")
+	settle(env)
 
 
 def test_list_show_scheduled(env):
@@ -802,7 +808,7 @@ def test_a_coordinators_day(env):
 
 	# Every member's emails: invitation, update, cancellation (and the
 	# outcome for the one who spoke); nobody else got anything.
-	time.sleep(1)
+	settle(env)
 	for cid, addr in invited.items():
 		n = len(env.mails_to(addr))
 		assert n == (4 if cid == ids[0] else 3), (cid, n,
@@ -812,6 +818,7 @@ def test_a_coordinators_day(env):
 			assert env.mails_to(r["email"]) == [], cid
 
 	# 7. The same spreadsheet again: nothing is sent.
+	settle(env)
 	before = len(env.mails)
 	rc, out, err = env.cli("import", f)
 	assert rc == 0, err
