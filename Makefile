@@ -74,8 +74,9 @@ $(B)/libhb.a: $(LIB_OBJ)
 $(B)/hearbackd: $(B)/daemon/hearbackd.o $(B)/libhb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The command reads spreadsheets with Debian's libcsv (libcsv-dev).
 $(B)/hearback: $(CLI_OBJ) $(B)/libhb.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcsv
 
 $(B)/tests/%: tests/unit/%.c $(B)/libhb.a $(wildcard include/*.h)
 	@mkdir -p $(dir $@)

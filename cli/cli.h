@@ -31,6 +31,16 @@ struct cli_rec {
 int	cli_read_records(const struct config *, int nfiles, char **files,
 	    struct cli_rec **recs, int *nrecs);
 void	cli_free_records(struct cli_rec *, int);
+/* Check one object as record_parse() would its compact text; on success
+ * out holds it (text, where: a copy of where). Messages to stderr. */
+int	cli_check_one(const struct config *, json_t *obj, const char *where,
+	    struct cli_rec *out);
+/* A whole file ("-": standard input), at most max bytes, or NULL (e). */
+char	*cli_slurp(const char *file, size_t max, size_t *len, struct err *e);
+/* Check references, warn of one address under two ids, then queue all in
+ * one step (or, dry_run, nothing); prints TYPE ID ENTRY-ID lines. Returns
+ * an exit status. */
+int	cli_queue(const struct config *, struct cli_rec *, int n, int dry_run);
 
 /* Connect or exit 69 with a message. */
 redisContext *cli_connect(const struct config *);
@@ -44,5 +54,12 @@ int	cli_status(const struct config *, int argc, char **argv);
 int	cli_dead(const struct config *, int argc, char **argv);
 int	cli_preview(const struct config *, int argc, char **argv);
 int	cli_report(const struct config *, int argc, char **argv);
+int	cli_import(const struct config *, int argc, char **argv);
+int	cli_list(const struct config *, int argc, char **argv);
+int	cli_show(const struct config *, int argc, char **argv);
+int	cli_scheduled(const struct config *, int argc, char **argv);
+int	cli_cancel(const struct config *, int argc, char **argv);
+int	cli_announce(const struct config *, int argc, char **argv);
+int	cli_forget(const struct config *, int argc, char **argv);
 
 #endif

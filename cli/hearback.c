@@ -3,7 +3,12 @@
  *
  *   hearback [-c FILE] validate FILE...     form checks only, no Redis
  *   hearback [-c FILE] enqueue FILE...      all-or-nothing, to the inbox
- *   hearback [-c FILE] forget ID
+ *   hearback [-c FILE] import [--type T] [--meeting ID] [--dry-run]
+ *                             [--ignore COLUMN] FILE...   (import.c)
+ *   hearback [-c FILE] forget ID                          (shortcut.c)
+ *   hearback [-c FILE] cancel MEETING_ID [--reason TEXT]  (shortcut.c)
+ *   hearback [-c FILE] announce --to GROUPS --subject TEXT FILE (shortcut.c)
+ *   hearback [-c FILE] list WHAT | show TYPE ID | scheduled   (show.c)
  *   hearback [-c FILE] status [--json]
  *   hearback [-c FILE] dead list | show ID | retry ID | drop ID
  *   hearback [-c FILE] preview FILE --as ID
@@ -45,7 +50,18 @@ usage_to(FILE *f, int code)
 	fprintf(f,
 	    "usage: hearback [-c FILE] validate FILE...\n"
 	    "       hearback [-c FILE] enqueue FILE...\n"
+	    "       hearback [-c FILE] import [--type collaborator|said] "
+	    "[--meeting ID]\n"
+	    "                [--dry-run] [--ignore COLUMN] FILE...\n"
 	    "       hearback [-c FILE] forget COLLABORATOR_ID\n"
+	    "       hearback [-c FILE] list collaborators|venues|meetings|groups "
+	    "[--json]\n"
+	    "       hearback [-c FILE] show TYPE ID [--json]\n"
+	    "       hearback [-c FILE] scheduled [--meeting ID] [--json]\n"
+	    "       hearback [-c FILE] cancel MEETING_ID [--reason TEXT]\n"
+	    "       hearback [-c FILE] announce --to GROUP[,GROUP] --subject "
+	    "TEXT\n"
+	    "                [--send-at TIME] [--id ID] FILE\n"
 	    "       hearback [-c FILE] status [--json]\n"
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
@@ -72,7 +88,7 @@ cli_redis_failed(const struct err *e)
 	exit(EX_NOREDIS);
 }
 
-static char *
+char *
 cli_slurp(const char *file, size_t max, size_t *len, struct err *e)
 {
 	struct buf	b;
@@ -113,7 +129,7 @@ cli_report_error(const char *where, const char *msg)
 		fprintf(stderr, "%s: %s\n", where, msg);
 }
 
-static int
+int
 cli_check_one(const struct config *cf, json_t *obj, const char *where,
     struct cli_rec *out)
 {
@@ -134,6 +150,43 @@ cli_check_one(const struct config *cf, json_t *obj, const char *where,
 	return 0;
 }
 
+/*
+ * What to do about a JSON syntax error, in words for someone who is not a
+ * programmer: the common ones are a comma after the last item, curly
+ * quotes from a word processor, and text that is not UTF-8. NULL when we
+ * have nothing better than jansson's words.
+ */
+static const char *
+cli_json_hint(const char *text, size_t len, const json_error_t *je)
+{
+	size_t	p = (size_t)je->position, i;
+
+	if (strstr(je->text, "unable to decode byte") != NULL ||
+	    strstr(je->text, "UTF-8") != NULL)
+		return "the file is not UTF-8 text: save it as UTF-8 (in "
+		    "Notepad, Save As, Encoding UTF-8)";
+	for (i = p > 8 ? p - 8 : 0; i + 2 < len && i < p + 8; i++)
+		if ((unsigned char)text[i] == 0xe2 &&
+		    (unsigned char)text[i + 1] == 0x80 &&
+		    (unsigned char)text[i + 2] >= 0x98 &&
+		    (unsigned char)text[i + 2] <= 0x9d)
+			return "curly quotes (\u201c \u201d): write straight "
+			    "quotes (\") instead; word processors change "
+			    "them, so use a plain text editor";
+	/* jansson stops at the '}' or ']' after a comma. */
+	if (p > 0 && p <= len) {
+		i = p - 1;
+		while (i > 0 && (text[i] == '}' || text[i] == ']' ||
+		    text[i] == ' ' || text[i] == '\n' || text[i] == '\t' ||
+		    text[i] == '\r'))
+			i--;
+		if (text[i] == ',' && (text[p - 1] == '}' || text[p - 1] == ']'))
+			return "a comma after the last item: remove the comma "
+			    "before the closing } or ]";
+	}
+	return NULL;
+}
+
 int
 cli_read_records(const struct config *cf, int nfiles, char **files,
     struct cli_rec **recsp, int *nrecsp)
@@ -145,7 +198,7 @@ cli_read_records(const struct config *cf, int nfiles, char **files,
 	for (f = 0; f < nfiles; f++) {
 		const char	*file = files[f];
 		const char	*name = strcmp(file, "-") == 0 ? "-" : file;
-		char		*text, where[1024];
+		char		*text, *body, where[1024];
 		size_t		 len, i;
 		json_t		*j, *v;
 		json_error_t	 je;
@@ -156,14 +209,24 @@ cli_read_records(const struct config *cf, int nfiles, char **files,
 			bad++;
 			continue;
 		}
-		j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-		free(text);
+		/* A byte-order mark, as some editors write, is no error. */
+		body = text;
+		if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+			body += 3;
+			len -= 3;
+		}
+		j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 		if (j == NULL) {
-			fprintf(stderr, "%s: not JSON: line %d column %d: %s\n",
-			    name, je.line, je.column, je.text);
+			const char *hint = cli_json_hint(body, len, &je);
+
+			fprintf(stderr, "%s: not JSON: line %d column %d: %s%s%s"
+			    "\n", name, je.line, je.column, je.text,
+			    hint ? "; " : "", hint ? hint : "");
+			free(text);
 			bad++;
 			continue;
 		}
+		free(text);
 		if (json_is_object(j)) {
 			recs = xrealloc(recs, (n + 1) * sizeof *recs);
 			memset(&recs[n], 0, sizeof recs[n]);
@@ -312,35 +375,231 @@ cli_validate(const struct config *cf, int argc, char **argv)
 	return EX_DONE;
 }
 
-/* Check references, then queue all in one step, or nothing. */
-static int
-cli_queue(const struct config *cf, struct cli_rec *recs, int n)
+/* Fetch the keys named in need (an object used as a set) into snap, a
+ * few thousand per call. */
+static void
+cli_fetch_set(redisContext *c, const struct config *cf, json_t *need,
+    json_t *snap)
+{
+	json_t		*chunk = json_array(), *v;
+	const char	*key;
+	struct err	 e;
+
+	json_object_foreach(need, key, v) {
+		json_array_append_new(chunk, json_string(key));
+		if (json_array_size(chunk) == 5000) {
+			if (store_fetch_sync(c, cf->prefix, chunk, snap, NULL,
+			    0, &e) == -1)
+				cli_redis_failed(&e);
+			json_array_clear(chunk);
+		}
+	}
+	if (json_array_size(chunk) > 0 && store_fetch_sync(c, cf->prefix,
+	    chunk, snap, NULL, 0, &e) == -1)
+		cli_redis_failed(&e);
+	json_decref(chunk);
+}
+
+/*
+ * What every record needs from Redis, for all of them at once: one shared
+ * snapshot, fetched in rounds (each round asks for what the last one made
+ * needed), a few thousand keys per call. A hundred thousand records cost
+ * a few calls, not a few hundred thousand.
+ */
+static json_t *
+cli_snapshot_all(redisContext *c, const struct config *cf,
+    struct cli_rec *recs, int n)
+{
+	json_t	*snap = json_object(), *need;
+	int	 round, i;
+
+	for (round = 0; round < PLAN_MAX_ROUNDS; round++) {
+		need = json_object();
+		for (i = 0; i < n; i++)
+			plan_needs_set(&recs[i].rec, snap, need);
+		if (json_object_size(need) == 0) {
+			json_decref(need);
+			break;
+		}
+		cli_fetch_set(c, cf, need, snap);
+		json_decref(need);
+	}
+	return snap;
+}
+
+/* The lower-case form of an address, for comparing. */
+static char *
+cli_email_key(const char *s)
+{
+	char	*k = xstrdup(s), *p;
+
+	for (p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return k;
+}
+
+/*
+ * The same email address under two ids (both queued now, or one stored):
+ * that person would get every email twice. A warning naming both ids (not
+ * the address: this goes where logs may go), exit status unchanged.
+ */
+static void
+cli_warn_same_email(redisContext *c, const struct config *cf,
+    struct cli_rec *recs, int n, json_t *snap)
+{
+	json_t		*seen = json_object(), *ours = json_object(), *need;
+	json_t		*members, *v, *w;
+	const char	*email, *other;
+	char		*ek;
+	size_t		 j;
+	int		 i, any = 0;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i].rec.type != REC_COLLABORATOR)
+			continue;
+		any = 1;
+		json_object_set_new(ours, recs[i].rec.id, json_true());
+		email = json_string_value(json_object_get(recs[i].rec.json,
+		    "email"));
+		if (email == NULL)
+			continue;
+		ek = cli_email_key(email);
+		other = json_string_value(json_object_get(seen, ek));
+		if (other != NULL && strcmp(other, recs[i].rec.id) != 0)
+			fprintf(stderr, "hearback: warning: %s: %s and %s have "
+			    "the same email address: that person would get "
+			    "every email twice\n", recs[i].where, other,
+			    recs[i].rec.id);
+		else if (other == NULL)
+			json_object_set_new(seen, ek, json_string(
+			    recs[i].rec.id));
+		free(ek);
+	}
+	if (!any)
+		goto out;
+	/* Everyone stored, but for those queued now (their new records
+	 * replace the stored ones). */
+	need = json_object();
+	plan_need_set(snap, need, STORE_COLLABORATORS, NULL);
+	cli_fetch_set(c, cf, need, snap);
+	json_decref(need);
+	members = plan_set(snap, STORE_COLLABORATORS, NULL);
+	need = json_object();
+	json_array_foreach(members, j, v)
+		if (json_object_get(ours, json_string_value(v)) == NULL)
+			plan_need_rec(snap, need, "collaborator",
+			    json_string_value(v));
+	cli_fetch_set(c, cf, need, snap);
+	json_decref(need);
+	json_array_foreach(members, j, v) {
+		const char *id = json_string_value(v);
+
+		if (json_object_get(ours, id) != NULL)
+			continue;
+		w = plan_snaprec(snap, "collaborator", id);
+		email = json_string_value(json_object_get(w, "email"));
+		if (email == NULL)
+			continue;
+		ek = cli_email_key(email);
+		other = json_string_value(json_object_get(seen, ek));
+		if (other != NULL)
+			fprintf(stderr, "hearback: warning: %s and %s (stored) "
+			    "have the same email address: that person would "
+			    "get every email twice\n", other, id);
+		free(ek);
+	}
+out:
+	json_decref(seen);
+	json_decref(ours);
+}
+
+/* The other unknown ids of a record plan_refcheck() refused (it says
+ * the first): every one is reported. Its rules: a forgotten person is not
+ * unknown, and neither is one forgotten by this very record. */
+struct cli_refs_arg {
+	json_t		*snap;
+	json_t		*known;
+	const char	*where;
+	const char	*first;		/* the path already reported */
+	size_t		 firstlen;
+	int		 forget;
+};
+
+static void
+cli_more_refs(const char *kind, const char *id, const char *path, void *arg)
+{
+	struct cli_refs_arg	*a = arg;
+	json_t			*fg, *v;
+	size_t			 i;
+	char			 k[300];
+
+	if (strcmp(kind, "group") == 0 || (strlen(path) == a->firstlen &&
+	    strncmp(path, a->first, a->firstlen) == 0))
+		return;
+	if (plan_snaprec(a->snap, kind, id) != NULL)
+		return;
+	if (strcmp(kind, "collaborator") == 0) {
+		if (a->forget)
+			return;
+		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
+		json_array_foreach(fg, i, v)
+			if (strcmp(json_string_value(v), id) == 0)
+				return;
+	}
+	snprintf(k, sizeof k, "%s:%s", kind, id);
+	if (json_object_get(a->known, k) != NULL)
+		return;
+	fprintf(stderr, "%s: %s: no %s \"%s\"\n", a->where, path, kind, id);
+}
+
+/*
+ * Check references, then queue all in one step, or nothing (SPEC section
+ * 1). dry_run: the same checks, nothing queued; each record is printed
+ * as "TYPE ID ok".
+ */
+int
+cli_queue(const struct config *cf, struct cli_rec *recs, int n, int dry_run)
 {
 	redisContext	*c = cli_connect(cf);
-	json_t		*known = json_object(), *texts, *ids;
+	json_t		*known = json_object(), *texts, *ids, *snap;
 	char		 k[300];
 	int		 i, bad = 0;
 	struct err	 e;
 
+	snap = cli_snapshot_all(c, cf, recs, n);
 	for (i = 0; i < n; i++) {
-		json_t *snap = json_object();
-
-		cli_snapshot(c, cf, &recs[i].rec, snap, NULL, 0);
 		if (plan_refcheck(&recs[i].rec, snap, known, &e) == -1) {
+			struct cli_refs_arg a = { snap, known, recs[i].where,
+			    e.msg, strcspn(e.msg, ":"),
+			    recs[i].rec.type == REC_FORGET };
+
 			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
+			record_refs(&recs[i].rec, cli_more_refs, &a);
 			bad++;
 		}
 		snprintf(k, sizeof k, "%s:%s",
 		    record_type_name(recs[i].rec.type), recs[i].rec.id);
 		if (recs[i].rec.type != REC_FORGET)
 			json_object_set_new(known, k, json_true());
-		json_decref(snap);
 	}
 	json_decref(known);
 	if (bad) {
+		json_decref(snap);
 		fprintf(stderr, "hearback: nothing queued (%d invalid)\n", bad);
 		redisFree(c);
 		return EX_INVALID;
+	}
+	cli_warn_same_email(c, cf, recs, n, snap);
+	json_decref(snap);
+	if (dry_run) {
+		for (i = 0; i < n; i++)
+			printf("%s %s ok\n", record_type_name(recs[i].rec.type),
+			    recs[i].rec.id);
+		fprintf(stderr, "hearback: dry run: %d record%s checked, "
+		    "nothing queued\n", n, n == 1 ? "" : "s");
+		redisFree(c);
+		return EX_DONE;
 	}
 	texts = json_array();
 	for (i = 0; i < n; i++)
@@ -370,31 +629,8 @@ cli_enqueue(const struct config *cf, int argc, char **argv)
 		cli_free_records(recs, n);
 		return EX_INVALID;
 	}
-	rv = cli_queue(cf, recs, n);
+	rv = cli_queue(cf, recs, n, 0);
 	cli_free_records(recs, n);
-	return rv;
-}
-
-static int
-cli_forget(const struct config *cf, int argc, char **argv)
-{
-	struct cli_rec	 rec;
-	json_t		*j;
-	int		 rv;
-
-	if (argc != 1)
-		usage();
-	j = json_pack("{s:s, s:s}", "type", "forget", "collaborator", argv[0]);
-	memset(&rec, 0, sizeof rec);
-	if (cli_check_one(cf, j, "forget", &rec) == -1) {
-		json_decref(j);
-		return EX_INVALID;
-	}
-	json_decref(j);
-	rv = cli_queue(cf, &rec, 1);
-	record_clear(&rec.rec);
-	free(rec.text);
-	free(rec.where);
 	return rv;
 }
 
@@ -411,6 +647,12 @@ static const struct {
 	{ "dead",	cli_dead },
 	{ "preview",	cli_preview },
 	{ "report",	cli_report },
+	{ "import",	cli_import },
+	{ "list",	cli_list },
+	{ "show",	cli_show },
+	{ "scheduled",	cli_scheduled },
+	{ "cancel",	cli_cancel },
+	{ "announce",	cli_announce },
 };
 
 int

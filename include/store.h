@@ -404,4 +404,22 @@ int	store_send(struct rconn *, struct store_argv *a, redisCallbackFn *fn,
 redisReply *store_call_sync(redisContext *, struct store_argv *a,
 	    struct err *e);
 
+/*
+ * Reads for the command's `list`, `show` and `scheduled` (read.c): SCAN
+ * and plain reads, never a write. Each returns 0, or -1 with e saying
+ * what Redis said.
+ */
+/* The ids of the stored records of a type, sorted. */
+int	store_record_ids_sync(redisContext *, const char *prefix,
+	    const char *type, json_t **ids, struct err *e);
+/* Groups with members: {name: how many}. */
+int	store_groups_sync(redisContext *, const char *prefix, json_t **groups,
+	    struct err *e);
+/* Deliveries on the schedule (mid non-NULL: that meeting's), by due time
+ * (a meeting's by id): [{"did", "kind", "cid", "mid", "state", "due",
+ * "attempts", "to": strings as stored, "at_ms": when the schedule next
+ * looks at it}]. */
+int	store_schedule_sync(redisContext *, const char *prefix,
+	    const char *mid, json_t **out, struct err *e);
+
 #endif
