@@ -206,9 +206,10 @@ def long_lines(text, limit=78):
 
 
 def sentence_words(text, skip):
-	"""Words a sentence in text, leaving out the coordinators' texts,
-	URLs, the signature and headings' underlines."""
-	body = text.split("\n-- \n")[0]
+	"""Words a sentence in text (its wrapping undone: a line is what the
+	template wrote), leaving out the coordinators' texts, URLs, the
+	signature and headings' underlines."""
+	body = tm.unwrap(text).split("\n-- \n")[0]
 	for s in skip:
 		body = body.replace(s, " ")
 	body = URL.sub(" ", body)
@@ -301,6 +302,19 @@ def test_every_kind_every_format(env):
 				assert words not in o.text, (f, words)
 		r = got[("reminder", f)].text
 		assert tm.date_words(tm.seconds_ahead(3600)) in r or True
+	# The calendar entry's description comes from the templates too
+	# (_calendar): the same access words, the person's own needs.
+	for f in FORMATS:
+		cal = tm.ical(got[("invitation", f)].calendar)
+		desc = cal["VEVENT"]["DESCRIPTION"][1].replace("\\n", "\n") \
+		    .replace("\\,", ",").replace("\\;", ";")
+		assert "How to get in: Use the main glass doors." in desc, desc
+		assert "available:" not in desc, desc
+		if f == "standard":
+			assert "Hearing loop: Yes." in desc, desc
+			assert "Captions in the room: Not yet confirmed." in desc
+		if f == "easy-read":
+			assert "Quiet room: Yes, it is there." in desc, desc
 	if env.temporary:
 		assert "Not available until" in got[("venue-update",
 		    "standard")].text
