@@ -716,18 +716,6 @@ view_calendar(struct view *v, const char *description, struct err *e)
 	return 0;
 }
 
-static const char *
-view_status_text(const char *st)
-{
-	if (strcmp(st, "done") == 0)
-		return "Done";
-	if (strcmp(st, "in-progress") == 0)
-		return "We are working on it";
-	if (strcmp(st, "planned") == 0)
-		return "Planned";
-	return "Not possible";
-}
-
 /* A said item for people: their words, topic, meeting title and date. */
 static json_t *
 view_said_item(json_t *data, json_t *said, const struct config *cf)
@@ -823,8 +811,6 @@ view_outcome(const char *did, const char *cid, json_t *data,
 	json_object_set_new(oc, "we_did_paragraphs",
 	    view_paragraphs(view_str(o, "we_did")));
 	json_object_set_new(oc, "status", json_string(st));
-	json_object_set_new(oc, "status_text", json_string(
-	    view_status_text(st)));
 	json_object_set_new(oc, strcmp(st, "in-progress") == 0 ? "in_progress" :
 	    strcmp(st, "not-possible") == 0 ? "not_possible" : st, json_true());
 	if (view_str(o, "reason") != NULL) {
