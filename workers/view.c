@@ -1,6 +1,11 @@
 /*
- * view.c: deliveries become template contexts (see view.h). Pure; worker
- * threads, each on its own job.
+ * view.c: deliveries become template contexts (see view.h and the list of
+ * variables in config/templates/README). Data only: every word a person
+ * reads is the templates' (access states and labels, change names, status),
+ * so an operator can reword each format. Dates are written for people
+ * (clock.c). The calendar part is built here and built again by
+ * view_calendar with the description the templates made (render.c).
+ * Pure; worker threads, each on its own job.
  */
 #include <stdlib.h>
 #include <string.h>

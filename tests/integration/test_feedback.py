@@ -227,7 +227,8 @@ def test_not_possible_needs_reason(env):
 	assert why in flat(m.text), flat(m.text)
 	assert "Not possible" in flat(m.text), flat(m.text)
 	assert WORDS["s-4"] in flat(m.text)
-	assert "We asked the trust board to fund a night receptionist." in flat(m.text)
+	assert "We asked the trust board to fund a night receptionist." in \
+	    flat(m.text)
 	assert why in m.html
 
 
@@ -247,8 +248,8 @@ def test_outcome_status_change(env):
 	env.wait_for(lambda: len(outcome_mails(env, "ben@example.org")) == 2,
 	    what="the done email")
 	second = outcome_mails(env, "ben@example.org")[1]
-	assert "Done" in flat(second.text) and "The night staff now answer the " \
-	    "ward phone." in flat(second.text), flat(second.text)
+	assert "Done" in flat(second.text) and "The night staff now answer " \
+	    "the ward phone." in flat(second.text), flat(second.text)
 	assert mid_of(first) != mid_of(second)
 	assert first.subject != second.subject, first.subject
 	assert mid_of(second).startswith("<out/o-2/c-ben/")
@@ -310,11 +311,13 @@ def test_overdue_digest(env):
 	    "a digest to the item's own coordinator")[0]
 	assert mine.subject == '1 "you said" item is waiting for an answer', \
 	    mine.subject
-	assert WORDS["s-1"] in flat(mine.text) and WORDS["s-3"] not in flat(mine.text)
+	assert WORDS["s-1"] in flat(mine.text) and \
+	    WORDS["s-3"] not in flat(mine.text)
 	assert "s-1" in flat(mine.text)
 	assert "less than a day" in flat(mine.text), flat(mine.text)
 	assert "Community forum: leaving hospital" in flat(mine.text)
-	assert WORDS["s-3"] in flat(theirs.text) and WORDS["s-1"] not in flat(theirs.text)
+	assert WORDS["s-3"] in flat(theirs.text) and \
+	    WORDS["s-1"] not in flat(theirs.text)
 	assert "anonymously" in flat(theirs.text), flat(theirs.text)
 	assert "Amara" not in flat(mine.text) and "amara@" not in flat(mine.text)
 	st = status_json(env)

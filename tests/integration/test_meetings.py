@@ -428,7 +428,8 @@ def test_invitation_content_and_calendar(env):
 	    "cara@example.org": 1}, counts(env)
 
 	for mail, who, easy in ((am, "amara", True), (bm, "ben", False)):
-		_check_invitation_text(unwrap(mail.text), mail, start, end, who, easy)
+		_check_invitation_text(unwrap(mail.text), mail, start, end, who,
+		    easy)
 		# Headers.
 		assert "Community forum: leaving hospital" in mail.subject
 		assert str(mail["From"]) == "Forum team <forum@example.org>"
@@ -551,7 +552,8 @@ def test_meeting_changes_send_updates(env):
 	acc = wait_notice(env, "Access needs")
 	marker(env)
 	after = counts(env)
-	assert "c-amara" in unwrap(acc.text) and "v-hall" in unwrap(acc.text), unwrap(acc.text)
+	t = unwrap(acc.text)
+	assert "c-amara" in t and "v-hall" in t, t
 	assert after == dict({k: v + 3 for k, v in base.items()},
 	    **{COORD: 1}), (after, base)
 
@@ -888,7 +890,8 @@ def test_reminder_expired_before_meeting(env):
 	# SPEC 5: the dead entry has the last SMTP reply; it was tried and
 	# answered 451, so the reply must be there (and in the notice).
 	assert "451" in dead.get("last_reply", ""), dead
-	assert "Last reply from the mail server: 451" in unwrap(n.text), unwrap(n.text)
+	assert "Last reply from the mail server: 451" in unwrap(n.text), \
+	    unwrap(n.text)
 
 
 # ---------------------------------------------------------------------------
