@@ -1,7 +1,10 @@
 /*
- * access.c: the access vocabulary in words people read. The labels live
- * here, once, for the planner (what changed at a venue) and the views (the
- * access section of every invitation and reminder). Pure; any thread.
+ * access.c: the access vocabulary as data. What a venue or meeting says
+ * about a word, in its every form (true, false, details, or an object with
+ * "available", "details" and "until"), becomes one state for the planner
+ * (what changed at a venue) and the views. The words collaborators read are
+ * in the templates; the labels here are for coordinators' notices only.
+ * Pure; any thread.
  */
 #include <string.h>
 
@@ -44,12 +47,21 @@ access_label(const char *word)
 enum access_status
 access_status(json_t *access, const char *word, const char **detail)
 {
-	json_t	*v = json_object_get(access, word);
+	json_t	*v = json_object_get(access, word), *a;
 
 	if (detail)
 		*detail = NULL;
 	if (v == NULL || json_is_null(v))
 		return ACCESS_UNKNOWN;
+	if (json_is_object(v)) {
+		if (detail)
+			*detail = json_string_value(json_object_get(v,
+			    "details"));
+		a = json_object_get(v, "available");
+		if (a == NULL || json_is_null(a))
+			return ACCESS_UNKNOWN;
+		return json_is_false(a) ? ACCESS_NO : ACCESS_YES;
+	}
 	if (json_is_false(v))
 		return ACCESS_NO;
 	if (json_is_string(v) && detail)
@@ -57,18 +69,21 @@ access_status(json_t *access, const char *word, const char **detail)
 	return ACCESS_YES;
 }
 
-char *
-access_describe(json_t *access, const char *word)
+json_t *
+access_state(json_t *access, const char *word)
 {
-	const char	*detail;
+	const char	*detail, *until;
+	json_t		*st;
+	enum access_status a = access_status(access, word, &detail);
 
-	switch (access_status(access, word, &detail)) {
-	case ACCESS_YES:
-		return detail ? xasprintf("available: %s", detail) :
-		    xstrdup("available");
-	case ACCESS_NO:
-		return xstrdup("not available");
-	default:
-		return xstrdup("not yet confirmed");
-	}
+	if (a == ACCESS_UNKNOWN)
+		return NULL;
+	st = json_pack("{s:b}", "available", a == ACCESS_YES);
+	if (detail != NULL && *detail != '\0')
+		json_object_set_new(st, "details", json_string(detail));
+	until = json_string_value(json_object_get(json_object_get(access,
+	    word), "until"));
+	if (until != NULL)
+		json_object_set_new(st, "until", json_string(until));
+	return st;
 }

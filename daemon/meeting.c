@@ -369,13 +369,33 @@ meeting_online(json_t *m)
 	    "", d ? ", dial in on " : "", d ? d : "");
 }
 
+/* "field" names the change for the templates; "what" is for people who
+ * read the raw record (coordinators' tools). */
 static void
-meeting_change(json_t *changes, const char *what, char *was, char *now)
+meeting_change(json_t *changes, const char *field, const char *what,
+    char *was, char *now)
 {
-	json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "what",
-	    what, "was", was, "now", now));
+	json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s}",
+	    "field", field, "what", what, "was", was, "now", now));
 	free(was);
 	free(now);
+}
+
+/* A text field of the meeting that people act on: "" when absent. */
+static void
+meeting_text_change(json_t *changes, json_t *old, json_t *m,
+    const char *field, const char *what)
+{
+	json_t	*a = json_object_get(old, field), *b = json_object_get(m, field);
+	char	*sa, *sb;
+
+	if (json_equal(a ? a : json_null(), b ? b : json_null()))
+		return;
+	sa = json_is_string(a) ? xstrdup(json_string_value(a)) : a ?
+	    json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("");
+	sb = json_is_string(b) ? xstrdup(json_string_value(b)) : b ?
+	    json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("");
+	meeting_change(changes, field, what, sa, sb);
 }
 
 /* Coordinator notices: short notice, and access needs not met. */
@@ -552,19 +572,30 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 			    "timezone") ? meeting_str(old, "timezone") :
 			    pc->cf->timezone, a, sizeof a);
 			clock_format_range(p.start, p.end, r->tz, b, sizeof b);
-			meeting_change(changes, "Date and time", xstrdup(a),
+			meeting_change(changes, "time", "Date and time", xstrdup(a),
 			    xstrdup(b));
 		}
 		if ((ov == NULL) != (p.vid == NULL) ||
 		    (ov && p.vid && strcmp(ov, p.vid) != 0))
-			meeting_change(changes, "Place", meeting_place(snap, old),
+			meeting_change(changes, "place", "Place", meeting_place(snap, old),
 			    meeting_place(snap, r->json));
 		if (!json_equal(json_object_get(old, "online") ?
 		    json_object_get(old, "online") : json_null(),
 		    json_object_get(r->json, "online") ?
 		    json_object_get(r->json, "online") : json_null()))
-			meeting_change(changes, "Online joining details",
+			meeting_change(changes, "online",
+			    "Online joining details",
 			    meeting_online(old), meeting_online(r->json));
+		/* What else people act on: food, agenda, money, access. */
+		meeting_text_change(changes, old, r->json, "refreshments",
+		    "Food and drink");
+		meeting_text_change(changes, old, r->json, "agenda", "Agenda");
+		meeting_text_change(changes, old, r->json, "payment",
+		    "Payment and expenses");
+		meeting_text_change(changes, old, r->json, "adjustments_by",
+		    "Date to ask for adjustments");
+		meeting_text_change(changes, old, r->json, "access",
+		    "Access arranged for this meeting");
 		json_array_foreach(oldinv, i, v)
 			if (!meeting_contains(peopleset, json_string_value(v)))
 				bump = 1;
@@ -664,16 +695,18 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 	if (json_equal(oa ? oa : json_null(), na ? na : json_null()))
 		return 0;
 	changes = json_array();
+	/* Data, not words: the templates say it (view.c, _access_state). */
 	for (k = 0; k < record_naccess_words; k++) {
 		const char *word = record_access_words[k];
-		char *a = access_describe(oa, word), *b = access_describe(na,
-		    word);
+		json_t *a = access_state(oa, word), *b = access_state(na, word);
 
-		if (strcmp(a, b) != 0)
-			meeting_change(changes, access_label(word), a, b);
+		if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+			json_array_append_new(changes, json_pack("{s:s, s:o, "
+			    "s:o}", "word", word, "was", a ? a : json_null(),
+			    "now", b ? b : json_null()));
 		else {
-			free(a);
-			free(b);
+			json_decref(a);
+			json_decref(b);
 		}
 	}
 	if (json_array_size(changes) == 0) {

@@ -1,6 +1,8 @@
 /*
- * access.h: the access vocabulary (SPEC section 3) for people: labels, and
- * what a venue says about each word. Pure; any thread.
+ * access.h: the access vocabulary (SPEC section 3) as data: what a venue's
+ * (or a meeting's) "access" object says about each word. The words people
+ * read live in the templates (config/templates/_access_*), never here,
+ * except the coordinators' labels. Pure; any thread.
  */
 #ifndef HB_ACCESS_H
 #define HB_ACCESS_H
@@ -9,17 +11,22 @@
 
 enum access_status {
 	ACCESS_UNKNOWN,		/* absent: "not yet confirmed" */
-	ACCESS_YES,		/* true, or a string of details */
-	ACCESS_NO		/* false */
+	ACCESS_YES,		/* true, details, or {"available": true} */
+	ACCESS_NO		/* false, or {"available": false} */
 };
 
-/* "Step-free access" for "step-free"; the word itself if unknown. */
+/* "Step-free access" for "step-free", for coordinators' notices; the word
+ * itself if unknown. Emails to collaborators take theirs from templates. */
 const char		*access_label(const char *word);
-/* What a venue's "access" object says about a word; *detail gets the
- * string when there is one (else NULL). */
+/* What an "access" object says about a word; *detail gets the details
+ * when there are some (else NULL). */
 enum access_status	 access_status(json_t *access, const char *word,
 			    const char **detail);
-/* "available", "not available", "not yet confirmed" (+ ": detail"). */
-char			*access_describe(json_t *access, const char *word);
+/*
+ * The same as data, one form for every way of writing it: NULL when the
+ * word is unknown, else a new {"available": BOOL, "details"?: TEXT,
+ * "until"?: DATE}. Two states compare with json_equal.
+ */
+json_t			*access_state(json_t *access, const char *word);
 
 #endif

@@ -17,6 +17,7 @@ struct rendered {
 	char	*subject;	/* one line, trimmed, no CR/LF */
 	char	*text;		/* LF line ends, exactly one final newline */
 	char	*html;		/* NULL for format plain-text */
+	char	*calendar;	/* the calendar description, or NULL */
 };
 
 /*

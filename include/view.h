@@ -16,6 +16,7 @@
 #include "util.h"
 
 struct config;
+struct invite;
 struct job;
 
 struct view {
@@ -29,11 +30,17 @@ struct view {
 	char		*message_id;
 	char		*ics;		/* NULL: no calendar part */
 	const char	*ics_method;	/* "REQUEST" or "CANCEL" */
+	struct invite	*inv;		/* what ics was built from, or NULL */
+	char		*inv_uid;
+	char		*inv_loc;
 };
 
 /* Build the view of a delivery. kind, cid and data are as in struct job. */
 int	view_build(const char *did, const char *kind, const char *cid,
 	    json_t *data, const struct config *, struct view *, struct err *e);
+/* Builds the calendar part again with the description the templates
+ * gave (render.c: the _calendar partial); nothing when there is none. */
+int	view_calendar(struct view *, const char *description, struct err *e);
 void	view_clear(struct view *);
 
 #endif

@@ -37,7 +37,8 @@ deliver_build(const char *did, const char *kind, const char *cid,
 		view_clear(&v);
 		return -1;
 	}
-	if (render_email(ts, v.kind, v.format, v.ctx, &rd, e) == -1)
+	if (render_email(ts, v.kind, v.format, v.ctx, &rd, e) == -1 ||
+	    view_calendar(&v, rd.calendar, e) == -1)
 		goto err;
 	memset(&m, 0, sizeof m);
 	m.from_name = cf->from_name;

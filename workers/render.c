@@ -5,7 +5,14 @@
  *
  * It also tidies what templates leave behind: line ends become LF; in the
  * text part, lines of only blanks become empty, runs of empty lines shrink to
- * one and the part ends with exactly one newline. Nothing is wrapped.
+ * one and the part ends with exactly one newline. Lines of the text part
+ * are wrapped at RENDER_WRAP characters at spaces, a list item's lines
+ * indented under its text; a word longer than that (a URL) is never
+ * broken, it gets a line of its own.
+ *
+ * When the context has "calendar", the _calendar partial's text (in the
+ * format) becomes the calendar description: view_calendar puts it in the
+ * calendar part, so its words are the templates', like the email's.
  *
  * Threads: any thread; reads only the immutable template set and the context
  * it is given, and writes only `out`.
@@ -15,6 +22,8 @@
 #include <string.h>
 
 #include "render.h"
+
+#define RENDER_WRAP	72
 #include "tmpl.h"
 #include "util.h"
 
@@ -68,6 +77,96 @@ render_tidy_text(const char *s)
 	return buf_take(&b);
 }
 
+/* Characters (not bytes) in s[0..n). */
+static size_t
+render_width(const char *s, size_t n)
+{
+	size_t	i, w = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* How far a line's hanging indent goes: blanks, then "- ", "* ", "1. ". */
+static size_t
+render_hang(const char *line, size_t n)
+{
+	size_t	i = 0, j;
+
+	while (i < n && line[i] == ' ')
+		i++;
+	if (i + 1 < n && (line[i] == '-' || line[i] == '*') &&
+	    line[i + 1] == ' ')
+		return i + 2;
+	for (j = i; j < n && line[j] >= '0' && line[j] <= '9'; j++)
+		;
+	if (j > i && j + 1 < n && (line[j] == '.' || line[j] == ')') &&
+	    line[j + 1] == ' ')
+		return j + 2;
+	return i;
+}
+
+/* One line, wrapped at spaces into b; long words stay whole. */
+static void
+render_wrap_line(struct buf *b, const char *line, size_t n)
+{
+	size_t	hang, col, wl, i = 0, start;
+	int	first = 1;
+
+	if (render_width(line, n) <= RENDER_WRAP ||
+	    (n == 3 && strncmp(line, "-- ", 3) == 0)) {
+		buf_add(b, line, n);
+		buf_addc(b, '\n');
+		return;
+	}
+	hang = render_hang(line, n);
+	if (hang > RENDER_WRAP / 2)
+		hang = 0;
+	buf_add(b, line, hang);
+	col = hang;
+	i = hang;
+	while (i < n) {
+		while (i < n && line[i] == ' ')
+			i++;
+		if (i == n)
+			break;
+		for (start = i; i < n && line[i] != ' '; i++)
+			;
+		wl = render_width(line + start, i - start);
+		if (!first && col + 1 + wl > RENDER_WRAP) {
+			buf_addc(b, '\n');
+			for (col = 0; col < hang; col++)
+				buf_addc(b, ' ');
+			first = 1;
+		}
+		if (!first) {
+			buf_addc(b, ' ');
+			col++;
+		}
+		buf_add(b, line + start, i - start);
+		col += wl;
+		first = 0;
+	}
+	buf_addc(b, '\n');
+}
+
+static char *
+render_wrap(const char *s)
+{
+	struct buf	 b;
+	const char	*line, *eol;
+
+	buf_init(&b);
+	for (line = s; *line != '\0'; line = *eol ? eol + 1 : eol) {
+		if ((eol = strchr(line, '\n')) == NULL)
+			eol = line + strlen(line);
+		render_wrap_line(&b, line, eol - line);
+	}
+	return buf_take(&b);
+}
+
 /* HTML: trailing white space replaced by exactly one newline. */
 static char *
 render_tidy_html(const char *s)
@@ -113,7 +212,7 @@ render_email(const struct tmplset *set, const char *kind, const char *format,
     json_t *ctx, struct rendered *out, struct err *e)
 {
 	struct buf	b;
-	char		name[256];
+	char		name[256], *tidy;
 
 	memset(out, 0, sizeof *out);
 	buf_init(&b);
@@ -133,8 +232,20 @@ render_email(const struct tmplset *set, const char *kind, const char *format,
 	if (tmplset_render(set, kind, format, "txt", ctx, &b, e) == -1)
 		goto err;
 	render_lf(b.s);
-	out->text = render_tidy_text(b.s);
+	tidy = render_tidy_text(b.s);
+	out->text = render_wrap(tidy);
+	free(tidy);
 	buf_free(&b);
+
+	if (json_is_true(json_object_get(ctx, "calendar")) &&
+	    tmplset_get(set, "_calendar", format, "txt") != NULL) {
+		if (tmplset_render(set, "_calendar", format, "txt", ctx, &b,
+		    e) == -1)
+			goto err;
+		render_lf(b.s);
+		out->calendar = render_tidy_text(b.s);
+		buf_free(&b);
+	}
 
 	if (strcmp(format, "plain-text") != 0) {
 		if (tmplset_render(set, kind, format, "html", ctx, &b, e) == -1)
@@ -157,5 +268,6 @@ rendered_clear(struct rendered *r)
 	free(r->subject);
 	free(r->text);
 	free(r->html);
-	r->subject = r->text = r->html = NULL;
+	free(r->calendar);
+	r->subject = r->text = r->html = r->calendar = NULL;
 }

@@ -1,6 +1,11 @@
 /*
- * view.c: deliveries become template contexts (see view.h). Pure; worker
- * threads, each on its own job.
+ * view.c: deliveries become template contexts (see view.h and the list of
+ * variables in config/templates/README). Data only: every word a person
+ * reads is the templates' (access states and labels, change names, status),
+ * so an operator can reword each format. Dates are written for people
+ * (clock.c). The calendar part is built here and built again by
+ * view_calendar with the description the templates made (render.c).
+ * Pure; worker threads, each on its own job.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -202,62 +207,323 @@ view_copy(json_t *dst, json_t *src, const char *key)
 		json_object_set(dst, key, v);
 }
 
+/*
+ * Access, as data for the templates (config/templates/_access_*): every
+ * word is an item {word, is: {WORD: true}, detail?} with exactly one of
+ * the states available, arranged (the meeting's own access says so),
+ * unavailable, temporary (unavailable until a date: until, and
+ * back_by_meeting when that date is before the meeting), unknown. The
+ * labels and sentences are the templates', per format.
+ */
+struct view_when {
+	const char	*tz;
+	long long	 start;		/* the meeting's start, 0: none */
+};
+
 static json_t *
-view_access_item(json_t *access, const char *word)
+view_state_item(const char *word, json_t *st, int arranged,
+    const struct view_when *w)
 {
-	json_t		*it = json_object();
-	const char	*detail;
+	json_t		*it = json_object(), *is = json_object();
+	const char	*d = view_str(st, "details"), *until = view_str(st,
+	    "until");
+	const char	*state;
+	long long	 t;
+	char		 buf[64];
 
 	json_object_set_new(it, "word", json_string(word));
-	json_object_set_new(it, "label", json_string(access_label(word)));
-	switch (access_status(access, word, &detail)) {
-	case ACCESS_YES:
-		json_object_set_new(it, "available", json_true());
-		if (detail)
-			json_object_set_new(it, "detail", json_string(detail));
-		break;
-	case ACCESS_NO:
-		json_object_set_new(it, "unavailable", json_true());
-		break;
-	default:
-		json_object_set_new(it, "unknown", json_true());
-		break;
-	}
+	json_object_set_new(is, word, json_true());
+	json_object_set_new(it, "is", is);
+	if (d != NULL && *d != '\0')
+		json_object_set_new(it, "detail", json_string(d));
+	if (st == NULL)
+		state = "unknown";
+	else if (json_is_true(json_object_get(st, "available")))
+		state = arranged ? "arranged" : "available";
+	else if (until != NULL && clock_parse_date(until, w->tz, &t,
+	    NULL) == 0) {
+		state = "temporary";
+		clock_format_date(t, w->tz, buf, sizeof buf);
+		json_object_set_new(it, "until", json_string(buf));
+		if (w->start > 0 && t + 86400 <= w->start)
+			json_object_set_new(it, "back_by_meeting", json_true());
+	} else
+		state = "unavailable";
+	json_object_set_new(it, state, json_true());
+	json_object_set_new(it, "state", json_string(state));
 	return it;
 }
 
-/* Every access word: the person's own needs first, then the rest. */
+/* What applies to this meeting: its own access first, else the venue's. */
 static json_t *
-view_access(json_t *venue, json_t *collab)
+view_access_item(json_t *venue_access, json_t *meeting_access,
+    const char *word, const struct view_when *w)
 {
-	json_t	*access = json_object_get(venue, "access");
-	json_t	*needs = json_object_get(collab, "access_needs"), *v;
-	json_t	*yours = json_array(), *others = json_array(), *a, *it;
-	size_t	 i;
-	int	 k, mine, problems = 0;
+	json_t	*st;
+	json_t	*it;
+	int	 arranged = 0;
 
+	if ((st = access_state(meeting_access, word)) != NULL)
+		arranged = 1;
+	else
+		st = access_state(venue_access, word);
+	it = view_state_item(word, st, arranged, w);
+	json_decref(st);
+	return it;
+}
+
+static int
+view_has_word(json_t *words, const char *word)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(words, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
+			return 1;
+	return 0;
+}
+
+/* Marks the last item of a list, for "a, b and c" in templates. */
+static json_t *
+view_mark_last(json_t *a)
+{
+	size_t	n = json_array_size(a);
+
+	if (n > 0)
+		json_object_set_new(json_array_get(a, n - 1), "last",
+		    json_true());
+	if (n > 1)
+		json_object_set_new(json_array_get(a, n - 2), "next_last",
+		    json_true());
+	return a;
+}
+
+/*
+ * Every access word: the person's own needs first, each in full ("yours"),
+ * then the rest ("others"), also grouped by state (others_available ...)
+ * so a template can list them on one line each.
+ */
+static json_t *
+view_access(json_t *venue, json_t *m, json_t *collab,
+    const struct view_when *w)
+{
+	static const char *groups[] = { "available", "arranged", "temporary",
+	    "unavailable", "unknown" };
+	json_t	*va = json_object_get(venue, "access");
+	json_t	*ma = json_object_get(m, "access");
+	json_t	*needs = json_object_get(collab, "access_needs"), *v;
+	json_t	*yours = json_array(), *others = json_array(), *a, *it, *g;
+	size_t	 i, k, n;
+	int	 problems = 0;
+	char	 key[32];
+
+	a = json_object();
 	json_array_foreach(needs, i, v) {
-		it = view_access_item(access, json_string_value(v));
-		if (!json_is_true(json_object_get(it, "available")))
+		if (!json_is_string(v))
+			continue;
+		it = view_access_item(va, ma, json_string_value(v), w);
+		if (!json_is_true(json_object_get(it, "available")) &&
+		    !json_is_true(json_object_get(it, "arranged")))
 			problems = 1;
 		json_array_append_new(yours, it);
 	}
-	for (k = 0; k < record_naccess_words; k++) {
-		mine = 0;
-		json_array_foreach(needs, i, v)
-			if (strcmp(json_string_value(v),
-			    record_access_words[k]) == 0)
-				mine = 1;
-		if (!mine)
-			json_array_append_new(others, view_access_item(access,
-			    record_access_words[k]));
+	for (k = 0; k < sizeof groups / sizeof groups[0]; k++) {
+		snprintf(key, sizeof key, "others_%s", groups[k]);
+		json_object_set_new(a, key, json_array());
 	}
-	a = json_object();
+	for (k = 0; k < (size_t)record_naccess_words; k++) {
+		if (view_has_word(needs, record_access_words[k]))
+			continue;
+		it = view_access_item(va, ma, record_access_words[k], w);
+		json_array_append(others, it);
+		snprintf(key, sizeof key, "others_%s", view_str(it, "state"));
+		json_array_append_new(json_object_get(a, key), it);
+	}
+	for (k = 0; k < sizeof groups / sizeof groups[0]; k++) {
+		snprintf(key, sizeof key, "others_%s", groups[k]);
+		g = json_object_get(a, key);
+		n = json_array_size(g);
+		/* Copies: "last" belongs to the group, not to "others". */
+		json_object_set_new(a, key, view_mark_last(json_deep_copy(g)));
+		snprintf(key, sizeof key, "has_%s", groups[k]);
+		json_object_set_new(a, key, json_boolean(n > 0));
+	}
+	json_object_set_new(a, "has_others", json_boolean(
+	    json_array_size(others) > 0));
 	json_object_set_new(a, "has_yours", json_boolean(
 	    json_array_size(yours) > 0));
 	json_object_set_new(a, "yours", yours);
 	json_object_set_new(a, "others", others);
 	json_object_set_new(a, "problems", json_boolean(problems));
+	if (problems)
+		json_object_set_new(a, "all_met", json_false());
+	else if (json_array_size(yours) > 0)
+		json_object_set_new(a, "all_met", json_true());
+	return a;
+}
+
+/*
+ * A venue's access change as the planner stored it ({word, was, now}, each
+ * a state or null): the same items as above, so the same templates word
+ * it. The person's own needs are marked "yours" and come first.
+ */
+static json_t *
+view_access_changes(json_t *changes, json_t *collab,
+    const struct view_when *w)
+{
+	json_t		*out = json_array(), *later = json_array(), *c, *x;
+	json_t		*needs = json_object_get(collab, "access_needs");
+	const char	*word;
+	size_t		 i;
+	int		 mine;
+
+	json_array_foreach(changes, i, c) {
+		if ((word = view_str(c, "word")) == NULL) {
+			/* Queued before the change to data: as it was. */
+			json_array_append(later, c);
+			continue;
+		}
+		mine = view_has_word(needs, word);
+		x = json_object();
+		json_object_set_new(x, "word", json_string(word));
+		json_object_set_new(x, "is", json_pack("{s:b}", word, 1));
+		json_object_set_new(x, "was", view_state_item(word,
+		    json_is_object(json_object_get(c, "was")) ?
+		    json_object_get(c, "was") : NULL, 0, w));
+		json_object_set_new(x, "now", view_state_item(word,
+		    json_is_object(json_object_get(c, "now")) ?
+		    json_object_get(c, "now") : NULL, 0, w));
+		if (mine)
+			json_object_set_new(x, "yours", json_true());
+		json_array_append_new(mine ? out : later, x);
+	}
+	json_array_extend(out, later);
+	json_decref(later);
+	return out;
+}
+
+/* A meeting change ({field, what, was, now}): "is" names the field for
+ * the templates' labels; the agenda also comes as lines. */
+static json_t *
+view_meeting_changes(json_t *changes)
+{
+	json_t		*out = json_array(), *c, *x;
+	const char	*f;
+	size_t		 i;
+
+	json_array_foreach(changes, i, c) {
+		x = json_deep_copy(c);
+		if ((f = view_str(c, "field")) != NULL) {
+			json_object_set_new(x, "is", json_pack("{s:b}", f, 1));
+			if (strcmp(f, "agenda") == 0) {
+				json_object_set_new(x, "was_lines",
+				    view_lines(view_str(c, "was")));
+				json_object_set_new(x, "now_lines",
+				    view_lines(view_str(c, "now")));
+			}
+		}
+		json_array_append_new(out, x);
+	}
+	return out;
+}
+
+/*
+ * A phone number in a line of text, for a tel: link: {text, before,
+ * number, after, tel}, or just {text} when there is none. A number is a
+ * run of digits, spaces, dashes and brackets (a leading +) holding 8 to 15
+ * digits.
+ */
+static json_t *
+view_phone(const char *text)
+{
+	json_t		*o = json_pack("{s:s}", "text", text);
+	const char	*p, *q, *end = NULL;
+	char		 tel[32];
+	size_t		 n;
+
+	for (p = text; *p != '\0'; p++) {
+		if (!(*p == '+' || (*p >= '0' && *p <= '9')))
+			continue;
+		n = 0;
+		if (*p == '+')
+			tel[n++] = '+';
+		for (q = p; *q != '\0'; q++) {
+			if (*q >= '0' && *q <= '9') {
+				if (n < sizeof tel - 1)
+					tel[n++] = *q;
+				end = q + 1;
+			} else if (!(*q == ' ' || *q == '-' || *q == '(' ||
+			    *q == ')' || (*q == '+' && q == p)))
+				break;
+		}
+		tel[n] = '\0';
+		n = strlen(tel) - (tel[0] == '+');
+		if (n >= 8 && n <= 15) {
+			json_object_set_new(o, "before", json_stringn(text,
+			    p - text));
+			json_object_set_new(o, "number", json_stringn(p,
+			    end - p));
+			json_object_set_new(o, "after", json_string(end));
+			json_object_set_new(o, "tel", json_string(tel));
+			return o;
+		}
+		p = q > p ? q - 1 : p;
+	}
+	return o;
+}
+
+static void
+view_tel(json_t *o, const char *key)
+{
+	const char	*s = view_str(o, key);
+	json_t		*ph;
+	char		 name[64];
+
+	if (s == NULL)
+		return;
+	ph = view_phone(s);
+	snprintf(name, sizeof name, "%s_tel", key);
+	if (json_object_get(ph, "tel") != NULL)
+		json_object_set(o, name, json_object_get(ph, "tel"));
+	json_decref(ph);
+}
+
+/*
+ * The agenda as lines; when every line is numbered ("1. Welcome") the
+ * numbers go (an <ol> numbers them) and "numbered" is set.
+ */
+static json_t *
+view_agenda(const char *text)
+{
+	json_t		*lines = view_lines(text), *items = json_array(), *v;
+	json_t		*a = json_object();
+	const char	*s, *p;
+	size_t		 i;
+	int		 numbered = json_array_size(lines) > 0;
+
+	json_array_foreach(lines, i, v) {
+		s = json_string_value(v);
+		for (p = s; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == s || (*p != '.' && *p != ')') || p[1] != ' ')
+			numbered = 0;
+	}
+	json_array_foreach(lines, i, v) {
+		s = json_string_value(v);
+		if (numbered) {
+			for (p = s; *p >= '0' && *p <= '9'; p++)
+				;
+			for (p++; *p == ' '; p++)
+				;
+			s = p;
+		}
+		json_array_append_new(items, json_pack("{s:s, s:I}", "text", s,
+		    "n", (json_int_t)i + 1));
+	}
+	json_decref(lines);
+	json_object_set_new(a, "items", items);
+	json_object_set_new(a, "numbered", json_boolean(numbered));
 	return a;
 }
 
@@ -296,6 +562,8 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 		view_copy(o, venue, "getting_there");
 		view_copy(o, venue, "arrival");
 		view_copy(o, venue, "on_the_day_contact");
+		if ((s = view_str(venue, "on_the_day_contact")) != NULL)
+			json_object_set_new(o, "on_the_day", view_phone(s));
 		view_copy(o, venue, "access_guide_url");
 		if ((s = view_str(venue, "last_verified")) != NULL &&
 		    clock_parse_date(s, *tz, &t, NULL) == 0) {
@@ -307,10 +575,13 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 		}
 		json_object_set_new(mc, "venue", o);
 	}
-	if ((o = json_object_get(m, "online")) != NULL)
-		json_object_set(mc, "online", o);
+	if ((o = json_object_get(m, "online")) != NULL) {
+		o = json_deep_copy(o);
+		view_tel(o, "dial_in");
+		json_object_set_new(mc, "online", o);
+	}
 	if ((s = view_str(m, "agenda")) != NULL)
-		json_object_set_new(mc, "agenda", view_lines(s));
+		json_object_set_new(mc, "agenda", view_agenda(s));
 	view_copy(mc, m, "payment");
 	view_copy(mc, m, "refreshments");
 	if ((s = view_str(m, "adjustments_by")) != NULL &&
@@ -323,6 +594,7 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 		if (json_object_get(c, "email") == NULL)
 			json_object_set_new(c, "email",
 			    json_string(cf->from_addr));
+		view_tel(c, "phone");
 		json_object_set_new(mc, "contact", c);
 	} else
 		json_object_set_new(mc, "contact", json_pack("{s:s, s:s}",
@@ -330,38 +602,6 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 		    "email", cf->from_addr));
 	json_object_set_new(v->ctx, "meeting", mc);
 	return 0;
-}
-
-/* A one-paragraph access summary for the calendar entry. */
-static char *
-view_ics_description(json_t *m, json_t *venue, json_t *collab)
-{
-	struct buf	 b;
-	json_t		*o = json_object_get(m, "online"), *n;
-	size_t		 i;
-	const char	*s;
-
-	buf_init(&b);
-	if (venue != NULL) {
-		buf_printf(&b, "Where: %s, %s\n", view_str(venue, "name"),
-		    view_str(venue, "address"));
-		if ((s = view_str(venue, "arrival")) != NULL)
-			buf_printf(&b, "Getting in: %s\n", s);
-		json_array_foreach(json_object_get(collab, "access_needs"), i,
-		    n) {
-			char *d = access_describe(json_object_get(venue,
-			    "access"), json_string_value(n));
-
-			buf_printf(&b, "%s: %s\n",
-			    access_label(json_string_value(n)), d);
-			free(d);
-		}
-		if ((s = view_str(venue, "on_the_day_contact")) != NULL)
-			buf_printf(&b, "On the day: %s\n", s);
-	}
-	if (o != NULL)
-		buf_printf(&b, "Join online: %s\n", view_str(o, "url"));
-	return buf_take(&b);
 }
 
 static int
@@ -372,9 +612,9 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	json_t		*mw, *d = NULL, *x;
 	const char	*mid = view_dfield(data, "mid"), *vid, *tz, *org;
 	long long	 start, end;
-	struct invite	 inv;
-	char		 key[STORE_KEY_MAX], *loc = NULL, *desc = NULL;
-	char		*uid = NULL;
+	struct invite	*inv;
+	struct view_when w;
+	char		 key[STORE_KEY_MAX];
 	json_error_t	 je;
 	int		 cancel = 0, rv = -1;
 
@@ -393,33 +633,28 @@ view_meeting(const char *did, const char *kind, const char *cid,
 		return -1;
 	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
 		return -1;
+	w.tz = tz;
+	w.start = start;
 	if (venue != NULL)
-		json_object_set_new(v->ctx, "access", view_access(venue, c));
+		json_object_set_new(v->ctx, "access", view_access(venue, m, c,
+		    &w));
 	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
 		d = json_object();
 	if ((x = json_object_get(d, "changes")) != NULL)
-		json_object_set(v->ctx, "changes", x);
-	if (strcmp(kind, "reminder") == 0) {
-		char lead[64];
-		long long l = json_integer_value(json_object_get(d, "lead"));
-
-		if (l % 86400 == 0)
-			snprintf(lead, sizeof lead, "%lld day%s", l / 86400,
-			    l == 86400 ? "" : "s");
-		else if (l % 3600 == 0)
-			snprintf(lead, sizeof lead, "%lld hour%s", l / 3600,
-			    l == 3600 ? "" : "s");
-		else if (l % 60 == 0)
-			snprintf(lead, sizeof lead, "%lld minutes", l / 60);
-		else
-			snprintf(lead, sizeof lead, "%lld seconds", l);
-		json_object_set_new(v->ctx, "reminder", json_pack("{s:s}",
-		    "lead", lead));
-	}
+		json_object_set_new(v->ctx, "changes",
+		    strcmp(kind, "venue-update") == 0 ?
+		    view_access_changes(x, c, &w) : view_meeting_changes(x));
+	/* A reminder says the day and the time, never "in N minutes":
+	 * that is wrong by the time someone reads it. */
+	if (strcmp(kind, "reminder") == 0)
+		json_object_set_new(v->ctx, "reminder", json_object());
 	if (strcmp(kind, "cancellation") == 0) {
 		cancel = 1;
 		json_object_set_new(v->ctx, "cancellation", json_pack("{s:b}",
 		    "removed", json_is_true(json_object_get(d, "removed"))));
+		if (!json_is_true(json_object_get(d, "removed")))
+			view_copy(json_object_get(v->ctx, "cancellation"), m,
+			    "cancel_reason");
 	}
 	org = view_str(json_object_get(m, "organiser"), "email");
 	if (org != NULL)
@@ -432,57 +667,58 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	/* Invitations, updates and cancellations carry the calendar. */
 	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
 	    cancel) {
-		memset(&inv, 0, sizeof inv);
-		uid = xasprintf("%s@%s", mid, cf->from_domain);
-		inv.uid = uid;
-		inv.sequence = (int)json_integer_value(json_object_get(
+		inv = v->inv = xcalloc(1, sizeof *inv);
+		v->inv_uid = xasprintf("%s@%s", mid, cf->from_domain);
+		inv->uid = v->inv_uid;
+		inv->sequence = (int)json_integer_value(json_object_get(
 		    json_object_get(mw, "meta"), "seq"));
-		inv.cancel = cancel;
-		inv.start = start;
-		inv.end = end;
-		inv.tz = tz;
-		inv.dtstamp = util_now_ms() / 1000;
-		inv.summary = view_str(m, "title");
+		inv->cancel = cancel;
+		inv->start = start;
+		inv->end = end;
+		inv->tz = tz;
+		inv->dtstamp = util_now_ms() / 1000;
+		inv->summary = view_str(m, "title");
 		if (venue != NULL)
-			loc = xasprintf("%s, %s", view_str(venue, "name"),
-			    view_str(venue, "address"));
+			v->inv_loc = xasprintf("%s, %s", view_str(venue,
+			    "name"), view_str(venue, "address"));
 		else if (json_object_get(m, "online"))
-			loc = xstrdup(view_str(json_object_get(m, "online"),
-			    "url"));
-		inv.location = loc;
-		desc = view_ics_description(m, venue, c);
-		inv.description = desc;
-		inv.url = json_object_get(m, "online") ? view_str(
+			v->inv_loc = xstrdup(view_str(json_object_get(m,
+			    "online"), "url"));
+		inv->location = v->inv_loc;
+		inv->url = json_object_get(m, "online") ? view_str(
 		    json_object_get(m, "online"), "url") : NULL;
-		inv.organizer_name = org ? view_str(json_object_get(m,
+		inv->organizer_name = org ? view_str(json_object_get(m,
 		    "organiser"), "name") : cf->from_name;
-		inv.organizer_email = org ? org : cf->from_addr;
-		inv.attendee_name = v->to_name;
-		inv.attendee_email = v->to_addr;
-		if ((v->ics = invite_build(&inv, e)) == NULL)
+		inv->organizer_email = org ? org : cf->from_addr;
+		inv->attendee_name = v->to_name;
+		inv->attendee_email = v->to_addr;
+		/* The description comes from the templates: view_calendar. */
+		if ((v->ics = invite_build(inv, e)) == NULL)
 			goto err;
-		v->ics_method = invite_method(&inv);
+		v->ics_method = invite_method(inv);
 		json_object_set_new(v->ctx, "calendar", json_true());
 	}
 	rv = 0;
 err:
-	free(uid);
-	free(loc);
-	free(desc);
 	json_decref(d);
 	return rv;
 }
 
-static const char *
-view_status_text(const char *st)
+int
+view_calendar(struct view *v, const char *description, struct err *e)
 {
-	if (strcmp(st, "done") == 0)
-		return "Done";
-	if (strcmp(st, "in-progress") == 0)
-		return "We are working on it";
-	if (strcmp(st, "planned") == 0)
-		return "Planned";
-	return "Not possible";
+	char	*ics;
+
+	if (v->inv == NULL || description == NULL || *description == '\0')
+		return 0;
+	v->inv->description = description;
+	ics = invite_build(v->inv, e);
+	v->inv->description = NULL;
+	if (ics == NULL)
+		return -1;
+	free(v->ics);
+	v->ics = ics;
+	return 0;
 }
 
 /* A said item for people: their words, topic, meeting title and date. */
@@ -517,6 +753,45 @@ view_said_item(json_t *data, json_t *said, const struct config *cf)
 	return it;
 }
 
+/*
+ * Whose words: "about" names the email (the first item's topic, else its
+ * first words) so that two outcome emails differ; "others" counts the said
+ * items the outcome also answers that are not this person's (their words
+ * stay theirs: only the count is shown).
+ */
+static void
+view_outcome_about(json_t *oc, json_t *items, size_t nsaid)
+{
+	json_t		*first = json_array_get(items, 0);
+	const char	*t = view_str(first, "topic"), *p;
+	size_t		 n = json_array_size(items), words = 0, len;
+	char		*q;
+
+	if (t == NULL || *t == '\0') {
+		if ((t = view_str(first, "text")) == NULL)
+			t = "";
+		for (p = t; *p != '\0'; p++)
+			if (*p == ' ' && ++words == 6)
+				break;
+		len = p - t;
+		while (len > 0 && strchr(".,;:!? ", t[len - 1]) != NULL)
+			len--;
+		q = xasprintf("%.*s%s", (int)len, t, *p != '\0' ? "…" : "");
+		json_object_set_new(oc, "about", json_string(q));
+		free(q);
+	} else
+		json_object_set_new(oc, "about", json_string(t));
+	json_object_set_new(oc, "yours_count", json_integer(n));
+	if (n > 1)
+		json_object_set_new(oc, "yours_many", json_true());
+	if (nsaid > n) {
+		json_object_set_new(oc, "others_count",
+		    json_integer(nsaid - n));
+		json_object_set_new(oc, nsaid - n == 1 ? "others_one" :
+		    "others_many", json_true());
+	}
+}
+
 static int
 view_outcome(const char *did, const char *cid, json_t *data,
     const struct config *cf, struct view *v, struct err *e)
@@ -541,8 +816,6 @@ view_outcome(const char *did, const char *cid, json_t *data,
 	json_object_set_new(oc, "we_did_paragraphs",
 	    view_paragraphs(view_str(o, "we_did")));
 	json_object_set_new(oc, "status", json_string(st));
-	json_object_set_new(oc, "status_text", json_string(
-	    view_status_text(st)));
 	json_object_set_new(oc, strcmp(st, "in-progress") == 0 ? "in_progress" :
 	    strcmp(st, "not-possible") == 0 ? "not_possible" : st, json_true());
 	if (view_str(o, "reason") != NULL) {
@@ -565,6 +838,8 @@ view_outcome(const char *did, const char *cid, json_t *data,
 		    "stored", src);
 	}
 	json_object_set_new(v->ctx, "items", items);
+	view_outcome_about(oc, items, json_array_size(json_object_get(o,
+	    "said")));
 	coord = view_str(o, "coordinator");
 	view_reply_to(v, "", coord ? coord : cf->coordinator);
 	return 0;
@@ -658,5 +933,8 @@ view_clear(struct view *v)
 	free(v->reply_addr);
 	free(v->message_id);
 	free(v->ics);
+	free(v->inv);
+	free(v->inv_uid);
+	free(v->inv_loc);
 	memset(v, 0, sizeof *v);
 }

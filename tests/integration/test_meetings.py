@@ -37,7 +37,7 @@ ACCESS_LABELS = {
 	"changing-places": "Changing Places toilet",
 	"hearing-loop": "Hearing loop",
 	"bsl": "British Sign Language (BSL) interpreter",
-	"captions": "Captions",
+	"captions": "Captions in the room",
 	"quiet-room": "Quiet room",
 	"seating": "Seating and rest places",
 	"parking": "Parking",
@@ -48,6 +48,34 @@ ACCESS_LABELS = {
 	"easy-read": "Easy read papers",
 	"non-clinical": "Not on a hospital or ward site",
 }
+
+
+# The easy read words of templates/_access_label.easy-read.* where they
+# differ.
+EASY_LABELS = dict(ACCESS_LABELS, **{
+	"step-free": "No steps (step-free)",
+	"seating": "Seats and places to rest",
+	"public-transport": "Buses or trains nearby",
+	"non-clinical": "Not in a hospital",
+})
+
+
+def unwrap(text):
+	"""A text part with render.c's wrapping at 72 undone: a line that
+	continues the one before (its first word would not have fitted there)
+	joins it, without its hanging indent."""
+	if text is None:
+		return None
+	out, prev = [], ""
+	for ln in text.split("\n"):
+		word = ln.strip().split(" ")[0]
+		if out and prev.strip() and ln.strip() and prev != "-- " and \
+		    len(prev) + 1 + len(word) > 72:
+			out[-1] += " " + ln.strip()
+		else:
+			out.append(ln)
+		prev = ln
+	return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -348,27 +376,39 @@ def _check_invitation_text(t, m, start, end, person, easy):
 	# Adjustments: a date written for people.
 	adj = date_words(start - datetime.timedelta(days=9))
 	assert adj in t, (adj, t)
-	# Access: every word, the person's own needs first.
-	yours = t.index("What you told us you need")
-	others = t.index("Other access at this venue")
+	check_access_text(t, person, easy)
+
+
+def check_access_text(t, person, easy):
+	"""Every access word: the person's own needs first, each in full on
+	its own line; the rest grouped by state on one line each."""
+	labels = EASY_LABELS if easy else ACCESS_LABELS
+	yours = t.index("What you need\n" if easy else "Your access needs")
+	others = t.index("Other things at this place" if easy else
+	    "Other access at this venue")
 	assert yours < others
-	for word, label in ACCESS_LABELS.items():
-		assert ("- %s:" % label) in t, "%s missing:\n%s" % (label, t)
 	needs = {"amara": ["step-free", "quiet-room"], "ben": ["hearing-loop"]}[
 	    person]
 	for w in needs:
-		at = t.index("- %s:" % ACCESS_LABELS[w])
+		at = t.index("- %s:" % labels[w])
 		assert yours < at < others, (w, yours, at, others)
-	for w in set(ACCESS_LABELS) - set(needs):
-		at = t.index("- %s:" % ACCESS_LABELS[w])
-		assert at > others, (w, at, others)
-	assert "Level entrance and lift to Studio 2." in \
-	    line_with(t, "Step-free access:")
-	assert "Yes" in line_with(t, "Hearing loop:")
-	assert line_with(t, "Changing Places toilet:").split(":", 1)[1] \
-	    .strip().startswith("No"), line_with(t, "Changing Places toilet:")
+	for w in set(labels) - set(needs):
+		assert t.find(labels[w], others) > others, \
+		    "%s missing:\n%s" % (labels[w], t)
+	assert "Level entrance and lift to Studio 2." in line_with(t,
+	    labels["step-free"] + ":" if "step-free" in needs else
+	    "Available:")
+	if person == "ben":
+		assert "Yes" in line_with(t, "Hearing loop:")
+	else:
+		assert "Hearing loop" in line_with(t, "It has:" if easy else
+		    "Available:")
+	assert "Changing Places toilet" in line_with(t, "It does not have:" if
+	    easy else "Not available:")
+	unknown = line_with(t, "We are still checking:" if easy else
+	    "Not yet confirmed (we are checking):")
 	for w in ("bsl", "parking", "non-clinical"):
-		assert "Not yet confirmed" in line_with(t, ACCESS_LABELS[w] + ":")
+		assert labels[w] in unknown, (w, unknown)
 
 
 def test_invitation_content_and_calendar(env):
@@ -388,7 +428,8 @@ def test_invitation_content_and_calendar(env):
 	    "cara@example.org": 1}, counts(env)
 
 	for mail, who, easy in ((am, "amara", True), (bm, "ben", False)):
-		_check_invitation_text(mail.text, mail, start, end, who, easy)
+		_check_invitation_text(unwrap(mail.text), mail, start, end, who,
+		    easy)
 		# Headers.
 		assert "Community forum: leaving hospital" in mail.subject
 		assert str(mail["From"]) == "Forum team <forum@example.org>"
@@ -415,7 +456,7 @@ def test_invitation_content_and_calendar(env):
 		h = mail.html
 		assert re.search(r"<html[^>]* lang=\"en", h), h[:200]
 		assert "<h1" in h and "<ul" in h and "<li" in h
-		for label in ACCESS_LABELS.values():
+		for label in (EASY_LABELS if easy else ACCESS_LABELS).values():
 			assert label in h, (label, who)
 		assert "Jo Patel" in h
 	assert am["To"].addresses[0].display_name == "Amara Okafor"
@@ -424,8 +465,8 @@ def test_invitation_content_and_calendar(env):
 	assert cm.html is None, "plain-text person got HTML"
 	assert cm.calendar is not None, "plain-text person got no calendar"
 	check_calendar(cm, "REQUEST", "m-forum", 0, start)
-	assert "Community forum: leaving hospital" in cm.text
-	assert range_words(start, end) in cm.text
+	assert "Community forum: leaving hospital" in unwrap(cm.text)
+	assert range_words(start, end) in unwrap(cm.text)
 	# No consent: nothing.
 	assert env.mails_to("dee@example.org") == []
 
@@ -473,7 +514,7 @@ def test_meeting_changes_send_updates(env):
 	for c, mail in (("c-amara", "amara"), ("c-ben", "ben")):
 		u = wait_mid(env, "<upd/m-chg/%s/1@example.org>" % c)
 		assert "Community forum: leaving hospital" in u.subject
-		t = u.text
+		t = unwrap(u.text)
 		assert line_with(t, "Before:") == "Before: " + \
 		    range_words(start, end), t
 		assert line_with(t, "Now:") == "Now: " + range_words(ns, ne), t
@@ -486,7 +527,7 @@ def test_meeting_changes_send_updates(env):
 	env.xadd(m3)
 	for c in ("c-amara", "c-ben"):
 		u = wait_mid(env, "<upd/m-chg/%s/2@example.org>" % c)
-		t = u.text
+		t = unwrap(u.text)
 		assert line_with(t, "Before:") == "Before: Lyric Hammersmith, "\
 		    "Studio 2, Lyric Square, King Street, London W6 0QL", t
 		assert line_with(t, "Now:") == "Now: Riverside Community Hall, "\
@@ -500,19 +541,19 @@ def test_meeting_changes_send_updates(env):
 	env.xadd(m4)
 	for c in ("c-amara", "c-ben"):
 		u = wait_mid(env, "<upd/m-chg/%s/3@example.org>" % c)
-		assert line_with(u.text, "Before:").startswith(
-		    "Before: https://meet.example.org/forum, with captions"), \
-		    u.text
-		assert line_with(u.text, "Now:").startswith(
-		    "Now: https://meet.example.org/forum-2, with captions"), \
-		    u.text
+		# Named as a change; the new details in full below it.
+		t = unwrap(u.text)
+		assert "- Joining online" in t, t
+		assert t.index("- Joining online") < t.index(
+		    "Join online: https://meet.example.org/forum-2\n"), t
 		check_calendar(u, "REQUEST", "m-chg", 3)
 	# The new venue has not confirmed Amara's needs: the coordinator
 	# hears (and only the coordinator: the rest is one update each).
 	acc = wait_notice(env, "Access needs")
 	marker(env)
 	after = counts(env)
-	assert "c-amara" in acc.text and "v-hall" in acc.text, acc.text
+	t = unwrap(acc.text)
+	assert "c-amara" in t and "v-hall" in t, t
 	assert after == dict({k: v + 3 for k, v in base.items()},
 	    **{COORD: 1}), (after, base)
 
@@ -552,7 +593,7 @@ def test_invitee_added_and_removed(env):
 	assert can.mail_from == "forum@example.org"
 	assert can.rcpt_tos == ["ben@example.org"]
 	check_calendar(can, "CANCEL", "m-inv", 1, start)
-	assert "Community forum: leaving hospital" in can.text
+	assert "Community forum: leaving hospital" in unwrap(can.text)
 	marker(env)
 	exp["ben@example.org"] += 1
 	assert counts(env) == exp, (counts(env), exp)
@@ -579,7 +620,7 @@ def test_cancelled_meeting(env):
 		cal = check_calendar(can, "CANCEL", "m-can", 1, start)
 		assert cal["VEVENT"].get("STATUS", ({}, ""))[1] in ("", "CANCELLED")
 		assert "cancel" in can.subject.lower(), can.subject
-		assert "cancelled" in can.text, can.text
+		assert "cancelled" in unwrap(can.text), unwrap(can.text)
 	marker(env)
 	assert counts(env) == {"amara@example.org": 2, "ben@example.org": 2}
 	assert schedule_ids(env, "rem:m-can") == [], schedule_ids(env, "rem:")
@@ -652,7 +693,7 @@ def test_reminders(env):
 		assert at < start.timestamp(), \
 		    "%s seen %.1fs after the start" % (msgid,
 		    at - start.timestamp())
-		t = m.text
+		t = unwrap(m.text)
 		assert m.subject.startswith("Reminder: "), m.subject
 		assert range_words(start, end) in m.subject, m.subject
 		assert "Date: %s" % date_words(start) in t, t	# easy read
@@ -663,9 +704,7 @@ def test_reminders(env):
 		assert "Use the main glass doors." in t
 		assert "Forum phone 020 7946 0000" in t
 		assert "Jo Patel" in t
-		assert "What you told us you need" in t
-		for label in ACCESS_LABELS.values():
-			assert "- %s:" % label in t, label
+		check_access_text(t, "amara", True)
 	assert [m for m in env.mails_to("ben@example.org")
 	    if m.subject.startswith("Reminder")] == []
 	assert len([m for m in env.mails_to("amara@example.org")
@@ -729,18 +768,22 @@ def test_venue_access_update(env):
 	marker(env)
 	assert counts(env) == {k: n + 1 for k, n in base.items()}, counts(env)
 	for c, (u,) in got.items():
-		t = u.text
+		t = unwrap(u.text)
 		assert "Community forum: leaving hospital" in u.subject
 		assert "Lift out of order until January" in t, t
-		# What changed: the label, before and after.
+		# What changed: the label, before and after, in the
+		# templates' words (the same as the access section's).
+		easy = c == "c-amara"
+		yes = "Yes, it is there." if easy else "Yes."
 		lines = [ln.strip() for ln in t.split("\n")]
 		i = lines.index(line_with(t, "Before:"))
-		assert lines[i - 1] == "Lift", lines[i - 2:i + 2]
-		assert lines[i] == "Before: available", lines[i]
-		assert lines[i + 1] == "Now: available: Lift out of order "\
-		    "until January", lines[i + 1]
-		for label in ACCESS_LABELS.values():
-			assert "- %s:" % label in t, label
+		assert lines[i - 1] == "- Lift", lines[i - 2:i + 2]
+		assert lines[i] == "Before: " + yes, lines[i]
+		assert lines[i + 1] == "Now: %s Lift out of order until " \
+		    "January" % yes, lines[i + 1]
+		assert "Before: available" not in t, t
+		check_access_text(t[t.index("What you need\n" if easy else
+		    "Your access needs"):], c[2:], easy)
 
 	# A change that is not about access: nothing.
 	after = counts(env)
@@ -764,11 +807,11 @@ def test_coordinator_notices(env):
 	for c in ("c-amara", "c-ben"):
 		wait_mid(env, "<inv/m-short/%s/0@example.org>" % c)
 	short = wait_notice(env, "Short notice", to="jo-coord@example.org")
-	assert "m-short" in short.text
-	assert date_words(start) in short.text, short.text
+	assert "m-short" in unwrap(short.text)
+	assert date_words(start) in unwrap(short.text), unwrap(short.text)
 	assert short["To"].addresses[0].addr_spec == "jo-coord@example.org"
 	acc = wait_notice(env, "Access needs", to="jo-coord@example.org")
-	t = acc.text
+	t = unwrap(acc.text)
 	ben = line_with(t, "Collaborator c-ben")
 	assert "hearing-loop" in ben or "Hearing loop" in ben, ben
 	assert "not available" in ben, ben
@@ -789,13 +832,13 @@ def test_coordinator_notices(env):
 	# An unknown venue: rejected, dead, and a notice.
 	env.xadd(meeting("m-bad", days_ahead(20), vid="v-nope"))
 	rej = wait_notice(env, "not accepted")
-	assert 'venue: no venue "v-nope"' in rej.text, rej.text
+	assert 'venue: no venue "v-nope"' in unwrap(rej.text), unwrap(rej.text)
 	dead = env.dead_entries()
 	assert [d["error"] for d in dead] == ['venue: no venue "v-nope"'], dead
 	assert json.loads(dead[0]["record"])["id"] == "m-bad"
 	assert not env.r.exists(env.key("rec:meeting:m-bad"))
 	marker(env)
-	assert [m for m in env.mails if "m-fine" in m.text and
+	assert [m for m in env.mails if "m-fine" in unwrap(m.text) and
 	    m.subject.startswith("Notice: ")] == []
 	assert [m.subject for m in notices(env, COORD)] == \
 	    ["Notice: A record was not accepted"], \
@@ -837,8 +880,8 @@ def test_reminder_expired_before_meeting(env):
 	assert int(dead.get("attempts", "0")) >= 1, dead
 	# After the sink recovers, the coordinator hears.
 	n = wait_notice(env, "could not be delivered", timeout=90)
-	assert did in n.text, n.text
-	assert "c-amara" in n.text and "Amara" not in n.text
+	assert did in unwrap(n.text), unwrap(n.text)
+	assert "c-amara" in unwrap(n.text) and "Amara" not in unwrap(n.text)
 	assert [m for m in env.mails_to("amara@example.org")
 	    if mid_of(m).startswith("<rem/")] == []
 	ev = [a for a in env.audit_entries() if a.get("delivery") == did]
@@ -847,7 +890,8 @@ def test_reminder_expired_before_meeting(env):
 	# SPEC 5: the dead entry has the last SMTP reply; it was tried and
 	# answered 451, so the reply must be there (and in the notice).
 	assert "451" in dead.get("last_reply", ""), dead
-	assert "Last reply from the mail server: 451" in n.text, n.text
+	assert "Last reply from the mail server: 451" in unwrap(n.text), \
+	    unwrap(n.text)
 
 
 # ---------------------------------------------------------------------------

@@ -51,46 +51,65 @@ static const char *meeting_ctx =
     "   \"getting_there\": \"Hammersmith station is a 3 minute walk.\","
     "   \"arrival\": \"Use the main doors on Lyric Square and ask at the desk.\","
     "   \"on_the_day_contact\": \"Forum phone 020 7946 0000\","
+    "   \"on_the_day\": {\"text\": \"Forum phone 020 7946 0000\","
+    "    \"before\": \"Forum phone \", \"number\": \"020 7946 0000\","
+    "    \"after\": \"\", \"tel\": \"02079460000\"},"
     "   \"access_guide_url\": \"https://example.org/lyric/access?a=1&b=2\","
     "   \"last_verified\": \"1 October 2026\"},"
     "  \"online\": {\"url\": \"https://meet.example.org/forum\","
-    "   \"captions\": true, \"dial_in\": \"020 7946 0001\"},"
-    "  \"agenda\": [\"1. Welcome\","
-    "   \"2. What happens on the day you leave hospital\", \"3. Ideas\"],"
+    "   \"captions\": true, \"dial_in\": \"020 7946 0001\","
+    "   \"dial_in_tel\": \"02079460001\"},"
+    "  \"agenda\": {\"numbered\": true, \"items\": ["
+    "   {\"n\": 1, \"text\": \"Welcome\"},"
+    "   {\"n\": 2, \"text\": \"What happens on the day you leave hospital\"},"
+    "   {\"n\": 3, \"text\": \"Ideas\"}]},"
     "  \"payment\": {\"travel\": \"We pay travel costs back. Keep tickets.\","
     "   \"fee\": \"GBP 25 an hour, by bank transfer.\","
     "   \"benefits\": \"Ask us for a letter if you get benefits.\"},"
     "  \"refreshments\": \"Hot meal at 17:00. Vegetarian and halal options.\","
     "  \"adjustments_by\": \"Tuesday 1 December 2026\","
     "  \"contact\": {\"name\": \"Jo Patel\", \"email\": \"jo@example.org\","
-    "   \"phone\": \"020 7946 0002\"}"
+    "   \"phone\": \"020 7946 0002\", \"phone_tel\": \"02079460002\"}"
     " },"
     " \"access\": {"
     "  \"has_yours\": true,"
     "  \"yours\": ["
-    "   {\"word\": \"step-free\", \"label\": \"Step-free access\","
+    "   {\"word\": \"step-free\", \"is\": {\"step-free\": true},"
     "    \"available\": true,"
     "    \"detail\": \"Level entrance and lift to Studio 2.\"},"
-    "   {\"word\": \"quiet-room\", \"label\": \"Quiet room\", \"unknown\": true}],"
-    "  \"others\": ["
-    "   {\"word\": \"hearing-loop\", \"label\": \"Hearing loop\","
-    "    \"available\": true},"
-    "   {\"word\": \"changing-places\", \"label\": \"Changing Places toilet\","
-    "    \"unavailable\": true},"
-    "   {\"word\": \"bsl\", \"label\": \"British Sign Language interpreter\","
+    "   {\"word\": \"quiet-room\", \"is\": {\"quiet-room\": true},"
     "    \"unknown\": true}],"
+    "  \"has_others\": true, \"has_available\": true,"
+    "  \"has_unavailable\": true, \"has_unknown\": true,"
+    "  \"others_available\": [{\"word\": \"hearing-loop\","
+    "    \"is\": {\"hearing-loop\": true}, \"available\": true,"
+    "    \"last\": true}],"
+    "  \"others_unavailable\": [{\"word\": \"changing-places\","
+    "    \"is\": {\"changing-places\": true}, \"unavailable\": true,"
+    "    \"last\": true}],"
+    "  \"others_temporary\": [{\"word\": \"lift\","
+    "    \"is\": {\"lift\": true}, \"temporary\": true,"
+    "    \"until\": \"Sunday 20 December 2026\","
+    "    \"detail\": \"The lift is out of order.\"}],"
+    "  \"others_unknown\": [{\"word\": \"bsl\", \"is\": {\"bsl\": true},"
+    "    \"unknown\": true, \"next_last\": true},"
+    "   {\"word\": \"captions\", \"is\": {\"captions\": true},"
+    "    \"unknown\": true, \"last\": true}],"
     "  \"problems\": true"
     " },"
     " \"calendar\": true,"
-    " \"changes\": [{\"what\": \"Date and time\","
+    " \"changes\": [{\"field\": \"time\", \"is\": {\"time\": true},"
+    "   \"what\": \"Date and time\","
     "   \"was\": \"Thursday 10 December 2026, 5:30pm to 7:30pm\","
     "   \"now\": \"Friday 11 December 2026, 5:30pm to 7:30pm\"}],"
-    " \"reminder\": {\"lead\": \"7 days\"},"
+    " \"reminder\": {},"
     " \"cancellation\": {\"removed\": false}}";
 
+/* Labels of the template partial _access_label (standard). */
 static const char *labels[] = {
 	"Step-free access", "Quiet room", "Hearing loop",
-	"Changing Places toilet", "British Sign Language interpreter"
+	"Changing Places toilet", "British Sign Language (BSL) interpreter",
+	"Lift", "Captions in the room"
 };
 #define NLABELS		(sizeof labels / sizeof labels[0])
 
@@ -115,11 +134,30 @@ must_render(void **state, const char *kind, const char *format, json_t *ctx,
 		fail_msg("%s %s: %s", kind, format, e.msg);
 }
 
+/* In out as it is, or with the text part's wrapping undone. */
+static int
+found(const char *out, const char *what)
+{
+	char	*fo, *fw;
+	int	 yes;
+
+	if (out == NULL)
+		return 0;
+	if (strstr(out, what) != NULL)
+		return 1;
+	fo = tmpl_fixture_flat(out);
+	fw = tmpl_fixture_flat(what);
+	yes = strstr(fo, fw) != NULL;
+	free(fo);
+	free(fw);
+	return yes;
+}
+
 /* Fails with the whole output shown, so a reader sees what was missing. */
 static void
 has(const char *out, const char *what, const char *kind, const char *format)
 {
-	if (out == NULL || strstr(out, what) == NULL) {
+	if (!found(out, what)) {
 		fprintf(stderr, "%s\n", out ? out : "(null)");
 		fail_msg("%s %s: no \"%s\" in the output above", kind, format,
 		    what);
@@ -130,7 +168,7 @@ static void
 hasnt(const char *out, const char *what, const char *kind,
     const char *format)
 {
-	if (out != NULL && strstr(out, what) != NULL) {
+	if (found(out, what)) {
 		fprintf(stderr, "%s\n", out);
 		fail_msg("%s %s: unexpected \"%s\" in the output above", kind,
 		    format, what);
@@ -154,12 +192,19 @@ uncommented(const char *html)
 	return buf_take(&b);
 }
 
+/* Where what is, in out with its wrapping undone (order is kept). */
 static size_t
 offset(const char *out, const char *what, const char *kind,
     const char *format)
 {
+	char	*fo = tmpl_fixture_flat(out), *fw = tmpl_fixture_flat(what);
+	size_t	 at;
+
 	has(out, what, kind, format);
-	return strstr(out, what) - out;
+	at = strstr(fo, fw) - fo;
+	free(fo);
+	free(fw);
+	return at;
 }
 
 /* Every kind renders in every format; no tags left; text part well formed. */
@@ -241,46 +286,76 @@ test_subjects(void **state)
 
 /*
  * Invitation and reminder: when, where, how to get there and in, online,
- * every access label with its state, the person's needs before the others.
+ * every access label with its state, the person's needs first, each in
+ * full, the rest grouped by state (easy read has its own words).
  */
 static void
 check_access(const char *out, const char *kind, const char *format,
     int html)
 {
 	size_t	i, yours, others;
+	int	easy = strcmp(format, "easy-read") == 0;
 
 	for (i = 0; i < NLABELS; i++)
-		has(out, labels[i], kind, format);
-	yours = offset(out, "What you told us you need", kind, format);
-	others = offset(out, "Other access at this venue", kind, format);
+		if (!easy || strcmp(labels[i], "Step-free access") != 0)
+			has(out, labels[i], kind, format);
+	yours = offset(out, easy ? "What you need" : "Your access needs", kind,
+	    format);
+	others = offset(out, easy ? "Other things at this place" :
+	    "Other access at this venue", kind, format);
 	assert_true(yours < others);
 	/* Own needs under their heading, before the others' heading. */
-	assert_true(offset(out, "Step-free access", kind, format) > yours);
-	assert_true(offset(out, "Step-free access", kind, format) < others);
+	assert_true(offset(out, "Quiet room", kind, format) > yours);
 	assert_true(offset(out, "Quiet room", kind, format) < others);
 	assert_true(offset(out, "Hearing loop", kind, format) > others);
 	assert_true(offset(out, "Changing Places toilet", kind, format) >
 	    others);
 	has(out, "Level entrance and lift to Studio 2.", kind, format);
-	has(out, "Not yet confirmed", kind, format);
-	/* The unknown need says so on its own line / item. */
-	if (html) {
+	has(out, "The lift is out of order.", kind, format);
+	has(out, "Sunday 20 December 2026", kind, format);
+	if (easy) {
+		has(out, html ? "<strong>Quiet room:</strong> We do not know "
+		    "yet." : "- Quiet room: We do not know yet.", kind, format);
+		has(out, html ? "<strong>It does not have:</strong> Changing "
+		    "Places toilet." : "- It does not have: Changing Places "
+		    "toilet.", kind, format);
+		has(out, html ? "<strong>It has:</strong> Hearing loop." :
+		    "- It has: Hearing loop.", kind, format);
+		has(out, "checking:", kind, format);
+		has(out, "British Sign Language (BSL) interpreter and Captions "
+		    "in the room.", kind, format);
+		has(out, "It should work again on Sunday 20 December 2026.",
+		    kind, format);
+	} else if (html) {
 		has(out, "<strong>Quiet room:</strong> Not yet confirmed",
 		    kind, format);
-		has(out, "<strong>Changing Places toilet:</strong> No",
+		has(out, "<strong>Step-free access:</strong> Yes. Level",
 		    kind, format);
-		has(out, "<strong>Hearing loop:</strong> Yes", kind, format);
-		has(out, "<strong>British Sign Language interpreter:</strong> "
-		    "Not yet confirmed", kind, format);
+		has(out, "<strong>Not available:</strong> Changing Places "
+		    "toilet.", kind, format);
+		has(out, "<strong>Available:</strong> Hearing loop.", kind,
+		    format);
+		has(out, "<strong>Not yet confirmed (we are checking):</strong> "
+		    "British Sign Language (BSL) interpreter and Captions in "
+		    "the room.", kind, format);
+		has(out, "<strong>Lift:</strong> Not available until Sunday 20 "
+		    "December 2026. The lift is out of order.", kind, format);
 	} else {
 		has(out, "- Quiet room: Not yet confirmed", kind, format);
-		has(out, "- Changing Places toilet: No", kind, format);
-		has(out, "- Hearing loop: Yes", kind, format);
+		has(out, "- Not available: Changing Places toilet.", kind,
+		    format);
+		has(out, "- Available: Hearing loop.", kind, format);
 		has(out, "- Step-free access: Yes. Level entrance", kind,
 		    format);
-		has(out, "- British Sign Language interpreter: Not yet "
-		    "confirmed", kind, format);
+		has(out, "- Not yet confirmed (we are checking): British Sign "
+		    "Language (BSL) interpreter and Captions in the room.", kind,
+		    format);
+		has(out, "- Lift: Not available until Sunday 20 December 2026.",
+		    kind, format);
 	}
+	/* Never the old contradiction, nor "No" for a lift out of order. */
+	hasnt(out, "Live captions will be on", kind, format);
+	hasnt(out, "does not have this", kind, format);
 	/* problems: true: say the organisers know, and whom to talk to. */
 	has(out, "We have told", kind, format);
 	has(out, "1 October 2026", kind, format);
@@ -356,16 +431,24 @@ test_invitation_only(void **state)
 		has(r.text, "calendar", "invitation", formats[f]);
 		has(r.text, "jo@example.org", "invitation", formats[f]);
 		if (r.html != NULL) {
-			/* A real list (easy read styles its <li>s). */
-			has(r.html, ">1. Welcome</li>\n<li", "invitation",
+			/* A numbered list, numbered by <ol> (easy read
+			 * styles its <li>s). */
+			has(r.html, ">Welcome</li>\n<li", "invitation",
 			    formats[f]);
-			has(r.html, ">2. What happens on the day you leave "
+			has(r.html, ">What happens on the day you leave "
 			    "hospital</li>\n<li", "invitation", formats[f]);
-			has(r.html, ">3. Ideas</li>\n</ul>", "invitation",
+			has(r.html, ">Ideas</li>\n</ol>", "invitation",
 			    formats[f]);
+			hasnt(r.html, ">1. Welcome", "invitation", formats[f]);
 			if (strcmp(formats[f], "easy-read") != 0)
-				has(r.html, "<ul>\n<li>1. Welcome</li>",
+				has(r.html, "<ol>\n<li>Welcome</li>",
 				    "invitation", formats[f]);
+			/* Phone numbers can be tapped. */
+			has(r.html, "href=\"tel:02079460002\"", "invitation",
+			    formats[f]);
+			has(r.html, "href=\"tel:02079460000\"", "invitation",
+			    formats[f]);
+			has(r.html, "<main>", "invitation", formats[f]);
 			has(r.html, "<title>", "invitation", formats[f]);
 			has(r.html, "href=\"mailto:jo@example.org\"",
 			    "invitation", formats[f]);
@@ -397,17 +480,52 @@ test_update(void **state)
 		has(r.text, "Lyric Square, King Street", "update", formats[f]);
 		has(r.text, "https://meet.example.org/forum", "update",
 		    formats[f]);
-		has(r.text, "Step-free access", "update", formats[f]);
-		has(r.text, "Quiet room: Not yet confirmed", "update",
-		    formats[f]);
+		if (strcmp(formats[f], "easy-read") == 0) {
+			has(r.text, "No steps (step-free)", "update",
+			    formats[f]);
+			has(r.text, "Quiet room: We do not know yet", "update",
+			    formats[f]);
+		} else {
+			has(r.text, "Step-free access", "update", formats[f]);
+			has(r.text, "Quiet room: Not yet confirmed", "update",
+			    formats[f]);
+		}
+		/* What to do, before the rest. */
+		assert_true(offset(r.text, "Can you come?", "update",
+		    formats[f]) < offset(r.text, "Food and drink\n---",
+		    "update", formats[f]));
 		has(r.text, "update the meeting in your calendar", "update",
 		    formats[f]);
 		if (r.html != NULL) {
-			has(r.html, "<li><strong>Date and time</strong>",
+			has(r.html, "<strong>Date and time</strong>",
 			    "update", formats[f]);
 			has(r.html, "Friday 11 December 2026", "update",
 			    formats[f]);
 		}
+		rendered_clear(&r);
+	}
+
+	/* Food and the agenda are changes people act on: named, with the
+	 * food's before and now; the agenda points to the new one. */
+	json_array_append_new(json_object_get(ctx, "changes"), json_pack(
+	    "{s:s, s:{s:b}, s:s, s:s, s:s}", "field", "refreshments", "is",
+	    "refreshments", 1, "what", "Food and drink", "was", "Hot meal at "
+	    "17:00.", "now", "Hot meal at 16:30."));
+	json_array_append_new(json_object_get(ctx, "changes"), json_pack(
+	    "{s:s, s:{s:b}, s:s, s:s, s:s}", "field", "agenda", "is",
+	    "agenda", 1, "what", "Agenda", "was", "1. Welcome", "now",
+	    "1. Welcome\n2. Ideas"));
+	for (f = 0; f < NFORMATS; f++) {
+		must_render(state, "update", formats[f], ctx, &r);
+		was = offset(r.text, "Before: Hot meal at 17:00.", "update",
+		    formats[f]);
+		now = offset(r.text, "Now: Hot meal at 16:30.", "update",
+		    formats[f]);
+		assert_true(was < now);
+		assert_true(now < offset(r.text, "Food and drink\n---",
+		    "update", formats[f]));
+		has(r.text, "What we will talk about", "update", formats[f]);
+		has(r.text, "new plan", "update", formats[f]);
 		rendered_clear(&r);
 	}
 	json_decref(ctx);
@@ -461,6 +579,8 @@ test_cancellation(void **state)
 	json_decref(ctx);
 }
 
+/* A reminder says the day and the time, never "in N minutes" (wrong by
+ * the time it is read), even when an old context still has a lead. */
 static void
 test_reminder_lead(void **state)
 {
@@ -468,47 +588,80 @@ test_reminder_lead(void **state)
 	struct rendered	 r;
 	size_t		 f;
 
+	json_object_set_new(json_object_get(ctx, "reminder"), "lead",
+	    json_string("32 minutes"));
 	for (f = 0; f < NFORMATS; f++) {
 		must_render(state, "reminder", formats[f], ctx, &r);
-		has(r.text, "in 7 days", "reminder", formats[f]);
+		has(r.text, "Thursday 10 December 2026", "reminder",
+		    formats[f]);
+		has(r.text, "5:30pm", "reminder", formats[f]);
+		hasnt(r.text, "32 minutes", "reminder", formats[f]);
+		hasnt(r.text, "It is in", "reminder", formats[f]);
+		hasnt(r.text, " is in ", "reminder", formats[f]);
+		if (r.html != NULL)
+			hasnt(r.html, "32 minutes", "reminder", formats[f]);
 		rendered_clear(&r);
 	}
-	json_object_set_new(json_object_get(ctx, "reminder"), "lead",
-	    json_string("2 hours"));
-	must_render(state, "reminder", "standard", ctx, &r);
-	has(r.text, "in 2 hours", "reminder", "standard");
-	hasnt(r.text, "in 7 days", "reminder", "standard");
-	rendered_clear(&r);
 	json_decref(ctx);
 }
 
+/* An access update: each change as data, worded by the same templates as
+ * the access section (_access_label, _access_state): the person's own need
+ * first and marked, a lift out of order with its date. */
 static void
 test_venue_update(void **state)
 {
 	json_t		*ctx = ctx_new();
 	struct rendered	 r;
 	size_t		 f, i;
+	int		 easy;
 
-	json_object_set_new(ctx, "changes", json_pack("[{s:s, s:s, s:s}]",
-	    "what", "Hearing loop", "was", "Not yet confirmed",
-	    "now", "Yes"));
+	json_object_set_new(ctx, "changes", tmpl_fixture_json("["
+	    "{\"word\": \"step-free\", \"is\": {\"step-free\": true},"
+	    " \"yours\": true,"
+	    " \"was\": {\"is\": {\"step-free\": true}, \"available\": true},"
+	    " \"now\": {\"is\": {\"step-free\": true}, \"temporary\": true,"
+	    "  \"until\": \"Sunday 20 December 2026\","
+	    "  \"detail\": \"The lift is out of order.\"}},"
+	    "{\"word\": \"hearing-loop\", \"is\": {\"hearing-loop\": true},"
+	    " \"was\": {\"is\": {\"hearing-loop\": true}, \"unknown\": true},"
+	    " \"now\": {\"is\": {\"hearing-loop\": true},"
+	    "  \"available\": true}}]"));
 	for (f = 0; f < NFORMATS; f++) {
+		easy = strcmp(formats[f], "easy-read") == 0;
 		must_render(state, "venue-update", formats[f], ctx, &r);
 		has(r.text, "Hearing loop", "venue-update", formats[f]);
-		has(r.text, "Now: Yes", "venue-update", formats[f]);
-		/* Changes first, then the whole access section. */
-		assert_true(offset(r.text, "Now: Yes", "venue-update",
-		    formats[f]) < offset(r.text, "What you told us you need",
-		    "venue-update", formats[f]));
+		has(r.text, easy ? "Now: Yes, it is there." : "Now: Yes.",
+		    "venue-update", formats[f]);
+		has(r.text, easy ? "Before: We do not know yet." :
+		    "Before: Not yet confirmed.", "venue-update", formats[f]);
+		has(r.text, easy ? "It should work again on Sunday 20 "
+		    "December 2026. The lift is out of order." : "Now: Not "
+		    "available until Sunday 20 December 2026. The lift is out "
+		    "of order.", "venue-update", formats[f]);
+		has(r.text, easy ? "(you need this)" :
+		    "(you told us you need this)", "venue-update", formats[f]);
+		/* Never words made in C. */
+		hasnt(r.text, "Before: available", "venue-update", formats[f]);
+		/* Changes first, the person's own one first, then needs. */
+		assert_true(offset(r.text, "Before: Yes", "venue-update",
+		    formats[f]) < offset(r.text, easy ? "Before: We do not" :
+		    "Before: Not yet", "venue-update", formats[f]));
+		assert_true(offset(r.text, "Hearing loop", "venue-update",
+		    formats[f]) < offset(r.text, easy ? "What you need" :
+		    "Your access needs", "venue-update", formats[f]));
 		for (i = 0; i < NLABELS; i++)
-			has(r.text, labels[i], "venue-update", formats[f]);
+			if (!easy || i != 0)
+				has(r.text, labels[i], "venue-update",
+				    formats[f]);
 		has(r.text, "Jo Patel", "venue-update", formats[f]);
 		/* The access section proper, after the list of changes. */
 		if (r.html != NULL)
-			check_access(strstr(r.html, ">Access</h2>"),
-			    "venue-update", formats[f], 1);
+			check_access(strstr(r.html, easy ? ">What you need<" :
+			    ">Your access needs<"), "venue-update", formats[f],
+			    1);
 		else
-			check_access(strstr(r.text, "\nAccess\n------\n"),
+			check_access(strstr(r.text, "Your access needs\n---"),
 			    "venue-update", formats[f], 0);
 		rendered_clear(&r);
 	}
@@ -637,9 +790,11 @@ test_minimal_context(void **state)
 	    "standard");
 	has(r.text, "as soon as you can", "invitation", "standard");
 	has(r.html, "We have not shared a plan", "invitation", "standard");
-	/* The empty agenda list is hidden from screen readers. */
-	has(r.html, "<!--", "invitation", "standard");
-	hasnt(r.html, "<ul>\n</ul>\n<h2", "invitation", "standard");
+	/* No empty agenda list at all, and no food section left blank. */
+	hasnt(r.html, "<ul>\n</ul>", "invitation", "standard");
+	hasnt(r.html, "<ol>\n</ol>", "invitation", "standard");
+	has(r.text, "We have not said anything about food", "invitation",
+	    "standard");
 	rendered_clear(&r);
 	json_decref(ctx);
 }
@@ -658,8 +813,10 @@ test_no_needs_of_own(void **state)
 	json_object_set_new(a, "problems", json_false());
 	for (f = 0; f < NFORMATS; f++) {
 		must_render(state, "invitation", formats[f], ctx, &r);
-		has(r.text, "What you told us you need", "invitation",
+		has(r.text, strcmp(formats[f], "easy-read") == 0 ?
+		    "What you need" : "Your access needs", "invitation",
 		    formats[f]);
+		has(r.text, "have not told us", "invitation", formats[f]);
 		has(r.text, "Hearing loop", "invitation", formats[f]);
 		hasnt(r.text, "Quiet room", "invitation", formats[f]);
 		hasnt(r.text, "We have told", "invitation", formats[f]);

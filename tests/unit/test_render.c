@@ -81,6 +81,7 @@ test_announcement_all_formats(void **state)
 {
 	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
+	char		*flat;
 	size_t		 i;
 
 	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
@@ -94,7 +95,12 @@ test_announcement_all_formats(void **state)
 		    "First para about the letter & why.\n\nSecond para.\n"
 		    "With a line break.\n"));
 		/* The footer: automatic, and who gets replies. */
-		assert_non_null(strstr(r.text, "Jo Patel at jo@example.org"));
+		flat = tmpl_fixture_flat(r.text);
+		assert_non_null(strstr(flat, "Jo Patel at jo@example.org"));
+		/* Why the person gets it, and how to change or stop. */
+		assert_non_null(strstr(flat, "You get this email because"));
+		assert_non_null(strstr(flat, "stop getting them"));
+		free(flat);
 		if (strcmp(formats[i], "plain-text") == 0) {
 			assert_null(r.html);
 		} else {
@@ -166,14 +172,17 @@ test_no_reply_to(void **state)
 {
 	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
+	char		*flat;
 
 	json_object_del(ctx, "reply_to");
 	must_render(state, "announcement", "standard", ctx, &r);
-	assert_non_null(strstr(r.text,
+	flat = tmpl_fixture_flat(r.text);
+	assert_non_null(strstr(flat,
 	    "Your reply goes to Forum team at forum@example.org."));
+	free(flat);
 	assert_null(strstr(r.text, "Jo Patel"));
-	assert_non_null(strstr(r.html,
-	    "Your reply goes to Forum team at forum@example.org."));
+	assert_non_null(strstr(r.html, "Your reply goes to Forum team at "
+	    "<a href=\"mailto:forum@example.org\""));
 	rendered_clear(&r);
 	json_decref(ctx);
 }
@@ -308,6 +317,58 @@ test_threads(void **state)
 	}
 }
 
+/*
+ * The text part is wrapped at 72 at spaces; a URL longer than that keeps a
+ * line of its own, whole; the web links (prefs_url, unsubscribe_url) show
+ * in the footer instead of "reply to change".
+ */
+static void
+test_wrap(void **state)
+{
+	static const char *url = "https://example.org/a/very/long/address/"
+	    "that/does/not/fit/on/one/line/of/seventy-two/characters";
+	json_t		*ctx = tmpl_fixture_json(ann_ctx);
+	struct rendered	 r;
+	const char	*p, *nl;
+	char		*para;
+	int		 words = 0;
+
+	para = xasprintf("%s %s %s", "Many short words make a long line "
+	    "that a reader should never have to scroll sideways to read, not "
+	    "even on a small phone.", url, "And more after it.");
+	json_array_append_new(json_object_get(json_object_get(ctx,
+	    "announcement"), "paragraphs"), json_string(para));
+	json_object_set_new(ctx, "prefs_url", json_string(
+	    "https://forum.example.org/p/abc"));
+	json_object_set_new(ctx, "unsubscribe_url", json_string(
+	    "https://forum.example.org/u/abc"));
+	must_render(state, "announcement", "plain-text", ctx, &r);
+	for (p = r.text; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		if (strncmp(p, url, strlen(url)) == 0)
+			assert_int_equal(nl - p, strlen(url));
+		else
+			assert_true(nl - p <= 72);
+		words++;
+	}
+	assert_true(words > 5);
+	assert_non_null(strstr(r.text, "\nMany short words make a long line"));
+	assert_non_null(strstr(r.text, url));
+	assert_non_null(strstr(r.text, "https://forum.example.org/u/abc"));
+	assert_null(strstr(r.text, "reply to this email and tell us"));
+	rendered_clear(&r);
+	must_render(state, "announcement", "standard", ctx, &r);
+	assert_non_null(strstr(r.html, "<a href=\"https://forum.example.org/"
+	    "p/abc\""));
+	assert_non_null(strstr(r.html, ">Stop getting these emails</a>"));
+	assert_non_null(strstr(r.html, "<main>"));
+	assert_non_null(strstr(r.html, "overflow-wrap:anywhere"));
+	rendered_clear(&r);
+	free(para);
+	json_decref(ctx);
+}
+
 int
 main(void)
 {
@@ -320,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_notice),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_wrap),
 	};
 
 	return cmocka_run_group_tests(tests, tmpl_fixture_setup, tmpl_fixture_teardown);

@@ -46,4 +46,28 @@ tmpl_fixture_json(const char *text)
 	return j;
 }
 
+/*
+ * The text part with its wrapping undone (render.c wraps at 72): a line
+ * break and the indent after it become one space; blank lines stay. Free
+ * it.
+ */
+static inline char *
+tmpl_fixture_flat(const char *text)
+{
+	char	*out = xstrdup(text), *w = out;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '\n' && p[1] != '\n' && p[1] != '\0' &&
+		    (p == text || p[-1] != '\n')) {
+			*w++ = ' ';
+			while (p[1] == ' ')
+				p++;
+		} else
+			*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}
+
 #endif
