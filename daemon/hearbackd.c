@@ -55,6 +55,7 @@
 #include "store.h"
 #include "tmpl.h"
 #include "version.h"
+#include "web.h"
 
 #define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
@@ -74,6 +75,7 @@ struct hearbackd {
 	struct feedback		*feedback;
 	struct retention	*retention;
 	struct http		*http;
+	struct web		*web;		/* [web] pages, answers summaries */
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*tick;		/* status, watchdog, shutdown */
 	int			 ready;
@@ -371,6 +373,8 @@ hearbackd_reload(struct hearbackd *d)
 	feedback_set_config(d->feedback, cf);
 	retention_set_config(d->retention, cf);
 	rconn_set_config(d->ops, cf);
+	if (d->web != NULL)
+		web_set_config(d->web, cf);
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
 	    cf->templates_dir);
@@ -475,6 +479,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}
+	if ((d.cf->web_base_url != NULL || d.cf->inbound_address != NULL) &&
+	    (d.web = web_start(d.base, d.cf, d.ops, &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
 	d.ev_term = evsignal_new(d.base, SIGTERM, hearbackd_signal, &d);
 	d.ev_int = evsignal_new(d.base, SIGINT, hearbackd_signal, &d);
 	d.ev_hup = evsignal_new(d.base, SIGHUP, hearbackd_signal, &d);
@@ -490,6 +499,7 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	pool_free(d.pool);
 	http_free(d.http);
+	web_free(d.web);
 	intake_free(d.intake);
 	rconn_free(d.ops);
 	feedback_free(d.feedback);
