@@ -1,0 +1,297 @@
+"""
+test_web.py: SPEC section 9 end to end (issue 15), against a real
+redis-server, a real SMTP server and hearbackd's own pages listener.
+
+The shipped templates show the links as the emails engineer lays them out;
+these tests put the links in small override templates of their own (a
+[templates] dir in the test's directory, the shipped set underneath), so
+they read each URL from a line "name=URL".
+
+Clocks move with env.advance(); nothing waits on the wall clock.
+"""
+
+import base64
+import datetime
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import harness
+from test_meetings import (AMARA, BEN, COORD, LONDON, meeting, seconds_ahead,
+    days_ahead, venue, wait_mid)
+
+LINKS = ("{{> greeting}}\nTest email: {{meeting.title}}{{announcement.subject}}\n"
+    "yes={{answer_yes_url}}\nno={{answer_no_url}}\n"
+    "maybe={{answer_maybe_url}}\nprefs={{prefs_url}}\n"
+    "unsub={{unsubscribe_url}}\n")
+KINDS = ("invitation", "update", "reminder", "announcement")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+	def redirect_request(self, *a, **kw):
+		return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def web_env(env):
+	"""Turn the pages on, with a key and the link templates; start."""
+	port = harness.free_port()
+	key = env.write_file("web.key", "test-key-0123456789abcdef\n", 0o600)
+	tpl = env.tmp / "tpl"
+	tpl.mkdir()
+	for k in KINDS:
+		(tpl / ("%s.standard.txt" % k)).write_text(LINKS)
+		(tpl / ("%s.easy-read.txt" % k)).write_text(LINKS)
+	env.web = "http://127.0.0.1:%d" % port
+	env.write_config({"web": {"listen": "127.0.0.1:%d" % port,
+	    "base_url": env.web, "key_file": str(key)},
+	    "templates": {"dir": str(tpl),
+	    "shipped": str(harness.TEMPLATES_DIR)}})
+	env.start_daemon()
+	env.wait_for(lambda: harness.port_open(port), what="the pages listener")
+
+
+def links(mail):
+	out = {}
+	for ln in (mail.text or "").split("\n"):
+		m = re.match(r"^(yes|no|maybe|prefs|unsub)=(\S+)$", ln.strip())
+		if m:
+			out[m.group(1)] = m.group(2)
+	return out
+
+
+def http(url, data=None, method=None, headers=None):
+	"""(status, body text, headers) without following redirects."""
+	if isinstance(data, dict):
+		data = urllib.parse.urlencode(data).encode()
+	elif isinstance(data, str):
+		data = data.encode()
+	req = urllib.request.Request(url, data=data, method=method,
+	    headers=headers or {})
+	try:
+		with OPENER.open(req, timeout=10) as r:
+			return r.status, r.read().decode(), r.headers
+	except urllib.error.HTTPError as e:
+		return e.code, e.read().decode(), e.headers
+
+
+def form_of(url):
+	"""The t and a of a link, as a form body."""
+	q = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+	return {k: v[0] for k, v in q.items()}
+
+
+def answers(env, mid):
+	return env.r.hgetall(env.key("ans:" + mid))
+
+
+def mid_of(m):
+	return str(m["Message-ID"] or "")
+
+
+def test_answers(env):
+	web_env(env)
+	env.xadd(venue())
+	env.xadd(dict(AMARA, reminders=["50s"]))
+	env.xadd(dict(BEN, reminders=["50s"]))
+	start = seconds_ahead(3600)
+	env.xadd(meeting("m-web", start, start + datetime.timedelta(hours=1)))
+	inv_a = wait_mid(env, "<inv/m-web/c-amara/0@example.org>")
+	inv_b = wait_mid(env, "<inv/m-web/c-ben/0@example.org>")
+
+	# Every collaborator email: RFC 8058 headers and all five links.
+	for m in (inv_a, inv_b):
+		lu = str(m["List-Unsubscribe"])
+		assert re.fullmatch(r"<%s/unsubscribe\?t=[A-Za-z0-9_-]+>" %
+		    re.escape(env.web), lu), lu
+		assert str(m["List-Unsubscribe-Post"]) == \
+		    "List-Unsubscribe=One-Click"
+		ln = links(m)
+		assert set(ln) == {"yes", "no", "maybe", "prefs", "unsub"}, ln
+		assert "<%s>" % ln["unsub"] == lu
+		for u in ln.values():
+			tok = form_of(u)["t"]
+			rest = u.replace(tok, "").lower()
+			for word in ("amara", "ben", "c-", "m-web", "example",
+			    "%40", "@"):
+				assert word not in rest, (word, u)
+			raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+			for word in (b"c-amara", b"c-ben", b"m-web", b"example"):
+				assert word not in raw, (word, u)
+	a, b = links(inv_a), links(inv_b)
+
+	# GET shows the choice and a button, and changes nothing.
+	st, body, _ = http(a["yes"])
+	assert st == 200, (st, body)
+	assert "Send my answer: I can come" in body
+	assert '<form method="post"' in body
+	assert "<script" not in body
+	assert "Community forum: leaving hospital" in body
+	st, body, _ = http(a["yes"], method="HEAD")
+	assert st == 200 and body == ""
+	assert answers(env, "m-web") == {}
+
+	# POST records; twice is the same.
+	st, body, h = http(a["yes"].split("?")[0], form_of(a["yes"]))
+	assert st == 200, (st, body)
+	assert h.get("Location") is None
+	assert "We have your answer: <strong>I can come" in body
+	assert '"a":"yes"' in answers(env, "m-web")["c-amara"]
+	st, body, _ = http(a["yes"], {})	# t and a in the query only
+	assert st == 200, (st, body)
+	audit = [e for e in env.audit_entries()
+	    if e.get("event") == "answered"]
+	assert len(audit) == 1, audit
+	assert audit[0]["collaborator"] == "c-amara"
+	assert audit[0]["answer"] == "yes"
+	assert "Amara" not in str(audit) and "example.org" not in str(audit)
+
+	# Changed to "not sure", and back.
+	assert http(a["maybe"], {})[0] == 200
+	assert '"a":"maybe"' in answers(env, "m-web")["c-amara"]
+	assert http(a["yes"], {})[0] == 200
+	assert '"a":"yes"' in answers(env, "m-web")["c-amara"]
+
+	# Ben cannot come: the organiser is told at once.
+	st, body, _ = http(b["no"], {})
+	assert st == 200, (st, body)
+	assert "told the organiser" in body
+	notice = env.wait_mails(1, to="jo@example.org")[0]
+	assert "c-ben" in notice.text and "cannot come" in notice.text, \
+	    notice.text
+	assert "m-web" in notice.text
+
+	# Bad tokens and paths.
+	tok = form_of(a["yes"])["t"]
+	bad = tok[:10] + ("A" if tok[10] != "A" else "B") + tok[11:]
+	assert http("%s/answer?t=%s&a=yes" % (env.web, bad))[0] == 403
+	assert http("%s/answer?t=%s&a=yes" % (env.web, "!!"))[0] == 400
+	assert http("%s/answer?a=yes" % env.web)[0] == 400
+	assert http("%s/answer?t=%s&a=perhaps" % (env.web, tok))[0] == 400
+	unsub_tok = form_of(a["unsub"])["t"]
+	assert http("%s/answer?t=%s&a=yes" % (env.web, unsub_tok))[0] == 403
+	assert http("%s/prefs?t=%s" % (env.web, tok))[0] == 403
+	assert http("%s/nothing-here" % env.web)[0] == 404
+	assert http("%s/" % env.web)[0] == 404
+	st, _, h = http(a["yes"], method="PUT", data=b"")
+	assert st == 405 and "POST" in h.get("Allow"), (st, h)
+	st, _, _ = http(a["yes"], method="POST", data=b"x" * 5000)
+	assert st == 413
+	# The health listener still refuses POST.
+	st, _, _ = http("http://127.0.0.1:%d/healthz" % env.http_port,
+	    method="POST", data=b"")
+	assert st == 405
+
+	# The first reminder: Amara gets hers, Ben (cannot come) does not;
+	# the organiser gets the summary.
+	env.advance(3600 - 50 + 2)
+	wait_mid(env, "<rem/m-web/c-amara/0/50@example.org>")
+	summ = env.wait_for(lambda: [m for m in env.mails_to("jo@example.org")
+	    if "Coming (1): c-amara" in (m.text or "")],
+	    what="the answers summary")[0]
+	t = summ.text
+	assert "Cannot come (1): c-ben" in t, t
+	assert "No answer (0)" in t, t
+	# Amara's needs, unmet first: quiet-room and step-free are both
+	# available at the venue here, so both are listed as available.
+	assert "c-amara needs" in t, t
+	env.wait_for(lambda: env.r.hget(env.key("d:rem:m-web:c-ben:0:50"),
+	    "state") == "suppressed", what="Ben's reminder suppressed")
+	assert not [m for m in env.mails_to("ben@example.org")
+	    if mid_of(m).startswith("<rem/")]
+	assert env.r.hget(env.key("stats"), "suppressed:cannot-come") == "1"
+
+	# Once the meeting has started, answers are closed (410); after it
+	# ends, the token has expired (410 too).
+	env.advance(60)
+	st, body, _ = http(a["no"], {})
+	assert st == 410 and "started" in body, (st, body)
+	assert '"a":"yes"' in answers(env, "m-web")["c-amara"]
+	env.advance(3600)
+	assert http(a["no"])[0] == 410
+
+
+def test_unsubscribe_and_prefs(env):
+	web_env(env)
+	env.xadd(venue())
+	env.xadd(dict(AMARA, groups=["forum"]))
+	env.xadd(dict(BEN, groups=["forum"]))
+	far = days_ahead(20)
+	env.xadd(meeting("m-far", far))
+	inv_a = wait_mid(env, "<inv/m-far/c-amara/0@example.org>")
+	inv_b = wait_mid(env, "<inv/m-far/c-ben/0@example.org>")
+	a, b = links(inv_a), links(inv_b)
+
+	# The unsubscribe page: GET shows a button and changes nothing.
+	st, body, _ = http(a["unsub"])
+	assert st == 200 and "<button" in body, (st, body)
+	assert not env.r.exists(env.key("pref:c-amara"))
+	# RFC 8058 one-click: 200, no redirect, at once, idempotent.
+	for _ in range(2):
+		st, body, h = http(a["unsub"], "List-Unsubscribe=One-Click",
+		    headers={"Content-Type": "application/x-www-form-urlencoded"})
+		assert st == 200, (st, body)
+		assert h.get("Location") is None
+	assert env.r.hget(env.key("pref:c-amara"), "stop:meetings") == "1"
+	assert env.r.hget(env.key("stats"), "unsubscribe:meetings") == "1"
+	n = env.wait_for(lambda: [m for m in env.mails_to(COORD)
+	    if "c-amara changed their email choices" in (m.text or "")],
+	    what="the coordinator's notice")
+	assert len(n) == 1
+
+	# The meeting moves: Ben gets the update, Amara's is suppressed.
+	env.xadd(meeting("m-far", far + datetime.timedelta(hours=1)))
+	wait_mid(env, "<upd/m-far/c-ben/1@example.org>")
+	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-amara:1"),
+	    "state") == "suppressed", what="Amara's update suppressed")
+	assert not [m for m in env.mails_to("amara@example.org")
+	    if mid_of(m).startswith("<upd/")]
+	sup = [e for e in env.audit_entries()
+	    if e.get("event") == "suppressed"]
+	assert sup and sup[0]["reason"] == "unsubscribed", sup
+
+	# An announcement still reaches her (another kind).
+	env.xadd({"type": "announcement", "id": "a-1", "subject": "News",
+	    "body": "Hello.", "to": {"groups": ["forum"]}})
+	wait_mid(env, "<ann/a-1/c-amara@example.org>")
+
+	# The preferences page: GET shows the form, changes nothing.
+	st, body, _ = http(b["prefs"])
+	assert st == 200 and 'name="format"' in body, (st, body)
+	assert "<script" not in body
+	assert not env.r.exists(env.key("pref:c-ben"))
+	form = form_of(b["prefs"])
+	form.update({"form": "prefs", "format": "large-print",
+	    "stop_announcements": "1", "pause_until": ""})
+	st, body, _ = http(b["prefs"].split("?")[0], form)
+	assert st == 200 and "saved" in body, (st, body)
+	p = env.r.hgetall(env.key("pref:c-ben"))
+	assert p["format"] == "large-print" and \
+	    p["stop:announcements"] == "1", p
+	assert "stop:meetings" not in p
+	# The page now shows in large print.
+	st, body, _ = http(b["prefs"])
+	assert "1.75rem" in body and 'value="large-print" checked' in body
+
+	# A re-import of Ben's record does not undo what he chose.
+	env.xadd(dict(BEN, groups=["forum"], format="standard"))
+	env.xadd({"type": "announcement", "id": "a-2", "subject": "More",
+	    "body": "Hello again.", "to": {"groups": ["forum"]}})
+	wait_mid(env, "<ann/a-2/c-amara@example.org>")
+	env.wait_for(lambda: env.r.hget(env.key("d:ann:a-2:c-ben"), "state")
+	    == "suppressed", what="Ben's announcement suppressed")
+
+	# Stop everything: the next meeting email to Ben is not sent either.
+	form["everything"] = "1"
+	assert http(b["prefs"].split("?")[0], form)[0] == 200
+	assert env.r.hget(env.key("pref:c-ben"), "consent") == "false"
+	env.xadd(meeting("m-far", far + datetime.timedelta(hours=2)))
+	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-ben:2"),
+	    "state") == "suppressed", what="Ben's update suppressed")
+
+	# A bad date is refused and changes nothing.
+	form["pause_until"] = "31/12/2026"
+	assert http(b["prefs"].split("?")[0], form)[0] == 400
