@@ -44,5 +44,6 @@ int	cli_status(const struct config *, int argc, char **argv);
 int	cli_dead(const struct config *, int argc, char **argv);
 int	cli_preview(const struct config *, int argc, char **argv);
 int	cli_report(const struct config *, int argc, char **argv);
+int	cli_inbound(const struct config *, int argc, char **argv);
 
 #endif
