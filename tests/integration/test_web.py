@@ -295,3 +295,57 @@ def test_unsubscribe_and_prefs(env):
 	# A bad date is refused and changes nothing.
 	form["pause_until"] = "31/12/2026"
 	assert http(b["prefs"].split("?")[0], form)[0] == 400
+
+
+def test_pages_in_browser(env):
+	"""Each page in Debian's chromium with axe-core: no violations under
+	WCAG 2.0/2.1/2.2 A and AA, nothing wider than a 320 px screen;
+	screenshots at 320, 390 and 1024 px in build/screenshots/pages."""
+	import browser
+	web_env(env)
+	env.xadd(venue())
+	env.xadd(AMARA)						# easy read
+	env.xadd(BEN)						# standard
+	env.xadd({"type": "collaborator", "id": "c-lee", "name": "Lee Park",
+	    "email": "lee@example.org", "consent": True,
+	    "format": "large-print"})
+	start = seconds_ahead(3600)
+	env.xadd(meeting("m-br", start, start + datetime.timedelta(hours=1),
+	    invitees=["c-amara", "c-ben", "c-lee"]))
+	ln = {}
+	for cid in ("amara", "ben", "lee"):
+		ln[cid] = links(wait_mid(env,
+		    "<inv/m-br/c-%s/0@example.org>" % cid))
+	pages = [
+	    {"name": "answer-easy-read", "url": ln["amara"]["yes"]},
+	    {"name": "answer-standard", "url": ln["ben"]["no"]},
+	    {"name": "answer-large-print", "url": ln["lee"]["maybe"]},
+	    {"name": "prefs-standard", "url": ln["ben"]["prefs"]},
+	    {"name": "prefs-large-print", "url": ln["lee"]["prefs"]},
+	    {"name": "prefs-easy-read", "url": ln["amara"]["prefs"]},
+	    {"name": "unsubscribe", "url": ln["ben"]["unsub"]},
+	    {"name": "bad-link", "url": env.web + "/answer?t=AAAA&a=yes"},
+	    {"name": "not-found", "url": env.web + "/nothing"},
+	]
+	# What a POST answers, saved as files.
+	for name, url in (("answered-easy-read", ln["amara"]["no"]),
+	    ("answered-standard", ln["ben"]["yes"]),
+	    ("prefs-saved", ln["lee"]["prefs"]),
+	    ("unsubscribed", ln["ben"]["unsub"])):
+		data = form_of(url)
+		if "prefs" in url:
+			data.update({"form": "prefs", "format": "large-print"})
+		st, body, _ = http(url, data)
+		assert st == 200, (name, st, body)
+		pages.append({"name": name, "file": str(env.write_file(
+		    name + ".html", body))})
+	res = browser.check(pages, shots=browser.shots_dir("pages"),
+	    tags=["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"])
+	for p in pages:
+		assert p["name"] in res, (p["name"], sorted(res))
+	probs = browser.problems(res, widths=(320, 390, 1024))
+	assert not probs, "\n".join(probs)
+	for name in ("answer-easy-read", "prefs-standard", "unsubscribe"):
+		assert res[name]["status"] == 200, res[name]
+	assert res["bad-link"]["status"] == 400
+	assert res["not-found"]["status"] == 404
