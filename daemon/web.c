@@ -192,8 +192,10 @@ web_head(struct buf *b, const char *fmt, const char *title)
 	    "padding:.6em 1em;min-width:0}\nlegend{font-weight:bold}\n"
 	    "p,li,label,legend{overflow-wrap:break-word}\n"
 	    "label{display:inline-block;padding:.3em 0}\n"
-	    "input[type=radio],input[type=checkbox]{width:1.4em;"
-	    "height:1.4em;vertical-align:middle;margin-right:.5em}\n"
+	    ".opt{display:flex;align-items:flex-start;gap:.6em;"
+	    "margin:.3em 0}\n"
+	    ".opt input{flex:none;width:1.5em;height:1.5em;margin:.25em 0 0}"
+	    "\n"
 	    "input[type=date]{font:inherit;padding:.3em;max-width:100%%;"
 	    "box-sizing:border-box}\n"
 	    "ul.choices{list-style:none;padding:0}\n"
@@ -561,7 +563,7 @@ web_prefs_form(struct buf *b, struct web_rq *q)
 	    q->tok, q->tok);
 	buf_adds(b, "<fieldset>\n<legend>How your emails look</legend>\n");
 	for (i = 0; i < 4; i++)
-		buf_printf(b, "<div><input type=\"radio\" name=\"format\" "
+		buf_printf(b, "<div class=\"opt\"><input type=\"radio\" name=\"format\" "
 		    "id=\"f-%s\" value=\"%s\"%s><label for=\"f-%s\">%s</label>"
 		    "</div>\n", fmts[i][0], fmts[i][0], strcmp(cur, fmts[i][0])
 		    == 0 ? " checked" : "", fmts[i][0], fmts[i][1]);
@@ -573,7 +575,7 @@ web_prefs_form(struct buf *b, struct web_rq *q)
 	buf_adds(b, "<fieldset>\n<legend>Stop some emails</legend>\n");
 	for (i = 0; i < WEB_NCLASSES; i++) {
 		snprintf(name, sizeof name, "stop:%s", web_classes[i]);
-		buf_printf(b, "<div><input type=\"checkbox\" name=\"stop_%s\" "
+		buf_printf(b, "<div class=\"opt\"><input type=\"checkbox\" name=\"stop_%s\" "
 		    "id=\"s-%s\" value=\"1\"%s><label for=\"s-%s\">Stop ",
 		    web_classes[i], web_classes[i], strcmp(web_str(q->prefs,
 		    name), "1") == 0 ? " checked" : "", web_classes[i]);
@@ -581,7 +583,8 @@ web_prefs_form(struct buf *b, struct web_rq *q)
 		buf_adds(b, "</label></div>\n");
 	}
 	buf_printf(b, "</fieldset>\n<fieldset>\n<legend>Stop everything"
-	    "</legend>\n<div><input type=\"checkbox\" name=\"everything\" "
+	    "</legend>\n<div class=\"opt\"><input type=\"checkbox\" "
+	    "name=\"everything\" "
 	    "id=\"all\" value=\"1\"%s><label for=\"all\">Send me no more "
 	    "emails at all</label></div>\n</fieldset>\n",
 	    strcmp(web_str(q->prefs, "consent"), "false") == 0 ? " checked" :
