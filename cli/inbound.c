@@ -14,14 +14,17 @@
  *     collaborator record changes it) and tells the coordinator;
  *   - anything else changes nothing.
  *
- * Exit 0 (done, or nothing to do), 65 a message that cannot be parsed, 69
- * Redis failed, 78 bad config. Messages to stderr name collaborators by id.
+ * Exit 0 (done, or nothing to do), 65 a message that cannot be parsed, 75
+ * (EX_TEMPFAIL) when Redis cannot be reached or fails, so that the MTA
+ * keeps the message and tries again (69, what the other commands use,
+ * would make Postfix bounce it), 78 bad config. Messages to stderr name collaborators by id.
  * Parsing is GMime's and libical's; the state is answer.lua's.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmime/gmime.h>
 #include <libical/ical.h>
@@ -33,6 +36,21 @@
 #include "store.h"
 
 #define INBOUND_MAX	(16 * 1024 * 1024)	/* bytes read from stdin */
+#define EX_TEMPFAIL_	75
+
+/*
+ * cli_connect() and cli_redis_failed() exit 69 themselves; while Redis is
+ * in use here, an exit handler turns any exit into 75 (after their
+ * message), so the MTA defers instead of bouncing.
+ */
+static int	inbound_armed;
+
+static void
+inbound_atexit(void)
+{
+	if (inbound_armed)
+		_exit(EX_TEMPFAIL_);
+}
 
 struct inbound {
 	const struct config	*cf;
@@ -461,6 +479,9 @@ cli_inbound(const struct config *cf, int argc, char **argv)
 	}
 	g_mime_message_foreach(msg, inbound_part, &in);	/* the top part too */
 	if (in.status->len > 0 || in.calendars->len > 0) {
+		fflush(stdout);
+		inbound_armed = 1;
+		atexit(inbound_atexit);
 		in.c = cli_connect(cf);
 		for (i = 0; i < in.status->len; i++)
 			took += inbound_dsn(&in, g_ptr_array_index(in.status,
@@ -470,6 +491,7 @@ cli_inbound(const struct config *cf, int argc, char **argv)
 			took += inbound_reply(&in,
 			    g_ptr_array_index(in.calendars, i));
 		redisFree(in.c);
+		inbound_armed = 0;
 	}
 	if (!took)
 		fprintf(stderr, "hearback: inbound: nothing to do with this "

@@ -184,3 +184,16 @@ def test_inbound(env):
 	assert env.cli("inbound", input="").rc == 65
 	assert env.cli("inbound", input="\x00\x01garbage").rc == 65
 	assert env.cli("inbound", "extra").rc == 64
+
+
+def test_inbound_redis_down(env):
+	"""Redis away: exit 75, so that the MTA keeps the message."""
+	env.stop_redis()
+	r = env.cli("inbound", input=reply("m-x@example.org",
+	    "amara@example.org", "amara@example.org", "ACCEPTED"))
+	assert r.rc == 75, r
+	assert "Redis" in r.err, r
+	# A message with nothing for us needs no Redis: 0.
+	r = env.cli("inbound", input="From: x@example.net\r\nSubject: hi\r\n"
+	    "\r\nHello.\r\n")
+	assert r.rc == 0, r
