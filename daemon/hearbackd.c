@@ -218,9 +218,19 @@ hearbackd_on_gauges(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct hearbackd	*d = priv;
 	struct store_gauges	 g;
+	const redisReply	*st;
+	size_t			 i;
 
 	if (store_gauges_parse(r, &g) == -1)
 		return;
+	/* The counters of SPEC 9, from the same stats hash. */
+	st = ((redisReply *)r)->element[6];
+	for (i = 0; st->type == REDIS_REPLY_ARRAY && i + 1 < st->elements;
+	    i += 2)
+		if (st->element[i]->type == REDIS_REPLY_STRING &&
+		    st->element[i + 1]->type == REDIS_REPLY_STRING)
+			metrics_said_back(&d->m, st->element[i]->str,
+			    atoll(st->element[i + 1]->str));
 	d->m.inbox_backlog = g.inbox_backlog;
 	d->m.scheduled = g.scheduled;
 	d->m.dead = g.dead;

@@ -163,6 +163,8 @@ def test_inbound(env):
 	assert env.cli("inbound", input=postfix_dsn("ben@example.org",
 	    orig)).rc == 0
 	assert env.r.hget(env.key("stats"), "bounce") == "1"
+	env.wait_for(lambda: "hearback_bounces_total 1" in
+	    env.http_get("/metrics")[1], what="the bounce metric")
 
 	# The meeting moves: no email to the bouncing address.
 	env.xadd(meeting("m-in", far + datetime.timedelta(hours=1)))

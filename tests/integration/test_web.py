@@ -203,6 +203,13 @@ def test_answers(env):
 	assert not [m for m in env.mails_to("ben@example.org")
 	    if mid_of(m).startswith("<rem/")]
 	assert env.r.hget(env.key("stats"), "suppressed:cannot-come") == "1"
+	# Metrics, by answer and reason.
+	want = ('hearback_answers_total{answer="yes"} 2',
+	    'hearback_answers_total{answer="no"} 1',
+	    'hearback_answers_total{answer="maybe"} 1',
+	    'hearback_suppressed_total{reason="cannot-come"} 1')
+	env.wait_for(lambda: all(w in env.http_get("/metrics")[1]
+	    for w in want), what="answer metrics")
 
 	# Once the meeting has started, answers are closed (410); after it
 	# ends, the token has expired (410 too).
@@ -291,6 +298,13 @@ def test_unsubscribe_and_prefs(env):
 	env.xadd(meeting("m-far", far + datetime.timedelta(hours=2)))
 	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-ben:2"),
 	    "state") == "suppressed", what="Ben's update suppressed")
+
+	want = ('hearback_unsubscribes_total{kind="meetings"} 1',
+	    'hearback_unsubscribes_total{kind="announcements"} 1',
+	    'hearback_unsubscribes_total{kind="everything"} 1',
+	    'hearback_suppressed_total{reason="stopped"} 1')
+	env.wait_for(lambda: all(w in env.http_get("/metrics")[1]
+	    for w in want), what="unsubscribe metrics")
 
 	# A bad date is refused and changes nothing.
 	form["pause_until"] = "31/12/2026"
