@@ -403,7 +403,13 @@ web_answer_page(struct web_rq *q, int saved)
 		buf_adds(&b, web_w(q->fmt, "<h1>Can you come?</h1>\n",
 		    "<h1>Can you come to the meeting?</h1>\n"));
 		web_meeting_box(&b, q);
-		if (*now != '\0') {
+		if (*now != '\0' && json_is_true(json_object_get(q->answer,
+		    "stale"))) {
+			buf_adds(&b, "<p>Before the meeting changed, you said: "
+			    "<strong>");
+			web_esc(&b, web_answer_words(now, q->fmt));
+			buf_adds(&b, "</strong>. Please tell us again.</p>\n");
+		} else if (*now != '\0') {
 			buf_adds(&b, "<p>Your answer now: <strong>");
 			web_esc(&b, web_answer_words(now, q->fmt));
 			buf_adds(&b, "</strong>.</p>\n");
@@ -981,9 +987,18 @@ web_on_summary(redisAsyncContext *ac, void *r, void *priv)
 		a = e->element[2]->len ? json_loadb(e->element[2]->str,
 		    e->element[2]->len, 0, NULL) : NULL;
 		ans = a ? web_str(a, "a") : "";
-		json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
-		    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") == 0 ?
-		    maybe : none, json_string(e->element[0]->str));
+		if (json_is_true(json_object_get(a, "stale"))) {
+			/* Answered before the meeting changed: shown as such. */
+			line = xasprintf("%s (before the last change)",
+			    e->element[0]->str);
+			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
+			    strcmp(ans, "no") == 0 ? no : maybe,
+			    json_string(line));
+			free(line);
+		} else
+			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
+			    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") ==
+			    0 ? maybe : none, json_string(e->element[0]->str));
 		if (strcmp(ans, "yes") == 0 && (c = web_record(e->element[1])))
 		{
 			json_t *n;

@@ -169,6 +169,13 @@ def test_inbound(env):
 	# The meeting moves: no email to the bouncing address.
 	env.xadd(meeting("m-in", far + datetime.timedelta(hours=1)))
 	wait_mid(env, "<upd/m-in/c-amara/1@example.org>")
+	# The update asks again: Amara's answer is flagged as from before.
+	assert '"stale":true' in answer_of(env, "m-in", "c-amara")
+	r = env.cli("inbound", input=reply(uid, "amara@example.org",
+	    "amara@example.org", "DECLINED", seq=1))
+	assert r.rc == 0, r
+	assert '"stale"' not in answer_of(env, "m-in", "c-amara")
+	assert '"a":"no"' in answer_of(env, "m-in", "c-amara")
 	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-in:c-ben:1"),
 	    "state") == "suppressed", what="Ben's update suppressed")
 	# His record gives a new address: email goes to it again.
