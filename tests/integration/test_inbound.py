@@ -11,8 +11,10 @@ part and the returned message) marks the address as bouncing.
 """
 
 import datetime
+import os
 
 import harness
+import postfix
 from test_meetings import (AMARA, BEN, COORD, days_ahead, ical, meeting,
     venue, wait_mid)
 
@@ -206,3 +208,60 @@ def test_inbound_redis_down(env):
 	r = env.cli("inbound", input="From: x@example.net\r\nSubject: hi\r\n"
 	    "\r\nHello.\r\n")
 	assert r.rc == 0, r
+
+
+class BouncingPostfix(postfix.Postfix):
+	"""A private Postfix that relays one domain to the test's SMTP sink
+	(which refuses Ben: Postfix has accepted the message by then, so its
+	bounce(8) writes a real DSN) and hands mail for the inbound address
+	to a pipe that keeps it in a file."""
+
+	def __init__(self, spool, **kw):
+		self.spool = spool
+		super().__init__(**kw)
+
+	def _master_cf(self):
+		return super()._master_cf() + (
+		    "smtp               unix       -   -   n   -     -   smtp\n"
+		    "keep               unix       -   n   n   -     1   pipe\n"
+		    "  flags=q user=nobody argv=/bin/sh -c "
+		    "{ cat > %s/$$.eml }\n" % self.spool)
+
+
+def test_postfix_bounce(env):
+	"""A real Postfix bounce: hearbackd sends through Postfix with the
+	inbound address as envelope sender; Postfix cannot deliver to Ben and
+	returns a DSN to that address; piped to `hearback inbound`, it marks
+	Ben's address as bouncing."""
+	spool = env.tmp / "spool"
+	spool.mkdir()
+	os.chmod(env.tmp, os.stat(env.tmp).st_mode | 0o111)
+	os.chmod(spool, 0o777)
+	env.smtp.reject("ben@bounce.example.org")
+	maps = ("inline:{ bounce.example.org=smtp:[127.0.0.1]:%d, %s=keep: }"
+	    % (env.smtp.port, INBOUND))
+	with BouncingPostfix(spool, tls=False, parent=env.tmp,
+	    main={"transport_maps": maps}) as pf:
+		env.write_config(pf.smtp_config())
+		env.write_config({"inbound": {"address": INBOUND}})
+		env.start_daemon()
+		env.xadd(venue())
+		env.xadd(AMARA)
+		env.xadd(dict(BEN, email="ben@bounce.example.org"))
+		env.xadd(meeting("m-pf", days_ahead(20)))
+
+		def bounced():
+			return [p for p in spool.glob("*.eml")
+			    if p.stat().st_size > 0 and
+			    p.read_bytes().rstrip().endswith(b"--")]
+		files = env.wait_for(bounced, what="Postfix's bounce (log: %s)"
+		    % pf.log_tail())
+		raw = files[0].read_bytes()
+		assert b"report-type=delivery-status" in raw, raw[:2000]
+		assert b"Final-Recipient: rfc822; ben@bounce.example.org" in raw
+		r = env.cli("inbound", input=raw)
+		assert r.rc == 0, r
+		assert env.r.hget(env.key("pref:c-ben"), "bouncing") == \
+		    "ben@bounce.example.org"
+		assert env.r.hget(env.key("stats"), "bounce") == "1"
+		assert not env.r.exists(env.key("pref:c-amara"))
