@@ -306,6 +306,21 @@ def test_unsubscribe_and_prefs(env):
 	env.wait_for(lambda: all(w in env.http_get("/metrics")[1]
 	    for w in want), what="unsubscribe metrics")
 
+	# Amara pauses her emails for ten days: an announcement now is not
+	# sent; the page shows the date.
+	until = (datetime.datetime.now(LONDON).date() +
+	    datetime.timedelta(days=10)).isoformat()
+	fa = form_of(a["prefs"])
+	fa.update({"form": "prefs", "pause_until": until,
+	    "stop_meetings": "1"})
+	assert http(a["prefs"].split("?")[0], fa)[0] == 200
+	assert 'value="%s"' % until in http(a["prefs"])[1]
+	env.xadd({"type": "announcement", "id": "a-3", "subject": "Paused",
+	    "body": "Hello.", "to": {"collaborators": ["c-amara"]}})
+	env.wait_for(lambda: env.r.hget(env.key("d:ann:a-3:c-amara"), "state")
+	    == "suppressed", what="Amara's announcement suppressed (paused)")
+	assert env.r.hget(env.key("stats"), "suppressed:paused") == "1"
+
 	# A bad date is refused and changes nothing.
 	form["pause_until"] = "31/12/2026"
 	assert http(b["prefs"].split("?")[0], form)[0] == 400
