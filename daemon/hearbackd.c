@@ -509,9 +509,9 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	pool_free(d.pool);
 	http_free(d.http);
-	web_free(d.web);
 	intake_free(d.intake);
 	rconn_free(d.ops);
+	web_free(d.web);	/* after ops: its callbacks run as it goes */
 	feedback_free(d.feedback);
 	retention_free(d.retention);
 	sched_free(d.sched);

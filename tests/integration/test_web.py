@@ -244,6 +244,17 @@ def test_unsubscribe_and_prefs(env):
 		assert h.get("Location") is None
 	assert env.r.hget(env.key("pref:c-amara"), "stop:meetings") == "1"
 	assert env.r.hget(env.key("stats"), "unsubscribe:meetings") == "1"
+	# RFC 8058's own example body is multipart/form-data (Gmail's too).
+	bnd = "---FormBoundaryjWmhtjORrn"
+	st, body, h = http(b["unsub"], "--%s\r\nContent-Disposition: "
+	    "form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n"
+	    "--%s--\r\n" % (bnd, bnd), headers={"Content-Type":
+	    "multipart/form-data; boundary=" + bnd})
+	assert st == 200 and h.get("Location") is None, (st, body)
+	assert env.r.hget(env.key("pref:c-ben"), "stop:meetings") == "1"
+	assert http(b["prefs"].split("?")[0], dict(form_of(b["prefs"]),
+	    form="prefs"))[0] == 200	# Ben wants them back
+	assert env.r.hget(env.key("pref:c-ben"), "stop:meetings") is None
 	n = env.wait_for(lambda: [m for m in env.mails_to(COORD)
 	    if "c-amara changed their email choices" in (m.text or "")],
 	    what="the coordinator's notice")
@@ -266,10 +277,11 @@ def test_unsubscribe_and_prefs(env):
 	wait_mid(env, "<ann/a-1/c-amara@example.org>")
 
 	# The preferences page: GET shows the form, changes nothing.
+	before = env.r.hgetall(env.key("pref:c-ben"))
 	st, body, _ = http(b["prefs"])
 	assert st == 200 and 'name="format"' in body, (st, body)
 	assert "<script" not in body
-	assert not env.r.exists(env.key("pref:c-ben"))
+	assert env.r.hgetall(env.key("pref:c-ben")) == before
 	form = form_of(b["prefs"])
 	form.update({"form": "prefs", "format": "large-print",
 	    "stop_announcements": "1", "pause_until": ""})
@@ -299,7 +311,7 @@ def test_unsubscribe_and_prefs(env):
 	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-ben:2"),
 	    "state") == "suppressed", what="Ben's update suppressed")
 
-	want = ('hearback_unsubscribes_total{kind="meetings"} 1',
+	want = ('hearback_unsubscribes_total{kind="meetings"} 2',
 	    'hearback_unsubscribes_total{kind="announcements"} 1',
 	    'hearback_unsubscribes_total{kind="everything"} 1',
 	    'hearback_suppressed_total{reason="stopped"} 1')
