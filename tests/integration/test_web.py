@@ -303,12 +303,18 @@ def test_unsubscribe_and_prefs(env):
 	env.wait_for(lambda: env.r.hget(env.key("d:ann:a-2:c-ben"), "state")
 	    == "suppressed", what="Ben's announcement suppressed")
 
+	# His own format wins over his record's: the next update is in large
+	# print.
+	env.xadd(meeting("m-far", far + datetime.timedelta(minutes=90)))
+	upd = wait_mid(env, "<upd/m-far/c-ben/2@example.org>")
+	assert "font-size:22px" in upd.html, upd.html[:600]
+
 	# Stop everything: the next meeting email to Ben is not sent either.
 	form["everything"] = "1"
 	assert http(b["prefs"].split("?")[0], form)[0] == 200
 	assert env.r.hget(env.key("pref:c-ben"), "consent") == "false"
 	env.xadd(meeting("m-far", far + datetime.timedelta(hours=2)))
-	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-ben:2"),
+	env.wait_for(lambda: env.r.hget(env.key("d:upd:m-far:c-ben:3"),
 	    "state") == "suppressed", what="Ben's update suppressed")
 
 	want = ('hearback_unsubscribes_total{kind="meetings"} 2',
