@@ -11,6 +11,7 @@ Clocks move with env.advance(); nothing waits on the wall clock.
 """
 
 import base64
+import os
 import datetime
 import re
 import urllib.error
@@ -396,3 +397,30 @@ def test_pages_in_browser(env):
 		assert res[name]["status"] == 200, res[name]
 	assert res["bad-link"]["status"] == 400
 	assert res["not-found"]["status"] == 404
+
+
+def test_new_key_on_reload(env):
+	"""SIGHUP with a new key: links made with the old one stop working
+	(403), new emails carry links that work."""
+	web_env(env)
+	env.xadd(venue())
+	env.xadd(AMARA)
+	env.xadd(meeting("m-key", days_ahead(20), invitees=["c-amara"]))
+	old = links(wait_mid(env, "<inv/m-key/c-amara/0@example.org>"))
+	assert http(old["prefs"])[0] == 200
+	key = env.write_file("web2.key", "another-key-0123456789abcdef\n",
+	    0o600)
+	env.write_config({"web": {"key_file": str(key)}})
+	env.reload()
+	env.wait_for(lambda: http(old["prefs"])[0] == 403,
+	    what="the old key refused after reload")
+	env.xadd(meeting("m-key", days_ahead(21), invitees=["c-amara"]))
+	new = links(wait_mid(env, "<upd/m-key/c-amara/1@example.org>"))
+	assert http(new["prefs"])[0] == 200
+	assert http(new["yes"])[0] == 200
+	# A key file anyone may read is refused on reload: the old key stays.
+	os.chmod(key, 0o644)
+	env.reload()
+	env.wait_for(lambda: "chmod 600" in env.daemon_tail(),
+	    what="the reload refused")
+	assert http(new["prefs"])[0] == 200
