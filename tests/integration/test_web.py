@@ -96,7 +96,8 @@ def mid_of(m):
 def test_answers(env):
 	web_env(env)
 	env.xadd(venue())
-	env.xadd(dict(AMARA, reminders=["50s"]))
+	env.xadd(dict(AMARA, reminders=["50s"],
+	    access_needs=["step-free", "bsl", "changing-places"]))
 	env.xadd(dict(BEN, reminders=["50s"]))
 	start = seconds_ahead(3600)
 	env.xadd(meeting("m-web", start, start + datetime.timedelta(hours=1)))
@@ -196,9 +197,12 @@ def test_answers(env):
 	t = summ.text
 	assert "Cannot come (1): c-ben" in t, t
 	assert "No answer (0)" in t, t
-	# Amara's needs, unmet first: quiet-room and step-free are both
-	# available at the venue here, so both are listed as available.
-	assert "c-amara needs" in t, t
+	# Amara's needs, unmet first: the venue has no Changing Places
+	# toilet, has not said about BSL, and is step-free.
+	order = [t.find("c-amara needs %s" % w) for w in (
+	    "Changing Places toilet", "British Sign Language",
+	    "Step-free access")]
+	assert -1 not in order and order == sorted(order), (order, t)
 	env.wait_for(lambda: env.r.hget(env.key("d:rem:m-web:c-ben:0:50"),
 	    "state") == "suppressed", what="Ben's reminder suppressed")
 	assert not [m for m in env.mails_to("ben@example.org")
