@@ -934,6 +934,24 @@ web_need_rank(json_t *access, const char *word)
 	}
 }
 
+/* "not available", "not yet confirmed", "available" (+ ": details"), for
+ * the coordinator's summary; a new string. */
+static char *
+web_need_words(json_t *access, const char *word)
+{
+	const char	*detail = NULL;
+
+	switch (access_status(access, word, &detail)) {
+	case ACCESS_NO:
+		return xstrdup("not available");
+	case ACCESS_UNKNOWN:
+		return xstrdup("not yet confirmed");
+	default:
+		return detail ? xasprintf("available: %s", detail) :
+		    xstrdup("available");
+	}
+}
+
 static void
 web_list_line(json_t *lines, const char *label, json_t *ids)
 {
@@ -1039,7 +1057,7 @@ web_on_summary(redisAsyncContext *ac, void *r, void *priv)
 			if (json_integer_value(json_object_get(n, "rank")) !=
 			    rank)
 				continue;
-			d = access_describe(access, web_str(n, "word"));
+			d = web_need_words(access, web_str(n, "word"));
 			line = xasprintf("%s needs %s (%s): %s.", web_str(n,
 			    "who"), access_label(web_str(n, "word")),
 			    web_str(n, "word"), d);
