@@ -118,7 +118,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_B	?= build-fuzz
 FUZZ_CC	?= clang
 FUZZ_CFLAGS ?=
-FUZZ_TARGETS = record config render compose http smtp did
+FUZZ_TARGETS = record config render compose http smtp did token
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -147,6 +147,8 @@ FUZZ_PKGS_smtp	= openssl
 FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
 	daemon/log.c
 FUZZ_PKGS_did	= jansson hiredis openssl
+FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
+FUZZ_PKGS_token	= openssl
 
 $(FUZZ_B)/flags: FORCE
 	@mkdir -p $(dir $@)

@@ -61,5 +61,6 @@ int	cli_scheduled(const struct config *, int argc, char **argv);
 int	cli_cancel(const struct config *, int argc, char **argv);
 int	cli_announce(const struct config *, int argc, char **argv);
 int	cli_forget(const struct config *, int argc, char **argv);
+int	cli_inbound(const struct config *, int argc, char **argv);
 
 #endif

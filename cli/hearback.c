@@ -66,6 +66,7 @@ usage_to(FILE *f, int code)
 	    "       hearback [-c FILE] dead list | show ID | retry ID | drop ID\n"
 	    "       hearback [-c FILE] preview FILE --as COLLABORATOR_ID\n"
 	    "       hearback [-c FILE] report --meeting ID [--format text|html]\n"
+	    "       hearback [-c FILE] inbound < MESSAGE\n"
 	    "       hearback --help | --version\n"
 	    "FILE may be - for standard input. The config file defaults to "
 	    CONFIG_DEFAULT_PATH ".\n"
@@ -653,6 +654,7 @@ static const struct {
 	{ "scheduled",	cli_scheduled },
 	{ "cancel",	cli_cancel },
 	{ "announce",	cli_announce },
+	{ "inbound",	cli_inbound },
 };
 
 int

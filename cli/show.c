@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include "access.h"
+#include "answer.h"
 #include "cli.h"
 #include "clock.h"
 #include "plan.h"
@@ -119,15 +120,32 @@ show_fetch(redisContext *c, const struct config *cf, const char *type,
 	json_decref(need);
 }
 
-/* The answer a person gave about a meeting (SPEC section 9), or NULL
- * while nothing records answers. The answers work fills this in: it
- * returns "coming", "not coming" or "not sure" (a new string), from what
- * snap holds once show_meeting() asks for it. */
+/* The answer a person gave about a meeting (SPEC section 9), or NULL:
+ * "coming", "not coming" or "not sure" (a new string), "(before the last
+ * change)" added when an update has asked again. The meeting's answers
+ * are read once (answer_meeting_sync) and kept in snap as "ans:<mid>". */
 static char *
 show_answer(redisContext *c, const struct config *cf, const char *mid,
     const char *cid, json_t *snap)
 {
-	return NULL;
+	char		 key[STORE_KEY_MAX];
+	json_t		*all, *a;
+	const char	*s;
+	struct err	 e;
+
+	snprintf(key, sizeof key, "ans:%s", mid);
+	if ((all = json_object_get(snap, key)) == NULL) {
+		if (answer_meeting_sync(c, cf->prefix, mid, &all, &e) == -1)
+			cli_redis_failed(&e);
+		json_object_set_new(snap, key, all);
+	}
+	a = json_object_get(all, cid);
+	if ((s = json_string_value(json_object_get(a, "answer"))) == NULL)
+		return NULL;
+	return xasprintf("%s%s", strcmp(s, "yes") == 0 ? "coming" :
+	    strcmp(s, "no") == 0 ? "not coming" : "not sure",
+	    json_is_true(json_object_get(a, "stale")) ?
+	    " (before the last change)" : "");
 }
 
 static void

@@ -42,7 +42,10 @@ struct config_load_ctx {
 	int		 pw_user;	/* it named the Redis password file */
 	char		*redis_password_file;
 	char		*smtp_password_file;
+	char		*web_key_file;
 };
+
+static int	config_is_loopback(const char *);
 
 static void
 config_setstr(char **dst, const char *v)
@@ -110,6 +113,8 @@ config_default(void)
 	cf->templates_shipped = config_shipped_default();
 	cf->http_host = xstrdup("127.0.0.1");
 	cf->http_port = 9187;
+	cf->web_host = xstrdup("127.0.0.1");
+	cf->web_port = 9188;
 	cf->shutdown_timeout = 30;
 	cf->max_record_bytes = 65536;
 	return cf;
@@ -139,16 +144,16 @@ config_duration(const char *v, long long min, long long *out, struct err *e)
 	return 0;
 }
 
-/* "127.0.0.1:9187", "[::1]:9187", or "" (disabled). */
+/* "127.0.0.1:9187", "[::1]:9187", or "" (disabled), into hostp and portp. */
 static int
-config_listen(struct config *cf, const char *v, struct err *e)
+config_listen(char **hostp, int *portp, const char *v, struct err *e)
 {
 	const char	*colon;
 	char		 host[128];
 	size_t		 hl;
 
 	if (*v == '\0') {
-		config_setstr(&cf->http_host, "");
+		config_setstr(hostp, "");
 		return 0;
 	}
 	if ((colon = strrchr(v, ':')) == NULL)
@@ -162,9 +167,9 @@ config_listen(struct config *cf, const char *v, struct err *e)
 		return err_set(e, "\"%s\" is not host:port", v);
 	memcpy(host, v, hl);
 	host[hl] = '\0';
-	if (config_int(colon + 1, 1, 65535, &cf->http_port, e) == -1)
+	if (config_int(colon + 1, 1, 65535, portp, e) == -1)
 		return -1;
-	config_setstr(&cf->http_host, host);
+	config_setstr(hostp, host);
 	return 0;
 }
 
@@ -422,7 +427,84 @@ config_http(struct config_load_ctx *c, const char *key, const char *v,
 {
 	if (strcmp(key, "listen") != 0)
 		return 0;
-	config_listen(c->cf, v, e);
+	config_listen(&c->cf->http_host, &c->cf->http_port, v, e);
+	return 1;
+}
+
+/* [web] base_url: "" (off), https://host[:port][/path], or http:// for a
+ * loopback host (tests). Kept without a trailing slash. */
+static int
+config_base_url(struct config *cf, const char *v, struct err *e)
+{
+	const char	*rest, *end;
+	char		 host[256];
+	size_t		 len, hl;
+
+	if (*v == '\0') {
+		free(cf->web_base_url);
+		cf->web_base_url = NULL;
+		return 0;
+	}
+	if (strncmp(v, "https://", 8) == 0)
+		rest = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		rest = v + 7;
+	else
+		return err_set(e, "\"%s\" is not an https:// address", v);
+	for (end = rest; *end; end++)
+		if ((unsigned char)*end <= ' ' || *end == '"' || *end == '<' ||
+		    *end == '>' || *end == '?' || *end == '#' || *end == '\\')
+			return err_set(e, "\"%s\" is not a plain address "
+			    "(no spaces, query or fragment)", v);
+	hl = strcspn(rest, "/");
+	if (hl > 1 && rest[0] == '[' && memchr(rest, ']', hl) != NULL)
+		hl = (const char *)memchr(rest, ']', hl) - rest + 1;
+	else
+		hl = strcspn(rest, ":/");
+	if (hl == 0 || hl >= sizeof host)
+		return err_set(e, "\"%s\" has no host", v);
+	memcpy(host, rest, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, hl);
+		host[strlen(host) - 1] = '\0';
+	}
+	if (v[4] == ':' && !config_is_loopback(host))
+		return err_set(e, "\"%s\": http:// is only allowed for a "
+		    "loopback host; use https://", v);
+	config_setstr(&cf->web_base_url, v);
+	len = strlen(cf->web_base_url);
+	while (len > 0 && cf->web_base_url[len - 1] == '/')
+		cf->web_base_url[--len] = '\0';
+	return 0;
+}
+
+static int
+config_web(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "listen") == 0)
+		config_listen(&c->cf->web_host, &c->cf->web_port, v, e);
+	else if (strcmp(key, "base_url") == 0)
+		config_base_url(c->cf, v, e);
+	else if (strcmp(key, "key_file") == 0)
+		config_setstr(&c->web_key_file, v);
+	else
+		return 0;
+	return 1;
+}
+
+static int
+config_inbound(struct config_load_ctx *c, const char *key, const char *v,
+    struct err *e)
+{
+	if (strcmp(key, "address") != 0)
+		return 0;
+	if (*v == '\0') {
+		free(c->cf->inbound_address);
+		c->cf->inbound_address = NULL;
+	} else if (address_check(v, e) == 0)
+		config_setstr(&c->cf->inbound_address, v);
 	return 1;
 }
 
@@ -452,6 +534,8 @@ static const struct {
 	{ "http", config_http },
 	{ "daemon", config_daemon },
 	{ "retention", config_retention },
+	{ "web", config_web },
+	{ "inbound", config_inbound },
 };
 
 /* One key = value into c->cf; e->msg says what is wrong, if anything. */
@@ -707,12 +791,32 @@ config_load_for(const char *path, int need, struct err *e)
 		goto err;
 	}
 done:
+	if ((need & CONFIG_NEED_WEB) && c.cf->web_base_url != NULL) {
+		if (config_load_secret(c.web_key_file, "web-key",
+		    &c.cf->web_key, e) == -1) {
+			err_prefix(e, "%s: [web] key_file", path);
+			goto err;
+		}
+		if (c.cf->web_key == NULL) {
+			err_set(e, "%s: [web] base_url is set but there is no "
+			    "key (key_file or the web-key credential)", path);
+			goto err;
+		}
+		if (strlen(c.cf->web_key) < 16) {
+			err_set(e, "%s: [web] key_file: the key is too short "
+			    "(at least 16 characters; try: openssl rand -hex "
+			    "32)", path);
+			goto err;
+		}
+	}
 	free(c.redis_password_file);
 	free(c.smtp_password_file);
+	free(c.web_key_file);
 	return c.cf;
 err:
 	free(c.redis_password_file);
 	free(c.smtp_password_file);
+	free(c.web_key_file);
 	config_unref(c.cf);
 	return NULL;
 }
@@ -749,5 +853,11 @@ config_unref(struct config *cf)
 	free(cf->templates_dir);
 	free(cf->templates_shipped);
 	free(cf->http_host);
+	free(cf->web_host);
+	free(cf->web_base_url);
+	if (cf->web_key != NULL)
+		explicit_bzero(cf->web_key, strlen(cf->web_key));
+	free(cf->web_key);
+	free(cf->inbound_address);
 	free(cf);
 }

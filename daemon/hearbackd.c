@@ -55,6 +55,7 @@
 #include "store.h"
 #include "tmpl.h"
 #include "version.h"
+#include "web.h"
 
 #define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
@@ -74,6 +75,7 @@ struct hearbackd {
 	struct feedback		*feedback;
 	struct retention	*retention;
 	struct http		*http;
+	struct web		*web;		/* [web] pages, answers summaries */
 	struct event		*ev_term, *ev_int, *ev_hup;
 	struct event		*tick;		/* status, watchdog, shutdown */
 	int			 ready;
@@ -216,9 +218,19 @@ hearbackd_on_gauges(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct hearbackd	*d = priv;
 	struct store_gauges	 g;
+	const redisReply	*st;
+	size_t			 i;
 
 	if (store_gauges_parse(r, &g) == -1)
 		return;
+	/* The counters of SPEC 9, from the same stats hash. */
+	st = ((redisReply *)r)->element[6];
+	for (i = 0; st->type == REDIS_REPLY_ARRAY && i + 1 < st->elements;
+	    i += 2)
+		if (st->element[i]->type == REDIS_REPLY_STRING &&
+		    st->element[i + 1]->type == REDIS_REPLY_STRING)
+			metrics_said_back(&d->m, st->element[i]->str,
+			    atoll(st->element[i + 1]->str));
 	d->m.inbox_backlog = g.inbox_backlog;
 	d->m.scheduled = g.scheduled;
 	d->m.dead = g.dead;
@@ -371,6 +383,8 @@ hearbackd_reload(struct hearbackd *d)
 	feedback_set_config(d->feedback, cf);
 	retention_set_config(d->retention, cf);
 	rconn_set_config(d->ops, cf);
+	if (d->web != NULL)
+		web_set_config(d->web, cf);
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
 	    cf->templates_dir);
@@ -475,6 +489,11 @@ main(int argc, char *argv[])
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}
+	if ((d.cf->web_base_url != NULL || d.cf->inbound_address != NULL) &&
+	    (d.web = web_start(d.base, d.cf, d.ops, &e)) == NULL) {
+		fprintf(stderr, "hearbackd: %s\n", e.msg);
+		return HB_EXIT_CONFIG;
+	}
 	d.ev_term = evsignal_new(d.base, SIGTERM, hearbackd_signal, &d);
 	d.ev_int = evsignal_new(d.base, SIGINT, hearbackd_signal, &d);
 	d.ev_hup = evsignal_new(d.base, SIGHUP, hearbackd_signal, &d);
@@ -492,6 +511,7 @@ main(int argc, char *argv[])
 	http_free(d.http);
 	intake_free(d.intake);
 	rconn_free(d.ops);
+	web_free(d.web);	/* after ops: its callbacks run as it goes */
 	feedback_free(d.feedback);
 	retention_free(d.retention);
 	sched_free(d.sched);

@@ -26,6 +26,12 @@
  * most, so that closing with unread bytes does not reset the connection
  * before the client has read the answer.
  *
+ * The same code serves the pages of [web] listen (http_pages_new, web.c):
+ * there GET, HEAD and POST with a small body go to the page function,
+ * which may answer later (after Redis) through http_reply(); a connection
+ * waiting for that is HTTP_BUSY, still under the same deadline. Refusals
+ * there never log the target (its query holds a token).
+ *
  * libevent 2.1's evhttp has no connection limit, no hook when a connection
  * goes, answers 501 for a refused method and reads a refused body: hence
  * this small server on bufferevents. http_parse is pure (fuzzed by
@@ -54,7 +60,7 @@
 #include "log.h"
 #include "metrics.h"
 
-enum http_state { HTTP_READING, HTTP_WRITING, HTTP_LINGERING };
+enum http_state { HTTP_READING, HTTP_BUSY, HTTP_WRITING, HTTP_LINGERING };
 
 struct http_conn {
 	TAILQ_ENTRY(http_conn)	 entry;		/* oldest first */
@@ -64,6 +70,8 @@ struct http_conn {
 	enum http_state		 state;
 	size_t			 nread;		/* bytes read (in this state) */
 	long long		 since_ms;	/* accepted at */
+	unsigned long long	 serial;	/* names it for http_reply */
+	int			 head_only;	/* a HEAD: answer without body */
 	char			 peer[INET6_ADDRSTRLEN];
 };
 
@@ -81,6 +89,9 @@ struct http {
 	long long		 log_last_ms;	/* last refusal logged */
 	unsigned		 log_left;	/* refusals not logged since */
 	struct event		*log_ev;	/* logs the count of those */
+	http_page_fn		*page;		/* the pages server's, or NULL */
+	void			*page_arg;
+	unsigned long long	 serial;	/* the last connection's */
 };
 
 static long long
@@ -174,6 +185,8 @@ http_parse_first(const char *s, size_t n, struct http_req *r)
 		r->method = HTTP_GET;
 	else if (m - s == 4 && memcmp(s, "HEAD", 4) == 0)
 		r->method = HTTP_HEAD;
+	else if (m - s == 4 && memcmp(s, "POST", 4) == 0)
+		r->method = HTTP_POST;
 	else
 		r->method = HTTP_OTHER;
 	t = m + 1;
@@ -209,6 +222,12 @@ http_parse_first(const char *s, size_t n, struct http_req *r)
 		return 400;	/* not origin-form, nor absolute-form */
 	for (k = 0; path + k < q && path[k] != '?'; k++)
 		;
+	if (path + k < q) {
+		if ((size_t)(q - (path + k + 1)) >= sizeof r->query)
+			r->query_long = 1;
+		http_copy(r->query, sizeof r->query, path + k + 1,
+		    q - (path + k + 1));
+	}
 	if (k == 0) {
 		snprintf(r->path, sizeof r->path, "/");
 	} else {
@@ -219,8 +238,9 @@ http_parse_first(const char *s, size_t n, struct http_req *r)
 	return 0;
 }
 
-int
-http_parse(const char *buf, size_t len, struct http_req *r)
+/* The head, whatever the method and body: 0, 400, 413 (absurd), 505. */
+static int
+http_parse_head(const char *buf, size_t len, struct http_req *r)
 {
 	const char	*p = buf, *end = buf + len, *line, *v, *ve, *c;
 	size_t		 n, name;
@@ -228,6 +248,7 @@ http_parse(const char *buf, size_t len, struct http_req *r)
 	long long	 cl = -1, val;
 
 	memset(r, 0, sizeof *r);
+	r->content_length = -1;
 	/* Blank lines before the request line are skipped (RFC 9112 2.2). */
 	do {
 		if (http_line(&p, end, &line, &n) == -1)
@@ -276,14 +297,50 @@ http_parse(const char *buf, size_t len, struct http_req *r)
 		} else if (name == 17 &&
 		    strncasecmp(line, "Transfer-Encoding", 17) == 0)
 			te = 1;
+		else if (name == 12 &&
+		    strncasecmp(line, "Content-Type", 12) == 0)
+			http_copy(r->content_type, sizeof r->content_type, v,
+			    ve - v);
 	}
 	if (p != end)
 		return 400;		/* len was not where the head ends */
 	if (te && cl != -1)
 		return 400;		/* both: a smuggling attempt */
+	r->content_length = cl;
+	r->chunked = te;
+	return 0;
+}
+
+int
+http_parse(const char *buf, size_t len, struct http_req *r)
+{
+	int	code;
+
+	if ((code = http_parse_head(buf, len, r)) != 0)
+		return code;
+	if (r->method != HTTP_GET && r->method != HTTP_HEAD)
+		return 405;
+	if (r->chunked || r->content_length > 0)
+		return 413;
+	return 0;
+}
+
+int
+http_parse_page(const char *buf, size_t len, struct http_req *r)
+{
+	int	code;
+
+	if ((code = http_parse_head(buf, len, r)) != 0)
+		return code;
 	if (r->method == HTTP_OTHER)
 		return 405;
-	if (te || cl > 0)
+	if (r->method != HTTP_POST)
+		return r->chunked || r->content_length > 0 ? 413 : 0;
+	if (r->chunked)
+		return 411;		/* we read only Content-Length bodies */
+	if (r->content_length < 0)
+		return 411;
+	if (r->content_length > HTTP_MAX_BODY)
 		return 413;
 	return 0;
 }
@@ -348,7 +405,10 @@ http_reason(int code)
 	case 200:	return "OK";
 	case 400:	return "Bad Request";
 	case 404:	return "Not Found";
+	case 403:	return "Forbidden";
 	case 405:	return "Method Not Allowed";
+	case 410:	return "Gone";
+	case 411:	return "Length Required";
 	case 413:	return "Content Too Large";
 	case 431:	return "Request Header Fields Too Large";
 	case 503:	return "Service Unavailable";
@@ -381,7 +441,11 @@ http_refuse(struct http_conn *c, int code, const struct http_req *r)
 	char	 target[160];
 	char	 body[128];
 
-	if (r != NULL && r->method_name[0] != '\0')
+	if (r != NULL && r->method_name[0] != '\0' && c->h->page != NULL)
+		http_refused(c->h, "refused %.15s %s from %s: %s (%d)",
+		    r->method_name, util_quote(target, sizeof target,
+		    r->path, 64), c->peer, http_reason(code), code);
+	else if (r != NULL && r->method_name[0] != '\0')
 		http_refused(c->h, "refused %.15s %s from %s: %s (%d)",
 		    r->method_name, util_quote(target, sizeof target,
 		    r->target, 64), c->peer, http_reason(code), code);
@@ -390,10 +454,19 @@ http_refuse(struct http_conn *c, int code, const struct http_req *r)
 		    c->peer, http_reason(code), code);
 	switch (code) {
 	case 405:
-		snprintf(body, sizeof body, "only GET and HEAD\n");
+		snprintf(body, sizeof body, c->h->page ? "only GET, HEAD and "
+		    "POST\n" : "only GET and HEAD\n");
+		break;
+	case 411:
+		snprintf(body, sizeof body, "a POST needs Content-Length\n");
 		break;
 	case 413:
-		snprintf(body, sizeof body, "no request body is taken\n");
+		if (c->h->page != NULL)
+			snprintf(body, sizeof body, "a request body is limited "
+			    "to %d bytes, and only with POST\n", HTTP_MAX_BODY);
+		else
+			snprintf(body, sizeof body, "no request body is "
+			    "taken\n");
 		break;
 	case 431:
 		snprintf(body, sizeof body, "the request line and headers "
@@ -403,8 +476,8 @@ http_refuse(struct http_conn *c, int code, const struct http_req *r)
 		snprintf(body, sizeof body, "%s\n", http_reason(code));
 	}
 	http_answer(c, r != NULL && r->method == HTTP_HEAD, code,
-	    "text/plain; charset=utf-8", code == 405 ? "Allow: GET, HEAD\r\n" :
-	    NULL, body);
+	    "text/plain; charset=utf-8", code != 405 ? NULL : c->h->page ?
+	    "Allow: GET, HEAD, POST\r\n" : "Allow: GET, HEAD\r\n", body);
 }
 
 static void
@@ -463,6 +536,36 @@ http_dispatch(struct http_conn *c, const char *head, size_t len)
 		    NULL, "not found: try /healthz or /metrics\n");
 }
 
+/* The pages server: a head (and its body, once all here) to the page
+ * function. Returns 1 when the request went out, 0 to wait for more. */
+static int
+http_page_dispatch(struct http_conn *c, const char *head, size_t end,
+    size_t have)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct http_req	 r;
+	const char	*p;
+	int		 code = http_parse_page(head, end, &r);
+	size_t		 blen = 0;
+
+	if (code != 0) {
+		http_refuse(c, code, &r);
+		return 1;
+	}
+	if (r.method == HTTP_POST) {
+		blen = (size_t)r.content_length;
+		if (have < end + blen)
+			return 0;
+	}
+	if ((p = (const char *)evbuffer_pullup(in, end + blen)) == NULL)
+		return 0;
+	c->state = HTTP_BUSY;
+	c->head_only = r.method == HTTP_HEAD;
+	bufferevent_disable(c->bev, EV_READ);
+	c->h->page(c->h->page_arg, c->h, c->serial, &r, p + end, blen);
+	return 1;
+}
+
 static void
 http_conn_read(struct bufferevent *bev, void *arg)
 {
@@ -484,7 +587,9 @@ http_conn_read(struct bufferevent *bev, void *arg)
 		n = HTTP_MAX_HEAD;
 	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL)
 		return;
-	if ((end = http_head_end(p, n)) != 0)
+	if ((end = http_head_end(p, n)) != 0 && c->h->page != NULL)
+		http_page_dispatch(c, p, end, c->nread);
+	else if (end != 0)
 		http_dispatch(c, p, end);
 	else if (n >= HTTP_MAX_HEAD)
 		http_refuse(c, 431, NULL);
@@ -526,6 +631,9 @@ http_conn_timeout(evutil_socket_t fd, short what, void *arg)
 		http_refused(c->h, "closed the connection from %s: no "
 		    "complete request within %d s (%zu bytes)", c->peer,
 		    HTTP_TIMEOUT, c->nread);
+	else if (c->state == HTTP_BUSY)
+		http_refused(c->h, "closed the connection from %s: no "
+		    "answer ready within %d s", c->peer, HTTP_TIMEOUT);
 	else if (c->state == HTTP_WRITING)
 		http_refused(c->h, "closed the connection to %s: the answer "
 		    "was not taken within %d s", c->peer, HTTP_TIMEOUT);
@@ -564,6 +672,7 @@ http_serve(struct http *h, evutil_socket_t fd)
 	c = xcalloc(1, sizeof *c);
 	c->h = h;
 	c->since_ms = http_mono_ms();
+	c->serial = ++h->serial;
 	http_peer_name(fd, c->peer, sizeof c->peer);
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c->bev = bufferevent_socket_new(h->base, fd,
@@ -581,8 +690,10 @@ http_serve(struct http *h, evutil_socket_t fd)
 	h->nconns++;
 	bufferevent_setcb(c->bev, http_conn_read, http_conn_written,
 	    http_conn_event, c);
-	/* Reading stops at the limit of a head (and one byte more). */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_MAX_HEAD + 1);
+	/* Reading stops at the limit of a head (and one byte more), or of a
+	 * head and a body on the pages server. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, HTTP_MAX_HEAD + 1 +
+	    (h->page != NULL ? HTTP_MAX_BODY : 0));
 	bufferevent_enable(c->bev, EV_READ);
 	http_timer_add(c->timer, HTTP_TIMEOUT * 1000);
 	return 0;
@@ -676,6 +787,33 @@ http_new(struct event_base *base, const struct metrics *m,
 	return h;
 }
 
+struct http *
+http_pages_new(struct event_base *base, http_page_fn *fn, void *arg)
+{
+	struct http	*h;
+
+	if ((h = http_new(base, NULL, NULL, NULL)) == NULL)
+		return NULL;
+	h->page = fn;
+	h->page_arg = arg;
+	return h;
+}
+
+int
+http_reply(struct http *h, unsigned long long conn, int code,
+    const char *type, const char *extra, const char *body)
+{
+	struct http_conn	*c;
+
+	TAILQ_FOREACH(c, &h->conns, entry)
+		if (c->serial == conn)
+			break;
+	if (c == NULL || c->state != HTTP_BUSY)
+		return -1;
+	http_answer(c, c->head_only, code, type, extra, body);
+	return 0;
+}
+
 int
 http_listen(struct http *h, const char *host, int port, struct err *e)
 {
@@ -690,15 +828,16 @@ http_listen(struct http *h, const char *host, int port, struct err *e)
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
 	snprintf(serv, sizeof serv, "%d", port);
 	if ((rc = evutil_getaddrinfo(host, serv, &hints, &ai)) != 0)
-		return err_set(e, "[http] listen: cannot listen on %s:%d: %s",
-		    host, port, evutil_gai_strerror(rc));
+		return err_set(e, "[%s] listen: cannot listen on %s:%d: %s",
+		    h->page ? "web" : "http", host, port,
+		    evutil_gai_strerror(rc));
 	h->lev = evconnlistener_new_bind(h->base, http_accept, h,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, ai->ai_addr, (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
 	if (h->lev == NULL)
-		return err_set(e, "[http] listen: cannot listen on %s:%d", host,
-		    port);
+		return err_set(e, "[%s] listen: cannot listen on %s:%d",
+		    h->page ? "web" : "http", host, port);
 	evconnlistener_set_error_cb(h->lev, http_accept_error);
 	return 0;
 }

@@ -42,6 +42,59 @@ metrics_kind(struct metrics *m, const char *kind, int what)
 	}
 }
 
+static const char *const metrics_answers[] = METRICS_ANSWERS;
+static const char *const metrics_unsubs[] = METRICS_UNSUBS;
+static const char *const metrics_suppressed[] = METRICS_SUPPRESSED;
+
+void
+metrics_said_back(struct metrics *m, const char *name, long long v)
+{
+	int	i;
+
+	if (strncmp(name, "answer:", 7) == 0) {
+		for (i = 0; i < METRICS_NANSWERS; i++)
+			if (strcmp(name + 7, metrics_answers[i]) == 0)
+				m->answers[i] = v;
+	} else if (strncmp(name, "unsubscribe:", 12) == 0) {
+		for (i = 0; i < METRICS_NUNSUBS; i++)
+			if (strcmp(name + 12, metrics_unsubs[i]) == 0)
+				m->unsubscribes[i] = v;
+	} else if (strncmp(name, "suppressed:", 11) == 0) {
+		for (i = 0; i < METRICS_NSUPPRESSED; i++)
+			if (strcmp(name + 11, metrics_suppressed[i]) == 0)
+				m->suppressed[i] = v;
+	} else if (strcmp(name, "bounce") == 0)
+		m->bounces = v;
+}
+
+static void
+metrics_render_said_back(const struct metrics *m, struct buf *b)
+{
+	int	i;
+
+	buf_adds(b, "# HELP hearback_answers_total Answers to invitations, "
+	    "on the web page or by calendar.\n"
+	    "# TYPE hearback_answers_total counter\n");
+	for (i = 0; i < METRICS_NANSWERS; i++)
+		buf_printf(b, "hearback_answers_total{answer=\"%s\"} %lld\n",
+		    metrics_answers[i], m->answers[i]);
+	buf_adds(b, "# HELP hearback_unsubscribes_total Kinds of email "
+	    "collaborators stopped (everything: all of them).\n"
+	    "# TYPE hearback_unsubscribes_total counter\n");
+	for (i = 0; i < METRICS_NUNSUBS; i++)
+		buf_printf(b, "hearback_unsubscribes_total{kind=\"%s\"} %lld\n",
+		    metrics_unsubs[i], m->unsubscribes[i]);
+	buf_printf(b, "# HELP hearback_bounces_total Collaborator addresses "
+	    "marked as bouncing.\n# TYPE hearback_bounces_total counter\n"
+	    "hearback_bounces_total %lld\n", m->bounces);
+	buf_adds(b, "# HELP hearback_suppressed_total Emails not sent because "
+	    "of a person's choice, answer or bouncing address.\n"
+	    "# TYPE hearback_suppressed_total counter\n");
+	for (i = 0; i < METRICS_NSUPPRESSED; i++)
+		buf_printf(b, "hearback_suppressed_total{reason=\"%s\"} %lld\n",
+		    metrics_suppressed[i], m->suppressed[i]);
+}
+
 void
 metrics_render(const struct metrics *m, struct buf *b)
 {
@@ -103,4 +156,5 @@ metrics_render(const struct metrics *m, struct buf *b)
 	buf_printf(b, "# HELP hearback_redis_up 1 when both Redis connections "
 	    "are up.\n# TYPE hearback_redis_up gauge\nhearback_redis_up %d\n",
 	    m->redis_up);
+	metrics_render_said_back(m, b);
 }

@@ -24,6 +24,8 @@ struct mail {
 	const char	*html;			/* NULL: text/plain only (plain-text) */
 	const char	*ics;			/* NULL: no calendar; else iCalendar */
 	const char	*ics_method;		/* "REQUEST" or "CANCEL" */
+	const char	*list_unsubscribe;	/* NULL, or an https URL: RFC 8058
+						 * List-Unsubscribe and -Post */
 };
 
 /*
@@ -35,7 +37,8 @@ struct mail {
  *                     text/calendar; method=M],
  *                 invite.ics (application/ics, attachment) ]
  * Headers: From, To, Reply-To (if given), Subject, Date, Message-ID,
- * MIME-Version, Auto-Submitted: auto-generated; non-ASCII encoded per
+ * MIME-Version, Auto-Submitted: auto-generated, and List-Unsubscribe
+ * with List-Unsubscribe-Post (RFC 8058) when given; non-ASCII encoded per
  * RFC 2047 by GMime. Header inputs holding CR or LF are refused.
  *
  * On success *out is malloc'd (caller frees) and *len excludes the NUL.

@@ -25,7 +25,9 @@
 #define CONFIG_NEED_REDIS	0x01	/* the Redis password */
 #define CONFIG_NEED_SMTP	0x02	/* the SMTP password */
 #define CONFIG_USER		0x04	/* the per-user file ([redis] only) */
-#define CONFIG_DAEMON		(CONFIG_NEED_REDIS | CONFIG_NEED_SMTP)
+#define CONFIG_NEED_WEB		0x08	/* the [web] key, when base_url is set */
+#define CONFIG_DAEMON		(CONFIG_NEED_REDIS | CONFIG_NEED_SMTP | \
+				 CONFIG_NEED_WEB)
 
 enum config_tls {
 	CONFIG_TLS_STARTTLS,
@@ -80,6 +82,13 @@ struct config {
 
 	char		*http_host;		/* "" disables the HTTP listener */
 	int		 http_port;
+
+	char		*web_host;		/* [web] listen; "" disables it */
+	int		 web_port;
+	char		*web_base_url;		/* NULL: no pages, no links */
+	char		*web_key;		/* the secret for tokens (token.h) */
+
+	char		*inbound_address;	/* [inbound] address, or NULL */
 
 	long long	 shutdown_timeout;
 	long long	 max_record_bytes;

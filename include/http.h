@@ -19,6 +19,7 @@
 #define HTTP_TIMEOUT	10	/* seconds to send the request and take the answer */
 #define HTTP_LINGER	2	/* seconds to wait for the client to close */
 #define HTTP_LINGER_MAX	65536	/* bytes read and dropped meanwhile */
+#define HTTP_MAX_BODY	4096	/* a POST body, pages server only */
 
 struct metrics;
 struct http;
@@ -43,7 +44,7 @@ int		 http_serve(struct http *, evutil_socket_t fd);
 int		 http_nconns(const struct http *);
 
 /* A parsed request head. */
-enum http_method { HTTP_GET = 1, HTTP_HEAD, HTTP_OTHER };
+enum http_method { HTTP_GET = 1, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
 
 struct http_req {
 	enum http_method	 method;
@@ -51,8 +52,34 @@ struct http_req {
 	char			 target[128];	/* as sent, cut: for logs */
 	char			 path[64];	/* without the query */
 	int			 path_long;	/* longer than path holds */
+	char			 query[512];	/* after '?', "" if none */
+	int			 query_long;	/* longer than query holds */
 	int			 minor;		/* HTTP/1.minor */
+	long long		 content_length;	/* -1: none given */
+	int			 chunked;	/* Transfer-Encoding given */
+	char			 content_type[64];	/* as sent, cut */
 };
+
+/*
+ * The pages server ([web] listen, web.c): the same connection handling and
+ * limits, but GET, HEAD and POST (a body of at most HTTP_MAX_BODY bytes,
+ * with Content-Length) go to fn, which answers, now or later, with
+ * http_reply() naming the connection by its serial (the connection may be
+ * gone by then: http_reply says so, and nothing is sent). The target is
+ * never logged: its query holds a token.
+ */
+typedef void http_page_fn(void *arg, struct http *, unsigned long long conn,
+    const struct http_req *, const char *body, size_t len);
+
+struct http	*http_pages_new(struct event_base *, http_page_fn *, void *arg);
+/* -1 when the connection has gone (timed out, closed); extra: more header
+ * lines, each ending in CRLF, or NULL. */
+int		 http_reply(struct http *, unsigned long long conn, int code,
+		    const char *type, const char *extra, const char *body);
+/* The pages server's head check: 0, or 400, 405 (not GET, HEAD or POST),
+ * 411 (a POST without Content-Length), 413 (a body too large, or on GET),
+ * 505. */
+int	http_parse_page(const char *buf, size_t len, struct http_req *r);
 
 /* Where the head in buf ends: the offset just past its blank line (CRLF or
  * LF line ends), or 0 when it has not ended within len bytes. */

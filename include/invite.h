@@ -12,6 +12,8 @@
 struct invite {
 	const char	*uid;		/* stable per meeting: "m-forum-2026-12@example.org" */
 	int		 sequence;	/* raised on every change and on cancellation */
+	int		 rsvp;		/* 1: ATTENDEE RSVP=TRUE (replies come
+					   back to [inbound] address) */
 	int		 cancel;	/* 0: METHOD:REQUEST, STATUS:CONFIRMED;
 					 * 1: METHOD:CANCEL, STATUS:CANCELLED */
 	long long	 start, end;	/* epochs */

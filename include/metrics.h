@@ -10,6 +10,9 @@
 #include "util.h"
 
 #define METRICS_MAX_KINDS	16
+#define METRICS_NANSWERS	3
+#define METRICS_NUNSUBS		4
+#define METRICS_NSUPPRESSED	5
 
 struct metrics {
 	unsigned long long	accepted[REC_TYPE_MAX];
@@ -31,7 +34,23 @@ struct metrics {
 	char			smtp_why[256];	/* why, for /healthz */
 	int			in_flight;
 	long long		started_ms;
+	/* What collaborators said back (SPEC 9): Redis's counters (stats
+	 * "answer:*", "unsubscribe:*", "bounce", "suppressed:*"), shared by
+	 * every daemon and `hearback inbound`; refreshed with the gauges. */
+	long long		answers[METRICS_NANSWERS];
+	long long		unsubscribes[METRICS_NUNSUBS];
+	long long		bounces;
+	long long		suppressed[METRICS_NSUPPRESSED];
 };
+
+/* The labels of those, in order. */
+#define METRICS_ANSWERS		{ "yes", "no", "maybe" }
+#define METRICS_UNSUBS		{ "announcements", "outcomes", "meetings", \
+				  "everything" }
+#define METRICS_SUPPRESSED	{ "stopped", "unsubscribed", "paused", \
+				  "bouncing", "cannot-come" }
+/* One counter of the stats hash (name, value) into m, if it is one. */
+void	metrics_said_back(struct metrics *, const char *name, long long v);
 
 /* The slot for a delivery kind (created on first use). */
 void	metrics_kind(struct metrics *, const char *kind, int what);

@@ -198,6 +198,17 @@ compose_inputs_ok(const struct mail *m, struct err *e)
 			return err_set(e, "Message-ID holds '%c'", *p);
 	if (m->text == NULL)
 		return err_set(e, "no text part");
+	if (m->list_unsubscribe != NULL) {
+		if (strncmp(m->list_unsubscribe, "https://", 8) != 0 &&
+		    strncmp(m->list_unsubscribe, "http://", 7) != 0)
+			return err_set(e, "List-Unsubscribe must be a web "
+			    "address");
+		for (p = m->list_unsubscribe; *p != '\0'; p++)
+			if ((unsigned char)*p <= ' ' ||
+			    (unsigned char)*p >= 0x7f || *p == '<' || *p == '>')
+				return err_set(e, "List-Unsubscribe holds a "
+				    "character a URL may not");
+	}
 	if (m->ics != NULL && (m->ics_method == NULL ||
 	    (strcmp(m->ics_method, "REQUEST") != 0 &&
 	    strcmp(m->ics_method, "CANCEL") != 0)))
@@ -228,6 +239,15 @@ compose_headers(const struct mail *m)
 	    NULL);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 	    "auto-generated", NULL);
+	if (m->list_unsubscribe != NULL) {
+		char	*v = xasprintf("<%s>", m->list_unsubscribe);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe",
+		    v, NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg),
+		    "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+		free(v);
+	}
 	return msg;
 }
 

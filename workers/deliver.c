@@ -16,6 +16,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "job.h"
+#include "links.h"
 #include "log.h"
 #include "render.h"
 #include "sender.h"
@@ -30,6 +31,7 @@ deliver_build(const char *did, const char *kind, const char *cid,
 	struct view	 v;
 	struct rendered	 rd;
 	struct mail	 m;
+	char		*unsub = NULL;
 	int		 rv = -1;
 
 	memset(&rd, 0, sizeof rd);
@@ -37,6 +39,8 @@ deliver_build(const char *did, const char *kind, const char *cid,
 		view_clear(&v);
 		return -1;
 	}
+	if (links_add(cf, kind, cid, data, v.ctx, &unsub, e) == -1)
+		goto err;
 	if (render_email(ts, v.kind, v.format, v.ctx, &rd, e) == -1 ||
 	    view_calendar(&v, rd.calendar, e) == -1)
 		goto err;
@@ -54,11 +58,13 @@ deliver_build(const char *did, const char *kind, const char *cid,
 	m.html = rd.html;
 	m.ics = v.ics;
 	m.ics_method = v.ics_method;
+	m.list_unsubscribe = unsub;
 	if (compose_message(&m, msg, len, e) == -1)
 		goto err;
 	*rcpt = xstrdup(v.to_addr);
 	rv = 0;
 err:
+	free(unsub);
 	rendered_clear(&rd);
 	view_clear(&v);
 	return rv;

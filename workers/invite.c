@@ -183,7 +183,8 @@ invite_build(const struct invite *iv, struct err *e)
 	    icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
 	icalproperty_add_parameter(p,
 	    icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
-	icalproperty_add_parameter(p, icalparameter_new_rsvp(ICAL_RSVP_FALSE));
+	icalproperty_add_parameter(p, icalparameter_new_rsvp(iv->rsvp ?
+	    ICAL_RSVP_TRUE : ICAL_RSVP_FALSE));
 	icalcomponent_add_property(ev, p);
 
 	if ((s = icalcomponent_as_ical_string_r(cal)) == NULL) {

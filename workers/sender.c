@@ -558,7 +558,8 @@ sender_add_messages(const struct config *cf, struct sender_batch *b)
 		b->bodies[i].text = m->text;
 		b->bodies[i].len = (int)tlen;
 		if ((b->msgs[i] = smtp_add_message(b->s)) == NULL ||
-		    !smtp_set_reverse_path(b->msgs[i], cf->from_addr) ||
+		    !smtp_set_reverse_path(b->msgs[i], cf->inbound_address ?
+		    cf->inbound_address : cf->from_addr) ||
 		    !smtp_set_messagecb(b->msgs[i], sender_body_cb,
 		    &b->bodies[i]) || (b->rcpts[i] =
 		    smtp_add_recipient(b->msgs[i], m->rcpt)) == NULL)

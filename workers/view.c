@@ -690,6 +690,11 @@ view_meeting(const char *did, const char *kind, const char *cid,
 		inv->organizer_name = org ? view_str(json_object_get(m,
 		    "organiser"), "name") : cf->from_name;
 		inv->organizer_email = org ? org : cf->from_addr;
+		if (cf->inbound_address != NULL) {
+			/* Calendar answers come back to us (SPEC 9). */
+			inv->organizer_email = cf->inbound_address;
+			inv->rsvp = 1;
+		}
 		inv->attendee_name = v->to_name;
 		inv->attendee_email = v->to_addr;
 		/* The description comes from the templates: view_calendar. */

@@ -14,6 +14,8 @@ for _, did in ipairs(ids) do
   local h = redis.call('HGETALL', dk)
   if #h == 0 then
     redis.call('ZREM', k('schedule'), did)
+  elseif gate(did, h, now) then
+    -- settled by gate.lua: a person's choice says not to send it
   else
     redis.call('ZADD', k('schedule'), now + lease, did)
     redis.call('HINCRBY', dk, 'leases', 1)
@@ -21,7 +23,7 @@ for _, did in ipairs(ids) do
     local r = redis.call('HGET', dk, 'refs') or ''
     for key in string.gmatch(r, '%S+') do
       refs[#refs + 1] = key
-      refs[#refs + 1] = redis.call('GET', k(key)) or ''
+      refs[#refs + 1] = gate_record(key, redis.call('GET', k(key)) or '')
     end
     out[#out + 1] = {did, h, refs}
   end

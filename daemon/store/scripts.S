@@ -28,6 +28,7 @@ store_lua_commit:
 	.type store_lua_lease, %object
 store_lua_lease:
 	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/gate.lua"
 	.incbin "daemon/store/lease.lua"
 	.byte 0
 	.size store_lua_lease, . - store_lua_lease
@@ -78,5 +79,14 @@ store_lua_page:
 	.incbin "daemon/store/page.lua"
 	.byte 0
 	.size store_lua_page, . - store_lua_page
+
+	.global store_lua_answer
+	.type store_lua_answer, %object
+store_lua_answer:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/gate.lua"
+	.incbin "daemon/store/answer.lua"
+	.byte 0
+	.size store_lua_answer, . - store_lua_answer
 
 	.section .note.GNU-stack,"",%progbits

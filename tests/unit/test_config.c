@@ -66,7 +66,16 @@ static const char spec_example[] =
 "\n"
 "[daemon]\n"
 "shutdown_timeout = 30s\n"
-"max_record_bytes = 65536\n";
+"max_record_bytes = 65536\n"
+"\n"
+"[web]                      ; section 9; off while base_url is empty\n"
+"listen = 127.0.0.1:9188\n"
+"base_url =                 ; the public https address a reverse proxy serves\n"
+"                           ; (http is accepted for a loopback address, for tests)\n"
+"key_file =                 ; secret for signed links, or the credential web-key\n"
+"\n"
+"[inbound]\n"
+"address =                  ; section 9: envelope sender and calendar ORGANIZER\n";
 
 /* Temporary files made by a test, removed by the teardown. */
 static char	*tmpfiles[128];
@@ -576,6 +585,87 @@ test_secrets(void **state)
 	unsetenv("CREDENTIALS_DIRECTORY");
 }
 
+/* [web] and [inbound] (SPEC sections 7 and 9). */
+static void
+test_web(void **state)
+{
+	struct config	*cf;
+	char		*text, *key;
+	char		 dir[] = "/tmp/hb-test-config-cred-XXXXXX";
+	char		*cred;
+	FILE		*f;
+
+	/* Off by default: no base URL, no key needed. */
+	cf = load_ok("[web]\nlisten = 127.0.0.1:9300\n");
+	assert_null(cf->web_base_url);
+	assert_null(cf->web_key);
+	assert_string_equal(cf->web_host, "127.0.0.1");
+	assert_int_equal(cf->web_port, 9300);
+	assert_null(cf->inbound_address);
+	config_unref(cf);
+
+	key = tmpfile_with("0123456789abcdef0123456789abcdef\n");
+	text = xasprintf("[web]\nbase_url = https://forum.example.org/hb/\n"
+	    "key_file = %s\n[inbound]\naddress = replies@example.org\n",
+	    key);
+	cf = load_ok(text);
+	free(text);
+	assert_string_equal(cf->web_base_url, "https://forum.example.org/hb");
+	assert_string_equal(cf->web_key, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(cf->inbound_address, "replies@example.org");
+	config_unref(cf);
+
+	/* http only for loopback; no query; a key is needed. */
+	text = xasprintf("[web]\nbase_url = http://127.0.0.1:9188\n"
+	    "key_file = %s\n", key);
+	cf = load_ok(text);
+	free(text);
+	config_unref(cf);
+	text = xasprintf("[web]\nbase_url = http://forum.example.org\n"
+	    "key_file = %s\n", key);
+	load_bad(text, "line 2", "[web] base_url", "loopback", NULL);
+	free(text);
+	load_bad("[web]\nbase_url = ftp://x.example.org\n", "[web] base_url",
+	    "https", NULL);
+	load_bad("[web]\nbase_url = https://x.example.org/?a=b\n",
+	    "[web] base_url", NULL);
+	load_bad("[web]\nbase_url = https://x.example.org\n", "[web]",
+	    "no key", "web-key", NULL);
+	load_bad("[web]\nlisten = nowhere\n", "[web] listen", NULL);
+	load_bad("[web]\ncolour = blue\n", "[web] colour", "unknown key",
+	    NULL);
+	load_bad("[inbound]\naddress = not an address\n", "[inbound] address",
+	    NULL);
+
+	/* A key others can read is refused, like password_file. */
+	assert_int_equal(chmod(key, 0644), 0);
+	text = xasprintf("[web]\nbase_url = https://x.example.org\n"
+	    "key_file = %s\n", key);
+	load_bad(text, "[web] key_file", "chmod 600", NULL);
+	free(text);
+	/* Too short a key. */
+	key = tmpfile_with("short\n");
+	text = xasprintf("[web]\nbase_url = https://x.example.org\n"
+	    "key_file = %s\n", key);
+	load_bad(text, "[web] key_file", "too short", NULL);
+	free(text);
+
+	/* The web-key credential. */
+	assert_non_null(mkdtemp(dir));
+	cred = xasprintf("%s/web-key", dir);
+	assert_non_null(f = fopen(cred, "w"));
+	fputs("credential-key-0123456789\n", f);
+	fclose(f);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	cf = load_ok("[web]\nbase_url = https://x.example.org\n");
+	assert_string_equal(cf->web_key, "credential-key-0123456789");
+	config_unref(cf);
+	unlink(cred);
+	free(cred);
+	rmdir(dir);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 /* The key prefix (store.h builds the names from it), and references. */
 static void
 test_prefix_and_refs(void **state)
@@ -613,6 +703,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_and_refs, setup,
 		    teardown),
 	};
