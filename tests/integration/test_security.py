@@ -575,3 +575,191 @@ def test_retention_trims_audit_and_dead_by_age(env):
 	env.advance(2 * 86400)
 	env.wait_for(lambda: env.r.xlen(env.key("dead")) == 0 and
 	    env.r.xlen(env.key("audit")) == 0, 30, "the old entries trimmed")
+
+
+# ---------------------------------------------------------------------------
+# forget leaves no trace (finding 4): every key under the prefix, every
+# type's values, read back decoded (JSON, %XX, &#NN;) and case-folded.
+
+_JSON_ESC = re.compile(r'\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F]'
+    r'[0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])')
+
+
+def _json_unescape(s):
+	simple = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f",
+	    "n": "\n", "r": "\r", "t": "\t"}
+
+	def one(m):
+		if m.group(1):
+			hi, lo = int(m.group(1), 16), int(m.group(2), 16)
+			return chr(0x10000 + (hi - 0xD800) * 0x400 + (lo - 0xDC00))
+		if m.group(3):
+			cp = int(m.group(3), 16)
+			return "?" if 0xD800 <= cp <= 0xDFFF else chr(cp)
+		return simple[m.group(4)]
+	return _JSON_ESC.sub(one, s)
+
+
+def _readings(blob):
+	"""Every way a reader could take blob: as it is, JSON-unescaped,
+	%-decoded, entity-decoded, repeatedly; case-folded, '+' and white
+	space as one space."""
+	import html
+	import urllib.parse
+	s = blob.decode("utf-8", "replace")
+	out = {s}
+	for _ in range(4):
+		more = set()
+		for t in out:
+			more.add(_json_unescape(t))
+			more.add(urllib.parse.unquote(t))
+			more.add(html.unescape(t))
+		out |= more
+	return {re.sub(r"[\s+]+", " ", t.casefold()) for t in out}
+
+
+def _values(env):
+	"""{key: [bytes of every value and member, and the key's name]}"""
+	out = {}
+	for k in env.keys():
+		t = env.rb.type(k).decode()
+		vals = [k.encode()]
+		if t == "string":
+			vals.append(env.rb.get(k) or b"")
+		elif t == "hash":
+			for a, b in env.rb.hgetall(k).items():
+				vals += [a, b]
+		elif t == "set":
+			vals += list(env.rb.smembers(k))
+		elif t == "zset":
+			vals += list(env.rb.zrange(k, 0, -1))
+		elif t == "list":
+			vals += env.rb.lrange(k, 0, -1)
+		elif t == "stream":
+			for eid, fields in env.rb.xrange(k, "-", "+"):
+				for a, b in fields.items():
+					vals += [a, b]
+		else:
+			raise AssertionError("key %s of type %s" % (k, t))
+		out[k] = vals
+	return out
+
+
+def _traces(env, needles, id_words):
+	"""Where a needle (normalised) is still found, and where a value
+	names the id together with one of id_words (an access need
+	attributed to them)."""
+	found = []
+	for k, vals in _values(env).items():
+		for v in vals:
+			for r in _readings(v):
+				for n in needles:
+					if n in r:
+						found.append((k, n, v[:200]))
+				if re.search(r"(?<![\w:-])c-17(?![\w:-])", r) and \
+				    any(w in r for w in id_words):
+					found.append((k, "c-17 + access", v[:200]))
+	return found
+
+
+def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
+	env.start_daemon()
+	name, email = "Amara Zoë Okafor", "Amara.Okafor@Example.org"
+	env.xadd({"type": "collaborator", "id": "c-17", "name": name,
+	    "email": email, "consent": True, "groups": ["g"],
+	    "access_needs": ["step-free", "quiet-room"]})
+	env.xadd({"type": "collaborator", "id": "c-ben", "name": "Ben Adeyemi",
+	    "email": "ben@example.org", "consent": True, "groups": ["g"],
+	    "access_needs": ["hearing-loop"]})
+	env.xadd({"type": "said", "id": "s-1", "collaborator": "c-17",
+	    "text": "As Amara Zoë Okafor: discharge letters arrive late."})
+	# A rejected record of theirs, escaped and in upper case (the dead
+	# stream keeps its text as it came).
+	env.xadd('{"type":"collaborator","id":"c-17","name":'
+	    '"\\u0041mara Zo\\u00cb Okafor","email":"AMARA.OKAFOR@EXAMPLE.ORG",'
+	    '"acess":["step-free"]}')
+	env.xadd({"type": "announcement", "id": "a-1", "subject": "Hello",
+	    "body": "Hi.", "to": {"groups": ["g"]}})
+	env.wait_mails(1, to="amara.okafor@example.org")
+	env.wait_mails(1, to="ben@example.org")
+	env.wait_for(lambda: env.dead_entries(), what="the dead entry")
+
+	# What state added later might hold, in every type and spelling.
+	rb, key = env.rb, env.key
+	rb.xadd(key("audit"), {"event": "note",
+	    "who": "amara.okafor%40example.org"})
+	rb.xadd(key("audit"), {"event": "note", "who": "someone else"})
+	notice = json.dumps({"title": "Access needs not met for meeting m-1",
+	    "lines": ["Collaborator c-17 needs Step-free access (step-free): "
+	    "the venue v-1 has not confirmed it.", "Collaborator c-ben needs "
+	    "Hearing loop (hearing-loop): the venue v-1 has not confirmed it.",
+	    "Please arrange it."], "record_id": "m-1"})
+	rb.hset(key("d:notice:access:m-1:x"), mapping={"state": "sent",
+	    "cid": "", "to": "coordinator@example.org", "data": notice})
+	rb.sadd(key("notices"), "notice:access:m-1:x")
+	rb.hset(key("d:digest:coordinator@example.org:1"), mapping={
+	    "state": "scheduled", "cid": "", "to": "coordinator@example.org",
+	    "data": json.dumps({"items": ["OKAFOR, AMARA ZOË: letters late",
+	    "Ben Adeyemi: parking"]})})
+	rb.hset(key("fanout:announcement:a-9"), mapping={"ver": "1-0",
+	    "old": '{"who":"amara zo\\u00cb\\u0020okafor"}'})
+	rb.set(key("future:json"), '{"who":"Amara Zo\\u00eb Okafor",'
+	    '"keep":"other words","list":[]}')
+	rb.set(key("future:plain"), "Notes: AMARA.OKAFOR&#64;EXAMPLE.ORG")
+	rb.sadd(key("future:set"), "Amara Zoë Okafor", "kept member")
+	rb.zadd(key("future:zset"), {"mailto:amara.okafor%40example.org": 1,
+	    "kept": 2})
+	rb.rpush(key("future:list"), "to=Amara+Zo%C3%AB+Okafor", "kept item")
+	rb.xadd(key("future:stream"), {"x": '"amara.okafor\\u0040example.org"'})
+	rb.xadd(key("future:stream"), {"x": "kept entry"})
+
+	# More keys than the forget commit walks itself (STORE_FORGET_BUDGET):
+	# the daemon walks the rest in pages (retention.c, scrub.lua).
+	pipe = rb.pipeline(transaction=False)
+	for i in range(2500):
+		pipe.set(key("filler:%d" % i), "nothing")
+	pipe.execute()
+
+	needles = ["amara zoë okafor", "okafor, amara zoë",
+	    "amara.okafor@example.org"]
+	access = ["step-free", "quiet-room"]
+	before = _traces(env, needles, access)
+	for k in ("dead", "audit", "d:notice:access:m-1:x",
+	    "d:digest:coordinator@example.org:1", "fanout:announcement:a-9",
+	    "future:json", "future:plain", "future:set", "future:zset",
+	    "future:list", "future:stream", "rec:said:s-1",
+	    "rec:collaborator:c-17"):
+		assert any(f[0] == key(k) for f in before), \
+		    "the test planted nothing in %s: %r" % (k, before)
+
+	res = env.cli("forget", "c-17")
+	assert res.rc == 0, res
+	env.wait_for(lambda: env.inbox_len() == 0 and
+	    not env.r.exists(key("rec:collaborator:c-17")), 60, "the forget")
+	assert env.r.sismember(key("forgetting"), "c-17"), \
+	    "the forget commit walked more than a page"
+	env.wait_for(lambda: env.inbox_len() == 0 and
+	    not env.r.exists(key("rec:collaborator:c-17")) and
+	    not env.r.exists(key("forgetting")) and
+	    not env.keys("forget:*"), 60, "the forget and its scrub")
+	left = _traces(env, needles, access)
+	assert not left, "traces left after forget: %r" % left
+
+	# What is not theirs stays.
+	ben = json.loads(env.r.get(key("rec:collaborator:c-ben")))
+	assert ben["record"]["name"] == "Ben Adeyemi", ben
+	said = json.loads(env.r.get(key("rec:said:s-1")))
+	assert "discharge letters arrive late" in said["record"]["text"], said
+	assert "collaborator" not in said["record"], said
+	data = json.loads(env.r.hget(key("d:notice:access:m-1:x"), "data"))
+	assert any("c-ben" in l for l in data["lines"]), data
+	fj = json.loads(env.r.get(key("future:json")))
+	assert fj["keep"] == "other words" and fj["list"] == [], fj
+	assert env.r.sismember(key("future:set"), "kept member")
+	assert env.r.zscore(key("future:zset"), "kept") == 2
+	assert "kept item" in env.r.lrange(key("future:list"), 0, -1)
+	assert [e["x"] for e in env.stream("future:stream")] == ["kept entry"]
+	assert [e["who"] for e in env.audit_entries() if e.get("event") ==
+	    "note"] == ["someone else"]
+	assert "Ben Adeyemi" in env.r.hget(
+	    key("d:digest:coordinator@example.org:1"), "data")
