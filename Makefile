@@ -116,7 +116,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_B	?= build-fuzz
 FUZZ_CC	?= clang
 FUZZ_CFLAGS ?=
-FUZZ_TARGETS = record config render compose http smtp did
+FUZZ_TARGETS = record config render compose http smtp did view
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -145,6 +145,11 @@ FUZZ_PKGS_smtp	= openssl
 FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
 	daemon/log.c
 FUZZ_PKGS_did	= jansson hiredis openssl
+FUZZ_SRC_view	= workers/view.c workers/invite.c daemon/access.c \
+	daemon/plan.c daemon/meeting.c daemon/clock.c daemon/config.c \
+	daemon/store/store.c daemon/store/scripts.S workers/compose.c \
+	$(FUZZ_SRC_record)
+FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
 
 $(FUZZ_B)/flags: FORCE
 	@mkdir -p $(dir $@)
