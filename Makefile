@@ -116,7 +116,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_B	?= build-fuzz
 FUZZ_CC	?= clang
 FUZZ_CFLAGS ?=
-FUZZ_TARGETS = record config render compose http smtp did view
+FUZZ_TARGETS = record config render compose http smtp did view scrub
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -150,6 +150,12 @@ FUZZ_SRC_view	= workers/view.c workers/invite.c daemon/access.c \
 	daemon/store/store.c daemon/store/scripts.S workers/compose.c \
 	$(FUZZ_SRC_record)
 FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
+# match.lua runs in Debian's Lua 5.1 (what Redis embeds): liblua5.1-0-dev,
+# needed by this target only.
+FUZZ_SRC_scrub	= daemon/store/scripts.S daemon/util.c daemon/log.c
+FUZZ_PKGS_scrub	= lua5.1
+$(FUZZ_B)/obj/tests/fuzz/fuzz_scrub.o: FUZZ_FLAGS += \
+	$(shell pkg-config --cflags lua5.1)
 
 $(FUZZ_B)/flags: FORCE
 	@mkdir -p $(dir $@)

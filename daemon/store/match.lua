@@ -167,8 +167,8 @@ local function hb_phone_hit(s, tail)
 end
 
 -- Needles from a person's name, email and phone (any may be ''): names
--- shorter than 2 characters and phones with fewer than 6 digits are not
--- searched (they would match everywhere).
+-- shorter than 2 characters and phones with fewer than 6 digits (less
+-- leading zeros) are not searched (they would match everywhere).
 local function hb_needles(name, email, phone)
   local nd = {subs = {}, tail = ''}
   local function add(s)
@@ -181,7 +181,10 @@ local function hb_needles(name, email, phone)
   local first, last = n:match('^(.+) ([^ ]+)$')
   if first then add(last .. ', ' .. first) end
   add(email)
+  -- The last 9 digits, less leading zeros (a trunk 0 is dropped after a
+  -- country code).
   local d = (phone or ''):gsub('%D', '')
+  d = d:gsub('^0+', '')
   if #d >= 6 then nd.tail = d:sub(-9) end
   return nd
 end
