@@ -20,7 +20,9 @@
  *
  * -t checks what start-up would read (the config, the secret files it
  * names, the CA file, the templates), says "config ok" or what is wrong,
- * and exits 0 or 78 before anything connects or listens.
+ * and exits 0 or 78 before anything connects or listens. Both -t and
+ * start-up warn (stderr, the log) when Redis is reached over a network in
+ * clear text (config_redis_exposed).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -117,6 +119,7 @@ hearbackd_check(const char *path)
 	struct err	 e;
 	FILE		*f;
 	SSL_CTX		*ctx = NULL;
+	char		 exposed[512];
 
 	if ((cf = config_load(path, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
@@ -146,6 +149,9 @@ hearbackd_check(const char *path)
 		goto err;
 	}
 	tmplset_unref(t);
+	/* Not an error (a tunnel may be on another layer), but said. */
+	if (config_redis_exposed(cf, exposed, sizeof exposed) != NULL)
+		fprintf(stderr, "hearbackd: warning: %s\n", exposed);
 	config_unref(cf);
 	printf("config ok\n");
 	return 0;
@@ -484,6 +490,12 @@ main(int argc, char *argv[])
 	d.tick = event_new(d.base, -1, EV_PERSIST, hearbackd_tick, &d);
 	evtimer_add(d.tick, &tv);
 	log_info("hearbackd starting (config %s)", d.path);
+	{
+		char	exposed[512];
+
+		if (config_redis_exposed(d.cf, exposed, sizeof exposed))
+			log_warnx("%s", exposed);
+	}
 
 	event_base_dispatch(d.base);
 

@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import socket
+import subprocess
 import threading
 import time
 
@@ -763,3 +764,134 @@ def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	    "note"] == ["someone else"]
 	assert "Ben Adeyemi" in env.r.hget(
 	    key("d:digest:coordinator@example.org:1"), "data")
+
+
+# ---------------------------------------------------------------------------
+# Redis elsewhere (finding 7): through a TLS tunnel (stunnel), and a warning
+# when the way to Redis is clear text
+
+def _openssl(*args, cwd):
+	subprocess.run(["openssl", *args], cwd=cwd, check=True,
+	    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _tls_redis(env):
+	"""A second redis-server that speaks TLS only (--port 0), with a
+	password, its certificate for redis.test from a CA of the test's own.
+	Returns (process, tls port, CA file)."""
+	d = env.tmp / "tls"
+	d.mkdir()
+	_openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+	    "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=hb test CA",
+	    cwd=d)
+	_openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key",
+	    "-out", "srv.csr", "-subj", "/CN=redis.test", cwd=d)
+	(d / "ext").write_text("subjectAltName=DNS:redis.test\n")
+	_openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
+	    "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2",
+	    "-extfile", "ext", cwd=d)
+	port = harness.free_port()
+	(d / "data").mkdir()
+	p = harness.spawn(["redis-server", "--port", "0", "--tls-port", port,
+	    "--bind", "127.0.0.1", "--tls-cert-file", d / "srv.pem",
+	    "--tls-key-file", d / "srv.key", "--tls-ca-cert-file", d / "ca.pem",
+	    "--tls-auth-clients", "no", "--requirepass", "remote-pw",
+	    "--save", "", "--appendonly", "no", "--dir", d / "data"],
+	    env.tmp / "redis-tls.log")
+	harness.wait_for(lambda: harness.port_open(port), 15,
+	    "redis-server's TLS port")
+	return p, port, d / "ca.pem"
+
+
+def _stunnel(env, name, connect_port, ca, check_host):
+	"""stunnel's client end on loopback, to connect_port over TLS, the
+	certificate checked against ca and check_host. Returns (process,
+	local port)."""
+	port = harness.free_port()
+	conf = env.write_file("%s.conf" % name, "foreground = yes\npid =\n"
+	    "[redis]\nclient = yes\naccept = 127.0.0.1:%d\n"
+	    "connect = 127.0.0.1:%d\nverifyChain = yes\nCAfile = %s\n"
+	    "checkHost = %s\nsslVersionMin = TLSv1.2\n" % (port, connect_port,
+	    ca, check_host))
+	p = harness.spawn(["stunnel", conf], env.tmp / ("%s.log" % name))
+	harness.wait_for(lambda: harness.port_open(port), 15,
+	    "stunnel listening on %d" % port)
+	return p, port
+
+
+def test_redis_through_a_tls_tunnel(env):
+	import redis
+	remote, tls_port, ca = _tls_redis(env)
+	tunnel = bad = None
+	try:
+		tunnel, local = _stunnel(env, "stunnel", tls_port, ca,
+		    "redis.test")
+		pw = env.write_file("remote-pw", "remote-pw\n", mode=0o600)
+		env.write_config({"redis": {"port": local, "tunnel": "yes",
+		    "password_file": str(pw)}})
+		log0 = _log_size(env) if env.daemon_log.exists() else 0
+		env.start_daemon()
+		# What the daemon reaches is the TLS-only server: queue there
+		# (through the tunnel too) and get the email.
+		far = redis.Redis(host="127.0.0.1", port=local,
+		    password="remote-pw", decode_responses=True,
+		    socket_timeout=10)
+		far.xadd(env.key("inbox"), {"record": json.dumps({
+		    "type": "collaborator", "id": "c-a", "name": "Amara",
+		    "email": "amara@example.org", "consent": True})})
+		far.xadd(env.key("inbox"), {"record": json.dumps({
+		    "type": "announcement", "id": "a-1", "subject": "Over TLS",
+		    "body": "Text.", "to": {"collaborators": ["c-a"]}})})
+		env.wait_mails(1, to="amara@example.org")
+		assert far.exists(env.key("rec:collaborator:c-a"))
+		assert not env.r.exists(env.key("rec:collaborator:c-a"))
+		assert env.healthz()[0] == 200
+		# A tunnel is declared: no warning.
+		assert not _log_lines(env, log0, "clear text")
+		env.stop_daemon()
+
+		# A tunnel that cannot trust the server (the certificate is not
+		# for the name it checks) passes nothing: Redis is down.
+		bad, bad_local = _stunnel(env, "stunnel-bad", tls_port, ca,
+		    "other.test")
+		env.write_config({"redis": {"port": bad_local}})
+		env.start_daemon()
+		st, body = env.wait_for(lambda: (lambda r: r[0] == 503 and r)(
+		    env.healthz()), 30, "healthz 503 through the bad tunnel")
+		assert "redis" in json.dumps(body).lower(), body
+		with open(env.tmp / "stunnel-bad.log", errors="replace") as f:
+			assert re.search(r"(?i)certificate|verif|check", f.read())
+	finally:
+		for p in (bad, tunnel, remote):
+			harness.stop_process(p)
+
+
+def test_redis_elsewhere_in_clear_text_is_warned_of(env):
+	# hearbackd -t: "config ok" on stdout, the warning on stderr.
+	env.write_config({"redis": {"host": "192.0.2.1"}})
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 0 and p.stdout == "config ok\n", p
+	assert "warning" in p.stderr and "192.0.2.1:%d" % env.redis_port in \
+	    p.stderr and "tunnel = yes" in p.stderr, p.stderr
+	# The daemon says it in its log at start-up.
+	env.start_daemon()
+	env.wait_for(lambda: _log_lines(env, 0, "clear text"), 10,
+	    "the start-up warning")
+	env.stop_daemon()
+	# Loopback, a Unix socket or a declared tunnel: no warning.
+	for redis_cfg in ({"host": "127.0.0.1"}, {"host": "::1"},
+	    {"host": "192.0.2.1", "socket": str(env.tmp / "r.sock")},
+	    {"host": "127.0.0.1", "tunnel": "yes"}):
+		env.write_config({"redis": dict({"socket": None,
+		    "tunnel": None}, **redis_cfg)})
+		p = subprocess.run([env.build / "hearbackd", "-t", "-c",
+		    env.conf], capture_output=True, text=True, timeout=30)
+		assert p.returncode == 0 and p.stderr == "", (redis_cfg, p)
+	# A tunnel declared on a host that is not this machine: the way to
+	# it is clear text.
+	env.write_config({"redis": {"host": "192.0.2.1", "socket": None,
+	    "tunnel": "yes"}})
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 0 and "not a loopback address" in p.stderr, p
