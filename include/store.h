@@ -186,9 +186,9 @@ void	store_op_dead_delivery(json_t *ops, const char *why, const char *at,
 /* Forget: drop dead entries and coordinator notices holding any needle. */
 void	store_op_scrub(json_t *ops, const char *const *needles, size_t n);
 /* Forget: start the scrub of every key for the person (any may be NULL),
- * walking the first STORE_FORGET_BUDGET values in the commit itself. Put
- * it after the forget's other ops. */
-#define STORE_FORGET_BUDGET	2000
+ * walking the first STORE_FORGET_BUDGET units (forget.lua) in the commit
+ * itself. Put it after the forget's other ops. */
+#define STORE_FORGET_BUDGET	1000
 void	store_op_forget(json_t *ops, const char *cid, const char *name,
 	    const char *email, const char *phone);
 

@@ -5,8 +5,9 @@
 -- (hash: id, name, email, phone, and where the walk is) and puts cid in the
 -- set forgetting. Each call takes one person from that set and walks every
 -- key under P with SCAN, going on from where the last call stopped, for
--- about budget elements (a big set, hash, list or stream is walked in
--- pieces too), so that no call holds Redis for long. When the walk is over
+-- about budget units of work (a value costs 1 and 1 more per 64 bytes; a
+-- big set, hash, list or stream is walked in pieces of 100 too), so that
+-- no call holds Redis for long. When the walk is over
 -- the marker goes. The forget commit itself walks the first page (so a
 -- small keyspace is clean in the same atomic step); scrub.lua the rest.
 --
@@ -38,6 +39,9 @@ local function hb_forget_page(cid, budget)
   local id = m.id
 
   local function starts(s, p) return s:sub(1, #p) == p end
+  -- What looking at a value costs, against the budget: 1, and 1 more per
+  -- 64 bytes (the matcher reads every byte a few times).
+  local function cost(v) return 1 + math.floor(#v / 64) end
 
   local function skip(key)
     return key == k('inbox') or key == k('forgetting') or
@@ -63,7 +67,7 @@ local function hb_forget_page(cid, budget)
       if r then redis.call('SET', key, r, 'KEEPTTL')
       else redis.call('DEL', key) end
     end
-    return nil, 1
+    return nil, v and cost(v) or 1
   end
 
   local function walk_hash(key, pos)
@@ -79,7 +83,7 @@ local function hb_forget_page(cid, budget)
     local n = 0
     for i = 1, #r[2], 2 do
       local f, v = r[2][i], r[2][i + 1]
-      n = n + 1
+      n = n + cost(v)
       if hb_hits(v, nd, isd and id or nil) then
         local x = hb_redact(v, nd, isd and id or nil)
         if x then redis.call('HSET', key, f, x)
@@ -96,7 +100,7 @@ local function hb_forget_page(cid, budget)
       pos == '' and '0' or pos, 'COUNT', 100)
     local n, step = 0, zset and 2 or 1
     for i = 1, #r[2], step do
-      n = n + 1
+      n = n + cost(r[2][i])
       if hb_hits(r[2][i], nd, nil) then
         redis.call(zset and 'ZREM' or 'SREM', key, r[2][i])
       end
@@ -108,23 +112,27 @@ local function hb_forget_page(cid, budget)
   local function walk_list(key, pos)
     local at = tonumber(pos) or 0
     local r = redis.call('LRANGE', key, at, at + 99)
+    local n = 0
     for i, v in ipairs(r) do
+      n = n + cost(v)
       if hb_hits(v, nd, nil) then
         redis.call('LSET', key, at + i - 1, hb_redact(v, nd, nil) or '[forgotten]')
       end
     end
-    if #r < 100 then return nil, #r end
-    return tostring(at + 100), #r
+    if #r < 100 then return nil, n end
+    return tostring(at + 100), n
   end
 
   local function walk_stream(key, pos)
     local from = pos == '' and '-' or ('(' .. pos)
     local r = redis.call('XRANGE', key, from, '+', 'COUNT', 100)
     local attributed = key ~= k('audit')
+    local n = 0
     for _, e in ipairs(r) do
       local hit = false
       local f = e[2]
       for i = 1, #f, 2 do
+        n = n + cost(f[i + 1])
         if attributed and (f[i] == 'collaborator' or f[i] == 'cid') and
             f[i + 1] == id then
           hit = true
@@ -134,8 +142,8 @@ local function hb_forget_page(cid, budget)
       end
       if hit then redis.call('XDEL', key, e[1]) end
     end
-    if #r < 100 then return nil, #r end
-    return r[#r][1], #r
+    if #r < 100 then return nil, n end
+    return r[#r][1], n
   end
 
   local function walk(key, pos)

@@ -11,8 +11,10 @@
 -- and runs of white space become one space. Needles are normalised the
 -- same way. A name or address matches only between word boundaries (so
 -- "Ali" is not found in "quality"); a phone number matches by its last 9
--- digits inside any run of digits and separators ("+44 7700 900123" and
--- "07700-900123" are the same number). An id (for what is attributed to the
+-- digits (less leading zeros) at the end of a group of digits, counting
+-- the digits and separators before it ("+44 7700 900123" and
+-- "07700-900123" are the same number; a 13-digit time that merely holds
+-- those digits in the middle is not). An id (for what is attributed to the
 -- person: a notice line "Collaborator c-17 needs ...") matches as a whole
 -- id, between characters that cannot be part of an id.
 
@@ -36,6 +38,7 @@ end
 
 local function hb_fold(s)
   s = string.lower(s)
+  if not s:find('[\195-\197\208]') then return s end
   return (s:gsub('([\195-\197\208])([\128-\191])', hb_fold2))
 end
 
@@ -102,22 +105,38 @@ end
 
 local function hb_unescape(s)
   s = hb_junescape(s)
-  s = s:gsub('%%(%x%x)', hb_hex)
-  s = s:gsub('&#[xX](%x%x?%x?%x?%x?%x?);', hb_entx)
-  s = s:gsub('&#(%d%d?%d?%d?%d?%d?%d?);', hb_ent)
+  if s:find('%', 1, true) then s = s:gsub('%%(%x%x)', hb_hex) end
+  if s:find('&#', 1, true) then
+    s = s:gsub('&#[xX](%x%x?%x?%x?%x?%x?);', hb_entx)
+    s = s:gsub('&#(%d%d?%d?%d?%d?%d?%d?);', hb_ent)
+  end
   return s
 end
 
--- The form every value and needle is searched in.
+-- The form every value and needle is searched in. (Each step looks before
+-- it rewrites: most values hold no escape at all, and this runs on every
+-- value under the prefix.)
+local function hb_escaped(s)
+  return s:find('\\', 1, true) or s:find('%', 1, true) or
+    s:find('&#', 1, true)
+end
+
 local function hb_norm(s)
   for _ = 1, 6 do
+    if not hb_escaped(s) then break end
     local t = hb_unescape(s)
     if t == s then break end
     s = t
   end
   s = hb_fold(s)
-  s = s:gsub('%+', ' ')
-  s = s:gsub('[%s%z]+', ' ')
+  if s:find('+', 1, true) then s = s:gsub('%+', ' ') end
+  -- White space as one space: only when there is a run or a tab, newline
+  -- and so on (plain finds are fast; pattern classes are not).
+  if s:find('  ', 1, true) or s:find('\n', 1, true) or
+      s:find('\t', 1, true) or s:find('\r', 1, true) or
+      s:find('\f', 1, true) or s:find('\v', 1, true) then
+    s = s:gsub('%s+', ' ')
+  end
   return s
 end
 
@@ -146,16 +165,30 @@ local function hb_find(s, needle, init)
   end
 end
 
--- Runs of digits and separators in s: each run's start, end and digits.
+-- Phone numbers in s: runs of digits and separators. fn(start, end) is
+-- called for each stretch from a run's start to a digit that ends a group
+-- (the run's end, or a digit before a separator) whose digits end with
+-- tail, until it returns something.
 local function hb_phone_runs(s, tail, fn)
   local i = 1
   while true do
     local p, q = s:find('[%d][%d%s%-%.%(%)/]*', i)
     if not p then return nil end
-    local d = s:sub(p, q):gsub('%D', '')
-    if #d >= #tail and d:find(tail, 1, true) then
-      local r1, r2 = fn(p, q)
-      if r1 then return r1, r2 end
+    local run = s:sub(p, q)
+    local digits = {}
+    for j = 1, #run do
+      local c = run:sub(j, j)
+      if c:find('%d') then
+        digits[#digits + 1] = c
+        local nx = run:sub(j + 1, j + 1)
+        if nx == '' or not nx:find('%d') then
+          local d = table.concat(digits)
+          if #d >= #tail and d:sub(-#tail) == tail then
+            local r1, r2 = fn(p, p + j - 1)
+            if r1 then return r1, r2 end
+          end
+        end
+      end
     end
     i = q + 1
   end
