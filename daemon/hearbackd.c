@@ -20,8 +20,8 @@
  *
  * -t checks what start-up would read (the config, the secret files it
  * names, the CA file, the templates), says "config ok" or what is wrong,
- * and exits 0 or 78 before anything connects or listens. Both -t and
- * start-up warn (stderr, the log) when Redis is reached over a network in
+ * and exits 0 or 78 before anything connects or listens. -t, start-up and
+ * SIGHUP warn (stderr, the log) when Redis is reached over a network in
  * clear text (config_redis_exposed).
  */
 #include <errno.h>
@@ -354,6 +354,7 @@ hearbackd_reload(struct hearbackd *d)
 	struct config	*cf;
 	struct tmplset	*t;
 	struct err	 e;
+	char		 exposed[512];
 
 	if ((cf = config_load(d->path, &e)) == NULL) {
 		log_warnx("reload: keeping the old configuration: %s", e.msg);
@@ -380,6 +381,8 @@ hearbackd_reload(struct hearbackd *d)
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
 	    cf->templates_dir);
+	if (config_redis_exposed(cf, exposed, sizeof exposed) != NULL)
+		log_warnx("%s", exposed);
 }
 
 static void

@@ -878,6 +878,11 @@ def test_redis_elsewhere_in_clear_text_is_warned_of(env):
 	env.start_daemon()
 	env.wait_for(lambda: _log_lines(env, 0, "clear text"), 10,
 	    "the start-up warning")
+	# And after SIGHUP (a config changed under it).
+	n = len(_log_lines(env, 0, "clear text"))
+	env.reload()
+	env.wait_for(lambda: len(_log_lines(env, 0, "clear text")) > n, 10,
+	    "the warning after SIGHUP")
 	env.stop_daemon()
 	# Loopback, a Unix socket or a declared tunnel: no warning.
 	for redis_cfg in ({"host": "127.0.0.1"}, {"host": "::1"},
