@@ -154,7 +154,7 @@ FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
 # needed by this target only.
 FUZZ_SRC_scrub	= daemon/store/scripts.S daemon/util.c daemon/log.c
 FUZZ_PKGS_scrub	= lua5.1
-$(FUZZ_B)/obj/tests/fuzz/fuzz_scrub.o: FUZZ_FLAGS += \
+$(FUZZ_B)/obj/tests/fuzz/fuzz_scrub.o: FUZZ_OBJ_CFLAGS = \
 	$(shell pkg-config --cflags lua5.1)
 
 $(FUZZ_B)/flags: FORCE
@@ -164,7 +164,8 @@ $(FUZZ_B)/flags: FORCE
 
 $(FUZZ_B)/obj/%.o: %.c $(wildcard include/*.h) tests/fuzz/fuzz.h $(FUZZ_B)/flags
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_OBJ_CFLAGS) \
+	    $(shell pkg-config --cflags $(FUZZ_PKGS)) -c -o $@ $<
 
 # The store's Lua scripts, embedded (.incbin, paths from the top).
 $(FUZZ_B)/obj/%.o: %.S $(STORE_LUA) $(FUZZ_B)/flags
