@@ -170,25 +170,23 @@ end
 -- (the run's end, or a digit before a separator) whose digits end with
 -- tail, until it returns something.
 local function hb_phone_runs(s, tail, fn)
-  local i = 1
+  local i, nt = 1, #tail
   while true do
     local p, q = s:find('[%d][%d%s%-%.%(%)/]*', i)
     if not p then return nil end
-    local run = s:sub(p, q)
-    local digits = {}
-    for j = 1, #run do
-      local c = run:sub(j, j)
-      if c:find('%d') then
-        digits[#digits + 1] = c
-        local nx = run:sub(j + 1, j + 1)
-        if nx == '' or not nx:find('%d') then
-          local d = table.concat(digits)
-          if #d >= #tail and d:sub(-#tail) == tail then
-            local r1, r2 = fn(p, p + j - 1)
-            if r1 then return r1, r2 end
-          end
-        end
+    -- Group by group, keeping the last nt digits so far (never more: a
+    -- long run stays linear).
+    local last, j = '', p
+    while j <= q do
+      local a, b = s:find('%d+', j)
+      if not a or a > q then break end
+      last = last .. s:sub(a, b)
+      if #last > nt then last = last:sub(-nt) end
+      if last == tail then
+        local r1, r2 = fn(p, b)
+        if r1 then return r1, r2 end
       end
+      j = b + 1
     end
     i = q + 1
   end
@@ -264,24 +262,37 @@ end
 local HB_GONE = '[forgotten]'
 
 -- Replace each needle found in d (as written, only folded) by HB_GONE.
+-- Each pass builds its result once (a value made of the needle over and
+-- over stays linear).
 local function hb_spans(d, nd)
   local f = hb_fold(d)
   for i = 1, #nd.subs do
+    local out, at = {}, 1
     local p, q = hb_find(f, nd.subs[i])
     while p do
-      d = d:sub(1, p - 1) .. HB_GONE .. d:sub(q + 1)
-      f = f:sub(1, p - 1) .. HB_GONE .. f:sub(q + 1)
-      p, q = hb_find(f, nd.subs[i], p + #HB_GONE)
+      out[#out + 1] = d:sub(at, p - 1)
+      out[#out + 1] = HB_GONE
+      at = q + 1
+      p, q = hb_find(f, nd.subs[i], at)
+    end
+    if at > 1 then
+      out[#out + 1] = d:sub(at)
+      d = table.concat(out)
+      f = hb_fold(d)
     end
   end
   if nd.tail ~= '' then
-    local guard = 0
-    while guard < 100 do
-      guard = guard + 1
-      local p, q = hb_phone_runs(f, nd.tail, function(a, b) return a, b end)
-      if not p then break end
-      d = d:sub(1, p - 1) .. HB_GONE .. d:sub(q + 1)
-      f = f:sub(1, p - 1) .. HB_GONE .. f:sub(q + 1)
+    local out, at = {}, 1
+    local function cut(a, b)
+      if a < at then a = at end
+      out[#out + 1] = d:sub(at, a - 1)
+      out[#out + 1] = HB_GONE
+      at = b + 1
+    end
+    hb_phone_runs(f, nd.tail, cut)
+    if at > 1 then
+      out[#out + 1] = d:sub(at)
+      d = table.concat(out)
     end
   end
   return d
