@@ -63,7 +63,7 @@ retention_on_scrub(redisAsyncContext *ac, void *reply, void *priv)
 
 	r->scrub_busy = 0;
 	if (x == NULL)
-		return;			/* the connection went: next tick */
+		return;		/* the connection went: next tick */
 	if (x->type == REDIS_REPLY_ERROR) {
 		log_warnx("retention: forget's scrub failed: %s", x->str);
 		return;

@@ -24,6 +24,6 @@ void			 retention_free(struct retention *);
 #define RETENTION_EVERY_MS	5000	/* look this often */
 #define RETENTION_BATCH		500	/* entries of each stream per call */
 #define RETENTION_SCRUB_EVERY_MS 1000	/* look for a forget this often */
-#define RETENTION_SCRUB_BUDGET	1000	/* work per scrub call (forget.lua) */
+#define RETENTION_SCRUB_BUDGET	1000	/* work per scrub call */
 
 #endif

@@ -67,12 +67,14 @@
  * Forget. The forget commit removes what the plan knows of (the profile,
  * pending emails, memberships) and, with store_op_forget(), leaves a
  * marker naming the person's name, email and phone, and walks the first
- * page in the same step. Then store_scrub() walks every key under the prefix in pages (scrub.lua, with the matcher
- * match.lua): any value holding them in any spelling or escaping (JSON
- * \u escapes, %XX, upper case...) is rewritten without them or deleted,
- * and their own deliveries and notice lines about them go; state added
- * later is covered without naming it here. The marker goes when the walk
- * is over; a daemon that dies mid-walk leaves it for the next call.
+ * page in the same step. Then store_scrub() walks every key under the
+ * prefix in pages (scrub.lua and forget.lua, with the matcher match.lua;
+ * retention.c calls it): any value holding them in any spelling or
+ * escaping (JSON \u escapes, %XX, upper case...) is rewritten without
+ * them or deleted, and their own deliveries and notice lines about them
+ * go; state added later is covered without naming it here. The marker
+ * goes when the walk is over; a daemon that dies mid-walk leaves it for
+ * the next call.
  */
 #ifndef HB_STORE_H
 #define HB_STORE_H
@@ -415,7 +417,8 @@ void	store_gauges_argv(const char *prefix, long long overdue_ms,
 	    struct store_argv *);
 void	store_trim_argv(const char *prefix, long long audit_min_ms,
 	    long long dead_min_ms, int batch, struct store_argv *);
-void	store_scrub_argv(const char *prefix, int budget, struct store_argv *);
+void	store_scrub_argv(const char *prefix, int budget,
+	    struct store_argv *);
 void	store_enqueue_argv(const char *prefix, json_t *texts,
 	    struct store_argv *);
 void	store_page_argv(const char *prefix, int records, const char *set,

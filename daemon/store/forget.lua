@@ -116,7 +116,8 @@ local function hb_forget_page(cid, budget)
     for i, v in ipairs(r) do
       n = n + cost(v)
       if hb_hits(v, nd, nil) then
-        redis.call('LSET', key, at + i - 1, hb_redact(v, nd, nil) or '[forgotten]')
+        redis.call('LSET', key, at + i - 1,
+          hb_redact(v, nd, nil) or '[forgotten]')
       end
     end
     if #r < 100 then return nil, n end
@@ -155,7 +156,7 @@ local function hb_forget_page(cid, budget)
     elseif t == 'list' then return walk_list(key, pos)
     elseif t == 'stream' then return walk_stream(key, pos)
     end
-    return nil, 1				-- gone since the SCAN, or a new type
+    return nil, 1    -- gone since the SCAN, or a type not known yet
   end
 
   local todo = {}

@@ -51,7 +51,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 extern const char store_lua_match[];
 
 static lua_State	*fuzz_L;
-static int		 fuzz_api;	/* registry ref of {needles, hits, ...} */
+static int		 fuzz_api;	/* registry ref: the functions */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

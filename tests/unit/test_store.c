@@ -1954,7 +1954,8 @@ test_redis_forget_pages(void **state)
 	    "\"t\":1790000000123,\"keep\":\"yes\"}"));
 	freeReplyObject(cmd("SET %s %s", K("phone:b"), "tel: 7700 900 123"));
 	/* A time that holds those digits in the middle is not a phone. */
-	freeReplyObject(cmd("SET %s %s", K("phone:t"), "{\"t\":1700900123000}"));
+	freeReplyObject(cmd("SET %s %s", K("phone:t"),
+	    "{\"t\":1700900123000}"));
 	freeReplyObject(cmd("RPUSH %s %s %s", K("list"), "Okafor, Amara",
 	    "kept"));
 	freeReplyObject(cmd("HSET %s cid c-a to %s data %s", K("d:inv:m:c-a:0"),
