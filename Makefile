@@ -118,7 +118,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_B	?= build-fuzz
 FUZZ_CC	?= clang
 FUZZ_CFLAGS ?=
-FUZZ_TARGETS = record config render compose http smtp did token
+FUZZ_TARGETS = record config render compose http smtp did token view scrub
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -149,6 +149,17 @@ FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
 FUZZ_PKGS_did	= jansson hiredis openssl
 FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
 FUZZ_PKGS_token	= openssl
+FUZZ_SRC_view	= workers/view.c workers/invite.c daemon/access.c \
+	daemon/plan.c daemon/meeting.c daemon/clock.c daemon/config.c \
+	daemon/store/store.c daemon/store/scripts.S workers/compose.c \
+	$(FUZZ_SRC_record)
+FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
+# match.lua runs in Debian's Lua 5.1 (what Redis embeds): liblua5.1-0-dev,
+# needed by this target only.
+FUZZ_SRC_scrub	= daemon/store/scripts.S daemon/util.c daemon/log.c
+FUZZ_PKGS_scrub	= lua5.1
+$(FUZZ_B)/obj/tests/fuzz/fuzz_scrub.o: FUZZ_OBJ_CFLAGS = \
+	$(shell pkg-config --cflags lua5.1)
 
 $(FUZZ_B)/flags: FORCE
 	@mkdir -p $(dir $@)
@@ -157,7 +168,8 @@ $(FUZZ_B)/flags: FORCE
 
 $(FUZZ_B)/obj/%.o: %.c $(wildcard include/*.h) tests/fuzz/fuzz.h $(FUZZ_B)/flags
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell pkg-config --cflags $(FUZZ_PKGS)) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_OBJ_CFLAGS) \
+	    $(shell pkg-config --cflags $(FUZZ_PKGS)) -c -o $@ $<
 
 # The store's Lua scripts, embedded (.incbin, paths from the top).
 $(FUZZ_B)/obj/%.o: %.S $(STORE_LUA) $(FUZZ_B)/flags

@@ -28,7 +28,8 @@ DEMO_PACKAGES=(
 # systemd-analyze and setpriv for the install tests (systemd, util-linux:
 # they work without systemd running), and /bin/kill (procps), which the
 # unit's ExecReload names and systemd-analyze verify looks for; a TLS
-# tunnel in front of Redis (stunnel4); and what a person reads, checked in
+# tunnel in front of Redis (stunnel4); Lua 5.1, which Redis embeds, for
+# the fuzz target of forget's matcher (liblua5.1-0-dev); and what a person reads, checked in
 # a real browser: Debian's chromium, driven from Node.js (tests/browser,
 # whose npm packages `browser_deps` installs from its lock file).
 TEST_PACKAGES=(
@@ -38,7 +39,7 @@ TEST_PACKAGES=(
 	postfix sasl2-bin libsasl2-modules
 	mandoc
 	systemd util-linux procps
-	stunnel4
+	stunnel4 liblua5.1-0-dev
 	chromium fonts-dejavu-core nodejs npm
 )
 PACKAGES=()

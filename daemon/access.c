@@ -38,6 +38,8 @@ access_label(const char *word)
 {
 	size_t	i;
 
+	if (word == NULL)		/* not a string in a stored record */
+		return "";
 	for (i = 0; i < sizeof access_labels / sizeof access_labels[0]; i++)
 		if (strcmp(access_labels[i].word, word) == 0)
 			return access_labels[i].label;

@@ -330,6 +330,9 @@ clock_parse_local(const char *wall, const char *tz, long long *epoch,
 	if (!clock_tz_valid(tz))
 		return err_set(e, "\"%.64s\" is not a time zone (use an IANA "
 		    "name like Europe/London)", tz ? tz : "");
+	/* A stored record read back may lack the field (fuzz_view). */
+	if (wall == NULL)
+		return err_set(e, "no date and time");
 	len = strlen(wall);
 	if ((len != 16 && len != 19) || clock_scan_date(wall, &day) == -1 ||
 	    wall[10] != 'T' || clock_digits(wall + 11, 2, &h) == -1 ||
@@ -356,6 +359,8 @@ clock_parse_date(const char *date, const char *tz, long long *epoch,
 	if (!clock_tz_valid(tz))
 		return err_set(e, "\"%.64s\" is not a time zone (use an IANA "
 		    "name like Europe/London)", tz ? tz : "");
+	if (date == NULL)
+		return err_set(e, "no date");
 	if (strlen(date) != 10 || clock_scan_date(date, &day) == -1)
 		return err_set(e, "\"%.64s\" is not a date (use YYYY-MM-DD)",
 		    date);

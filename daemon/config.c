@@ -316,7 +316,11 @@ config_redis(struct config_load_ctx *c, const char *key, const char *v,
 		config_optstr(&cf->redis_socket, v);
 	else if (strcmp(key, "user") == 0)
 		config_optstr(&cf->redis_user, v);
-	else if (strcmp(key, "password_file") == 0) {
+	else if (strcmp(key, "tunnel") == 0) {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			err_set(e, "\"%s\" is not yes or no", v);
+		cf->redis_tunnel = strcmp(v, "yes") == 0;
+	} else if (strcmp(key, "password_file") == 0) {
 		config_setstr(&c->redis_password_file, v);
 		c->pw_user = c->user_file;
 	} else if (strcmp(key, "prefix") == 0)
@@ -728,6 +732,29 @@ config_redis_where(const struct config *cf, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%d", cf->redis_host, cf->redis_port);
 	else
 		snprintf(buf, len, "%s:%d", cf->redis_host, cf->redis_port);
+	return buf;
+}
+
+const char *
+config_redis_exposed(const struct config *cf, char *buf, size_t len)
+{
+	char	where[300];
+
+	if (cf->redis_socket != NULL)
+		return NULL;
+	config_redis_where(cf, where, sizeof where);
+	if (!config_is_loopback(cf->redis_host) && !cf->redis_tunnel)
+		snprintf(buf, len, "[redis] %s is not on this machine and no "
+		    "tunnel is declared: the password and every record cross "
+		    "the network in clear text. Reach it through a TLS tunnel "
+		    "on loopback (stunnel) and set [redis] tunnel = yes "
+		    "(SECURITY.md)", where);
+	else if (!config_is_loopback(cf->redis_host))
+		snprintf(buf, len, "[redis] tunnel = yes, but %s is not a "
+		    "loopback address: the way to the tunnel is in clear "
+		    "text. Run the tunnel's client end on this machine", where);
+	else
+		return NULL;
 	return buf;
 }
 

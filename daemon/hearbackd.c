@@ -20,7 +20,9 @@
  *
  * -t checks what start-up would read (the config, the secret files it
  * names, the CA file, the templates), says "config ok" or what is wrong,
- * and exits 0 or 78 before anything connects or listens.
+ * and exits 0 or 78 before anything connects or listens. -t, start-up and
+ * SIGHUP warn (stderr, the log) when Redis is reached over a network in
+ * clear text (config_redis_exposed).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -119,6 +121,7 @@ hearbackd_check(const char *path)
 	struct err	 e;
 	FILE		*f;
 	SSL_CTX		*ctx = NULL;
+	char		 exposed[512];
 
 	if ((cf = config_load(path, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
@@ -148,6 +151,9 @@ hearbackd_check(const char *path)
 		goto err;
 	}
 	tmplset_unref(t);
+	/* Not an error (a tunnel may be on another layer), but said. */
+	if (config_redis_exposed(cf, exposed, sizeof exposed) != NULL)
+		fprintf(stderr, "hearbackd: warning: %s\n", exposed);
 	config_unref(cf);
 	printf("config ok\n");
 	return 0;
@@ -360,6 +366,7 @@ hearbackd_reload(struct hearbackd *d)
 	struct config	*cf;
 	struct tmplset	*t;
 	struct err	 e;
+	char		 exposed[512];
 
 	if ((cf = config_load(d->path, &e)) == NULL) {
 		log_warnx("reload: keeping the old configuration: %s", e.msg);
@@ -388,6 +395,8 @@ hearbackd_reload(struct hearbackd *d)
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
 	    cf->templates_dir);
+	if (config_redis_exposed(cf, exposed, sizeof exposed) != NULL)
+		log_warnx("%s", exposed);
 }
 
 static void
@@ -503,6 +512,12 @@ main(int argc, char *argv[])
 	d.tick = event_new(d.base, -1, EV_PERSIST, hearbackd_tick, &d);
 	evtimer_add(d.tick, &tv);
 	log_info("hearbackd starting (config %s)", d.path);
+	{
+		char	exposed[512];
+
+		if (config_redis_exposed(d.cf, exposed, sizeof exposed))
+			log_warnx("%s", exposed);
+	}
 
 	event_base_dispatch(d.base);
 

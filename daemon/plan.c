@@ -687,6 +687,11 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_decref(w);
 	}
 	store_op_set_del(ops, STORE_COLLAB_SAID, r->id);
+	/* Last: every other key, in any spelling (store.h, Forget). */
+	store_op_forget(ops, r->id,
+	    c ? json_string_value(json_object_get(c, "name")) : NULL,
+	    c ? json_string_value(json_object_get(c, "email")) : NULL,
+	    c ? json_string_value(json_object_get(c, "phone")) : NULL);
 	return 0;
 }
 

@@ -8,6 +8,13 @@
  * stream; while a call removes a full batch, the next follows at once. No
  * call is long, even on the first run over years of entries. Several
  * daemons may trim the same streams: removing what is gone is harmless.
+ *
+ * Forget's scrub lives here too (keeping nothing of a person who asked to
+ * be forgotten): every RETENTION_SCRUB_EVERY_MS one call (scrub.lua) walks
+ * a page of keys for a person being forgotten, and while someone is left
+ * the next page follows at once. A scrub survives a restart (its place is
+ * kept in Redis), and several daemons may share one: each page goes on
+ * from where the last one stopped.
  */
 #include <stdlib.h>
 
@@ -24,8 +31,10 @@ struct retention {
 	struct config	*cf;
 	struct rconn	*rc;
 	struct event	*timer;
+	struct event	*scrub_timer;
 	int		 stopped;
 	int		 busy;		/* a call is on the wire */
+	int		 scrub_busy;	/* a scrub page is on the wire */
 };
 
 static void
@@ -35,6 +44,46 @@ retention_arm(struct retention *r, long long ms)
 
 	if (!r->stopped)
 		evtimer_add(r->timer, &tv);
+}
+
+static void
+retention_scrub_arm(struct retention *r, long long ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (!r->stopped)
+		evtimer_add(r->scrub_timer, &tv);
+}
+
+static void
+retention_on_scrub(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct retention	*r = priv;
+	redisReply		*x = reply;
+
+	r->scrub_busy = 0;
+	if (x == NULL)
+		return;		/* the connection went: next tick */
+	if (x->type == REDIS_REPLY_ERROR) {
+		log_warnx("retention: forget's scrub failed: %s", x->str);
+		return;
+	}
+	/* Someone is still being forgotten: the next page at once. */
+	if (x->type == REDIS_REPLY_INTEGER && x->integer > 0)
+		retention_scrub_arm(r, 0);
+}
+
+static void
+retention_scrub_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct retention	*r = arg;
+
+	retention_scrub_arm(r, RETENTION_SCRUB_EVERY_MS);
+	if (r->scrub_busy || !rconn_up(r->rc))
+		return;
+	if (store_scrub(r->rc, r->cf->prefix, RETENTION_SCRUB_BUDGET,
+	    retention_on_scrub, r) == 0)
+		r->scrub_busy = 1;
 }
 
 static void
@@ -81,7 +130,9 @@ retention_start(struct event_base *base, struct config *cf, struct rconn *rc)
 	r->cf = config_ref(cf);
 	r->rc = rc;
 	r->timer = evtimer_new(base, retention_tick, r);
+	r->scrub_timer = evtimer_new(base, retention_scrub_tick, r);
 	retention_arm(r, RETENTION_EVERY_MS);
+	retention_scrub_arm(r, RETENTION_SCRUB_EVERY_MS);
 	return r;
 }
 
@@ -97,12 +148,14 @@ retention_stop(struct retention *r)
 {
 	r->stopped = 1;
 	evtimer_del(r->timer);
+	evtimer_del(r->scrub_timer);
 }
 
 void
 retention_free(struct retention *r)
 {
 	event_free(r->timer);
+	event_free(r->scrub_timer);
 	config_unref(r->cf);
 	free(r);
 }

@@ -43,6 +43,7 @@ struct config {
 	int		 redis_port;
 	char		*redis_socket;		/* a Unix socket instead, or NULL */
 	char		*redis_user;		/* an ACL user for AUTH, or NULL */
+	int		 redis_tunnel;		/* [redis] tunnel */
 	char		*redis_password;	/* from password_file or credential */
 	char		*user_path;		/* the per-user file read, or NULL */
 	char		*prefix;		/* "hearback"; keys are "{prefix}:..." (store.h) */
@@ -102,6 +103,11 @@ struct config	*config_load(const char *path, struct err *e);
 struct config	*config_load_for(const char *path, int need, struct err *e);
 /* "redis 127.0.0.1:6379" or "redis unix:/run/redis.sock": for messages. */
 const char	*config_redis_where(const struct config *, char *buf, size_t);
+/* Why the way to Redis crosses a network in clear text (a host that is
+ * neither loopback nor behind a declared [redis] tunnel), into buf; NULL
+ * when it does not. For a warning at start-up and from hearbackd -t. */
+const char	*config_redis_exposed(const struct config *, char *buf,
+		    size_t);
 /* A config with every default (no file); used by tests and `validate`. */
 struct config	*config_default(void);
 struct config	*config_ref(struct config *);

@@ -33,6 +33,10 @@
  *   said, said:open             all said ids; open ones scored by when said
  *   notices                     ids of coordinator notices (forget scrubs)
  *   forgotten                   ids of collaborators who were forgotten
+ *   forgetting                  ids of collaborators being scrubbed from
+ *                               every key (see "Forget" below)
+ *   forget:<collab>             hash: their name, email and phone, and how
+ *                               far the scrub has walked; gone at its end
  *   so:<said>                   outcome ids that answer a said item
  *   digest:<coordinator>        last overdue digest time (ms)
  *   fanout:<type>:<id>          hash {ver, old}: a record's fan-out in
@@ -59,6 +63,18 @@
  * version. The last commit removes the marker and acknowledges the inbox
  * entry. An entry read again while its marker is there (after a crash)
  * fans out again, which changes nothing that is done already.
+ *
+ * Forget. The forget commit removes what the plan knows of (the profile,
+ * pending emails, memberships) and, with store_op_forget(), leaves a
+ * marker naming the person's name, email and phone, and walks the first
+ * page in the same step. Then store_scrub() walks every key under the
+ * prefix in pages (scrub.lua and forget.lua, with the matcher match.lua;
+ * retention.c calls it): any value holding them in any spelling or
+ * escaping (JSON \u escapes, %XX, upper case...) is rewritten without
+ * them or deleted, and their own deliveries and notice lines about them
+ * go; state added later is covered without naming it here. The marker
+ * goes when the walk is over; a daemon that dies mid-walk leaves it for
+ * the next call.
  */
 #ifndef HB_STORE_H
 #define HB_STORE_H
@@ -171,6 +187,12 @@ void	store_op_dead_delivery(json_t *ops, const char *why, const char *at,
 	    const char *reply);
 /* Forget: drop dead entries and coordinator notices holding any needle. */
 void	store_op_scrub(json_t *ops, const char *const *needles, size_t n);
+/* Forget: start the scrub of every key for the person (any may be NULL),
+ * walking the first STORE_FORGET_BUDGET units (forget.lua) in the commit
+ * itself. Put it after the forget's other ops. */
+#define STORE_FORGET_BUDGET	1000
+void	store_op_forget(json_t *ops, const char *cid, const char *name,
+	    const char *email, const char *phone);
 
 /* One email to one person (or a coordinator). */
 struct store_delivery {
@@ -298,6 +320,10 @@ int	store_gauges(struct rconn *, const char *prefix, long long overdue_ms,
  * went (call again while it is a full batch). */
 int	store_trim(struct rconn *, const char *prefix, long long audit_min_ms,
 	    long long dead_min_ms, int batch, redisCallbackFn *fn, void *priv);
+/* One page (about budget elements) of forget's scrub; the reply is how
+ * many people are still being forgotten (call again while not 0). */
+int	store_scrub(struct rconn *, const char *prefix, int budget,
+	    redisCallbackFn *fn, void *priv);
 /* The inbox, as consumer group STORE_INBOX_GROUP: create the group; read
  * (block_ms < 0: this consumer's own pending entries, else new ones,
  * waiting up to block_ms); claim entries idle longer than idle_ms; list
@@ -391,6 +417,8 @@ void	store_gauges_argv(const char *prefix, long long overdue_ms,
 	    struct store_argv *);
 void	store_trim_argv(const char *prefix, long long audit_min_ms,
 	    long long dead_min_ms, int batch, struct store_argv *);
+void	store_scrub_argv(const char *prefix, int budget,
+	    struct store_argv *);
 void	store_enqueue_argv(const char *prefix, json_t *texts,
 	    struct store_argv *);
 void	store_page_argv(const char *prefix, int records, const char *set,

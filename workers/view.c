@@ -51,7 +51,7 @@ view_paragraphs(const char *text)
 	json_t		*a = json_array();
 	const char	*p = text, *q, *end;
 
-	while (*p) {
+	while (p != NULL && *p) {
 		while (*p == '\n' || *p == ' ' || *p == '\t')
 			p++;
 		if (*p == '\0')
@@ -89,11 +89,12 @@ view_base(struct view *v, const char *did, const struct config *cf,
 static int
 view_recipient(struct view *v, json_t *c, struct err *e)
 {
-	json_t		*r = json_object();
+	json_t		*r;
 	const char	*name = view_str(c, "name"), *email = view_str(c, "email");
 
 	if (name == NULL || email == NULL)
 		return err_set(e, "the collaborator record has no name or email");
+	r = json_object();
 	json_object_set_new(r, "name", json_string(name));
 	json_object_set_new(r, "id", json_string(view_str(c, "id")));
 	json_object_set_new(v->ctx, "recipient", r);
@@ -153,7 +154,7 @@ static int
 view_notice(const char *did, json_t *data, const struct config *cf,
     struct view *v, struct err *e)
 {
-	json_t		*d, *n = json_object();
+	json_t		*d, *n;
 	json_error_t	 je;
 	const char	*to = view_dfield(data, "to"), *dt = view_dfield(data,
 	    "data");
@@ -164,6 +165,7 @@ view_notice(const char *did, json_t *data, const struct config *cf,
 	if ((d = json_loads(dt, 0, &je)) == NULL)
 		return err_set(e, "notice %s: bad data: %s", did, je.text);
 	view_base(v, did, cf, "notice", "standard");
+	n = json_object();
 	json_object_set(n, "title", json_object_get(d, "title"));
 	json_object_set(n, "lines", json_object_get(d, "lines"));
 	json_object_set(n, "record_id", json_object_get(d, "record_id"));
@@ -532,7 +534,7 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
     const struct config *cf, long long *start, long long *end,
     const char **tz, struct err *e)
 {
-	json_t		*mc = json_object(), *o, *c;
+	json_t		*mc, *o, *c;
 	char		 buf[200];
 	const char	*s;
 	long long	 t;
@@ -543,6 +545,7 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 	if (clock_parse_local(view_str(m, "start"), *tz, start, e) == -1 ||
 	    clock_parse_local(view_str(m, "end"), *tz, end, e) == -1)
 		return -1;
+	mc = json_object();
 	json_object_set_new(mc, "id", json_string(view_str(m, "id")));
 	json_object_set_new(mc, "title", json_string(view_str(m, "title")));
 	clock_format_range(*start, *end, *tz, buf, sizeof buf);
@@ -680,8 +683,10 @@ view_meeting(const char *did, const char *kind, const char *cid,
 		inv->summary = view_str(m, "title");
 		if (venue != NULL)
 			v->inv_loc = xasprintf("%s, %s", view_str(venue,
-			    "name"), view_str(venue, "address"));
-		else if (json_object_get(m, "online"))
+			    "name") ? view_str(venue, "name") : "",
+			    view_str(venue, "address") ? view_str(venue,
+			    "address") : "");
+		else if (view_str(json_object_get(m, "online"), "url"))
 			v->inv_loc = xstrdup(view_str(json_object_get(m,
 			    "online"), "url"));
 		inv->location = v->inv_loc;
@@ -814,7 +819,8 @@ view_outcome(const char *did, const char *cid, json_t *data,
 	view_base(v, did, cf, "outcome", view_format(c));
 	if (view_recipient(v, c, e) == -1)
 		return -1;
-	st = view_str(o, "status");
+	if ((st = view_str(o, "status")) == NULL)
+		return err_set(e, "outcome %s has no status", src);
 	oc = json_object();
 	json_object_set_new(oc, "id", json_string(src));
 	view_copy(oc, o, "we_did");

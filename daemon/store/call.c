@@ -227,6 +227,16 @@ store_trim(struct rconn *rc, const char *prefix, long long audit_min_ms,
 	return store_send(rc, &a, fn, priv);
 }
 
+int
+store_scrub(struct rconn *rc, const char *prefix, int budget,
+    redisCallbackFn *fn, void *priv)
+{
+	struct store_argv	a;
+
+	store_scrub_argv(prefix, budget, &a);
+	return store_send(rc, &a, fn, priv);
+}
+
 /* The inbox stream's full name. */
 static void
 store_inbox(const char *prefix, char *buf, size_t len)

@@ -21,6 +21,11 @@
 --   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
 --   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
 --                                holds a needle, and forget gone ones
+--   FORGET cid name email phone budget  forget's scrub of every key
+--                                (forget.lua): the marker forget:<cid>,
+--                                cid in the set forgetting, and the first
+--                                page of about budget values (put it last:
+--                                it sees what the ops before it left)
 -- A fan-out (a record planned in pages) has a marker, the hash
 -- fanout:<type>:<id> {ver, old}, from its first commit to its last:
 --   IFMARK key ver               checked before anything is applied: the
@@ -90,7 +95,7 @@ end
 local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
   EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
   DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1, IFMARK=1, DELMARK=1,
-  DFAN=1, DDELOLD=1}
+  DFAN=1, DDELOLD=1, FORGET=1}
 local i = 6
 local nops = tonumber(ARGV[5])
 for n = 1, nops do
@@ -177,6 +182,13 @@ for n = 1, nops do
       end
       if hit then redis.call('XDEL', k(a[1]), e[1]) end
     end
+  elseif op == 'FORGET' then
+    redis.call('DEL', k('forget:' .. a[1]))
+    redis.call('HSET', k('forget:' .. a[1]), 'id', a[1], 'name', a[2],
+      'email', a[3], 'phone', a[4], 'cursor', '0', 'todo', '', 'key', '',
+      'pos', '', 'started', '0')
+    redis.call('SADD', k('forgetting'), a[1])
+    hb_forget_page(a[1], tonumber(a[5]))
   elseif op == 'IFMARK' then
     -- checked above
   elseif op == 'DELMARK' then

@@ -20,6 +20,8 @@ store_lua_fetch:
 	.type store_lua_commit, %object
 store_lua_commit:
 	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/match.lua"
+	.incbin "daemon/store/forget.lua"
 	.incbin "daemon/store/commit.lua"
 	.byte 0
 	.size store_lua_commit, . - store_lua_commit
@@ -88,5 +90,23 @@ store_lua_answer:
 	.incbin "daemon/store/answer.lua"
 	.byte 0
 	.size store_lua_answer, . - store_lua_answer
+
+	.global store_lua_scrub
+	.type store_lua_scrub, %object
+store_lua_scrub:
+	.incbin "daemon/store/lib.lua"
+	.incbin "daemon/store/match.lua"
+	.incbin "daemon/store/forget.lua"
+	.incbin "daemon/store/scrub.lua"
+	.byte 0
+	.size store_lua_scrub, . - store_lua_scrub
+
+	/* The matcher alone, for tests/fuzz/fuzz_scrub.c. */
+	.global store_lua_match
+	.type store_lua_match, %object
+store_lua_match:
+	.incbin "daemon/store/match.lua"
+	.byte 0
+	.size store_lua_match, . - store_lua_match
 
 	.section .note.GNU-stack,"",%progbits

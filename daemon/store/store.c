@@ -28,7 +28,7 @@
 /* scripts.S: lib.lua + one script each, NUL-terminated. */
 extern const char store_lua_fetch[], store_lua_commit[], store_lua_lease[],
     store_lua_digest[], store_lua_gauges[], store_lua_enqueue[],
-    store_lua_retry[], store_lua_page[], store_lua_trim[];
+    store_lua_retry[], store_lua_page[], store_lua_trim[], store_lua_scrub[];
 
 struct store_script {
 	const char	*text;
@@ -45,6 +45,7 @@ enum store_lua {
 	STORE_LUA_RETRY,
 	STORE_LUA_PAGE,
 	STORE_LUA_TRIM,
+	STORE_LUA_SCRUB,
 	STORE_LUA_MAX
 };
 
@@ -58,6 +59,7 @@ static struct store_script store_scripts[STORE_LUA_MAX] = {
 	[STORE_LUA_RETRY] = { store_lua_retry, "" },
 	[STORE_LUA_PAGE] = { store_lua_page, "" },
 	[STORE_LUA_TRIM] = { store_lua_trim, "" },
+	[STORE_LUA_SCRUB] = { store_lua_scrub, "" },
 };
 static pthread_once_t store_once = PTHREAD_ONCE_INIT;
 
@@ -320,6 +322,13 @@ store_trim_argv(const char *prefix, long long audit_min_ms,
 	store_argv_addn(a, audit_min_ms);
 	store_argv_addn(a, dead_min_ms);
 	store_argv_addn(a, batch);
+}
+
+void
+store_scrub_argv(const char *prefix, int budget, struct store_argv *a)
+{
+	store_argv_head(a, STORE_LUA_SCRUB, prefix);
+	store_argv_addn(a, budget);
 }
 
 void
@@ -660,6 +669,17 @@ store_op_scrub(json_t *ops, const char *const *needles, size_t n)
 {
 	store_op_needles(ops, "STREAMSCRUB", "dead", needles, n);
 	store_op_needles(ops, "NOTICESCRUB", "notices", needles, n);
+}
+
+void
+store_op_forget(json_t *ops, const char *cid, const char *name,
+    const char *email, const char *phone)
+{
+	char	b[32];
+
+	snprintf(b, sizeof b, "%d", STORE_FORGET_BUDGET);
+	store_op(ops, "FORGET", cid, name ? name : "", email ? email : "",
+	    phone ? phone : "", b, NULL);
 }
 
 void

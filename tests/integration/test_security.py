@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import socket
+import subprocess
 import threading
 import time
 
@@ -575,3 +576,327 @@ def test_retention_trims_audit_and_dead_by_age(env):
 	env.advance(2 * 86400)
 	env.wait_for(lambda: env.r.xlen(env.key("dead")) == 0 and
 	    env.r.xlen(env.key("audit")) == 0, 30, "the old entries trimmed")
+
+
+# ---------------------------------------------------------------------------
+# forget leaves no trace (finding 4): every key under the prefix, every
+# type's values, read back decoded (JSON, %XX, &#NN;) and case-folded.
+
+_JSON_ESC = re.compile(r'\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F]'
+    r'[0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\(["\\/bfnrt])')
+
+
+def _json_unescape(s):
+	simple = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f",
+	    "n": "\n", "r": "\r", "t": "\t"}
+
+	def one(m):
+		if m.group(1):
+			hi, lo = int(m.group(1), 16), int(m.group(2), 16)
+			return chr(0x10000 + (hi - 0xD800) * 0x400 + (lo - 0xDC00))
+		if m.group(3):
+			cp = int(m.group(3), 16)
+			return "?" if 0xD800 <= cp <= 0xDFFF else chr(cp)
+		return simple[m.group(4)]
+	return _JSON_ESC.sub(one, s)
+
+
+def _readings(blob):
+	"""Every way a reader could take blob: as it is, JSON-unescaped,
+	%-decoded, entity-decoded, repeatedly; case-folded, '+' and white
+	space as one space."""
+	import html
+	import urllib.parse
+	s = blob.decode("utf-8", "replace")
+	out = {s}
+	for _ in range(4):
+		more = set()
+		for t in out:
+			more.add(_json_unescape(t))
+			more.add(urllib.parse.unquote(t))
+			more.add(html.unescape(t))
+		out |= more
+	return {re.sub(r"[\s+]+", " ", t.casefold()) for t in out}
+
+
+def _values(env):
+	"""{key: [bytes of every value and member, and the key's name]}"""
+	out = {}
+	for k in env.keys():
+		t = env.rb.type(k).decode()
+		vals = [k.encode()]
+		if t == "string":
+			vals.append(env.rb.get(k) or b"")
+		elif t == "hash":
+			for a, b in env.rb.hgetall(k).items():
+				vals += [a, b]
+		elif t == "set":
+			vals += list(env.rb.smembers(k))
+		elif t == "zset":
+			vals += list(env.rb.zrange(k, 0, -1))
+		elif t == "list":
+			vals += env.rb.lrange(k, 0, -1)
+		elif t == "stream":
+			for eid, fields in env.rb.xrange(k, "-", "+"):
+				for a, b in fields.items():
+					vals += [a, b]
+		else:
+			raise AssertionError("key %s of type %s" % (k, t))
+		out[k] = vals
+	return out
+
+
+def _traces(env, needles, id_words):
+	"""Where a needle (normalised) is still found, and where a value
+	names the id together with one of id_words (an access need
+	attributed to them)."""
+	found = []
+	for k, vals in _values(env).items():
+		for v in vals:
+			for r in _readings(v):
+				for n in needles:
+					if n in r:
+						found.append((k, n, v[:200]))
+				if re.search(r"(?<![\w:-])c-17(?![\w:-])", r) and \
+				    any(w in r for w in id_words):
+					found.append((k, "c-17 + access", v[:200]))
+	return found
+
+
+def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
+	env.start_daemon()
+	name, email = "Amara Zoë Okafor", "Amara.Okafor@Example.org"
+	env.xadd({"type": "collaborator", "id": "c-17", "name": name,
+	    "email": email, "consent": True, "groups": ["g"],
+	    "access_needs": ["step-free", "quiet-room"]})
+	env.xadd({"type": "collaborator", "id": "c-ben", "name": "Ben Adeyemi",
+	    "email": "ben@example.org", "consent": True, "groups": ["g"],
+	    "access_needs": ["hearing-loop"]})
+	env.xadd({"type": "said", "id": "s-1", "collaborator": "c-17",
+	    "text": "As Amara Zoë Okafor: discharge letters arrive late."})
+	# A rejected record of theirs, escaped and in upper case (the dead
+	# stream keeps its text as it came).
+	env.xadd('{"type":"collaborator","id":"c-17","name":'
+	    '"\\u0041mara Zo\\u00cb Okafor","email":"AMARA.OKAFOR@EXAMPLE.ORG",'
+	    '"acess":["step-free"]}')
+	env.xadd({"type": "announcement", "id": "a-1", "subject": "Hello",
+	    "body": "Hi.", "to": {"groups": ["g"]}})
+	env.wait_mails(1, to="amara.okafor@example.org")
+	env.wait_mails(1, to="ben@example.org")
+	env.wait_for(lambda: env.dead_entries(), what="the dead entry")
+
+	# What state added later might hold, in every type and spelling.
+	rb, key = env.rb, env.key
+	rb.xadd(key("audit"), {"event": "note",
+	    "who": "amara.okafor%40example.org"})
+	rb.xadd(key("audit"), {"event": "note", "who": "someone else"})
+	notice = json.dumps({"title": "Access needs not met for meeting m-1",
+	    "lines": ["Collaborator c-17 needs Step-free access (step-free): "
+	    "the venue v-1 has not confirmed it.", "Collaborator c-ben needs "
+	    "Hearing loop (hearing-loop): the venue v-1 has not confirmed it.",
+	    "Please arrange it."], "record_id": "m-1"})
+	rb.hset(key("d:notice:access:m-1:x"), mapping={"state": "sent",
+	    "cid": "", "to": "coordinator@example.org", "data": notice})
+	rb.sadd(key("notices"), "notice:access:m-1:x")
+	rb.hset(key("d:digest:coordinator@example.org:1"), mapping={
+	    "state": "scheduled", "cid": "", "to": "coordinator@example.org",
+	    "data": json.dumps({"items": ["OKAFOR, AMARA ZOË: letters late",
+	    "Ben Adeyemi: parking"]})})
+	rb.hset(key("fanout:announcement:a-9"), mapping={"ver": "1-0",
+	    "old": '{"who":"amara zo\\u00cb\\u0020okafor"}'})
+	rb.set(key("future:json"), '{"who":"Amara Zo\\u00eb Okafor",'
+	    '"keep":"other words","list":[]}')
+	rb.set(key("future:plain"), "Notes: AMARA.OKAFOR&#64;EXAMPLE.ORG")
+	rb.sadd(key("future:set"), "Amara Zoë Okafor", "kept member")
+	rb.zadd(key("future:zset"), {"mailto:amara.okafor%40example.org": 1,
+	    "kept": 2})
+	rb.rpush(key("future:list"), "to=Amara+Zo%C3%AB+Okafor", "kept item")
+	rb.xadd(key("future:stream"), {"x": '"amara.okafor\\u0040example.org"'})
+	rb.xadd(key("future:stream"), {"x": "kept entry"})
+
+	# More keys than the forget commit walks itself (STORE_FORGET_BUDGET):
+	# the daemon walks the rest in pages (retention.c, scrub.lua).
+	pipe = rb.pipeline(transaction=False)
+	for i in range(2500):
+		pipe.set(key("filler:%d" % i), "nothing")
+	pipe.execute()
+
+	needles = ["amara zoë okafor", "okafor, amara zoë",
+	    "amara.okafor@example.org"]
+	access = ["step-free", "quiet-room"]
+	before = _traces(env, needles, access)
+	for k in ("dead", "audit", "d:notice:access:m-1:x",
+	    "d:digest:coordinator@example.org:1", "fanout:announcement:a-9",
+	    "future:json", "future:plain", "future:set", "future:zset",
+	    "future:list", "future:stream", "rec:said:s-1",
+	    "rec:collaborator:c-17"):
+		assert any(f[0] == key(k) for f in before), \
+		    "the test planted nothing in %s: %r" % (k, before)
+
+	res = env.cli("forget", "c-17")
+	assert res.rc == 0, res
+	env.wait_for(lambda: env.inbox_len() == 0 and
+	    not env.r.exists(key("rec:collaborator:c-17")), 60, "the forget")
+	assert env.r.sismember(key("forgetting"), "c-17"), \
+	    "the forget commit walked more than a page"
+	env.wait_for(lambda: env.inbox_len() == 0 and
+	    not env.r.exists(key("rec:collaborator:c-17")) and
+	    not env.r.exists(key("forgetting")) and
+	    not env.keys("forget:*"), 60, "the forget and its scrub")
+	left = _traces(env, needles, access)
+	assert not left, "traces left after forget: %r" % left
+
+	# What is not theirs stays.
+	ben = json.loads(env.r.get(key("rec:collaborator:c-ben")))
+	assert ben["record"]["name"] == "Ben Adeyemi", ben
+	said = json.loads(env.r.get(key("rec:said:s-1")))
+	assert "discharge letters arrive late" in said["record"]["text"], said
+	assert "collaborator" not in said["record"], said
+	data = json.loads(env.r.hget(key("d:notice:access:m-1:x"), "data"))
+	assert any("c-ben" in l for l in data["lines"]), data
+	fj = json.loads(env.r.get(key("future:json")))
+	assert fj["keep"] == "other words" and fj["list"] == [], fj
+	assert env.r.sismember(key("future:set"), "kept member")
+	assert env.r.zscore(key("future:zset"), "kept") == 2
+	assert "kept item" in env.r.lrange(key("future:list"), 0, -1)
+	assert [e["x"] for e in env.stream("future:stream")] == ["kept entry"]
+	assert [e["who"] for e in env.audit_entries() if e.get("event") ==
+	    "note"] == ["someone else"]
+	assert "Ben Adeyemi" in env.r.hget(
+	    key("d:digest:coordinator@example.org:1"), "data")
+
+
+# ---------------------------------------------------------------------------
+# Redis elsewhere (finding 7): through a TLS tunnel (stunnel), and a warning
+# when the way to Redis is clear text
+
+def _openssl(*args, cwd):
+	subprocess.run(["openssl", *args], cwd=cwd, check=True,
+	    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _tls_redis(env):
+	"""A second redis-server that speaks TLS only (--port 0), with a
+	password, its certificate for redis.test from a CA of the test's own.
+	Returns (process, tls port, CA file)."""
+	d = env.tmp / "tls"
+	d.mkdir()
+	_openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+	    "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=hb test CA",
+	    cwd=d)
+	_openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key",
+	    "-out", "srv.csr", "-subj", "/CN=redis.test", cwd=d)
+	(d / "ext").write_text("subjectAltName=DNS:redis.test\n")
+	_openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey",
+	    "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2",
+	    "-extfile", "ext", cwd=d)
+	port = harness.free_port()
+	(d / "data").mkdir()
+	p = harness.spawn(["redis-server", "--port", "0", "--tls-port", port,
+	    "--bind", "127.0.0.1", "--tls-cert-file", d / "srv.pem",
+	    "--tls-key-file", d / "srv.key", "--tls-ca-cert-file", d / "ca.pem",
+	    "--tls-auth-clients", "no", "--requirepass", "remote-pw",
+	    "--save", "", "--appendonly", "no", "--dir", d / "data"],
+	    env.tmp / "redis-tls.log")
+	harness.wait_for(lambda: harness.port_open(port), 15,
+	    "redis-server's TLS port")
+	return p, port, d / "ca.pem"
+
+
+def _stunnel(env, name, connect_port, ca, check_host):
+	"""stunnel's client end on loopback, to connect_port over TLS, the
+	certificate checked against ca and check_host. Returns (process,
+	local port)."""
+	port = harness.free_port()
+	conf = env.write_file("%s.conf" % name, "foreground = yes\npid =\n"
+	    "[redis]\nclient = yes\naccept = 127.0.0.1:%d\n"
+	    "connect = 127.0.0.1:%d\nverifyChain = yes\nCAfile = %s\n"
+	    "checkHost = %s\nsslVersionMin = TLSv1.2\n" % (port, connect_port,
+	    ca, check_host))
+	p = harness.spawn(["stunnel", conf], env.tmp / ("%s.log" % name))
+	harness.wait_for(lambda: harness.port_open(port), 15,
+	    "stunnel listening on %d" % port)
+	return p, port
+
+
+def test_redis_through_a_tls_tunnel(env):
+	import redis
+	remote, tls_port, ca = _tls_redis(env)
+	tunnel = bad = None
+	try:
+		tunnel, local = _stunnel(env, "stunnel", tls_port, ca,
+		    "redis.test")
+		pw = env.write_file("remote-pw", "remote-pw\n", mode=0o600)
+		env.write_config({"redis": {"port": local, "tunnel": "yes",
+		    "password_file": str(pw)}})
+		log0 = _log_size(env) if env.daemon_log.exists() else 0
+		env.start_daemon()
+		# What the daemon reaches is the TLS-only server: queue there
+		# (through the tunnel too) and get the email.
+		far = redis.Redis(host="127.0.0.1", port=local,
+		    password="remote-pw", decode_responses=True,
+		    socket_timeout=10)
+		far.xadd(env.key("inbox"), {"record": json.dumps({
+		    "type": "collaborator", "id": "c-a", "name": "Amara",
+		    "email": "amara@example.org", "consent": True})})
+		far.xadd(env.key("inbox"), {"record": json.dumps({
+		    "type": "announcement", "id": "a-1", "subject": "Over TLS",
+		    "body": "Text.", "to": {"collaborators": ["c-a"]}})})
+		env.wait_mails(1, to="amara@example.org")
+		assert far.exists(env.key("rec:collaborator:c-a"))
+		assert not env.r.exists(env.key("rec:collaborator:c-a"))
+		assert env.healthz()[0] == 200
+		# A tunnel is declared: no warning.
+		assert not _log_lines(env, log0, "clear text")
+		env.stop_daemon()
+
+		# A tunnel that cannot trust the server (the certificate is not
+		# for the name it checks) passes nothing: Redis is down.
+		bad, bad_local = _stunnel(env, "stunnel-bad", tls_port, ca,
+		    "other.test")
+		env.write_config({"redis": {"port": bad_local}})
+		env.start_daemon()
+		st, body = env.wait_for(lambda: (lambda r: r[0] == 503 and r)(
+		    env.healthz()), 30, "healthz 503 through the bad tunnel")
+		assert "redis" in json.dumps(body).lower(), body
+		with open(env.tmp / "stunnel-bad.log", errors="replace") as f:
+			assert re.search(r"(?i)certificate|verif|check", f.read())
+	finally:
+		for p in (bad, tunnel, remote):
+			harness.stop_process(p)
+
+
+def test_redis_elsewhere_in_clear_text_is_warned_of(env):
+	# hearbackd -t: "config ok" on stdout, the warning on stderr.
+	env.write_config({"redis": {"host": "192.0.2.1"}})
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 0 and p.stdout == "config ok\n", p
+	assert "warning" in p.stderr and "192.0.2.1:%d" % env.redis_port in \
+	    p.stderr and "tunnel = yes" in p.stderr, p.stderr
+	# The daemon says it in its log at start-up.
+	env.start_daemon()
+	env.wait_for(lambda: _log_lines(env, 0, "clear text"), 10,
+	    "the start-up warning")
+	# And after SIGHUP (a config changed under it).
+	n = len(_log_lines(env, 0, "clear text"))
+	env.reload()
+	env.wait_for(lambda: len(_log_lines(env, 0, "clear text")) > n, 10,
+	    "the warning after SIGHUP")
+	env.stop_daemon()
+	# Loopback, a Unix socket or a declared tunnel: no warning.
+	for redis_cfg in ({"host": "127.0.0.1"}, {"host": "::1"},
+	    {"host": "192.0.2.1", "socket": str(env.tmp / "r.sock")},
+	    {"host": "127.0.0.1", "tunnel": "yes"}):
+		env.write_config({"redis": dict({"socket": None,
+		    "tunnel": None}, **redis_cfg)})
+		p = subprocess.run([env.build / "hearbackd", "-t", "-c",
+		    env.conf], capture_output=True, text=True, timeout=30)
+		assert p.returncode == 0 and p.stderr == "", (redis_cfg, p)
+	# A tunnel declared on a host that is not this machine: the way to
+	# it is clear text.
+	env.write_config({"redis": {"host": "192.0.2.1", "socket": None,
+	    "tunnel": "yes"}})
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 0 and "not a loopback address" in p.stderr, p

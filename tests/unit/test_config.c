@@ -469,6 +469,41 @@ test_cross_checks(void **state)
 	config_unref(cf);
 }
 
+/* [redis] tunnel, and the warning for Redis reached in clear text. */
+static void
+test_redis_exposed(void **state)
+{
+	struct config	*cf;
+	char		 buf[512];
+
+	load_bad("[redis]\ntunnel = maybe\n", "[redis] tunnel", "maybe", NULL);
+	cf = load_ok("[redis]\n");
+	assert_false(cf->redis_tunnel);
+	assert_null(config_redis_exposed(cf, buf, sizeof buf));
+	config_unref(cf);
+	cf = load_ok("[redis]\nhost = redis.example.org\nport = 6380\n");
+	assert_non_null(config_redis_exposed(cf, buf, sizeof buf));
+	assert_non_null(strstr(buf, "redis.example.org:6380"));
+	assert_non_null(strstr(buf, "tunnel = yes"));
+	config_unref(cf);
+	/* A Unix socket, loopback, or a declared tunnel on loopback: fine. */
+	cf = load_ok("[redis]\nhost = 10.0.0.1\nsocket = /run/r.sock\n");
+	assert_null(config_redis_exposed(cf, buf, sizeof buf));
+	config_unref(cf);
+	cf = load_ok("[redis]\nhost = ::1\n");
+	assert_null(config_redis_exposed(cf, buf, sizeof buf));
+	config_unref(cf);
+	cf = load_ok("[redis]\nhost = 127.0.0.1\ntunnel = yes\n");
+	assert_true(cf->redis_tunnel);
+	assert_null(config_redis_exposed(cf, buf, sizeof buf));
+	config_unref(cf);
+	/* A tunnel elsewhere: the way to it is clear text. */
+	cf = load_ok("[redis]\nhost = 10.0.0.1\ntunnel = yes\n");
+	assert_non_null(config_redis_exposed(cf, buf, sizeof buf));
+	assert_non_null(strstr(buf, "not a loopback address"));
+	config_unref(cf);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -699,6 +734,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_checks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_redis_exposed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup,
 		    teardown),

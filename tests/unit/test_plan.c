@@ -1003,7 +1003,13 @@ test_forget(void **state)
 	/* The dead stream is scrubbed of their address... */
 	scrub = op_find(ops, "STREAMSCRUB", "dead");
 	assert_non_null(scrub);
-	/* ...and so are the notices; only those two scrubs name them. */
+	/* ...and every key, by the last op (it sees what the others left):
+	 * the general scrub (store.h, Forget). */
+	op_has(ops, "['FORGET','c-amara','Amara Okafor','amara@example.org',"
+	    "'','1000']");
+	assert_string_equal(json_string_value(json_array_get(json_array_get(
+	    ops, json_array_size(ops) - 1), 0)), "FORGET");
+	/* ...and so are the notices; only those scrubs name them. */
 	assert_non_null(op_find(ops, "NOTICESCRUB", "notices"));
 	{
 		json_t	*o;
@@ -1014,7 +1020,8 @@ test_forget(void **state)
 			    json_array_get(o, 0));
 
 			if (strcmp(name, "STREAMSCRUB") == 0 ||
-			    strcmp(name, "NOTICESCRUB") == 0)
+			    strcmp(name, "NOTICESCRUB") == 0 ||
+			    strcmp(name, "FORGET") == 0)
 				continue;
 			json_t *one = json_array();
 

@@ -1822,6 +1822,8 @@ dump_all(struct buf *b)
 			r = cmd("HGETALL %s", key);
 		else if (strcmp(t->str, "zset") == 0)
 			r = cmd("ZRANGE %s 0 -1", key);
+		else if (strcmp(t->str, "list") == 0)
+			r = cmd("LRANGE %s 0 -1", key);
 		else
 			r = cmd("XRANGE %s - +", key);
 		buf_printf(b, "\n%s = ", key);
@@ -1922,6 +1924,78 @@ test_redis_forget_old_address(void **state)
 	dump_all(&b);
 	assert_forgotten(&b, " (plan.c plan_forget scrubs the dead stream "
 	    "by the current email only)");
+}
+
+/*
+ * Forget's scrub of every key (store.h, Forget), in pages: a keyspace
+ * bigger than a page is walked by several calls, which keep their place in
+ * Redis; big sets and streams are walked in pieces; a phone number in any
+ * layout goes, and what is not theirs stays. A budget of 5 per page here.
+ */
+static void
+test_redis_forget_pages(void **state)
+{
+	struct store_argv	 a;
+	struct buf		 b;
+	redisReply		*r;
+	int			 i, calls = 0;
+	long long		 left = 1;
+
+	NEED_REDIS();
+	for (i = 0; i < 300; i++) {
+		freeReplyObject(cmd("SET %s%d %s", K("filler:"), i, "nothing"));
+		freeReplyObject(cmd("SADD %s m%d", K("bigset"), i));
+		freeReplyObject(cmd("XADD %s * n %d", K("bigstream"), i));
+	}
+	freeReplyObject(cmd("SADD %s %s", K("bigset"), "AMARA OKAFOR"));
+	freeReplyObject(cmd("XADD %s * who %s", K("bigstream"),
+	    "Call +44 (0)7700 900-123"));
+	freeReplyObject(cmd("SET %s %s", K("phone:a"), "{\"p\":\"07700900123\","
+	    "\"t\":1790000000123,\"keep\":\"yes\"}"));
+	freeReplyObject(cmd("SET %s %s", K("phone:b"), "tel: 7700 900 123"));
+	/* A time that holds those digits in the middle is not a phone. */
+	freeReplyObject(cmd("SET %s %s", K("phone:t"),
+	    "{\"t\":1700900123000}"));
+	freeReplyObject(cmd("RPUSH %s %s %s", K("list"), "Okafor, Amara",
+	    "kept"));
+	freeReplyObject(cmd("HSET %s cid c-a to %s data %s", K("d:inv:m:c-a:0"),
+	    "amara@example.org", "{}"));
+	freeReplyObject(cmd("ZADD %s 1 inv:m:c-a:0", K("schedule")));
+	freeReplyObject(cmd("SADD %s inv:m:c-a:0", K("cd:c-a")));
+	commit_ok("[['FORGET','c-a','Amara Okafor','Amara@Example.org',"
+	    "'+44 7700 900123','5']]");
+	/* Five values cannot be all of them: the marker keeps the place. */
+	assert_int_equal(cmd_int("SISMEMBER %s c-a", K("forgetting")), 1);
+	assert_int_equal(cmd_int("EXISTS %s", K("forget:c-a")), 1);
+	while (left > 0) {
+		assert_true(++calls < 2000);
+		store_scrub_argv(PFX, 50, &a);
+		r = run(&a);
+		assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+		left = r->integer;
+		freeReplyObject(r);
+	}
+	assert_true(calls > 10);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("forget:c-a"),
+	    K("forgetting")), 0);
+	/* Their delivery went whole, with its indexes. */
+	assert_int_equal(cmd_int("EXISTS %s %s", K("d:inv:m:c-a:0"),
+	    K("cd:c-a")), 0);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 0);
+	assert_int_equal(cmd_int("SCARD %s", K("bigset")), 300);
+	assert_int_equal(cmd_int("XLEN %s", K("bigstream")), 300);
+	assert_int_equal(cmd_int("DBSIZE"), 300 + 6);
+	str_is("{\"t\":1700900123000}", "GET %s", K("phone:t"));
+	str_is("tel: [forgotten]", "GET %s", K("phone:b"));
+	str_is("{\"p\":\"[forgotten]\",\"t\":1790000000123,\"keep\":\"yes\"}",
+	    "GET %s", K("phone:a"));
+	str_is("kept", "LINDEX %s 1", K("list"));
+	buf_init(&b);
+	dump_all(&b);
+	if (strstr(b.s, "7700") || strstr(b.s, "OKAFOR") ||
+	    strstr(b.s, "Okafor"))
+		fail_msg("after the scrub:%s", b.s);
+	buf_free(&b);
 }
 
 /*
@@ -2072,6 +2146,7 @@ main(void)
 		cmocka_unit_test_setup(test_redis_gauges, redis_each),
 		cmocka_unit_test_setup(test_redis_command_ops, redis_each),
 		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
+		cmocka_unit_test_setup(test_redis_forget_pages, redis_each),
 		cmocka_unit_test_setup(test_redis_forget, redis_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
 		    redis_each),
