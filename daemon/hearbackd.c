@@ -55,6 +55,7 @@
 #include "sched.h"
 #include "sender.h"
 #include "store.h"
+#include "page.h"
 #include "tmpl.h"
 #include "version.h"
 #include "web.h"
@@ -109,6 +110,26 @@ usage(int code)
 }
 
 /*
+ * The templates of cf: the emails', and the pages' when [web] base_url is
+ * set (a set without them is refused, as a broken one is: -t, start-up and
+ * SIGHUP alike). NULL with e set.
+ */
+static struct tmplset *
+hearbackd_templates(const struct config *cf, struct err *e)
+{
+	struct tmplset	*t;
+
+	if ((t = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
+	    e)) == NULL)
+		return NULL;
+	if (cf->web_base_url != NULL && page_check(t, e) == -1) {
+		tmplset_unref(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
  * -t: load what start-up loads, and the CA file the relay's certificate is
  * checked against (only read when a send starts, so a typo would otherwise
  * show up as held emails). No Redis, no SMTP, no listening socket.
@@ -145,8 +166,7 @@ hearbackd_check(const char *path)
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	}
-	if ((t = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
-	    &e)) == NULL) {
+	if ((t = hearbackd_templates(cf, &e)) == NULL) {
 		err_prefix(&e, "%s: [templates] dir", path);
 		goto err;
 	}
@@ -372,8 +392,7 @@ hearbackd_reload(struct hearbackd *d)
 		log_warnx("reload: keeping the old configuration: %s", e.msg);
 		return;
 	}
-	if ((t = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
-	    &e)) == NULL) {
+	if ((t = hearbackd_templates(cf, &e)) == NULL) {
 		log_warnx("reload: keeping the old configuration and templates: "
 		    "%s", e.msg);
 		config_unref(cf);
@@ -390,8 +409,10 @@ hearbackd_reload(struct hearbackd *d)
 	feedback_set_config(d->feedback, cf);
 	retention_set_config(d->retention, cf);
 	rconn_set_config(d->ops, cf);
-	if (d->web != NULL)
+	if (d->web != NULL) {
 		web_set_config(d->web, cf);
+		web_set_templates(d->web, t);
+	}
 	log_setverbose(log_getverbose());
 	log_info("reloaded %s and the templates in %s", d->path,
 	    cf->templates_dir);
@@ -468,8 +489,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}
-	if ((d.tmpl = tmplset_load_over(d.cf->templates_dir,
-	    d.cf->templates_shipped, &e)) == NULL) {
+	if ((d.tmpl = hearbackd_templates(d.cf, &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}
@@ -499,7 +519,8 @@ main(int argc, char *argv[])
 		return HB_EXIT_CONFIG;
 	}
 	if ((d.cf->web_base_url != NULL || d.cf->inbound_address != NULL) &&
-	    (d.web = web_start(d.base, d.cf, d.ops, &e)) == NULL) {
+	    (d.web = web_start(d.base, d.cf, d.tmpl, d.ops,
+	    &e)) == NULL) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
 	}

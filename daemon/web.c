@@ -30,19 +30,19 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "access.h"
 #include "answer.h"
 #include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "page.h"
 #include "plan.h"
 #include "rconn.h"
 #include "store.h"
+#include "summary.h"
+#include "tmpl.h"
 #include "token.h"
 #include "web.h"
-
-#define WEB_SUMMARY_EVERY	5	/* seconds between looks at sumdue */
 
 enum web_page { WEB_ANSWER, WEB_PREFS, WEB_UNSUB };
 
@@ -50,9 +50,9 @@ struct web {
 	struct event_base	*base;
 	struct config		*cf;
 	struct rconn		*ops;
+	struct tmplset		*tmpl;		/* the pages' words: a reference */
 	struct http		*http;
-	struct event		*tick;		/* answers summaries */
-	int			 busy;		/* a summary call in flight */
+	struct summary		*sum;		/* answers summaries */
 };
 
 /* One request, from the page function to the reply. */
@@ -140,77 +140,8 @@ web_param(const char *s, size_t len, const char *name, char *out,
 }
 
 /*
- * HTML.
+ * Replies.
  */
-
-static void
-web_esc(struct buf *b, const char *s)
-{
-	for (; s != NULL && *s; s++) {
-		switch (*s) {
-		case '&':	buf_adds(b, "&amp;"); break;
-		case '<':	buf_adds(b, "&lt;"); break;
-		case '>':	buf_adds(b, "&gt;"); break;
-		case '"':	buf_adds(b, "&quot;"); break;
-		case '\'':	buf_adds(b, "&#39;"); break;
-		default:	buf_addc(b, *s);
-		}
-	}
-}
-
-static const char *
-web_w(const char *fmt, const char *standard, const char *easy)
-{
-	return strcmp(fmt, "easy-read") == 0 ? easy : standard;
-}
-
-/* Large, high-contrast, no JavaScript; sizes by format. */
-static void
-web_head(struct buf *b, const char *fmt, const char *title)
-{
-	const char	*size = strcmp(fmt, "large-print") == 0 ? "1.75rem" :
-			    strcmp(fmt, "easy-read") == 0 ? "1.4rem" : "1.15rem";
-
-	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n"
-	    "<meta name=\"robots\" content=\"noindex\">\n<title>");
-	web_esc(b, title);
-	buf_printf(b, "</title>\n<style>\n"
-	    "body{margin:0;background:#fff;color:#1a1a1a;"
-	    "font-family:Arial,Helvetica,sans-serif;font-size:%s;"
-	    "line-height:%s}\n"
-	    "main{max-width:40em;margin:0 auto;padding:1rem}\n"
-	    "h1{font-size:1.6em;line-height:1.25}\n"
-	    "a{color:#1d4f91}\n"
-	    "a:focus,button:focus,input:focus{outline:3px solid #b35c00;"
-	    "outline-offset:2px}\n"
-	    "button{font:inherit;color:#fff;background:#1d4f91;border:2px "
-	    "solid #1d4f91;border-radius:4px;padding:.6em 1.2em;"
-	    "min-height:44px;cursor:pointer}\n"
-	    "fieldset{border:1px solid #595959;margin:0 0 1.2em;"
-	    "padding:.6em 1em;min-width:0}\nlegend{font-weight:bold}\n"
-	    "p,li,label,legend{overflow-wrap:break-word}\n"
-	    "label{display:inline-block;padding:.3em 0}\n"
-	    ".opt{display:flex;align-items:flex-start;gap:.6em;"
-	    "margin:.3em 0}\n"
-	    ".opt input{flex:none;width:1.5em;height:1.5em;margin:.25em 0 0}"
-	    "\n"
-	    "input[type=date]{font:inherit;padding:.3em;max-width:100%%;"
-	    "box-sizing:border-box}\n"
-	    "ul.choices{list-style:none;padding:0}\n"
-	    "ul.choices li{margin:.6em 0}\n"
-	    ".box{border-left:6px solid #1d4f91;padding:.2em 1em;"
-	    "margin:1em 0}\n"
-	    "</style>\n</head>\n<body>\n<main>\n", size,
-	    strcmp(fmt, "easy-read") == 0 ? "1.8" : "1.6");
-}
-
-static void
-web_foot(struct buf *b)
-{
-	buf_adds(b, "</main>\n</body>\n</html>\n");
-}
 
 static void
 web_send(struct web_rq *q, int code, struct buf *b)
@@ -225,22 +156,31 @@ web_send(struct web_rq *q, int code, struct buf *b)
 	buf_free(b);
 }
 
-/* A page that only says something: errors and the like. */
+/* Render kind on ctx (taken) in the person's format and send it with
+ * code. A template that does not render (a set without the pages: -t and
+ * SIGHUP refuse one while the pages are on) is a 500 with no body. */
 static void
-web_message(struct web_rq *q, int code, const char *fmt, const char *title,
-    const char *text)
+web_page(struct web_rq *q, int code, const char *kind, json_t *ctx)
 {
 	struct buf	b;
+	struct err	e;
 
 	buf_init(&b);
-	web_head(&b, fmt, title);
-	buf_adds(&b, "<h1>");
-	web_esc(&b, title);
-	buf_adds(&b, "</h1>\n<p>");
-	web_esc(&b, text);
-	buf_adds(&b, "</p>\n");
-	web_foot(&b);
+	if (page_render(q->w->tmpl, kind, q->fmt, ctx, &b, &e) == -1) {
+		log_warnx("web: %s: %s", kind, e.msg);
+		buf_free(&b);
+		buf_init(&b);
+		code = 500;
+	}
+	json_decref(ctx);
 	web_send(q, code, &b);
+}
+
+/* A page that only says something: why names it (page_message). */
+static void
+web_message(struct web_rq *q, int code, const char *why)
+{
+	web_page(q, code, "page_message", page_message_ctx(q->fmt, why));
 }
 
 static void
@@ -248,42 +188,9 @@ web_token_refused(struct web_rq *q, int status)
 {
 	int	code = token_http_status(status);
 
-	if (code == 410)
-		web_message(q, 410, "standard", "This link has expired",
-		    "This link no longer works. If you need to tell us "
-		    "something, reply to one of our emails.");
-	else if (code == 403)
-		web_message(q, 403, "standard", "This link does not work",
-		    "This link is not right for this page. Please use the "
-		    "link in your email exactly as it is.");
-	else
-		web_message(q, 400, "standard", "This link is not complete",
-		    "Part of this link is missing. Please use the whole "
-		    "link from your email.");
-}
-
-/*
- * Words.
- */
-
-static const char *
-web_answer_words(const char *a, const char *fmt)
-{
-	if (strcmp(a, "yes") == 0)
-		return "I can come";
-	if (strcmp(a, "no") == 0)
-		return web_w(fmt, "I can\u2019t come", "I cannot come");
-	return "I am not sure yet";
-}
-
-static const char *
-web_class_words(const char *class)
-{
-	if (strcmp(class, "announcements") == 0)
-		return "announcements";
-	if (strcmp(class, "outcomes") == 0)
-		return "\u201cyou said, we did\u201d emails";
-	return "meeting invitations, updates and reminders";
+	q->fmt = "standard";
+	web_message(q, code, code == 410 ? "link_expired" : code == 403 ?
+	    "link_wrong" : "link_incomplete");
 }
 
 static const char *
@@ -295,8 +202,19 @@ web_str(json_t *o, const char *k)
 }
 
 /*
- * Notices.
+ * Notices (to the coordinator or organiser: worded as the other notices,
+ * plan_notice's lines; not a page).
  */
+
+static const char *
+web_notice_class(const char *class)
+{
+	if (strcmp(class, "announcements") == 0)
+		return "announcements";
+	if (strcmp(class, "outcomes") == 0)
+		return "\u201cyou said, we did\u201d emails";
+	return "meeting invitations, updates and reminders";
+}
 
 static void
 web_on_commit(redisAsyncContext *ac, void *r, void *priv)
@@ -310,16 +228,16 @@ web_on_commit(redisAsyncContext *ac, void *r, void *priv)
 	free(did);
 }
 
-static void
-web_notice(struct web *w, const char *did, const char *to, const char *title,
-    json_t *lines, const char *about)
+void
+web_notice(struct config *cf, struct rconn *ops_conn, const char *did,
+    const char *to, const char *title, json_t *lines, const char *about)
 {
-	struct plan_ctx	 pc = { w->cf, util_now_ms(), "" };
+	struct plan_ctx	 pc = { cf, util_now_ms(), "" };
 	json_t		*ops = json_array();
 	char		*d = xstrdup(did);
 
 	plan_notice(ops, &pc, did, to, title, lines, about);
-	if (store_commit(w->ops, w->cf->prefix, "", "", ops, web_on_commit,
+	if (store_commit(ops_conn, cf->prefix, "", "", ops, web_on_commit,
 	    d) == -1) {
 		log_warnx("web: notice %s not stored: Redis is not connected",
 		    did);
@@ -329,14 +247,14 @@ web_notice(struct web *w, const char *did, const char *to, const char *title,
 }
 
 /* The organiser's address, else the meeting's coordinator, else ours. */
-static const char *
-web_organiser(struct web *w, json_t *m)
+const char *
+web_organiser(struct config *cf, json_t *m)
 {
 	const char	*s = web_str(json_object_get(m, "organiser"), "email");
 
 	if (*s == '\0')
 		s = web_str(m, "coordinator");
-	return *s ? s : w->cf->coordinator;
+	return *s ? s : cf->coordinator;
 }
 
 /*
@@ -344,89 +262,13 @@ web_organiser(struct web *w, json_t *m)
  */
 
 static void
-web_answer_links(struct buf *b, struct web_rq *q, const char *except)
-{
-	static const char *const all[] = { "yes", "no", "maybe" };
-	size_t		i;
-
-	buf_adds(b, "<ul class=\"choices\">\n");
-	for (i = 0; i < 3; i++) {
-		if (except != NULL && strcmp(all[i], except) == 0)
-			continue;
-		buf_printf(b, "<li><a href=\"answer?t=%s&amp;a=%s\">", q->tok,
-		    all[i]);
-		web_esc(b, web_answer_words(all[i], q->fmt));
-		buf_adds(b, "</a></li>\n");
-	}
-	buf_adds(b, "</ul>\n");
-}
-
-static void
-web_meeting_box(struct buf *b, struct web_rq *q)
+web_answer_page(struct web_rq *q, int saved)
 {
 	char	when[200];
 
 	clock_format_range(q->start, q->end, q->tz, when, sizeof when);
-	buf_adds(b, "<div class=\"box\">\n<p><strong>");
-	web_esc(b, web_str(q->meeting, "title"));
-	buf_adds(b, "</strong><br>\n");
-	web_esc(b, when);
-	buf_adds(b, "</p>\n</div>\n");
-}
-
-static void
-web_answer_page(struct web_rq *q, int saved)
-{
-	struct buf	 b;
-	const char	*now = q->answer ? web_str(q->answer, "a") : "";
-
-	buf_init(&b);
-	if (saved) {
-		web_head(&b, q->fmt, "Thank you: we have your answer");
-		buf_adds(&b, "<h1>Thank you</h1>\n");
-		web_meeting_box(&b, q);
-		buf_adds(&b, "<p>We have your answer: <strong>");
-		web_esc(&b, web_answer_words(q->ans, q->fmt));
-		buf_adds(&b, "</strong>.</p>\n");
-		if (strcmp(q->ans, "no") == 0)
-			buf_adds(&b, web_w(q->fmt, "<p>We will not send you "
-			    "reminders for this meeting, and we have told the "
-			    "organiser.</p>\n", "<p>We will not send you "
-			    "reminders for this meeting.</p>\n<p>We have told "
-			    "the organiser.</p>\n"));
-		buf_adds(&b, web_w(q->fmt, "<p>You can change your answer "
-		    "until the meeting starts:</p>\n", "<p>You can change "
-		    "your answer. Do this before the meeting starts.</p>\n"));
-		web_answer_links(&b, q, q->ans);
-	} else {
-		web_head(&b, q->fmt, "Your answer");
-		buf_adds(&b, web_w(q->fmt, "<h1>Can you come?</h1>\n",
-		    "<h1>Can you come to the meeting?</h1>\n"));
-		web_meeting_box(&b, q);
-		if (*now != '\0' && json_is_true(json_object_get(q->answer,
-		    "stale"))) {
-			buf_adds(&b, "<p>Before the meeting changed, you said: "
-			    "<strong>");
-			web_esc(&b, web_answer_words(now, q->fmt));
-			buf_adds(&b, "</strong>. Please tell us again.</p>\n");
-		} else if (*now != '\0') {
-			buf_adds(&b, "<p>Your answer now: <strong>");
-			web_esc(&b, web_answer_words(now, q->fmt));
-			buf_adds(&b, "</strong>.</p>\n");
-		}
-		buf_printf(&b, "<form method=\"post\" action=\"answer?t=%s&amp;"
-		    "a=%s\">\n<input type=\"hidden\" name=\"t\" value=\"%s\">\n"
-		    "<input type=\"hidden\" name=\"a\" value=\"%s\">\n"
-		    "<p><button type=\"submit\">Send my answer: ", q->tok,
-		    q->ans, q->tok, q->ans);
-		web_esc(&b, web_answer_words(q->ans, q->fmt));
-		buf_adds(&b, "</button></p>\n</form>\n");
-		buf_adds(&b, web_w(q->fmt, "<p>Or choose another answer:</p>\n",
-		    "<p>Not right? Choose another answer:</p>\n"));
-		web_answer_links(&b, q, q->ans);
-	}
-	web_foot(&b);
-	web_send(q, 200, &b);
+	web_page(q, 200, "page_answer", page_answer_ctx(q->fmt, q->tok,
+	    q->ans, saved, web_str(q->meeting, "title"), when, q->answer));
 }
 
 static void
@@ -440,9 +282,7 @@ web_on_set(redisAsyncContext *ac, void *r, void *priv)
 
 	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements != 2 ||
 	    x->element[0]->type != REDIS_REPLY_STRING) {
-		web_message(q, 503, q->fmt, "Please try again later",
-		    "We could not save your answer just now. Please try "
-		    "again in a few minutes.");
+		web_message(q, 503, "answer_not_saved");
 		goto out;
 	}
 	st = x->element[0]->str;
@@ -460,16 +300,15 @@ web_on_set(redisAsyncContext *ac, void *r, void *priv)
 			snprintf(at, sizeof at, "%lld", util_now_ms());
 			did = store_did("notice", "answer", q->t.subject,
 			    q->t.person, at, NULL);
-			web_notice(q->w, did, web_organiser(q->w, q->meeting),
+			web_notice(q->w->cf, q->w->ops, did,
+			    web_organiser(q->w->cf, q->meeting),
 			    "Someone cannot come to a meeting", lines,
 			    q->t.subject);
 			free(did);
 			json_decref(lines);
 		}
 	} else if (strcmp(st, "same") != 0) {
-		web_message(q, 410, q->fmt, "This meeting is no longer there",
-		    "We cannot find this meeting any more. It may have been "
-		    "removed.");
+		web_message(q, 410, "meeting_gone");
 		goto out;
 	}
 	web_answer_page(q, 1);
@@ -485,9 +324,7 @@ web_answer(struct web_rq *q)
 	struct err	e;
 
 	if (q->meeting == NULL) {
-		web_message(q, 410, q->fmt, "This meeting is no longer there",
-		    "We cannot find this meeting any more. It may have been "
-		    "removed.");
+		web_message(q, 410, "meeting_gone");
 		goto done;
 	}
 	q->tz = json_string_value(json_object_get(q->meeting, "timezone"));
@@ -497,25 +334,19 @@ web_answer(struct web_rq *q)
 	    &e) == -1 || clock_parse_local(web_str(q->meeting, "end"), q->tz,
 	    &q->end, &e) == -1) {
 		log_warnx("web: meeting %s: %s", q->t.subject, e.msg);
-		web_message(q, 500, q->fmt, "Something went wrong",
-		    "We could not show this meeting. Please contact us.");
+		web_message(q, 500, "meeting_broken");
 		goto done;
 	}
 	if (strcmp(web_str(q->meeting, "status"), "cancelled") == 0) {
-		web_message(q, 410, q->fmt, "This meeting was cancelled",
-		    "This meeting is cancelled, so there is no need to "
-		    "answer. We sent you an email about it.");
+		web_message(q, 410, "meeting_cancelled");
 		goto done;
 	}
 	if (now >= q->start) {
-		web_message(q, 410, q->fmt, "This meeting has started",
-		    "Answers close when the meeting starts.");
+		web_message(q, 410, "meeting_started");
 		goto done;
 	}
 	if (!answer_valid(q->ans)) {
-		web_message(q, 400, q->fmt, "This link is not complete",
-		    "Part of this link is missing. Please use the whole link "
-		    "from your email.");
+		web_message(q, 400, "link_incomplete");
 		goto done;
 	}
 	if (!q->post) {
@@ -526,8 +357,7 @@ web_answer(struct web_rq *q)
 	if (answer_call(q->w->ops, q->w->cf->prefix, web_on_set, q, "set",
 	    q->t.subject, q->t.person, q->ans, ms, "web", NULL) == 0)
 		return;
-	web_message(q, 503, q->fmt, "Please try again later", "We could not "
-	    "save your answer just now. Please try again in a few minutes.");
+	web_message(q, 503, "answer_not_saved");
 done:
 	web_rq_free(q);
 }
@@ -540,117 +370,17 @@ static const char *const web_classes[] = ANSWER_CLASSES;
 #define WEB_NCLASSES	(sizeof web_classes / sizeof web_classes[0])
 
 static void
-web_prefs_form(struct buf *b, struct web_rq *q)
-{
-	static const char *const fmts[][2] = {
-		{ "standard", "Standard" },
-		{ "easy-read", "Easy read" },
-		{ "large-print", "Large print" },
-		{ "plain-text", "Plain text (no pictures or colours)" },
-	};
-	const char		*cur = web_str(q->prefs, "format");
-	const char		*pause = web_str(q->prefs, "pause_until");
-	struct clock_local	 cl;
-	char			 date[16] = "", name[40];
-	size_t			 i;
-
-	if (*cur == '\0')
-		cur = web_str(q->collab, "format");
-	if (*cur == '\0')
-		cur = "standard";
-	if (*pause != '\0' && atoll(pause) > util_now_ms()) {
-		clock_local(atoll(pause) / 1000, q->w->cf->timezone, &cl);
-		snprintf(date, sizeof date, "%04d-%02d-%02d", cl.year, cl.month,
-		    cl.day);
-	}
-	buf_printf(b, "<form method=\"post\" action=\"prefs?t=%s\">\n"
-	    "<input type=\"hidden\" name=\"t\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"form\" value=\"prefs\">\n",
-	    q->tok, q->tok);
-	buf_adds(b, "<fieldset>\n<legend>How your emails look</legend>\n");
-	for (i = 0; i < 4; i++)
-		buf_printf(b, "<div class=\"opt\"><input type=\"radio\" name=\"format\" "
-		    "id=\"f-%s\" value=\"%s\"%s><label for=\"f-%s\">%s</label>"
-		    "</div>\n", fmts[i][0], fmts[i][0], strcmp(cur, fmts[i][0])
-		    == 0 ? " checked" : "", fmts[i][0], fmts[i][1]);
-	buf_adds(b, "</fieldset>\n<fieldset>\n<legend>Pause emails</legend>\n"
-	    "<p><label for=\"pause\">Send me no emails until this date "
-	    "(leave empty to get emails now)</label><br>\n");
-	buf_printf(b, "<input type=\"date\" id=\"pause\" name=\"pause_until\" "
-	    "value=\"%s\"></p>\n</fieldset>\n", date);
-	buf_adds(b, "<fieldset>\n<legend>Stop some emails</legend>\n");
-	for (i = 0; i < WEB_NCLASSES; i++) {
-		snprintf(name, sizeof name, "stop:%s", web_classes[i]);
-		buf_printf(b, "<div class=\"opt\"><input type=\"checkbox\" name=\"stop_%s\" "
-		    "id=\"s-%s\" value=\"1\"%s><label for=\"s-%s\">Stop ",
-		    web_classes[i], web_classes[i], strcmp(web_str(q->prefs,
-		    name), "1") == 0 ? " checked" : "", web_classes[i]);
-		web_esc(b, web_class_words(web_classes[i]));
-		buf_adds(b, "</label></div>\n");
-	}
-	buf_printf(b, "</fieldset>\n<fieldset>\n<legend>Stop everything"
-	    "</legend>\n<div class=\"opt\"><input type=\"checkbox\" "
-	    "name=\"everything\" "
-	    "id=\"all\" value=\"1\"%s><label for=\"all\">Send me no more "
-	    "emails at all</label></div>\n</fieldset>\n",
-	    strcmp(web_str(q->prefs, "consent"), "false") == 0 ? " checked" :
-	    "");
-	buf_adds(b, "<p><button type=\"submit\">Save my choices</button></p>\n"
-	    "</form>\n");
-}
-
-static void
 web_prefs_page(struct web_rq *q, int saved)
 {
-	struct buf	b;
-
-	buf_init(&b);
-	web_head(&b, q->fmt, saved ? "Your choices are saved" :
-	    "Your email choices");
-	if (saved)
-		buf_adds(&b, "<h1>Your choices are saved</h1>\n<p>Thank you. "
-		    "We will follow them from now on. You can change them "
-		    "again here at any time.</p>\n");
-	else
-		buf_adds(&b, web_w(q->fmt, "<h1>Your email choices</h1>\n"
-		    "<p>Choose how our emails look, pause them, or stop "
-		    "them.</p>\n", "<h1>Your email choices</h1>\n<p>You can "
-		    "choose how our emails look.</p>\n<p>You can pause or "
-		    "stop our emails.</p>\n"));
-	web_prefs_form(&b, q);
-	web_foot(&b);
-	web_send(q, 200, &b);
+	web_page(q, 200, "page_prefs", page_prefs_ctx(q->fmt, q->tok, saved,
+	    q->prefs, q->collab, q->w->cf->timezone));
 }
 
 static void
 web_unsub_page(struct web_rq *q, int saved)
 {
-	struct buf	 b;
-	const char	*what = web_class_words(q->t.subject);
-
-	buf_init(&b);
-	if (saved) {
-		web_head(&b, q->fmt, "You will get no more of these emails");
-		buf_adds(&b, "<h1>Done</h1>\n<p>We will send you no more ");
-		web_esc(&b, what);
-		buf_adds(&b, ".</p>\n");
-	} else {
-		web_head(&b, q->fmt, "Stop these emails");
-		buf_adds(&b, "<h1>Stop these emails?</h1>\n<p>Press the button "
-		    "and we will send you no more ");
-		web_esc(&b, what);
-		buf_printf(&b, ".</p>\n<form method=\"post\" action=\"unsubscribe"
-		    "?t=%s\">\n<input type=\"hidden\" name=\"List-Unsubscribe\" "
-		    "value=\"One-Click\">\n<p><button type=\"submit\">Stop ",
-		    q->tok);
-		web_esc(&b, what);
-		buf_adds(&b, "</button></p>\n</form>\n");
-	}
-	buf_adds(&b, "<p>To change how our emails look, pause them, or get "
-	    "these again, use the link to your email choices at the end of "
-	    "any of our emails.</p>\n");
-	web_foot(&b);
-	web_send(q, 200, &b);
+	web_page(q, 200, "page_unsub", page_unsub_ctx(q->fmt, q->tok,
+	    q->t.subject, saved));
 }
 
 static void
@@ -663,9 +393,7 @@ web_on_pref(redisAsyncContext *ac, void *r, void *priv)
 	size_t		 i;
 
 	if (x == NULL || x->type != REDIS_REPLY_ARRAY) {
-		web_message(q, 503, q->fmt, "Please try again later",
-		    "We could not save your choice just now. Please try "
-		    "again in a few minutes.");
+		web_message(q, 503, "choice_not_saved");
 		goto out;
 	}
 	if (x->elements > 0) {
@@ -677,7 +405,7 @@ web_on_pref(redisAsyncContext *ac, void *r, void *priv)
 			json_object_set_new(q->prefs, f, json_string(v));
 			if (strncmp(f, "stop:", 5) == 0)
 				line = xasprintf("%s %s.", *v ? "Stopped" :
-				    "Wants again", web_class_words(f + 5));
+				    "Wants again", web_notice_class(f + 5));
 			else if (strcmp(f, "consent") == 0)
 				line = xstrdup(*v ? "Stopped all emails." :
 				    "Wants emails again.");
@@ -705,7 +433,8 @@ web_on_pref(redisAsyncContext *ac, void *r, void *priv)
 		    q->t.person);
 		snprintf(at, sizeof at, "%lld", util_now_ms());
 		did = store_did("notice", "prefs", q->t.person, at, NULL);
-		web_notice(q->w, did, q->w->cf->coordinator, "A collaborator "
+		web_notice(q->w->cf, q->w->ops, did, q->w->cf->coordinator,
+		    "A collaborator "
 		    "changed their email choices", lines, q->t.person);
 		free(did);
 		json_decref(lines);
@@ -771,9 +500,7 @@ web_prefs(struct web_rq *q)
 	const char	*full[40];
 
 	if (q->collab == NULL) {
-		web_message(q, 410, q->fmt, "We have no emails for you",
-		    "We do not have your details any more, so we send you no "
-		    "emails.");
+		web_message(q, 410, "no_emails");
 		goto done;
 	}
 	if (!q->post) {
@@ -785,17 +512,14 @@ web_prefs(struct web_rq *q)
 	}
 	if (q->page == WEB_UNSUB) {
 		if (answer_class_valid(q->t.subject) == 0) {
-			web_message(q, 400, q->fmt, "This link is not complete",
-			    "Please use the whole link from your email.");
+			web_message(q, 400, "unsub_incomplete");
 			goto done;
 		}
 		snprintf(field, sizeof field, "stop:%s", q->t.subject);
 		args[n++] = field;
 		args[n++] = "1";
 	} else if (web_prefs_args(q, args, store, &n) == -1) {
-		web_message(q, 400, q->fmt, "Please check your choices",
-		    "A date or a choice was not one we know. Please go back "
-		    "and try again.");
+		web_message(q, 400, "choices_wrong");
 		goto done;
 	}
 	snprintf(ms, sizeof ms, "%lld", util_now_ms());
@@ -806,8 +530,7 @@ web_prefs(struct web_rq *q)
 	if (answer_callv(q->w->ops, q->w->cf->prefix, web_on_pref, q, "pref",
 	    n + 2, full) == 0)
 		return;
-	web_message(q, 503, q->fmt, "Please try again later", "We could not "
-	    "save your choice just now. Please try again in a few minutes.");
+	web_message(q, 503, "choice_not_saved");
 done:
 	web_rq_free(q);
 }
@@ -816,7 +539,7 @@ done:
  * Requests.
  */
 
-static json_t *
+json_t *
 web_record(const redisReply *r)
 {
 	json_t	*w, *rec;
@@ -837,9 +560,7 @@ web_on_ctx(redisAsyncContext *ac, void *r, void *priv)
 	const char	*f;
 
 	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements != 4) {
-		web_message(q, 503, "standard", "Please try again later",
-		    "This page is not working just now. Please try again in "
-		    "a few minutes.");
+		web_message(q, 503, "unavailable");
 		web_rq_free(q);
 		return;
 	}
@@ -909,224 +630,26 @@ web_on_page(void *arg, struct http *h, unsigned long long conn,
 	    q->page == WEB_ANSWER ? q->t.subject : "", q->t.person,
 	    NULL) == 0)
 		return;
-	web_message(q, 503, "standard", "Please try again later", "This page "
-	    "is not working just now. Please try again in a few minutes.");
+	web_message(q, 503, "unavailable");
 	goto out;
 notfound:
-	web_message(q, 404, "standard", "Page not found", "There is no page "
-	    "here. Please use the link in your email exactly as it is.");
+	web_message(q, 404, "not_found");
 out:
 	web_rq_free(q);
 }
 
-/*
- * Answers summaries: gate.lua adds a meeting to sumdue when its first
- * reminder falls due; here each becomes a notice to the organiser.
- */
-
-static int
-web_need_rank(json_t *access, const char *word)
-{
-	switch (access_status(access, word, NULL)) {
-	case ACCESS_NO:		return 0;
-	case ACCESS_UNKNOWN:	return 1;
-	default:		return 2;
-	}
-}
-
-/* "not available", "not yet confirmed", "available" (+ ": details"), for
- * the coordinator's summary; a new string. */
-static char *
-web_need_words(json_t *access, const char *word)
-{
-	const char	*detail = NULL;
-
-	switch (access_status(access, word, &detail)) {
-	case ACCESS_NO:
-		return xstrdup("not available");
-	case ACCESS_UNKNOWN:
-		return xstrdup("not yet confirmed");
-	default:
-		return detail ? xasprintf("available: %s", detail) :
-		    xstrdup("available");
-	}
-}
-
-static void
-web_list_line(json_t *lines, const char *label, json_t *ids)
-{
-	struct buf	b;
-	size_t		i;
-	json_t		*v;
-
-	buf_init(&b);
-	buf_printf(&b, "%s (%zu): ", label, json_array_size(ids));
-	if (json_array_size(ids) == 0)
-		buf_adds(&b, "nobody");
-	json_array_foreach(ids, i, v)
-		buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
-	json_array_append_new(lines, json_string(b.s));
-	buf_free(&b);
-}
-
-static void
-web_on_summary(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct web	*w = priv;
-	redisReply	*x = r, *e;
-	json_t		*m, *lines, *yes, *no, *maybe, *none, *needs, *access;
-	json_t		*c, *a, *venue_access = NULL;
-	const char	*mid, *ans;
-	char		*line, *did;
-	size_t		 i, j;
-	int		 rank;
-
-	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements < 1 ||
-	    (m = web_record(x->element[0])) == NULL)
-		return;
-	mid = web_str(m, "id");
-	yes = json_array();
-	no = json_array();
-	maybe = json_array();
-	none = json_array();
-	needs = json_array();
-	access = json_object();
-	if (x->elements > 1 && x->element[x->elements - 1]->type ==
-	    REDIS_REPLY_STRING)
-		venue_access = web_record(x->element[x->elements - 1]);
-	if (venue_access != NULL)
-		json_object_update(access, json_object_get(venue_access,
-		    "access"));
-	json_object_update(access, json_object_get(m, "access"));
-	for (i = 1; i < x->elements; i++) {
-		e = x->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
-			continue;
-		a = e->element[2]->len ? json_loadb(e->element[2]->str,
-		    e->element[2]->len, 0, NULL) : NULL;
-		ans = a ? web_str(a, "a") : "";
-		if (json_is_true(json_object_get(a, "stale"))) {
-			/* Answered before the meeting changed: shown as such. */
-			line = xasprintf("%s (before the last change)",
-			    e->element[0]->str);
-			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
-			    strcmp(ans, "no") == 0 ? no : maybe,
-			    json_string(line));
-			free(line);
-		} else
-			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
-			    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") ==
-			    0 ? maybe : none, json_string(e->element[0]->str));
-		if (strcmp(ans, "yes") == 0 && (c = web_record(e->element[1])))
-		{
-			json_t *n;
-
-			json_array_foreach(json_object_get(c, "access_needs"),
-			    j, n) {
-				const char *wd = json_string_value(n);
-
-				if (wd == NULL)
-					continue;
-				json_array_append_new(needs, json_pack("{s:i,"
-				    "s:s,s:s}", "rank", web_need_rank(access,
-				    wd), "who", e->element[0]->str, "word",
-				    wd));
-			}
-			json_decref(c);
-		}
-		json_decref(a);
-	}
-	lines = json_array();
-	line = xasprintf("Answers so far for meeting %s (\"%s\"), as its first "
-	    "reminder goes out:", mid, web_str(m, "title"));
-	json_array_append_new(lines, json_string(line));
-	free(line);
-	web_list_line(lines, "Coming", yes);
-	web_list_line(lines, "Cannot come", no);
-	web_list_line(lines, "Not sure yet", maybe);
-	web_list_line(lines, "No answer", none);
-	json_array_append_new(lines, json_string(json_array_size(needs) ?
-	    "Access needs of those coming, unmet ones first:" :
-	    "Nobody coming has told us of an access need."));
-	for (rank = 0; rank < 3; rank++) {
-		json_t *n;
-
-		json_array_foreach(needs, j, n) {
-			char *d;
-
-			if (json_integer_value(json_object_get(n, "rank")) !=
-			    rank)
-				continue;
-			d = web_need_words(access, web_str(n, "word"));
-			line = xasprintf("%s needs %s (%s): %s.", web_str(n,
-			    "who"), access_label(web_str(n, "word")),
-			    web_str(n, "word"), d);
-			json_array_append_new(lines, json_string(line));
-			free(line);
-			free(d);
-		}
-	}
-	did = store_did("notice", "summary", mid, NULL);
-	web_notice(w, did, web_organiser(w, m), "Who is coming", lines, mid);
-	log_info("web: answers summary for meeting %s: %zu coming, %zu "
-	    "cannot, %zu not sure, %zu no answer", mid, json_array_size(yes),
-	    json_array_size(no), json_array_size(maybe),
-	    json_array_size(none));
-	free(did);
-	json_decref(lines);
-	json_decref(yes);
-	json_decref(no);
-	json_decref(maybe);
-	json_decref(none);
-	json_decref(needs);
-	json_decref(access);
-	json_decref(venue_access);
-	json_decref(m);
-}
-
-static void
-web_on_sumdue(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct web	*w = priv;
-	redisReply	*x = r;
-	size_t		 i;
-
-	w->busy = 0;
-	if (x == NULL || x->type != REDIS_REPLY_ARRAY)
-		return;
-	for (i = 0; i < x->elements; i++)
-		if (x->element[i]->type == REDIS_REPLY_STRING)
-			answer_call(w->ops, w->cf->prefix, web_on_summary, w,
-			    "summary", x->element[i]->str, NULL);
-}
-
-static void
-web_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct web	*w = arg;
-	struct timeval	 tv = { WEB_SUMMARY_EVERY, 0 };
-
-	if (!w->busy && rconn_up(w->ops) && answer_call(w->ops,
-	    w->cf->prefix, web_on_sumdue, w, "sumdue", "10", NULL) == 0)
-		w->busy = 1;
-	evtimer_add(w->tick, &tv);
-}
-
 struct web *
-web_start(struct event_base *base, struct config *cf, struct rconn *ops,
-    struct err *e)
+web_start(struct event_base *base, struct config *cf, struct tmplset *t,
+    struct rconn *ops, struct err *e)
 {
 	struct web	*w = xcalloc(1, sizeof *w);
-	struct timeval	 tv = { 1, 0 };
 
 	w->base = base;
 	w->cf = config_ref(cf);
+	w->tmpl = tmplset_ref(t);
 	w->ops = ops;
-	if ((w->tick = evtimer_new(base, web_tick, w)) == NULL) {
-		err_set(e, "web: cannot make a timer");
+	if ((w->sum = summary_start(base, cf, ops, e)) == NULL)
 		goto err;
-	}
-	evtimer_add(w->tick, &tv);
 	if (cf->web_base_url == NULL || cf->web_host[0] == '\0')
 		return w;	/* summaries only */
 	if ((w->http = http_pages_new(base, web_on_page, w)) == NULL) {
@@ -1153,6 +676,16 @@ web_set_config(struct web *w, struct config *cf)
 		return;
 	w->cf = config_ref(cf);
 	config_unref(old);
+	summary_set_config(w->sum, cf);
+}
+
+void
+web_set_templates(struct web *w, struct tmplset *t)
+{
+	struct tmplset	*old = w->tmpl;
+
+	w->tmpl = tmplset_ref(t);
+	tmplset_unref(old);
 }
 
 void
@@ -1161,8 +694,8 @@ web_free(struct web *w)
 	if (w == NULL)
 		return;
 	http_free(w->http);
-	if (w->tick != NULL)
-		event_free(w->tick);
+	summary_free(w->sum);
+	tmplset_unref(w->tmpl);
 	config_unref(w->cf);
 	free(w);
 }

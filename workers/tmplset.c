@@ -306,19 +306,23 @@ err:
 	return -1;
 }
 
-/* Every kind renders in every format; every partial resolves. */
+/* Every kind renders in every format; every partial resolves. A kind
+ * named page_<name> is a web page (daemon/page.c): it has only an html
+ * part. */
 static int
 tmplset_complete(const struct tmplset *s, struct err *e)
 {
 	struct tmplset_arg	 a;
 	size_t			 i;
-	int			 p;
+	int			 p, page;
 
 	for (i = 0; i < s->n; i++) {
 		const struct tmplent *te = &s->v[i];
 
+		page = strncmp(te->kind, "page_", 5) == 0;
 		for (p = 0; te->kind[0] != '_' && p < (int)TMPLSET_NPARTS; p++)
-			if (tmplset_find(s, te->kind, 0, p) == NULL)
+			if ((!page || strcmp(tmplset_parts[p], "html") == 0) &&
+			    tmplset_find(s, te->kind, 0, p) == NULL)
 				return err_set(e, "%s: no %s.standard.%s",
 				    tmpl_name(te->t), te->kind,
 				    tmplset_parts[p]);

@@ -1,0 +1,274 @@
+/*
+ * summary.c: the answers summary of SPEC section 9. When a meeting's first
+ * reminder falls due, gate.lua adds the meeting to sumdue; a timer here
+ * (every SUMMARY_EVERY seconds) takes up to ten of them (answer.lua
+ * "sumdue") and for each reads the answers and the records of those who
+ * answered (answer.lua "summary"), then commits one notice to the
+ * organiser (else the coordinator): who is coming, who cannot, who is not
+ * sure, who has not answered, and the access needs of those coming, unmet
+ * ones first. The notice goes through web_notice (plan_notice), like the
+ * other notices the pages cause; its lines are a notice's (the coordinator
+ * notice templates word the rest). Logs name collaborators by id only.
+ *
+ * Owns: its timer and a reference to the config. Main (libevent) thread
+ * only: it reads Redis over the daemon's ops connection, which it does not
+ * own. web.c starts and frees it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "access.h"
+#include "answer.h"
+#include "config.h"
+#include "log.h"
+#include "rconn.h"
+#include "store.h"
+#include "summary.h"
+#include "web.h"
+
+#define SUMMARY_EVERY	5	/* seconds between looks at sumdue */
+
+struct summary {
+	struct config		*cf;
+	struct rconn		*ops;
+	struct event		*tick;
+	int			 busy;		/* a sumdue call in flight */
+};
+
+static const char *
+summary_str(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static int
+summary_need_rank(json_t *access, const char *word)
+{
+	switch (access_status(access, word, NULL)) {
+	case ACCESS_NO:		return 0;
+	case ACCESS_UNKNOWN:	return 1;
+	default:		return 2;
+	}
+}
+
+/* "not available", "not yet confirmed", "available" (+ ": details"), for
+ * the coordinator's summary; a new string. */
+static char *
+summary_need_words(json_t *access, const char *word)
+{
+	const char	*detail = NULL;
+
+	switch (access_status(access, word, &detail)) {
+	case ACCESS_NO:
+		return xstrdup("not available");
+	case ACCESS_UNKNOWN:
+		return xstrdup("not yet confirmed");
+	default:
+		return detail ? xasprintf("available: %s", detail) :
+		    xstrdup("available");
+	}
+}
+
+static void
+summary_list_line(json_t *lines, const char *label, json_t *ids)
+{
+	struct buf	b;
+	size_t		i;
+	json_t		*v;
+
+	buf_init(&b);
+	buf_printf(&b, "%s (%zu): ", label, json_array_size(ids));
+	if (json_array_size(ids) == 0)
+		buf_adds(&b, "nobody");
+	json_array_foreach(ids, i, v)
+		buf_printf(&b, "%s%s", i ? ", " : "", json_string_value(v));
+	json_array_append_new(lines, json_string(b.s));
+	buf_free(&b);
+}
+
+static void
+summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct summary	*w = priv;
+	redisReply	*x = r, *e;
+	json_t		*m, *lines, *yes, *no, *maybe, *none, *needs, *access;
+	json_t		*c, *a, *venue_access = NULL;
+	const char	*mid, *ans;
+	char		*line, *did;
+	size_t		 i, j;
+	int		 rank;
+
+	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements < 1 ||
+	    (m = web_record(x->element[0])) == NULL)
+		return;
+	mid = summary_str(m, "id");
+	yes = json_array();
+	no = json_array();
+	maybe = json_array();
+	none = json_array();
+	needs = json_array();
+	access = json_object();
+	if (x->elements > 1 && x->element[x->elements - 1]->type ==
+	    REDIS_REPLY_STRING)
+		venue_access = web_record(x->element[x->elements - 1]);
+	if (venue_access != NULL)
+		json_object_update(access, json_object_get(venue_access,
+		    "access"));
+	json_object_update(access, json_object_get(m, "access"));
+	for (i = 1; i < x->elements; i++) {
+		e = x->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+			continue;
+		a = e->element[2]->len ? json_loadb(e->element[2]->str,
+		    e->element[2]->len, 0, NULL) : NULL;
+		ans = a ? summary_str(a, "a") : "";
+		if (json_is_true(json_object_get(a, "stale"))) {
+			/* Answered before the meeting changed: shown as such. */
+			line = xasprintf("%s (before the last change)",
+			    e->element[0]->str);
+			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
+			    strcmp(ans, "no") == 0 ? no : maybe,
+			    json_string(line));
+			free(line);
+		} else
+			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
+			    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") ==
+			    0 ? maybe : none, json_string(e->element[0]->str));
+		if (strcmp(ans, "yes") == 0 && (c = web_record(e->element[1])))
+		{
+			json_t *n;
+
+			json_array_foreach(json_object_get(c, "access_needs"),
+			    j, n) {
+				const char *wd = json_string_value(n);
+
+				if (wd == NULL)
+					continue;
+				json_array_append_new(needs, json_pack("{s:i,"
+				    "s:s,s:s}", "rank", summary_need_rank(access,
+				    wd), "who", e->element[0]->str, "word",
+				    wd));
+			}
+			json_decref(c);
+		}
+		json_decref(a);
+	}
+	lines = json_array();
+	line = xasprintf("Answers so far for meeting %s (\"%s\"), as its first "
+	    "reminder goes out:", mid, summary_str(m, "title"));
+	json_array_append_new(lines, json_string(line));
+	free(line);
+	summary_list_line(lines, "Coming", yes);
+	summary_list_line(lines, "Cannot come", no);
+	summary_list_line(lines, "Not sure yet", maybe);
+	summary_list_line(lines, "No answer", none);
+	json_array_append_new(lines, json_string(json_array_size(needs) ?
+	    "Access needs of those coming, unmet ones first:" :
+	    "Nobody coming has told us of an access need."));
+	for (rank = 0; rank < 3; rank++) {
+		json_t *n;
+
+		json_array_foreach(needs, j, n) {
+			char *d;
+
+			if (json_integer_value(json_object_get(n, "rank")) !=
+			    rank)
+				continue;
+			d = summary_need_words(access, summary_str(n, "word"));
+			line = xasprintf("%s needs %s (%s): %s.", summary_str(n,
+			    "who"), access_label(summary_str(n, "word")),
+			    summary_str(n, "word"), d);
+			json_array_append_new(lines, json_string(line));
+			free(line);
+			free(d);
+		}
+	}
+	did = store_did("notice", "summary", mid, NULL);
+	web_notice(w->cf, w->ops, did, web_organiser(w->cf, m), "Who is coming", lines, mid);
+	log_info("summary: answers for meeting %s: %zu coming, %zu "
+	    "cannot, %zu not sure, %zu no answer", mid, json_array_size(yes),
+	    json_array_size(no), json_array_size(maybe),
+	    json_array_size(none));
+	free(did);
+	json_decref(lines);
+	json_decref(yes);
+	json_decref(no);
+	json_decref(maybe);
+	json_decref(none);
+	json_decref(needs);
+	json_decref(access);
+	json_decref(venue_access);
+	json_decref(m);
+}
+
+static void
+summary_on_sumdue(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct summary	*w = priv;
+	redisReply	*x = r;
+	size_t		 i;
+
+	w->busy = 0;
+	if (x == NULL || x->type != REDIS_REPLY_ARRAY)
+		return;
+	for (i = 0; i < x->elements; i++)
+		if (x->element[i]->type == REDIS_REPLY_STRING)
+			answer_call(w->ops, w->cf->prefix, summary_on_summary, w,
+			    "summary", x->element[i]->str, NULL);
+}
+
+static void
+summary_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct summary	*w = arg;
+	struct timeval	 tv = { SUMMARY_EVERY, 0 };
+
+	if (!w->busy && rconn_up(w->ops) && answer_call(w->ops,
+	    w->cf->prefix, summary_on_sumdue, w, "sumdue", "10", NULL) == 0)
+		w->busy = 1;
+	evtimer_add(w->tick, &tv);
+}
+
+struct summary *
+summary_start(struct event_base *base, struct config *cf, struct rconn *ops,
+    struct err *e)
+{
+	struct summary	*w = xcalloc(1, sizeof *w);
+	struct timeval	 tv = { 1, 0 };
+
+	w->cf = config_ref(cf);
+	w->ops = ops;
+	if ((w->tick = evtimer_new(base, summary_tick, w)) == NULL) {
+		err_set(e, "summary: cannot make a timer");
+		summary_free(w);
+		return NULL;
+	}
+	evtimer_add(w->tick, &tv);
+	return w;
+}
+
+void
+summary_set_config(struct summary *w, struct config *cf)
+{
+	struct config	*old = w->cf;
+
+	w->cf = config_ref(cf);
+	config_unref(old);
+}
+
+void
+summary_free(struct summary *w)
+{
+	if (w == NULL)
+		return;
+	if (w->tick != NULL)
+		event_free(w->tick);
+	config_unref(w->cf);
+	free(w);
+}
