@@ -432,3 +432,62 @@ def test_new_key_on_reload(env):
 	env.wait_for(lambda: "chmod 600" in env.daemon_tail(),
 	    what="the reload refused")
 	assert http(new["prefs"])[0] == 200
+
+
+def test_operator_edits_a_page(env):
+	"""The pages' words are templates (page_*.html): an operator's copy of
+	the templates with one page's wording changed takes effect on SIGHUP,
+	in that page's format only; a broken page keeps the old set; -t
+	checks the pages when [web] base_url is set."""
+	import shutil
+	import subprocess
+	web_env(env)
+	env.xadd(venue())
+	env.xadd(AMARA)						# easy read
+	env.xadd(BEN)						# standard
+	env.xadd(meeting("m-ed", days_ahead(20),
+	    invitees=["c-amara", "c-ben"]))
+	a = links(wait_mid(env, "<inv/m-ed/c-amara/0@example.org>"))
+	b = links(wait_mid(env, "<inv/m-ed/c-ben/0@example.org>"))
+	st, body, _ = http(b["yes"])
+	assert st == 200 and "<h1>Can you come?</h1>" in body, (st, body)
+
+	# A copy of the whole directory, one page's wording changed.
+	edited = env.tmp / "edited"
+	shutil.copytree(harness.TEMPLATES_DIR, edited)
+	for f in (env.tmp / "tpl").iterdir():		# the tests' link lines
+		shutil.copy(f, edited / f.name)
+	page = edited / "page_answer.standard.html"
+	text = page.read_text()
+	assert "<h1>Can you come?</h1>" in text
+	page.write_text(text.replace("<h1>Can you come?</h1>",
+	    "<h1>Will you join us on the day?</h1>"))
+	env.write_config({"templates": {"dir": str(edited), "shipped": None}})
+	env.reload()
+	env.wait_for(lambda: "<h1>Will you join us on the day?</h1>" in
+	    http(b["yes"])[1], what="the edited page after SIGHUP")
+	st, body, _ = http(b["yes"])
+	assert st == 200 and "Can you come?" not in body, (st, body)
+	# The easy read page has its own template: unchanged.
+	st, body, _ = http(a["yes"])
+	assert st == 200 and "<h1>Can you come to the meeting?</h1>" in body
+
+	# A broken page is refused on SIGHUP: the edited wording stays.
+	page.write_text(text.replace("{{/saved}}", "", 1))
+	env.reload()
+	env.wait_for(lambda: "keeping the old" in env.daemon_tail(),
+	    what="the broken set refused")
+	assert "<h1>Will you join us on the day?</h1>" in http(b["yes"])[1]
+
+	# -t: a set without a page is refused when the pages are on.
+	page.write_text(text)
+	(edited / "page_message.standard.html").unlink()
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 78 and "page_message.standard.html" in \
+	    p.stderr, p
+	shutil.copy(harness.TEMPLATES_DIR / "page_message.standard.html",
+	    edited)
+	p = subprocess.run([env.build / "hearbackd", "-t", "-c", env.conf],
+	    capture_output=True, text=True, timeout=30)
+	assert p.returncode == 0, p
