@@ -36,7 +36,7 @@ struct summary {
 	struct config		*cf;
 	struct rconn		*ops;
 	struct event		*tick;
-	int			 busy;		/* a sumdue call in flight */
+	int			 busy;		/* sumdue in flight */
 };
 
 static const char *
@@ -150,10 +150,10 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 
 				if (wd == NULL)
 					continue;
-				json_array_append_new(needs, json_pack("{s:i,"
-				    "s:s,s:s}", "rank", summary_need_rank(access,
-				    wd), "who", e->element[0]->str, "word",
-				    wd));
+				json_array_append_new(needs, json_pack(
+				    "{s:i,s:s,s:s}", "rank",
+				    summary_need_rank(access, wd), "who",
+				    e->element[0]->str, "word", wd));
 			}
 			json_decref(c);
 		}
@@ -190,7 +190,8 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 		}
 	}
 	did = store_did("notice", "summary", mid, NULL);
-	web_notice(w->cf, w->ops, did, web_organiser(w->cf, m), "Who is coming", lines, mid);
+	web_notice(w->cf, w->ops, did, web_organiser(w->cf, m),
+	    "Who is coming", lines, mid);
 	log_info("summary: answers for meeting %s: %zu coming, %zu "
 	    "cannot, %zu not sure, %zu no answer", mid, json_array_size(yes),
 	    json_array_size(no), json_array_size(maybe),
@@ -219,8 +220,9 @@ summary_on_sumdue(redisAsyncContext *ac, void *r, void *priv)
 		return;
 	for (i = 0; i < x->elements; i++)
 		if (x->element[i]->type == REDIS_REPLY_STRING)
-			answer_call(w->ops, w->cf->prefix, summary_on_summary, w,
-			    "summary", x->element[i]->str, NULL);
+			answer_call(w->ops, w->cf->prefix,
+			    summary_on_summary, w, "summary",
+			    x->element[i]->str, NULL);
 }
 
 static void

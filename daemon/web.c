@@ -1,5 +1,15 @@
 /*
- * web.c: the pages of SPEC section 9 (web.h lists them). Main thread only.
+ * web.c: the pages of SPEC section 9 (web.h lists them): requests, tokens,
+ * reading the person's state, recording answers and choices, and replies.
+ * What a page says and how it looks is not here: page.c builds each
+ * page's context as data and renders it from the templates (page_*.html),
+ * which this file holds a reference to (web_set_templates: SIGHUP). The
+ * answers summary is summary.c's; this file starts and frees it.
+ *
+ * Owns: the pages listener (http.c), a config and a tmplset reference, and
+ * each request (struct web_rq) from its arrival to its reply. Main
+ * (libevent) thread only: it reads and writes Redis over the daemon's ops
+ * connection, which it borrows.
  *
  * A request comes from http.c (the pages server: same limits as the health
  * listener) with its token in the query or the form. The token (token.h)
@@ -14,13 +24,13 @@
  * Status codes: 200; 400 no token or a garbled one, or a bad answer; 403 a
  * token that was changed or made for another page; 404 another path; 405
  * another method (http.c); 410 a token past its expiry, or a meeting that
- * has started or was cancelled.
+ * has started or was cancelled; 500 a page whose template does not render;
+ * 503 Redis not there.
  *
- * Notices to the organiser (else the coordinator): "can't come" at once;
- * the answers summary when a meeting's first reminder is due (gate.lua
- * marks it, a timer here sends it). Notices to the coordinator: each change
- * of preferences. They are deliveries of kind "notice" (plan_notice),
- * committed here. Logs name collaborators by id only.
+ * Notices to the organiser (else the coordinator): "can't come" at once.
+ * Notices to the coordinator: each change of preferences. They are
+ * deliveries of kind "notice" (plan_notice), committed here (web_notice,
+ * which summary.c uses too). Logs name collaborators by id only.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -50,9 +60,9 @@ struct web {
 	struct event_base	*base;
 	struct config		*cf;
 	struct rconn		*ops;
-	struct tmplset		*tmpl;		/* the pages' words: a reference */
+	struct tmplset		*tmpl;		/* the pages: held */
 	struct http		*http;
-	struct summary		*sum;		/* answers summaries */
+	struct summary		*sum;		/* summaries */
 };
 
 /* One request, from the page function to the reply. */
