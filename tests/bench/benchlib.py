@@ -163,3 +163,34 @@ def cpu_seconds(pid):
 
 def mark(ok):
 	return "met" if ok else "NOT met"
+
+
+def _scripts():
+	"""sha1 -> script name, for the scripts hearbackd loads (scripts.S
+	puts lib.lua in front of each one)."""
+	import hashlib
+	d = HERE.parent.parent / "daemon" / "store"
+	out = {}
+	try:
+		lib = (d / "lib.lua").read_bytes()
+		for f in d.glob("*.lua"):
+			if f.name != "lib.lua":
+				out[hashlib.sha1(lib + f.read_bytes()).hexdigest()] = \
+				    f.name
+	except OSError:
+		pass
+	return out
+
+
+SCRIPTS = _scripts()
+
+
+def command_words(cmd, n=3):
+	"""The first n words of a SLOWLOG command, an EVALSHA named by its
+	script file."""
+	if isinstance(cmd, bytes):
+		cmd = cmd.decode("utf-8", "replace")
+	w = cmd.split()[:n]
+	if len(w) >= 2 and w[0].upper() == "EVALSHA" and w[1] in SCRIPTS:
+		w[1] = SCRIPTS[w[1]]
+	return " ".join(w)[:60]

@@ -78,11 +78,8 @@ def slowlog_summary(env):
 	if not entries:
 		return 0.0, "", 0
 	worst = max(entries, key=lambda e: e["duration"])
-	cmd = worst["command"]
-	if isinstance(cmd, bytes):
-		cmd = cmd.decode("utf-8", "replace")
-	return worst["duration"] / 1000.0, " ".join(cmd.split()[:3])[:60], \
-	    len(entries)
+	return worst["duration"] / 1000.0, \
+	    benchlib.command_words(worst["command"]), len(entries)
 
 
 def wait_until(env, get, done, what, stall=STALL):

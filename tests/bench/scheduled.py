@@ -195,8 +195,8 @@ def main():
 			    "Redis command %.1f ms (%s), %d over 10 ms" % (
 			    benchlib.vmhwm(env.daemon.pid) or -1,
 			    worst["duration"] / 1000.0 if worst else 0,
-			    " ".join(str(worst["command"]).split()[:2])[:50] if
-			    worst else "", len(slow)))
+			    benchlib.command_words(worst["command"], 2) if worst
+			    else "", len(slow)))
 
 			busy = cpu_percent(pid, IDLE)
 			print("daemon CPU, %d scheduled, nothing due: %.2f%% of a core"
