@@ -210,15 +210,31 @@ def main():
 			    "bound, with the %d sent invitations' hashes" % (per,
 			    T_BYTES, mark(per < T_BYTES), mem0 / 1048576.0,
 			    mem1 / 1048576.0, v[0]))
+			# Where the bytes go: one reminder's hash, and its share of
+			# the schedule and of the two indexes it is in (lib.lua).
 			one = None
-			for k in env.r.scan_iter(match=env.key("d:*"), count=1000):
-				if env.r.hget(k, "state") in ("scheduled", b"scheduled"):
+			for k in env.r.scan_iter(match=env.key("d:rem*"), count=1000):
+				if env.r.hget(k, "state") == "scheduled":
 					one = k
 					break
 			if one is not None:
-				print("    one reminder's hash: MEMORY USAGE %s B, %d "
-				    "fields" % (env.r.memory_usage(one, samples=0),
-				    env.r.hlen(one)))
+				h = env.r.hgetall(one)
+
+				def share(key, card):
+					n = card(key)
+					return env.r.memory_usage(key, samples=0) / \
+					    float(n) if n else 0.0
+				parts = [("its hash (%d fields)" % len(h),
+				    float(env.r.memory_usage(one, samples=0))),
+				    ("schedule", share(env.key("schedule"),
+				    env.r.zcard)), ("md:<meeting>", share(env.key(
+				    "md:" + h.get("mid", "")), env.r.scard)),
+				    ("cd:<collaborator>", share(env.key("cd:" +
+				    h.get("cid", "")), env.r.scard))]
+				print("    one reminder: %s = %.0f B (MEMORY USAGE; "
+				    "fields: %s)" % (" + ".join("%s %.0f" % p
+				    for p in parts), sum(v for _, v in parts),
+				    " ".join(sorted(h))))
 			sys.stdout.flush()
 		finally:
 			env.stop_daemon(timeout=60)
