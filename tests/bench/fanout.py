@@ -29,17 +29,18 @@ daemon's and Redis's own. For each N (default 20000; `make bench` runs
              how many took 2 ms or more (SLOWLOG, threshold 2 ms; as root,
              redis-server runs at nice -20 so that the machine's load does
              not stretch small commands). The anchor: a fixed pure-Lua
-             script of about 1 ms that the bench sends every 20 ms during
-             the fan-out; its longest run is what the load alone adds
+             script (1.2 ms on the build machine) that the bench sends
+             every 20 ms during the fan-out; its longest run is what the
+             load alone adds
 
 Each figure is printed with issue 11's target beside it, and the load
 average (1, 5, 15 min) when it was taken.
 
 It prints figures and never fails on speed; it exits 1 only when something
 is broken (a dead record or email, a wrong count, no progress for STALL
-seconds). Needs /usr/sbin/smtp-sink and smtp-source (package postfix); runs as root (the
-sink drops to user postfix) or as any user. HB_BENCH_WORKERS sets [smtp]
-workers (default 2).
+seconds). Needs /usr/sbin/smtp-sink and smtp-source (package postfix);
+runs as root (the sink drops to user postfix) or as any user.
+HB_BENCH_WORKERS sets [smtp] workers (default 2).
 """
 
 import json
@@ -77,7 +78,7 @@ def slowlog_reset(env):
 
 
 # The anchor for the longest Redis command: a fixed script (pure Lua,
-# about a millisecond on an idle machine) that the bench itself sends every
+# about 1.2 ms on the 2-core build machine) that the bench itself sends every
 # TICKER_S during the fan-out. Its own longest run in the SLOWLOG is what
 # the machine's load alone adds to a command of fixed work.
 TICKER_SCRIPT = ("-- hb-bench-anchor\n"
@@ -254,7 +255,7 @@ def run(n, shapes, results):
 			    int(env.r.info("memory")["used_memory"]) / 1048576.0))
 			print("    redis: longest command %.1f ms (%s), %d at or "
 			    "over %g ms (target <= %g ms: %s); anchor, a fixed "
-			    "~1 ms script sent %d times meanwhile: longest %s" % (
+			    "pure-Lua script sent %d times meanwhile: longest %s" % (
 			    fo_ms, fo_cmd, fo_slow, SLOW_US / 1000, T_SLOW_MS,
 			    mark(fo_ms <= T_SLOW_MS), ticker.sent, "%.1f ms" %
 			    tick_ms if tick_ms is not None else "under %g ms" %
