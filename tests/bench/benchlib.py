@@ -1,0 +1,196 @@
+"""
+benchlib.py: what the scripts in tests/bench/ share.
+
+  - Postfix's smtp-sink (C; accepts and discards) on a free port;
+  - the emails hearbackd really sends for an announcement, one per format,
+    captured through the harness's Python sink, so that Postfix's
+    smtp-source can send the same bytes (-F) as the anchor;
+  - smtp-source at a fixed shape (SESSIONS parallel sessions, PER_SESSION
+    messages each, again until N are sent) -> seconds;
+  - the daemon's peak RSS, CPU time, and the machine's load average.
+
+Nothing here fails on speed: Broken means something does not work.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "integration"))
+
+import harness  # noqa: E402
+
+SINK = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+FORMATS = ("standard", "easy-read", "large-print", "plain-text")
+SUBJECT = "Bench"
+BODY = "Hello.\n\nThank you."
+SESSIONS = 4		# smtp-source: parallel sessions
+PER_SESSION = 100	# messages per session
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Broken(Exception):
+	pass
+
+
+def loadavg():
+	with open("/proc/loadavg") as f:
+		return " ".join(f.read().split()[:3])
+
+
+def machine():
+	model = "?"
+	try:
+		with open("/proc/cpuinfo") as f:
+			for line in f:
+				if line.startswith("model name"):
+					model = line.split(":", 1)[1].strip()
+					break
+	except OSError:
+		pass
+	return "%s, nproc %d" % (model, os.cpu_count())
+
+
+def have_postfix_tools():
+	for exe in (SINK, SOURCE):
+		if not os.access(exe, os.X_OK):
+			print("%s: no %s (apt-get install postfix)" % (
+			    Path(sys.argv[0]).name, exe), file=sys.stderr)
+			return False
+	return True
+
+
+def start_sink(env):
+	"""smtp-sink on a free port; (process, port)."""
+	port = harness.free_port()
+	argv = [SINK]
+	if os.geteuid() == 0:
+		argv += ["-u", "postfix"]
+	argv += ["127.0.0.1:%d" % port, "256"]
+	p = harness.spawn(argv, env.tmp / "smtp-sink.log")
+	harness.wait_for(lambda: harness.port_open(port), 10, "smtp-sink")
+	return p, port
+
+
+def collaborator(i, group, fmt=None, **extra):
+	c = {"type": "collaborator", "id": "c-%06d" % i,
+	    "name": "Bench Person %d" % i, "email": "p%06d@example.org" % i,
+	    "consent": True, "format": fmt or FORMATS[i % len(FORMATS)],
+	    "groups": [group], "reminders": []}
+	c.update(extra)
+	return c
+
+
+def announcement(aid, to):
+	return {"type": "announcement", "id": aid, "subject": SUBJECT,
+	    "body": BODY, "to": to}
+
+
+def sample_emails(dest):
+	"""The announcement email of fanout.py in each format, as the daemon
+	sends it, written to dest/shape-FORMAT.eml with LF line ends (the
+	form smtp-source -F reads; it adds the CRs). Returns [(path, size on
+	the wire)], in FORMATS order."""
+	dest = Path(dest)
+	with harness.Env("bench-shape", config={"smtp": {"workers": "1"}}) \
+	    as env:
+		env.start_daemon()
+		for i, fmt in enumerate(FORMATS):
+			env.xadd(collaborator(i, "shape", fmt))
+		env.wait_for(lambda: env.r.scard(env.key("group:shape")) ==
+		    len(FORMATS), 30, "the shape group")
+		env.xadd(announcement("a-shape", {"groups": ["shape"]}))
+		env.wait_mails(len(FORMATS), timeout=60)
+		by_to = {m.rcpt_tos[0]: m.raw for m in env.mails}
+	out = []
+	for i, fmt in enumerate(FORMATS):
+		raw = by_to.get("p%06d@example.org" % i)
+		if raw is None:
+			raise Broken("shape: no %s email" % fmt)
+		path = dest / ("shape-%s.eml" % fmt)
+		path.write_bytes(raw.replace(b"\r\n", b"\n"))
+		out.append((path, len(raw)))
+	return out
+
+
+def smtp_source(port, shapes, n, log):
+	"""Send n messages into 127.0.0.1:port with smtp-source, SESSIONS
+	sessions x PER_SESSION messages per run, rotating through the shape
+	files as the fan-out rotates through formats. Returns seconds."""
+	batch = SESSIONS * PER_SESSION
+	sent, k = 0, 0
+	t0 = time.monotonic()
+	with open(log, "ab") as lf:
+		while sent < n:
+			m = min(batch, n - sent)
+			path = shapes[k % len(shapes)][0]
+			rc = subprocess.call([SOURCE, "-d", "-s", str(SESSIONS),
+			    "-m", str(m), "-F", str(path), "-f", "forum@example.org",
+			    "-t", "p@example.org", "127.0.0.1:%d" % port],
+			    stdout=lf, stderr=lf)
+			if rc != 0:
+				raise Broken("smtp-source exited %d (see %s)" % (rc,
+				    log))
+			sent += m
+			k += 1
+	return time.monotonic() - t0
+
+
+def vmhwm(pid):
+	"""Peak RSS in MB, or None."""
+	try:
+		with open("/proc/%d/status" % pid) as f:
+			for line in f:
+				if line.startswith("VmHWM:"):
+					return int(line.split()[1]) / 1024.0
+	except OSError:
+		pass
+	return None
+
+
+def cpu_seconds(pid):
+	"""utime + stime of pid (all its threads), in seconds."""
+	with open("/proc/%d/stat" % pid) as f:
+		s = f.read()
+	fields = s[s.rindex(")") + 2:].split()
+	return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def mark(ok):
+	return "met" if ok else "NOT met"
+
+
+def _scripts():
+	"""sha1 -> script name, for the scripts hearbackd loads (scripts.S
+	puts lib.lua in front of each one)."""
+	import hashlib
+	d = HERE.parent.parent / "daemon" / "store"
+	out = {}
+	try:
+		lib = (d / "lib.lua").read_bytes()
+		for f in d.glob("*.lua"):
+			if f.name != "lib.lua":
+				out[hashlib.sha1(lib + f.read_bytes()).hexdigest()] = \
+				    f.name
+	except OSError:
+		pass
+	return out
+
+
+SCRIPTS = _scripts()
+
+
+def command_words(cmd, n=3):
+	"""The first n words of a SLOWLOG command, an EVALSHA named by its
+	script file."""
+	if isinstance(cmd, bytes):
+		cmd = cmd.decode("utf-8", "replace")
+	w = cmd.split()[:n]
+	if len(w) >= 2 and w[0].upper() == "EVALSHA" and w[1] in SCRIPTS:
+		w[1] = SCRIPTS[w[1]]
+	return " ".join(w)[:60]
