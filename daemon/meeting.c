@@ -461,7 +461,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	char			 key[STORE_KEY_MAX];
 	size_t			 i;
 	int			 cancelled, old_cancelled = 0, timing_new = 0;
-	int			 time_changed = 0, bump = 0;
+	int			 time_changed = 0, bump = 0, held;
 	long long		 ostart = 0, oend = 0;
 
 	memset(&p, 0, sizeof p);
@@ -483,6 +483,8 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	}
 	cancelled = strcmp(meeting_str(r->json, "status") ?
 	    meeting_str(r->json, "status") : "scheduled", "cancelled") == 0;
+	held = strcmp(meeting_str(r->json, "status") ?
+	    meeting_str(r->json, "status") : "scheduled", "held") == 0;
 	ids = meeting_ids(r->json, snap);
 	people = plan_people(snap, ids);
 	json_decref(ids);
@@ -510,7 +512,13 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_incref(oldinv);
 
 	newinv = json_array();
-	if (p.start * 1000 <= pc->now_ms) {
+	if (held) {
+		/* It happened: recorded so said items can name it. Nothing
+		 * goes to anyone, coordinators included; nothing pending
+		 * stays. */
+		store_op_drop_all(ops, STORE_MEETING_DELIVERIES, p.mid);
+		json_array_extend(newinv, oldinv);
+	} else if (p.start * 1000 <= pc->now_ms) {
 		/* Already started or over: store it, send nothing. */
 		if (!cancelled)
 			json_array_extend(newinv, oldinv);
@@ -617,7 +625,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	    "start", (json_int_t)p.start);
 	plan_store(ops, r, pc, meta);
 	json_decref(meta);
-	if (!cancelled && p.start * 1000 > pc->now_ms)
+	if (!cancelled && !held && p.start * 1000 > pc->now_ms)
 		meeting_notices(&p, people, timing_new);
 	json_decref(newinv);
 	json_decref(oldinv);
@@ -692,7 +700,8 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 		    json_object_get(mw, "meta"), "start"));
 		const char	*st = meeting_str(m, "status");
 
-		if (m == NULL || (st && strcmp(st, "cancelled") == 0) ||
+		if (m == NULL || (st && (strcmp(st, "cancelled") == 0 ||
+		    strcmp(st, "held") == 0)) ||
 		    start * 1000 <= pc->now_ms ||
 		    strcmp(meeting_str(m, "venue") ? meeting_str(m, "venue") :
 		    "", r->id) != 0)

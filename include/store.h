@@ -87,6 +87,8 @@ enum store_set {
 	STORE_FORGOTTEN,		/* forgotten collaborator ids */
 	STORE_SAID,			/* every said id */
 	STORE_NOTICES,			/* coordinator notice delivery ids */
+	STORE_GROUPS,			/* every group name ever given (a
+					 * group may since have emptied) */
 	STORE_GROUP,			/* a group's collaborator ids */
 	STORE_COLLAB_SAID,		/* said ids attributed to a person */
 	STORE_VENUE_MEETINGS,		/* meeting ids at a venue */
@@ -95,7 +97,7 @@ enum store_set {
 	STORE_MEETING_DELIVERIES	/* pending delivery ids of a meeting */
 };
 
-/* A set's key name into buf (id: NULL for the first four); returns buf. */
+/* A set's key name into buf (id: NULL for the first five); returns buf. */
 const char *store_setkey(enum store_set, const char *id, char *buf,
 	    size_t len);
 /* A stored record's key name ("rec:<type>:<id>") into buf; returns buf. */

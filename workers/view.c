@@ -364,6 +364,18 @@ view_ics_description(json_t *m, json_t *venue, json_t *collab)
 	return buf_take(&b);
 }
 
+/* Issue 14: why a meeting was cancelled (its "cancel_reason"), as
+ * paragraphs in "cancel_reason"; not for someone only taken off the list. */
+static void
+view_cancel_reason(struct view *v, json_t *m, int removed)
+{
+	const char	*s = view_str(m, "cancel_reason");
+
+	if (s != NULL && !removed)
+		json_object_set_new(v->ctx, "cancel_reason",
+		    view_paragraphs(s));
+}
+
 static int
 view_meeting(const char *did, const char *kind, const char *cid,
     json_t *data, const struct config *cf, struct view *v, struct err *e)
@@ -420,6 +432,8 @@ view_meeting(const char *did, const char *kind, const char *cid,
 		cancel = 1;
 		json_object_set_new(v->ctx, "cancellation", json_pack("{s:b}",
 		    "removed", json_is_true(json_object_get(d, "removed"))));
+		view_cancel_reason(v, m, json_is_true(json_object_get(d,
+		    "removed")));
 	}
 	org = view_str(json_object_get(m, "organiser"), "email");
 	if (org != NULL)

@@ -88,6 +88,7 @@ static const char *const store_set_names[] = {
 	[STORE_FORGOTTEN] = "forgotten",
 	[STORE_SAID] = "said",
 	[STORE_NOTICES] = "notices",
+	[STORE_GROUPS] = "groups",
 	[STORE_GROUP] = "group:",
 	[STORE_COLLAB_SAID] = "cs:",
 	[STORE_VENUE_MEETINGS] = "vm:",
