@@ -813,6 +813,42 @@ plan_announcement(const struct record *r, json_t *snap,
 	return 0;
 }
 
+/*
+ * When something was said (ms): "said_on" (a date: its midnight in the
+ * record's time zone), else "said_at" (the older form, a time), else the
+ * start of its meeting, else fallback (the time it was queued).
+ */
+static long long
+plan_said_on_rec(json_t *s, const char *tz, json_t *snap, long long now_ms,
+    long long fallback)
+{
+	const char	*so = json_string_value(json_object_get(s, "said_on"));
+	const char	*sa = json_string_value(json_object_get(s, "said_at"));
+	const char	*mid = json_string_value(json_object_get(s, "meeting"));
+	json_t		*m;
+	long long	 t;
+
+	(void)now_ms;
+	if (so != NULL && clock_parse_date(so, tz, &t, NULL) == 0)
+		return t * 1000;
+	if (sa != NULL && clock_parse_local(sa, tz, &t, NULL) == 0)
+		return t * 1000;
+	if (mid != NULL && (m = plan_snaprec(snap, "meeting", mid)) != NULL &&
+	    clock_parse_local(json_string_value(json_object_get(m, "start")),
+	    json_string_value(json_object_get(m, "timezone")) ?
+	    json_string_value(json_object_get(m, "timezone")) : tz, &t,
+	    NULL) == 0)
+		return t * 1000;
+	return fallback;
+}
+
+static long long
+plan_said_on(const struct record *r, json_t *snap, long long now_ms,
+    long long fallback)
+{
+	return plan_said_on_rec(r->json, r->tz, snap, now_ms, fallback);
+}
+
 static int
 plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops)
@@ -829,18 +865,15 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	if (cid)
 		store_op_sadd(ops, STORE_COLLAB_SAID, cid, r->id);
 	store_op_sadd(ops, STORE_SAID, NULL, r->id);
-	/* Open until an outcome answers it; scored by when it was said. */
-	if (old == NULL) {
-		long long	 t = pc->now_ms;
-		const char	*sa = json_string_value(json_object_get(r->json,
-		    "said_at"));
-
-		if (sa != NULL && clock_parse_local(sa, r->tz, &t, NULL) == 0)
-			t *= 1000;
-		else
-			t = pc->now_ms;
-		store_op_said_open(ops, r->id, t);
-	}
+	/* Open until an outcome answers it; scored by when it was said:
+	 * waiting times and feedback_due count from then. */
+	if (old == NULL)
+		store_op_said_open(ops, r->id, plan_said_on(r, snap, pc->now_ms,
+		    pc->now_ms));
+	else if (plan_said_on(r, snap, pc->now_ms, 0) !=
+	    plan_said_on_rec(old, r->tz, snap, pc->now_ms, 0))
+		store_op_said_moved(ops, r->id, plan_said_on(r, snap,
+		    pc->now_ms, pc->now_ms));
 	return 0;
 }
 

@@ -156,6 +156,8 @@ void	store_op_srem(json_t *ops, enum store_set, const char *id,
 void	store_op_set_del(json_t *ops, enum store_set, const char *id);
 /* A said item waits for an outcome from at_ms; answered, it waits no more. */
 void	store_op_said_open(json_t *ops, const char *sid, long long at_ms);
+/* A new time for a said item still open (answered ones stay answered). */
+void	store_op_said_moved(json_t *ops, const char *sid, long long at_ms);
 void	store_op_said_answered(json_t *ops, const char *sid);
 /* One more of a counter shown by `hearback status` ("sent:<kind>", ...). */
 void	store_op_count(json_t *ops, const char *name);

@@ -595,6 +595,15 @@ store_op_said_open(json_t *ops, const char *sid, long long at_ms)
 }
 
 void
+store_op_said_moved(json_t *ops, const char *sid, long long at_ms)
+{
+	char	at[32];
+
+	snprintf(at, sizeof at, "%lld", at_ms);
+	store_op(ops, "ZADDXX", "said:open", at, sid, NULL);
+}
+
+void
 store_op_said_answered(json_t *ops, const char *sid)
 {
 	store_op(ops, "ZREM", "said:open", sid, NULL);

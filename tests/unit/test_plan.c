@@ -630,6 +630,64 @@ test_merge_and_mistakes(void **state)
 	config_unref(cf);
 }
 
+/* said_on: waiting times count from when it was said. */
+static void
+test_said_on(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "8-0" };
+	struct record	 r;
+	json_t		*snap = base_snap(), *ops;
+	char		 want[128];
+
+	store_snap_put_null(snap, "rec:said:s-1");
+	/* said_on: midnight of that day in London (GMT in November). */
+	rec("{'type':'said','id':'s-1','text':'T','said_on':'2026-10-05'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	/* 5 October is BST: midnight there is 23:00 UTC the day before. */
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 4, 23, 0));
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* No said_on: the meeting's start. */
+	snap_rec(snap, "{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'2026-10-20T17:30','end':'2026-10-20T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a'],'status':'held'}");
+	rec("{'type':'said','id':'s-1','text':'T','meeting':'m-1'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 20, 16, 30));
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* Neither: the time it was queued. */
+	rec("{'type':'said','id':'s-1','text':'T'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    pc.now_ms);
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* Stored, then said_on given: moved if still open, never reopened. */
+	snap_rec(snap, "{'type':'said','id':'s-1','text':'T'}");
+	rec("{'type':'said','id':'s-1','text':'T','said_on':'2026-10-05'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADDXX','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 4, 23, 0));
+	op_has(ops, want);
+	assert_null(op_find(ops, "ZADD", "said:open"));
+	json_decref(ops);
+	record_clear(&r);
+	json_decref(snap);
+	config_unref(cf);
+}
+
 static void
 test_apply_announcement(void **state)
 {
@@ -1246,6 +1304,7 @@ main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_merge_and_mistakes),
+		cmocka_unit_test(test_said_on),
 	};
 	int	rc;
 
