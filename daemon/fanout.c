@@ -339,7 +339,9 @@ fanout_page(struct fanout *fo, const char *cursor, json_t *ids,
 			continue;
 		}
 		c = plan_snaprec(snap, "collaborator", cid);
-		if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		/* No email (phone only): never emailed. */
+		if (c == NULL || !json_is_true(json_object_get(c, "consent")) ||
+		    json_object_get(c, "email") == NULL)
 			continue;
 		/* Made before ids were escaped (':' in an id): that one
 		 * goes, so that the new one is the only one. */

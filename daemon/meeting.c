@@ -17,6 +17,14 @@
  *   rem:<m>:<c>:<seq>:<lead>   reminder, lead in seconds
  *   vup:<v>:<m>:<c>:<hash>     venue access update
  *   notice:short:<m>:<start>, notice:access:<m>:<hash>   to the coordinator
+ *   sinv, supd, scan, srem     the same emails, a copy for the person's
+ *                              supporter (same parts as inv, upd...)
+ *   call:<m>:<seq>:<hash>      the call list: to the coordinator, the
+ *                              people of this change who have no email
+ *
+ * A person with no email is never emailed: what they would have got from
+ * one change (an invitation, an update, a cancellation) is a line of that
+ * change's one call list. Reminders are not on a call list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +158,27 @@ struct meeting_plan {
 	long long		 end;
 	int			 seq;
 	json_t			*pending;	/* see meeting_pending() */
+	json_t			*calls;		/* this change's call list */
 };
+
+static json_t *
+meeting_person(struct meeting_plan *p, const char *cid)
+{
+	return plan_snaprec(p->snap, "collaborator", cid);
+}
+
+/* Has the person an email address? Else they are phoned. */
+static int
+meeting_emailed(struct meeting_plan *p, const char *cid)
+{
+	return meeting_str(meeting_person(p, cid), "email") != NULL;
+}
+
+static int
+meeting_supported(struct meeting_plan *p, const char *cid)
+{
+	return json_object_get(meeting_person(p, cid), "supporter") != NULL;
+}
 
 static long long
 meeting_deadline(struct meeting_plan *p)
@@ -160,19 +188,82 @@ meeting_deadline(struct meeting_plan *p)
 	return d < p->start * 1000 ? d : p->start * 1000;
 }
 
+/* A copy's delivery id prefix: "s" and the person's ("sinv"). */
+static void
+meeting_copy_prefix(char *buf, size_t len, const char *prefix)
+{
+	snprintf(buf, len, "s%s", prefix);
+}
+
 static void
 meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
     const char *cid, json_t *data)
 {
-	char	seq[16], *did, *refs;
+	char	 seq[16], sp[16], *did, *refs;
+	json_t	*call, *copy;
 
 	snprintf(seq, sizeof seq, "%d", p->seq);
-	did = store_did(prefix, p->mid, cid, seq, NULL);
 	refs = meeting_refs(p->mid, cid, p->vid);
-	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, p->pc->now_ms,
-	    meeting_deadline(p), refs, NULL, data, p->mid);
+	if (meeting_emailed(p, cid)) {
+		did = store_did(prefix, p->mid, cid, seq, NULL);
+		plan_delivery(p->ops, p->pc, did, kind, cid, p->mid,
+		    p->pc->now_ms, meeting_deadline(p), refs, NULL, data,
+		    p->mid);
+		free(did);
+	} else {
+		call = json_pack("{s:s, s:s}", "cid", cid, "kind", kind);
+		if (data != NULL)
+			json_object_update(call, data);
+		json_array_append_new(p->calls, call);
+	}
+	if (meeting_supported(p, cid)) {
+		/* A copy for their supporter, in their format. */
+		meeting_copy_prefix(sp, sizeof sp, prefix);
+		did = store_did(sp, p->mid, cid, seq, NULL);
+		copy = data ? json_copy(data) : json_object();
+		json_object_set_new(copy, "supporter", json_true());
+		plan_delivery(p->ops, p->pc, did, kind, cid, p->mid,
+		    p->pc->now_ms, meeting_deadline(p), refs, NULL, copy,
+		    p->mid);
+		json_decref(copy);
+		free(did);
+	}
 	free(refs);
+}
+
+/*
+ * The call list of this change: one email to the coordinator naming
+ * everyone with no email address it concerns (their records are read when
+ * it is sent, so it holds ids only).
+ */
+static void
+meeting_calllist(struct meeting_plan *p)
+{
+	const char	*coord = meeting_str(p->r->json, "coordinator");
+	char		 seq[16], h[32], *did;
+	struct buf	 refs;
+	json_t		*v, *data;
+	size_t		 i;
+
+	if (json_array_size(p->calls) == 0)
+		return;
+	if (coord == NULL)
+		coord = p->pc->cf->coordinator;
+	buf_init(&refs);
+	plan_ref(&refs, "meeting", p->mid);
+	if (p->vid != NULL)
+		plan_ref(&refs, "venue", p->vid);
+	json_array_foreach(p->calls, i, v)
+		plan_ref(&refs, "collaborator", meeting_str(v, "cid"));
+	snprintf(seq, sizeof seq, "%d", p->seq);
+	data = json_pack("{s:O}", "calls", p->calls);
+	meeting_hash(data, h, sizeof h);
+	did = store_did("call", p->mid, seq, h, NULL);
+	plan_delivery(p->ops, p->pc, did, "calllist", "", p->mid,
+	    p->pc->now_ms, meeting_deadline(p), refs.s, coord, data, p->mid);
 	free(did);
+	json_decref(data);
+	buf_free(&refs);
 }
 
 static void
@@ -194,12 +285,23 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 			continue;	/* too late for this one */
 		snprintf(seq, sizeof seq, "%d", p->seq);
 		snprintf(lead, sizeof lead, "%lld", leads[i]);
-		did = store_did("rem", p->mid, cid, seq, lead, NULL);
 		data = json_pack("{s:I}", "lead", (json_int_t)leads[i]);
-		plan_delivery(p->ops, p->pc, did, "reminder", cid, p->mid,
-		    due * 1000, p->start * 1000, refs, NULL, data, p->mid);
+		if (meeting_emailed(p, cid)) {
+			did = store_did("rem", p->mid, cid, seq, lead, NULL);
+			plan_delivery(p->ops, p->pc, did, "reminder", cid,
+			    p->mid, due * 1000, p->start * 1000, refs, NULL,
+			    data, p->mid);
+			free(did);
+		}
+		if (meeting_supported(p, cid)) {
+			did = store_did("srem", p->mid, cid, seq, lead, NULL);
+			json_object_set_new(data, "supporter", json_true());
+			plan_delivery(p->ops, p->pc, did, "reminder", cid,
+			    p->mid, due * 1000, p->start * 1000, refs, NULL,
+			    data, p->mid);
+			free(did);
+		}
 		json_decref(data);
-		free(did);
 	}
 	free(refs);
 }
@@ -227,6 +329,11 @@ meeting_did(struct meeting_plan *p, const char *did, struct meeting_did *d)
 	n = json_array_size(d->parts);
 	d->kind = json_string_value(json_array_get(d->parts, 0));
 	d->cid = NULL;
+	/* A supporter's copy goes with the person's email of its kind. */
+	if (d->kind[0] == 's' && (strcmp(d->kind + 1, "inv") == 0 ||
+	    strcmp(d->kind + 1, "upd") == 0 || strcmp(d->kind + 1, "can") == 0 ||
+	    strcmp(d->kind + 1, "rem") == 0))
+		d->kind++;
 	if (strcmp(d->kind, "inv") == 0 || strcmp(d->kind, "upd") == 0 ||
 	    strcmp(d->kind, "can") == 0)
 		want = 4, at = 1;
@@ -416,7 +523,9 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 	if (p->vid == NULL ||
 	    (venue = plan_snaprec(p->snap, "venue", p->vid)) == NULL)
 		return;
-	access = json_object_get(venue, "access");
+	/* The meeting's own arrangements over the venue's. */
+	access = access_merged(json_object_get(venue, "access"),
+	    json_object_get(p->r->json, "access"));
 	lines = json_array();
 	json_array_foreach(people, i, v) {
 		json_t *c = plan_snaprec(p->snap, "collaborator",
@@ -448,6 +557,7 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		free(did);
 	}
 	json_decref(lines);
+	json_decref(access);
 }
 
 int
@@ -488,6 +598,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	ids = meeting_ids(r->json, snap);
 	people = plan_people(snap, ids);
 	json_decref(ids);
+	p.calls = json_array();
 
 	oldw = json_object_get(snap, store_reckey("meeting", r->id, key,
 	    sizeof key));
@@ -627,6 +738,8 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	json_decref(meta);
 	if (!cancelled && !held && p.start * 1000 > pc->now_ms)
 		meeting_notices(&p, people, timing_new);
+	meeting_calllist(&p);
+	json_decref(p.calls);
 	json_decref(newinv);
 	json_decref(oldinv);
 	json_decref(people);
@@ -712,7 +825,7 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 
 			c = plan_snaprec(snap, "collaborator", cid);
 			if (c == NULL || !json_is_true(json_object_get(c,
-			    "consent")))
+			    "consent")) || json_object_get(c, "email") == NULL)
 				continue;
 			did = store_did("vup", r->id, mid, cid, h, NULL);
 			refs = meeting_refs(mid, cid, r->id);

@@ -638,6 +638,22 @@ plan_add_group(json_t *snap, json_t *ids, const char *group)
 		json_array_append(ids, v);
 }
 
+/* Only those with an email address (people with a phone only are never
+ * emailed). */
+static json_t *
+plan_emailable(json_t *snap, json_t *ids)
+{
+	json_t	*out = json_array(), *v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		if (json_object_get(plan_snaprec(snap, "collaborator",
+		    json_string_value(v)), "email") != NULL)
+			json_array_append(out, v);
+	json_decref(ids);
+	return out;
+}
+
 /* The consenting people a "to" object reaches. */
 static json_t *
 plan_audience_to(json_t *to, json_t *snap)
@@ -652,7 +668,7 @@ plan_audience_to(json_t *to, json_t *snap)
 		plan_add_group(snap, ids, json_string_value(v));
 	if ((cs = json_object_get(to, "collaborators")) != NULL)
 		json_array_extend(ids, cs);
-	out = plan_people(snap, ids);
+	out = plan_emailable(snap, plan_people(snap, ids));
 	json_decref(ids);
 	return out;
 }
@@ -969,7 +985,8 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		struct buf	 refs;
 		json_t		*data;
 
-		if (!plan_consents(snap, cid))
+		if (!plan_consents(snap, cid) || json_object_get(
+		    plan_snaprec(snap, "collaborator", cid), "email") == NULL)
 			continue;
 		buf_init(&refs);
 		plan_ref(&refs, "outcome", r->id);

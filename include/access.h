@@ -9,8 +9,9 @@
 
 enum access_status {
 	ACCESS_UNKNOWN,		/* absent: "not yet confirmed" */
-	ACCESS_YES,		/* true, or a string of details */
-	ACCESS_NO		/* false */
+	ACCESS_YES,		/* true, a string of details, or
+				 * {"available": true, ...} */
+	ACCESS_NO		/* false, or {"available": false, ...} */
 };
 
 /* "Step-free access" for "step-free"; the word itself if unknown. */
@@ -19,7 +20,16 @@ const char		*access_label(const char *word);
  * string when there is one (else NULL). */
 enum access_status	 access_status(json_t *access, const char *word,
 			    const char **detail);
-/* "available", "not available", "not yet confirmed" (+ ": detail"). */
+/* "available", "not available", "not yet confirmed" (+ ": detail", +
+ * " (until DATE)" for a temporary state). */
 char			*access_describe(json_t *access, const char *word);
+/* The "until" date of a word in its object form, or NULL. */
+const char		*access_until(json_t *access, const char *word);
+/* A venue's access with a meeting's own arrangements over it (a new
+ * reference; either may be NULL). */
+json_t			*access_merged(json_t *venue_access,
+			    json_t *meeting_access);
+/* A communication need in words: "an interpreter (language pl)". */
+char			*access_comm_describe(const char *need);
 
 #endif

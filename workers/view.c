@@ -218,11 +218,17 @@ view_access_item(json_t *access, const char *word)
 		break;
 	case ACCESS_NO:
 		json_object_set_new(it, "unavailable", json_true());
+		if (detail)
+			json_object_set_new(it, "detail", json_string(detail));
 		break;
 	default:
 		json_object_set_new(it, "unknown", json_true());
 		break;
 	}
+	/* A temporary state (issue 14): "until" a date. */
+	if (access_until(access, word) != NULL)
+		json_object_set_new(it, "until", json_string(access_until(
+		    access, word)));
 	return it;
 }
 
@@ -376,6 +382,50 @@ view_cancel_reason(struct view *v, json_t *m, int removed)
 		    view_paragraphs(s));
 }
 
+/* Issue 14: the venue as this meeting has it: the meeting's own access
+ * arrangements over the venue's words (a new reference). */
+static json_t *
+view_venue_for_meeting(json_t *venue, json_t *m)
+{
+	json_t	*vm = json_copy(venue);
+
+	json_object_set_new(vm, "access", access_merged(json_object_get(venue,
+	    "access"), json_object_get(m, "access")));
+	return vm;
+}
+
+/*
+ * Issue 14: who a meeting email goes to. A supporter's copy (the
+ * delivery's data says "supporter") goes to the person's supporter, in the
+ * person's format, and "copy_for" names whose copy it is.
+ */
+static int
+view_meeting_recipient(struct view *v, json_t *c, json_t *data,
+    struct err *e)
+{
+	json_t		*d, *s, *r;
+	json_error_t	 je;
+	int		 copy;
+
+	d = json_loads(view_dfield(data, "data"), 0, &je);
+	copy = json_is_true(json_object_get(d, "supporter"));
+	json_decref(d);
+	if (!copy)
+		return view_recipient(v, c, e);
+	s = json_object_get(c, "supporter");
+	if (view_str(s, "name") == NULL || view_str(s, "email") == NULL)
+		return err_set(e, "collaborator %s has no supporter now",
+		    view_str(c, "id"));
+	r = json_object();
+	json_object_set_new(r, "name", json_string(view_str(s, "name")));
+	json_object_set_new(v->ctx, "recipient", r);
+	json_object_set_new(v->ctx, "copy_for", json_pack("{s:s, s:s}", "name",
+	    view_str(c, "name"), "id", view_str(c, "id")));
+	v->to_name = xstrdup(view_str(s, "name"));
+	v->to_addr = xstrdup(view_str(s, "email"));
+	return 0;
+}
+
 static int
 view_meeting(const char *did, const char *kind, const char *cid,
     json_t *data, const struct config *cf, struct view *v, struct err *e)
@@ -401,12 +451,16 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	if (venue == NULL && strcmp(kind, "venue-update") == 0)
 		venue = view_rec(data, "venue", view_dfield(data, "src"));
 	view_base(v, did, cf, kind, view_format(c));
-	if (view_recipient(v, c, e) == -1)
+	if (view_meeting_recipient(v, c, data, e) == -1)
 		return -1;
 	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
 		return -1;
-	if (venue != NULL)
-		json_object_set_new(v->ctx, "access", view_access(venue, c));
+	if (venue != NULL) {
+		json_t *vm = view_venue_for_meeting(venue, m);
+
+		json_object_set_new(v->ctx, "access", view_access(vm, c));
+		json_decref(vm);
+	}
 	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
 		d = json_object();
 	if ((x = json_object_get(d, "changes")) != NULL)
@@ -642,6 +696,114 @@ view_digest(const char *did, json_t *data, const struct config *cf,
 	return 0;
 }
 
+/* Issue 14: one person of a call list, or NULL when they are gone. */
+static json_t *
+view_call_person(json_t *data, json_t *call, json_t *access)
+{
+	json_t		*c, *it, *needs, *comms, *x;
+	const char	*cid = view_str(call, "cid"), *kind;
+	size_t		 i;
+	char		*s;
+
+	c = view_rec(data, "collaborator", cid);
+	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		return NULL;
+	it = json_object();
+	json_object_set_new(it, "id", json_string(cid));
+	view_copy(it, c, "name");
+	view_copy(it, c, "phone");
+	kind = view_str(call, "kind");
+	if (kind != NULL)
+		json_object_set_new(it, kind, json_true());
+	if (json_is_true(json_object_get(call, "removed")))
+		json_object_set_new(it, "removed", json_true());
+	view_copy(it, call, "changes");
+	needs = json_array();
+	json_array_foreach(json_object_get(c, "access_needs"), i, x) {
+		s = access_describe(access, json_string_value(x));
+		json_array_append_new(needs, json_pack("{s:s, s:s}", "label",
+		    access_label(json_string_value(x)), "status", s));
+		free(s);
+	}
+	if (json_array_size(needs) > 0)
+		json_object_set_new(it, "needs", needs);
+	else
+		json_decref(needs);
+	comms = json_array();
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		s = access_comm_describe(json_string_value(x));
+		json_array_append_new(comms, json_string(s));
+		free(s);
+	}
+	if (json_array_size(comms) > 0)
+		json_object_set_new(it, "communication", comms);
+	else
+		json_decref(comms);
+	return it;
+}
+
+/*
+ * Issue 14: the call list of one meeting change, to the coordinator: the
+ * people with no email address, what to tell them (what they would have
+ * been emailed) and their access needs.
+ */
+static int
+view_calllist(const char *did, json_t *data, const struct config *cf,
+    struct view *v, struct err *e)
+{
+	json_t		*d, *m, *venue = NULL, *access, *people, *it, *call, *cl;
+	json_error_t	 je;
+	const char	*to = view_dfield(data, "to"), *mid = view_dfield(data,
+	    "mid"), *tz;
+	long long	 start, end;
+	size_t		 i;
+	int		 cancelled = 0;
+
+	if (*to == '\0')
+		return err_set(e, "call list %s has no address", did);
+	if ((m = view_rec(data, "meeting", mid)) == NULL)
+		return err_set(e, "meeting %s is not stored", mid);
+	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
+		return err_set(e, "call list %s: bad data: %s", did, je.text);
+	if (view_str(m, "venue") != NULL)
+		venue = view_rec(data, "venue", view_str(m, "venue"));
+	view_base(v, did, cf, "calllist", "standard");
+	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1) {
+		json_decref(d);
+		return -1;
+	}
+	access = access_merged(json_object_get(venue, "access"),
+	    json_object_get(m, "access"));
+	people = json_array();
+	json_array_foreach(json_object_get(d, "calls"), i, call) {
+		if ((it = view_call_person(data, call, access)) == NULL)
+			continue;
+		if (json_object_get(it, "cancellation") != NULL &&
+		    json_object_get(it, "removed") == NULL)
+			cancelled = 1;
+		json_array_append_new(people, it);
+	}
+	json_decref(access);
+	json_decref(d);
+	if (json_array_size(people) == 0) {
+		json_decref(people);
+		return err_set(e, "call list %s: nobody on it is known now",
+		    did);
+	}
+	cl = json_object();
+	json_object_set_new(cl, "count", json_integer(json_array_size(people)));
+	if (json_array_size(people) == 1)
+		json_object_set_new(cl, "one", json_true());
+	json_object_set_new(cl, "people", people);
+	json_object_set_new(v->ctx, "calllist", cl);
+	view_cancel_reason(v, m, !cancelled);
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
 int
 view_build(const char *did, const char *kind, const char *cid, json_t *data,
     const struct config *cf, struct view *v, struct err *e)
@@ -655,6 +817,8 @@ view_build(const char *did, const char *kind, const char *cid, json_t *data,
 		return view_outcome(did, cid, data, cf, v, e);
 	if (strcmp(kind, "digest") == 0)
 		return view_digest(did, data, cf, v, e);
+	if (strcmp(kind, "calllist") == 0)
+		return view_calllist(did, data, cf, v, e);
 	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
 	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0 ||
 	    strcmp(kind, "venue-update") == 0)
