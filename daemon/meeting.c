@@ -91,6 +91,17 @@ meeting_needs(const struct record *r, json_t *snap, json_t *need)
 	if ((old = plan_snaprec(snap, "meeting", r->id)) != NULL &&
 	    (ov = meeting_str(old, "venue")) != NULL)
 		plan_need_rec(snap, need, "venue", ov);
+	/* Who holds an invitation now: told by email, by a call or through
+	 * their supporter if it is cancelled or they are taken off. */
+	if (old != NULL) {
+		char	key[STORE_KEY_MAX];
+
+		json_array_foreach(json_object_get(json_object_get(
+		    json_object_get(snap, store_reckey("meeting", r->id, key,
+		    sizeof key)), "meta"), "invited"), i, v)
+			plan_need_rec(snap, need, "collaborator",
+			    json_string_value(v));
+	}
 }
 
 /* An array of ids as a set (id -> true): membership by lookup. */
@@ -167,11 +178,15 @@ meeting_person(struct meeting_plan *p, const char *cid)
 	return plan_snaprec(p->snap, "collaborator", cid);
 }
 
-/* Has the person an email address? Else they are phoned. */
+/* Has the person an email address? Else they are phoned. Someone not
+ * in the snapshot (forgotten since) is left to the sender, which skips
+ * people it no longer knows. */
 static int
 meeting_emailed(struct meeting_plan *p, const char *cid)
 {
-	return meeting_str(meeting_person(p, cid), "email") != NULL;
+	json_t	*c = meeting_person(p, cid);
+
+	return c == NULL || meeting_str(c, "email") != NULL;
 }
 
 static int
@@ -491,17 +506,19 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 {
 	const struct config	*cf = p->pc->cf;
 	const char		*coord = meeting_str(p->r->json, "coordinator");
+	const char		*org;
 	json_t			*lines, *v, *n, *venue = NULL, *access;
-	char			 h[32], when[128], *did, *line;
+	char			 h[32], when[128], *did, *line, *who;
 	size_t			 i, j;
 
 	if (coord == NULL)
 		coord = cf->coordinator;
+	org = meeting_str(json_object_get(p->r->json, "organiser"), "email");
 	if (timing_new && (p->start * 1000 - p->pc->now_ms) <
 	    cf->min_notice * 1000) {
 		char d[32];
 
-		duration_format(cf->min_notice, d, sizeof d);
+		duration_words(cf->min_notice, d, sizeof d);
 		clock_format_human(p->start, p->r->tz, when, sizeof when);
 		lines = json_array();
 		line = xasprintf("Meeting %s (\"%s\") starts %s: less than the "
@@ -515,8 +532,8 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		    "still come, and whether they need anything arranged."));
 		snprintf(h, sizeof h, "%lld", p->start);
 		did = store_did("notice", "short", p->mid, h, NULL);
-		plan_notice(p->ops, p->pc, did, coord, "Short notice for a "
-		    "meeting", lines, p->mid);
+		plan_notice_also(p->ops, p->pc, did, coord, org, "Short notice "
+		    "for a meeting", lines, p->mid);
 		free(did);
 		json_decref(lines);
 	}
@@ -537,12 +554,13 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 
 			if (st == ACCESS_YES)
 				continue;
-			line = xasprintf("Collaborator %s needs %s (%s): the "
-			    "venue %s %s.", json_string_value(v),
-			    access_label(w), w, p->vid, st == ACCESS_NO ?
+			who = plan_person_words(c, json_string_value(v));
+			line = xasprintf("%s needs %s (%s): the venue %s %s.",
+			    who, access_label(w), w, p->vid, st == ACCESS_NO ?
 			    "says it is not available" : "has not confirmed it");
 			json_array_append_new(lines, json_string(line));
 			free(line);
+			free(who);
 		}
 	}
 	if (json_array_size(lines) > 0) {
@@ -552,7 +570,8 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		meeting_hash(lines, h, sizeof h);
 		did = store_did("notice", "access", p->mid, h, NULL);
 		line = xasprintf("Access needs not met for meeting %s", p->mid);
-		plan_notice(p->ops, p->pc, did, coord, line, lines, p->mid);
+		plan_notice_also(p->ops, p->pc, did, coord, org, line, lines,
+		    p->mid);
 		free(line);
 		free(did);
 	}

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "plan.h"
@@ -590,6 +591,31 @@ plan_notice(json_t *ops, const struct plan_ctx *pc, const char *did,
 	/* Notices may quote what a record said: forget scrubs them. */
 	store_op_sadd(ops, STORE_NOTICES, NULL, did);
 	json_decref(data);
+}
+
+void
+plan_notice_also(json_t *ops, const struct plan_ctx *pc, const char *did,
+    const char *to, const char *organiser, const char *title, json_t *lines,
+    const char *record_id)
+{
+	char	*d2;
+
+	plan_notice(ops, pc, did, to, title, lines, record_id);
+	if (organiser == NULL || *organiser == '\0' ||
+	    strcasecmp(organiser, to) == 0)
+		return;
+	d2 = xasprintf("%s:org", did);
+	plan_notice(ops, pc, d2, organiser, title, lines, record_id);
+	free(d2);
+}
+
+char *
+plan_person_words(json_t *c, const char *cid)
+{
+	const char	*name = json_string_value(json_object_get(c, "name"));
+
+	return name != NULL ? xasprintf("%s (%s)", name, cid) :
+	    xasprintf("collaborator %s", cid);
 }
 
 static int

@@ -74,6 +74,16 @@ void	plan_notice(json_t *ops, const struct plan_ctx *, const char *did,
 	    const char *to, const char *title, json_t *lines,
 	    const char *record_id);
 
+/* The same notice, also to a meeting's organiser (their address, may be
+ * NULL) unless that is the coordinator: under did + ":org", so each is
+ * sent once. */
+void	plan_notice_also(json_t *ops, const struct plan_ctx *, const char *did,
+	    const char *to, const char *organiser, const char *title,
+	    json_t *lines, const char *record_id);
+/* A person in a notice: "Amara Okafor (c-amara)" (names are fine in an
+ * email; logs keep ids only), "collaborator c-amara" without a record. */
+char	*plan_person_words(json_t *collaborator, const char *cid);
+
 /* The stored record object in snap (the "record" member), or NULL. */
 json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);
 /* A Message-ID for a delivery id: "ann/a-1/c-amara@example.org". */

@@ -682,10 +682,7 @@ view_digest(const char *did, json_t *data, const struct config *cf,
 	json_object_set_new(dg, "count", json_integer(json_array_size(items)));
 	if (json_array_size(items) == 1)
 		json_object_set_new(dg, "one", json_true());
-	if (cf->feedback_due % 86400 == 0)
-		snprintf(buf, sizeof buf, "%lld days", cf->feedback_due / 86400);
-	else
-		duration_format(cf->feedback_due, buf, sizeof buf);
+	duration_words(cf->feedback_due, buf, sizeof buf);
 	json_object_set_new(dg, "feedback_due", json_string(buf));
 	json_object_set_new(dg, "items", items);
 	json_object_set_new(v->ctx, "digest", dg);

@@ -81,14 +81,16 @@ def test_mistakes_are_not_silent(env):
 	env.xadd({"type": "forget", "collaborator": "c-nobody"})
 	dead_with(env, 'no collaborator "c-nobody" to forget')
 	marker(env)
-	assert tm.counts(env) == {COORD.lower(): len(tm.notices(env))}, \
+	# Three rejections, three notices to the coordinator; the two
+	# meetings' also to their organiser; nothing about the held meeting.
+	assert tm.counts(env) == {COORD.lower(): 3, "jo@example.org": 2}, \
 	    tm.counts(env)
 	assert env.r.exists(env.key("rec:meeting:m-past"))
 	assert env.r.exists(env.key("rec:said:s-held"))
 	assert not [k for k in env.keys("d:*") if ":m-past" in k], \
 	    env.keys("d:*")
-	# Three rejections, three notices; nothing about the held meeting.
 	assert len(tm.notices(env)) == 3, [m.subject for m in tm.notices(env)]
+	assert len(tm.notices(env, "jo@example.org")) == 2
 
 
 def test_phone_only_call_list(env):
