@@ -338,8 +338,6 @@ record_bad_utf8(const char *text, size_t len)
 			n = 3;
 		else
 			return i;
-		if (i + n >= len + 0 && i + n > len - 1 + 1)
-			return i;
 		for (k = 1; k <= n; k++)
 			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
 				return i;
@@ -446,7 +444,8 @@ record_json_error(const char *text, size_t len, const json_error_t *je,
 	}
 	if (code == json_error_duplicate_key)
 		return err_set(e, "not JSON: line %d column %d: the field %s "
-		    "appears twice in one record; keep one", line, col, tok);
+		    "appears twice in the same object (a duplicate key); keep "
+		    "one", line, col, tok);
 	if (strncmp(je->text, "'}' expected", 12) == 0 ||
 	    strncmp(je->text, "']' expected", 12) == 0)
 		return err_set(e, "not JSON: line %d column %d: a comma is "

@@ -273,7 +273,7 @@ test_whole_record(void **state)
 	/* Duplicate keys. */
 	bad("{'type': 'forget', 'collaborator': 'c-1', 'collaborator': 'c-2'}",
 	    "not JSON: line 1 column 43: the field \"collaborator\" appears "
-	    "twice in one record; keep one");
+	    "twice in the same object (a duplicate key); keep one");
 
 	/* Too large: checked before parsing (this is not even JSON). */
 	big = xmalloc(70000);
