@@ -19,6 +19,9 @@
  *   notice:short:<m>:<start>, notice:access:<m>:<hash>   to the coordinator
  *   sinv, supd, scan, srem     the same emails, a copy for the person's
  *                              supporter (same parts as inv, upd...)
+ *   ainv, aupd, acan, arem     the same emails, to the coordinator, for a
+ *                              person with "communication" needs: what
+ *                              to arrange, with the email's text
  *   call:<m>:<seq>:<hash>      the call list: to the coordinator, the
  *                              people of this change who have no email
  *
@@ -195,6 +198,39 @@ meeting_supported(struct meeting_plan *p, const char *cid)
 	return json_object_get(meeting_person(p, cid), "supporter") != NULL;
 }
 
+/* Needs an email alone does not meet: the coordinator gets a copy of
+ * each meeting email to them, to arrange it (emailed people only: the
+ * call list already names them for the rest). */
+static int
+meeting_arranged(struct meeting_plan *p, const char *cid)
+{
+	json_t	*c = meeting_person(p, cid);
+
+	return c != NULL && meeting_str(c, "email") != NULL &&
+	    json_array_size(json_object_get(c, "communication")) > 0;
+}
+
+/* A copy of one email: the supporter's ("s") or the coordinator's ("a"). */
+static void
+meeting_copy(struct meeting_plan *p, char which, const char *prefix,
+    const char *kind, const char *cid, const char *tail, json_t *data,
+    long long due_ms, long long deadline_ms, const char *refs)
+{
+	char	 sp[16], seq[16], *did;
+	json_t	*copy;
+
+	snprintf(sp, sizeof sp, "%c%s", which, prefix);
+	snprintf(seq, sizeof seq, "%d", p->seq);
+	did = store_did(sp, p->mid, cid, seq, tail, NULL);
+	copy = data ? json_copy(data) : json_object();
+	json_object_set_new(copy, which == 's' ? "supporter" : "arrange",
+	    json_true());
+	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, due_ms,
+	    deadline_ms, refs, NULL, copy, p->mid);
+	json_decref(copy);
+	free(did);
+}
+
 static long long
 meeting_deadline(struct meeting_plan *p)
 {
@@ -203,19 +239,12 @@ meeting_deadline(struct meeting_plan *p)
 	return d < p->start * 1000 ? d : p->start * 1000;
 }
 
-/* A copy's delivery id prefix: "s" and the person's ("sinv"). */
-static void
-meeting_copy_prefix(char *buf, size_t len, const char *prefix)
-{
-	snprintf(buf, len, "s%s", prefix);
-}
-
 static void
 meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
     const char *cid, json_t *data)
 {
-	char	 seq[16], sp[16], *did, *refs;
-	json_t	*call, *copy;
+	char	 seq[16], *did, *refs;
+	json_t	*call;
 
 	snprintf(seq, sizeof seq, "%d", p->seq);
 	refs = meeting_refs(p->mid, cid, p->vid);
@@ -231,18 +260,14 @@ meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
 			json_object_update(call, data);
 		json_array_append_new(p->calls, call);
 	}
-	if (meeting_supported(p, cid)) {
-		/* A copy for their supporter, in their format. */
-		meeting_copy_prefix(sp, sizeof sp, prefix);
-		did = store_did(sp, p->mid, cid, seq, NULL);
-		copy = data ? json_copy(data) : json_object();
-		json_object_set_new(copy, "supporter", json_true());
-		plan_delivery(p->ops, p->pc, did, kind, cid, p->mid,
-		    p->pc->now_ms, meeting_deadline(p), refs, NULL, copy,
-		    p->mid);
-		json_decref(copy);
-		free(did);
-	}
+	/* A copy for their supporter, in their format; one for the
+	 * coordinator to arrange what the email alone does not meet. */
+	if (meeting_supported(p, cid))
+		meeting_copy(p, 's', prefix, kind, cid, NULL, data,
+		    p->pc->now_ms, meeting_deadline(p), refs);
+	if (meeting_arranged(p, cid))
+		meeting_copy(p, 'a', prefix, kind, cid, NULL, data,
+		    p->pc->now_ms, meeting_deadline(p), refs);
 	free(refs);
 }
 
@@ -308,14 +333,12 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 			    data, p->mid);
 			free(did);
 		}
-		if (meeting_supported(p, cid)) {
-			did = store_did("srem", p->mid, cid, seq, lead, NULL);
-			json_object_set_new(data, "supporter", json_true());
-			plan_delivery(p->ops, p->pc, did, "reminder", cid,
-			    p->mid, due * 1000, p->start * 1000, refs, NULL,
-			    data, p->mid);
-			free(did);
-		}
+		if (meeting_supported(p, cid))
+			meeting_copy(p, 's', "rem", "reminder", cid, lead, data,
+			    due * 1000, p->start * 1000, refs);
+		if (meeting_arranged(p, cid))
+			meeting_copy(p, 'a', "rem", "reminder", cid, lead, data,
+			    due * 1000, p->start * 1000, refs);
 		json_decref(data);
 	}
 	free(refs);
@@ -344,8 +367,8 @@ meeting_did(struct meeting_plan *p, const char *did, struct meeting_did *d)
 	n = json_array_size(d->parts);
 	d->kind = json_string_value(json_array_get(d->parts, 0));
 	d->cid = NULL;
-	/* A supporter's copy goes with the person's email of its kind. */
-	if (d->kind[0] == 's' && (strcmp(d->kind + 1, "inv") == 0 ||
+	/* A copy goes with the person's email of its kind. */
+	if ((d->kind[0] == 's' || d->kind[0] == 'a') && (strcmp(d->kind + 1, "inv") == 0 ||
 	    strcmp(d->kind + 1, "upd") == 0 || strcmp(d->kind + 1, "can") == 0 ||
 	    strcmp(d->kind + 1, "rem") == 0))
 		d->kind++;

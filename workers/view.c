@@ -394,22 +394,63 @@ view_venue_for_meeting(json_t *venue, json_t *m)
 	return vm;
 }
 
+/* Issue 14: the coordinator's copy of a meeting email to a person with
+ * communication needs: "arrange_for" says who, and what to arrange. */
+static int
+view_arrange_recipient(struct view *v, json_t *c, json_t *m,
+    const struct config *cf, struct err *e)
+{
+	const char	*to = view_str(m, "coordinator");
+	struct buf	 b;
+	json_t		*x;
+	size_t		 i, n;
+	char		*s;
+
+	if (to == NULL)
+		to = cf->coordinator;
+	if (to == NULL || *to == '\0')
+		return err_set(e, "no coordinator to arrange for %s",
+		    view_str(c, "id"));
+	buf_init(&b);
+	n = json_array_size(json_object_get(c, "communication"));
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		s = access_comm_describe(json_string_value(x));
+		if (i > 0)
+			buf_adds(&b, i + 1 == n ? " and " : ", ");
+		buf_adds(&b, s);
+		free(s);
+	}
+	json_object_set_new(v->ctx, "arrange_for", json_pack("{s:s, s:s, s:s}",
+	    "name", view_str(c, "name"), "id", view_str(c, "id"), "needs",
+	    b.s ? b.s : ""));
+	buf_free(&b);
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
 /*
  * Issue 14: who a meeting email goes to. A supporter's copy (the
  * delivery's data says "supporter") goes to the person's supporter, in the
- * person's format, and "copy_for" names whose copy it is.
+ * person's format, and "copy_for" names whose copy it is; the
+ * coordinator's copy ("arrange") says what to arrange.
  */
 static int
-view_meeting_recipient(struct view *v, json_t *c, json_t *data,
-    struct err *e)
+view_meeting_recipient(struct view *v, json_t *c, json_t *m, json_t *data,
+    const struct config *cf, struct err *e)
 {
 	json_t		*d, *s, *r;
 	json_error_t	 je;
-	int		 copy;
+	int		 copy, arrange;
 
 	d = json_loads(view_dfield(data, "data"), 0, &je);
 	copy = json_is_true(json_object_get(d, "supporter"));
+	arrange = json_is_true(json_object_get(d, "arrange"));
 	json_decref(d);
+	if (arrange)
+		return view_arrange_recipient(v, c, m, cf, e);
 	if (!copy)
 		return view_recipient(v, c, e);
 	s = json_object_get(c, "supporter");
@@ -451,7 +492,7 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	if (venue == NULL && strcmp(kind, "venue-update") == 0)
 		venue = view_rec(data, "venue", view_dfield(data, "src"));
 	view_base(v, did, cf, kind, view_format(c));
-	if (view_meeting_recipient(v, c, data, e) == -1)
+	if (view_meeting_recipient(v, c, m, data, cf, e) == -1)
 		return -1;
 	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
 		return -1;

@@ -172,3 +172,23 @@ def test_venue_until_and_json_words(env):
 	env.xadd('\ufeff{"type": "said", "id": "s-bom", "text": "With a BOM."}')
 	env.wait_for(lambda: env.r.exists(env.key("rec:said:s-bom")),
 	    what="the record after a byte order mark")
+
+
+def test_communication_needs_copy_to_coordinator(env):
+	amara = dict(AMARA, communication=["bsl-video", "interpreter:pl"])
+	tm.setup(env, people=(amara, BEN))
+	env.xadd(meeting("m-comm", days_ahead(20)))
+	own = wait_mid(env, "<inv/m-comm/c-amara/0@example.org>")
+	copy = wait_mid(env, "<ainv/m-comm/c-amara/0@example.org>")
+	assert [r.lower() for r in copy.rcpt_tos] == [COORD]
+	assert "Amara Okafor (c-amara) needs this email as a British Sign " \
+	    "Language (BSL) video and an interpreter (language pl). Please " \
+	    "arrange it." in copy.text, copy.text
+	# The person's own email, in their format, follows.
+	assert "Community forum: leaving hospital" in copy.text
+	assert "needs this email" not in own.text
+	# Ben has none: no copy of his.
+	marker(env)
+	assert not [m for m in env.mails if "ainv/m-comm/c-ben" in
+	    str(m["Message-ID"])]
+	assert tm.schedule_ids(env, "arem:m-comm:c-amara:")
