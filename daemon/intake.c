@@ -1120,6 +1120,12 @@ intake_on_fo_head(redisAsyncContext *ac, void *r, void *priv)
 	}
 	if (n > 0)
 		log_warnx("intake: %s", e.msg);
+	/* A group nobody belongs to: refused, before anything is stored.
+	 * (A stored version that named it already is not refused.) */
+	if (plan_check_groups(&en->rec, it->snap, &e) == -1) {
+		intake_reject(it, e.msg);
+		return;
+	}
 	ops = json_array();
 	switch (fanout_head(it->fo, it->snap, &pc, ops, &e)) {
 	case -1:

@@ -318,20 +318,35 @@ plan_in(json_t *arr, const char *s)
 	return 0;
 }
 
-/* "carers-forum, staff" (the groups with members), or a sentence. */
+/* How many members a group has: -1 when the snapshot does not say (its
+ * set, or "#card:" and its key, fetched). */
+static long long
+plan_group_size(json_t *snap, const char *group)
+{
+	char	 key[STORE_KEY_MAX], card[STORE_KEY_MAX + 8];
+	json_t	*v;
+
+	store_setkey(STORE_GROUP, group, key, sizeof key);
+	if (json_object_get(snap, key) != NULL)
+		return (long long)json_array_size(plan_members(snap, key));
+	snprintf(card, sizeof card, "#card:%s", key);
+	if ((v = json_object_get(snap, card)) != NULL && json_is_integer(v))
+		return json_integer_value(v);
+	return -1;
+}
+
+/* "carers-forum, staff" (the groups with members, or not known to be
+ * empty), or a sentence. */
 static char *
 plan_known_groups(json_t *snap)
 {
 	struct buf	 b;
 	json_t		*all = plan_set(snap, STORE_GROUPS, NULL), *v;
 	size_t		 i;
-	char		 key[STORE_KEY_MAX];
 
 	buf_init(&b);
 	json_array_foreach(all, i, v) {
-		store_setkey(STORE_GROUP, json_string_value(v), key,
-		    sizeof key);
-		if (json_array_size(plan_members(snap, key)) == 0)
+		if (plan_group_size(snap, json_string_value(v)) == 0)
 			continue;
 		if (b.len > 0)
 			buf_adds(&b, ", ");
@@ -345,13 +360,11 @@ plan_known_groups(json_t *snap)
 static void
 plan_check_group(struct plan_check_arg *a, const char *id, const char *path)
 {
-	char	 key[STORE_KEY_MAX], k[300], *known;
+	char	 k[300], *known;
 	json_t	*og;
 
-	store_setkey(STORE_GROUP, id, key, sizeof key);
 	/* Not fetched (a caller that did not ask): cannot tell. */
-	if (json_object_get(a->snap, key) == NULL ||
-	    json_array_size(plan_members(a->snap, key)) > 0)
+	if (plan_group_size(a->snap, id) != 0)
 		return;
 	snprintf(k, sizeof k, "group:%s", id);
 	if (a->known != NULL && json_object_get(a->known, k) != NULL)
@@ -433,6 +446,26 @@ plan_check_when(const struct record *r, json_t *snap, long long now_ms,
 		    "already happened, and this one starts %s; use "
 		    "\"scheduled\" to invite people", start);
 	return 0;
+}
+
+static void
+plan_groups_ref(const char *kind, const char *id, const char *path,
+    void *arg)
+{
+	struct plan_check_arg	*a = arg;
+
+	if (!a->failed && strcmp(kind, "group") == 0)
+		plan_check_group(a, id, path);
+}
+
+int
+plan_check_groups(const struct record *r, json_t *snap, struct err *e)
+{
+	struct plan_check_arg	a = { snap, NULL, e, 0, 0, NULL };
+
+	a.old = plan_snaprec(snap, record_type_name(r->type), r->id);
+	record_refs(r, plan_groups_ref, &a);
+	return a.failed ? -1 : 0;
 }
 
 int

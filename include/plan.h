@@ -60,6 +60,10 @@ int	plan_refcheck(const struct record *, json_t *snap, json_t *known,
  */
 int	plan_verify(const struct record *, json_t *snap, json_t *known,
 	    long long now_ms, size_t max_bytes, struct err *e);
+/* The group check of plan_verify() alone, for the paged fan-out of an
+ * announcement: a group's size is its set in snap or "#card:group:NAME"
+ * (an integer; see store_snap_merge), and "groups" lists the names. */
+int	plan_check_groups(const struct record *, json_t *snap, struct err *e);
 
 /* Append the ops that store the record and create its deliveries. */
 int	plan_apply(const struct record *, json_t *snap, const struct plan_ctx *,

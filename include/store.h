@@ -134,7 +134,8 @@ int	store_snap_put_string(json_t *snap, const char *key, const char *v,
 void	store_snap_put_set(json_t *snap, const char *key, json_t *members);
 void	store_snap_put_null(json_t *snap, const char *key);
 /* Merge a fetch reply for the keys in need into snap; the version it was
- * read at into version (may be NULL). Returns how many stored values were
+ * read at into version (may be NULL). A need "#card:KEY" (a set's size,
+ * not its members) is merged as an integer. Returns how many stored values were
  * not JSON (put as null; e says the last), or -1 (e set) for a reply that
  * is not a fetch reply. */
 int	store_snap_merge(json_t *snap, json_t *need, const redisReply *,

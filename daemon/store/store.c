@@ -431,6 +431,10 @@ store_snap_merge(json_t *snap, json_t *need, const redisReply *r,
 				store_snap_put_null(snap, key);
 				bad++;
 			}
+		} else if (v->type == REDIS_REPLY_INTEGER) {
+			/* "#card:KEY": how many members KEY has. */
+			json_object_set_new(snap, key, json_integer(
+			    (json_int_t)v->integer));
 		} else if (v->type == REDIS_REPLY_ARRAY) {
 			m = json_array();
 			for (j = 0; j < v->elements; j++)

@@ -68,7 +68,14 @@ def test_mistakes_are_not_silent(env):
 	    "staff, carers-forum" in d["error"], d["error"]
 	n = tm.wait_notice(env, "carers-froum")
 	assert "carers-forum" in n.text
-	# The same for an announcement's group (the command checks it too).
+	# The same for an announcement's group, checked by its size alone
+	# (its members are read a page at a time).
+	env.xadd({"type": "announcement", "id": "a-typo", "subject": "News",
+	    "body": "Hello.", "to": {"groups": ["staf"]}})
+	d = dead_with(env, 'to.groups[0]: no collaborator belongs to group '
+	    '"staf"')
+	assert "staff" in d["error"], d["error"]
+	assert not env.r.exists(env.key("rec:announcement:a-typo"))
 	# A new scheduled meeting in the past: refused, saying "held".
 	env.xadd(meeting("m-past", days_ahead(-3)))
 	d = dead_with(env, "has passed, and this is a new meeting")
@@ -81,15 +88,15 @@ def test_mistakes_are_not_silent(env):
 	env.xadd({"type": "forget", "collaborator": "c-nobody"})
 	dead_with(env, 'no collaborator "c-nobody" to forget')
 	marker(env)
-	# Three rejections, three notices to the coordinator; the two
+	# Four rejections, four notices to the coordinator; the two
 	# meetings' also to their organiser; nothing about the held meeting.
-	assert tm.counts(env) == {COORD.lower(): 3, "jo@example.org": 2}, \
+	assert tm.counts(env) == {COORD.lower(): 4, "jo@example.org": 2}, \
 	    tm.counts(env)
 	assert env.r.exists(env.key("rec:meeting:m-past"))
 	assert env.r.exists(env.key("rec:said:s-held"))
 	assert not [k for k in env.keys("d:*") if ":m-past" in k], \
 	    env.keys("d:*")
-	assert len(tm.notices(env)) == 3, [m.subject for m in tm.notices(env)]
+	assert len(tm.notices(env)) == 4, [m.subject for m in tm.notices(env)]
 	assert len(tm.notices(env, "jo@example.org")) == 2
 
 
