@@ -523,6 +523,37 @@ meeting_change(json_t *changes, const char *what, char *was, char *now)
 	free(now);
 }
 
+/* The meeting's own access arrangements changed (an interpreter booked):
+ * each word that reads differently, over the venue's words. */
+static void
+meeting_access_changes(struct meeting_plan *p, json_t *old, json_t *changes)
+{
+	json_t	*oa = json_object_get(old, "access"), *base, *a, *b;
+	json_t	*na = json_object_get(p->r->json, "access");
+	char	*da, *db;
+	int	 k;
+
+	if (json_equal(oa ? oa : json_null(), na ? na : json_null()))
+		return;
+	base = p->vid ? json_object_get(plan_snaprec(p->snap, "venue", p->vid),
+	    "access") : NULL;
+	a = access_merged(base, oa);
+	b = access_merged(base, na);
+	for (k = 0; k < record_naccess_words; k++) {
+		da = access_describe(a, record_access_words[k]);
+		db = access_describe(b, record_access_words[k]);
+		if (strcmp(da, db) != 0)
+			meeting_change(changes, access_label(
+			    record_access_words[k]), da, db);
+		else {
+			free(da);
+			free(db);
+		}
+	}
+	json_decref(a);
+	json_decref(b);
+}
+
 /* Coordinator notices: short notice, and access needs not met. */
 static void
 meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
@@ -726,6 +757,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    json_object_get(r->json, "online") : json_null()))
 			meeting_change(changes, "Online joining details",
 			    meeting_online(old), meeting_online(r->json));
+		meeting_access_changes(&p, old, changes);
 		json_array_foreach(oldinv, i, v)
 			if (!meeting_contains(peopleset, json_string_value(v)))
 				bump = 1;

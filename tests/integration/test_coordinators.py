@@ -35,11 +35,19 @@ def test_merge_cancels_with_reason(env):
 	env.xadd(m)
 	for c in ("c-amara", "c-ben"):
 		wait_mid(env, "<inv/m-merge/%s/0@example.org>" % c)
+	# One field: an interpreter booked for this meeting. Invitees hear
+	# what changed.
+	env.xadd({"type": "meeting", "id": "m-merge", "merge": True,
+	    "access": {"bsl": "An interpreter is booked."}})
+	for c in ("c-amara", "c-ben"):
+		upd = wait_mid(env, "<upd/m-merge/%s/1@example.org>" % c)
+		assert "An interpreter is booked." in upd.text, upd.text
+		assert "British Sign Language (BSL) interpreter" in upd.text
 	env.xadd({"type": "meeting", "id": "m-merge", "merge": True,
 	    "status": "cancelled",
 	    "cancel_reason": "The venue flooded. We will send a new date."})
 	for c in ("c-amara", "c-ben"):
-		can = wait_mid(env, "<can/m-merge/%s/1@example.org>" % c)
+		can = wait_mid(env, "<can/m-merge/%s/2@example.org>" % c)
 		assert "The venue flooded. We will send a new date." in can.text, \
 		    can.text
 		assert "The venue flooded." in can.html, can.html
