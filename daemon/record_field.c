@@ -577,7 +577,25 @@ check_form(const char *s, size_t len, const struct record_field *f,
 
 	switch (f->kind) {
 	case RECORD_FIELD_EMAIL:
-		return address_check(s, e);
+		if (address_check(s, e) == 0)
+			return 0;
+		/* Say what to write instead. */
+		{
+			static const char	 tail[] = "is not an email address";
+			static const char	 hint[] = " (write just the "
+						    "address, like "
+						    "name@example.org)";
+			size_t			 n;
+
+			if (e == NULL)
+				return -1;
+			n = strlen(e->msg);
+			if (n >= sizeof tail - 1 && strcmp(e->msg + n -
+			    (sizeof tail - 1), tail) == 0 &&
+			    n + sizeof hint <= sizeof e->msg)
+				memcpy(e->msg + n, hint, sizeof hint);
+		}
+		return -1;
 	case RECORD_FIELD_TIME:
 		if (record_time_parse(s, &tm) == -1)
 			return err_set(e, "%s is not a date and time "
@@ -585,8 +603,8 @@ check_form(const char *s, size_t len, const struct record_field *f,
 		return 0;
 	case RECORD_FIELD_DATE:
 		if (record_date_parse(s, &tm) == -1)
-			return err_set(e, "%s is not a date",
-			    quote(q, sizeof q, s));
+			return err_set(e, "%s is not a date (YYYY-MM-DD, for "
+			    "example 2026-12-20)", quote(q, sizeof q, s));
 		return 0;
 	case RECORD_FIELD_TZ:
 		if (*s == '\0' || strlen(s) != len ||

@@ -605,15 +605,20 @@ test_addresses(void **state)
 	assert_int_equal(address_check(longaddr, &e), -1);
 
 	bad_mod(collaborator, "{'email': 'amara@'}", NULL,
-	    "email: \"amara@\" is not an email address");
+	    "email: \"amara@\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': 'Amara <amara@example.org>'}", NULL,
-	    "email: \"Amara <amara@example.org>\" is not an email address");
+	    "email: \"Amara <amara@example.org>\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': 'a@b.c\\r\\nBcc: x@y.z'}", NULL,
-	    "email: \"a@b.c\\r\\nBcc: x@y.z\" is not an email address");
+	    "email: \"a@b.c\\r\\nBcc: x@y.z\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(said, "{'coordinator': 'jo'}", NULL,
-	    "coordinator: \"jo\" is not an email address");
+	    "coordinator: \"jo\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(meeting, "{'organiser': {'name': 'Jo', 'email': 'jo@x'}}",
-	    NULL, "organiser.email: \"jo@x\" is not an email address");
+	    NULL, "organiser.email: \"jo@x\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': true}", NULL,
 	    "email: expected a string, got true");
 
@@ -672,9 +677,11 @@ test_times(void **state)
 	    "send_at: \"2026-11-28T10:00Z\" is not a date and time "
 	    "(YYYY-MM-DDTHH:MM)");
 	bad_mod(meeting, "{'adjustments_by': '2026-02-30'}", NULL,
-	    "adjustments_by: \"2026-02-30\" is not a date");
+	    "adjustments_by: \"2026-02-30\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 	bad_mod(venue, "{'last_verified': '2026-10-1'}", NULL,
-	    "last_verified: \"2026-10-1\" is not a date");
+	    "last_verified: \"2026-10-1\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 	ok_mod(meeting, "{'start': '2028-02-29T18:00', 'end': "
 	    "'2028-02-29T19:00:30', 'adjustments_by': '2028-02-01'}", NULL);
 	ok_mod(said, "{'said_at': '2026-11-02T10:15:00'}", NULL);
@@ -888,7 +895,8 @@ test_coordinator_fields(void **state)
 	    "access.lift.available: missing (required)");
 	bad_mod(venue, "{'access': {'lift': {'available': false, 'until': "
 	    "'20 December'}}}", NULL,
-	    "access.lift.until: \"20 December\" is not a date");
+	    "access.lift.until: \"20 December\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 
 	/* A meeting's own arrangements, held, cancel_reason. */
 	ok_mod(meeting, "{'access': {'bsl': 'An interpreter is booked.', "
@@ -902,7 +910,8 @@ test_coordinator_fields(void **state)
 	/* said_on, and the older said_at. */
 	ok_mod(said, "{'said_on': '2026-11-02'}", NULL);
 	bad_mod(said, "{'said_on': '2/11/2026'}", NULL,
-	    "said_on: \"2/11/2026\" is not a date");
+	    "said_on: \"2/11/2026\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 
 	/* Merge: type, id and what changes. */
 	assert_int_equal(parse("{'type': 'meeting', 'id': 'm-1', 'merge': true,"
