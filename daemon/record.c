@@ -179,7 +179,7 @@ record_time_parse(const char *s, struct tm *tm)
 
 static int
 record_check1(json_t *obj, const struct record_opts *o, int sizecheck,
-    int allow_merge, struct record *out, struct err *e)
+    int allow_merge, json_t *errs, struct record *out, struct err *e)
 {
 	enum record_type t;
 	json_t		*tv, *mv, *body;
@@ -226,7 +226,7 @@ record_check1(json_t *obj, const struct record_opts *o, int sizecheck,
 			return err_set(e, "id: missing (a merge record needs "
 			    "type, id and the fields that change)");
 	}
-	if (record_form_check(obj, t, max, merge, e) == -1)
+	if (record_form_check(obj, t, max, merge, errs, e) == -1)
 		return -1;
 
 	/* What is kept never holds "merge": a whole record is the same
@@ -250,7 +250,24 @@ int
 record_check(json_t *obj, const struct record_opts *o, struct record *out,
     struct err *e)
 {
-	return record_check1(obj, o, 1, 1, out, e);
+	return record_check1(obj, o, 1, 1, NULL, out, e);
+}
+
+int
+record_check_all(json_t *obj, const struct record_opts *o,
+    struct record *out, json_t *errors)
+{
+	struct err	e;
+	size_t		n = json_array_size(errors);
+
+	if (record_check1(obj, o, 1, 1, errors, out, &e) == 0)
+		return 0;
+	/* A whole-record problem, or a rule: not in the list yet. */
+	if (json_array_size(errors) == n)
+		json_array_append_new(errors, json_string(e.msg) ?
+		    json_string(e.msg) : json_string("(a problem whose "
+		    "message cannot be shown)"));
+	return -1;
 }
 
 json_t *
@@ -282,14 +299,14 @@ record_merge(const json_t *stored, const struct record *r,
 
 	memset(out, 0, sizeof *out);
 	if (!r->merge)
-		return record_check1(r->json, o, 1, 0, out, e);
+		return record_check1(r->json, o, 1, 0, NULL, out, e);
 	if (stored == NULL)
 		return err_set(e, "id: no %s \"%s\" to change (\"merge\": true "
 		    "changes a stored record: check the id, or send the whole "
 		    "record without \"merge\")", record_type_name(r->type),
 		    r->id);
 	whole = record_merge_patch(stored, r->json);
-	rc = record_check1(whole, o, 1, 0, out, e);
+	rc = record_check1(whole, o, 1, 0, NULL, out, e);
 	json_decref(whole);
 	return rc;
 }
@@ -517,7 +534,7 @@ record_parse(const char *text, size_t len, const struct record_opts *o,
 		return err_set(e, "too large: %zu bytes, limit %zu", len, max);
 	if ((root = record_json_load(text, len, 1, e)) == NULL)
 		return -1;
-	rc = record_check1(root, o, 0, 1, out, e);
+	rc = record_check1(root, o, 0, 1, NULL, out, e);
 	json_decref(root);
 	return rc;
 }

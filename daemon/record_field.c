@@ -32,8 +32,10 @@
 #define FIELD_KEY_MAX	40	/* unknown keys are cut in paths */
 
 struct ctx {
-	size_t	max_bytes;
-	int	partial;	/* a merge patch: nothing required */
+	size_t	 max_bytes;
+	int	 partial;	/* a merge patch: nothing required */
+	json_t	*errs;		/* every problem ("PATH: PROBLEM"), or NULL:
+				 * stop at the first */
 };
 
 /* A venue's access word in its object form (SPEC section 2, venue). */
@@ -91,7 +93,8 @@ suggest_norm(char *buf, size_t len, const char *s)
 	buf[i] = '\0';
 }
 
-/* Edit distance of two short strings (at most 63 bytes; else large). */
+/* Edit distance of two short strings, a swap of two neighbours counting
+ * as one edit (at most 63 bytes; else large). */
 static int
 suggest_distance(const char *a, const char *b)
 {
@@ -110,6 +113,9 @@ suggest_distance(const char *a, const char *b)
 				c = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < c)
 				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
 			d[i][j] = c;
 		}
 	return d[la][lb];
@@ -819,6 +825,64 @@ check_value(const json_t *v, const struct record_field *f, const char *path,
 	}
 }
 
+/* A problem found (in e): with every problem wanted, note it (unless a
+ * nested check noted its own since `before`) and go on. */
+static int
+field_problem(const struct ctx *c, size_t before, struct err *e)
+{
+	json_t	*s;
+
+	if (c->errs == NULL)
+		return -1;
+	if (json_array_size(c->errs) == before) {
+		if ((s = json_string(e->msg)) == NULL)
+			s = json_string("(a problem whose message cannot be "
+			    "shown)");
+		json_array_append_new(c->errs, s);
+	}
+	return 0;
+}
+
+/* "; did you mean \"access\"?" for a misspelt field name. */
+static const char *
+field_suggest(char *buf, size_t len, const char *key,
+    const struct record_field *fields)
+{
+	const char	*names[64];
+	char		 k[64];
+	size_t		 n = 0, i;
+
+	for (; fields->name != NULL && n + 1 < 64; fields++)
+		if (fields->kind != RECORD_FIELD_TYPE)
+			names[n++] = fields->name;
+	names[n] = NULL;
+	/* Field names are written with "_": compare them so. */
+	snprintf(k, sizeof k, "%s", key);
+	for (i = 0; k[i] != '\0'; i++)
+		if (k[i] == ' ' || k[i] == '-')
+			k[i] = '_';
+	buf[0] = '\0';
+	if (strlen(key) < sizeof k) {
+		const char	*best = NULL;
+		int		 d, bestd = 3;
+
+		for (i = 0; i < n; i++) {
+			if (strcasecmp(k, names[i]) == 0)
+				d = 0;
+			else if (strlen(k) <= 3 ||
+			    (d = suggest_distance(k, names[i])) > 2)
+				continue;
+			if (d < bestd) {
+				bestd = d;
+				best = names[i];
+			}
+		}
+		if (best != NULL)
+			snprintf(buf, len, "; did you mean \"%s\"?", best);
+	}
+	return buf;
+}
+
 static int
 check_object(json_t *obj, const struct record_field *fields, const char *prefix,
     const struct ctx *c, struct err *e)
@@ -826,7 +890,9 @@ check_object(json_t *obj, const struct record_field *fields, const char *prefix,
 	const struct record_field	*f;
 	const char		*key;
 	json_t			*v;
-	char			 path[RECORD_FIELD_PATH_MAX];
+	char			 path[RECORD_FIELD_PATH_MAX], sg[80];
+	size_t			 start = c->errs ? json_array_size(c->errs) : 0;
+	size_t			 before;
 
 	json_object_foreach(obj, key, v) {
 		for (f = fields; f->name != NULL; f++)
@@ -834,34 +900,49 @@ check_object(json_t *obj, const struct record_field *fields, const char *prefix,
 				break;
 		if (f->name == NULL) {
 			path_join(path, sizeof path, prefix, key);
-			return err_set(e, "%s: unknown field", path);
+			err_set(e, "%s: unknown field%s", path,
+			    field_suggest(sg, sizeof sg, key, fields));
+			if (field_problem(c, c->errs ? json_array_size(c->errs) :
+			    0, e) == -1)
+				return -1;
 		}
 	}
 	for (f = fields; f->name != NULL; f++) {
 		if (f->kind == RECORD_FIELD_TYPE)
 			continue;
+		before = c->errs ? json_array_size(c->errs) : 0;
 		path_join(path, sizeof path, prefix, f->name);
 		if ((v = json_object_get(obj, f->name)) == NULL)
 			v = json_null();
 		if (json_is_null(v)) {
-			if (f->required && !c->partial)
-				return err_set(e, "%s: missing (required)",
-				    path);
+			if (f->required && !c->partial) {
+				err_set(e, "%s: missing (required)", path);
+				if (field_problem(c, before, e) == -1)
+					return -1;
+			}
 			continue;
 		}
-		if (check_value(v, f, path, c, e) == -1)
+		if (check_value(v, f, path, c, e) == -1 &&
+		    field_problem(c, before, e) == -1)
 			return -1;
+	}
+	if (c->errs != NULL && json_array_size(c->errs) > start) {
+		/* e holds the first of them. */
+		err_set(e, "%s", json_string_value(json_array_get(c->errs,
+		    start)));
+		return -1;
 	}
 	return 0;
 }
 
 int
 record_field_check(json_t *obj, const struct record_field *fields,
-    size_t max_bytes, int partial, struct err *e)
+    size_t max_bytes, int partial, json_t *errs, struct err *e)
 {
 	struct ctx	c;
 
 	c.max_bytes = max_bytes;
 	c.partial = partial;
+	c.errs = errs;
 	return check_object(obj, fields, "", &c, e);
 }

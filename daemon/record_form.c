@@ -255,10 +255,10 @@ check_outcome(const json_t *obj, struct err *e)
 
 int
 record_form_check(json_t *obj, enum record_type t, size_t max_bytes,
-    int partial, struct err *e)
+    int partial, json_t *errs, struct err *e)
 {
-	if (record_field_check(obj, form_fields[t], max_bytes, partial, e) ==
-	    -1)
+	if (record_field_check(obj, form_fields[t], max_bytes, partial, errs,
+	    e) == -1)
 		return -1;
 	if (partial)
 		return 0;	/* the rules hold for the merged whole */

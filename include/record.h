@@ -114,6 +114,16 @@ json_t	*record_merge_patch(const json_t *target, const json_t *patch);
 json_t	*record_json_load(const char *text, size_t len, int any_value,
 	    struct err *e);
 
+/*
+ * record_check() that reports every problem, not only the first: each
+ * "PATH: PROBLEM" string is appended to errors (an array), in field order
+ * (unknown fields first). The rules between fields (end after start...)
+ * are checked only once every field is right. For a spreadsheet row: all
+ * of its mistakes at once.
+ */
+int	record_check_all(json_t *obj, const struct record_opts *,
+	    struct record *out, json_t *errors);
+
 /* Drop the reference; *r is zeroed. Safe on a zeroed record. */
 void	record_clear(struct record *);
 

@@ -59,11 +59,13 @@ struct record_field {
  * (the caller checks "type"). Long text may be at most max_bytes bytes.
  * The first problem found is the one reported, as "PATH: PROBLEM".
  * partial: a merge patch (RFC 7386): nothing is required, at any depth,
- * and null (remove the field) is allowed anywhere.
+ * and null (remove the field) is allowed anywhere. errs (may be NULL): an
+ * array that gets every problem, one string each, the walk going on past
+ * them (e still says the first).
  */
 int		 record_field_check(json_t *obj,
 		    const struct record_field *fields, size_t max_bytes,
-		    int partial, struct err *e);
+		    int partial, json_t *errs, struct err *e);
 
 /*
  * "; did you mean \"bsl\"?" when s is close to one of words (case,

@@ -21,9 +21,11 @@
  * between them (end after start, a reason when not possible...). The first
  * problem found is the one reported. partial: a merge patch, whose fields
  * are checked but none required, and no rule between them (they hold for
- * the merged whole).
+ * the merged whole). errs (may be NULL): every field problem goes there
+ * (see record_field_check); the rules are checked only when the fields
+ * are right.
  */
 int	record_form_check(json_t *obj, enum record_type t, size_t max_bytes,
-	    int partial, struct err *e);
+	    int partial, json_t *errs, struct err *e);
 
 #endif

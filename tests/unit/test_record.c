@@ -337,7 +337,7 @@ test_unknown_fields(void **state)
 	bad_mod(collaborator, "{'acess': ['step-free']}", NULL,
 	    "acess: unknown field");
 	bad_mod(meeting, "{'online': {'urll': 'https://x.org'}}", NULL,
-	    "online.urll: unknown field");
+	    "online.urll: unknown field; did you mean \"url\"?");
 	bad_mod(meeting, "{'payment': {'tip': 'x'}}", NULL,
 	    "payment.tip: unknown field");
 	bad_mod(meeting, "{'organiser': {'name': 'Jo', 'mobile': '1'}}", NULL,
@@ -933,7 +933,7 @@ test_coordinator_fields(void **state)
 	bad("{'type': 'meeting', 'id': 'm-1', 'merge': true, 'start': 'soon'}",
 	    "start: \"soon\" is not a date and time (YYYY-MM-DDTHH:MM)");
 	bad("{'type': 'meeting', 'id': 'm-1', 'merge': true, 'stauts': 'held'}",
-	    "stauts: unknown field");
+	    "stauts: unknown field; did you mean \"status\"?");
 	/* A whole record with "merge": false is the same record. */
 	{
 		char *s = modify(venue, "{'merge': false}", NULL);
@@ -1034,6 +1034,67 @@ test_json_words(void **state)
 	record_clear(&r);
 }
 
+/* Every problem of a record at once (a spreadsheet row's mistakes). */
+static void
+test_check_all(void **state)
+{
+	struct record	 r;
+	json_t		*obj, *errs = json_array();
+	char		*t;
+
+	t = J("{'type': 'collaborator', 'id': 'c-1', 'name': 'Amara',"
+	    " 'email': 'amara@', 'consent': 'yes', 'format': 'Easy Read',"
+	    " 'access_needs': ['BSL', 'lift'], 'acess': ['lift'],"
+	    " 'groups': ['carers forum']}");
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), -1);
+	assert_null(r.json);
+	assert_int_equal(json_array_size(errs), 6);
+	assert_string_equal(json_string_value(json_array_get(errs, 0)),
+	    "acess: unknown field");
+	assert_string_equal(json_string_value(json_array_get(errs, 1)),
+	    "email: \"amara@\" is not an email address (write just the "
+	    "address, like name@example.org)");
+	assert_string_equal(json_string_value(json_array_get(errs, 2)),
+	    "consent: expected true or false, got a string");
+	assert_string_equal(json_string_value(json_array_get(errs, 3)),
+	    "format: \"Easy Read\" is not one of standard, easy-read, "
+	    "large-print, plain-text; did you mean \"easy-read\"?");
+	assert_non_null(strstr(json_string_value(json_array_get(errs, 4)),
+	    "access_needs[0]: \"BSL\" is not an access word; did you mean "
+	    "\"bsl\"?"));
+	assert_non_null(strstr(json_string_value(json_array_get(errs, 5)),
+	    "groups[0]: \"carers forum\" is not a valid group name"));
+	json_decref(obj);
+	json_array_clear(errs);
+
+	/* Fields right: the rules between them. */
+	t = J("{'type': 'meeting', 'id': 'm-1', 'title': 'T',"
+	    " 'start': '2026-12-10T18:00', 'end': '2026-12-10T17:00',"
+	    " 'online': {'url': 'https://x.org'}, 'invitees': ['c-1']}");
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), -1);
+	assert_int_equal(json_array_size(errs), 1);
+	assert_string_equal(json_string_value(json_array_get(errs, 0)),
+	    "end: \"2026-12-10T17:00\" is not after the start "
+	    "(2026-12-10T18:00)");
+	json_decref(obj);
+	json_array_clear(errs);
+
+	/* Nothing wrong: nothing added, the record checked. */
+	t = J(collaborator);
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), 0);
+	assert_int_equal(json_array_size(errs), 0);
+	assert_string_equal(r.id, "c-amara");
+	record_clear(&r);
+	json_decref(obj);
+	json_decref(errs);
+}
+
 int
 main(void)
 {
@@ -1053,6 +1114,7 @@ main(void)
 		cmocka_unit_test(test_vocabulary),
 		cmocka_unit_test(test_coordinator_fields),
 		cmocka_unit_test(test_json_words),
+		cmocka_unit_test(test_check_all),
 	};
 	int	rc;
 
