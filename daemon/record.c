@@ -7,7 +7,13 @@
  *
  * What each type holds and the rules between its fields are
  * record_form.c's; what one field may hold is record_field.c's. The first
- * problem found is the one reported.
+ * problem found is the one reported (record_check_all: every one).
+ *
+ * Also here, for the coordinator's side of issue 14: JSON text read the
+ * way people save it (record_json_load: a byte order mark skipped, syntax
+ * errors said in plain words with what to do), and merge records ("merge":
+ * true, RFC 7386) applied to a stored record and checked whole
+ * (record_merge). Which stored record is the caller's to fetch.
  *
  * Pure: no I/O, no global state; any thread (address checks need GMime to
  * have been initialised by main; time zones come from libical, whose
