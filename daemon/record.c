@@ -263,16 +263,19 @@ int
 record_check_all(json_t *obj, const struct record_opts *o,
     struct record *out, json_t *errors)
 {
-	struct err	e;
-	size_t		n = json_array_size(errors);
+	struct err	 e;
+	size_t		 n = json_array_size(errors);
+	json_t		*s;
 
 	if (record_check1(obj, o, 1, 1, errors, out, &e) == 0)
 		return 0;
 	/* A whole-record problem, or a rule: not in the list yet. */
-	if (json_array_size(errors) == n)
-		json_array_append_new(errors, json_string(e.msg) ?
-		    json_string(e.msg) : json_string("(a problem whose "
-		    "message cannot be shown)"));
+	if (json_array_size(errors) == n) {
+		if ((s = json_string(e.msg)) == NULL)
+			s = json_string("(a problem whose message cannot be "
+			    "shown)");
+		json_array_append_new(errors, s);
+	}
 	return -1;
 }
 
