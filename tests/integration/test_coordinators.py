@@ -207,3 +207,34 @@ def test_communication_needs_copy_to_coordinator(env):
 	assert not [m for m in env.mails if "ainv/m-comm/c-ben" in
 	    str(m["Message-ID"])]
 	assert tm.schedule_ids(env, "arem:m-comm:c-amara:")
+
+
+def test_command_checks_the_same(env):
+	"""hearback enqueue judges with the daemon's code (plan_refcheck):
+	a merge of a stored meeting is checked whole; a misspelt group, a
+	new meeting in the past and forget of an unknown id exit 65."""
+	tm.setup(env, people=(dict(AMARA, groups=["carers-forum"]), BEN))
+	env.xadd(meeting("m-cli", days_ahead(20)))
+	wait_mid(env, "<inv/m-cli/c-amara/0@example.org>")
+	ok = env.write_file("cancel.json", {"type": "meeting", "id": "m-cli",
+	    "merge": True, "status": "cancelled", "cancel_reason": "Snow."})
+	res = env.cli("enqueue", str(ok))
+	assert res.rc == 0, res
+	wait_mid(env, "<can/m-cli/c-amara/1@example.org>")
+	bad = env.write_file("bad.json", [
+	    {"type": "meeting", "id": "m-nope", "merge": True, "title": "X"},
+	    meeting("m-typo", days_ahead(20), invitees=(),
+		groups=["carers-froum"]),
+	    meeting("m-old", days_ahead(-2)),
+	    {"type": "forget", "collaborator": "c-nobody"},
+	    {"type": "meeting", "id": "m-cli", "merge": True, "online": None,
+		"venue": None}])
+	res = env.cli("enqueue", str(bad))
+	assert res.rc == 65, res
+	for needle in ('no meeting "m-nope" to change',
+	    'no collaborator belongs to group "carers-froum"',
+	    "carers-forum", 'give "status": "held"',
+	    'no collaborator "c-nobody" to forget',
+	    "venue: missing (a meeting needs a venue"):
+		assert needle in res.err, (needle, res.err)
+	assert not env.r.exists(env.key("rec:meeting:m-typo"))
