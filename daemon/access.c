@@ -110,6 +110,23 @@ access_merged(json_t *venue_access, json_t *meeting_access)
 	return out;
 }
 
+json_t *
+access_settled(json_t *access, const char *today)
+{
+	json_t		*out = json_object(), *v;
+	const char	*k, *until;
+
+	json_object_foreach(access, k, v) {
+		/* A temporary state that is over: nobody knows now. */
+		if (json_is_object(v) && (until = json_string_value(
+		    json_object_get(v, "until"))) != NULL &&
+		    strcmp(until, today) < 0)
+			continue;
+		json_object_set(out, k, v);
+	}
+	return out;
+}
+
 char *
 access_comm_describe(const char *need)
 {

@@ -594,9 +594,20 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 	if (p->vid == NULL ||
 	    (venue = plan_snaprec(p->snap, "venue", p->vid)) == NULL)
 		return;
-	/* The meeting's own arrangements over the venue's. */
-	access = access_merged(json_object_get(venue, "access"),
-	    json_object_get(p->r->json, "access"));
+	/* The meeting's own arrangements over the venue's, as they stand
+	 * today. */
+	{
+		json_t	*m;
+		char	 today[64];
+
+		clock_format_iso_local(p->pc->now_ms / 1000, p->r->tz, today,
+		    sizeof today);
+		today[10] = '\0';
+		m = access_merged(json_object_get(venue, "access"),
+		    json_object_get(p->r->json, "access"));
+		access = access_settled(m, today);
+		json_decref(m);
+	}
 	lines = json_array();
 	json_array_foreach(people, i, v) {
 		json_t *c = plan_snaprec(p->snap, "collaborator",

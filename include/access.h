@@ -29,6 +29,10 @@ const char		*access_until(json_t *access, const char *word);
  * reference; either may be NULL). */
 json_t			*access_merged(json_t *venue_access,
 			    json_t *meeting_access);
+/* The access map as it stands on today ("YYYY-MM-DD"): a word whose
+ * temporary state ("until") is over is left out, so it reads "not yet
+ * confirmed" until someone says again (a new reference). */
+json_t			*access_settled(json_t *access, const char *today);
 /* A communication need in words: "an interpreter (language pl)". */
 char			*access_comm_describe(const char *need);
 

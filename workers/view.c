@@ -382,15 +382,33 @@ view_cancel_reason(struct view *v, json_t *m, int removed)
 		    view_paragraphs(s));
 }
 
-/* Issue 14: the venue as this meeting has it: the meeting's own access
- * arrangements over the venue's words (a new reference). */
+/* Issue 14: the access words of this meeting today: its own
+ * arrangements over the venue's, temporary states that are over left out
+ * (a new reference). */
 static json_t *
-view_venue_for_meeting(json_t *venue, json_t *m)
+view_meeting_access(json_t *venue, json_t *m, const struct config *cf)
+{
+	json_t		*a, *s;
+	const char	*tz = view_str(m, "timezone");
+	char		 today[64];
+
+	clock_format_iso_local(util_now_ms() / 1000, tz ? tz : cf->timezone,
+	    today, sizeof today);
+	today[10] = '\0';
+	a = access_merged(json_object_get(venue, "access"),
+	    json_object_get(m, "access"));
+	s = access_settled(a, today);
+	json_decref(a);
+	return s;
+}
+
+/* The venue as this meeting has it today (a new reference). */
+static json_t *
+view_venue_for_meeting(json_t *venue, json_t *m, const struct config *cf)
 {
 	json_t	*vm = json_copy(venue);
 
-	json_object_set_new(vm, "access", access_merged(json_object_get(venue,
-	    "access"), json_object_get(m, "access")));
+	json_object_set_new(vm, "access", view_meeting_access(venue, m, cf));
 	return vm;
 }
 
@@ -497,7 +515,7 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
 		return -1;
 	if (venue != NULL) {
-		json_t *vm = view_venue_for_meeting(venue, m);
+		json_t *vm = view_venue_for_meeting(venue, m, cf);
 
 		json_object_set_new(v->ctx, "access", view_access(vm, c));
 		json_decref(vm);
@@ -810,8 +828,7 @@ view_calllist(const char *did, json_t *data, const struct config *cf,
 		json_decref(d);
 		return -1;
 	}
-	access = access_merged(json_object_get(venue, "access"),
-	    json_object_get(m, "access"));
+	access = view_meeting_access(venue, m, cf);
 	people = json_array();
 	json_array_foreach(json_object_get(d, "calls"), i, call) {
 		if ((it = view_call_person(data, call, access)) == NULL)

@@ -172,13 +172,22 @@ def test_supporter_copy(env):
 
 def test_venue_until_and_json_words(env):
 	env.start_daemon()
+	yesterday = days_ahead(-1).strftime("%Y-%m-%d")
 	env.xadd(venue(access={"lift": {"available": False,
-	    "details": "The lift is out of order.", "until": "2026-12-20"},
-	    "step-free": True}))
-	env.xadd(dict(AMARA, access_needs=["lift"]))
+	    "details": "The lift is out of order.", "until": "2099-12-20"},
+	    "step-free": {"available": False, "details": "Works outside.",
+		"until": yesterday}}))
+	env.xadd(dict(AMARA, access_needs=["lift", "step-free"]))
 	env.xadd(meeting("m-lift", days_ahead(20), invitees=("c-amara",)))
 	n = tm.wait_notice(env, "Access needs not met")
-	assert "Lift" in n.text, n.text
+	lift = tm.line_with(n.text, "Amara Okafor (c-amara) needs Lift")
+	assert "says it is not available" in lift, n.text
+	# A temporary state that is over: nobody knows now.
+	sf = tm.line_with(n.text, "Amara Okafor (c-amara) needs Step-free")
+	assert "has not confirmed it" in sf, n.text
+	inv = wait_mid(env, "<inv/m-lift/c-amara/0@example.org>")
+	assert "The lift is out of order." in inv.text, inv.text
+	assert "Works outside." not in inv.text, inv.text
 	# JSON mistakes, in words, in the dead entry.
 	env.xadd('{"type": "forget", "collaborator": "c-amara",}')
 	dead_with(env, "(a trailing comma); remove that comma")
