@@ -10,6 +10,7 @@
 --
 -- Ops (a = the op's arguments; keys are relative to P):
 --   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
+--   ZADDXX k score m (only a member already there: a new score)
 --   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
 --   DNEW did due cid mid f v...  create a delivery unless one exists
 --   DDEL did                     drop a delivery that is still pending
@@ -95,7 +96,7 @@ end
 local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
   EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
   DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1, IFMARK=1, DELMARK=1,
-  DFAN=1, DDELOLD=1, FORGET=1}
+  DFAN=1, DDELOLD=1, FORGET=1, ZADDXX=1}
 local i = 6
 local nops = tonumber(ARGV[5])
 for n = 1, nops do
@@ -122,6 +123,7 @@ for n = 1, nops do
   elseif op == 'SREM' then redis.call('SREM', k(a[1]), a[2])
   elseif op == 'ZADD' then redis.call('ZADD', k(a[1]), a[2], a[3])
   elseif op == 'ZREM' then redis.call('ZREM', k(a[1]), a[2])
+  elseif op == 'ZADDXX' then redis.call('ZADD', k(a[1]), 'XX', a[2], a[3])
   elseif op == 'HINCRBY' then redis.call('HINCRBY', k(a[1]), a[2], a[3])
   elseif op == 'EXPIRE' then redis.call('EXPIRE', k(a[1]), a[2])
   elseif op == 'HSET' then
