@@ -973,9 +973,16 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    "email")) : NULL;
 		const char *nm = c ? json_string_value(json_object_get(c,
 		    "name")) : NULL;
-		const char *needles[3] = { qid, em ? em : qid, nm ? nm : qid };
+		const char *ph = c ? json_string_value(json_object_get(c,
+		    "phone")) : NULL;
+		json_t *sp = c ? json_object_get(c, "supporter") : NULL;
+		const char *sn = json_string_value(json_object_get(sp, "name"));
+		const char *se = json_string_value(json_object_get(sp,
+		    "email"));
+		const char *needles[6] = { qid, em ? em : qid, nm ? nm : qid,
+		    ph ? ph : qid, sn ? sn : qid, se ? se : qid };
 
-		store_op_scrub(ops, needles, 3);
+		store_op_scrub(ops, needles, 6);
 		free(qid);
 	}
 	store_op_sadd(ops, STORE_FORGOTTEN, NULL, r->id);
@@ -1004,7 +1011,10 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	store_op_forget(ops, r->id,
 	    c ? json_string_value(json_object_get(c, "name")) : NULL,
 	    c ? json_string_value(json_object_get(c, "email")) : NULL,
-	    c ? json_string_value(json_object_get(c, "phone")) : NULL);
+	    c ? json_string_value(json_object_get(c, "phone")) : NULL,
+	    json_string_value(json_object_get(json_object_get(c, "supporter"),
+	    "name")), json_string_value(json_object_get(json_object_get(c,
+	    "supporter"), "email")));
 	return 0;
 }
 

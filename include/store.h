@@ -192,12 +192,16 @@ void	store_op_dead_delivery(json_t *ops, const char *why, const char *at,
 	    const char *reply);
 /* Forget: drop dead entries and coordinator notices holding any needle. */
 void	store_op_scrub(json_t *ops, const char *const *needles, size_t n);
-/* Forget: start the scrub of every key for the person (any may be NULL),
- * walking the first STORE_FORGET_BUDGET units (forget.lua) in the commit
- * itself. Put it after the forget's other ops. */
+/* Forget: start the scrub of every key for the person (any may be NULL;
+ * their supporter's name and address are looked for too, except in other
+ * people's profiles), walking the first STORE_FORGET_BUDGET units
+ * (forget.lua) in the commit itself; their preferences (pref:<cid>) go at
+ * once and their answer in every ans:<meeting> as the walk meets it. Put
+ * it after the forget's other ops. */
 #define STORE_FORGET_BUDGET	1000
 void	store_op_forget(json_t *ops, const char *cid, const char *name,
-	    const char *email, const char *phone);
+	    const char *email, const char *phone, const char *sname,
+	    const char *semail);
 
 /* One email to one person (or a coordinator). */
 struct store_delivery {

@@ -22,8 +22,10 @@
 --   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
 --   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
 --                                holds a needle, and forget gone ones
---   FORGET cid name email phone budget  forget's scrub of every key
---                                (forget.lua): the marker forget:<cid>,
+--   FORGET cid name email phone budget [sname semail]  forget's scrub of
+--                                every key (forget.lua; sname and semail:
+--                                their supporter's), DEL pref:<cid>, the
+--                                marker forget:<cid>,
 --                                cid in the set forgetting, and the first
 --                                page of about budget values (put it last:
 --                                it sees what the ops before it left)
@@ -186,8 +188,10 @@ for n = 1, nops do
     end
   elseif op == 'FORGET' then
     redis.call('DEL', k('forget:' .. a[1]))
+    redis.call('DEL', k('pref:' .. a[1]))
     redis.call('HSET', k('forget:' .. a[1]), 'id', a[1], 'name', a[2],
-      'email', a[3], 'phone', a[4], 'cursor', '0', 'todo', '', 'key', '',
+      'email', a[3], 'phone', a[4], 'sname', a[6] or '',
+      'semail', a[7] or '', 'cursor', '0', 'todo', '', 'key', '',
       'pos', '', 'started', '0')
     redis.call('SADD', k('forgetting'), a[1])
     hb_forget_page(a[1], tonumber(a[5]))

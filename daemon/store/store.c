@@ -687,13 +687,15 @@ store_op_scrub(json_t *ops, const char *const *needles, size_t n)
 
 void
 store_op_forget(json_t *ops, const char *cid, const char *name,
-    const char *email, const char *phone)
+    const char *email, const char *phone, const char *sname,
+    const char *semail)
 {
 	char	b[32];
 
 	snprintf(b, sizeof b, "%d", STORE_FORGET_BUDGET);
 	store_op(ops, "FORGET", cid, name ? name : "", email ? email : "",
-	    phone ? phone : "", b, NULL);
+	    phone ? phone : "", b, sname ? sname : "", semail ? semail : "",
+	    NULL);
 }
 
 void

@@ -1212,7 +1212,7 @@ test_forget(void **state)
 	/* ...and every key, by the last op (it sees what the others left):
 	 * the general scrub (store.h, Forget). */
 	op_has(ops, "['FORGET','c-amara','Amara Okafor','amara@example.org',"
-	    "'','1000']");
+	    "'','1000','','']");
 	assert_string_equal(json_string_value(json_array_get(json_array_get(
 	    ops, json_array_size(ops) - 1), 0)), "FORGET");
 	/* ...and so are the notices; only those scrubs name them. */
