@@ -91,13 +91,6 @@ access_state(json_t *access, const char *word)
 	return st;
 }
 
-const char *
-access_until(json_t *access, const char *word)
-{
-	return json_string_value(json_object_get(json_object_get(access, word),
-	    "until"));
-}
-
 json_t *
 access_merged(json_t *venue_access, json_t *meeting_access)
 {

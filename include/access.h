@@ -28,8 +28,6 @@ enum access_status	 access_status(json_t *access, const char *word,
  * "until"?: DATE}. Two states compare with json_equal.
  */
 json_t			*access_state(json_t *access, const char *word);
-/* The "until" date of a word in its object form, or NULL. */
-const char		*access_until(json_t *access, const char *word);
 /* A venue's access with a meeting's own arrangements over it (a new
  * reference; either may be NULL). */
 json_t			*access_merged(json_t *venue_access,
