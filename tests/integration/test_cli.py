@@ -401,6 +401,31 @@ def test_enqueue_reports_every_invalid_record(env):
 	assert env.inbox_len() == 0
 
 
+def test_enqueue_group_joined_in_the_same_files(env):
+	"""A group nobody belongs to is refused (the daemon's check), unless a
+	collaborator queued earlier in the same invocation joins it."""
+	start = days_ahead(20)
+	m = {"type": "meeting", "id": "m-panel", "title": "Panel",
+	    "start": local(start), "end": local(start +
+	    datetime.timedelta(hours=1)), "online": {"url":
+	    "https://meet.example.org/p"}, "groups": ["new-panel"]}
+	env.write_file("alone.json", m)
+	rc, out, err = env.cli("enqueue", "alone.json")
+	assert rc == 65, (rc, out, err)
+	assert 'no collaborator belongs to group "new-panel"' in err, err
+	c = dict(collab("c-new", "New Person", "new@example.org"),
+	    groups=["new-panel"])
+	env.write_file("both.json", [c, m])
+	rc, out, err = env.cli("enqueue", "both.json")
+	assert rc == 0, (rc, out, err)
+	assert env.inbox_len() == 2
+	# Later in the files is too late: the meeting is checked first.
+	env.r.delete(env.key("inbox"))
+	env.write_file("late.json", [m, dict(c, id="c-new2")])
+	rc, out, err = env.cli("enqueue", "late.json")
+	assert rc == 65 and "new-panel" in err, (rc, out, err)
+
+
 def test_enqueue_warns_same_address_two_ids(env):
 	env.write_file("two.json", [collab("c-amara", "Amara", "amara@example.org"),
 	    collab("c-amara2", "Amara O", "Amara@Example.org")])
