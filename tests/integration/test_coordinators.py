@@ -35,6 +35,10 @@ def test_merge_cancels_with_reason(env):
 	env.xadd(m)
 	for c in ("c-amara", "c-ben"):
 		wait_mid(env, "<inv/m-merge/%s/0@example.org>" % c)
+	# Settled, not only received by the sink: an invitation still pending
+	# is sent with the change in it, and no update follows.
+	env.wait_for(lambda: not [d for d in env.r.smembers(env.key(
+	    "md:m-merge")) if d.startswith("inv:")], what="invitations settled")
 	# One field: an interpreter booked for this meeting. Invitees hear
 	# what changed (named as a change, the words in the templates' own
 	# access section: neither of them needs BSL, so it is among the rest).
