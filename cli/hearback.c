@@ -151,43 +151,6 @@ cli_check_one(const struct config *cf, json_t *obj, const char *where,
 	return 0;
 }
 
-/*
- * What to do about a JSON syntax error, in words for someone who is not a
- * programmer: the common ones are a comma after the last item, curly
- * quotes from a word processor, and text that is not UTF-8. NULL when we
- * have nothing better than jansson's words.
- */
-static const char *
-cli_json_hint(const char *text, size_t len, const json_error_t *je)
-{
-	size_t	p = (size_t)je->position, i;
-
-	if (strstr(je->text, "unable to decode byte") != NULL ||
-	    strstr(je->text, "UTF-8") != NULL)
-		return "the file is not UTF-8 text: save it as UTF-8 (in "
-		    "Notepad, Save As, Encoding UTF-8)";
-	for (i = p > 8 ? p - 8 : 0; i + 2 < len && i < p + 8; i++)
-		if ((unsigned char)text[i] == 0xe2 &&
-		    (unsigned char)text[i + 1] == 0x80 &&
-		    (unsigned char)text[i + 2] >= 0x98 &&
-		    (unsigned char)text[i + 2] <= 0x9d)
-			return "curly quotes (\u201c \u201d): write straight "
-			    "quotes (\") instead; word processors change "
-			    "them, so use a plain text editor";
-	/* jansson stops at the '}' or ']' after a comma. */
-	if (p > 0 && p <= len) {
-		i = p - 1;
-		while (i > 0 && (text[i] == '}' || text[i] == ']' ||
-		    text[i] == ' ' || text[i] == '\n' || text[i] == '\t' ||
-		    text[i] == '\r'))
-			i--;
-		if (text[i] == ',' && (text[p - 1] == '}' || text[p - 1] == ']'))
-			return "a comma after the last item: remove the comma "
-			    "before the closing } or ]";
-	}
-	return NULL;
-}
-
 int
 cli_read_records(const struct config *cf, int nfiles, char **files,
     struct cli_rec **recsp, int *nrecsp)
@@ -199,10 +162,9 @@ cli_read_records(const struct config *cf, int nfiles, char **files,
 	for (f = 0; f < nfiles; f++) {
 		const char	*file = files[f];
 		const char	*name = strcmp(file, "-") == 0 ? "-" : file;
-		char		*text, *body, where[1024];
+		char		*text, where[1024];
 		size_t		 len, i;
 		json_t		*j, *v;
-		json_error_t	 je;
 
 		if ((text = cli_slurp(file, 256 * 1024 * 1024, &len, &e)) ==
 		    NULL) {
@@ -210,19 +172,11 @@ cli_read_records(const struct config *cf, int nfiles, char **files,
 			bad++;
 			continue;
 		}
-		/* A byte-order mark, as some editors write, is no error. */
-		body = text;
-		if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-			body += 3;
-			len -= 3;
-		}
-		j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+		/* As the daemon reads it (a byte order mark is no error) and
+		 * with the same words for a syntax error. */
+		j = record_json_load(text, len, 1, &e);
 		if (j == NULL) {
-			const char *hint = cli_json_hint(body, len, &je);
-
-			fprintf(stderr, "%s: not JSON: line %d column %d: %s%s%s"
-			    "\n", name, je.line, je.column, je.text,
-			    hint ? "; " : "", hint ? hint : "");
+			fprintf(stderr, "%s: %s\n", name, e.msg);
 			free(text);
 			bad++;
 			continue;
@@ -563,8 +517,9 @@ int
 cli_queue(const struct config *cf, struct cli_rec *recs, int n, int dry_run)
 {
 	redisContext	*c = cli_connect(cf);
-	json_t		*known = json_object(), *texts, *ids, *snap;
+	json_t		*known = json_object(), *texts, *ids, *snap, *v;
 	char		 k[300];
+	size_t		 j;
 	int		 i, bad = 0;
 	struct err	 e;
 
@@ -583,6 +538,15 @@ cli_queue(const struct config *cf, struct cli_rec *recs, int n, int dry_run)
 		    record_type_name(recs[i].rec.type), recs[i].rec.id);
 		if (recs[i].rec.type != REC_FORGET)
 			json_object_set_new(known, k, json_true());
+		/* A group is not empty once a collaborator queued here
+		 * joins it. */
+		if (recs[i].rec.type == REC_COLLABORATOR)
+			json_array_foreach(json_object_get(recs[i].rec.json,
+			    "groups"), j, v) {
+				snprintf(k, sizeof k, "group:%s",
+				    json_string_value(v));
+				json_object_set_new(known, k, json_true());
+			}
 	}
 	json_decref(known);
 	if (bad) {

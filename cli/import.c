@@ -740,7 +740,8 @@ import_header(struct import *im)
 static void
 import_row(struct import *im)
 {
-	json_t		*o = json_object(), *bad = json_object();
+	json_t		*o = json_object(), *bad = json_object(), *errs = NULL;
+	json_t		*x;
 	struct cli_rec	 r;
 	struct record_opts ro = { im->cf->timezone, im->cf->max_record_bytes };
 	struct record	 rec;
@@ -748,6 +749,7 @@ import_row(struct import *im)
 	const char	*id, *prev;
 	char		*text, where[1100];
 	int		 i, empty = 1, before = im->problems;
+	size_t		 k;
 
 	for (i = 0; i < im->nfields; i++)
 		if (strspn(im->fields[i], " \t\r\n") != strlen(im->fields[i]))
@@ -803,10 +805,19 @@ import_row(struct import *im)
 			    im->file));
 		}
 	}
-	/* The daemon's own checks, over the text that would be queued
-	 * (as cli_check_one does for enqueue). */
+	/* The daemon's own checks (record_check_all: every problem of the
+	 * row at once), then the text that would be queued read back as the
+	 * daemon reads it (as cli_check_one does for enqueue). */
 	text = json_dumps(o, JSON_COMPACT);
-	if (record_parse(text, strlen(text), &ro, &rec, &e) == -1) {
+	errs = json_array();
+	memset(&rec, 0, sizeof rec);
+	if (record_check_all(o, &ro, &rec, errs) == -1) {
+		json_array_foreach(errs, k, x)
+			import_record_error(im, json_string_value(x), bad);
+		record_clear(&rec);
+		free(text);
+	} else if (record_clear(&rec), record_parse(text, strlen(text), &ro,
+	    &rec, &e) == -1) {
 		import_record_error(im, e.msg, bad);
 		free(text);
 	} else if (im->problems != before) {
@@ -823,6 +834,7 @@ import_row(struct import *im)
 		fprintf(stderr, "\r\033[Khearback: %s: %ld rows read",
 		    im->file, im->rows);
 out:
+	json_decref(errs);
 	json_decref(o);
 	json_decref(bad);
 }

@@ -6,6 +6,7 @@
  * in the templates; the labels here are for coordinators' notices only.
  * Pure; any thread.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
@@ -88,4 +89,49 @@ access_state(json_t *access, const char *word)
 	if (until != NULL)
 		json_object_set_new(st, "until", json_string(until));
 	return st;
+}
+
+json_t *
+access_merged(json_t *venue_access, json_t *meeting_access)
+{
+	json_t		*out = json_is_object(venue_access) ?
+			    json_copy(venue_access) : json_object(), *v;
+	const char	*k;
+
+	json_object_foreach(meeting_access, k, v)
+		json_object_set(out, k, v);
+	return out;
+}
+
+json_t *
+access_settled(json_t *access, const char *today)
+{
+	json_t		*out = json_object(), *v;
+	const char	*k, *until;
+
+	json_object_foreach(access, k, v) {
+		/* A temporary state that is over: nobody knows now. */
+		if (json_is_object(v) && (until = json_string_value(
+		    json_object_get(v, "until"))) != NULL &&
+		    strcmp(until, today) < 0)
+			continue;
+		json_object_set(out, k, v);
+	}
+	return out;
+}
+
+char *
+access_comm_describe(const char *need)
+{
+	if (strcmp(need, "bsl-video") == 0)
+		return xstrdup("a British Sign Language (BSL) video");
+	if (strcmp(need, "braille") == 0)
+		return xstrdup("Braille");
+	if (strcmp(need, "audio") == 0)
+		return xstrdup("an audio version");
+	if (strcmp(need, "phone-call") == 0)
+		return xstrdup("a phone call");
+	if (strncmp(need, "interpreter:", 12) == 0)
+		return xasprintf("an interpreter (language %s)", need + 12);
+	return xstrdup(need);
 }

@@ -100,3 +100,18 @@ duration_format(long long secs, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%llds", secs);
 }
+
+void
+duration_words(long long secs, char *buf, size_t len)
+{
+	long long	 n = secs;
+	const char	*unit = "second";
+
+	if (secs != 0 && secs % 86400 == 0)
+		n = secs / 86400, unit = "day";
+	else if (secs != 0 && secs % 3600 == 0)
+		n = secs / 3600, unit = "hour";
+	else if (secs != 0 && secs % 60 == 0)
+		n = secs / 60, unit = "minute";
+	snprintf(buf, len, "%lld %s%s", n, unit, n == 1 ? "" : "s");
+}

@@ -168,6 +168,24 @@ fanout_head_keys(struct fanout *fo)
 	    fo->r->id, key, sizeof key)));
 	json_array_append_new(keys, json_string(store_markkey("announcement",
 	    fo->r->id, key, sizeof key)));
+	/* Its groups' sizes, and the names of all groups: a group nobody
+	 * belongs to is refused (issue 14), without reading its members. */
+	if (json_array_size(json_object_get(json_object_get(fo->r->json, "to"),
+	    "groups")) > 0) {
+		json_t		*v;
+		size_t		 i;
+		char		 card[STORE_KEY_MAX + 8];
+
+		json_array_append_new(keys, json_string(store_setkey(
+		    STORE_GROUPS, NULL, key, sizeof key)));
+		json_array_foreach(json_object_get(json_object_get(fo->r->json,
+		    "to"), "groups"), i, v) {
+			snprintf(card, sizeof card, "#card:%s", store_setkey(
+			    STORE_GROUP, json_string_value(v), key,
+			    sizeof key));
+			json_array_append_new(keys, json_string(card));
+		}
+	}
 	return keys;
 }
 
@@ -339,7 +357,9 @@ fanout_page(struct fanout *fo, const char *cursor, json_t *ids,
 			continue;
 		}
 		c = plan_snaprec(snap, "collaborator", cid);
-		if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		/* No email (phone only): never emailed. */
+		if (c == NULL || !json_is_true(json_object_get(c, "consent")) ||
+		    json_object_get(c, "email") == NULL)
 			continue;
 		/* Made before ids were escaped (':' in an id): that one
 		 * goes, so that the new one is the only one. */

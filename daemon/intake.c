@@ -556,6 +556,27 @@ intake_peek(const struct intake_entry *en, size_t max, char *type, char *id,
 	json_decref(j);
 }
 
+/* The organiser's address of a rejected meeting record, when it reads as
+ * one (issue 14: notices also go to the meeting's organiser). */
+static void
+intake_peek_organiser(const struct intake_entry *en, size_t max, char *org,
+    size_t len)
+{
+	json_t		*j;
+	const char	*s;
+
+	org[0] = '\0';
+	if (en->text == NULL || en->len > max)
+		return;
+	if ((j = json_loadb(en->text, en->len, 0, NULL)) == NULL)
+		return;
+	if ((s = json_string_value(json_object_get(json_object_get(j,
+	    "organiser"), "email"))) != NULL && strlen(s) < len &&
+	    address_check(s, NULL) == 0)
+		snprintf(org, len, "%s", s);
+	json_decref(j);
+}
+
 /*
  * An error for the log: the field path and the kind of problem, never the
  * value (which may be a name or an address). "email: \"x@\" is not an
@@ -594,12 +615,15 @@ intake_reject(struct intake *it, const char *why)
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops = json_array(), *lines;
 	char			 type[200], id[200], coord[300], at[64];
+	char			 org[300];
 	char			*did, *line, brief[160];
 	size_t			 keep;
 	int			 t;
 
 	intake_peek(en, (size_t)it->cf->max_record_bytes, type, id, coord,
 	    sizeof type);
+	intake_peek_organiser(en, (size_t)it->cf->max_record_bytes, org,
+	    sizeof org);
 	clock_format_iso_utc(pc.now_ms / 1000, at, sizeof at);
 	keep = en->text ? en->len : 0;
 	if (keep > (size_t)it->cf->max_record_bytes)
@@ -630,8 +654,8 @@ intake_reject(struct intake *it, const char *why)
 	json_array_append_new(lines, json_string(line));
 	free(line);
 	did = store_did("notice", "rejected", en->id, NULL);
-	plan_notice(ops, &pc, did, coord[0] ? coord : it->cf->coordinator,
-	    "A record was not accepted", lines, id[0] ? id : en->id);
+	plan_notice_also(ops, &pc, did, coord[0] ? coord : it->cf->coordinator,
+	    org, "A record was not accepted", lines, id[0] ? id : en->id);
 	free(did);
 	json_decref(lines);
 
@@ -1096,6 +1120,12 @@ intake_on_fo_head(redisAsyncContext *ac, void *r, void *priv)
 	}
 	if (n > 0)
 		log_warnx("intake: %s", e.msg);
+	/* A group nobody belongs to: refused, before anything is stored.
+	 * (A stored version that named it already is not refused.) */
+	if (plan_check_groups(&en->rec, it->snap, &e) == -1) {
+		intake_reject(it, e.msg);
+		return;
+	}
 	ops = json_array();
 	switch (fanout_head(it->fo, it->snap, &pc, ops, &e)) {
 	case -1:

@@ -17,6 +17,17 @@
  *   rem:<m>:<c>:<seq>:<lead>   reminder, lead in seconds
  *   vup:<v>:<m>:<c>:<hash>     venue access update
  *   notice:short:<m>:<start>, notice:access:<m>:<hash>   to the coordinator
+ *   sinv, supd, scan, srem     the same emails, a copy for the person's
+ *                              supporter (same parts as inv, upd...)
+ *   ainv, aupd, acan, arem     the same emails, to the coordinator, for a
+ *                              person with "communication" needs: what
+ *                              to arrange, with the email's text
+ *   call:<m>:<seq>:<hash>      the call list: to the coordinator, the
+ *                              people of this change who have no email
+ *
+ * A person with no email is never emailed: what they would have got from
+ * one change (an invitation, an update, a cancellation) is a line of that
+ * change's one call list. Reminders are not on a call list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +94,17 @@ meeting_needs(const struct record *r, json_t *snap, json_t *need)
 	if ((old = plan_snaprec(snap, "meeting", r->id)) != NULL &&
 	    (ov = meeting_str(old, "venue")) != NULL)
 		plan_need_rec(snap, need, "venue", ov);
+	/* Who holds an invitation now: told by email, by a call or through
+	 * their supporter if it is cancelled or they are taken off. */
+	if (old != NULL) {
+		char	key[STORE_KEY_MAX];
+
+		json_array_foreach(json_object_get(json_object_get(
+		    json_object_get(snap, store_reckey("meeting", r->id, key,
+		    sizeof key)), "meta"), "invited"), i, v)
+			plan_need_rec(snap, need, "collaborator",
+			    json_string_value(v));
+	}
 }
 
 /* An array of ids as a set (id -> true): membership by lookup. */
@@ -150,7 +172,64 @@ struct meeting_plan {
 	long long		 end;
 	int			 seq;
 	json_t			*pending;	/* see meeting_pending() */
+	json_t			*calls;		/* this change's call list */
 };
+
+static json_t *
+meeting_person(struct meeting_plan *p, const char *cid)
+{
+	return plan_snaprec(p->snap, "collaborator", cid);
+}
+
+/* Has the person an email address? Else they are phoned. Someone not
+ * in the snapshot (forgotten since) is left to the sender, which skips
+ * people it no longer knows. */
+static int
+meeting_emailed(struct meeting_plan *p, const char *cid)
+{
+	json_t	*c = meeting_person(p, cid);
+
+	return c == NULL || meeting_str(c, "email") != NULL;
+}
+
+static int
+meeting_supported(struct meeting_plan *p, const char *cid)
+{
+	return json_object_get(meeting_person(p, cid), "supporter") != NULL;
+}
+
+/* Needs an email alone does not meet: the coordinator gets a copy of
+ * each meeting email to them, to arrange it (emailed people only: the
+ * call list already names them for the rest). */
+static int
+meeting_arranged(struct meeting_plan *p, const char *cid)
+{
+	json_t	*c = meeting_person(p, cid);
+
+	return c != NULL && meeting_str(c, "email") != NULL &&
+	    json_array_size(json_object_get(c, "communication")) > 0;
+}
+
+/* A copy of one email: the supporter's ("s") or the coordinator's ("a"). */
+static void
+meeting_copy(struct meeting_plan *p, char which, const char *prefix,
+    const char *kind, const char *cid, const char *tail, json_t *data,
+    long long due_ms, long long deadline_ms, const char *refs)
+{
+	char	 sp[16], seq[16], *did;
+	json_t	*copy;
+
+	snprintf(sp, sizeof sp, "%c%s", which, prefix);
+	snprintf(seq, sizeof seq, "%d", p->seq);
+	did = store_did(sp, p->mid, cid, seq, tail, NULL);
+	copy = data ? json_copy(data) : json_object();
+	json_object_set_new(copy, which == 's' ? "supporter" : "arrange",
+	    json_true());
+	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, due_ms,
+	    deadline_ms, refs, NULL, copy, p->mid);
+	json_decref(copy);
+	free(did);
+}
 
 static long long
 meeting_deadline(struct meeting_plan *p)
@@ -164,15 +243,67 @@ static void
 meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
     const char *cid, json_t *data)
 {
-	char	seq[16], *did, *refs;
+	char	 seq[16], *did, *refs;
+	json_t	*call;
 
 	snprintf(seq, sizeof seq, "%d", p->seq);
-	did = store_did(prefix, p->mid, cid, seq, NULL);
 	refs = meeting_refs(p->mid, cid, p->vid);
-	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, p->pc->now_ms,
-	    meeting_deadline(p), refs, NULL, data, p->mid);
+	if (meeting_emailed(p, cid)) {
+		did = store_did(prefix, p->mid, cid, seq, NULL);
+		plan_delivery(p->ops, p->pc, did, kind, cid, p->mid,
+		    p->pc->now_ms, meeting_deadline(p), refs, NULL, data,
+		    p->mid);
+		free(did);
+	} else {
+		call = json_pack("{s:s, s:s}", "cid", cid, "kind", kind);
+		if (data != NULL)
+			json_object_update(call, data);
+		json_array_append_new(p->calls, call);
+	}
+	/* A copy for their supporter, in their format; one for the
+	 * coordinator to arrange what the email alone does not meet. */
+	if (meeting_supported(p, cid))
+		meeting_copy(p, 's', prefix, kind, cid, NULL, data,
+		    p->pc->now_ms, meeting_deadline(p), refs);
+	if (meeting_arranged(p, cid))
+		meeting_copy(p, 'a', prefix, kind, cid, NULL, data,
+		    p->pc->now_ms, meeting_deadline(p), refs);
 	free(refs);
+}
+
+/*
+ * The call list of this change: one email to the coordinator naming
+ * everyone with no email address it concerns (their records are read when
+ * it is sent, so it holds ids only).
+ */
+static void
+meeting_calllist(struct meeting_plan *p)
+{
+	const char	*coord = meeting_str(p->r->json, "coordinator");
+	char		 seq[16], h[32], *did;
+	struct buf	 refs;
+	json_t		*v, *data;
+	size_t		 i;
+
+	if (json_array_size(p->calls) == 0)
+		return;
+	if (coord == NULL)
+		coord = p->pc->cf->coordinator;
+	buf_init(&refs);
+	plan_ref(&refs, "meeting", p->mid);
+	if (p->vid != NULL)
+		plan_ref(&refs, "venue", p->vid);
+	json_array_foreach(p->calls, i, v)
+		plan_ref(&refs, "collaborator", meeting_str(v, "cid"));
+	snprintf(seq, sizeof seq, "%d", p->seq);
+	data = json_pack("{s:O}", "calls", p->calls);
+	meeting_hash(data, h, sizeof h);
+	did = store_did("call", p->mid, seq, h, NULL);
+	plan_delivery(p->ops, p->pc, did, "calllist", "", p->mid,
+	    p->pc->now_ms, meeting_deadline(p), refs.s, coord, data, p->mid);
 	free(did);
+	json_decref(data);
+	buf_free(&refs);
 }
 
 static void
@@ -194,12 +325,21 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 			continue;	/* too late for this one */
 		snprintf(seq, sizeof seq, "%d", p->seq);
 		snprintf(lead, sizeof lead, "%lld", leads[i]);
-		did = store_did("rem", p->mid, cid, seq, lead, NULL);
 		data = json_pack("{s:I}", "lead", (json_int_t)leads[i]);
-		plan_delivery(p->ops, p->pc, did, "reminder", cid, p->mid,
-		    due * 1000, p->start * 1000, refs, NULL, data, p->mid);
+		if (meeting_emailed(p, cid)) {
+			did = store_did("rem", p->mid, cid, seq, lead, NULL);
+			plan_delivery(p->ops, p->pc, did, "reminder", cid,
+			    p->mid, due * 1000, p->start * 1000, refs, NULL,
+			    data, p->mid);
+			free(did);
+		}
+		if (meeting_supported(p, cid))
+			meeting_copy(p, 's', "rem", "reminder", cid, lead, data,
+			    due * 1000, p->start * 1000, refs);
+		if (meeting_arranged(p, cid))
+			meeting_copy(p, 'a', "rem", "reminder", cid, lead, data,
+			    due * 1000, p->start * 1000, refs);
 		json_decref(data);
-		free(did);
 	}
 	free(refs);
 }
@@ -227,6 +367,11 @@ meeting_did(struct meeting_plan *p, const char *did, struct meeting_did *d)
 	n = json_array_size(d->parts);
 	d->kind = json_string_value(json_array_get(d->parts, 0));
 	d->cid = NULL;
+	/* A copy goes with the person's email of its kind. */
+	if ((d->kind[0] == 's' || d->kind[0] == 'a') && (strcmp(d->kind + 1, "inv") == 0 ||
+	    strcmp(d->kind + 1, "upd") == 0 || strcmp(d->kind + 1, "can") == 0 ||
+	    strcmp(d->kind + 1, "rem") == 0))
+		d->kind++;
 	if (strcmp(d->kind, "inv") == 0 || strcmp(d->kind, "upd") == 0 ||
 	    strcmp(d->kind, "can") == 0)
 		want = 4, at = 1;
@@ -398,23 +543,77 @@ meeting_text_change(json_t *changes, json_t *old, json_t *m,
 	meeting_change(changes, field, what, sa, sb);
 }
 
+/*
+ * The meeting's own access arrangements changed (an interpreter booked):
+ * one change with field "access" when a word reads differently over the
+ * venue's words, "words" listing each such word as data ({word, was, now},
+ * states or null; the templates word them). Arrangements that change
+ * nothing people read are not an update.
+ */
+static void
+meeting_access_changes(struct meeting_plan *p, json_t *old, json_t *changes)
+{
+	json_t	*oa = json_object_get(old, "access"), *base, *a, *b, *words;
+	json_t	*na = json_object_get(p->r->json, "access"), *sa, *sb;
+	char	*da, *db;
+	int	 k;
+
+	if (json_equal(oa ? oa : json_null(), na ? na : json_null()))
+		return;
+	base = p->vid ? json_object_get(plan_snaprec(p->snap, "venue", p->vid),
+	    "access") : NULL;
+	a = access_merged(base, oa);
+	b = access_merged(base, na);
+	words = json_array();
+	for (k = 0; k < record_naccess_words; k++) {
+		sa = access_state(a, record_access_words[k]);
+		sb = access_state(b, record_access_words[k]);
+		if (!json_equal(sa ? sa : json_null(), sb ? sb : json_null()))
+			json_array_append_new(words, json_pack("{s:s, s:o, "
+			    "s:o, s:b, s:b}", "word", record_access_words[k],
+			    "was", sa ? sa : json_null(), "now", sb ? sb :
+			    json_null(), "was_arranged", json_object_get(oa,
+			    record_access_words[k]) != NULL, "now_arranged",
+			    json_object_get(na, record_access_words[k]) !=
+			    NULL));
+		else {
+			json_decref(sa);
+			json_decref(sb);
+		}
+	}
+	json_decref(a);
+	json_decref(b);
+	if (json_array_size(words) == 0) {
+		json_decref(words);
+		return;
+	}
+	da = oa ? json_dumps(oa, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("");
+	db = na ? json_dumps(na, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("");
+	meeting_change(changes, "access", "Access arranged for this meeting",
+	    da, db);
+	json_object_set_new(json_array_get(changes,
+	    json_array_size(changes) - 1), "words", words);
+}
+
 /* Coordinator notices: short notice, and access needs not met. */
 static void
 meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 {
 	const struct config	*cf = p->pc->cf;
 	const char		*coord = meeting_str(p->r->json, "coordinator");
+	const char		*org;
 	json_t			*lines, *v, *n, *venue = NULL, *access;
-	char			 h[32], when[128], *did, *line;
+	char			 h[32], when[128], *did, *line, *who;
 	size_t			 i, j;
 
 	if (coord == NULL)
 		coord = cf->coordinator;
+	org = meeting_str(json_object_get(p->r->json, "organiser"), "email");
 	if (timing_new && (p->start * 1000 - p->pc->now_ms) <
 	    cf->min_notice * 1000) {
 		char d[32];
 
-		duration_format(cf->min_notice, d, sizeof d);
+		duration_words(cf->min_notice, d, sizeof d);
 		clock_format_human(p->start, p->r->tz, when, sizeof when);
 		lines = json_array();
 		line = xasprintf("Meeting %s (\"%s\") starts %s: less than the "
@@ -428,15 +627,28 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		    "still come, and whether they need anything arranged."));
 		snprintf(h, sizeof h, "%lld", p->start);
 		did = store_did("notice", "short", p->mid, h, NULL);
-		plan_notice(p->ops, p->pc, did, coord, "Short notice for a "
-		    "meeting", lines, p->mid);
+		plan_notice_also(p->ops, p->pc, did, coord, org, "Short notice "
+		    "for a meeting", lines, p->mid);
 		free(did);
 		json_decref(lines);
 	}
 	if (p->vid == NULL ||
 	    (venue = plan_snaprec(p->snap, "venue", p->vid)) == NULL)
 		return;
-	access = json_object_get(venue, "access");
+	/* The meeting's own arrangements over the venue's, as they stand
+	 * today. */
+	{
+		json_t	*m;
+		char	 today[64];
+
+		clock_format_iso_local(p->pc->now_ms / 1000, p->r->tz, today,
+		    sizeof today);
+		today[10] = '\0';
+		m = access_merged(json_object_get(venue, "access"),
+		    json_object_get(p->r->json, "access"));
+		access = access_settled(m, today);
+		json_decref(m);
+	}
 	lines = json_array();
 	json_array_foreach(people, i, v) {
 		json_t *c = plan_snaprec(p->snap, "collaborator",
@@ -448,12 +660,13 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 
 			if (st == ACCESS_YES)
 				continue;
-			line = xasprintf("Collaborator %s needs %s (%s): the "
-			    "venue %s %s.", json_string_value(v),
-			    access_label(w), w, p->vid, st == ACCESS_NO ?
+			who = plan_person_words(c, json_string_value(v));
+			line = xasprintf("%s needs %s (%s): the venue %s %s.",
+			    who, access_label(w), w, p->vid, st == ACCESS_NO ?
 			    "says it is not available" : "has not confirmed it");
 			json_array_append_new(lines, json_string(line));
 			free(line);
+			free(who);
 		}
 	}
 	if (json_array_size(lines) > 0) {
@@ -463,11 +676,13 @@ meeting_notices(struct meeting_plan *p, json_t *people, int timing_new)
 		meeting_hash(lines, h, sizeof h);
 		did = store_did("notice", "access", p->mid, h, NULL);
 		line = xasprintf("Access needs not met for meeting %s", p->mid);
-		plan_notice(p->ops, p->pc, did, coord, line, lines, p->mid);
+		plan_notice_also(p->ops, p->pc, did, coord, org, line, lines,
+		    p->mid);
 		free(line);
 		free(did);
 	}
 	json_decref(lines);
+	json_decref(access);
 }
 
 int
@@ -481,7 +696,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	char			 key[STORE_KEY_MAX];
 	size_t			 i;
 	int			 cancelled, old_cancelled = 0, timing_new = 0;
-	int			 time_changed = 0, bump = 0;
+	int			 time_changed = 0, bump = 0, held;
 	long long		 ostart = 0, oend = 0;
 
 	memset(&p, 0, sizeof p);
@@ -503,9 +718,12 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	}
 	cancelled = strcmp(meeting_str(r->json, "status") ?
 	    meeting_str(r->json, "status") : "scheduled", "cancelled") == 0;
+	held = strcmp(meeting_str(r->json, "status") ?
+	    meeting_str(r->json, "status") : "scheduled", "held") == 0;
 	ids = meeting_ids(r->json, snap);
 	people = plan_people(snap, ids);
 	json_decref(ids);
+	p.calls = json_array();
 
 	oldw = json_object_get(snap, store_reckey("meeting", r->id, key,
 	    sizeof key));
@@ -530,7 +748,13 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_incref(oldinv);
 
 	newinv = json_array();
-	if (p.start * 1000 <= pc->now_ms) {
+	if (held) {
+		/* It happened: recorded so said items can name it. Nothing
+		 * goes to anyone, coordinators included; nothing pending
+		 * stays. */
+		store_op_drop_all(ops, STORE_MEETING_DELIVERIES, p.mid);
+		json_array_extend(newinv, oldinv);
+	} else if (p.start * 1000 <= pc->now_ms) {
 		/* Already started or over: store it, send nothing. */
 		if (!cancelled)
 			json_array_extend(newinv, oldinv);
@@ -594,8 +818,7 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    "Payment and expenses");
 		meeting_text_change(changes, old, r->json, "adjustments_by",
 		    "Date to ask for adjustments");
-		meeting_text_change(changes, old, r->json, "access",
-		    "Access arranged for this meeting");
+		meeting_access_changes(&p, old, changes);
 		json_array_foreach(oldinv, i, v)
 			if (!meeting_contains(peopleset, json_string_value(v)))
 				bump = 1;
@@ -648,8 +871,10 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	    "start", (json_int_t)p.start);
 	plan_store(ops, r, pc, meta);
 	json_decref(meta);
-	if (!cancelled && p.start * 1000 > pc->now_ms)
+	if (!cancelled && !held && p.start * 1000 > pc->now_ms)
 		meeting_notices(&p, people, timing_new);
+	meeting_calllist(&p);
+	json_decref(p.calls);
 	json_decref(newinv);
 	json_decref(oldinv);
 	json_decref(people);
@@ -725,7 +950,8 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 		    json_object_get(mw, "meta"), "start"));
 		const char	*st = meeting_str(m, "status");
 
-		if (m == NULL || (st && strcmp(st, "cancelled") == 0) ||
+		if (m == NULL || (st && (strcmp(st, "cancelled") == 0 ||
+		    strcmp(st, "held") == 0)) ||
 		    start * 1000 <= pc->now_ms ||
 		    strcmp(meeting_str(m, "venue") ? meeting_str(m, "venue") :
 		    "", r->id) != 0)
@@ -736,7 +962,7 @@ meeting_venue_plan(const struct record *r, json_t *snap,
 
 			c = plan_snaprec(snap, "collaborator", cid);
 			if (c == NULL || !json_is_true(json_object_get(c,
-			    "consent")))
+			    "consent")) || json_object_get(c, "email") == NULL)
 				continue;
 			did = store_did("vup", r->id, mid, cid, h, NULL);
 			refs = meeting_refs(mid, cid, r->id);

@@ -147,6 +147,36 @@ outcome_coordinator(struct outcome *o, struct job *job)
 	return o->cf->coordinator;
 }
 
+/* The organiser of the meeting this email is about, or NULL. */
+static const char *
+outcome_organiser(struct job *job)
+{
+	json_t		*recs = json_object_get(job->data, "records"), *w, *r;
+	const char	*key, *type;
+
+	json_object_foreach(recs, key, w) {
+		r = json_object_get(w, "record");
+		type = json_string_value(json_object_get(r, "type"));
+		if (type != NULL && strcmp(type, "meeting") == 0)
+			return json_string_value(json_object_get(
+			    json_object_get(r, "organiser"), "email"));
+	}
+	return NULL;
+}
+
+/* "Amara Okafor (c-amara)" for the notice (never the log). */
+static char *
+outcome_person(struct job *job)
+{
+	char	key[STORE_KEY_MAX];
+
+	if (job->collab_id[0] == '\0')
+		return xstrdup("a coordinator");
+	return plan_person_words(json_object_get(json_object_get(
+	    json_object_get(job->data, "records"), store_reckey("collaborator",
+	    job->collab_id, key, sizeof key)), "record"), job->collab_id);
+}
+
 static void
 outcome_audit(json_t *ops, struct job *job, const char *event,
     const char *at, char *code)
@@ -166,7 +196,7 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 {
 	json_t		*ops = json_array(), *lines;
 	char		 at[64], first[32], last[32], attempts[16], code[16];
-	char		*did, *line;
+	char		*did, *line, *who;
 	const char	*ft = outcome_field(job, "first_try");
 	long long	 now = util_now_ms();
 
@@ -194,11 +224,12 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 		line = xasprintf("An email could not be delivered: %s.", why);
 		json_array_append_new(lines, json_string(line));
 		free(line);
-		line = xasprintf("It was a %s email to collaborator %s (%s).",
-		    job->kind, job->collab_id[0] ? job->collab_id : "-",
-		    outcome_field(job, "src"));
+		who = outcome_person(job);
+		line = xasprintf("It was a %s email to %s (%s).", job->kind,
+		    who, outcome_field(job, "src"));
 		json_array_append_new(lines, json_string(line));
 		free(line);
+		free(who);
 		line = xasprintf("Tries: %s. Last reply from the mail server: "
 		    "%s", attempts, job->reply[0] ? job->reply : "none");
 		json_array_append_new(lines, json_string(line));
@@ -209,9 +240,9 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 		json_array_append_new(lines, json_string(line));
 		free(line);
 		did = store_did_about("notice", "failed", job->did);
-		plan_notice(ops, &pc, did, outcome_coordinator(o, job),
-		    "An email could not be delivered", lines,
-		    outcome_field(job, "src"));
+		plan_notice_also(ops, &pc, did, outcome_coordinator(o, job),
+		    outcome_organiser(job), "An email could not be delivered",
+		    lines, outcome_field(job, "src"));
 		free(did);
 		json_decref(lines);
 	}

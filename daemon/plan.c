@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "plan.h"
@@ -147,13 +148,84 @@ plan_needs(const struct record *r, json_t *snap, json_t *out)
 	return (int)(json_array_size(out) - before);
 }
 
+/* The names of the groups a meeting or announcement addresses. */
+static json_t *
+plan_named_groups(const struct record *r)
+{
+	if (r->type == REC_MEETING)
+		return json_object_get(r->json, "groups");
+	if (r->type == REC_ANNOUNCEMENT)
+		return json_object_get(json_object_get(r->json, "to"),
+		    "groups");
+	return NULL;
+}
+
+/*
+ * To say which groups exist when a record names an empty one: the names
+ * ever given, then (only when one named is empty) each of their member
+ * sets, at most PLAN_GROUPS_LISTED, to list the groups that have members.
+ */
+#define PLAN_GROUPS_LISTED	100
+static void
+plan_need_groups(const struct record *r, json_t *snap, json_t *need)
+{
+	json_t	*named = plan_named_groups(r), *v, *all;
+	size_t	 i;
+	char	 key[STORE_KEY_MAX];
+	int	 empty = 0;
+
+	if (json_array_size(named) == 0)
+		return;
+	plan_need_set(snap, need, STORE_GROUPS, NULL);
+	json_array_foreach(named, i, v) {
+		store_setkey(STORE_GROUP, json_string_value(v), key,
+		    sizeof key);
+		if (json_object_get(snap, key) != NULL &&
+		    json_array_size(plan_members(snap, key)) == 0)
+			empty = 1;
+	}
+	if (!empty || (all = plan_set(snap, STORE_GROUPS, NULL)) == NULL)
+		return;
+	json_array_foreach(all, i, v)
+		if (i < PLAN_GROUPS_LISTED)
+			plan_need_set(snap, need, STORE_GROUP,
+			    json_string_value(v));
+}
+
+/* Options to check a merged whole with: the record's own default time
+ * zone (a merge record's tz is the default unless it names one, and then
+ * the whole names the same). */
+static void
+plan_merge_opts(const struct record *r, size_t max_bytes,
+    struct record_opts *o)
+{
+	o->default_tz = r->tz;
+	o->max_bytes = max_bytes;
+}
+
 void
 plan_needs_set(const struct record *r, json_t *snap, json_t *need)
 {
 	struct plan_refs_arg	 a = { snap, need };
 	size_t			 i;
-	json_t			*j = r->json, *v, *sv;
+	json_t			*j = r->json, *v, *sv, *stored;
 
+	if (r->merge) {
+		struct record_opts	o;
+		struct record		w;
+
+		/* First the stored record; then what the whole needs. */
+		plan_need_rec(snap, need, record_type_name(r->type), r->id);
+		stored = plan_snaprec(snap, record_type_name(r->type), r->id);
+		plan_merge_opts(r, 0, &o);
+		if (stored == NULL || record_merge(stored, r, &o, &w,
+		    NULL) == -1)
+			return;
+		plan_needs_set(&w, snap, need);
+		record_clear(&w);
+		return;
+	}
+	plan_need_groups(r, snap, need);
 	if (r->type == REC_FORGET)
 		plan_need_rec(snap, need, "collaborator", r->id);
 	else
@@ -213,6 +285,7 @@ plan_needs_set(const struct record *r, json_t *snap, json_t *need)
 		}
 		break;
 	case REC_FORGET:
+		plan_need_set(snap, need, STORE_FORGOTTEN, NULL);
 		plan_need_set(snap, need, STORE_COLLAB_DELIVERIES, r->id);
 		plan_need_set(snap, need, STORE_COLLAB_SAID, r->id);
 		json_array_foreach(plan_set(snap, STORE_COLLAB_SAID, r->id), i,
@@ -230,7 +303,86 @@ struct plan_check_arg {
 	struct err	*e;
 	int		 failed;
 	int		 forget;
+	json_t		*old;		/* the stored copy, or NULL */
 };
+
+static int
+plan_in(json_t *arr, const char *s)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+/* How many members a group has: -1 when the snapshot does not say (its
+ * set, or "#card:" and its key, fetched). */
+static long long
+plan_group_size(json_t *snap, const char *group)
+{
+	char	 key[STORE_KEY_MAX], card[STORE_KEY_MAX + 8];
+	json_t	*v;
+
+	store_setkey(STORE_GROUP, group, key, sizeof key);
+	if (json_object_get(snap, key) != NULL)
+		return (long long)json_array_size(plan_members(snap, key));
+	snprintf(card, sizeof card, "#card:%s", key);
+	if ((v = json_object_get(snap, card)) != NULL && json_is_integer(v))
+		return json_integer_value(v);
+	return -1;
+}
+
+/* "carers-forum, staff" (the groups with members, or not known to be
+ * empty), or a sentence. */
+static char *
+plan_known_groups(json_t *snap)
+{
+	struct buf	 b;
+	json_t		*all = plan_set(snap, STORE_GROUPS, NULL), *v;
+	size_t		 i;
+
+	buf_init(&b);
+	json_array_foreach(all, i, v) {
+		if (plan_group_size(snap, json_string_value(v)) == 0)
+			continue;
+		if (b.len > 0)
+			buf_adds(&b, ", ");
+		buf_adds(&b, json_string_value(v));
+	}
+	if (b.len == 0)
+		buf_adds(&b, "(none yet: give collaborators \"groups\" first)");
+	return buf_take(&b);
+}
+
+static void
+plan_check_group(struct plan_check_arg *a, const char *id, const char *path)
+{
+	char	 k[300], *known;
+	json_t	*og;
+
+	/* Not fetched (a caller that did not ask): cannot tell. */
+	if (plan_group_size(a->snap, id) != 0)
+		return;
+	snprintf(k, sizeof k, "group:%s", id);
+	if (a->known != NULL && json_object_get(a->known, k) != NULL)
+		return;
+	/* Named when the stored copy was accepted: it has emptied since,
+	 * which is not this record's mistake. */
+	og = a->old == NULL ? NULL : json_object_get(a->old, "groups") ?
+	    json_object_get(a->old, "groups") :
+	    json_object_get(json_object_get(a->old, "to"), "groups");
+	if (plan_in(og, id))
+		return;
+	known = plan_known_groups(a->snap);
+	a->failed = 1;
+	err_set(a->e, "%s: no collaborator belongs to group \"%s\", so nobody "
+	    "would get this; check the spelling. The groups with members "
+	    "are: %s", path, id, known);
+	free(known);
+}
 
 static void
 plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
@@ -241,15 +393,17 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	json_t			*fg, *v;
 	size_t			 i;
 
-	if (a->failed || strcmp(kind, "group") == 0)
+	if (a->failed)
 		return;
+	if (strcmp(kind, "group") == 0) {
+		plan_check_group(a, id, path);
+		return;
+	}
 	if (plan_snaprec(a->snap, kind, id) != NULL)
 		return;
 	/* Forgetting someone twice is harmless; and a meeting or list that
 	 * still names a forgotten person is not wrong, they are just gone. */
 	if (strcmp(kind, "collaborator") == 0) {
-		if (strcmp(path, "collaborator") == 0 && a->forget)
-			return;
 		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
 		json_array_foreach(fg, i, v)
 			if (strcmp(json_string_value(v), id) == 0)
@@ -259,18 +413,101 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	if (a->known != NULL && json_object_get(a->known, k) != NULL)
 		return;
 	a->failed = 1;
-	err_set(a->e, "%s: no %s \"%s\"", path, kind, id);
+	if (a->forget)
+		err_set(a->e, "%s: no collaborator \"%s\" to forget (nothing "
+		    "was stored under this id; check it)", path, id);
+	else
+		err_set(a->e, "%s: no %s \"%s\"", path, kind, id);
+}
+
+/* A meeting's start against now: a new scheduled one must be to come, a
+ * held one must have happened. */
+static int
+plan_check_when(const struct record *r, json_t *snap, long long now_ms,
+    struct err *e)
+{
+	const char	*st = json_string_value(json_object_get(r->json,
+	    "status")), *start = json_string_value(json_object_get(r->json,
+	    "start"));
+	long long	 t;
+
+	if (r->type != REC_MEETING || now_ms <= 0 ||
+	    clock_parse_local(start, r->tz, &t, NULL) == -1)
+		return 0;
+	if (st == NULL || strcmp(st, "scheduled") == 0) {
+		if (plan_snaprec(snap, "meeting", r->id) == NULL &&
+		    t * 1000 <= now_ms)
+			return err_set(e, "start: \"%s\" has passed, and this "
+			    "is a new meeting, so nobody could come; to record "
+			    "a meeting that already happened, give \"status\": "
+			    "\"held\"", start);
+	} else if (strcmp(st, "held") == 0 && t * 1000 > now_ms)
+		return err_set(e, "status: \"held\" is for a meeting that "
+		    "already happened, and this one starts %s; use "
+		    "\"scheduled\" to invite people", start);
+	return 0;
+}
+
+static void
+plan_groups_ref(const char *kind, const char *id, const char *path,
+    void *arg)
+{
+	struct plan_check_arg	*a = arg;
+
+	if (!a->failed && strcmp(kind, "group") == 0)
+		plan_check_group(a, id, path);
+}
+
+int
+plan_check_groups(const struct record *r, json_t *snap, struct err *e)
+{
+	struct plan_check_arg	a = { snap, NULL, e, 0, 0, NULL };
+
+	a.old = plan_snaprec(snap, record_type_name(r->type), r->id);
+	record_refs(r, plan_groups_ref, &a);
+	return a.failed ? -1 : 0;
+}
+
+int
+plan_verify(const struct record *r, json_t *snap, json_t *known,
+    long long now_ms, size_t max_bytes, struct err *e)
+{
+	struct plan_check_arg	a = { snap, known, e, 0,
+				    r->type == REC_FORGET, NULL };
+	struct record_opts	o;
+	struct record		w;
+	json_t			*stored;
+	char			k[300];
+	int			rc;
+
+	if (r->merge) {
+		stored = plan_snaprec(snap, record_type_name(r->type), r->id);
+		snprintf(k, sizeof k, "%s:%s", record_type_name(r->type),
+		    r->id);
+		/* Queued earlier in the same invocation: checked there. */
+		if (stored == NULL && known != NULL &&
+		    json_object_get(known, k) != NULL)
+			return 0;
+		plan_merge_opts(r, max_bytes, &o);
+		if (record_merge(stored, r, &o, &w, e) == -1)
+			return -1;
+		rc = plan_verify(&w, snap, known, now_ms, max_bytes, e);
+		record_clear(&w);
+		return rc;
+	}
+	if (r->type != REC_FORGET)
+		a.old = plan_snaprec(snap, record_type_name(r->type), r->id);
+	record_refs(r, plan_check_ref, &a);
+	if (a.failed)
+		return -1;
+	return plan_check_when(r, snap, now_ms, e);
 }
 
 int
 plan_refcheck(const struct record *r, json_t *snap, json_t *known,
     struct err *e)
 {
-	struct plan_check_arg	a = { snap, known, e, 0,
-				    r->type == REC_FORGET };
-
-	record_refs(r, plan_check_ref, &a);
-	return a.failed ? -1 : 0;
+	return plan_verify(r, snap, known, util_now_ms(), 0, e);
 }
 
 /* Store the record with its meta (entry id, time, sequence). */
@@ -389,6 +626,31 @@ plan_notice(json_t *ops, const struct plan_ctx *pc, const char *did,
 	json_decref(data);
 }
 
+void
+plan_notice_also(json_t *ops, const struct plan_ctx *pc, const char *did,
+    const char *to, const char *organiser, const char *title, json_t *lines,
+    const char *record_id)
+{
+	char	*d2;
+
+	plan_notice(ops, pc, did, to, title, lines, record_id);
+	if (organiser == NULL || *organiser == '\0' ||
+	    strcasecmp(organiser, to) == 0)
+		return;
+	d2 = xasprintf("%s:org", did);
+	plan_notice(ops, pc, d2, organiser, title, lines, record_id);
+	free(d2);
+}
+
+char *
+plan_person_words(json_t *c, const char *cid)
+{
+	const char	*name = json_string_value(json_object_get(c, "name"));
+
+	return name != NULL ? xasprintf("%s (%s)", name, cid) :
+	    xasprintf("collaborator %s", cid);
+}
+
 static int
 plan_consents(json_t *snap, const char *cid)
 {
@@ -435,6 +697,22 @@ plan_add_group(json_t *snap, json_t *ids, const char *group)
 		json_array_append(ids, v);
 }
 
+/* Only those with an email address (people with a phone only are never
+ * emailed). */
+static json_t *
+plan_emailable(json_t *snap, json_t *ids)
+{
+	json_t	*out = json_array(), *v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		if (json_object_get(plan_snaprec(snap, "collaborator",
+		    json_string_value(v)), "email") != NULL)
+			json_array_append(out, v);
+	json_decref(ids);
+	return out;
+}
+
 /* The consenting people a "to" object reaches. */
 static json_t *
 plan_audience_to(json_t *to, json_t *snap)
@@ -449,7 +727,7 @@ plan_audience_to(json_t *to, json_t *snap)
 		plan_add_group(snap, ids, json_string_value(v));
 	if ((cs = json_object_get(to, "collaborators")) != NULL)
 		json_array_extend(ids, cs);
-	out = plan_people(snap, ids);
+	out = plan_emailable(snap, plan_people(snap, ids));
 	json_decref(ids);
 	return out;
 }
@@ -477,8 +755,10 @@ plan_groups_diff(json_t *ops, const char *cid, json_t *old, json_t *new)
 			store_op_srem(ops, STORE_GROUP, json_string_value(v),
 			    cid);
 	}
-	json_array_foreach(new, i, v)
+	json_array_foreach(new, i, v) {
 		store_op_sadd(ops, STORE_GROUP, json_string_value(v), cid);
+		store_op_sadd(ops, STORE_GROUPS, NULL, json_string_value(v));
+	}
 }
 
 static int
@@ -608,6 +888,42 @@ plan_announcement(const struct record *r, json_t *snap,
 	return 0;
 }
 
+/*
+ * When something was said (ms): "said_on" (a date: its midnight in the
+ * record's time zone), else "said_at" (the older form, a time), else the
+ * start of its meeting, else fallback (the time it was queued).
+ */
+static long long
+plan_said_on_rec(json_t *s, const char *tz, json_t *snap, long long now_ms,
+    long long fallback)
+{
+	const char	*so = json_string_value(json_object_get(s, "said_on"));
+	const char	*sa = json_string_value(json_object_get(s, "said_at"));
+	const char	*mid = json_string_value(json_object_get(s, "meeting"));
+	json_t		*m;
+	long long	 t;
+
+	(void)now_ms;
+	if (so != NULL && clock_parse_date(so, tz, &t, NULL) == 0)
+		return t * 1000;
+	if (sa != NULL && clock_parse_local(sa, tz, &t, NULL) == 0)
+		return t * 1000;
+	if (mid != NULL && (m = plan_snaprec(snap, "meeting", mid)) != NULL &&
+	    clock_parse_local(json_string_value(json_object_get(m, "start")),
+	    json_string_value(json_object_get(m, "timezone")) ?
+	    json_string_value(json_object_get(m, "timezone")) : tz, &t,
+	    NULL) == 0)
+		return t * 1000;
+	return fallback;
+}
+
+static long long
+plan_said_on(const struct record *r, json_t *snap, long long now_ms,
+    long long fallback)
+{
+	return plan_said_on_rec(r->json, r->tz, snap, now_ms, fallback);
+}
+
 static int
 plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops)
@@ -624,18 +940,15 @@ plan_said(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	if (cid)
 		store_op_sadd(ops, STORE_COLLAB_SAID, cid, r->id);
 	store_op_sadd(ops, STORE_SAID, NULL, r->id);
-	/* Open until an outcome answers it; scored by when it was said. */
-	if (old == NULL) {
-		long long	 t = pc->now_ms;
-		const char	*sa = json_string_value(json_object_get(r->json,
-		    "said_at"));
-
-		if (sa != NULL && clock_parse_local(sa, r->tz, &t, NULL) == 0)
-			t *= 1000;
-		else
-			t = pc->now_ms;
-		store_op_said_open(ops, r->id, t);
-	}
+	/* Open until an outcome answers it; scored by when it was said:
+	 * waiting times and feedback_due count from then. */
+	if (old == NULL)
+		store_op_said_open(ops, r->id, plan_said_on(r, snap, pc->now_ms,
+		    pc->now_ms));
+	else if (plan_said_on(r, snap, pc->now_ms, 0) !=
+	    plan_said_on_rec(old, r->tz, snap, pc->now_ms, 0))
+		store_op_said_moved(ops, r->id, plan_said_on(r, snap,
+		    pc->now_ms, pc->now_ms));
 	return 0;
 }
 
@@ -660,9 +973,16 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		    "email")) : NULL;
 		const char *nm = c ? json_string_value(json_object_get(c,
 		    "name")) : NULL;
-		const char *needles[3] = { qid, em ? em : qid, nm ? nm : qid };
+		const char *ph = c ? json_string_value(json_object_get(c,
+		    "phone")) : NULL;
+		json_t *sp = c ? json_object_get(c, "supporter") : NULL;
+		const char *sn = json_string_value(json_object_get(sp, "name"));
+		const char *se = json_string_value(json_object_get(sp,
+		    "email"));
+		const char *needles[6] = { qid, em ? em : qid, nm ? nm : qid,
+		    ph ? ph : qid, sn ? sn : qid, se ? se : qid };
 
-		store_op_scrub(ops, needles, 3);
+		store_op_scrub(ops, needles, 6);
 		free(qid);
 	}
 	store_op_sadd(ops, STORE_FORGOTTEN, NULL, r->id);
@@ -691,7 +1011,10 @@ plan_forget(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 	store_op_forget(ops, r->id,
 	    c ? json_string_value(json_object_get(c, "name")) : NULL,
 	    c ? json_string_value(json_object_get(c, "email")) : NULL,
-	    c ? json_string_value(json_object_get(c, "phone")) : NULL);
+	    c ? json_string_value(json_object_get(c, "phone")) : NULL,
+	    json_string_value(json_object_get(json_object_get(c, "supporter"),
+	    "name")), json_string_value(json_object_get(json_object_get(c,
+	    "supporter"), "email")));
 	return 0;
 }
 
@@ -736,7 +1059,8 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		struct buf	 refs;
 		json_t		*data;
 
-		if (!plan_consents(snap, cid))
+		if (!plan_consents(snap, cid) || json_object_get(
+		    plan_snaprec(snap, "collaborator", cid), "email") == NULL)
 			continue;
 		buf_init(&refs);
 		plan_ref(&refs, "outcome", r->id);
@@ -768,7 +1092,22 @@ int
 plan_apply(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops, struct err *e)
 {
-	if (plan_refcheck(r, snap, NULL, e) == -1)
+	struct record_opts	o;
+	struct record		w;
+	int			rc;
+
+	if (r->merge) {
+		/* Applied to the stored record, and the whole planned. */
+		plan_merge_opts(r, (size_t)pc->cf->max_record_bytes, &o);
+		if (record_merge(plan_snaprec(snap, record_type_name(r->type),
+		    r->id), r, &o, &w, e) == -1)
+			return -1;
+		rc = plan_apply(&w, snap, pc, ops, e);
+		record_clear(&w);
+		return rc;
+	}
+	if (plan_verify(r, snap, NULL, pc->now_ms,
+	    (size_t)pc->cf->max_record_bytes, e) == -1)
 		return -1;
 	/* Nothing changes; or what is stored came from a later entry (this
 	 * one was read again after a crash, behind it): it stays. */

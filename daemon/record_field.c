@@ -32,8 +32,26 @@
 #define FIELD_KEY_MAX	40	/* unknown keys are cut in paths */
 
 struct ctx {
-	size_t	max_bytes;
+	size_t	 max_bytes;
+	int	 partial;	/* a merge patch: nothing required */
+	json_t	*errs;		/* every problem ("PATH: PROBLEM"), or NULL:
+				 * stop at the first */
 };
+
+/* A venue's access word in its object form (SPEC section 2, venue). */
+static const struct record_field access_obj_fields[] = {
+	{ "available", RECORD_FIELD_BOOL, 1, NULL, NULL },
+	{ "details", RECORD_FIELD_TEXT, 0, NULL, NULL },
+	{ "until", RECORD_FIELD_DATE, 0, NULL, NULL },
+	{ NULL, RECORD_FIELD_TYPE, 0, NULL, NULL }
+};
+
+static const char *const comm_words[] = {
+	"bsl-video", "braille", "audio", "phone-call", "interpreter", NULL
+};
+#define COMM_LIST	"bsl-video, braille, audio, phone-call, " \
+			"interpreter:LANG (LANG a language tag, for example " \
+			"interpreter:pl for Polish)"
 
 static int	check_object(json_t *, const struct record_field *,
 		    const char *, const struct ctx *, struct err *);
@@ -56,6 +74,175 @@ static const char *
 quote(char *buf, size_t len, const char *s)
 {
 	return quote_n(buf, len, s, 60);
+}
+
+/* s lowercased, with spaces and underscores as hyphens, into buf. */
+static void
+suggest_norm(char *buf, size_t len, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len && s[i] != '\0'; i++) {
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			buf[i] = (char)(s[i] - 'A' + 'a');
+		else if (s[i] == ' ' || s[i] == '_')
+			buf[i] = '-';
+		else
+			buf[i] = s[i];
+	}
+	buf[i] = '\0';
+}
+
+/* Edit distance of two short strings, a swap of two neighbours counting
+ * as one edit (at most 63 bytes; else large). */
+static int
+suggest_distance(const char *a, const char *b)
+{
+	int	 d[64][64], i, j, la = (int)strlen(a), lb = (int)strlen(b), c;
+
+	if (la > 63 || lb > 63)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+const char *
+record_field_suggest(char *buf, size_t len, const char *s,
+    const char *const *words)
+{
+	char		 n[64];
+	const char	*best = NULL;
+	int		 i, d, bestd = 99;
+	size_t		 wl;
+
+	buf[0] = '\0';
+	if (strlen(s) >= sizeof n)
+		return buf;
+	suggest_norm(n, sizeof n, s);
+	for (i = 0; words[i] != NULL; i++) {
+		wl = strlen(words[i]);
+		if (strcmp(n, words[i]) == 0)
+			d = 0;
+		else if (strncmp(n, words[i], wl) == 0 && n[wl] == '-')
+			d = 1;	/* "bsl-interpreter" */
+		else if (strlen(n) > 3 && (d = suggest_distance(n,
+		    words[i])) > 2)
+			continue;
+		else if (strlen(n) <= 3)
+			continue;
+		if (d < bestd) {
+			bestd = d;
+			best = words[i];
+		}
+	}
+	if (best != NULL)
+		snprintf(buf, len, "; did you mean \"%s\"?", best);
+	return buf;
+}
+
+/* "a, b, c" of a NULL-terminated list, into buf. */
+static const char *
+word_list(char *buf, size_t len, const char *const *words)
+{
+	size_t	o = 0;
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; words[i] != NULL && o < len; i++)
+		o += snprintf(buf + o, len - o, "%s%s", i > 0 ? ", " : "",
+		    words[i]);
+	return buf;
+}
+
+static int
+ascii_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* A BCP 47 language tag, by its shape: a language of 2-3 letters, then
+ * subtags of 1-8 letters or digits. */
+static int
+lang_tag_valid(const char *s)
+{
+	size_t	n, i;
+	int	first = 1;
+
+	if (*s == '\0' || strlen(s) > 35)
+		return 0;
+	while (*s != '\0') {
+		n = strcspn(s, "-");
+		if (n < 1 || n > 8)
+			return 0;
+		for (i = 0; i < n; i++)
+			if (first ? !ascii_alpha(s[i]) :
+			    !field_alnum((unsigned char)s[i]))
+				return 0;
+		/* The language: 2 or 3 letters ("pl", "bfi"), or the
+		 * singletons of private and grandfathered tags. */
+		if (first && !(n == 2 || n == 3 || (n == 1 && (s[0] == 'x' ||
+		    s[0] == 'i'))))
+			return 0;
+		first = 0;
+		s += n;
+		if (*s == '-') {
+			s++;
+			if (*s == '\0')
+				return 0;
+		}
+	}
+	return 1;
+}
+
+int
+record_field_comm_valid(const char *s)
+{
+	int	i;
+
+	if (strncmp(s, "interpreter:", 12) == 0)
+		return lang_tag_valid(s + 12);
+	for (i = 0; comm_words[i] != NULL; i++)
+		if (strcmp(s, comm_words[i]) == 0 &&
+		    strcmp(s, "interpreter") != 0)
+			return 1;
+	return 0;
+}
+
+int
+record_field_phone_valid(const char *s)
+{
+	const char	*p;
+	int		 digits = 0, seen = 0;
+
+	for (p = s; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++, seen = 1;
+		else if (*p == '+') {
+			if (seen)
+				return 0;
+			seen = 1;
+		} else if (*p == ' ' || *p == '-' || *p == '(' || *p == ')' ||
+		    *p == '.')
+			seen = seen || *p != ' ';
+		else
+			return 0;
+	}
+	return digits >= 5 && digits <= 20 && strlen(s) <= 40;
 }
 
 /* A key as it appears in a path: bare when it is tame, else quoted. */
@@ -390,13 +577,31 @@ static int
 check_form(const char *s, size_t len, const struct record_field *f,
     struct err *e)
 {
-	char		 q[RECORD_FIELD_QUOTE_MAX], list[256];
+	char		 q[RECORD_FIELD_QUOTE_MAX], list[256], sg[64];
 	struct tm	 tm;
 	long long	 secs;
 
 	switch (f->kind) {
 	case RECORD_FIELD_EMAIL:
-		return address_check(s, e);
+		if (address_check(s, e) == 0)
+			return 0;
+		/* Say what to write instead. */
+		{
+			static const char	 tail[] = "is not an email address";
+			static const char	 hint[] = " (write just the "
+						    "address, like "
+						    "name@example.org)";
+			size_t			 n;
+
+			if (e == NULL)
+				return -1;
+			n = strlen(e->msg);
+			if (n >= sizeof tail - 1 && strcmp(e->msg + n -
+			    (sizeof tail - 1), tail) == 0 &&
+			    n + sizeof hint <= sizeof e->msg)
+				memcpy(e->msg + n, hint, sizeof hint);
+		}
+		return -1;
 	case RECORD_FIELD_TIME:
 		if (record_time_parse(s, &tm) == -1)
 			return err_set(e, "%s is not a date and time "
@@ -404,8 +609,8 @@ check_form(const char *s, size_t len, const struct record_field *f,
 		return 0;
 	case RECORD_FIELD_DATE:
 		if (record_date_parse(s, &tm) == -1)
-			return err_set(e, "%s is not a date",
-			    quote(q, sizeof q, s));
+			return err_set(e, "%s is not a date (YYYY-MM-DD, for "
+			    "example 2026-12-20)", quote(q, sizeof q, s));
 		return 0;
 	case RECORD_FIELD_TZ:
 		if (*s == '\0' || strlen(s) != len ||
@@ -429,13 +634,37 @@ check_form(const char *s, size_t len, const struct record_field *f,
 		return 0;
 	case RECORD_FIELD_WORDS:
 		if (!record_access_word_valid(s))
-			return err_set(e, "%s is not an access word",
-			    quote(q, sizeof q, s));
+			return err_set(e, "%s is not an access word%s The "
+			    "access words are: %s.", quote(q, sizeof q, s),
+			    record_field_suggest(sg, sizeof sg, s,
+			    record_access_words)[0] ? sg : ".",
+			    word_list(list, sizeof list, record_access_words));
 		return 0;
 	case RECORD_FIELD_ENUM:
 		if (!enum_valid(s, f->values, list, sizeof list))
-			return err_set(e, "%s is not one of %s",
-			    quote(q, sizeof q, s), list);
+			return err_set(e, "%s is not one of %s%s",
+			    quote(q, sizeof q, s), list,
+			    record_field_suggest(sg, sizeof sg, s, f->values));
+		return 0;
+	case RECORD_FIELD_PHONE:
+		if (!record_field_phone_valid(s))
+			return err_set(e, "%s is not a phone number (digits, "
+			    "spaces and + - ( ), for example \"020 7946 "
+			    "0000\" or \"+44 20 7946 0000\")",
+			    quote(q, sizeof q, s));
+		return 0;
+	case RECORD_FIELD_COMMS:
+		if (strncmp(s, "interpreter:", 12) == 0 &&
+		    !record_field_comm_valid(s))
+			return err_set(e, "%s: after \"interpreter:\" comes a "
+			    "language tag (BCP 47), for example interpreter:pl "
+			    "(Polish), interpreter:pt-BR or interpreter:bfi "
+			    "(British Sign Language)", quote(q, sizeof q, s));
+		if (!record_field_comm_valid(s))
+			return err_set(e, "%s is not a communication need%s "
+			    "The communication needs are: %s.",
+			    quote(q, sizeof q, s), record_field_suggest(sg,
+			    sizeof sg, s, comm_words)[0] ? sg : ".", COMM_LIST);
 		return 0;
 	default:
 		return err_set(e, "internal error: no rule for this field");
@@ -520,7 +749,8 @@ err:
 	return -1;
 }
 
-/* A venue's access map: word -> true, false or details. */
+/* A venue's (or a meeting's) access map: word -> true, false, details,
+ * or {"available": BOOL, "details": TEXT, "until": DATE}. */
 static int
 check_access(const json_t *v, const struct record_field *f, const char *path,
     const struct ctx *c, struct err *e)
@@ -528,7 +758,7 @@ check_access(const json_t *v, const struct record_field *f, const char *path,
 	const char	*word;
 	json_t		*val;
 	char		 ep[RECORD_FIELD_PATH_MAX];
-	char		 q[RECORD_FIELD_QUOTE_MAX];
+	char		 q[RECORD_FIELD_QUOTE_MAX], sg[64], list[256];
 
 	if (!json_is_object(v))
 		return err_set(e, "%s: expected an object, got %s", path,
@@ -536,13 +766,24 @@ check_access(const json_t *v, const struct record_field *f, const char *path,
 	json_object_foreach((json_t *)v, word, val) {
 		path_join(ep, sizeof ep, path, word);
 		if (!record_access_word_valid(word))
-			return err_set(e, "%s: %s is not an access word", ep,
-			    quote(q, sizeof q, word));
-		if (json_is_boolean(val))
+			return err_set(e, "%s: %s is not an access word%s The "
+			    "access words are: %s.", ep, quote(q, sizeof q,
+			    word), record_field_suggest(sg, sizeof sg, word,
+			    record_access_words)[0] ? sg : ".",
+			    word_list(list, sizeof list, record_access_words));
+		if (json_is_boolean(val) || (c->partial && json_is_null(val)))
 			continue;
+		if (json_is_object(val)) {
+			if (check_object(val, access_obj_fields, ep, c, e) ==
+			    -1)
+				return -1;
+			continue;
+		}
 		if (!json_is_string(val))
-			return err_set(e, "%s: expected true, false or a "
-			    "description, got %s", ep, record_field_jtype(val));
+			return err_set(e, "%s: expected true, false, a "
+			    "description, or {\"available\": true or false, "
+			    "\"details\": ..., \"until\": DATE}, got %s", ep,
+			    record_field_jtype(val));
 		if (check_string(val, f, c, e) == -1) {
 			err_prefix(e, "%s", ep);
 			return -1;
@@ -572,6 +813,7 @@ check_value(const json_t *v, const struct record_field *f, const char *path,
 	case RECORD_FIELD_GROUPS:
 	case RECORD_FIELD_DURATIONS:
 	case RECORD_FIELD_WORDS:
+	case RECORD_FIELD_COMMS:
 		return check_array(v, f, path, c, e);
 	default:
 		if (expect_string(v, e) == -1 ||
@@ -583,6 +825,64 @@ check_value(const json_t *v, const struct record_field *f, const char *path,
 	}
 }
 
+/* A problem found (in e): with every problem wanted, note it (unless a
+ * nested check noted its own since `before`) and go on. */
+static int
+field_problem(const struct ctx *c, size_t before, struct err *e)
+{
+	json_t	*s;
+
+	if (c->errs == NULL)
+		return -1;
+	if (json_array_size(c->errs) == before) {
+		if ((s = json_string(e->msg)) == NULL)
+			s = json_string("(a problem whose message cannot be "
+			    "shown)");
+		json_array_append_new(c->errs, s);
+	}
+	return 0;
+}
+
+/* "; did you mean \"access\"?" for a misspelt field name. */
+static const char *
+field_suggest(char *buf, size_t len, const char *key,
+    const struct record_field *fields)
+{
+	const char	*names[64];
+	char		 k[64];
+	size_t		 n = 0, i;
+
+	for (; fields->name != NULL && n + 1 < 64; fields++)
+		if (fields->kind != RECORD_FIELD_TYPE)
+			names[n++] = fields->name;
+	names[n] = NULL;
+	/* Field names are written with "_": compare them so. */
+	snprintf(k, sizeof k, "%s", key);
+	for (i = 0; k[i] != '\0'; i++)
+		if (k[i] == ' ' || k[i] == '-')
+			k[i] = '_';
+	buf[0] = '\0';
+	if (strlen(key) < sizeof k) {
+		const char	*best = NULL;
+		int		 d, bestd = 3;
+
+		for (i = 0; i < n; i++) {
+			if (strcasecmp(k, names[i]) == 0)
+				d = 0;
+			else if (strlen(k) <= 3 ||
+			    (d = suggest_distance(k, names[i])) > 2)
+				continue;
+			if (d < bestd) {
+				bestd = d;
+				best = names[i];
+			}
+		}
+		if (best != NULL)
+			snprintf(buf, len, "; did you mean \"%s\"?", best);
+	}
+	return buf;
+}
+
 static int
 check_object(json_t *obj, const struct record_field *fields, const char *prefix,
     const struct ctx *c, struct err *e)
@@ -590,7 +890,9 @@ check_object(json_t *obj, const struct record_field *fields, const char *prefix,
 	const struct record_field	*f;
 	const char		*key;
 	json_t			*v;
-	char			 path[RECORD_FIELD_PATH_MAX];
+	char			 path[RECORD_FIELD_PATH_MAX], sg[80];
+	size_t			 start = c->errs ? json_array_size(c->errs) : 0;
+	size_t			 before;
 
 	json_object_foreach(obj, key, v) {
 		for (f = fields; f->name != NULL; f++)
@@ -598,33 +900,49 @@ check_object(json_t *obj, const struct record_field *fields, const char *prefix,
 				break;
 		if (f->name == NULL) {
 			path_join(path, sizeof path, prefix, key);
-			return err_set(e, "%s: unknown field", path);
+			err_set(e, "%s: unknown field%s", path,
+			    field_suggest(sg, sizeof sg, key, fields));
+			if (field_problem(c, c->errs ? json_array_size(c->errs) :
+			    0, e) == -1)
+				return -1;
 		}
 	}
 	for (f = fields; f->name != NULL; f++) {
 		if (f->kind == RECORD_FIELD_TYPE)
 			continue;
+		before = c->errs ? json_array_size(c->errs) : 0;
 		path_join(path, sizeof path, prefix, f->name);
 		if ((v = json_object_get(obj, f->name)) == NULL)
 			v = json_null();
 		if (json_is_null(v)) {
-			if (f->required)
-				return err_set(e, "%s: missing (required)",
-				    path);
+			if (f->required && !c->partial) {
+				err_set(e, "%s: missing (required)", path);
+				if (field_problem(c, before, e) == -1)
+					return -1;
+			}
 			continue;
 		}
-		if (check_value(v, f, path, c, e) == -1)
+		if (check_value(v, f, path, c, e) == -1 &&
+		    field_problem(c, before, e) == -1)
 			return -1;
+	}
+	if (c->errs != NULL && json_array_size(c->errs) > start) {
+		/* e holds the first of them. */
+		err_set(e, "%s", json_string_value(json_array_get(c->errs,
+		    start)));
+		return -1;
 	}
 	return 0;
 }
 
 int
 record_field_check(json_t *obj, const struct record_field *fields,
-    size_t max_bytes, struct err *e)
+    size_t max_bytes, int partial, json_t *errs, struct err *e)
 {
 	struct ctx	c;
 
 	c.max_bytes = max_bytes;
+	c.partial = partial;
+	c.errs = errs;
 	return check_object(obj, fields, "", &c, e);
 }

@@ -20,7 +20,7 @@ static const char *const formats[] = {
 	"standard", "easy-read", "large-print", "plain-text", NULL
 };
 static const char *const meeting_statuses[] = {
-	"scheduled", "cancelled", NULL
+	"scheduled", "cancelled", "held", NULL
 };
 static const char *const outcome_statuses[] = {
 	"done", "in-progress", "planned", "not-possible", NULL
@@ -32,12 +32,22 @@ static const char *const outcome_statuses[] = {
 #define END		{ NULL, RECORD_FIELD_TYPE, 0, NULL, NULL }
 #define COMMON		REQ("type", TYPE), OPT("coordinator", EMAIL)
 
+static const struct record_field supporter_fields[] = {
+	REQ("name", HEADER),
+	REQ("email", EMAIL),
+	END
+};
+
 static const struct record_field collaborator_fields[] = {
 	COMMON,
 	REQ("id", ID),
+	OPT("merge", BOOL),
 	REQ("name", HEADER),
-	REQ("email", EMAIL),
+	OPT("email", EMAIL),	/* email or phone: check_collaborator */
+	OPT("phone", PHONE),
 	REQ("consent", BOOL),
+	{ "supporter", RECORD_FIELD_OBJECT, 0, NULL, supporter_fields },
+	OPT("communication", COMMS),
 	{ "format", RECORD_FIELD_ENUM, 0, formats, NULL },
 	OPT("access_needs", WORDS),
 	OPT("reminders", DURATIONS),
@@ -48,6 +58,7 @@ static const struct record_field collaborator_fields[] = {
 static const struct record_field venue_fields[] = {
 	COMMON,
 	REQ("id", ID),
+	OPT("merge", BOOL),
 	REQ("name", HEADER),
 	REQ("address", LINES),
 	OPT("getting_there", TEXT),
@@ -83,6 +94,7 @@ static const struct record_field payment_fields[] = {
 static const struct record_field meeting_fields[] = {
 	COMMON,
 	REQ("id", ID),
+	OPT("merge", BOOL),
 	REQ("title", HEADER),
 	REQ("start", TIME),
 	REQ("end", TIME),
@@ -97,7 +109,9 @@ static const struct record_field meeting_fields[] = {
 	OPT("refreshments", TEXT),
 	OPT("adjustments_by", DATE),
 	OPT("reminders", DURATIONS),
+	OPT("access", ACCESS),
 	{ "status", RECORD_FIELD_ENUM, 0, meeting_statuses, NULL },
+	OPT("cancel_reason", TEXT),
 	END
 };
 
@@ -126,7 +140,8 @@ static const struct record_field said_fields[] = {
 	OPT("meeting", ID),
 	OPT("collaborator", ID),
 	OPT("topic", HEADER),
-	OPT("said_at", TIME),
+	OPT("said_on", DATE),
+	OPT("said_at", TIME),	/* the older form: said_on is the date */
 	END
 };
 
@@ -204,6 +219,16 @@ check_meeting(const json_t *obj, struct err *e)
 }
 
 static int
+check_collaborator(const json_t *obj, struct err *e)
+{
+	if (record_field_get(obj, "email") == NULL &&
+	    record_field_get(obj, "phone") == NULL)
+		return err_set(e, "email: missing (give an email address, a "
+		    "phone number as \"phone\", or both)");
+	return 0;
+}
+
+static int
 check_announcement(const json_t *obj, struct err *e)
 {
 	json_t	*to = record_field_get(obj, "to"), *all;
@@ -230,11 +255,16 @@ check_outcome(const json_t *obj, struct err *e)
 
 int
 record_form_check(json_t *obj, enum record_type t, size_t max_bytes,
-    struct err *e)
+    int partial, json_t *errs, struct err *e)
 {
-	if (record_field_check(obj, form_fields[t], max_bytes, e) == -1)
+	if (record_field_check(obj, form_fields[t], max_bytes, partial, errs,
+	    e) == -1)
 		return -1;
+	if (partial)
+		return 0;	/* the rules hold for the merged whole */
 	switch (t) {
+	case REC_COLLABORATOR:
+		return check_collaborator(obj, e);
 	case REC_MEETING:
 		return check_meeting(obj, e);
 	case REC_ANNOUNCEMENT:

@@ -28,5 +28,16 @@ enum access_status	 access_status(json_t *access, const char *word,
  * "until"?: DATE}. Two states compare with json_equal.
  */
 json_t			*access_state(json_t *access, const char *word);
+/* A venue's access with a meeting's own arrangements over it (a new
+ * reference; either may be NULL). */
+json_t			*access_merged(json_t *venue_access,
+			    json_t *meeting_access);
+/* The access map as it stands on today ("YYYY-MM-DD"): a word whose
+ * temporary state ("until") is over is left out, so it reads "not yet
+ * confirmed" until someone says again (a new reference). */
+json_t			*access_settled(json_t *access, const char *today);
+/* A communication need in words, for the coordinator's copies and call
+ * lists: "an interpreter (language pl)". */
+char			*access_comm_describe(const char *need);
 
 #endif

@@ -14,5 +14,7 @@ int	duration_parse_list(const char *s, long long *out, int max, int *n,
 	    struct err *e);
 /* Format the largest exact unit: 172800 -> "2d", 90 -> "90s". */
 void	duration_format(long long secs, char *buf, size_t len);
+/* The same in words, for people: "2 days", "1 minute", "90 seconds". */
+void	duration_words(long long secs, char *buf, size_t len);
 
 #endif

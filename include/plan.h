@@ -42,6 +42,28 @@ void	plan_needs_set(const struct record *, json_t *snap, json_t *need);
  * may be NULL)? On failure e says "invitees[1]: no collaborator \"c-zed\"". */
 int	plan_refcheck(const struct record *, json_t *snap, json_t *known,
 	    struct err *e);
+/*
+ * Everything the daemon refuses a record for, beyond its form (issue 14:
+ * no silent mistakes), for the daemon and the command alike:
+ *   - a merge record (r->merge) is applied to the stored copy in snap and
+ *     the whole is checked (record_merge); no stored copy: an error, unless
+ *     known holds "TYPE:ID" (queued earlier in the same invocation);
+ *   - every id it names exists (as plan_refcheck);
+ *   - forget: the collaborator exists (or was forgotten already);
+ *   - a group it names has members, unless known holds "group:NAME" or the
+ *     stored copy named it already; the error lists the groups with
+ *     members;
+ *   - a new scheduled meeting does not start in the past ("use held"); a
+ *     held meeting does not start in the future.
+ * now_ms 0 skips the time checks. max_bytes: the merged record's limit
+ * (0: the default). plan_refcheck() is plan_verify() at util_now_ms().
+ */
+int	plan_verify(const struct record *, json_t *snap, json_t *known,
+	    long long now_ms, size_t max_bytes, struct err *e);
+/* The group check of plan_verify() alone, for the paged fan-out of an
+ * announcement: a group's size is its set in snap or "#card:group:NAME"
+ * (an integer; see store_snap_merge), and "groups" lists the names. */
+int	plan_check_groups(const struct record *, json_t *snap, struct err *e);
 
 /* Append the ops that store the record and create its deliveries. */
 int	plan_apply(const struct record *, json_t *snap, const struct plan_ctx *,
@@ -55,6 +77,16 @@ json_t	*plan_audience(const struct record *, json_t *snap);
 void	plan_notice(json_t *ops, const struct plan_ctx *, const char *did,
 	    const char *to, const char *title, json_t *lines,
 	    const char *record_id);
+
+/* The same notice, also to a meeting's organiser (their address, may be
+ * NULL) unless that is the coordinator: under did + ":org", so each is
+ * sent once. */
+void	plan_notice_also(json_t *ops, const struct plan_ctx *, const char *did,
+	    const char *to, const char *organiser, const char *title,
+	    json_t *lines, const char *record_id);
+/* A person in a notice: "Amara Okafor (c-amara)" (names are fine in an
+ * email; logs keep ids only), "collaborator c-amara" without a record. */
+char	*plan_person_words(json_t *collaborator, const char *cid);
 
 /* The stored record object in snap (the "record" member), or NULL. */
 json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);

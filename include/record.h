@@ -55,6 +55,10 @@ struct record {
 	const char	*tz;	/* the record's "timezone" (meeting, announcement)
 				 * or else the default; set for every type (said_at
 				 * is read in it). Borrowed from json or the opts. */
+	int		 merge;	/* "merge": true: json is a merge patch (RFC
+				 * 7386) to apply to the stored record with
+				 * record_merge(); only its fields' form is
+				 * checked. json never holds the "merge" key. */
 };
 
 /* "collaborator", "venue", ...; "unknown" out of range. */
@@ -84,6 +88,42 @@ int	record_parse(const char *text, size_t len, const struct record_opts *,
  */
 int	record_check(json_t *obj, const struct record_opts *,
 	    struct record *out, struct err *e);
+/*
+ * A merge record (r->merge) applied to the stored record of its type and
+ * id (the "record" object as stored, not changed): RFC 7386, a member set
+ * to null is removed, objects merge member by member. The result is
+ * checked whole, as record_check does (so "title: missing (required)"
+ * means the merged record lacks it), into *out (out->merge is 0). A
+ * record that is not a merge is checked whole as it is. stored NULL: an
+ * error naming the id ("id: no meeting \"m-1\" to change: ...").
+ */
+int	record_merge(const json_t *stored, const struct record *r,
+	    const struct record_opts *, struct record *out, struct err *e);
+/* The RFC 7386 merge of patch into a copy of target (either may be
+ * NULL): a new reference. */
+json_t	*record_merge_patch(const json_t *target, const json_t *patch);
+
+/*
+ * Parse JSON text as a coordinator wrote it: a byte order mark at the
+ * start is skipped; an object or an array (any value with any_value).
+ * On a syntax error e says where and what to do in plain words:
+ *   not JSON: line 3 column 14: a comma before "}" (remove the last comma
+ *   in the list)
+ * and for text that is not UTF-8, which byte and to save it as UTF-8.
+ */
+json_t	*record_json_load(const char *text, size_t len, int any_value,
+	    struct err *e);
+
+/*
+ * record_check() that reports every problem, not only the first: each
+ * "PATH: PROBLEM" string is appended to errors (an array), in field order
+ * (unknown fields first). The rules between fields (end after start...)
+ * are checked only once every field is right. For a spreadsheet row: all
+ * of its mistakes at once.
+ */
+int	record_check_all(json_t *obj, const struct record_opts *,
+	    struct record *out, json_t *errors);
+
 /* Drop the reference; *r is zeroed. Safe on a zeroed record. */
 void	record_clear(struct record *);
 

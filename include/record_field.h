@@ -36,9 +36,12 @@ enum record_field_kind {
 	RECORD_FIELD_URL,
 	RECORD_FIELD_DURATIONS,
 	RECORD_FIELD_WORDS,	/* array of distinct access words */
-	RECORD_FIELD_ACCESS,	/* object: access word -> true/false/text */
+	RECORD_FIELD_ACCESS,	/* object: access word -> true/false/text, or
+				 * {"available", "details", "until"} */
 	RECORD_FIELD_ENUM,
-	RECORD_FIELD_OBJECT
+	RECORD_FIELD_OBJECT,
+	RECORD_FIELD_PHONE,	/* a telephone number */
+	RECORD_FIELD_COMMS	/* array of distinct communication needs */
 };
 
 struct record_field {
@@ -55,10 +58,26 @@ struct record_field {
  * present, every value of its kind); RECORD_FIELD_TYPE entries are skipped
  * (the caller checks "type"). Long text may be at most max_bytes bytes.
  * The first problem found is the one reported, as "PATH: PROBLEM".
+ * partial: a merge patch (RFC 7386): nothing is required, at any depth,
+ * and null (remove the field) is allowed anywhere. errs (may be NULL): an
+ * array that gets every problem, one string each, the walk going on past
+ * them (e still says the first).
  */
 int		 record_field_check(json_t *obj,
 		    const struct record_field *fields, size_t max_bytes,
-		    struct err *e);
+		    int partial, json_t *errs, struct err *e);
+
+/*
+ * "; did you mean \"bsl\"?" when s is close to one of words (case,
+ * spaces for hyphens, a letter or two wrong), else "". Into buf.
+ */
+const char	*record_field_suggest(char *buf, size_t len, const char *s,
+		    const char *const *words);
+/* A communication need: bsl-video, braille, audio, phone-call,
+ * interpreter:LANG (a BCP 47 tag). 1 if valid. */
+int		 record_field_comm_valid(const char *s);
+/* A telephone number: 1 if it reads as one. */
+int		 record_field_phone_valid(const char *s);
 
 /* The member, or NULL when obj is NULL or the member is absent or null. */
 json_t		*record_field_get(const json_t *obj, const char *key);

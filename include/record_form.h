@@ -19,9 +19,13 @@
  * Check obj, whose "type" is t, against the form of t: its fields (see
  * record_field_check; long text at most max_bytes bytes), then the rules
  * between them (end after start, a reason when not possible...). The first
- * problem found is the one reported.
+ * problem found is the one reported. partial: a merge patch, whose fields
+ * are checked but none required, and no rule between them (they hold for
+ * the merged whole). errs (may be NULL): every field problem goes there
+ * (see record_field_check); the rules are checked only when the fields
+ * are right.
  */
 int	record_form_check(json_t *obj, enum record_type t, size_t max_bytes,
-	    struct err *e);
+	    int partial, json_t *errs, struct err *e);
 
 #endif

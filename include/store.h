@@ -103,6 +103,8 @@ enum store_set {
 	STORE_FORGOTTEN,		/* forgotten collaborator ids */
 	STORE_SAID,			/* every said id */
 	STORE_NOTICES,			/* coordinator notice delivery ids */
+	STORE_GROUPS,			/* every group name ever given (a
+					 * group may since have emptied) */
 	STORE_GROUP,			/* a group's collaborator ids */
 	STORE_COLLAB_SAID,		/* said ids attributed to a person */
 	STORE_VENUE_MEETINGS,		/* meeting ids at a venue */
@@ -111,7 +113,7 @@ enum store_set {
 	STORE_MEETING_DELIVERIES	/* pending delivery ids of a meeting */
 };
 
-/* A set's key name into buf (id: NULL for the first four); returns buf. */
+/* A set's key name into buf (id: NULL for the first five); returns buf. */
 const char *store_setkey(enum store_set, const char *id, char *buf,
 	    size_t len);
 /* A stored record's key name ("rec:<type>:<id>") into buf; returns buf. */
@@ -148,7 +150,8 @@ int	store_snap_put_string(json_t *snap, const char *key, const char *v,
 void	store_snap_put_set(json_t *snap, const char *key, json_t *members);
 void	store_snap_put_null(json_t *snap, const char *key);
 /* Merge a fetch reply for the keys in need into snap; the version it was
- * read at into version (may be NULL). Returns how many stored values were
+ * read at into version (may be NULL). A need "#card:KEY" (a set's size,
+ * not its members) is merged as an integer. Returns how many stored values were
  * not JSON (put as null; e says the last), or -1 (e set) for a reply that
  * is not a fetch reply. */
 int	store_snap_merge(json_t *snap, json_t *need, const redisReply *,
@@ -170,6 +173,8 @@ void	store_op_srem(json_t *ops, enum store_set, const char *id,
 void	store_op_set_del(json_t *ops, enum store_set, const char *id);
 /* A said item waits for an outcome from at_ms; answered, it waits no more. */
 void	store_op_said_open(json_t *ops, const char *sid, long long at_ms);
+/* A new time for a said item still open (answered ones stay answered). */
+void	store_op_said_moved(json_t *ops, const char *sid, long long at_ms);
 void	store_op_said_answered(json_t *ops, const char *sid);
 /* One more of a counter shown by `hearback status` ("sent:<kind>", ...). */
 void	store_op_count(json_t *ops, const char *name);
@@ -187,12 +192,16 @@ void	store_op_dead_delivery(json_t *ops, const char *why, const char *at,
 	    const char *reply);
 /* Forget: drop dead entries and coordinator notices holding any needle. */
 void	store_op_scrub(json_t *ops, const char *const *needles, size_t n);
-/* Forget: start the scrub of every key for the person (any may be NULL),
- * walking the first STORE_FORGET_BUDGET units (forget.lua) in the commit
- * itself. Put it after the forget's other ops. */
+/* Forget: start the scrub of every key for the person (any may be NULL;
+ * their supporter's name and address are looked for too, except in other
+ * people's profiles), walking the first STORE_FORGET_BUDGET units
+ * (forget.lua) in the commit itself; their preferences (pref:<cid>) go at
+ * once and their answer in every ans:<meeting> as the walk meets it. Put
+ * it after the forget's other ops. */
 #define STORE_FORGET_BUDGET	1000
 void	store_op_forget(json_t *ops, const char *cid, const char *name,
-	    const char *email, const char *phone);
+	    const char *email, const char *phone, const char *sname,
+	    const char *semail);
 
 /* One email to one person (or a coordinator). */
 struct store_delivery {

@@ -256,6 +256,19 @@ view_state_item(const char *word, json_t *st, int arranged,
 	return it;
 }
 
+/* Issue 14: an access object as it stands today in the meeting's time
+ * zone: a temporary state that is over is left out, so it reads "not yet
+ * confirmed" (access_settled; a new reference). */
+static json_t *
+view_settled(json_t *access, const char *tz)
+{
+	char	today[64];
+
+	clock_format_iso_local(util_now_ms() / 1000, tz, today, sizeof today);
+	today[10] = '\0';
+	return access_settled(access, today);
+}
+
 /* What applies to this meeting: its own access first, else the venue's. */
 static json_t *
 view_access_item(json_t *venue_access, json_t *meeting_access,
@@ -312,8 +325,8 @@ view_access(json_t *venue, json_t *m, json_t *collab,
 {
 	static const char *groups[] = { "available", "arranged", "temporary",
 	    "unavailable", "unknown" };
-	json_t	*va = json_object_get(venue, "access");
-	json_t	*ma = json_object_get(m, "access");
+	json_t	*va = view_settled(json_object_get(venue, "access"), w->tz);
+	json_t	*ma = view_settled(json_object_get(m, "access"), w->tz);
 	json_t	*needs = json_object_get(collab, "access_needs"), *v;
 	json_t	*yours = json_array(), *others = json_array(), *a, *it, *g;
 	size_t	 i, k, n;
@@ -355,6 +368,8 @@ view_access(json_t *venue, json_t *m, json_t *collab,
 	    json_array_size(others) > 0));
 	json_object_set_new(a, "has_yours", json_boolean(
 	    json_array_size(yours) > 0));
+	json_decref(va);
+	json_decref(ma);
 	json_object_set_new(a, "yours", yours);
 	json_object_set_new(a, "others", others);
 	json_object_set_new(a, "problems", json_boolean(problems));
@@ -408,11 +423,11 @@ view_access_changes(json_t *changes, json_t *collab,
 /* A meeting change ({field, what, was, now}): "is" names the field for
  * the templates' labels; the agenda also comes as lines. */
 static json_t *
-view_meeting_changes(json_t *changes)
+view_meeting_changes(json_t *changes, const struct view_when *w)
 {
-	json_t		*out = json_array(), *c, *x;
-	const char	*f;
-	size_t		 i;
+	json_t		*out = json_array(), *c, *x, *words, *y, *z;
+	const char	*f, *word;
+	size_t		 i, j;
 
 	json_array_foreach(changes, i, c) {
 		x = json_deep_copy(c);
@@ -424,6 +439,27 @@ view_meeting_changes(json_t *changes)
 				json_object_set_new(x, "now_lines",
 				    view_lines(view_str(c, "now")));
 			}
+			/* The meeting's own access: each word that reads
+			 * differently, as items (issue 14). */
+			words = json_array();
+			json_array_foreach(json_object_get(c, "words"), j, y) {
+				if ((word = view_str(y, "word")) == NULL)
+					continue;
+				z = json_pack("{s:s, s:{s:b}}", "word", word,
+				    "is", word, 1);
+				json_object_set_new(z, "was", view_state_item(
+				    word, json_is_object(json_object_get(y,
+				    "was")) ? json_object_get(y, "was") : NULL,
+				    json_is_true(json_object_get(y,
+				    "was_arranged")), w));
+				json_object_set_new(z, "now", view_state_item(
+				    word, json_is_object(json_object_get(y,
+				    "now")) ? json_object_get(y, "now") : NULL,
+				    json_is_true(json_object_get(y,
+				    "now_arranged")), w));
+				json_array_append_new(words, z);
+			}
+			json_object_set_new(x, "words", words);
 		}
 		json_array_append_new(out, x);
 	}
@@ -607,6 +643,81 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 	return 0;
 }
 
+/* Issue 14: the coordinator's copy of a meeting email to a person with
+ * communication needs: "arrange_for" says who, and what to arrange. */
+static int
+view_arrange_recipient(struct view *v, json_t *c, json_t *m,
+    const struct config *cf, struct err *e)
+{
+	const char	*to = view_str(m, "coordinator");
+	struct buf	 b;
+	json_t		*x;
+	size_t		 i, n;
+	char		*s;
+
+	if (to == NULL)
+		to = cf->coordinator;
+	if (to == NULL || *to == '\0')
+		return err_set(e, "no coordinator to arrange for %s",
+		    view_str(c, "id"));
+	buf_init(&b);
+	n = json_array_size(json_object_get(c, "communication"));
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		if (!json_is_string(x))
+			continue;
+		s = access_comm_describe(json_string_value(x));
+		if (i > 0)
+			buf_adds(&b, i + 1 == n ? " and " : ", ");
+		buf_adds(&b, s);
+		free(s);
+	}
+	json_object_set_new(v->ctx, "arrange_for", json_pack("{s:s, s:s, s:s}",
+	    "name", view_str(c, "name"), "id", view_str(c, "id"), "needs",
+	    b.s ? b.s : ""));
+	buf_free(&b);
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
+/*
+ * Issue 14: who a meeting email goes to. A supporter's copy (the
+ * delivery's data says "supporter") goes to the person's supporter, in the
+ * person's format, and "copy_for" names whose copy it is; the
+ * coordinator's copy ("arrange") says what to arrange.
+ */
+static int
+view_meeting_recipient(struct view *v, json_t *c, json_t *m, json_t *data,
+    const struct config *cf, struct err *e)
+{
+	json_t		*d, *s, *r;
+	json_error_t	 je;
+	int		 copy, arrange;
+
+	d = json_loads(view_dfield(data, "data"), 0, &je);
+	copy = json_is_true(json_object_get(d, "supporter"));
+	arrange = json_is_true(json_object_get(d, "arrange"));
+	json_decref(d);
+	if (arrange)
+		return view_arrange_recipient(v, c, m, cf, e);
+	if (!copy)
+		return view_recipient(v, c, e);
+	s = json_object_get(c, "supporter");
+	if (view_str(s, "name") == NULL || view_str(s, "email") == NULL)
+		return err_set(e, "collaborator %s has no supporter now",
+		    view_str(c, "id"));
+	r = json_object();
+	json_object_set_new(r, "name", json_string(view_str(s, "name")));
+	json_object_set_new(v->ctx, "recipient", r);
+	json_object_set_new(v->ctx, "copy_for", json_pack("{s:s, s:s}", "name",
+	    view_str(c, "name"), "id", view_str(c, "id")));
+	v->to_name = xstrdup(view_str(s, "name"));
+	v->to_addr = xstrdup(view_str(s, "email"));
+	return 0;
+}
+
 static int
 view_meeting(const char *did, const char *kind, const char *cid,
     json_t *data, const struct config *cf, struct view *v, struct err *e)
@@ -632,7 +743,7 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	if (venue == NULL && strcmp(kind, "venue-update") == 0)
 		venue = view_rec(data, "venue", view_dfield(data, "src"));
 	view_base(v, did, cf, kind, view_format(c));
-	if (view_recipient(v, c, e) == -1)
+	if (view_meeting_recipient(v, c, m, data, cf, e) == -1)
 		return -1;
 	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1)
 		return -1;
@@ -646,7 +757,7 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	if ((x = json_object_get(d, "changes")) != NULL)
 		json_object_set_new(v->ctx, "changes",
 		    strcmp(kind, "venue-update") == 0 ?
-		    view_access_changes(x, c, &w) : view_meeting_changes(x));
+		    view_access_changes(x, c, &w) : view_meeting_changes(x, &w));
 	/* A reminder says the day and the time, never "in N minutes":
 	 * that is wrong by the time someone reads it. */
 	if (strcmp(kind, "reminder") == 0)
@@ -900,13 +1011,130 @@ view_digest(const char *did, json_t *data, const struct config *cf,
 	json_object_set_new(dg, "count", json_integer(json_array_size(items)));
 	if (json_array_size(items) == 1)
 		json_object_set_new(dg, "one", json_true());
-	if (cf->feedback_due % 86400 == 0)
-		snprintf(buf, sizeof buf, "%lld days", cf->feedback_due / 86400);
-	else
-		duration_format(cf->feedback_due, buf, sizeof buf);
+	duration_words(cf->feedback_due, buf, sizeof buf);
 	json_object_set_new(dg, "feedback_due", json_string(buf));
 	json_object_set_new(dg, "items", items);
 	json_object_set_new(v->ctx, "digest", dg);
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
+	return 0;
+}
+
+/* Issue 14: one person of a call list, or NULL when they are gone. Their
+ * access needs are items as in the emails (view_access_item), worded by
+ * the templates; va and ma are the settled venue and meeting access. */
+static json_t *
+view_call_person(json_t *data, json_t *call, json_t *va, json_t *ma,
+    const struct view_when *w)
+{
+	json_t		*c, *it, *needs, *comms, *x;
+	const char	*cid = view_str(call, "cid"), *kind;
+	size_t		 i;
+	char		*s;
+
+	c = view_rec(data, "collaborator", cid);
+	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		return NULL;
+	it = json_object();
+	json_object_set_new(it, "id", json_string(cid));
+	view_copy(it, c, "name");
+	view_copy(it, c, "phone");
+	kind = view_str(call, "kind");
+	if (kind != NULL)
+		json_object_set_new(it, kind, json_true());
+	if (json_is_true(json_object_get(call, "removed")))
+		json_object_set_new(it, "removed", json_true());
+	if (json_is_array(json_object_get(call, "changes")))
+		json_object_set_new(it, "changes", view_meeting_changes(
+		    json_object_get(call, "changes"), w));
+	needs = json_array();
+	json_array_foreach(json_object_get(c, "access_needs"), i, x)
+		if (json_is_string(x))
+			json_array_append_new(needs, view_access_item(va, ma,
+			    json_string_value(x), w));
+	if (json_array_size(needs) > 0)
+		json_object_set_new(it, "needs", needs);
+	else
+		json_decref(needs);
+	comms = json_array();
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		s = access_comm_describe(json_string_value(x));
+		json_array_append_new(comms, json_string(s));
+		free(s);
+	}
+	if (json_array_size(comms) > 0)
+		json_object_set_new(it, "communication", comms);
+	else
+		json_decref(comms);
+	return it;
+}
+
+/*
+ * Issue 14: the call list of one meeting change, to the coordinator: the
+ * people with no email address, what to tell them (what they would have
+ * been emailed) and their access needs.
+ */
+static int
+view_calllist(const char *did, json_t *data, const struct config *cf,
+    struct view *v, struct err *e)
+{
+	json_t		*d, *m, *venue = NULL, *va, *ma, *people, *it, *call;
+	json_t		*cl;
+	struct view_when w;
+	json_error_t	 je;
+	const char	*to = view_dfield(data, "to"), *mid = view_dfield(data,
+	    "mid"), *tz;
+	long long	 start, end;
+	size_t		 i;
+	int		 cancelled = 0;
+
+	if (*to == '\0')
+		return err_set(e, "call list %s has no address", did);
+	if ((m = view_rec(data, "meeting", mid)) == NULL)
+		return err_set(e, "meeting %s is not stored", mid);
+	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
+		return err_set(e, "call list %s: bad data: %s", did, je.text);
+	if (view_str(m, "venue") != NULL)
+		venue = view_rec(data, "venue", view_str(m, "venue"));
+	view_base(v, did, cf, "calllist", "standard");
+	if (view_meeting_ctx(v, m, venue, cf, &start, &end, &tz, e) == -1) {
+		json_decref(d);
+		return -1;
+	}
+	w.tz = tz;
+	w.start = start;
+	va = view_settled(json_object_get(venue, "access"), tz);
+	ma = view_settled(json_object_get(m, "access"), tz);
+	people = json_array();
+	json_array_foreach(json_object_get(d, "calls"), i, call) {
+		if ((it = view_call_person(data, call, va, ma, &w)) == NULL)
+			continue;
+		if (json_object_get(it, "cancellation") != NULL &&
+		    json_object_get(it, "removed") == NULL)
+			cancelled = 1;
+		json_array_append_new(people, it);
+	}
+	json_decref(va);
+	json_decref(ma);
+	json_decref(d);
+	if (json_array_size(people) == 0) {
+		json_decref(people);
+		return err_set(e, "call list %s: nobody on it is known now",
+		    did);
+	}
+	cl = json_object();
+	json_object_set_new(cl, "count", json_integer(json_array_size(people)));
+	if (json_array_size(people) == 1)
+		json_object_set_new(cl, "one", json_true());
+	json_object_set_new(cl, "people", people);
+	json_object_set_new(v->ctx, "calllist", cl);
+	if (cancelled) {
+		json_object_set_new(v->ctx, "cancellation", json_object());
+		view_copy(json_object_get(v->ctx, "cancellation"), m,
+		    "cancel_reason");
+	}
 	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
 	    "Coordinator"));
 	v->to_name = xstrdup("Coordinator");
@@ -927,6 +1155,8 @@ view_build(const char *did, const char *kind, const char *cid, json_t *data,
 		return view_outcome(did, cid, data, cf, v, e);
 	if (strcmp(kind, "digest") == 0)
 		return view_digest(did, data, cf, v, e);
+	if (strcmp(kind, "calllist") == 0)
+		return view_calllist(did, data, cf, v, e);
 	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
 	    strcmp(kind, "cancellation") == 0 || strcmp(kind, "reminder") == 0 ||
 	    strcmp(kind, "venue-update") == 0)

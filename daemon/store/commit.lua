@@ -10,6 +10,7 @@
 --
 -- Ops (a = the op's arguments; keys are relative to P):
 --   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
+--   ZADDXX k score m (only a member already there: a new score)
 --   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
 --   DNEW did due cid mid f v...  create a delivery unless one exists
 --   DDEL did                     drop a delivery that is still pending
@@ -21,8 +22,10 @@
 --   STREAMSCRUB stream needle... XDEL entries of a stream holding a needle
 --   NOTICESCRUB set needle...    DEL the notices (ids in set) whose data
 --                                holds a needle, and forget gone ones
---   FORGET cid name email phone budget  forget's scrub of every key
---                                (forget.lua): the marker forget:<cid>,
+--   FORGET cid name email phone budget [sname semail]  forget's scrub of
+--                                every key (forget.lua; sname and semail:
+--                                their supporter's), DEL pref:<cid>, the
+--                                marker forget:<cid>,
 --                                cid in the set forgetting, and the first
 --                                page of about budget values (put it last:
 --                                it sees what the ops before it left)
@@ -95,7 +98,7 @@ end
 local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
   EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
   DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1, IFMARK=1, DELMARK=1,
-  DFAN=1, DDELOLD=1, FORGET=1}
+  DFAN=1, DDELOLD=1, FORGET=1, ZADDXX=1}
 local i = 6
 local nops = tonumber(ARGV[5])
 for n = 1, nops do
@@ -122,6 +125,7 @@ for n = 1, nops do
   elseif op == 'SREM' then redis.call('SREM', k(a[1]), a[2])
   elseif op == 'ZADD' then redis.call('ZADD', k(a[1]), a[2], a[3])
   elseif op == 'ZREM' then redis.call('ZREM', k(a[1]), a[2])
+  elseif op == 'ZADDXX' then redis.call('ZADD', k(a[1]), 'XX', a[2], a[3])
   elseif op == 'HINCRBY' then redis.call('HINCRBY', k(a[1]), a[2], a[3])
   elseif op == 'EXPIRE' then redis.call('EXPIRE', k(a[1]), a[2])
   elseif op == 'HSET' then
@@ -184,8 +188,10 @@ for n = 1, nops do
     end
   elseif op == 'FORGET' then
     redis.call('DEL', k('forget:' .. a[1]))
+    redis.call('DEL', k('pref:' .. a[1]))
     redis.call('HSET', k('forget:' .. a[1]), 'id', a[1], 'name', a[2],
-      'email', a[3], 'phone', a[4], 'cursor', '0', 'todo', '', 'key', '',
+      'email', a[3], 'phone', a[4], 'sname', a[6] or '',
+      'semail', a[7] or '', 'cursor', '0', 'todo', '', 'key', '',
       'pos', '', 'started', '0')
     redis.call('SADD', k('forgetting'), a[1])
     hb_forget_page(a[1], tonumber(a[5]))

@@ -24,7 +24,10 @@
 -- Not walked: the inbox (records not yet taken are planned after the
 -- forget, as usual), the markers themselves, and the forgetting set.
 -- Other people's profiles (rec:collaborator:*) are searched for the
--- address and phone only: a namesake keeps their name.
+-- address and phone only: a namesake keeps their name. Their supporter's
+-- name and address are looked for everywhere else. Their own answer
+-- (their field of each ans:<meeting>) goes; their pref:<cid> went in the
+-- forget commit.
 local function hb_forget_page(cid, budget)
   local mk = k('forget:' .. cid)
   local m = {}
@@ -36,6 +39,10 @@ local function hb_forget_page(cid, budget)
   end
   local nd = hb_needles(m.name, m.email, m.phone)
   local ndp = hb_needles_noname(nd)
+  -- Their supporter too, but not in other people's profiles (the same
+  -- supporter may help someone else).
+  hb_needles_add(nd, m.sname)
+  hb_needles_add(nd, m.semail)
   local id = m.id
 
   local function starts(s, p) return s:sub(1, #p) == p end
@@ -72,6 +79,11 @@ local function hb_forget_page(cid, budget)
 
   local function walk_hash(key, pos)
     local isd = starts(key, k('d:'))
+    -- A meeting's answers: theirs goes (a field per person), no one
+    -- else's.
+    if pos == '' and starts(key, k('ans:')) then
+      redis.call('HDEL', key, id)
+    end
     if isd and pos == '' then
       local h = redis.call('HMGET', key, 'cid', 'to')
       if h[1] == id or (h[2] and hb_hits(h[2], nd, nil)) then

@@ -220,6 +220,12 @@ local function hb_needles(name, email, phone)
   return nd
 end
 
+-- One more text to look for (a supporter's name or address), in place.
+local function hb_needles_add(nd, s)
+  s = hb_norm(s or ''):gsub('^ ', ''):gsub(' $', '')
+  if #s >= 2 then nd.subs[#nd.subs + 1] = s end
+end
+
 -- The same needles less the name (for other people's profiles: a namesake
 -- keeps their name).
 local function hb_needles_noname(nd)

@@ -90,6 +90,7 @@ static const char *const store_set_names[] = {
 	[STORE_FORGOTTEN] = "forgotten",
 	[STORE_SAID] = "said",
 	[STORE_NOTICES] = "notices",
+	[STORE_GROUPS] = "groups",
 	[STORE_GROUP] = "group:",
 	[STORE_COLLAB_SAID] = "cs:",
 	[STORE_VENUE_MEETINGS] = "vm:",
@@ -439,6 +440,10 @@ store_snap_merge(json_t *snap, json_t *need, const redisReply *r,
 				store_snap_put_null(snap, key);
 				bad++;
 			}
+		} else if (v->type == REDIS_REPLY_INTEGER) {
+			/* "#card:KEY": how many members KEY has. */
+			json_object_set_new(snap, key, json_integer(
+			    (json_int_t)v->integer));
 		} else if (v->type == REDIS_REPLY_ARRAY) {
 			m = json_array();
 			for (j = 0; j < v->elements; j++)
@@ -603,6 +608,15 @@ store_op_said_open(json_t *ops, const char *sid, long long at_ms)
 }
 
 void
+store_op_said_moved(json_t *ops, const char *sid, long long at_ms)
+{
+	char	at[32];
+
+	snprintf(at, sizeof at, "%lld", at_ms);
+	store_op(ops, "ZADDXX", "said:open", at, sid, NULL);
+}
+
+void
 store_op_said_answered(json_t *ops, const char *sid)
 {
 	store_op(ops, "ZREM", "said:open", sid, NULL);
@@ -673,13 +687,15 @@ store_op_scrub(json_t *ops, const char *const *needles, size_t n)
 
 void
 store_op_forget(json_t *ops, const char *cid, const char *name,
-    const char *email, const char *phone)
+    const char *email, const char *phone, const char *sname,
+    const char *semail)
 {
 	char	b[32];
 
 	snprintf(b, sizeof b, "%d", STORE_FORGET_BUDGET);
 	store_op(ops, "FORGET", cid, name ? name : "", email ? email : "",
-	    phone ? phone : "", b, NULL);
+	    phone ? phone : "", b, sname ? sname : "", semail ? semail : "",
+	    NULL);
 }
 
 void

@@ -233,7 +233,8 @@ def test_import_reimport_sends_nothing(env):
 	env.wait_for(lambda: any(m.subject == "Marker" for m in env.mails),
 	    what="marker")
 	assert len(env.mails) == before + 1, [m.subject for m in env.mails]
-	assert sorted(env.r.zrange(env.key("schedule"), 0, -1)) == sched
+	now = sorted(env.r.zrange(env.key("schedule"), 0, -1))
+	assert now == sched, (now, sched)
 	assert {k: env.r.get(k) for k in env.keys("rec:collaborator:*")} == \
 	    recs
 	assert env.dead_entries() == []
@@ -398,6 +399,31 @@ def test_enqueue_reports_every_invalid_record(env):
 	assert 'no collaborator "c-zed"' in err and \
 	    'no collaborator "c-yan"' in err, err
 	assert env.inbox_len() == 0
+
+
+def test_enqueue_group_joined_in_the_same_files(env):
+	"""A group nobody belongs to is refused (the daemon's check), unless a
+	collaborator queued earlier in the same invocation joins it."""
+	start = days_ahead(20)
+	m = {"type": "meeting", "id": "m-panel", "title": "Panel",
+	    "start": local(start), "end": local(start +
+	    datetime.timedelta(hours=1)), "online": {"url":
+	    "https://meet.example.org/p"}, "groups": ["new-panel"]}
+	env.write_file("alone.json", m)
+	rc, out, err = env.cli("enqueue", "alone.json")
+	assert rc == 65, (rc, out, err)
+	assert 'no collaborator belongs to group "new-panel"' in err, err
+	c = dict(collab("c-new", "New Person", "new@example.org"),
+	    groups=["new-panel"])
+	env.write_file("both.json", [c, m])
+	rc, out, err = env.cli("enqueue", "both.json")
+	assert rc == 0, (rc, out, err)
+	assert env.inbox_len() == 2
+	# Later in the files is too late: the meeting is checked first.
+	env.r.delete(env.key("inbox"))
+	env.write_file("late.json", [m, dict(c, id="c-new2")])
+	rc, out, err = env.cli("enqueue", "late.json")
+	assert rc == 65 and "new-panel" in err, (rc, out, err)
 
 
 def test_enqueue_warns_same_address_two_ids(env):
@@ -736,9 +762,18 @@ def test_a_coordinators_day(env):
 	for cid, addr in invited.items():
 		(m,) = mail_with("<inv/m-day/%s/0@example.org>" % cid)
 		assert [a.lower() for a in m.rcpt_tos] == [addr]
+	# Member 5 has a phone and no email: invited all the same, and on the
+	# coordinator's call list (not emailed).
+	phoned = ids[5]
+	assert rows[5]["email"] == "" and rows[5]["phone"]
+	call = env.wait_for(lambda: [m for m in env.mails
+	    if m.subject.startswith("Please phone")], what="a call list")[0]
+	assert "First5 Last5 (%s), phone %s" % (phoned, rows[5]["phone"]) in \
+	    call.text, call.text
 	rc, out, err = env.cli("show", "meeting", "m-day", "--json")
 	inv = json.loads(out)["invited"]
-	assert sorted(p["id"] for p in inv) == sorted(invited)
+	assert sorted(p["id"] for p in inv) == sorted(list(invited) +
+	    [phoned]), (sorted(p["id"] for p in inv), sorted(invited))
 	# Hearing loop (not at this venue) first; BSL booked for this one.
 	assert any(n == {"need": "hearing-loop", "status": "not available"}
 	    for n in inv[0]["access_needs"]), inv[0]
@@ -873,11 +908,12 @@ def test_json_syntax_says_what_to_do(env):
 	    "win.json", "bom.json")
 	assert rc == 65, (rc, out, err)
 	lines = err.splitlines()
-	assert lines[0].startswith("comma.json: not JSON: line 2 column 1: ")
-	assert lines[0].endswith("a comma after the last item: remove the "
-	    "comma before the closing } or ]"), lines[0]
-	assert "curly.json: not JSON" in lines[1] and "straight quotes" in \
-	    lines[1], lines[1]
+	# The daemon's words (record_json_load), where the comma is.
+	assert lines[0] == 'comma.json: not JSON: line 1 column 43: a comma ' \
+	    'before "]" with nothing after it (a trailing comma); remove ' \
+	    'that comma', lines[0]
+	assert "curly.json: not JSON" in lines[1] and "curly quotes" in \
+	    lines[1] and "straight double quotes" in lines[1], lines[1]
 	assert "win.json: not JSON" in lines[2] and "not UTF-8" in lines[2]
 	assert len(lines) == 3, err
 	rc, out, err = env.cli("validate", "bom.json")

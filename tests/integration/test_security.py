@@ -666,8 +666,11 @@ def _traces(env, needles, id_words):
 def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	env.start_daemon()
 	name, email = "Amara Zoë Okafor", "Amara.Okafor@Example.org"
+	phone = "020 7946 0555"
+	supporter = {"name": "Kofi Mensah", "email": "Kofi.Mensah@Example.org"}
 	env.xadd({"type": "collaborator", "id": "c-17", "name": name,
-	    "email": email, "consent": True, "groups": ["g"],
+	    "email": email, "phone": phone, "supporter": supporter,
+	    "consent": True, "groups": ["g"],
 	    "access_needs": ["step-free", "quiet-room"]})
 	env.xadd({"type": "collaborator", "id": "c-ben", "name": "Ben Adeyemi",
 	    "email": "ben@example.org", "consent": True, "groups": ["g"],
@@ -713,6 +716,20 @@ def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	rb.rpush(key("future:list"), "to=Amara+Zo%C3%AB+Okafor", "kept item")
 	rb.xadd(key("future:stream"), {"x": '"amara.okafor\\u0040example.org"'})
 	rb.xadd(key("future:stream"), {"x": "kept entry"})
+	# Their phone in another layout, their supporter, their preferences
+	# and their answer (daemon/store/answer.c's keys) beside Ben's.
+	rb.set(key("future:phone"), "Call +44 20 7946 0555 after 5.")
+	rb.set(key("future:supporter"), "Copy to KOFI MENSAH "
+	    "<kofi.mensah%40example.org>")
+	rb.hset(key("pref:c-17"), mapping={"id": "c-17", "at": "1",
+	    "format": "easy-read", "stop:announcements": "1"})
+	rb.hset(key("pref:c-ben"), mapping={"id": "c-ben", "at": "1",
+	    "format": "large-print"})
+	rb.hset(key("ans:m-1"), mapping={
+	    "c-17": json.dumps({"a": "yes", "at": 1, "via": "web",
+		"who": "c-17"}),
+	    "c-ben": json.dumps({"a": "maybe", "at": 2, "via": "calendar",
+		"who": "c-ben"})})
 
 	# More keys than the forget commit walks itself (STORE_FORGET_BUDGET):
 	# the daemon walks the rest in pages (retention.c, scrub.lua).
@@ -722,7 +739,8 @@ def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	pipe.execute()
 
 	needles = ["amara zoë okafor", "okafor, amara zoë",
-	    "amara.okafor@example.org"]
+	    "amara.okafor@example.org", "7946 0555", "kofi mensah",
+	    "kofi.mensah@example.org"]
 	access = ["step-free", "quiet-room"]
 	before = _traces(env, needles, access)
 	for k in ("dead", "audit", "d:notice:access:m-1:x",
@@ -732,6 +750,13 @@ def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	    "rec:collaborator:c-17"):
 		assert any(f[0] == key(k) for f in before), \
 		    "the test planted nothing in %s: %r" % (k, before)
+	for k, n in (("future:phone", "7946 0555"), ("future:supporter",
+	    "kofi mensah"), ("future:supporter", "kofi.mensah@example.org"),
+	    ("rec:collaborator:c-17", "7946 0555"),
+	    ("rec:collaborator:c-17", "kofi mensah")):
+		assert (key(k), n) in [(f[0], f[1]) for f in before], \
+		    "the test planted no %r in %s" % (n, k)
+	assert env.r.hexists(key("ans:m-1"), "c-17")
 
 	res = env.cli("forget", "c-17")
 	assert res.rc == 0, res
@@ -764,6 +789,11 @@ def test_forget_leaves_no_trace_in_any_key_or_spelling(env):
 	    "note"] == ["someone else"]
 	assert "Ben Adeyemi" in env.r.hget(
 	    key("d:digest:coordinator@example.org:1"), "data")
+	# Their preferences and their answer are gone; Ben's stay.
+	assert not env.r.exists(key("pref:c-17"))
+	assert env.r.hget(key("pref:c-ben"), "format") == "large-print"
+	assert not env.r.hexists(key("ans:m-1"), "c-17")
+	assert json.loads(env.r.hget(key("ans:m-1"), "c-ben"))["a"] == "maybe"
 
 
 # ---------------------------------------------------------------------------

@@ -188,10 +188,33 @@ test_format(void **state)
 	}
 }
 
+/* In words, for notices and digests: "1 minute", never "1m". */
+static void
+test_words(void **state)
+{
+	const struct {
+		long long	 secs;
+		const char	*want;
+	} t[] = {
+		{ 0, "0 seconds" }, { 1, "1 second" }, { 45, "45 seconds" },
+		{ 60, "1 minute" }, { 90, "90 seconds" }, { 5400, "90 minutes" },
+		{ 3600, "1 hour" }, { 7200, "2 hours" }, { 86400, "1 day" },
+		{ 1209600, "14 days" }, { 2419200, "28 days" },
+	};
+	char	buf[64];
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		duration_words(t[i].secs, buf, sizeof buf);
+		assert_string_equal(buf, t[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_lists),

@@ -44,8 +44,9 @@ snap_collab(json_t *snap, const char *id, int consent)
 	char	key[STORE_KEY_MAX];
 
 	json_object_set_new(snap, store_reckey("collaborator", id, key,
-	    sizeof key), json_pack("{s:{s:s, s:s, s:b}, s:{}}", "record",
-	    "type", "collaborator", "id", id, "consent", consent, "meta"));
+	    sizeof key), json_pack("{s:{s:s, s:s, s:b, s:s}, s:{}}", "record",
+	    "type", "collaborator", "id", id, "consent", consent, "email",
+	    "x@example.org", "meta"));
 }
 
 static struct plan_ctx
@@ -149,7 +150,10 @@ test_sources(void **state)
 
 	fo = fanout_new(&r, "5-0");
 	ids = fanout_head_keys(fo);
-	assert_json_is(ids, "['rec:announcement:a-1','fanout:announcement:a-1']");
+	/* And its groups' sizes (issue 14: a group nobody belongs to is
+	 * refused), never their members. */
+	assert_json_is(ids, "['rec:announcement:a-1','fanout:announcement:a-1',"
+	    "'groups','#card:group:g1','#card:group:g2']");
 	json_decref(ids);
 	snap = head_snap(ANN("{'groups':['g3']}"), "4-0",
 	    "[{'groups':['g1','g2'],'collaborators':[]},{'all':true},"
@@ -353,7 +357,12 @@ test_page_ops(void **state)
 	snap_collab(snap, "c-n", 0);
 	snap_collab(snap, "c:colon", 1);
 	store_snap_put_null(snap, "rec:collaborator:c-gone");
-	ids = JSON("['c-a','c-n','c-gone','c:colon']");
+	/* A phone only (issue 14): never emailed. */
+	json_object_set_new(snap, "rec:collaborator:c-phone", json_pack(
+	    "{s:{s:s, s:s, s:b, s:s}, s:{}}", "record", "type",
+	    "collaborator", "id", "c-phone", "consent", 1, "phone",
+	    "020 7946 0123", "meta"));
+	ids = JSON("['c-a','c-n','c-gone','c:colon','c-phone']");
 	ops = json_array();
 	assert_int_equal(fanout_page(fo, "0", ids, snap, &pc, ops), 2);
 	assert_int_equal(fanout_planned(fo), 2);

@@ -187,12 +187,14 @@ test_needs_announcement(void **state)
 	rec("{'type':'announcement','id':'a-1','subject':'S','body':'B',"
 	    "'to':{'groups':['carers']}}", &r);
 
-	/* Round 1: the announcement itself and the group's members. */
+	/* Round 1: the announcement itself and the group's members (and
+	 * the names of all groups, to list them if this one were empty). */
 	need = json_array();
-	assert_int_equal(plan_needs(&r, snap, need), 3);
+	assert_int_equal(plan_needs(&r, snap, need), 4);
 	assert_json_set(need, "['rec:announcement:a-1','group:carers',"
-	    "'forgotten']");
+	    "'forgotten','groups']");
 	json_decref(need);
+	snap_set(snap, "groups", "['carers']");
 	store_snap_put_null(snap, "rec:announcement:a-1");
 	store_snap_put_null(snap, "forgotten");
 	snap_set(snap, "group:carers", "['c-b','c-a']");
@@ -252,9 +254,11 @@ test_needs_others(void **state)
 	rec("{'type':'forget','collaborator':'c-a'}", &r);
 	need = json_array();
 	plan_needs(&r, snap, need);
-	assert_json_set(need, "['rec:collaborator:c-a','cd:c-a','cs:c-a']");
+	assert_json_set(need, "['rec:collaborator:c-a','forgotten','cd:c-a',"
+	    "'cs:c-a']");
 	json_decref(need);
 	snap_collab(snap, "c-a", 1, "[]");
+	store_snap_put_null(snap, "forgotten");
 	snap_set(snap, "cd:c-a", "['ann:a-1:c-a']");
 	snap_set(snap, "cs:c-a", "['s-1','s-2']");
 	need = json_array();
@@ -480,6 +484,208 @@ apply_ok(struct record *r, json_t *snap, const struct plan_ctx *pc,
 	memset(&e, 0, sizeof e);
 	if (plan_apply(r, snap, pc, ops, &e) != 0)
 		fail_msg("plan_apply: %s", e.msg);
+}
+
+static void
+apply_bad(struct record *r, json_t *snap, const struct plan_ctx *pc,
+    const char *msg)
+{
+	struct err	 e;
+	json_t		*ops = json_array();
+
+	memset(&e, 0, sizeof e);
+	if (plan_apply(r, snap, pc, ops, &e) == 0)
+		fail_msg("plan_apply accepted, expected: %s", msg);
+	assert_string_equal(e.msg, msg);
+	json_decref(ops);
+}
+
+/* Issue 14: merge records, and the mistakes that are no longer silent. */
+static void
+test_merge_and_mistakes(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "7-0" };
+	struct record	 r;
+	json_t		*snap = base_snap(), *ops, *need, *op, *w;
+	const char	*m = "{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'2026-12-10T17:30','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a']}";
+
+	/* A merge needs the stored record first, then what the whole
+	 * needs. */
+	rec("{'type':'meeting','id':'m-1','merge':true,'status':'cancelled',"
+	    "'cancel_reason':'The venue flooded.'}", &r);
+	need = json_array();
+	{
+		json_t *empty = json_object();
+
+		plan_needs(&r, empty, need);
+		json_decref(empty);
+	}
+	assert_json_set(need, "['rec:meeting:m-1']");
+	json_decref(need);
+	/* An unknown id with merge: dead, named. */
+	store_snap_put_null(snap, "rec:meeting:m-1");
+	apply_bad(&r, snap, &pc, "id: no meeting \"m-1\" to change (\"merge\": "
+	    "true changes a stored record: check the id, or send the whole "
+	    "record without \"merge\")");
+	/* Stored: the cancellation goes to who was invited, and the whole
+	 * is stored, reason included, "merge" not. */
+	snap_rec(snap, m);
+	w = json_object_get(snap, "rec:meeting:m-1");
+	json_object_set_new(w, "meta", JSON("{'seq':0,'invited':['c-a'],"
+	    "'start':1797010200,'src':'1-0'}"));
+	snap_set(snap, "md:m-1", "['inv:m-1:c-a:0']");
+	store_snap_put_null(snap, "forgotten");
+	need = json_array();
+	plan_needs(&r, snap, need);
+	assert_json_set(need, "[]");
+	json_decref(need);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_non_null(op_find(ops, "DNEW", "can:m-1:c-a:1"));
+	assert_non_null(op = op_find(ops, "SET", "rec:meeting:m-1"));
+	w = json_loads(json_string_value(json_array_get(op, 2)), 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    w, "record"), "cancel_reason")), "The venue flooded.");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    w, "record"), "title")), "T");
+	assert_null(json_object_get(json_object_get(w, "record"), "merge"));
+	json_decref(w);
+	json_decref(ops);
+	record_clear(&r);
+	/* A merge whose whole is not valid. */
+	rec("{'type':'meeting','id':'m-1','merge':true,'online':null}", &r);
+	apply_bad(&r, snap, &pc, "venue: missing (a meeting needs a venue, "
+	    "online details, or both)");
+	record_clear(&r);
+
+	/* A misspelt group: refused, naming the groups with members. */
+	rec("{'type':'meeting','id':'m-2','title':'T',"
+	    "'start':'2026-12-10T17:30','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'groups':['carers-froum']}", &r);
+	store_snap_put_null(snap, "rec:meeting:m-2");
+	store_snap_put_null(snap, "group:carers-froum");
+	snap_set(snap, "groups", "['carers','youth','gone']");
+	need = json_array();
+	plan_needs(&r, snap, need);
+	assert_json_set(need, "['md:m-2','group:gone']");
+	json_decref(need);
+	store_snap_put_null(snap, "group:gone");
+	apply_bad(&r, snap, &pc, "groups[0]: no collaborator belongs to group "
+	    "\"carers-froum\", so nobody would get this; check the spelling. "
+	    "The groups with members are: carers, youth");
+	record_clear(&r);
+
+	/* A new scheduled meeting in the past; then recorded as held, which
+	 * sends nothing to anyone. */
+	pc.now_ms = utc_ms(2026, 12, 11, 12, 0);
+	store_snap_put_null(snap, "rec:meeting:m-3");
+	rec("{'type':'meeting','id':'m-3','title':'T',"
+	    "'start':'2026-12-10T17:30','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a']}", &r);
+	apply_bad(&r, snap, &pc, "start: \"2026-12-10T17:30\" has passed, and "
+	    "this is a new meeting, so nobody could come; to record a meeting "
+	    "that already happened, give \"status\": \"held\"");
+	record_clear(&r);
+	rec("{'type':'meeting','id':'m-3','title':'T','status':'held',"
+	    "'start':'2026-12-10T17:30','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a']}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	assert_int_equal(op_count(ops, "DNEW"), 0);
+	assert_non_null(op_find(ops, "SET", "rec:meeting:m-3"));
+	json_decref(ops);
+	/* held, a week earlier: still to come. */
+	pc.now_ms = utc_ms(2026, 12, 3, 12, 0);
+	apply_bad(&r, snap, &pc, "status: \"held\" is for a meeting that "
+	    "already happened, and this one starts 2026-12-10T17:30; use "
+	    "\"scheduled\" to invite people");
+	record_clear(&r);
+	/* A scheduled meeting already stored may be stored again late. */
+	rec(m, &r);
+	pc.now_ms = utc_ms(2026, 12, 11, 12, 0);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	json_decref(ops);
+	record_clear(&r);
+
+	/* forget: an unknown id is an error; a forgotten one is not. */
+	rec("{'type':'forget','collaborator':'c-nobody'}", &r);
+	store_snap_put_null(snap, "rec:collaborator:c-nobody");
+	apply_bad(&r, snap, &pc, "collaborator: no collaborator \"c-nobody\" "
+	    "to forget (nothing was stored under this id; check it)");
+	snap_set(snap, "forgotten", "['c-nobody']");
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	json_decref(ops);
+	record_clear(&r);
+
+	json_decref(snap);
+	config_unref(cf);
+}
+
+/* said_on: waiting times count from when it was said. */
+static void
+test_said_on(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "8-0" };
+	struct record	 r;
+	json_t		*snap = base_snap(), *ops;
+	char		 want[128];
+
+	store_snap_put_null(snap, "rec:said:s-1");
+	/* said_on: midnight of that day in London (GMT in November). */
+	rec("{'type':'said','id':'s-1','text':'T','said_on':'2026-10-05'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	/* 5 October is BST: midnight there is 23:00 UTC the day before. */
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 4, 23, 0));
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* No said_on: the meeting's start. */
+	snap_rec(snap, "{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'2026-10-20T17:30','end':'2026-10-20T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},"
+	    "'invitees':['c-a'],'status':'held'}");
+	rec("{'type':'said','id':'s-1','text':'T','meeting':'m-1'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 20, 16, 30));
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* Neither: the time it was queued. */
+	rec("{'type':'said','id':'s-1','text':'T'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADD','said:open','%lld','s-1']",
+	    pc.now_ms);
+	op_has(ops, want);
+	json_decref(ops);
+	record_clear(&r);
+	/* Stored, then said_on given: moved if still open, never reopened. */
+	snap_rec(snap, "{'type':'said','id':'s-1','text':'T'}");
+	rec("{'type':'said','id':'s-1','text':'T','said_on':'2026-10-05'}", &r);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	snprintf(want, sizeof want, "['ZADDXX','said:open','%lld','s-1']",
+	    utc_ms(2026, 10, 4, 23, 0));
+	op_has(ops, want);
+	assert_null(op_find(ops, "ZADD", "said:open"));
+	json_decref(ops);
+	record_clear(&r);
+	json_decref(snap);
+	config_unref(cf);
 }
 
 static void
@@ -1006,7 +1212,7 @@ test_forget(void **state)
 	/* ...and every key, by the last op (it sees what the others left):
 	 * the general scrub (store.h, Forget). */
 	op_has(ops, "['FORGET','c-amara','Amara Okafor','amara@example.org',"
-	    "'','1000']");
+	    "'','1000','','']");
 	assert_string_equal(json_string_value(json_array_get(json_array_get(
 	    ops, json_array_size(ops) - 1), 0)), "FORGET");
 	/* ...and so are the notices; only those scrubs name them. */
@@ -1104,6 +1310,8 @@ main(void)
 		cmocka_unit_test(test_collaborator),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_merge_and_mistakes),
+		cmocka_unit_test(test_said_on),
 	};
 	int	rc;
 

@@ -23,6 +23,11 @@
 
 static const struct record_opts opts = { "Europe/London", 65536 };
 
+#define WORDS	"step-free, lift, accessible-toilet, changing-places, " \
+		"hearing-loop, bsl, captions, quiet-room, seating, parking, " \
+		"public-transport, assistance-dogs, lighting, large-print, " \
+		"easy-read, non-clinical"
+
 /* ' -> " so that test JSON is readable. */
 static char *
 J(const char *s)
@@ -251,22 +256,24 @@ test_whole_record(void **state)
 
 	bad("{'type': 'venue',\n 'id': }",
 	    "not JSON: line 2 column 8: unexpected token near '}'");
-	bad("", "not JSON: line 1 column 0: unexpected token near end of file");
+	bad("", "not JSON: line 1 column 0: the text is empty; a record is "
+	    "one JSON object, {\"type\": ...}");
 	bad("[{'type': 'forget', 'collaborator': 'c-amara'}]",
 	    "not a JSON object");
 	bad("42", "not a JSON object");
 	bad("'forget'", "not a JSON object");
 	bad("null", "not a JSON object");
 	bad("{'type': 'forget', 'collaborator': 'c-1'} x",
-	    "not JSON: line 1 column 43: end of file expected near 'x'");
+	    "not JSON: line 1 column 43: there is more after the end of the "
+	    "record; several records go in one list: [{...}, {...}]");
 	/* A raw control character in the input is not echoed raw. */
 	bad("{'type': 'said', 'id': 's', 'text': 'a\tb'}",
-	    "not JSON: line 1 column 38: control character 0x9 near "
-	    "'\"a'");
+	    "not JSON: line 1 column 38: a line break or tab inside quotes; "
+	    "write \\n for a new line");
 	/* Duplicate keys. */
 	bad("{'type': 'forget', 'collaborator': 'c-1', 'collaborator': 'c-2'}",
-	    "not JSON: line 1 column 56: duplicate object key near "
-	    "'\"collaborator\"'");
+	    "not JSON: line 1 column 43: the field \"collaborator\" appears "
+	    "twice in the same object (a duplicate key); keep one");
 
 	/* Too large: checked before parsing (this is not even JSON). */
 	big = xmalloc(70000);
@@ -330,7 +337,7 @@ test_unknown_fields(void **state)
 	bad_mod(collaborator, "{'acess': ['step-free']}", NULL,
 	    "acess: unknown field");
 	bad_mod(meeting, "{'online': {'urll': 'https://x.org'}}", NULL,
-	    "online.urll: unknown field");
+	    "online.urll: unknown field; did you mean \"url\"?");
 	bad_mod(meeting, "{'payment': {'tip': 'x'}}", NULL,
 	    "payment.tip: unknown field");
 	bad_mod(meeting, "{'organiser': {'name': 'Jo', 'mobile': '1'}}", NULL,
@@ -342,11 +349,15 @@ test_unknown_fields(void **state)
 	bad("{'type': 'forget', 'collaborator': 'c-1', 'a\\nb': 1}",
 	    "\"a\\nb\": unknown field");
 	bad_mod(collaborator, "{'access_needs': ['step-free', 'lifts']}", NULL,
-	    "access_needs[1]: \"lifts\" is not an access word");
+	    "access_needs[1]: \"lifts\" is not an access word; did you mean "
+	    "\"lift\"? The access words are: " WORDS ".");
 	bad_mod(venue, "{'access': {'lifts': true}}", NULL,
-	    "access.lifts: \"lifts\" is not an access word");
+	    "access.lifts: \"lifts\" is not an access word; did you mean "
+	    "\"lift\"? The access words are: " WORDS ".");
 	bad_mod(venue, "{'access': {'lift': 1}}", NULL,
-	    "access.lift: expected true, false or a description, got a number");
+	    "access.lift: expected true, false, a description, or "
+	    "{\"available\": true or false, \"details\": ..., \"until\": "
+	    "DATE}, got a number");
 	bad_mod(venue, "{'access': {'lift': ''}}", NULL,
 	    "access.lift: is empty (leave the field out instead)");
 	bad_mod(venue, "{'access': ['lift']}", NULL,
@@ -358,9 +369,11 @@ test_unknown_fields(void **state)
 static void
 test_missing_and_types(void **state)
 {
-	bad_mod(collaborator, NULL, "email", "email: missing (required)");
+	bad_mod(collaborator, NULL, "email", "email: missing (give an email "
+	    "address, a phone number as \"phone\", or both)");
 	bad_mod(collaborator, "{'email': null}", NULL,
-	    "email: missing (required)");
+	    "email: missing (give an email address, a phone number as "
+	    "\"phone\", or both)");
 	bad_mod(collaborator, NULL, "consent", "consent: missing (required)");
 	bad_mod(collaborator, "{'consent': 'yes'}", NULL,
 	    "consent: expected true or false, got a string");
@@ -376,7 +389,7 @@ test_missing_and_types(void **state)
 	    "groups[0]: expected a string, got true");
 	bad_mod(collaborator, "{'format': 'easy read'}", NULL,
 	    "format: \"easy read\" is not one of standard, easy-read, "
-	    "large-print, plain-text");
+	    "large-print, plain-text; did you mean \"easy-read\"?");
 	bad_mod(meeting, "{'invitees': {'c-amara': true}}", NULL,
 	    "invitees: expected an array, got an object");
 	bad_mod(meeting, "{'invitees': ['c-amara', null]}", NULL,
@@ -393,7 +406,7 @@ test_missing_and_types(void **state)
 	bad_mod(meeting, "{'payment': {'fee': 20}}", NULL,
 	    "payment.fee: expected a string, got a number");
 	bad_mod(meeting, "{'status': 'postponed'}", NULL,
-	    "status: \"postponed\" is not one of scheduled, cancelled");
+	    "status: \"postponed\" is not one of scheduled, cancelled, held");
 	bad_mod(meeting, "{'reminders': '7d'}", NULL,
 	    "reminders: expected an array, got a string");
 	bad_mod(meeting, "{'title': ''}", NULL,
@@ -592,15 +605,20 @@ test_addresses(void **state)
 	assert_int_equal(address_check(longaddr, &e), -1);
 
 	bad_mod(collaborator, "{'email': 'amara@'}", NULL,
-	    "email: \"amara@\" is not an email address");
+	    "email: \"amara@\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': 'Amara <amara@example.org>'}", NULL,
-	    "email: \"Amara <amara@example.org>\" is not an email address");
+	    "email: \"Amara <amara@example.org>\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': 'a@b.c\\r\\nBcc: x@y.z'}", NULL,
-	    "email: \"a@b.c\\r\\nBcc: x@y.z\" is not an email address");
+	    "email: \"a@b.c\\r\\nBcc: x@y.z\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(said, "{'coordinator': 'jo'}", NULL,
-	    "coordinator: \"jo\" is not an email address");
+	    "coordinator: \"jo\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(meeting, "{'organiser': {'name': 'Jo', 'email': 'jo@x'}}",
-	    NULL, "organiser.email: \"jo@x\" is not an email address");
+	    NULL, "organiser.email: \"jo@x\" is not an email "
+	    "address (write just the address, like name@example.org)");
 	bad_mod(collaborator, "{'email': true}", NULL,
 	    "email: expected a string, got true");
 
@@ -659,9 +677,11 @@ test_times(void **state)
 	    "send_at: \"2026-11-28T10:00Z\" is not a date and time "
 	    "(YYYY-MM-DDTHH:MM)");
 	bad_mod(meeting, "{'adjustments_by': '2026-02-30'}", NULL,
-	    "adjustments_by: \"2026-02-30\" is not a date");
+	    "adjustments_by: \"2026-02-30\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 	bad_mod(venue, "{'last_verified': '2026-10-1'}", NULL,
-	    "last_verified: \"2026-10-1\" is not a date");
+	    "last_verified: \"2026-10-1\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
 	ok_mod(meeting, "{'start': '2028-02-29T18:00', 'end': "
 	    "'2028-02-29T19:00:30', 'adjustments_by': '2028-02-01'}", NULL);
 	ok_mod(said, "{'said_at': '2026-11-02T10:15:00'}", NULL);
@@ -815,6 +835,266 @@ test_vocabulary(void **state)
 	assert_int_equal(record_type_from_name("Meeting", &t), -1);
 }
 
+/* Issue 14: the facts a coordinator can now record, and errors in words. */
+static void
+test_coordinator_fields(void **state)
+{
+	struct record	r, w;
+	struct err	e;
+	json_t		*stored;
+
+	/* Phone instead of email; both; neither. */
+	ok_mod(collaborator, "{'phone': '020 7946 0000'}", "email");
+	ok_mod(collaborator, "{'phone': '+44 (0)20 7946-0000'}", NULL);
+	bad_mod(collaborator, "{'phone': 'call Sam'}", NULL,
+	    "phone: \"call Sam\" is not a phone number (digits, spaces and "
+	    "+ - ( ), for example \"020 7946 0000\" or \"+44 20 7946 "
+	    "0000\")");
+	bad_mod(collaborator, "{'phone': '12'}", "email",
+	    "phone: \"12\" is not a phone number (digits, spaces and "
+	    "+ - ( ), for example \"020 7946 0000\" or \"+44 20 7946 "
+	    "0000\")");
+	/* Supporter. */
+	ok_mod(collaborator, "{'supporter': {'name': 'Kofi Okafor', "
+	    "'email': 'kofi@example.org'}}", NULL);
+	bad_mod(collaborator, "{'supporter': {'name': 'Kofi'}}", NULL,
+	    "supporter.email: missing (required)");
+	bad_mod(collaborator, "{'supporter': {'name': 'Kofi', 'email': "
+	    "'kofi@', 'phone': '1'}}", NULL, "supporter.phone: unknown field");
+	/* Communication needs. */
+	ok_mod(collaborator, "{'communication': ['bsl-video', 'braille', "
+	    "'audio', 'phone-call', 'interpreter:pl', 'interpreter:pt-BR']}",
+	    NULL);
+	bad_mod(collaborator, "{'communication': ['BSL video']}", NULL,
+	    "communication[0]: \"BSL video\" is not a communication need; "
+	    "did you mean \"bsl-video\"? The communication needs are: "
+	    "bsl-video, braille, audio, phone-call, interpreter:LANG (LANG a "
+	    "language tag, for example interpreter:pl for Polish).");
+	bad_mod(collaborator, "{'communication': ['interpreter:Polish']}",
+	    NULL, "communication[0]: \"interpreter:Polish\": after "
+	    "\"interpreter:\" comes a language tag (BCP 47), for example "
+	    "interpreter:pl (Polish), interpreter:pt-BR or interpreter:bfi "
+	    "(British Sign Language)");
+	bad_mod(collaborator, "{'communication': ['audio', 'audio']}", NULL,
+	    "communication[1]: \"audio\" is the same as communication[0]");
+	/* The access word a spreadsheet would hold. */
+	bad_mod(collaborator, "{'access_needs': ['BSL']}", NULL,
+	    "access_needs[0]: \"BSL\" is not an access word; did you mean "
+	    "\"bsl\"? The access words are: " WORDS ".");
+	bad_mod(collaborator, "{'access_needs': ['Step free']}", NULL,
+	    "access_needs[0]: \"Step free\" is not an access word; did you "
+	    "mean \"step-free\"? The access words are: " WORDS ".");
+	bad_mod(collaborator, "{'access_needs': ['wheelchair']}", NULL,
+	    "access_needs[0]: \"wheelchair\" is not an access word. The "
+	    "access words are: " WORDS ".");
+
+	/* A venue's temporary state. */
+	ok_mod(venue, "{'access': {'lift': {'available': false, 'details': "
+	    "'The lift is out of order.', 'until': '2026-12-20'}}}", NULL);
+	bad_mod(venue, "{'access': {'lift': {'details': 'Broken.'}}}", NULL,
+	    "access.lift.available: missing (required)");
+	bad_mod(venue, "{'access': {'lift': {'available': false, 'until': "
+	    "'20 December'}}}", NULL,
+	    "access.lift.until: \"20 December\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
+
+	/* A meeting's own arrangements, held, cancel_reason. */
+	ok_mod(meeting, "{'access': {'bsl': 'An interpreter is booked.', "
+	    "'captions': true}}", NULL);
+	bad_mod(meeting, "{'access': {'BSL': true}}", NULL,
+	    "access.BSL: \"BSL\" is not an access word; did you mean "
+	    "\"bsl\"? The access words are: " WORDS ".");
+	ok_mod(meeting, "{'status': 'held'}", NULL);
+	ok_mod(meeting, "{'status': 'cancelled', 'cancel_reason': 'The venue "
+	    "flooded.\\nWe will send a new date.'}", NULL);
+	/* said_on, and the older said_at. */
+	ok_mod(said, "{'said_on': '2026-11-02'}", NULL);
+	bad_mod(said, "{'said_on': '2/11/2026'}", NULL,
+	    "said_on: \"2/11/2026\" is not a date (YYYY-MM-DD, for "
+	    "example 2026-12-20)");
+
+	/* Merge: type, id and what changes. */
+	assert_int_equal(parse("{'type': 'meeting', 'id': 'm-1', 'merge': true,"
+	    " 'status': 'cancelled', 'cancel_reason': 'The venue flooded.'}",
+	    &r, &e), 0);
+	assert_int_equal(r.merge, 1);
+	assert_null(json_object_get(r.json, "merge"));
+	assert_string_equal(r.id, "m-1");
+	bad("{'type': 'meeting', 'merge': true, 'title': 'x'}",
+	    "id: missing (a merge record needs type, id and the fields that "
+	    "change)");
+	bad("{'type': 'said', 'id': 's-1', 'merge': true}",
+	    "merge: only collaborator, venue and meeting records can be "
+	    "partial; send the whole said record");
+	bad("{'type': 'meeting', 'id': 'm-1', 'merge': 'yes'}",
+	    "merge: expected true or false, got a string");
+	bad("{'type': 'meeting', 'id': 'm-1', 'merge': false, 'title': 'x'}",
+	    "start: missing (required)");
+	bad("{'type': 'meeting', 'id': 'm-1', 'merge': true, 'start': 'soon'}",
+	    "start: \"soon\" is not a date and time (YYYY-MM-DDTHH:MM)");
+	bad("{'type': 'meeting', 'id': 'm-1', 'merge': true, 'stauts': 'held'}",
+	    "stauts: unknown field; did you mean \"status\"?");
+	/* A whole record with "merge": false is the same record. */
+	{
+		char *s = modify(venue, "{'merge': false}", NULL);
+		struct record v;
+
+		assert_int_equal(parse(s, &v, &e), 0);
+		assert_int_equal(v.merge, 0);
+		assert_null(json_object_get(v.json, "merge"));
+		record_clear(&v);
+		free(s);
+	}
+
+	/* Applied to the stored record and checked whole. */
+	{
+		char *t = J(meeting);
+
+		stored = json_loads(t, 0, NULL);
+		free(t);
+	}
+	assert_int_equal(record_merge(stored, &r, &opts, &w, &e), 0);
+	assert_int_equal(w.merge, 0);
+	assert_string_equal(json_string_value(json_object_get(w.json,
+	    "status")), "cancelled");
+	assert_string_equal(json_string_value(json_object_get(w.json,
+	    "title")), "Community forum: leaving hospital");
+	assert_string_equal(w.tz, "Europe/London");
+	record_clear(&w);
+	assert_int_equal(record_merge(NULL, &r, &opts, &w, &e), -1);
+	assert_string_equal(e.msg, "id: no meeting \"m-1\" to change "
+	    "(\"merge\": true changes a stored record: check the id, or send "
+	    "the whole record without \"merge\")");
+	record_clear(&r);
+	/* null removes; the whole must still hold. */
+	assert_int_equal(parse("{'type': 'meeting', 'id': 'm-1', 'merge': true,"
+	    " 'title': null}", &r, &e), 0);
+	assert_int_equal(record_merge(stored, &r, &opts, &w, &e), -1);
+	assert_string_equal(e.msg, "title: missing (required)");
+	record_clear(&r);
+	assert_int_equal(parse("{'type': 'meeting', 'id': 'm-1', 'merge': true,"
+	    " 'agenda': null, 'online': {'captions': false}}", &r, &e), 0);
+	assert_int_equal(record_merge(stored, &r, &opts, &w, &e), 0);
+	assert_null(json_object_get(w.json, "agenda"));
+	assert_true(json_is_false(json_object_get(json_object_get(w.json,
+	    "online"), "captions")));
+	assert_non_null(json_object_get(json_object_get(w.json, "online"),
+	    "url"));
+	record_clear(&w);
+	record_clear(&r);
+	/* A later end before the merged start is the whole record's rule. */
+	assert_int_equal(parse("{'type': 'meeting', 'id': 'm-1', 'merge': true,"
+	    " 'start': '2026-12-10T20:00'}", &r, &e), 0);
+	assert_int_equal(record_merge(stored, &r, &opts, &w, &e), -1);
+	assert_string_equal(e.msg, "end: \"2026-12-10T19:30\" is not after "
+	    "the start (2026-12-10T20:00)");
+	record_clear(&r);
+	json_decref(stored);
+}
+
+/* JSON mistakes, said where they are and what to do. */
+static void
+test_json_words(void **state)
+{
+	struct record	r;
+	struct err	e;
+	const char	*t;
+
+	bad("{'type': 'forget',\n 'collaborator': 'c-1',\n}",
+	    "not JSON: line 2 column 23: a comma before \"}\" with nothing "
+	    "after it (a trailing comma); remove that comma");
+	bad("[{'type': 'forget', 'collaborator': 'c-1'},]",
+	    "not JSON: line 1 column 43: a comma before \"]\" with nothing "
+	    "after it (a trailing comma); remove that comma");
+	bad("{'type': \xe2\x80\x9c" "forget\xe2\x80\x9d}",
+	    "not JSON: line 1 column 10: curly quotes (\xe2\x80\x9c "
+	    "\xe2\x80\x9d) are not JSON quotes; use straight double quotes "
+	    "(\") around names and text (turn off \"smart quotes\" in your "
+	    "editor)");
+	bad("{'type': 'forget' 'collaborator': 'c-1'}",
+	    "not JSON: line 1 column 19: a comma is missing before "
+	    "\"collaborator\" (items of a list or record are separated by "
+	    "commas)");
+	bad("{'type': 'collaborator', 'consent': TRUE}",
+	    "not JSON: line 1 column 37: write true, false and null in small "
+	    "letters, without quotes");
+	bad("{'type': 'said', 'id': 's-1', 'text': 'costs \xa3" "20'}",
+	    "not JSON: line 1 column 46: the text is not UTF-8 (byte 0xA3, "
+	    "probably \"\xc2\xa3\" saved in another encoding); save the file "
+	    "as UTF-8 (in a spreadsheet: \"CSV UTF-8\"; in a text editor: the "
+	    "encoding \"UTF-8\") and try again");
+	bad("\xff\xfe{", "not JSON: line 1 column 1: the text is UTF-16 "
+	    "(\"Unicode text\"), not UTF-8; save the file as UTF-8 (in a "
+	    "spreadsheet: \"CSV UTF-8\"; in a text editor: the encoding "
+	    "\"UTF-8\") and try again");
+	/* A byte order mark is accepted. */
+	t = "\xef\xbb\xbf{\"type\": \"forget\", \"collaborator\": \"c-1\"}";
+	assert_int_equal(record_parse(t, strlen(t), &opts, &r, &e), 0);
+	assert_string_equal(r.id, "c-1");
+	record_clear(&r);
+}
+
+/* Every problem of a record at once (a spreadsheet row's mistakes). */
+static void
+test_check_all(void **state)
+{
+	struct record	 r;
+	json_t		*obj, *errs = json_array();
+	char		*t;
+
+	t = J("{'type': 'collaborator', 'id': 'c-1', 'name': 'Amara',"
+	    " 'email': 'amara@', 'consent': 'yes', 'format': 'Easy Read',"
+	    " 'access_needs': ['BSL', 'lift'], 'acess': ['lift'],"
+	    " 'groups': ['carers forum']}");
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), -1);
+	assert_null(r.json);
+	assert_int_equal(json_array_size(errs), 6);
+	assert_string_equal(json_string_value(json_array_get(errs, 0)),
+	    "acess: unknown field");
+	assert_string_equal(json_string_value(json_array_get(errs, 1)),
+	    "email: \"amara@\" is not an email address (write just the "
+	    "address, like name@example.org)");
+	assert_string_equal(json_string_value(json_array_get(errs, 2)),
+	    "consent: expected true or false, got a string");
+	assert_string_equal(json_string_value(json_array_get(errs, 3)),
+	    "format: \"Easy Read\" is not one of standard, easy-read, "
+	    "large-print, plain-text; did you mean \"easy-read\"?");
+	assert_non_null(strstr(json_string_value(json_array_get(errs, 4)),
+	    "access_needs[0]: \"BSL\" is not an access word; did you mean "
+	    "\"bsl\"?"));
+	assert_non_null(strstr(json_string_value(json_array_get(errs, 5)),
+	    "groups[0]: \"carers forum\" is not a valid group name"));
+	json_decref(obj);
+	json_array_clear(errs);
+
+	/* Fields right: the rules between them. */
+	t = J("{'type': 'meeting', 'id': 'm-1', 'title': 'T',"
+	    " 'start': '2026-12-10T18:00', 'end': '2026-12-10T17:00',"
+	    " 'online': {'url': 'https://x.org'}, 'invitees': ['c-1']}");
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), -1);
+	assert_int_equal(json_array_size(errs), 1);
+	assert_string_equal(json_string_value(json_array_get(errs, 0)),
+	    "end: \"2026-12-10T17:00\" is not after the start "
+	    "(2026-12-10T18:00)");
+	json_decref(obj);
+	json_array_clear(errs);
+
+	/* Nothing wrong: nothing added, the record checked. */
+	t = J(collaborator);
+	obj = json_loads(t, 0, NULL);
+	free(t);
+	assert_int_equal(record_check_all(obj, &opts, &r, errs), 0);
+	assert_int_equal(json_array_size(errs), 0);
+	assert_string_equal(r.id, "c-amara");
+	record_clear(&r);
+	json_decref(obj);
+	json_decref(errs);
+}
+
 int
 main(void)
 {
@@ -832,6 +1112,9 @@ main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_vocabulary),
+		cmocka_unit_test(test_coordinator_fields),
+		cmocka_unit_test(test_json_words),
+		cmocka_unit_test(test_check_all),
 	};
 	int	rc;
 

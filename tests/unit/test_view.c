@@ -6,8 +6,10 @@
  * as data with the person's own first, meeting changes named by field,
  * phone numbers for tel: links, numbered agendas, reminders without a
  * lead time, outcome emails naming their topic and counting other
- * people's words, and the calendar description taken from the templates
- * (view_calendar).
+ * people's words, the calendar description taken from the templates
+ * (view_calendar), and call lists (issue 14). The clock is held at
+ * 1 December 2026 (clock_fix), since a temporary state that is over
+ * reads unknown.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -329,16 +333,114 @@ test_outcome_whose_words(void **state)
 	config_unref(cf);
 }
 
+/*
+ * A call list (issue 14) to the coordinator: the person with a phone and
+ * no email, their needs as the same items (a temporary state that is over
+ * reads unknown: access_settled), and a meeting access change as words
+ * ({word, was, now} states made into items).
+ */
+static void
+test_calllist(void **state)
+{
+	struct config	*cf = cf_new();
+	json_t		*extra = json_object(), *data, *p, *it, *ch, *w;
+	struct view	 v;
+	struct err	 e = { "" };
+
+	(void)state;
+	json_object_set_new(extra, "rec:venue:v-1", json_pack("{s:o}",
+	    "record", J("{\"type\": \"venue\", \"id\": \"v-1\", "
+	    "\"name\": \"Studio 2\", \"address\": \"Lyric Square\", "
+	    "\"access\": {\"quiet-room\": {\"available\": false, "
+	    "\"until\": \"2026-11-20\"}, \"parking\": {\"available\": "
+	    "false, \"until\": \"2027-03-01\"}}}")));
+	json_object_set_new(extra, "rec:collaborator:c-2", json_pack("{s:o}",
+	    "record", J("{\"type\": \"collaborator\", \"id\": \"c-2\", "
+	    "\"name\": \"Phil\", \"phone\": \"020 7946 0123\", "
+	    "\"consent\": true, \"access_needs\": [\"bsl\", "
+	    "\"quiet-room\", \"parking\"], \"communication\": "
+	    "[\"interpreter:bfi\"]}")));
+	data = data_new("{\"calls\": [{\"cid\": \"c-2\", \"kind\": "
+	    "\"update\", \"changes\": [{\"field\": \"access\", \"what\": "
+	    "\"Access arranged for this meeting\", \"was\": \"\", \"now\": "
+	    "\"{}\", \"words\": [{\"word\": \"bsl\", \"was\": null, "
+	    "\"now\": {\"available\": true, \"details\": \"Booked.\"}, "
+	    "\"was_arranged\": false, \"now_arranged\": true}]}]}, "
+	    "{\"cid\": \"c-gone\", \"kind\": \"invitation\"}]}", extra);
+	json_object_set_new(json_object_get(data, "delivery"), "to",
+	    json_string("coord@example.org"));
+	assert_int_equal(view_build("call:m-1:2:h", "calllist", NULL, data, cf,
+	    &v, &e), 0);
+	assert_string_equal(v.to_addr, "coord@example.org");
+	p = json_object_get(json_object_get(v.ctx, "calllist"), "people");
+	/* Someone no longer stored is left out. */
+	assert_int_equal(json_array_size(p), 1);
+	p = json_array_get(p, 0);
+	assert_string_equal(json_string_value(json_object_get(p, "phone")),
+	    "020 7946 0123");
+	assert_true(flag(p, "update"));
+	/* The meeting's own "bsl" over the venue's silence. */
+	it = item(json_object_get(p, "needs"), "bsl");
+	assert_true(flag(it, "arranged"));
+	/* Over on 20 November (the clock says 1 December): not known now. */
+	assert_true(flag(item(json_object_get(p, "needs"), "quiet-room"),
+	    "unknown"));
+	assert_true(flag(item(json_object_get(p, "needs"), "parking"),
+	    "temporary"));
+	ch = json_array_get(json_object_get(p, "changes"), 0);
+	assert_true(flag(json_object_get(ch, "is"), "access"));
+	w = json_array_get(json_object_get(ch, "words"), 0);
+	assert_true(flag(json_object_get(w, "is"), "bsl"));
+	assert_true(flag(json_object_get(w, "was"), "unknown"));
+	assert_true(flag(json_object_get(w, "now"), "arranged"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(w,
+	    "now"), "detail")), "Booked.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(p,
+	    "communication"), 0)), "an interpreter (language bfi)");
+	/* Not cancelled: no reason. */
+	assert_null(json_object_get(v.ctx, "cancellation"));
+	view_clear(&v);
+	json_decref(data);
+	json_decref(extra);
+	config_unref(cf);
+}
+
+/* The views read the clock (a temporary state that is over): hold it at
+ * 1 December 2026, 12:00 UTC, so the fixed dates above keep their sense. */
+static void
+clock_fix(void)
+{
+	static char	path[] = "/tmp/test_view_clock.XXXXXX";
+	struct timespec	ts;
+	FILE		*f;
+	int		fd;
+
+	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		perror("test_view: clock file");
+		exit(1);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "%lld\n", 1796126400000LL - ((long long)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000));
+	fclose(f);
+	setenv("HEARBACK_TEST_CLOCK", path, 1);
+}
+
 int
 main(void)
 {
+	int	rc;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_access_states),
 		cmocka_unit_test(test_phones_agenda_reminder),
 		cmocka_unit_test(test_venue_changes),
 		cmocka_unit_test(test_meeting_changes_and_calendar),
 		cmocka_unit_test(test_outcome_whose_words),
+		cmocka_unit_test(test_calllist),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	clock_fix();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(getenv("HEARBACK_TEST_CLOCK"));
+	return rc;
 }
