@@ -406,7 +406,7 @@ static int
 record_json_error(const char *text, size_t len, const json_error_t *je,
     struct err *e)
 {
-	char		 msg[sizeof je->text * 2], tok[64];
+	char		 msg[sizeof je->text * 2], tok[64], stok[256];
 	const char	*near, *w;
 	size_t		 off, tl, i;
 	int		 line, col;
@@ -440,6 +440,8 @@ record_json_error(const char *text, size_t len, const json_error_t *je,
 		}
 	}
 	tl = strlen(tok);
+	/* What is quoted back is escaped: the token may hold any byte. */
+	record_safe(stok, sizeof stok, tok);
 	off = je->position >= 0 && (size_t)je->position >= tl ?
 	    (size_t)je->position - tl : 0;
 	if (off > len)
@@ -465,18 +467,18 @@ record_json_error(const char *text, size_t len, const json_error_t *je,
 			record_where(text, i - 1, &line, &col);
 			return err_set(e, "not JSON: line %d column %d: a comma "
 			    "before \"%s\" with nothing after it (a trailing "
-			    "comma); remove that comma", line, col, tok);
+			    "comma); remove that comma", line, col, stok);
 		}
 	}
 	if (code == json_error_duplicate_key)
 		return err_set(e, "not JSON: line %d column %d: the field %s "
 		    "appears twice in the same object (a duplicate key); keep "
-		    "one", line, col, tok);
+		    "one", line, col, stok);
 	if (strncmp(je->text, "'}' expected", 12) == 0 ||
 	    strncmp(je->text, "']' expected", 12) == 0)
 		return err_set(e, "not JSON: line %d column %d: a comma is "
 		    "missing before %s (items of a list or record are "
-		    "separated by commas)", line, col, tok);
+		    "separated by commas)", line, col, stok);
 	if (strcasecmp(tok, "true") == 0 || strcasecmp(tok, "false") == 0 ||
 	    strcasecmp(tok, "null") == 0)
 		return err_set(e, "not JSON: line %d column %d: write true, "
