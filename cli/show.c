@@ -394,6 +394,10 @@ show_invited(redisContext *c, const struct config *cf, json_t *m,
 		    venue ? json_object_get(venue, "access") : NULL,
 		    json_object_get(m, "access"), &worst));
 		json_object_set_new(arr[n], "worst", json_integer(worst));
+		/* Needs an email alone does not meet (SPEC section 2). */
+		json_object_set_new(arr[n], "communication", json_is_array(
+		    json_object_get(p, "communication")) ? json_deep_copy(
+		    json_object_get(p, "communication")) : json_array());
 		answer = show_answer(c, cf, show_str(m, "id"), cid, snap);
 		json_object_set_new(arr[n], "answer", answer ?
 		    json_string(answer) : json_null());
@@ -501,6 +505,14 @@ cli_show(const struct config *cf, int argc, char **argv)
 					    " (for this meeting)" : "",
 					    *show_str(nd, "details") ? ": " :
 					    "", show_str(nd, "details"));
+				json_array_foreach(json_object_get(p,
+				    "communication"), j, nd) {
+					char *d = access_comm_describe(
+					    json_string_value(nd));
+
+					printf("      besides email: %s\n", d);
+					free(d);
+				}
 			}
 		}
 	}

@@ -25,6 +25,7 @@
 #include "answer.h"
 #include "config.h"
 #include "log.h"
+#include "plan.h"
 #include "rconn.h"
 #include "store.h"
 #include "summary.h"
@@ -98,6 +99,7 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 	struct summary	*w = priv;
 	redisReply	*x = r, *e;
 	json_t		*m, *lines, *yes, *no, *maybe, *none, *needs, *access;
+	json_t		*comm;
 	json_t		*c, *a, *venue_access = NULL;
 	const char	*mid, *ans;
 	char		*line, *did;
@@ -113,6 +115,7 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 	maybe = json_array();
 	none = json_array();
 	needs = json_array();
+	comm = json_array();
 	access = json_object();
 	if (x->elements > 1 && x->element[x->elements - 1]->type ==
 	    REDIS_REPLY_STRING)
@@ -122,16 +125,20 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 		    "access"));
 	json_object_update(access, json_object_get(m, "access"));
 	for (i = 1; i < x->elements; i++) {
+		char	*who;
+
 		e = x->element[i];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
 			continue;
 		a = e->element[2]->len ? json_loadb(e->element[2]->str,
 		    e->element[2]->len, 0, NULL) : NULL;
 		ans = a ? summary_str(a, "a") : "";
+		/* Notices name people by name and id (logs: id only). */
+		c = web_record(e->element[1]);
+		who = plan_person_words(c, e->element[0]->str);
 		if (json_is_true(json_object_get(a, "stale"))) {
 			/* Answered before the meeting changed: shown as such. */
-			line = xasprintf("%s (before the last change)",
-			    e->element[0]->str);
+			line = xasprintf("%s (before the last change)", who);
 			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
 			    strcmp(ans, "no") == 0 ? no : maybe,
 			    json_string(line));
@@ -139,9 +146,8 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 		} else
 			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
 			    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") ==
-			    0 ? maybe : none, json_string(e->element[0]->str));
-		if (strcmp(ans, "yes") == 0 && (c = web_record(e->element[1])))
-		{
+			    0 ? maybe : none, json_string(who));
+		if (strcmp(ans, "yes") == 0 && c != NULL) {
 			json_t *n;
 
 			json_array_foreach(json_object_get(c, "access_needs"),
@@ -153,10 +159,24 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 				json_array_append_new(needs, json_pack(
 				    "{s:i,s:s,s:s}", "rank",
 				    summary_need_rank(access, wd), "who",
-				    e->element[0]->str, "word", wd));
+				    who, "word", wd));
 			}
-			json_decref(c);
+			/* What an email alone does not meet (AIS "flag"). */
+			json_array_foreach(json_object_get(c, "communication"),
+			    j, n) {
+				char *d;
+
+				if (!json_is_string(n))
+					continue;
+				d = access_comm_describe(json_string_value(n));
+				line = xasprintf("%s needs %s.", who, d);
+				json_array_append_new(comm, json_string(line));
+				free(line);
+				free(d);
+			}
 		}
+		free(who);
+		json_decref(c);
 		json_decref(a);
 	}
 	lines = json_array();
@@ -189,6 +209,11 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 			free(d);
 		}
 	}
+	if (json_array_size(comm) > 0) {
+		json_array_append_new(lines, json_string("Besides email, "
+		    "those coming need (please arrange):"));
+		json_array_extend(lines, comm);
+	}
 	did = store_did("notice", "summary", mid, NULL);
 	web_notice(w->cf, w->ops, did, web_organiser(w->cf, m),
 	    "Who is coming", lines, mid);
@@ -203,6 +228,7 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 	json_decref(maybe);
 	json_decref(none);
 	json_decref(needs);
+	json_decref(comm);
 	json_decref(access);
 	json_decref(venue_access);
 	json_decref(m);

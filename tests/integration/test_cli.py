@@ -477,7 +477,8 @@ def setup_world(env):
 	    collab("c-ben", "Ben Adeyemi", "ben@example.org",
 		access_needs=["hearing-loop", "step-free"], groups=["forum"]),
 	    collab("c-cara", "Cara Lindqvist", "cara@example.org",
-		access_needs=["bsl"], groups=["forum", "youth"]),
+		access_needs=["bsl"], groups=["forum", "youth"],
+		communication=["bsl-video"]),
 	    collab("c-dee", "Dee Ahmed", "dee@example.org", consent=False,
 		groups=["forum"]),
 	    VENUE,
@@ -535,6 +536,8 @@ def test_list_show_scheduled(env):
 	    {"need": "step-free", "status": "available"}], inv[0]
 	assert inv[1]["access_needs"] == [{"need": "bsl",
 	    "status": "not yet confirmed"}]
+	assert inv[1]["communication"] == ["bsl-video"]
+	assert inv[0]["communication"] == []
 	assert inv[2]["access_needs"][1] == {"need": "quiet-room",
 	    "status": "available", "details": "Room 2"}
 	assert inv[2]["format"] == "easy-read" and inv[2]["answer"] is None
@@ -542,6 +545,7 @@ def test_list_show_scheduled(env):
 	assert rc == 0 and "invited: 3" in out, out
 	assert out.index("c-ben") < out.index("c-amara  Amara"), out
 	assert "hearing-loop: not available" in out
+	assert "besides email: a British Sign Language (BSL) video" in out, out
 	# scheduled: reminders for the three, like mailq.
 	rc, out, err = env.cli("scheduled")
 	assert rc == 0, err

@@ -97,7 +97,8 @@ def test_answers(env):
 	web_env(env)
 	env.xadd(venue())
 	env.xadd(dict(AMARA, reminders=["50s"],
-	    access_needs=["step-free", "bsl", "changing-places"]))
+	    access_needs=["step-free", "bsl", "changing-places"],
+	    communication=["bsl-video"]))
 	env.xadd(dict(BEN, reminders=["50s"]))
 	start = seconds_ahead(3600)
 	env.xadd(meeting("m-web", start, start + datetime.timedelta(hours=1)))
@@ -198,14 +199,17 @@ def test_answers(env):
 	env.advance(3600 - 50 + 2)
 	wait_mid(env, "<rem/m-web/c-amara/0/50@example.org>")
 	summ = env.wait_for(lambda: [m for m in env.mails_to("jo@example.org")
-	    if "Coming (1): c-amara" in (m.text or "")],
+	    if "Coming (1): Amara Okafor (c-amara)" in (m.text or "")],
 	    what="the answers summary")[0]
 	t = summ.text
-	assert "Cannot come (1): c-ben" in t, t
+	assert "Cannot come (1): Ben" in t and "(c-ben)" in t, t
+	# What an email alone does not meet, for those coming.
+	assert "Amara Okafor (c-amara) needs a British Sign Language (BSL) " \
+	    "video." in " ".join(t.split()), t
 	assert "No answer (0)" in t, t
 	# Amara's needs, unmet first: the venue has no Changing Places
 	# toilet, has not said about BSL, and is step-free.
-	order = [t.find("c-amara needs %s" % w) for w in (
+	order = [t.find("(c-amara) needs %s" % w) for w in (
 	    "Changing Places toilet", "British Sign Language",
 	    "Step-free access")]
 	assert -1 not in order and order == sorted(order), (order, t)
