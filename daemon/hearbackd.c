@@ -221,7 +221,7 @@ hearbackd_on_job(struct job *job, void *arg)
 		sched_refused(d->sched, job->cf, job->reply);
 	else if (job->tried)
 		sched_relay(d->sched, job->verdict, job->smtp_code);
-	outcome_job(d->out, job);
+	outcome_settle(d->out, job);
 	d->m.in_flight = pool_pending(d->pool);
 	if (!d->stopping)
 		sched_kick(d->sched);
@@ -376,7 +376,8 @@ hearbackd_stop(struct hearbackd *d)
 	pool_reclaim(d->pool, &q);
 	while ((job = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
-		outcome_untried(d->out, job);
+		job_set_verdict(job, JOB_UNTRIED, NULL);
+		outcome_settle(d->out, job);
 	}
 }
 
