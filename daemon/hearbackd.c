@@ -101,7 +101,7 @@
 
 #define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
-#define HB_BATCH	64	/* most messages per SMTP connection (pool.c adapts) */
+#define HB_BATCH	8	/* messages per SMTP connection */
 
 struct hearbackd {
 	struct event_base	*base;

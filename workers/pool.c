@@ -49,7 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -58,35 +57,19 @@
 #include "pool.h"
 #include "util.h"
 
-/*
- * How many jobs a worker takes at once adapts to how long a job takes (the
- * mean over recent batches, send included): as many as fit in
- * POOL_BATCH_MS, at least 1 and at most the batch given to pool_new. A fast
- * relay gets long sessions (fewer connections); a slow one short batches,
- * so that a job is settled well within its lease (5 s at the shortest,
- * config.c), and pool_capacity() (what the scheduler leases) shrinks with
- * them, so that leased jobs do not wait in the queue either. The first
- * batch is at most POOL_BATCH_FIRST, before anything is measured.
- */
-#define POOL_BATCH_MS		1000
-#define POOL_BATCH_FIRST	8
-
 struct pool {
 	struct event_base	*base;
 	int			 nthreads;
-	int			 batch;		/* the most a worker takes */
+	int			 batch;
 	pool_work_fn		*work;
 	pool_done_fn		*done;
 	void			*arg;
 	pthread_t		*threads;
 
-	pthread_mutex_t		 lock;		/* guards in, stopping, take,
-						   job_us */
+	pthread_mutex_t		 lock;		/* guards in, stopping */
 	pthread_cond_t		 cond;		/* in got a job, or stopping */
 	struct jobq		 in;
 	int			 stopping;
-	int			 take;		/* jobs a worker takes now */
-	long long		 job_us;	/* mean time per job, 0: none yet */
 
 	pthread_mutex_t		 ret_lock;	/* guards ret */
 	struct jobq		 ret;
@@ -114,43 +97,17 @@ pool_hand_back(struct pool *p, struct job **jobs, int n)
 		log_warn("pool: eventfd write");
 }
 
-/* Microseconds on a clock that only goes forward (for durations). */
-static long long
-pool_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* A batch of n jobs took us microseconds: the next batch's size. Under lock. */
-static void
-pool_measure(struct pool *p, int n, long long us)
-{
-	long long	per = us / n, take;
-
-	if (per < 1)
-		per = 1;
-	p->job_us = p->job_us ? (3 * p->job_us + per) / 4 : per;
-	take = POOL_BATCH_MS * 1000LL / p->job_us;
-	p->take = take < 1 ? 1 : take > p->batch ? p->batch : (int)take;
-}
-
-/* A worker: pop up to take jobs, run them, hand them back, until stopping. */
+/* A worker: pop up to batch jobs, run them, hand them back, until stopping. */
 static void *
 pool_worker(void *v)
 {
 	struct pool	*p = v;
 	struct job	**jobs, *job;
-	int		 i, n = 0;
-	long long	 t0, us = 0;
+	int		 i, n;
 
 	jobs = xcalloc(p->batch, sizeof *jobs);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		if (n > 0)
-			pool_measure(p, n, us);
 		while (STAILQ_EMPTY(&p->in) && !p->stopping)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stopping) {
@@ -158,7 +115,7 @@ pool_worker(void *v)
 			break;
 		}
 		n = 0;
-		while (n < p->take && (job = STAILQ_FIRST(&p->in)) != NULL) {
+		while (n < p->batch && (job = STAILQ_FIRST(&p->in)) != NULL) {
 			STAILQ_REMOVE_HEAD(&p->in, entry);
 			jobs[n++] = job;
 		}
@@ -167,9 +124,7 @@ pool_worker(void *v)
 		/* From here until pool_hand_back() these jobs are ours alone. */
 		for (i = 0; i < n; i++)
 			job_set_state(jobs[i], JOB_SENDING);
-		t0 = pool_now_us();
 		p->work(jobs, n, p->arg);
-		us = pool_now_us() - t0;
 		for (i = 0; i < n; i++)
 			job_set_state(jobs[i], JOB_DONE);
 		pool_hand_back(p, jobs, n);
@@ -224,7 +179,6 @@ pool_new(struct event_base *base, int nthreads, int batch, pool_work_fn *work,
 	p->base = base;
 	p->nthreads = nthreads;
 	p->batch = batch;
-	p->take = batch < POOL_BATCH_FIRST ? batch : POOL_BATCH_FIRST;
 	p->work = work;
 	p->done = done;
 	p->arg = arg;
@@ -275,13 +229,7 @@ pool_pending(const struct pool *p)
 int
 pool_capacity(const struct pool *p)
 {
-	struct pool	*q = (struct pool *)p;	/* the lock, not the pool */
-	int		 take;
-
-	pthread_mutex_lock(&q->lock);
-	take = p->take;
-	pthread_mutex_unlock(&q->lock);
-	return p->nthreads * take;
+	return p->nthreads * p->batch;
 }
 
 void

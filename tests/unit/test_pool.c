@@ -85,14 +85,6 @@ work_fake(struct job **jobs, int n, void *arg)
 	}
 }
 
-/* Fake work at 250 ms a job. */
-static void
-work_slow(struct job **jobs, int n, void *arg)
-{
-	work_fake(jobs, n, arg);
-	usleep(250000 * n);
-}
-
 /* Work that waits at a gate the test opens, after saying it has started. */
 static void
 work_gated(struct job **jobs, int n, void *arg)
@@ -334,60 +326,6 @@ test_free_unreclaimed(void **state)
 }
 
 /* An idle pool starts and stops without work. */
-/*
- * The batch follows how long a job takes: quick jobs grow it from 8 to the
- * most pool_new was given, and pool_capacity (what the scheduler leases)
- * with it.
- */
-static void
-test_batch_grows(void **state)
-{
-	struct fixture	*f = *state;
-	struct pool	*p;
-	int		 i;
-
-	f->batch = 64;
-	p = pool_new(f->base, 1, f->batch, work_fake, done_count, f);
-	assert_int_equal(pool_capacity(p), 8);	/* nothing measured yet */
-	for (i = 0; i < 300; i++)
-		pool_push(p, mkjob(i));
-	run_until(f, 300);
-	assert_int_equal(pool_capacity(p), 64);
-	pool_free(p);
-	for (i = 0; i < 300; i++)
-		assert_int_equal(f->seen[i], 1);
-	pthread_mutex_lock(&f->lock);
-	assert_int_equal(f->badn, 0);
-	assert_true(f->maxn > 8);
-	assert_true(f->maxn <= f->batch);
-	pthread_mutex_unlock(&f->lock);
-}
-
-/* Slow jobs (250 ms each) shrink it: a batch fits in about a second, so a
- * job is settled well within its lease, and fewer are leased at once. */
-static void
-test_batch_shrinks(void **state)
-{
-	struct fixture	*f = *state;
-	struct pool	*p;
-	int		 i;
-
-	f->batch = 8;
-	p = pool_new(f->base, 1, f->batch, work_slow, done_count, f);
-	for (i = 0; i < 8; i++)
-		pool_push(p, mkjob(i));
-	run_until(f, 8);		/* one batch of 8: 2 s */
-	pool_push(p, mkjob(8));		/* the worker measured before taking it */
-	run_until(f, 9);
-	assert_true(pool_capacity(p) >= 1);
-	assert_true(pool_capacity(p) <= 4);
-	pool_free(p);
-	pthread_mutex_lock(&f->lock);
-	assert_int_equal(f->badn, 0);
-	pthread_mutex_unlock(&f->lock);
-	assert_int_equal(f->verdict_bad, 0);
-}
-
 static void
 test_idle(void **state)
 {
@@ -411,10 +349,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_waves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_unreclaimed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_batch_grows, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_batch_shrinks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
 	};
