@@ -341,6 +341,29 @@ test_idle(void **state)
 	assert_int_equal(f->ndone, 0);
 }
 
+/* Every verdict has its own name; the setter writes the verdict and why. */
+static void
+test_verdicts(void **state)
+{
+	struct job	*job = mkjob(0);
+	int		 v, w;
+
+	for (v = 0; v < JOB_VERDICT_MAX; v++) {
+		assert_string_not_equal(job_verdict_name(v), "?");
+		for (w = 0; w < v; w++)
+			assert_string_not_equal(job_verdict_name(v),
+			    job_verdict_name(w));
+	}
+	assert_string_equal(job_verdict_name(JOB_VERDICT_MAX), "?");
+	job_set_verdict(job, JOB_SKIPPED, "no consent");
+	assert_int_equal(job->verdict, JOB_SKIPPED);
+	assert_string_equal(job->why, "no consent");
+	job_set_verdict(job, JOB_SENT, NULL);
+	assert_int_equal(job->verdict, JOB_SENT);
+	assert_null(job->why);
+	job_free(job);
+}
+
 int
 main(void)
 {
@@ -351,6 +374,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_free_unreclaimed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
+		cmocka_unit_test(test_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
