@@ -11,9 +11,10 @@
  *   daemon/plan.c        what a record stores and which deliveries (emails
  *                        to send, due at a time) it makes: plan_apply;
  *                        meetings are planned in meeting.c.
- *   daemon/store/store.c the only code that knows Redis keys and scripts:
- *                        the commit (commit.lua), the lease (lease.lua,
- *                        which runs gate.lua), the ops that settle.
+ *   daemon/store/store.c with its folder, the only code that knows Redis
+ *                        keys and scripts: the ops a plan and a settle are
+ *                        made of; the calls (call.c) that run commit.lua
+ *                        and lease.lua (which runs gate.lua).
  *   daemon/sched.c       leases due deliveries and makes each a job (job.h,
  *                        the one struct that crosses threads; the only
  *                        place one is made); hands it to the worker pool
