@@ -30,8 +30,9 @@
  *   hearbackd.c          hearbackd_on_job: a job back from the pool tells
  *                        the scheduler how the relay answered, then
  *   daemon/outcome.c     outcome_settle: the one switch every job ends in,
- *                        whichever road it came by (this file, sched.c,
- *                        shutdown), on its one verdict (job_set_verdict):
+ *                        whichever road it came by (the pool's, here;
+ *                        sched.c's; shutdown's, here), on its one verdict
+ *                        (job_set_verdict):
  *                        sent, temporary, permanent, expired, skipped or
  *                        untried.
  *
