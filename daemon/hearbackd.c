@@ -1,6 +1,47 @@
 /*
  * hearbackd.c: start-up, signals, shutdown. The main (libevent) thread.
  *
+ * A record's path, from the inbox to the SMTP reply and back, is eight
+ * files, this one included; read them in this order:
+ *
+ *   daemon/intake.c      reads the inbox (a consumer group), checks each
+ *                        entry (record_parse), plans it against a snapshot
+ *                        of what it touches and commits the plan; an
+ *                        announcement is planned page by page (fanout.c).
+ *   daemon/plan.c        what a record stores and which deliveries (emails
+ *                        to send, due at a time) it makes: plan_apply;
+ *                        meetings are planned in meeting.c.
+ *   daemon/store/store.c with its folder, the only code that knows Redis
+ *                        keys and scripts: the ops a plan and a settle are
+ *                        made of; the calls (call.c) that run commit.lua
+ *                        and lease.lua (which runs gate.lua).
+ *   daemon/sched.c       leases due deliveries and makes each a job (job.h,
+ *                        the one struct that crosses threads; the only
+ *                        place one is made); hands it to the worker pool
+ *                        (pool.h: batches out, jobs back on the main
+ *                        thread), or gives it its verdict at once (expired,
+ *                        skipped, untried while stopping).
+ *   workers/deliver.c    in a worker thread: builds each email (view.c,
+ *                        render.c, compose.c) and sends the batch over one
+ *                        session; turns each SMTP verdict into the job's.
+ *   workers/sender.c     the SMTP session (relay.c and tunnel.c beneath):
+ *                        the reply's class gives the three-way SMTP verdict
+ *                        (accepted, temporary, permanent).
+ *   hearbackd.c          hearbackd_on_job: a job back from the pool tells
+ *                        the scheduler how the relay answered, then
+ *   daemon/outcome.c     outcome_settle: the one switch every job ends in,
+ *                        whichever road it came by (the pool's, here;
+ *                        sched.c's; shutdown's, here), on its one verdict
+ *                        (job_set_verdict):
+ *                        sent, temporary, permanent, expired, skipped or
+ *                        untried.
+ *
+ * The files in parentheses are read only for their detail (a record's
+ * fields, an email's words and MIME, the transport). One delivery never
+ * becomes a job: the one a person's choice stops (paused, unsubscribed,
+ * consent withdrawn, bouncing) is settled "suppressed" inside the lease
+ * call itself (gate.lua), atomically, before anything is handed out.
+ *
  * Start-up order: config (exit 78 if bad), logging, libraries that must be
  * initialised before any thread (GMime, jansson's hash seed, libESMTP's
  * auth), templates (exit 78 if broken), the event base, two Redis
@@ -221,7 +262,7 @@ hearbackd_on_job(struct job *job, void *arg)
 		sched_refused(d->sched, job->cf, job->reply);
 	else if (job->tried)
 		sched_relay(d->sched, job->verdict, job->smtp_code);
-	outcome_job(d->out, job);
+	outcome_settle(d->out, job);
 	d->m.in_flight = pool_pending(d->pool);
 	if (!d->stopping)
 		sched_kick(d->sched);
@@ -376,7 +417,8 @@ hearbackd_stop(struct hearbackd *d)
 	pool_reclaim(d->pool, &q);
 	while ((job = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
-		outcome_untried(d->out, job);
+		job_set_verdict(job, JOB_UNTRIED, NULL);
+		outcome_settle(d->out, job);
 	}
 }
 

@@ -1,5 +1,6 @@
 /*
- * job.c: the job's state names and its one state setter, and freeing a job.
+ * job.c: the job's state and verdict names, their one setter each, and
+ * freeing a job.
  *
  * A job is owned by exactly one thread at a time (see job.h and pool.c), so
  * nothing here locks: job_set_state() is called by whichever thread owns the
@@ -28,19 +29,23 @@ job_state_name(enum job_state s)
 	return job_state_names[s];
 }
 
-/* The name of a verdict, for logs and the audit stream. */
+static const char *const job_verdict_names[JOB_VERDICT_MAX] = {
+	[JOB_UNSETTLED] = "unsettled",
+	[JOB_SENT] = "sent",
+	[JOB_TEMPORARY] = "temporary",
+	[JOB_PERMANENT] = "permanent",
+	[JOB_EXPIRED] = "expired",
+	[JOB_SKIPPED] = "skipped",
+	[JOB_UNTRIED] = "untried",
+};
+
+/* The name of a verdict, for logs; "?" for a value out of range. */
 const char *
-job_verdict_name(enum verdict v)
+job_verdict_name(enum job_verdict v)
 {
-	switch (v) {
-	case VERDICT_OK:
-		return "ok";
-	case VERDICT_TEMP:
-		return "temp";
-	case VERDICT_PERM:
-		return "perm";
-	}
-	return "?";
+	if ((int)v < 0 || v >= JOB_VERDICT_MAX)
+		return "?";
+	return job_verdict_names[v];
 }
 
 /*
@@ -57,6 +62,22 @@ job_set_state(struct job *job, enum job_state s)
 		log_debug("job %s: %s -> %s", job->did ? job->did : "-",
 		    job_state_name(job->state), job_state_name(s));
 	job->state = s;
+}
+
+/*
+ * The only writer of job->verdict (and job->why). Asserts the range and
+ * traces the verdict at debug level, naming the delivery by its id only.
+ */
+void
+job_set_verdict(struct job *job, enum job_verdict v, const char *why)
+{
+	assert(job != NULL);
+	assert((int)v >= 0 && v < JOB_VERDICT_MAX);
+
+	log_debug("job %s: verdict %s", job->did ? job->did : "-",
+	    job_verdict_name(v));
+	job->verdict = v;
+	job->why = why;
 }
 
 /*

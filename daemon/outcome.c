@@ -1,5 +1,6 @@
 /*
- * outcome.c: writes what happened to each email (see outcome.h).
+ * outcome.c: writes what happened to each email (see outcome.h): every job
+ * ends in outcome_settle's one switch on its verdict (job.h).
  * Main thread only; uses the daemon's "ops" Redis connection.
  */
 #include <sys/queue.h>
@@ -179,7 +180,7 @@ outcome_person(struct job *job)
 
 static void
 outcome_audit(json_t *ops, struct job *job, const char *event,
-    const char *at, char *code)
+    const char *at, const char *code)
 {
 	char	attempt[16];
 
@@ -252,107 +253,126 @@ outcome_dead(struct outcome *o, struct job *job, const char *event,
 	json_decref(ops);
 }
 
-void
-outcome_job(struct outcome *o, struct job *job)
-{
-	json_t		*ops;
-	char		 at[64], code[16], stat[64];
-	char		 first[32], last[32];
-	const char	*ft;
-	long long	 now = util_now_ms(), next;
-
-	clock_format_iso_utc(now / 1000, at, sizeof at);
-	snprintf(code, sizeof code, "%d", job->smtp_code);
-	if (!job->tried && job->verdict == VERDICT_TEMP) {
-		outcome_untried(o, job);
-		return;
-	}
-	switch (job->verdict) {
-	case VERDICT_OK:
-		ops = json_array();
-		store_op_sent(ops, job->did, job->reply);
-		outcome_audit(ops, job, "sent", at, code);
-		snprintf(stat, sizeof stat, "sent:%s", job->kind);
-		store_op_count(ops, stat);
-		log_info("delivery %s (%s to %s): sent", job->did, job->kind,
-		    job->collab_id[0] ? job->collab_id : "coordinator");
-		metrics_kind(o->m, job->kind, METRICS_SENT);
-		outcome_commit(o, ops);
-		json_decref(ops);
-		break;
-	case VERDICT_TEMP:
-		next = retry_next_ms(o->cf, job->attempt, now, job->deadline_ms,
-		    rand_r(&o->seed));
-		if (next == -1) {
-			metrics_kind(o->m, job->kind, METRICS_EXPIRED);
-			outcome_dead(o, job, "expired", "still failing at its "
-			    "deadline");
-			break;
-		}
-		ops = json_array();
-		ft = outcome_field(job, "first_try");
-		snprintf(last, sizeof last, "%lld", now);
-		snprintf(first, sizeof first, "%s", *ft && strcmp(ft, "0") ?
-		    ft : last);
-		store_op_retry(ops, job->did, next, job->attempt, first, last,
-		    job->reply);
-		outcome_audit(ops, job, "retry", at, code);
-		log_info("delivery %s (%s to %s): temporary failure, try %d "
-		    "again in %llds: %s", job->did, job->kind,
-		    job->collab_id[0] ? job->collab_id : "coordinator",
-		    job->attempt, (next - now) / 1000, job->reply);
-		metrics_kind(o->m, job->kind, METRICS_RETRIED);
-		outcome_commit(o, ops);
-		json_decref(ops);
-		break;
-	case VERDICT_PERM:
-		metrics_kind(o->m, job->kind, METRICS_FAILED);
-		outcome_dead(o, job, "failed", "refused for good");
-		break;
-	}
-	config_unref(job->cf);
-	tmplset_unref(job->tmpl);
-	job_free(job);
-}
-
-void
-outcome_expired(struct outcome *o, struct job *job, const char *why)
-{
-	metrics_kind(o->m, job->kind, METRICS_EXPIRED);
-	outcome_dead(o, job, "expired", why);
-	config_unref(job->cf);
-	tmplset_unref(job->tmpl);
-	job_free(job);
-}
-
-void
-outcome_skipped(struct outcome *o, struct job *job, const char *why)
+/* Sent: off the schedule, audit, counted. */
+static void
+outcome_sent(struct outcome *o, struct job *job, const char *at,
+    const char *code)
 {
 	json_t	*ops = json_array();
-	char	 at[64];
+	char	 stat[64];
 
-	clock_format_iso_utc(util_now_ms() / 1000, at, sizeof at);
+	store_op_sent(ops, job->did, job->reply);
+	outcome_audit(ops, job, "sent", at, code);
+	snprintf(stat, sizeof stat, "sent:%s", job->kind);
+	store_op_count(ops, stat);
+	log_info("delivery %s (%s to %s): sent", job->did, job->kind,
+	    job->collab_id[0] ? job->collab_id : "coordinator");
+	metrics_kind(o->m, job->kind, METRICS_SENT);
+	outcome_commit(o, ops);
+	json_decref(ops);
+}
+
+/* Failed for now: back on the schedule at next (ms), audit. */
+static void
+outcome_retry(struct outcome *o, struct job *job, long long now,
+    long long next, const char *at, const char *code)
+{
+	json_t		*ops = json_array();
+	char		 first[32], last[32];
+	const char	*ft = outcome_field(job, "first_try");
+
+	snprintf(last, sizeof last, "%lld", now);
+	snprintf(first, sizeof first, "%s", *ft && strcmp(ft, "0") ? ft : last);
+	store_op_retry(ops, job->did, next, job->attempt, first, last,
+	    job->reply);
+	outcome_audit(ops, job, "retry", at, code);
+	log_info("delivery %s (%s to %s): temporary failure, try %d "
+	    "again in %llds: %s", job->did, job->kind,
+	    job->collab_id[0] ? job->collab_id : "coordinator",
+	    job->attempt, (next - now) / 1000, job->reply);
+	metrics_kind(o->m, job->kind, METRICS_RETRIED);
+	outcome_commit(o, ops);
+	json_decref(ops);
+}
+
+/* Not to be sent: off the schedule as sent, with why, audit. */
+static void
+outcome_skipped(struct outcome *o, struct job *job, const char *at)
+{
+	json_t		*ops = json_array();
+	const char	*why = job->why ? job->why : "not to be sent";
+
 	snprintf(job->reply, sizeof job->reply, "%s", why);
-	store_op_sent(ops, job->did, why);
+	store_op_sent(ops, job->did, job->reply);
 	outcome_audit(ops, job, "skipped", at, "0");
 	log_info("delivery %s (%s to %s): skipped: %s", job->did, job->kind,
 	    job->collab_id[0] ? job->collab_id : "coordinator", why);
 	metrics_kind(o->m, job->kind, METRICS_SKIPPED);
 	outcome_commit(o, ops);
 	json_decref(ops);
-	config_unref(job->cf);
-	tmplset_unref(job->tmpl);
-	job_free(job);
 }
 
-void
-outcome_untried(struct outcome *o, struct job *job)
+/* Not tried: the lease is given back, the attempt not used up. */
+static void
+outcome_untried(struct outcome *o, struct job *job, long long now)
 {
 	json_t	*ops = json_array();
 
-	store_op_unlease(ops, job->did, util_now_ms());
+	store_op_unlease(ops, job->did, now);
 	outcome_commit(o, ops);
 	json_decref(ops);
+}
+
+/*
+ * The one switch every job ends in, whichever road it came by (the pool's
+ * callback, the scheduler, shutdown). A temporary failure the deadline
+ * leaves no retry for becomes expired first.
+ */
+void
+outcome_settle(struct outcome *o, struct job *job)
+{
+	char		 at[64], code[16];
+	long long	 now = util_now_ms(), next = -1;
+
+	clock_format_iso_utc(now / 1000, at, sizeof at);
+	snprintf(code, sizeof code, "%d", job->smtp_code);
+	if (job->verdict == JOB_TEMPORARY) {
+		next = retry_next_ms(o->cf, job->attempt, now, job->deadline_ms,
+		    rand_r(&o->seed));
+		if (next == -1)
+			job_set_verdict(job, JOB_EXPIRED, "still failing at its "
+			    "deadline");
+	}
+	switch (job->verdict) {
+	case JOB_SENT:
+		outcome_sent(o, job, at, code);
+		break;
+	case JOB_TEMPORARY:
+		outcome_retry(o, job, now, next, at, code);
+		break;
+	case JOB_PERMANENT:
+		metrics_kind(o->m, job->kind, METRICS_FAILED);
+		outcome_dead(o, job, "failed", "refused for good");
+		break;
+	case JOB_EXPIRED:
+		metrics_kind(o->m, job->kind, METRICS_EXPIRED);
+		outcome_dead(o, job, "expired", job->why ? job->why :
+		    "its deadline passed");
+		break;
+	case JOB_SKIPPED:
+		outcome_skipped(o, job, at);
+		break;
+	case JOB_UNSETTLED:
+	case JOB_VERDICT_MAX:
+		/* A bug: nobody gave it a verdict. Sending nothing is the
+		 * safe side; the delivery is due again. */
+		log_warnx("delivery %s: settled without a verdict; its lease "
+		    "is given back", job->did);
+		/* FALLTHROUGH */
+	case JOB_UNTRIED:
+		outcome_untried(o, job, now);
+		break;
+	}
 	config_unref(job->cf);
 	tmplset_unref(job->tmpl);
 	job_free(job);

@@ -71,7 +71,11 @@ sched_str(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* One leased delivery: a job for the pool, or settled here. */
+/*
+ * One leased delivery becomes a job (the only place a job is made): handed
+ * to the pool, or given its verdict here (untried while stopping, expired,
+ * skipped) and settled at once through the same switch (outcome_settle).
+ */
 static void
 sched_take(struct sched *s, json_t *item)
 {
@@ -97,27 +101,23 @@ sched_take(struct sched *s, json_t *item)
 
 	if (s->stopped) {
 		/* Shutting down: give the lease back at once. */
-		outcome_untried(s->out, job);
-		return;
-	}
-	if (job->deadline_ms > 0 && now >= job->deadline_ms) {
-		outcome_expired(s->out, job, "its deadline passed before it "
-		    "could be sent");
-		return;
-	}
-	if (job->collab_id[0] != '\0') {
+		job_set_verdict(job, JOB_UNTRIED, NULL);
+	} else if (job->deadline_ms > 0 && now >= job->deadline_ms) {
+		job_set_verdict(job, JOB_EXPIRED, "its deadline passed before "
+		    "it could be sent");
+	} else if (job->collab_id[0] != '\0') {
 		c = json_object_get(json_object_get(recs, store_reckey(
 		    "collaborator", job->collab_id, key, sizeof key)), "record");
-		if (c == NULL) {
-			outcome_skipped(s->out, job, "the collaborator is no "
-			    "longer known");
-			return;
-		}
-		if (!json_is_true(json_object_get(c, "consent"))) {
-			outcome_skipped(s->out, job, "the collaborator has not "
-			    "given consent");
-			return;
-		}
+		if (c == NULL)
+			job_set_verdict(job, JOB_SKIPPED, "the collaborator is "
+			    "no longer known");
+		else if (!json_is_true(json_object_get(c, "consent")))
+			job_set_verdict(job, JOB_SKIPPED, "the collaborator "
+			    "has not given consent");
+	}
+	if (job->verdict != JOB_UNSETTLED) {
+		outcome_settle(s->out, job);
+		return;
 	}
 	pool_push(s->pool, job);
 	s->m->in_flight = pool_pending(s->pool);
@@ -179,11 +179,11 @@ sched_run(struct sched *s)
 }
 
 void
-sched_relay(struct sched *s, enum verdict v, int code)
+sched_relay(struct sched *s, enum job_verdict v, int code)
 {
 	/* "Slow down" replies, and no reply at all (the relay is down or
 	 * unreachable): pause rather than hammer it. */
-	if (v == VERDICT_TEMP && (code == 0 || code == 421 || code == 451 ||
+	if (v == JOB_TEMPORARY && (code == 0 || code == 421 || code == 451 ||
 	    code == 452)) {
 		s->hold_ms = s->hold_ms ? s->hold_ms * 2 : SCHED_HOLD_MIN_MS;
 		if (s->hold_ms > SCHED_HOLD_MAX_MS)
@@ -195,7 +195,7 @@ sched_relay(struct sched *s, enum verdict v, int code)
 		log_info("sched: the mail server %s; pausing new sends for "
 		    "%lld ms", code ? "asked us to slow down" :
 		    "cannot be reached", s->hold_ms);
-	} else if (v == VERDICT_OK) {
+	} else if (v == JOB_SENT) {
 		s->hold_ms = 0;
 		if (!s->m->smtp_up) {
 			log_info("sched: the relay accepts us again");

@@ -3,8 +3,9 @@
  *
  * Sent: off the schedule, audit. Temporary failure: back on the schedule at
  * the next try (retry.c), audit. Permanent failure or expired: {P}:dead, a
- * notice to the coordinator, audit. Not tried (shutdown): the lease is given
- * back. Each outcome is one atomic commit; commits that could not reach Redis
+ * notice to the coordinator, audit. Skipped (consent withdrawn, person gone):
+ * off the schedule, audit. Not tried (shutdown, relay refused us): the lease
+ * is given back. Each outcome is one atomic commit; commits that could not reach Redis
  * are kept in order and sent again when the connection returns, so an email
  * that was sent is never forgotten (which would send it again).
  */
@@ -24,13 +25,10 @@ typedef void outcome_fn(void *arg);	/* an outcome was stored */
 struct outcome	*outcome_new(struct event_base *, struct config *,
 		    struct rconn *, struct metrics *, outcome_fn *, void *arg);
 void		 outcome_set_config(struct outcome *, struct config *);
-/* Record a finished job (verdict set by a worker) and free it. */
-void		 outcome_job(struct outcome *, struct job *);
-/* Record a job that was never sent: expired (dead) or skipped (dropped, e.g.
- * the person withdrew consent), or not tried (lease given back). */
-void		 outcome_expired(struct outcome *, struct job *, const char *why);
-void		 outcome_skipped(struct outcome *, struct job *, const char *why);
-void		 outcome_untried(struct outcome *, struct job *);
+/* Record what happened to a job, by its verdict (job_set_verdict: set by a
+ * worker, or by the scheduler for a job never handed to one), and free it.
+ * The one way a job ends. */
+void		 outcome_settle(struct outcome *, struct job *);
 /* The connection is back: send what is queued. */
 void		 outcome_flush(struct outcome *);
 /* Commits not yet acknowledged by Redis. */

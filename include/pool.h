@@ -14,7 +14,8 @@
 struct event_base;
 struct pool;
 
-/* Runs in a worker thread on 1..batch jobs; must set the verdict fields of every job. */
+/* Runs in a worker thread on 1..batch jobs; must give every job its verdict
+ * (job_set_verdict) and fill its reply fields. */
 typedef void pool_work_fn(struct job **jobs, int n, void *arg);
 /* Runs in the libevent thread, once per finished job; the job is the callee's. */
 typedef void pool_done_fn(struct job *job, void *arg);

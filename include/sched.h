@@ -36,7 +36,7 @@ void		 sched_kick(struct sched *);
  * pause new sends for a while, doubling
  * from SCHED_HOLD_MIN_MS to SCHED_HOLD_MAX_MS; a 2xx ends the slow-down.
  * Emails already handed to workers go on. */
-void		 sched_relay(struct sched *, enum verdict, int code);
+void		 sched_relay(struct sched *, enum job_verdict, int code);
 /*
  * The relay refused the session in a way only the operator can mend (the
  * login, its certificate; why says so): hold every send for

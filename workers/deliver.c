@@ -70,6 +70,23 @@ err:
 	return rv;
 }
 
+/* The job's verdict from the message's SMTP verdict. */
+static enum job_verdict
+deliver_verdict(const struct outmsg *m)
+{
+	if (m->refused)
+		return JOB_UNTRIED;
+	switch (m->verdict) {
+	case VERDICT_OK:
+		return JOB_SENT;
+	case VERDICT_PERM:
+		return JOB_PERMANENT;
+	case VERDICT_TEMP:
+		break;
+	}
+	return JOB_TEMPORARY;
+}
+
 void
 deliver_work(struct job **jobs, int n, void *arg)
 {
@@ -92,7 +109,7 @@ deliver_work(struct job **jobs, int n, void *arg)
 		    job->data, job->cf, job->tmpl, &texts[i], &len, &rcpts[i],
 		    &e) == -1) {
 			job->tried = 1;
-			job->verdict = VERDICT_PERM;
+			job_set_verdict(job, JOB_PERMANENT, NULL);
 			snprintf(job->reply, sizeof job->reply,
 			    "cannot build the email: %.200s", e.msg);
 			log_warnx("delivery %s: %s", job->did, job->reply);
@@ -111,7 +128,7 @@ deliver_work(struct job **jobs, int n, void *arg)
 		 * the attempt is not used up (sched.c holds sends). */
 		job->tried = !m[i].refused;
 		job->refused = m[i].refused;
-		job->verdict = m[i].verdict;
+		job_set_verdict(job, deliver_verdict(&m[i]), NULL);
 		job->smtp_code = m[i].code;
 		snprintf(job->reply, sizeof job->reply, "%s", m[i].reply);
 	}

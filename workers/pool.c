@@ -279,7 +279,7 @@ pool_free(struct pool *p)
 	while ((job = STAILQ_FIRST(&left)) != NULL) {
 		STAILQ_REMOVE_HEAD(&left, entry);
 		job->tried = 0;
-		job->verdict = VERDICT_TEMP;
+		job_set_verdict(job, JOB_UNTRIED, NULL);
 		job->smtp_code = 0;
 		snprintf(job->reply, sizeof job->reply,
 		    "not sent: shutting down");

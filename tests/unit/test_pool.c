@@ -52,7 +52,7 @@ mkjob(int i)
 	job->kind = xstrdup("test");
 	job->collab_id = xstrdup("c-test");
 	job->attempt = i;	/* the test's index for the job */
-	job->verdict = VERDICT_PERM;	/* work must overwrite it */
+	job_set_verdict(job, JOB_PERMANENT, NULL);	/* work must overwrite it */
 	return job;
 }
 
@@ -74,8 +74,9 @@ work_fake(struct job **jobs, int n, void *arg)
 		if (jobs[i]->state != JOB_SENDING)
 			abort();
 		jobs[i]->tried = 1;
-		jobs[i]->verdict = jobs[i]->attempt % 3 == 0 ? VERDICT_OK :
-		    jobs[i]->attempt % 3 == 1 ? VERDICT_TEMP : VERDICT_PERM;
+		job_set_verdict(jobs[i], jobs[i]->attempt % 3 == 0 ? JOB_SENT :
+		    jobs[i]->attempt % 3 == 1 ? JOB_TEMPORARY : JOB_PERMANENT,
+		    NULL);
 		jobs[i]->smtp_code = 250;
 		snprintf(jobs[i]->reply, sizeof jobs[i]->reply, "ok %d",
 		    jobs[i]->attempt);
@@ -99,7 +100,7 @@ work_gated(struct job **jobs, int n, void *arg)
 	pthread_mutex_unlock(&f->lock);
 	for (i = 0; i < n; i++) {
 		jobs[i]->tried = 1;
-		jobs[i]->verdict = VERDICT_OK;
+		job_set_verdict(jobs[i], JOB_SENT, NULL);
 	}
 }
 
@@ -115,15 +116,16 @@ done_count(struct job *job, void *arg)
 		f->verdict_bad++;
 	if (i >= 0 && i < NJOBS)
 		f->seen[i]++;
-	if (job->verdict != (i % 3 == 0 ? VERDICT_OK : i % 3 == 1 ?
-	    VERDICT_TEMP : VERDICT_PERM))
+	if (job->verdict != (i % 3 == 0 ? JOB_SENT : i % 3 == 1 ?
+	    JOB_TEMPORARY : JOB_PERMANENT))
 		f->verdict_bad++;
 	job_free(job);
 	if (++f->ndone == f->target)
 		event_base_loopbreak(f->base);
 }
 
-/* Done for the gated tests: every verdict is OK, or TEMP if never started. */
+/* Done for the gated tests: every verdict is sent, or untried if never
+ * started. */
 static void
 done_gated(struct job *job, void *arg)
 {
@@ -133,8 +135,8 @@ done_gated(struct job *job, void *arg)
 		f->wrong_thread++;
 	if (job->attempt >= 0 && job->attempt < NJOBS)
 		f->seen[job->attempt]++;
-	if (job->tried ? job->verdict != VERDICT_OK :
-	    job->verdict != VERDICT_TEMP)
+	if (job->tried ? job->verdict != JOB_SENT :
+	    job->verdict != JOB_UNTRIED)
 		f->verdict_bad++;
 	job_free(job);
 	if (++f->ndone == f->target)
@@ -339,6 +341,29 @@ test_idle(void **state)
 	assert_int_equal(f->ndone, 0);
 }
 
+/* Every verdict has its own name; the setter writes the verdict and why. */
+static void
+test_verdicts(void **state)
+{
+	struct job	*job = mkjob(0);
+	int		 v, w;
+
+	for (v = 0; v < JOB_VERDICT_MAX; v++) {
+		assert_string_not_equal(job_verdict_name(v), "?");
+		for (w = 0; w < v; w++)
+			assert_string_not_equal(job_verdict_name(v),
+			    job_verdict_name(w));
+	}
+	assert_string_equal(job_verdict_name(JOB_VERDICT_MAX), "?");
+	job_set_verdict(job, JOB_SKIPPED, "no consent");
+	assert_int_equal(job->verdict, JOB_SKIPPED);
+	assert_string_equal(job->why, "no consent");
+	job_set_verdict(job, JOB_SENT, NULL);
+	assert_int_equal(job->verdict, JOB_SENT);
+	assert_null(job->why);
+	job_free(job);
+}
+
 int
 main(void)
 {
@@ -349,6 +374,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_free_unreclaimed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
+		cmocka_unit_test(test_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
