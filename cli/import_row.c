@@ -26,19 +26,19 @@
 #include "import_impl.h"
 
 /* The record field each column fills ("name" for first and last). */
-static const char *const import_row_json[F_MAX] = {
+static const char *const import_json[F_MAX] = {
 	"id", "name", "name", "name", "email", "phone", "consent", "format",
 	"access_needs", "groups", "reminders", "communication", "coordinator",
 	"text", "collaborator", "topic", "said_on"
 };
 
-static const char *const import_row_formats[] = {
+static const char *const import_formats[] = {
 	"standard", "easy-read", "large-print", "plain-text", NULL
 };
 
 /* Edit distance, for "did you mean". */
 static size_t
-import_row_distance(const char *a, const char *b)
+import_distance(const char *a, const char *b)
 {
 	size_t	la = strlen(a), lb = strlen(b), i, j, *d, v;
 
@@ -66,7 +66,7 @@ import_row_distance(const char *a, const char *b)
 static const struct {
 	const char	*said;		/* normalised */
 	const char	*word;
-} import_row_access_hints[] = {
+} import_access_hints[] = {
 	{ "wheelchair", "step-free" }, { "wheelchairaccess", "step-free" },
 	{ "ramp", "step-free" }, { "stepfreeaccess", "step-free" },
 	{ "elevator", "lift" }, { "toilet", "accessible-toilet" },
@@ -82,7 +82,7 @@ static const struct {
 
 /* The nearest of words[] to the normalised s, or NULL if none is near. */
 static const char *
-import_row_nearest(const char *s, const char *const *words)
+import_nearest(const char *s, const char *const *words)
 {
 	const char	*best = NULL;
 	size_t		 bestd = (size_t)-1, d, i;
@@ -90,7 +90,7 @@ import_row_nearest(const char *s, const char *const *words)
 
 	for (i = 0; words[i] != NULL; i++) {
 		n = import_norm(words[i]);
-		d = import_row_distance(s, n);
+		d = import_distance(s, n);
 		if (strstr(n, s) != NULL && strlen(s) >= 3)
 			d = d < 2 ? d : 2;
 		free(n);
@@ -105,7 +105,7 @@ import_row_nearest(const char *s, const char *const *words)
 /* The vocabulary word a cell's value names (ignoring case, spaces and
  * hyphens), or NULL. */
 static const char *
-import_row_match(const char *norm, const char *const *words)
+import_match(const char *norm, const char *const *words)
 {
 	size_t	i;
 	char	*n;
@@ -122,7 +122,7 @@ import_row_match(const char *norm, const char *const *words)
 }
 
 static char *
-import_row_list(const char *const *words)
+import_list(const char *const *words)
 {
 	struct buf	b;
 	size_t		i;
@@ -135,7 +135,7 @@ import_row_list(const char *const *words)
 
 /* Split a cell on ';' or ',' into trimmed, non-empty values. */
 static json_t *
-import_row_split(const char *cell)
+import_split(const char *cell)
 {
 	json_t		*a = json_array();
 	const char	*p = cell, *q;
@@ -156,14 +156,14 @@ import_row_split(const char *cell)
 
 /* The column heading of a field (or the field's own name). */
 static const char *
-import_row_head(struct import *im, enum import_field f)
+import_head(struct import *im, enum import_field f)
 {
-	return im->has[f] ? im->heads[im->has[f] - 1] : import_row_json[f];
+	return im->has[f] ? im->heads[im->has[f] - 1] : import_json[f];
 }
 
 /* The trimmed cell of a field in this row, "" if none. */
 static char *
-import_row_cell(struct import *im, enum import_field f)
+import_cell(struct import *im, enum import_field f)
 {
 	int	c = im->has[f] - 1;
 
@@ -174,7 +174,7 @@ import_row_cell(struct import *im, enum import_field f)
 
 /* "c-" and 12 hex digits of SHA-256 of s. */
 static char *
-import_row_hash_id(const char *prefix, const char *s)
+import_hash_id(const char *prefix, const char *s)
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
 	unsigned int	n, i;
@@ -189,7 +189,7 @@ import_row_hash_id(const char *prefix, const char *s)
 
 /* yes/no and the like -> 1/0, or -1. */
 static int
-import_row_yesno(const char *v)
+import_yesno(const char *v)
 {
 	static const char *const yes[] = { "yes", "y", "true", "1", NULL };
 	static const char *const no[] = { "no", "n", "false", "0", NULL };
@@ -209,7 +209,7 @@ import_row_yesno(const char *v)
 /* "2026-11-03", or a UK spreadsheet's "3/11/2026", as YYYY-MM-DD (a new
  * string); NULL if it is neither. */
 static char *
-import_row_date(const char *v)
+import_date(const char *v)
 {
 	int	d, m, y, n = 0;
 
@@ -224,25 +224,25 @@ import_row_date(const char *v)
 
 /* Set a string field from a cell, unless it is empty. */
 static void
-import_row_set_cell(struct import *im, json_t *o, enum import_field f)
+import_set_cell(struct import *im, json_t *o, enum import_field f)
 {
-	char	*v = import_row_cell(im, f);
+	char	*v = import_cell(im, f);
 
 	if (*v)
-		json_object_set_new(o, import_row_json[f], json_string(v));
+		json_object_set_new(o, import_json[f], json_string(v));
 	free(v);
 }
 
 /* A list field from a cell (split on ; or ,), unless it is empty. */
 static json_t *
-import_row_set_list(struct import *im, json_t *o, enum import_field f)
+import_set_list(struct import *im, json_t *o, enum import_field f)
 {
-	char	*v = import_row_cell(im, f);
+	char	*v = import_cell(im, f);
 	json_t	*a = NULL;
 
 	if (*v) {
-		a = import_row_split(v);
-		json_object_set_new(o, import_row_json[f], a);
+		a = import_split(v);
+		json_object_set_new(o, import_json[f], a);
 	}
 	free(v);
 	return a;
@@ -250,7 +250,7 @@ import_row_set_list(struct import *im, json_t *o, enum import_field f)
 
 /* A collaborator row; bad: the fields already reported (json names). */
 static void
-import_row_collaborator(struct import *im, json_t *o, json_t *bad)
+import_collaborator(struct import *im, json_t *o, json_t *bad)
 {
 	char		*v, *first, *last, *id = NULL, *vocab;
 	const char	*w, *near;
@@ -260,10 +260,10 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 	json_object_set_new(o, "type", json_string("collaborator"));
 	/* The name, whole or in two parts. */
 	if (im->has[F_NAME])
-		import_row_set_cell(im, o, F_NAME);
+		import_set_cell(im, o, F_NAME);
 	else {
-		first = import_row_cell(im, F_FIRST);
-		last = import_row_cell(im, F_LAST);
+		first = import_cell(im, F_FIRST);
+		last = import_cell(im, F_LAST);
 		v = xasprintf("%s%s%s", first, *first && *last ? " " : "",
 		    last);
 		if (*v)
@@ -272,11 +272,11 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 		free(first);
 		free(last);
 	}
-	import_row_set_cell(im, o, F_EMAIL);
-	import_row_set_cell(im, o, F_PHONE);
-	import_row_set_cell(im, o, F_COORDINATOR);
+	import_set_cell(im, o, F_EMAIL);
+	import_set_cell(im, o, F_PHONE);
+	import_set_cell(im, o, F_COORDINATOR);
 	/* The id, or one made from the address (or phone). */
-	v = import_row_cell(im, F_ID);
+	v = import_cell(im, F_ID);
 	im->derived = !*v;
 	if (*v)
 		id = xstrdup(v);
@@ -291,7 +291,7 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 
 			for (p = k; *p; p++)
 				*p = (char)tolower((unsigned char)*p);
-			id = import_row_hash_id("c-", k);
+			id = import_hash_id("c-", k);
 			free(k);
 		} else if (phone != NULL) {
 			char	digits[64];
@@ -301,48 +301,48 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 				if (isdigit((unsigned char)*w))
 					digits[n++] = *w;
 			digits[n] = '\0';
-			id = import_row_hash_id("c-", digits);
+			id = import_hash_id("c-", digits);
 		}
 	}
 	free(v);
 	if (id != NULL)
 		json_object_set_new(o, "id", json_string(id));
 	else {
-		import_problem(im, im->row, import_row_head(im, F_ID), "empty, and "
+		import_problem(im, im->row, import_head(im, F_ID), "empty, and "
 		    "there is no email address or phone number to make an id "
 		    "from: give one (letters, digits, '-')");
 		json_object_set_new(bad, "id", json_true());
 	}
 	free(id);
 	/* Consent. */
-	v = import_row_cell(im, F_CONSENT);
+	v = import_cell(im, F_CONSENT);
 	if (!*v) {
 		if (im->has[F_CONSENT]) {
-			import_problem(im, im->row, import_row_head(im, F_CONSENT),
+			import_problem(im, im->row, import_head(im, F_CONSENT),
 			    "empty: write yes if this person agreed to get "
 			    "emails, else no");
 			json_object_set_new(bad, "consent", json_true());
 		}
-	} else if (import_row_yesno(v) == -1) {
-		import_problem(im, im->row, import_row_head(im, F_CONSENT),
+	} else if (import_yesno(v) == -1) {
+		import_problem(im, im->row, import_head(im, F_CONSENT),
 		    "\"%s\" is not yes or no (yes/no, y/n, true/false, 1/0)",
 		    v);
 		json_object_set_new(bad, "consent", json_true());
 	} else
 		json_object_set_new(o, "consent",
-		    json_boolean(import_row_yesno(v)));
+		    json_boolean(import_yesno(v)));
 	free(v);
 	/* Format: "Large print" is large-print. */
-	v = import_row_cell(im, F_FORMAT);
+	v = import_cell(im, F_FORMAT);
 	if (*v) {
 		char *n = import_norm(v);
 
-		if ((w = import_row_match(n, import_row_formats)) != NULL)
+		if ((w = import_match(n, import_formats)) != NULL)
 			json_object_set_new(o, "format", json_string(w));
 		else {
-			vocab = import_row_list(import_row_formats);
-			near = import_row_nearest(n, import_row_formats);
-			import_problem(im, im->row, import_row_head(im, F_FORMAT),
+			vocab = import_list(import_formats);
+			near = import_nearest(n, import_formats);
+			import_problem(im, im->row, import_head(im, F_FORMAT),
 			    "\"%s\" is not a format%s%s%s The formats are: %s",
 			    v, near ? ": did you mean " : "", near ? near : "",
 			    near ? "?" : ".", vocab);
@@ -353,26 +353,26 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 	}
 	free(v);
 	/* Access needs, matched to the vocabulary. */
-	if ((a = import_row_set_list(im, o, F_ACCESS)) != NULL) {
+	if ((a = import_set_list(im, o, F_ACCESS)) != NULL) {
 		json_array_foreach(a, i, x) {
 			char *n = import_norm(json_string_value(x));
 			size_t h;
 
-			if ((w = import_row_match(n, record_access_words)) !=
+			if ((w = import_match(n, record_access_words)) !=
 			    NULL) {
 				json_array_set_new(a, i, json_string(w));
 				free(n);
 				continue;
 			}
 			near = NULL;
-			for (h = 0; h < sizeof import_row_access_hints /
-			    sizeof import_row_access_hints[0]; h++)
-				if (strcmp(n, import_row_access_hints[h].said) == 0)
-					near = import_row_access_hints[h].word;
+			for (h = 0; h < sizeof import_access_hints /
+			    sizeof import_access_hints[0]; h++)
+				if (strcmp(n, import_access_hints[h].said) == 0)
+					near = import_access_hints[h].word;
 			if (near == NULL)
-				near = import_row_nearest(n, record_access_words);
-			vocab = import_row_list(record_access_words);
-			import_problem(im, im->row, import_row_head(im, F_ACCESS),
+				near = import_nearest(n, record_access_words);
+			vocab = import_list(record_access_words);
+			import_problem(im, im->row, import_head(im, F_ACCESS),
 			    "\"%s\" is not an access word%s%s%s The words "
 			    "are: %s", json_string_value(x),
 			    near ? ": did you mean " : "", near ? near : "",
@@ -383,29 +383,29 @@ import_row_collaborator(struct import *im, json_t *o, json_t *bad)
 		}
 	}
 	/* Groups: names, each checked here so that all are reported. */
-	if ((a = import_row_set_list(im, o, F_GROUPS)) != NULL) {
+	if ((a = import_set_list(im, o, F_GROUPS)) != NULL) {
 		json_array_foreach(a, i, x) {
 			if (record_id_valid(json_string_value(x)))
 				continue;
-			import_problem(im, im->row, import_row_head(im, F_GROUPS),
+			import_problem(im, im->row, import_head(im, F_GROUPS),
 			    "\"%s\" is not a group name: use letters, digits, "
 			    "'.', '_', ':' and '-', no spaces (carers-forum)",
 			    json_string_value(x));
 			json_object_set_new(bad, "groups", json_true());
 		}
 	}
-	import_row_set_list(im, o, F_REMINDERS);
-	import_row_set_list(im, o, F_COMMUNICATION);
+	import_set_list(im, o, F_REMINDERS);
+	import_set_list(im, o, F_COMMUNICATION);
 }
 
 /* A said row. */
 static void
-import_row_said(struct import *im, json_t *o, json_t *bad)
+import_said(struct import *im, json_t *o, json_t *bad)
 {
 	char	*v, *d;
 
 	json_object_set_new(o, "type", json_string("said"));
-	v = import_row_cell(im, F_ID);
+	v = import_cell(im, F_ID);
 	im->derived = !*v;
 	if (*v)
 		json_object_set_new(o, "id", json_string(v));
@@ -415,36 +415,36 @@ import_row_said(struct import *im, json_t *o, json_t *bad)
 		json_object_set_new(o, "id", json_string(id));
 		free(id);
 	} else {
-		import_problem(im, im->row, import_row_head(im, F_ID), "empty: "
+		import_problem(im, im->row, import_head(im, F_ID), "empty: "
 		    "give an id, or --meeting ID to make ids from");
 		json_object_set_new(bad, "id", json_true());
 	}
 	free(v);
 	if (im->meeting != NULL)
 		json_object_set_new(o, "meeting", json_string(im->meeting));
-	import_row_set_cell(im, o, F_TEXT);
+	import_set_cell(im, o, F_TEXT);
 	/* A person's email address stands for the id import made from it. */
-	v = import_row_cell(im, F_COLLABORATOR);
+	v = import_cell(im, F_COLLABORATOR);
 	if (strchr(v, '@') != NULL) {
 		char *k = xstrdup(v), *p, *id;
 
 		for (p = k; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		id = import_row_hash_id("c-", k);
+		id = import_hash_id("c-", k);
 		json_object_set_new(o, "collaborator", json_string(id));
 		free(id);
 		free(k);
 	} else if (*v)
 		json_object_set_new(o, "collaborator", json_string(v));
 	free(v);
-	import_row_set_cell(im, o, F_TOPIC);
-	import_row_set_cell(im, o, F_COORDINATOR);
-	v = import_row_cell(im, F_SAID_ON);
+	import_set_cell(im, o, F_TOPIC);
+	import_set_cell(im, o, F_COORDINATOR);
+	v = import_cell(im, F_SAID_ON);
 	if (*v) {
-		if ((d = import_row_date(v)) != NULL)
+		if ((d = import_date(v)) != NULL)
 			json_object_set_new(o, "said_on", json_string(d));
 		else {
-			import_problem(im, im->row, import_row_head(im, F_SAID_ON),
+			import_problem(im, im->row, import_head(im, F_SAID_ON),
 			    "\"%s\" is not a date: write 2026-11-03 or "
 			    "3/11/2026 (day first)", v);
 			json_object_set_new(bad, "said_on", json_true());
@@ -457,7 +457,7 @@ import_row_said(struct import *im, json_t *o, json_t *bad)
 /* The column a record error's path names: "access_needs[1]: ..." ->
  * the field, the rest of the message. */
 static void
-import_row_record_error(struct import *im, const char *msg, json_t *bad)
+import_record_error(struct import *im, const char *msg, json_t *bad)
 {
 	char		 field[64];
 	size_t		 n = strcspn(msg, ".[:");
@@ -474,12 +474,12 @@ import_row_record_error(struct import *im, const char *msg, json_t *bad)
 	if (json_object_get(bad, field) != NULL)
 		return;		/* said already, in the row's own words */
 	for (f = 0; f < F_MAX; f++)
-		if (strcmp(import_row_json[f], field) == 0 && im->has[f]) {
-			head = import_row_head(im, f);
+		if (strcmp(import_json[f], field) == 0 && im->has[f]) {
+			head = import_head(im, f);
 			break;
 		}
 	if (head == NULL && strcmp(field, "name") == 0 && im->has[F_FIRST])
-		head = import_row_head(im, F_FIRST);
+		head = import_head(im, F_FIRST);
 	rest++;
 	while (*rest == ' ')
 		rest++;
@@ -500,7 +500,7 @@ import_row_record_error(struct import *im, const char *msg, json_t *bad)
 }
 
 static void
-import_row_add(struct import *im, struct cli_rec *r)
+import_add(struct import *im, struct cli_rec *r)
 {
 	if (im->nrecs == im->caprecs) {
 		im->caprecs = im->caprecs ? im->caprecs * 2 : 256;
@@ -539,9 +539,9 @@ import_row_take(struct import *im)
 			break;
 		}
 	if (im->said)
-		import_row_said(im, o, bad);
+		import_said(im, o, bad);
 	else
-		import_row_collaborator(im, o, bad);
+		import_collaborator(im, o, bad);
 	id = json_string_value(json_object_get(o, "id"));
 	if (id != NULL && record_id_valid(id)) {
 		json_t *seen = json_object_get(im->ids, id);
@@ -562,7 +562,7 @@ import_row_take(struct import *im)
 		if (prev != NULL) {
 			if (!im->derived)
 				import_problem(im, im->row,
-				    import_row_head(im, F_ID), "\"%s\" is also the "
+				    import_head(im, F_ID), "\"%s\" is also the "
 				    "id of %s: each row needs its own", id,
 				    prev);
 			else
@@ -586,12 +586,12 @@ import_row_take(struct import *im)
 	memset(&rec, 0, sizeof rec);
 	if (record_check_all(o, &ro, &rec, errs) == -1) {
 		json_array_foreach(errs, k, x)
-			import_row_record_error(im, json_string_value(x), bad);
+			import_record_error(im, json_string_value(x), bad);
 		record_clear(&rec);
 		free(text);
 	} else if (record_clear(&rec), record_parse(text, strlen(text), &ro,
 	    &rec, &e) == -1) {
-		import_row_record_error(im, e.msg, bad);
+		import_record_error(im, e.msg, bad);
 		free(text);
 	} else if (im->problems != before) {
 		record_clear(&rec);
@@ -601,7 +601,7 @@ import_row_take(struct import *im)
 		r.where = xstrdup(where);
 		r.rec = rec;
 		r.text = text;
-		import_row_add(im, &r);
+		import_add(im, &r);
 	}
 	if (im->tty && im->rows % IMPORT_PROGRESS == 0)
 		fprintf(stderr, "\r\033[Khearback: %s: %ld rows read",

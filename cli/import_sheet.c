@@ -26,7 +26,7 @@ static const struct {
 	const char		*norm;
 	enum import_field	 f;
 	int			 said;	/* 0 collaborator, 1 said, 2 both */
-} import_sheet_columns[] = {
+} import_columns[] = {
 	{ "id", F_ID, 2 },
 	{ "coordinator", F_COORDINATOR, 2 },
 	{ "name", F_NAME, 0 }, { "fullname", F_NAME, 0 },
@@ -51,7 +51,7 @@ static const struct {
 
 /* The header row: which column is which. */
 static void
-import_sheet_header(struct import *im)
+import_header(struct import *im)
 {
 	int		 c, k, i, ok;
 	char		*n, *allowed;
@@ -62,12 +62,12 @@ import_sheet_header(struct import *im)
 	im->heads = xcalloc(im->ncols, sizeof *im->heads);
 	memset(im->has, 0, sizeof im->has);
 	buf_init(&b);
-	for (k = 0; k < (int)(sizeof import_sheet_columns /
-	    sizeof import_sheet_columns[0]); k++)
-		if (import_sheet_columns[k].said == 2 ||
-		    import_sheet_columns[k].said == im->said)
+	for (k = 0; k < (int)(sizeof import_columns /
+	    sizeof import_columns[0]); k++)
+		if (import_columns[k].said == 2 ||
+		    import_columns[k].said == im->said)
 			buf_printf(&b, "%s%s", b.len ? ", " : "",
-			    import_sheet_columns[k].norm);
+			    import_columns[k].norm);
 	allowed = buf_take(&b);
 	for (c = 0; c < im->ncols; c++) {
 		im->heads[c] = import_trim(im->fields[c]);
@@ -81,22 +81,22 @@ import_sheet_header(struct import *im)
 			free(n);
 			continue;
 		}
-		for (k = 0; k < (int)(sizeof import_sheet_columns /
-		    sizeof import_sheet_columns[0]); k++) {
-			if (strcmp(n, import_sheet_columns[k].norm) != 0 ||
-			    (import_sheet_columns[k].said != 2 &&
-			    import_sheet_columns[k].said != im->said))
+		for (k = 0; k < (int)(sizeof import_columns /
+		    sizeof import_columns[0]); k++) {
+			if (strcmp(n, import_columns[k].norm) != 0 ||
+			    (import_columns[k].said != 2 &&
+			    import_columns[k].said != im->said))
 				continue;
 			ok = 1;
-			if (im->has[import_sheet_columns[k].f]) {
+			if (im->has[import_columns[k].f]) {
 				import_problem(im, 1, im->heads[c], "a second "
 				    "\"%s\" column (also column %d)",
-				    import_sheet_columns[k].norm,
-				    im->has[import_sheet_columns[k].f]);
+				    import_columns[k].norm,
+				    im->has[import_columns[k].f]);
 				im->stop = 1;
 			} else {
-				im->has[import_sheet_columns[k].f] = c + 1;
-				im->col[c] = import_sheet_columns[k].f;
+				im->has[import_columns[k].f] = c + 1;
+				im->col[c] = import_columns[k].f;
 			}
 		}
 		if (!ok) {
@@ -140,7 +140,7 @@ import_sheet_header(struct import *im)
 
 /* libcsv: one field. */
 static void
-import_sheet_on_field(void *s, size_t len, void *data)
+import_on_field(void *s, size_t len, void *data)
 {
 	struct import	*im = data;
 
@@ -154,14 +154,14 @@ import_sheet_on_field(void *s, size_t len, void *data)
 
 /* libcsv: the end of a row. */
 static void
-import_sheet_on_row(int c, void *data)
+import_on_row(int c, void *data)
 {
 	struct import	*im = data;
 	int		 i;
 
 	im->row++;
 	if (!im->header_done) {
-		import_sheet_header(im);
+		import_header(im);
 		im->header_done = 1;
 	} else if (!im->stop)
 		import_row_take(im);
@@ -172,7 +172,7 @@ import_sheet_on_row(int c, void *data)
 
 /* Not UTF-8: say where and how to mend it. */
 static void
-import_sheet_not_utf8(struct import *im, const char *text, size_t len,
+import_not_utf8(struct import *im, const char *text, size_t len,
     const char *end)
 {
 	long		 line = 1;
@@ -222,7 +222,7 @@ import_sheet_read(struct import *im, const char *file)
 		len -= 3;
 	}
 	if (!g_utf8_validate(body, len, &end)) {
-		import_sheet_not_utf8(im, text, len + (body - text), end);
+		import_not_utf8(im, text, len + (body - text), end);
 		free(text);
 		return;
 	}
@@ -235,12 +235,12 @@ import_sheet_read(struct import *im, const char *file)
 	    '\t', nl - body) != NULL && memchr(body, ',', nl - body) == NULL :
 	    0)))
 		csv_set_delim(&p, CSV_TAB);
-	if (csv_parse(&p, body, len, import_sheet_on_field, import_sheet_on_row, im) !=
+	if (csv_parse(&p, body, len, import_on_field, import_on_row, im) !=
 	    len)
 		import_problem(im, im->row + 1, NULL, "a '\"' inside a quoted "
 		    "value must be written twice (\"\"); save the file from "
 		    "the spreadsheet again, or mend that value");
-	else if (csv_fini(&p, import_sheet_on_field, import_sheet_on_row, im) != 0)
+	else if (csv_fini(&p, import_on_field, import_on_row, im) != 0)
 		import_problem(im, im->row + 1, NULL, "a quoted value has no "
 		    "closing '\"' (the rest of the file would be one value)");
 	csv_free(&p);

@@ -321,8 +321,8 @@ intake_run_fetch(struct intake *it)
 	}
 	it->rounds++;
 	it->need = need;
-	if (store_fetch(it->rc, it->cf->prefix, need, intake_run_on_fetch, it) ==
-	    -1)
+	if (store_fetch(it->rc, it->cf->prefix, need, intake_run_on_fetch,
+	    it) == -1)
 		intake_lost(it);
 }
 

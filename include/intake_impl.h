@@ -72,7 +72,7 @@ struct intake {
 	int			 nhand;
 	struct fanout		*fo;
 	int			 fo_headed;	/* its head step is done */
-	int			 fo_tail;	/* the commit in flight is the last */
+	int			 fo_tail;	/* last commit in flight */
 	/* The next run of collaborators, whose fetch goes out right behind
 	 * the commit of the batch in hand (the same connection: Redis runs
 	 * it after the commit, so it reads what the commit stored). */
