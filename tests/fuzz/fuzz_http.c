@@ -1,6 +1,6 @@
 /*
  * fuzz_http.c: libFuzzer target for the /healthz and /metrics listener
- * (daemon/http.c): the input is the raw bytes a client sends.
+ * (daemon/http.c, http_parse.c): the input is the raw bytes a client sends.
  *
  * Each input goes down one end of a socketpair whose other end is handed to
  * the server (http_serve), then that end is shut for writing; the event
