@@ -134,7 +134,8 @@ FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
 	daemon/address.c daemon/duration.c \
 	daemon/util.c daemon/log.c
 FUZZ_PKGS_record = jansson gmime-3.0 libical
-FUZZ_SRC_config	= daemon/config.c daemon/address.c daemon/clock.c \
+FUZZ_SRC_config	= daemon/config.c daemon/config_key.c daemon/address.c \
+	daemon/clock.c \
 	daemon/duration.c daemon/util.c daemon/log.c
 FUZZ_PKGS_config = jansson gmime-3.0 libical inih
 FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
@@ -155,6 +156,7 @@ FUZZ_PKGS_token	= openssl
 FUZZ_SRC_view	= workers/view.c workers/view_meeting.c workers/view_said.c \
 	workers/invite.c daemon/access.c \
 	daemon/plan.c daemon/meeting.c daemon/clock.c daemon/config.c \
+	daemon/config_key.c \
 	daemon/store/store.c daemon/store/op.c daemon/store/scripts.S \
 	workers/compose.c \
 	$(FUZZ_SRC_record)
