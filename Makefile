@@ -134,7 +134,8 @@ FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
 	daemon/address.c daemon/duration.c \
 	daemon/util.c daemon/log.c
 FUZZ_PKGS_record = jansson gmime-3.0 libical
-FUZZ_SRC_config	= daemon/config.c daemon/address.c daemon/clock.c \
+FUZZ_SRC_config	= daemon/config.c daemon/config_key.c daemon/address.c \
+	daemon/clock.c \
 	daemon/duration.c daemon/util.c daemon/log.c
 FUZZ_PKGS_config = jansson gmime-3.0 libical inih
 FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
@@ -142,7 +143,8 @@ FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
 FUZZ_PKGS_render = jansson glib-2.0
 FUZZ_SRC_compose = workers/compose.c daemon/util.c daemon/log.c
 FUZZ_PKGS_compose = gmime-3.0
-FUZZ_SRC_http	= daemon/http.c daemon/metrics.c $(FUZZ_SRC_record)
+FUZZ_SRC_http	= daemon/http.c daemon/http_parse.c daemon/metrics.c \
+	$(FUZZ_SRC_record)
 FUZZ_PKGS_http	= libevent jansson gmime-3.0 libical
 FUZZ_SRC_smtp	= workers/relay.c workers/tunnel.c daemon/util.c daemon/log.c
 FUZZ_PKGS_smtp	= openssl
@@ -151,9 +153,12 @@ FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
 FUZZ_PKGS_did	= jansson hiredis openssl
 FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
 FUZZ_PKGS_token	= openssl
-FUZZ_SRC_view	= workers/view.c workers/invite.c daemon/access.c \
+FUZZ_SRC_view	= workers/view.c workers/view_meeting.c workers/view_said.c \
+	workers/invite.c daemon/access.c \
 	daemon/plan.c daemon/meeting.c daemon/clock.c daemon/config.c \
-	daemon/store/store.c daemon/store/scripts.S workers/compose.c \
+	daemon/config_key.c \
+	daemon/store/store.c daemon/store/op.c daemon/store/scripts.S \
+	workers/compose.c \
 	$(FUZZ_SRC_record)
 FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
 # match.lua runs in Debian's Lua 5.1 (what Redis embeds): liblua5.1-0-dev,

@@ -1,6 +1,6 @@
 /*
  * fanout.c: an announcement planned page by page (fanout.h). Pure: no I/O,
- * any thread; intake.c reads and commits what this decides.
+ * any thread; intake_fanout.c reads and commits what this decides.
  *
  * The version fanned out is the inbox entry id that brought the record.
  * Every email a page plans is tagged with it (DFAN), so that a later

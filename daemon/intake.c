@@ -1,25 +1,23 @@
 /*
- * intake.c: inbox stream -> checked record -> stored state and deliveries.
+ * intake.c: the inbox reader and acknowledger: inbox stream -> checked
+ * record -> handed to a batch or a fan-out -> acknowledged once stored.
  *
- * Main thread only; owns its Redis connection (rconn "intake"), with one
- * call in flight at a time. What is in hand is one of:
+ * Main thread only; owns its Redis connection (rconn "intake"), the state,
+ * the queue of entries read and what is in hand (intake_impl.h). It reads
+ * (XREADGROUP, and XAUTOCLAIM for entries another consumer left), parses
+ * each entry once, rejects what cannot be accepted (dead entry, audit,
+ * notice and acknowledgement in one commit), and hands the rest over:
  *
  *   a batch  one record, or a run of independent ones read together
- *            (collaborators with distinct ids: what one plans neither
- *            reads nor writes what another does), fetched in one call,
- *            planned against one snapshot and committed in one call that
- *            also acknowledges all their entries. If another daemon
- *            committed anything between our fetch and our commit, the
- *            commit does nothing and we fetch and plan again.
- *   a fan-out  an announcement, planned page by page (fanout.h): the
- *            record and a marker are committed first (version-checked,
- *            like a batch), then the audience a page at a time, then the
- *            entry is acknowledged with the marker's removal. Read again
- *            after a crash, the entry finds its marker and fans out again,
- *            which doubles nothing.
+ *            (intake_run.c): fetched, planned against one snapshot and
+ *            committed in one call that also acknowledges their entries.
+ *   a fan-out  an announcement, planned page by page (intake_fanout.c,
+ *            fanout.c): its entry is acknowledged with the last page.
  *
- * Records are handled in inbox order, which keeps one daemon's order;
- * the version check settles races between daemons.
+ * Either way an entry leaves the inbox only in the commit that stores
+ * everything it causes (SPEC section 5). Records are handled in inbox
+ * order, which keeps one daemon's order; the version check settles races
+ * between daemons.
  *
  * States:  IDLE -(connected)-> GROUP -> READ <-> WORK,  any -(stop)-> STOPPED
  *
@@ -40,7 +38,7 @@
 #include "clock.h"
 #include "config.h"
 #include "fanout.h"
-#include "intake.h"
+#include "intake_impl.h"
 #include "log.h"
 #include "metrics.h"
 #include "plan.h"
@@ -48,86 +46,7 @@
 #include "record.h"
 #include "store.h"
 
-#define INTAKE_BATCH		128	/* entries read at once */
-/* Records planned and committed together: a commit stays far below 10 ms. */
-#define INTAKE_RUN_MAX		64
-#define INTAKE_BLOCK_MS		2000
-#define INTAKE_CLAIM_EVERY_MS	10000
-#define INTAKE_MAX_TRIES	50	/* version conflicts for one record */
-
-enum intake_state {
-	INTAKE_IDLE,
-	INTAKE_GROUP,
-	INTAKE_READ,
-	INTAKE_WORK,
-	INTAKE_STOPPED
-};
-
-struct intake_entry {
-	STAILQ_ENTRY(intake_entry) next;
-	char		*id;
-	char		*text;		/* NULL: entry has no "record" field */
-	size_t		 len;
-	long long	 deliveries;	/* from XPENDING for claimed entries */
-	int		 parsed;	/* 1: in rec; -1: why says why not */
-	struct record	 rec;
-	char		*why;
-	int		 alone;		/* plan it in a batch of its own */
-};
-
-STAILQ_HEAD(intake_entries, intake_entry);
-
-struct intake {
-	struct event_base	*base;
-	struct config		*cf;
-	struct metrics		*m;
-	struct rconn		*rc;
-	enum intake_state	 state;
-	int			 stopping;
-	int			 own_pending;	/* read "0" before ">" */
-	char			 consumer[128];
-	long long		 last_claim_ms;
-	struct intake_entries	 q;
-	struct event		*kick;		/* run the loop from the top */
-	intake_commit_fn	*commit_fn;
-	void			*arg;
-
-	/* What is in hand: a batch of entries (hand), or the fan-out of the
-	 * one entry in hand (fo). */
-	struct intake_entries	 hand;
-	int			 nhand;
-	struct fanout		*fo;
-	int			 fo_headed;	/* its head step is done */
-	/* The next run of collaborators, whose fetch goes out right behind
-	 * the commit of the batch in hand (the same connection: Redis runs
-	 * it after the commit, so it reads what the commit stored). */
-	struct intake_entries	 ahead;
-	int			 nahead;
-	json_t			*ahead_snap;
-	json_t			*ahead_need;
-	char			 ahead_version[32];
-	enum {
-		AHEAD_NONE,
-		AHEAD_FETCHING,		/* its fetch is on the wire */
-		AHEAD_READY,		/* fetched, waiting for the commit */
-		AHEAD_PROMOTED		/* in hand, its fetch on the wire */
-	}			 ahead_state;
-	int			 ahead_ignore;	/* drop the next ahead reply */
-	json_t			*snap;
-	json_t			*need;		/* the keys being fetched */
-	char			 version[32];
-	int			 rounds;
-	int			 tries;
-};
-
 static void intake_loop(struct intake *);
-static void intake_next(struct intake *);
-static void intake_fetch(struct intake *);
-static void intake_fo_step(struct intake *);
-static void intake_fo_head(struct intake *);
-static void intake_prefetch(struct intake *);
-static void intake_on_fetch(redisAsyncContext *, void *, void *);
-static int intake_parse(struct intake *, struct intake_entry *);
 
 static const char *
 intake_state_name(enum intake_state s)
@@ -173,7 +92,7 @@ intake_drop_queue(struct intake *it)
 }
 
 /* Forget the snapshot and the keys being fetched (to plan again). */
-static void
+void
 intake_clear_snap(struct intake *it)
 {
 	json_decref(it->snap);
@@ -184,35 +103,8 @@ intake_clear_snap(struct intake *it)
 	it->version[0] = '\0';
 }
 
-/* The run ahead goes back to the front of the queue, as it was; a fetch
- * of it still on the wire will be ignored. */
-static void
-intake_unahead(struct intake *it)
-{
-	struct intake_entry	*en;
-	struct intake_entries	 back;
 
-	if (it->ahead_state == AHEAD_FETCHING ||
-	    it->ahead_state == AHEAD_PROMOTED)
-		it->ahead_ignore++;
-	STAILQ_INIT(&back);
-	while ((en = STAILQ_FIRST(&it->ahead)) != NULL) {
-		STAILQ_REMOVE_HEAD(&it->ahead, next);
-		STAILQ_INSERT_TAIL(&back, en, next);
-	}
-	STAILQ_CONCAT(&back, &it->q);
-	STAILQ_INIT(&it->q);
-	STAILQ_CONCAT(&it->q, &back);
-	it->nahead = 0;
-	json_decref(it->ahead_snap);
-	it->ahead_snap = NULL;
-	json_decref(it->ahead_need);
-	it->ahead_need = NULL;
-	it->ahead_version[0] = '\0';
-	it->ahead_state = AHEAD_NONE;
-}
-
-static void
+void
 intake_clear_cur(struct intake *it)
 {
 	struct intake_entry	*en;
@@ -229,33 +121,18 @@ intake_clear_cur(struct intake *it)
 }
 
 /* The one entry in hand (a fan-out, a rejected record). */
-static struct intake_entry *
+struct intake_entry *
 intake_cur(struct intake *it)
 {
 	return STAILQ_FIRST(&it->hand);
 }
 
-/* The ids of the entries in hand, separated by spaces. */
-static char *
-intake_hand_ids(struct intake *it)
-{
-	struct intake_entry	*en;
-	struct buf		 b;
-
-	buf_init(&b);
-	STAILQ_FOREACH(en, &it->hand, next) {
-		if (b.len > 0)
-			buf_addc(&b, ' ');
-		buf_adds(&b, en->id);
-	}
-	return buf_take(&b);
-}
 
 /* The connection went away: whatever is in hand stays pending in Redis. */
-static void
+void
 intake_lost(struct intake *it)
 {
-	intake_unahead(it);
+	intake_run_unahead(it);
 	it->ahead_ignore = 0;	/* what was on the wire comes back NULL */
 	intake_clear_cur(it);
 	intake_drop_queue(it);
@@ -472,10 +349,10 @@ intake_loop(struct intake *it)
 
 /* Redis refused a step: let go of what is in hand (it stays pending in
  * the group) and read our own pending entries again in a while. */
-static void
+void
 intake_later(struct intake *it)
 {
-	intake_unahead(it);
+	intake_run_unahead(it);
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	it->own_pending = 1;
@@ -485,7 +362,7 @@ intake_later(struct intake *it)
 
 /* An error reply (a script error is a bug or a Redis without Lua): keep
  * what is in hand pending and try again later rather than lose it. */
-static int
+int
 intake_refused(struct intake *it, const redisReply *reply, const char *what)
 {
 	struct intake_entry	*en = intake_cur(it);
@@ -499,7 +376,7 @@ intake_refused(struct intake *it, const redisReply *reply, const char *what)
 }
 
 /* The entries in hand are done with: on to the next. */
-static void
+void
 intake_done(struct intake *it)
 {
 	if (it->commit_fn)
@@ -508,7 +385,7 @@ intake_done(struct intake *it)
 	intake_next(it);
 }
 
-static void
+void
 intake_accepted(struct intake *it, struct intake_entry *en)
 {
 	it->m->accepted[en->rec.type]++;
@@ -608,7 +485,7 @@ intake_brief(const char *why, char *buf, size_t len)
 }
 
 /* The record cannot be accepted: dead entry, audit, notice, ack. */
-static void
+void
 intake_reject(struct intake *it, const char *why)
 {
 	struct intake_entry	*en = intake_cur(it);
@@ -668,507 +545,9 @@ intake_reject(struct intake *it, const char *why)
 	json_decref(ops);
 }
 
-/*
- * A batch: fetch what the planner needs for every record in hand (in
- * rounds, at most PLAN_MAX_ROUNDS), plan each, commit them all.
- */
-static void
-intake_replan(struct intake *it)
-{
-	if (++it->tries > INTAKE_MAX_TRIES)
-		log_warnx("intake: entry %s: still conflicting after %d tries",
-		    intake_cur(it)->id, it->tries);
-	intake_clear_snap(it);
-	it->snap = json_object();
-	intake_fetch(it);
-}
-
-static void
-intake_on_commit(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake		*it = priv;
-	redisReply		*reply = r;
-	struct intake_entry	*en;
-
-	if (reply == NULL || intake_refused(it, reply, "commit"))
-		return;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		/* Someone else committed meanwhile: plan again (and the run
-		 * ahead after it, from the top). */
-		intake_unahead(it);
-		intake_replan(it);
-		return;
-	}
-	STAILQ_FOREACH(en, &it->hand, next)
-		intake_accepted(it, en);
-	if (it->ahead_state == AHEAD_NONE) {
-		intake_done(it);
-		return;
-	}
-	/* The run ahead is next: in hand with what was fetched for it. */
-	if (it->commit_fn)
-		it->commit_fn(it->arg);
-	intake_clear_cur(it);
-	STAILQ_CONCAT(&it->hand, &it->ahead);
-	it->nhand = it->nahead;
-	it->nahead = 0;
-	it->tries = 0;
-	it->snap = it->ahead_snap;
-	it->ahead_snap = NULL;
-	it->need = it->ahead_need;
-	it->ahead_need = NULL;
-	it->rounds = 1;
-	snprintf(it->version, sizeof it->version, "%s", it->ahead_version);
-	if (it->ahead_state == AHEAD_READY) {
-		it->ahead_state = AHEAD_NONE;
-		intake_fetch(it);
-	} else
-		it->ahead_state = AHEAD_PROMOTED;
-}
-
-/* A record of a run failed to plan (it cannot, for the types that run):
- * each entry of the run goes back to be planned on its own. */
-static void
-intake_unrun(struct intake *it)
-{
-	struct intake_entry	*en;
-	struct intake_entries	 back;
-
-	STAILQ_INIT(&back);
-	while ((en = STAILQ_FIRST(&it->hand)) != NULL) {
-		STAILQ_REMOVE_HEAD(&it->hand, next);
-		en->alone = 1;
-		STAILQ_INSERT_TAIL(&back, en, next);
-	}
-	STAILQ_CONCAT(&back, &it->q);
-	STAILQ_INIT(&it->q);
-	STAILQ_CONCAT(&it->q, &back);
-	intake_clear_cur(it);
-	intake_next(it);
-}
-
-static void
-intake_plan(struct intake *it)
-{
-	struct intake_entry	*en;
-	json_t			*ops = json_array();
-	struct err		 e;
-	char			*ids;
-
-	STAILQ_FOREACH(en, &it->hand, next) {
-		struct plan_ctx	pc = { it->cf, util_now_ms(), en->id };
-
-		if (plan_apply(&en->rec, it->snap, &pc, ops, &e) == -1) {
-			json_decref(ops);
-			if (it->nhand > 1)
-				intake_unrun(it);
-			else
-				intake_reject(it, e.msg);
-			return;
-		}
-		store_op_audit(ops, "event", "accepted", "entry", en->id,
-		    "type", record_type_name(en->rec.type), "id", en->rec.id,
-		    NULL);
-	}
-	ids = intake_hand_ids(it);
-	if (store_commit(it->rc, it->cf->prefix, it->version, ids, ops,
-	    intake_on_commit, it) == -1)
-		intake_lost(it);
-	else
-		intake_prefetch(it);
-	free(ids);
-	json_decref(ops);
-}
-
-/* The fetch of the run ahead: kept until the commit in front of it is
- * answered, or (once that run is in hand) handled as any fetch. */
-static void
-intake_on_fetch_ahead(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-	struct err	 e;
-	int		 n;
-
-	if (reply == NULL)
-		return;
-	if (it->ahead_ignore > 0) {
-		it->ahead_ignore--;
-		return;
-	}
-	if (it->ahead_state == AHEAD_PROMOTED) {
-		it->ahead_state = AHEAD_NONE;
-		it->version[0] = '\0';
-		intake_on_fetch(ac, r, priv);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR || (n = store_snap_merge(
-	    it->ahead_snap, it->ahead_need, reply, it->ahead_version,
-	    sizeof it->ahead_version, &e)) == -1) {
-		/* Fetched again when its turn comes. */
-		it->ahead_state = AHEAD_READY;	/* nothing on the wire */
-		intake_unahead(it);
-		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
-	json_decref(it->ahead_need);
-	it->ahead_need = NULL;
-	it->ahead_state = AHEAD_READY;
-}
-
-/* Behind a commit, the fetch for the next run of collaborators (one round
- * is all they need). */
-static void
-intake_prefetch(struct intake *it)
-{
-	struct intake_entry	*en, *h;
-	json_t			*set, *v;
-	const char		*key;
-	int			 dup;
-
-	if (it->ahead_state != AHEAD_NONE || it->stopping)
-		return;
-	while ((en = STAILQ_FIRST(&it->q)) != NULL && !en->alone &&
-	    it->nahead < INTAKE_RUN_MAX && intake_parse(it, en) == 1 &&
-	    en->rec.type == REC_COLLABORATOR) {
-		dup = 0;
-		STAILQ_FOREACH(h, &it->ahead, next)
-			if (strcmp(h->rec.id, en->rec.id) == 0)
-				dup = 1;
-		if (dup)
-			break;
-		STAILQ_REMOVE_HEAD(&it->q, next);
-		STAILQ_INSERT_TAIL(&it->ahead, en, next);
-		it->nahead++;
-	}
-	if (it->nahead == 0)
-		return;
-	it->ahead_snap = json_object();
-	set = json_object();
-	STAILQ_FOREACH(en, &it->ahead, next)
-		plan_needs_set(&en->rec, it->ahead_snap, set);
-	it->ahead_need = json_array();
-	json_object_foreach(set, key, v)
-		json_array_append_new(it->ahead_need, json_string(key));
-	json_decref(set);
-	it->ahead_state = AHEAD_FETCHING;
-	if (store_fetch(it->rc, it->cf->prefix, it->ahead_need,
-	    intake_on_fetch_ahead, it) == -1)
-		intake_lost(it);
-}
-
-static void
-intake_on_fetch(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-	struct err	 e;
-	char		 version[32];
-	int		 n;
-
-	if (reply == NULL || intake_refused(it, reply, "fetch"))
-		return;
-	n = store_snap_merge(it->snap, it->need, reply, version, sizeof version,
-	    &e);
-	json_decref(it->need);
-	it->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
-		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
-	if (it->version[0] == '\0')
-		snprintf(it->version, sizeof it->version, "%s", version);
-	else if (strcmp(it->version, version) != 0) {
-		/* Moved under us between rounds: start again. */
-		intake_clear_snap(it);
-		it->snap = json_object();
-	}
-	intake_fetch(it);
-}
-
-/* Fetch what the planner still needs, or plan when it has all. */
-static void
-intake_fetch(struct intake *it)
-{
-	struct intake_entry	*en;
-	json_t			*set = json_object(), *need, *v;
-	const char		*key;
-
-	STAILQ_FOREACH(en, &it->hand, next)
-		plan_needs_set(&en->rec, it->snap, set);
-	need = json_array();
-	json_object_foreach(set, key, v)
-		json_array_append_new(need, json_string(key));
-	json_decref(set);
-	if (json_array_size(need) == 0 || it->rounds >= PLAN_MAX_ROUNDS) {
-		json_decref(need);
-		intake_plan(it);
-		return;
-	}
-	it->rounds++;
-	it->need = need;
-	if (store_fetch(it->rc, it->cf->prefix, need, intake_on_fetch, it) ==
-	    -1)
-		intake_lost(it);
-}
-
-/*
- * A fan-out (fanout.h): check, head, pages, tail. Any step that fails
- * lets go of the entry, which stays pending with its marker: read again,
- * it fans out again from the top, and what is done stays done.
- */
-static void
-intake_fo_accepted(struct intake *it)
-{
-	struct intake_entry	*en = intake_cur(it);
-
-	log_info("intake: announcement %s: fan-out %s done (%d pages, %lld "
-	    "emails planned)", en->rec.id, fanout_version(it->fo),
-	    fanout_pages(it->fo), fanout_planned(it->fo));
-	intake_accepted(it, en);
-	intake_done(it);
-}
-
-static void
-intake_on_fo_tail(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-
-	if (reply == NULL || intake_refused(it, reply, "commit"))
-		return;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		/* Nothing to do, but another daemon committed meanwhile:
-		 * look again. */
-		intake_clear_snap(it);
-		intake_fo_head(it);
-		return;
-	}
-	intake_fo_accepted(it);
-}
-
-/* The last commit: the marker goes and the entry leaves the inbox. With
- * a version: nothing to fan out, checked against the version read. */
-static void
-intake_fo_tail(struct intake *it, const char *version)
-{
-	struct intake_entry	*en = intake_cur(it);
-	json_t			*ops = json_array();
-
-	fanout_tail(it->fo, ops);
-	store_op_audit(ops, "event", "accepted", "entry", en->id, "type",
-	    record_type_name(en->rec.type), "id", en->rec.id, NULL);
-	if (store_commit(it->rc, it->cf->prefix, version, en->id, ops,
-	    intake_on_fo_tail, it) == -1)
-		intake_lost(it);
-	json_decref(ops);
-}
-
-static void
-intake_on_fo_commit(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-
-	if (reply == NULL || intake_refused(it, reply, "commit"))
-		return;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 2) {
-		/* Another version took over, or another daemon finished
-		 * this one: what is left is theirs. */
-		log_info("intake: announcement %s: fan-out %s taken over",
-		    intake_cur(it)->rec.id, fanout_version(it->fo));
-		intake_fo_tail(it, "");
-		return;
-	}
-	if (it->commit_fn)
-		it->commit_fn(it->arg);		/* send what is due */
-	intake_fo_step(it);
-}
-
-static void
-intake_fo_plan(struct intake *it, const char *cursor, json_t *ids,
-    json_t *snap)
-{
-	struct plan_ctx	 pc = { it->cf, util_now_ms(), intake_cur(it)->id };
-	json_t		*ops = json_array();
-
-	if (fanout_page(it->fo, cursor, ids, snap, &pc, ops) == 0) {
-		json_decref(ops);
-		intake_fo_step(it);
-		return;
-	}
-	if (store_commit(it->rc, it->cf->prefix, "", "", ops,
-	    intake_on_fo_commit, it) == -1)
-		intake_lost(it);
-	json_decref(ops);
-}
-
-/* A page of the audience, or ids checked. */
-static void
-intake_on_fo_page(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-	json_t		*snap, *ids;
-	struct err	 e, why;
-	char		 cursor[64];
-	int		 n;
-
-	if (reply == NULL || intake_refused(it, reply, "page"))
-		return;
-	snap = json_object();
-	if ((n = store_page_parse(reply, cursor, sizeof cursor, snap, &ids,
-	    &e)) == -1) {
-		log_warnx("intake: %s", e.msg);
-		json_decref(snap);
-		intake_later(it);
-		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
-	if (fanout_check_ids(it->fo) != NULL) {
-		if (fanout_check(it->fo, snap, &why) == -1)
-			intake_reject(it, why.msg);
-		else
-			intake_fo_step(it);
-	} else
-		intake_fo_plan(it, cursor, ids, snap);
-	json_decref(ids);
-	json_decref(snap);
-}
-
-/* The next read of the fan-out: the pages, then the tail. */
-static void
-intake_fo_step(struct intake *it)
-{
-	struct fanout_read	 rd;
-	json_t			*ids;
-	int			 r;
-
-	if ((ids = fanout_check_ids(it->fo)) != NULL) {
-		r = store_page_ids(it->rc, it->cf->prefix, 1, ids,
-		    intake_on_fo_page, it);
-	} else if (!it->fo_headed) {
-		intake_fo_head(it);
-		return;
-	} else if (!fanout_next(it->fo, &rd)) {
-		intake_fo_tail(it, "");
-		return;
-	} else if (rd.set != NULL) {
-		r = store_page(it->rc, it->cf->prefix, rd.records, rd.set,
-		    rd.cursor, FANOUT_PAGE, intake_on_fo_page, it);
-	} else if (rd.records) {
-		r = store_page_ids(it->rc, it->cf->prefix, 1, rd.ids,
-		    intake_on_fo_page, it);
-	} else {
-		/* Ids with nothing to read about them. */
-		intake_fo_plan(it, "0", rd.ids, NULL);
-		return;
-	}
-	if (r == -1)
-		intake_lost(it);
-}
-
-static void
-intake_on_fo_start(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-
-	if (reply == NULL || intake_refused(it, reply, "commit"))
-		return;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		intake_clear_snap(it);
-		if (++it->tries > INTAKE_MAX_TRIES)
-			log_warnx("intake: entry %s: still conflicting after "
-			    "%d tries", intake_cur(it)->id, it->tries);
-		intake_fo_head(it);
-		return;
-	}
-	it->fo_headed = 1;
-	if (it->commit_fn)
-		it->commit_fn(it->arg);
-	intake_fo_step(it);
-}
-
-static void
-intake_on_fo_head(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake		*it = priv;
-	redisReply		*reply = r;
-	struct intake_entry	*en = intake_cur(it);
-	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
-	json_t			*ops;
-	struct err		 e;
-	int			 n;
-
-	if (reply == NULL || intake_refused(it, reply, "fetch"))
-		return;
-	it->snap = json_object();
-	n = store_snap_merge(it->snap, it->need, reply, it->version,
-	    sizeof it->version, &e);
-	json_decref(it->need);
-	it->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
-		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
-	/* A group nobody belongs to: refused, before anything is stored.
-	 * (A stored version that named it already is not refused.) */
-	if (plan_check_groups(&en->rec, it->snap, &e) == -1) {
-		intake_reject(it, e.msg);
-		return;
-	}
-	ops = json_array();
-	switch (fanout_head(it->fo, it->snap, &pc, ops, &e)) {
-	case -1:
-		intake_reject(it, e.msg);
-		break;
-	case FANOUT_STALE:
-		log_info("intake: announcement %s: entry %s is older than the "
-		    "version stored: nothing to do", en->rec.id, en->id);
-		/* FALLTHROUGH */
-	case FANOUT_NOTHING:
-		/* Stored as it is, and fanned out: nothing to do. */
-		intake_fo_tail(it, it->version);
-		break;
-	case FANOUT_RESUME:
-		log_info("intake: announcement %s: resuming fan-out %s "
-		    "(entry %s)", en->rec.id, fanout_version(it->fo), en->id);
-		it->fo_headed = 1;
-		intake_fo_step(it);
-		break;
-	case FANOUT_START:
-		log_info("intake: announcement %s: fan-out %s begins",
-		    en->rec.id, fanout_version(it->fo));
-		if (store_commit(it->rc, it->cf->prefix, it->version, "", ops,
-		    intake_on_fo_start, it) == -1)
-			intake_lost(it);
-		break;
-	}
-	json_decref(ops);
-}
-
-/* The stored record and its marker, with the version. */
-static void
-intake_fo_head(struct intake *it)
-{
-	intake_clear_snap(it);
-	it->need = fanout_head_keys(it->fo);
-	if (store_fetch(it->rc, it->cf->prefix, it->need, intake_on_fo_head,
-	    it) == -1)
-		intake_lost(it);
-}
 
 /* Read the next entry's record, once. */
-static int
+int
 intake_parse(struct intake *it, struct intake_entry *en)
 {
 	struct record_opts	 ro;
@@ -1195,25 +574,10 @@ intake_parse(struct intake *it, struct intake_entry *en)
 	return en->parsed = 1;
 }
 
-/* May en join the run in hand? Records of one type whose plans touch
- * only their own keys: collaborators, each id once. */
-static int
-intake_joins(struct intake *it, struct intake_entry *en)
-{
-	struct intake_entry	*h;
-
-	if (en->alone || it->nhand >= INTAKE_RUN_MAX ||
-	    intake_parse(it, en) != 1 || en->rec.type != REC_COLLABORATOR)
-		return 0;
-	STAILQ_FOREACH(h, &it->hand, next)
-		if (strcmp(h->rec.id, en->rec.id) == 0)
-			return 0;
-	return 1;
-}
 
 /* Take the next entry (or run of entries) in hand, or go back to
  * reading. */
-static void
+void
 intake_next(struct intake *it)
 {
 	struct intake_entry	*en;
@@ -1233,21 +597,10 @@ intake_next(struct intake *it)
 		intake_reject(it, en->why);
 		return;
 	}
-	if (fanout_wants(&en->rec)) {
-		it->fo = fanout_new(&en->rec, en->id);
-		intake_fo_step(it);
-		return;
-	}
-	if (en->rec.type == REC_COLLABORATOR && !en->alone) {
-		while ((en = STAILQ_FIRST(&it->q)) != NULL &&
-		    intake_joins(it, en)) {
-			STAILQ_REMOVE_HEAD(&it->q, next);
-			STAILQ_INSERT_TAIL(&it->hand, en, next);
-			it->nhand++;
-		}
-	}
-	it->snap = json_object();
-	intake_fetch(it);
+	if (fanout_wants(&en->rec))
+		intake_fanout_start(it);
+	else
+		intake_run_start(it);
 }
 
 static void
@@ -1324,7 +677,7 @@ void
 intake_free(struct intake *it)
 {
 	rconn_free(it->rc);
-	intake_unahead(it);
+	intake_run_unahead(it);
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	event_free(it->kick);

@@ -1,7 +1,7 @@
 /*
  * fanout.h: planning a record that reaches a whole group (an announcement)
- * page by page. Pure, like plan.h: no I/O, any thread; intake.c drives it
- * and does the reading and committing (store.h, "Fan-outs").
+ * page by page. Pure, like plan.h: no I/O, any thread; intake_fanout.c drives
+ * it and does the reading and committing (store.h, "Fan-outs").
  *
  * The steps, each a few small calls, none holding the group:
  *   check     the collaborators the record names one by one exist

@@ -83,8 +83,8 @@ int	http_parse_page(const char *buf, size_t len, struct http_req *r);
 
 /* Where the head in buf ends: the offset just past its blank line (CRLF or
  * LF line ends), or 0 when it has not ended within len bytes. */
-size_t	http_head_end(const char *buf, size_t len);
-/* Parse a head of len bytes (as http_head_end measured it). Returns 0 when
+size_t	http_parse_end(const char *buf, size_t len);
+/* Parse a head of len bytes (as http_parse_end measured it). Returns 0 when
  * it may be answered, or the status to refuse it with: 400 malformed, 505
  * not HTTP/1.x, 405 not GET or HEAD, 413 a body (Content-Length other than
  * 0, or Transfer-Encoding). r is filled as far as the head could be read. */

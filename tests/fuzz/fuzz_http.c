@@ -1,6 +1,6 @@
 /*
  * fuzz_http.c: libFuzzer target for the /healthz and /metrics listener
- * (daemon/http.c): the input is the raw bytes a client sends.
+ * (daemon/http.c, http_parse.c): the input is the raw bytes a client sends.
  *
  * Each input goes down one end of a socketpair whose other end is handed to
  * the server (http_serve), then that end is shut for writing; the event
@@ -21,7 +21,7 @@
  *  - the status is http_parse's refusal when it refuses; otherwise 200 (or
  *    503 when unhealthy) for /healthz, 200 for /metrics, 404 else; a 200
  *    or 503 only for GET and HEAD; 405 comes with "Allow: GET, HEAD";
- *  - http_head_end points just past a blank line, and http_parse returns
+ *  - http_parse_end points just past a blank line, and http_parse returns
  *    0, 400, 405, 413 or 505, with a path that starts with '/' when 0.
  *
  * Single-threaded: the server runs on this thread's event base.
@@ -142,7 +142,7 @@ static void
 fuzz_check_parser(const char *req, size_t len)
 {
 	struct http_req	 r;
-	size_t		 end = http_head_end(req, len);
+	size_t		 end = http_parse_end(req, len);
 	int		 code;
 
 	if (end == 0)
@@ -150,7 +150,7 @@ fuzz_check_parser(const char *req, size_t len)
 	if (end > len || req[end - 1] != '\n' || end < 2 ||
 	    !(req[end - 2] == '\n' || (end >= 3 && req[end - 2] == '\r' &&
 	    req[end - 3] == '\n')))
-		FUZZ_FAIL("http_head_end %zu is not just past a blank line", end);
+		FUZZ_FAIL("http_parse_end %zu is not just past a blank line", end);
 	code = http_parse(req, end, &r);
 	if (code != 0 && code != 400 && code != 405 && code != 413 &&
 	    code != 505)
@@ -170,7 +170,7 @@ fuzz_expect(const char *req, size_t len, int *head)
 {
 	struct http_req	 r;
 	size_t		 n = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
-	size_t		 end = http_head_end(req, n);
+	size_t		 end = http_parse_end(req, n);
 	int		 code;
 
 	*head = 0;
