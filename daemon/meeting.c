@@ -28,6 +28,10 @@
  * A person with no email is never emailed: what they would have got from
  * one change (an invitation, an update, a cancellation) is a line of that
  * change's one call list. Reminders are not on a call list.
+ *
+ * An update or a cancellation names the person's pending emails of the
+ * meeting it must follow (meeting_after): one a worker has already taken
+ * may carry the old facts, and the new email waits for it to settle.
  */
 #include <stdio.h>
 #include <stdlib.h>
