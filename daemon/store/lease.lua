@@ -37,7 +37,9 @@ local function held(did, dk, h)
     return nil
   end
   local why = 'superseded: the invitation went out with the change'
-  if gh[1] ~= 'sent' and gh[1] ~= 'scheduled' then
+  if gh[1] == 'scheduled' then
+    why = 'superseded: the invitation is tried again, with the change'
+  elseif gh[1] ~= 'sent' then
     why = 'superseded: the invitation was not sent'
   end
   redis.call('ZREM', k('schedule'), did)

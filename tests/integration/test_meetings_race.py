@@ -152,6 +152,12 @@ def test_change_while_invitation_in_flight_then_retried(env):
 	assert mails_of(env, AMARA_MAIL, "<inv/") == [mid_of(inv)]
 	assert not [d for d in env.r.smembers(env.key("md:m-rtry"))
 	    if d.startswith("upd:")], env.r.smembers(env.key("md:m-rtry"))
+	# Planned while the invitation was in flight, then settled as
+	# superseded, in the audit: not dropped silently.
+	sup = [a for a in env.audit_entries() if a.get("delivery") ==
+	    "upd:m-rtry:c-amara:1"]
+	assert [a.get("event") for a in sup] == ["suppressed"], sup
+	assert sup[0]["reason"].startswith("superseded"), sup
 	assert env.dead_entries() == []
 
 
