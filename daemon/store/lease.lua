@@ -18,6 +18,8 @@ local now = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 local ids = redis.call('ZRANGEBYSCORE', k('schedule'), '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 local out = {''}
+local internal = {lease_until = true, after = true, after_fresh = true,
+  after_lease = true}
 
 -- nil: send it now; true: not now (held again, or settled here).
 local function held(did, dk, h)
@@ -75,7 +77,15 @@ for _, did in ipairs(ids) do
       refs[#refs + 1] = key
       refs[#refs + 1] = gate_record(key, redis.call('GET', k(key)) or '')
     end
-    out[#out + 1] = {did, h, refs}
+    -- The worker gets the email's own fields, not this script's marks.
+    local hv = {}
+    for i = 1, #h, 2 do
+      if not internal[h[i]] then
+        hv[#hv + 1] = h[i]
+        hv[#hv + 1] = h[i + 1]
+      end
+    end
+    out[#out + 1] = {did, hv, refs}
   end
 end
 local nx = redis.call('ZRANGE', k('schedule'), 0, 0, 'WITHSCORES')
