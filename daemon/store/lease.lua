@@ -8,8 +8,8 @@
 --
 -- A lease is marked on the hash (lease_until): commit.lua's DDEL withdraws
 -- such a delivery instead of deleting it, and DNEW holds what must follow
--- it. A withdrawn one whose lease ran out (its worker is gone) is deleted
--- here, never sent. A held one (field after, see lib.lua) waits while its
+-- it (a withdrawn one is off the schedule; should one be found here, it
+-- is deleted, never sent). A held one (field after, see lib.lua) waits while its
 -- guard is in flight; then it goes, unless it is an update whose guard is
 -- an invitation that was not sent by the lease the change saw (tried
 -- again, so rendered again with the change; or failed for good): then it
