@@ -28,6 +28,10 @@
  * A person with no email is never emailed: what they would have got from
  * one change (an invitation, an update, a cancellation) is a line of that
  * change's one call list. Reminders are not on a call list.
+ *
+ * An update or a cancellation names the person's pending emails of the
+ * meeting it must follow (meeting_after): one a worker has already taken
+ * may carry the old facts, and the new email waits for it to settle.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +214,94 @@ meeting_arranged(struct meeting_plan *p, const char *cid)
 	    json_array_size(json_object_get(c, "communication")) > 0;
 }
 
+static json_t	*meeting_pending(struct meeting_plan *);
+
+/*
+ * What a new update or cancellation to a person must wait for: their
+ * pending emails of this meeting that a worker may have taken already, in
+ * the same stream (the person's own, or the same copy: which is 's', 'a'
+ * or 0), as commit.lua's DNEW "after" field, "F:did ..." (NULL: none).
+ *
+ * The worker renders an email from the records it reads when it takes it
+ * (lease.lua). So an invitation still waiting when the meeting changes is
+ * sent with the change in it; one already taken may go out with the old
+ * facts. Only the commit knows which (the planner's snapshot does not say
+ * what is leased), so the planner names the candidates and commit.lua
+ * decides, atomically with the lease:
+ *   - a guard in flight (leased): the new email is held until it settles,
+ *     so it arrives after it (a cancellation after the invitation it
+ *     cancels; an update after the email whose facts it corrects);
+ *   - F=1 (an invitation, for an update): if it is waiting, or it is tried
+ *     again (a retry, a lease given back or run out: taken again, so
+ *     rendered again, with the change and the new SEQUENCE), no update is
+ *     sent: that invitation carries the change, and an update as well
+ *     would tell it twice. The update goes only if the invitation was
+ *     sent by the lease that was in flight when the change was planned
+ *     (lease.lua compares the lease counts).
+ *   - F=0 (an earlier update, a reminder; anything, for a cancellation):
+ *     order only; the new email goes once the guard settles however it
+ *     settles (an update's changes are fixed when it is planned, so a
+ *     retried one does not carry the newer change).
+ * The invitation comes first: it decides whether an update goes at all.
+ */
+static char *
+meeting_after(struct meeting_plan *p, const char *cid, char which,
+    int update)
+{
+	json_t		*l, *v;
+	struct buf	 b;
+	const char	*kind, *did;
+	size_t		 i;
+	int		 pass, inv;
+
+	l = json_object_get(json_object_get(meeting_pending(p), "by"), cid);
+	buf_init(&b);
+	for (pass = 0; pass < 2; pass++)
+		json_array_foreach(l, i, v) {
+			kind = json_string_value(json_array_get(v, 0));
+			did = json_string_value(json_array_get(v, 1));
+			inv = strcmp(kind, "inv") == 0;
+			if (inv != (pass == 0) || (!inv &&
+			    strcmp(kind, "upd") != 0 && strcmp(kind, "rem") != 0))
+				continue;
+			/* The same stream: "inv:..." for the person's
+			 * own, "sinv:..." for their supporter's copy. */
+			if (which != 0 && *did++ != which)
+				continue;
+			if (strncmp(did, kind, 3) != 0 || did[3] != ':')
+				continue;
+			buf_printf(&b, "%s%d:%s", b.len ? " " : "",
+			    update && inv, json_string_value(json_array_get(v,
+			    1)));
+		}
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+/* The DNEW just planned (the last op) waits for guards (commit.lua). */
+static void
+meeting_after_op(struct meeting_plan *p, const char *prefix, const char *cid,
+    char which)
+{
+	json_t	*op = json_array_get(p->ops, json_array_size(p->ops) - 1);
+	char	*after;
+	int	 upd = strcmp(prefix, "upd") == 0;
+
+	if (!upd && strcmp(prefix, "can") != 0)
+		return;
+	if (op == NULL || strcmp(json_string_value(json_array_get(op, 0)),
+	    "DNEW") != 0)
+		return;
+	if ((after = meeting_after(p, cid, which, upd)) == NULL)
+		return;
+	json_array_append_new(op, json_string("after"));
+	json_array_append_new(op, json_string(after));
+	free(after);
+}
+
 /* A copy of one email: the supporter's ("s") or the coordinator's ("a"). */
 static void
 meeting_copy(struct meeting_plan *p, char which, const char *prefix,
@@ -227,6 +319,7 @@ meeting_copy(struct meeting_plan *p, char which, const char *prefix,
 	    json_true());
 	plan_delivery(p->ops, p->pc, did, kind, cid, p->mid, due_ms,
 	    deadline_ms, refs, NULL, copy, p->mid);
+	meeting_after_op(p, prefix, cid, which);
 	json_decref(copy);
 	free(did);
 }
@@ -253,6 +346,7 @@ meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
 		plan_delivery(p->ops, p->pc, did, kind, cid, p->mid,
 		    p->pc->now_ms, meeting_deadline(p), refs, NULL, data,
 		    p->mid);
+		meeting_after_op(p, prefix, cid, 0);
 		free(did);
 	} else {
 		call = json_pack("{s:s, s:s}", "cid", cid, "kind", kind);
@@ -468,18 +562,16 @@ meeting_drop(struct meeting_plan *p, const char *kind, const char *cid)
 	}
 }
 
+/* A pending delivery of this kind for cid with an id made before ids were
+ * escaped (meeting_after does not name those: matched by text, as ever). */
 static int
-meeting_has_pending(struct meeting_plan *p, const char *kind,
+meeting_has_legacy(struct meeting_plan *p, const char *kind,
     const char *cid)
 {
 	json_t	*pend = meeting_pending(p), *v;
 	char	 pat[300];
 	size_t	 i;
 
-	json_array_foreach(json_object_get(json_object_get(pend, "by"), cid), i,
-	    v)
-		if (strcmp(json_string_value(json_array_get(v, 0)), kind) == 0)
-			return 1;
 	snprintf(pat, sizeof pat, "%s:%s:%s:", kind, p->mid, cid);
 	json_array_foreach(json_object_get(pend, "legacy"), i, v)
 		if (strncmp(json_string_value(v), pat, strlen(pat)) == 0)
@@ -847,8 +939,11 @@ meeting_plan(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 				meeting_reminders(&p, cid);
 				continue;
 			}
+			/* Planned even if their invitation is pending: it
+			 * may be in flight with the old facts (meeting_after
+			 * says when it is not sent). */
 			if (json_array_size(changes) > 0 &&
-			    !meeting_has_pending(&p, "inv", cid)) {
+			    !meeting_has_legacy(&p, "inv", cid)) {
 				data = json_pack("{s:O}", "changes", changes);
 				meeting_email(&p, "upd", "update", cid, data);
 				json_decref(data);

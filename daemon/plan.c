@@ -11,7 +11,11 @@
  * (space-separated keys of the records the email is rendered from, read at
  * send time so it is always current), to (coordinator address, notices only),
  * data (JSON specific to the email), src (record id), created and deadline
- * (ms), and later attempts, first_try, last_try, last_reply, leases.
+ * (ms), and later attempts, first_try, last_try, last_reply, leases,
+ * lease_until (while a worker has it: lease.lua), and after, after_fresh,
+ * after_lease while it is held behind another (commit.lua's DNEW). A
+ * delivery a worker has taken is rendered from the records read then: a
+ * change planned after that is not in it (meeting.c's meeting_after).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,6 +29,9 @@
  *                               delivery is pushed lease ms into the future
  *   cd:<collab>, md:<meeting>   sets of pending delivery ids, for forget and
  *                               for meeting changes
+ *   after:<delivery>            set of delivery ids held until that one,
+ *                               leased when they were planned, settles
+ *                               (lib.lua's after_release, commit.lua's DNEW)
  *   stats                       hash of counters for `hearback status`
  *   said, said:open             all said ids; open ones scored by when said
  *   notices                     ids of coordinator notices (forget scrubs)

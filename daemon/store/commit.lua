@@ -12,8 +12,11 @@
 --   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
 --   ZADDXX k score m (only a member already there: a new score)
 --   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
---   DNEW did due cid mid f v...  create a delivery unless one exists
---   DDEL did                     drop a delivery that is still pending
+--   DNEW did due cid mid f v...  create a delivery unless one exists; a
+--                                field "after" holds it behind guards
+--                                (dnew below, meeting.c's meeting_after)
+--   DDEL did                     drop a delivery that is still pending (one
+--                                a worker has taken: withdrawn, see ddel)
 --   DDELALL set                  DDEL every member of a set, then DEL it
 --   DSENT did reply ttl          sent: off the schedule, keep the hash ttl s
 --   DRETRY did due attempts first last reply
@@ -49,13 +52,78 @@ if ARGV[2] ~= '' then
   if v ~= ARGV[2] then return 0 end
 end
 
+-- A delivery a worker has taken (lease_until, set by lease.lua) may be on
+-- its way: it is not deleted but withdrawn, a tombstone out of its indexes
+-- until it settles (DSENT, DDEAD: as ever; DRETRY, DUNLEASE: deleted, never
+-- tried again; off the schedule, so never leased again), so that what must
+-- follow it (a cancellation after the invitation) can wait for it.
 local function ddel(did)
   local dk = k('d:' .. did)
-  if redis.call('HGET', dk, 'state') == 'scheduled' then
+  local h = redis.call('HMGET', dk, 'state', 'lease_until')
+  if h[1] == 'scheduled' then
     dunindex(did)
     redis.call('ZREM', k('schedule'), did)
-    redis.call('DEL', dk)
+    if h[2] then
+      -- Off the schedule, never leased again; kept a day at most (its
+      -- worker may be gone: no settling then).
+      redis.call('HSET', dk, 'state', 'withdrawn')
+      redis.call('EXPIRE', dk, 86400)
+    else
+      redis.call('DEL', dk)
+      after_release(did)
+    end
   end
+end
+
+-- A guard of DNEW's "after" that a worker has taken (leased, maybe
+-- withdrawn since): the new delivery is held behind it.
+local function inflight(g)
+  local h = redis.call('HMGET', k('d:' .. g), 'state', 'lease_until', 'leases')
+  if h[2] and (h[1] == 'scheduled' or h[1] == 'withdrawn') then
+    return h
+  end
+  return nil, h[1]
+end
+
+-- DNEW did due cid mid f v...: with a field "after" ("F:did ...", see
+-- meeting.c's meeting_after), the new delivery waits for the first guard
+-- in flight; else, if a guard with F=1 is still waiting (it will be
+-- rendered with the change when it is sent), it is not created at all.
+local function dnew(a)
+  local dk = k('d:' .. a[1])
+  if redis.call('EXISTS', dk) == 1 then return end
+  local h = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2]}
+  local after
+  for j = 5, #a - 1, 2 do
+    if a[j] == 'after' then after = a[j + 1]
+    else
+      h[#h + 1] = a[j]
+      h[#h + 1] = a[j + 1]
+    end
+  end
+  local score = a[2]
+  if after then
+    local held, waiting
+    for fresh, g in string.gmatch(after, '([01]):(%S+)') do
+      local gh, state = inflight(g)
+      if gh then
+        if not held then held = {g, fresh, gh[3] or '0', gh[2]} end
+      elseif fresh == '1' and state == 'scheduled' then
+        waiting = true
+      end
+    end
+    if held then
+      for _, v in ipairs({'after', held[1], 'after_fresh', held[2],
+          'after_lease', held[3]}) do h[#h + 1] = v end
+      score = held[4]
+      redis.call('SADD', k('after:' .. held[1]), a[1])
+    elseif waiting then
+      return
+    end
+  end
+  redis.call('HSET', unpack(h))
+  redis.call('ZADD', k('schedule'), score, a[1])
+  dindex(a[1], a[3], a[4])
 end
 
 -- Is cid a collaborator who consents (their stored record says so)?
@@ -136,15 +204,7 @@ for n = 1, nops do
     local x = {k(a[1]), '*'}
     for j = 2, #a do x[#x + 1] = a[j] end
     redis.call('XADD', unpack(x))
-  elseif op == 'DNEW' then
-    local dk = k('d:' .. a[1])
-    if redis.call('EXISTS', dk) == 0 then
-      local h = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2]}
-      for j = 5, #a do h[#h + 1] = a[j] end
-      redis.call('HSET', unpack(h))
-      redis.call('ZADD', k('schedule'), a[2], a[1])
-      dindex(a[1], a[3], a[4])
-    end
+  elseif op == 'DNEW' then dnew(a)
   elseif op == 'DDEL' then ddel(a[1])
   elseif op == 'DDELALL' then
     for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do ddel(did) end
@@ -157,12 +217,19 @@ for n = 1, nops do
       redis.call('HSET', dk, 'state', 'sent', 'last_reply', a[2])
       redis.call('EXPIRE', dk, a[3])
     end
+    after_release(a[1])
   elseif op == 'DRETRY' then
     local dk = k('d:' .. a[1])
-    if redis.call('HGET', dk, 'state') == 'scheduled' then
+    local st = redis.call('HGET', dk, 'state')
+    if st == 'scheduled' then
       redis.call('ZADD', k('schedule'), a[2], a[1])
       redis.call('HSET', dk, 'attempts', a[3], 'first_try', a[4], 'last_try', a[5], 'last_reply', a[6])
+      redis.call('HDEL', dk, 'lease_until')
+    elseif st == 'withdrawn' then
+      redis.call('ZREM', k('schedule'), a[1])
+      redis.call('DEL', dk)
     end
+    after_release(a[1])
   elseif op == 'DDEAD' then
     local dk = k('d:' .. a[1])
     redis.call('ZREM', k('schedule'), a[1])
@@ -171,10 +238,18 @@ for n = 1, nops do
       redis.call('HSET', dk, 'state', 'dead', 'first_try', a[2], 'last_try', a[3], 'attempts', a[4], 'last_reply', a[5])
       redis.call('EXPIRE', dk, a[6])
     end
+    after_release(a[1])
   elseif op == 'DUNLEASE' then
-    if redis.call('HGET', k('d:' .. a[1]), 'state') == 'scheduled' then
+    local dk = k('d:' .. a[1])
+    local st = redis.call('HGET', dk, 'state')
+    if st == 'scheduled' then
       redis.call('ZADD', k('schedule'), a[2], a[1])
+      redis.call('HDEL', dk, 'lease_until')
+    elseif st == 'withdrawn' then
+      redis.call('ZREM', k('schedule'), a[1])
+      redis.call('DEL', dk)
     end
+    after_release(a[1])
   elseif op == 'STREAMSCRUB' then
     local es = redis.call('XRANGE', k(a[1]), '-', '+')
     for _, e in ipairs(es) do

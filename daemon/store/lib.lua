@@ -19,3 +19,19 @@ local function dunindex(did)
   if h[2] and h[2] ~= '' then redis.call('SREM', k('md:' .. h[2]), did) end
 end
 
+
+-- A delivery held behind another (commit.lua's DNEW "after"): its hash has
+-- after (the guard's id), after_fresh and after_lease, it is in the set
+-- after:<guard>, and it waits on the schedule at the guard's lease end.
+-- When the guard settles (sent, retried, dead, given back) each held one
+-- is put back at its due time: lease.lua decides then whether it goes.
+local function after_release(guard)
+  local ak = k('after:' .. guard)
+  for _, did in ipairs(redis.call('SMEMBERS', ak)) do
+    local h = redis.call('HMGET', k('d:' .. did), 'after', 'due', 'state')
+    if h[1] == guard and h[3] == 'scheduled' then
+      redis.call('ZADD', k('schedule'), h[2], did)
+    end
+  end
+  redis.call('DEL', ak)
+end

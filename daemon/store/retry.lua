@@ -23,6 +23,8 @@ if f.delivery then
   local h = redis.call('HMGET', dk, 'state', 'cid', 'mid', 'kind')
   if not h[1] then return {'gone', did} end
   if h[1] == 'sent' then return {'sent', did} end
+  -- Withdrawn while a worker had it (commit.lua's ddel): not to be sent.
+  if h[1] == 'withdrawn' then return {'withdrawn', did} end
   local cid, mid = h[2] or '', h[3] or ''
   local deadline = tonumber(ARGV[4])
   if mid ~= '' then
@@ -45,6 +47,7 @@ if f.delivery then
   redis.call('HSET', dk, 'state', 'scheduled', 'attempts', 0, 'first_try', 0,
     'due', ARGV[3], 'deadline', string.format('%.0f', deadline))
   redis.call('PERSIST', dk)
+  redis.call('HDEL', dk, 'lease_until')	-- no worker has it now
   redis.call('ZADD', k('schedule'), ARGV[3], did)
   dindex(did, cid, mid)
   redis.call('XDEL', k('dead'), ARGV[2])

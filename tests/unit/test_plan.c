@@ -1078,6 +1078,79 @@ test_meeting_ids_with_colons(void **state)
 	config_unref(cf);
 }
 
+/* The value of a DNEW op's field, or NULL. */
+static const char *
+op_field(json_t *op, const char *name)
+{
+	size_t	i;
+
+	for (i = 5; op != NULL && i + 1 < json_array_size(op); i += 2)
+		if (strcmp(json_string_value(json_array_get(op, i)), name) == 0)
+			return json_string_value(json_array_get(op, i + 1));
+	return NULL;
+}
+
+/*
+ * A change or a cancellation while the person's invitation (or a reminder)
+ * is pending: the planner names those emails in the new one's "after"
+ * (commit.lua waits for whichever a worker has taken; an update is not
+ * created at all if the invitation is still waiting, F=1). Someone with
+ * nothing pending gets a plain DNEW.
+ */
+static void
+test_meeting_after_pending(void **state)
+{
+	struct config	*cf = config_default();
+	struct plan_ctx	 pc = { cf, utc_ms(2026, 11, 1, 12, 0), "7-0" };
+	struct record	 r;
+	json_t		*snap = json_object(), *ops, *w;
+	const char	*m = "{'type':'meeting','id':'m-1','title':'T',"
+	    "'start':'%s','end':'2026-12-10T19:30',"
+	    "'online':{'url':'https://meet.example.org/m'},%s"
+	    "'invitees':['c-a','c-b']}";
+	char		*t;
+
+	snap_collab(snap, "c-a", 1, "[]");
+	snap_collab(snap, "c-b", 1, "[]");
+	t = xasprintf(m, "2026-12-10T17:30", "");
+	snap_rec(snap, t);
+	free(t);
+	w = json_object_get(snap, "rec:meeting:m-1");
+	json_object_set_new(w, "meta", JSON("{'seq':0,"
+	    "'invited':['c-a','c-b'],'start':1797010200}"));
+	snap_set(snap, "md:m-1", "['inv:m-1:c-a:0','rem:m-1:c-a:0:86400',"
+	    "'upd:m-1:c-ax:0']");
+	store_snap_put_null(snap, "rec:venue:none");
+
+	/* An hour later. */
+	t = xasprintf(m, "2026-12-10T18:30", "");
+	rec(t, &r);
+	free(t);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	assert_string_equal(op_field(op_find(ops, "DNEW", "upd:m-1:c-a:1"),
+	    "after"), "1:inv:m-1:c-a:0 0:rem:m-1:c-a:0:86400");
+	assert_null(op_field(op_find(ops, "DNEW", "upd:m-1:c-b:1"), "after"));
+	assert_non_null(op_find(ops, "DNEW", "upd:m-1:c-b:1"));
+	json_decref(ops);
+
+	/* Cancelled: the cancellation follows whatever is in flight, the
+	 * invitation included (F=0: it never stops the cancellation). */
+	t = xasprintf(m, "2026-12-10T17:30", "'status':'cancelled',");
+	rec(t, &r);
+	free(t);
+	ops = json_array();
+	apply_ok(&r, snap, &pc, ops);
+	record_clear(&r);
+	assert_string_equal(op_field(op_find(ops, "DNEW", "can:m-1:c-a:1"),
+	    "after"), "0:inv:m-1:c-a:0 0:rem:m-1:c-a:0:86400");
+	assert_null(op_field(op_find(ops, "DNEW", "can:m-1:c-b:1"), "after"));
+	json_decref(ops);
+	json_decref(snap);
+	config_unref(cf);
+}
+
 static void
 test_collaborator(void **state)
 {
@@ -1307,6 +1380,7 @@ main(void)
 		cmocka_unit_test(test_removed_addressee),
 		cmocka_unit_test(test_ids_with_colons),
 		cmocka_unit_test(test_meeting_ids_with_colons),
+		cmocka_unit_test(test_meeting_after_pending),
 		cmocka_unit_test(test_collaborator),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_helpers),
