@@ -137,6 +137,7 @@ intake_lost(struct intake *it)
 	intake_clear_cur(it);
 	intake_drop_queue(it);
 	it->own_pending = 1;
+	it->reading = 0;
 	intake_set_state(it, it->stopping ? INTAKE_STOPPED : INTAKE_IDLE);
 }
 
@@ -200,8 +201,16 @@ intake_on_read(redisAsyncContext *ac, void *r, void *priv)
 
 	if (reply == NULL)
 		return;		/* intake_lost ran from the state callback */
-	if (it->stopping) {
-		/* Anything read stays pending, for the next consumer. */
+	it->reading = 0;
+	/*
+	 * Stopping: what this read delivered is pending under our name, and
+	 * the next daemon would claim it only after the lease, while it reads
+	 * what was queued after it at once (a meeting before the person it
+	 * invites). So it is handled now, like the rest in hand; the queue
+	 * drained, intake_next stops.
+	 */
+	if (it->stopping && (reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements == 0)) {
 		intake_set_state(it, INTAKE_STOPPED);
 		return;
 	}
@@ -258,6 +267,7 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 
 	if (reply == NULL)
 		return;
+	it->reading = 0;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
 		if (reply->type == REDIS_REPLY_ERROR)
 			log_warnx("intake: XAUTOCLAIM: %s", reply->str);
@@ -345,6 +355,8 @@ intake_loop(struct intake *it)
 	}
 	if (r == -1)
 		intake_lost(it);
+	else if (it->state == INTAKE_READ)
+		it->reading = 1;
 }
 
 /* Redis refused a step: let go of what is in hand (it stays pending in
@@ -657,7 +669,9 @@ void
 intake_stop(struct intake *it)
 {
 	it->stopping = 1;
-	if (it->state != INTAKE_WORK)
+	/* A read on the wire is waited for (at most INTAKE_BLOCK_MS): what
+	 * it brings is handled before intake stops (intake_on_read). */
+	if (it->state != INTAKE_WORK && !it->reading)
 		intake_set_state(it, INTAKE_STOPPED);
 }
 

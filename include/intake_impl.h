@@ -59,6 +59,7 @@ struct intake {
 	enum intake_state	 state;
 	int			 stopping;
 	int			 own_pending;	/* read "0" before ">" */
+	int			 reading;	/* a read or claim on the wire */
 	char			 consumer[128];
 	long long		 last_claim_ms;
 	struct intake_entries	 q;

@@ -219,3 +219,37 @@ def test_cancel_while_invitation_in_flight_follows_it(env):
 	assert not env.keys("d:inv:m-rcan:*") or all(env.r.hget(k, "state")
 	    == "sent" for k in env.keys("d:inv:m-rcan:*"))
 	assert env.dead_entries() == []
+
+
+@harness.env_options(config=CONFIG)
+def test_entry_read_while_stopping_is_handled_not_left_pending(env):
+	"""SIGTERM while intake's blocking read is open, and an email in
+	flight keeps the daemon up: a record queued then is delivered to the
+	open read. It is handled before the daemon exits, not left pending
+	under the stopped daemon's name (where it would wait out the lease and
+	be overtaken by what is queued after it)."""
+	m, hold = _in_flight_invitation(env, "m-stop")
+	env.send_signal(harness.signal.SIGTERM)
+	# Intake is stopping; its read is still open while the email is held.
+	env.xadd(dict(AMARA, id="c-late", name="Late Person",
+	    email="late@example.org"))
+	env.wait_for(lambda: _delivered(env), what="the entry read")
+	hold.release()
+	assert env.wait_daemon_exit() == 0
+	pending = env.r.xpending(env.key("inbox"), "hearbackd")["pending"]
+	assert pending == 0, env.r.xpending_range(env.key("inbox"),
+	    "hearbackd", "-", "+", 10)
+	assert env.r.get(env.key("rec:collaborator:c-late")) is not None
+
+
+def _delivered(env):
+	"""Every entry on the inbox has been delivered to a consumer (or
+	handled: a handled entry leaves the inbox)."""
+	last = env.r.xinfo_groups(env.key("inbox"))[0]["last-delivered-id"]
+	return all(_id_le(e["id"], last) for e in env.stream("inbox"))
+
+
+def _id_le(a, b):
+	ta = tuple(int(x) for x in a.split("-"))
+	tb = tuple(int(x) for x in b.split("-"))
+	return ta <= tb
