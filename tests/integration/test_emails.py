@@ -119,8 +119,13 @@ def _kind(m):
 
 
 def emails(env):
-	"""Makes one email of every kind for each person; returns
-	{(kind, format): Mail}."""
+	"""Makes one email of every kind for each person, with the answer and
+	preferences links of [web] (long, unbreakable URLs: they must wrap
+	on a phone too); returns {(kind, format): Mail}."""
+	key = env.write_file("web.key", "emails-test-key-0123456789\n", 0o600)
+	port = harness.free_port()
+	env.write_config({"web": {"listen": "127.0.0.1:%d" % port,
+	    "base_url": "http://127.0.0.1:%d" % port, "key_file": str(key)}})
 	env.start_daemon()
 	env.xadd(venue())
 	for p in PEOPLE.values():
