@@ -50,6 +50,7 @@ err_set(struct err *e, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
+	e->ref = 0;
 	va_start(ap, fmt);
 	n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);

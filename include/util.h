@@ -16,9 +16,13 @@
 /* An error message for a person: "start: \"2026-13-01T18:00\" is not a date". */
 struct err {
 	char	msg[512];
+	/* 1: the record names an id nothing is stored under (a reference
+	 * error, which a record queued earlier may still settle), not a
+	 * mistake in its form; err_set() clears it. */
+	int	ref;
 };
 
-/* Set e->msg (e may be NULL); always returns -1 so callers can `return err_set(...)`. */
+/* Set e->msg and clear e->ref (e may be NULL); always returns -1 so callers can `return err_set(...)`. */
 int	err_set(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
 /* Prefix e->msg with "prefix: " (for field paths). */
 void	err_prefix(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
