@@ -153,7 +153,7 @@ fanout_check(struct fanout *fo, json_t *snap, struct err *e)
 		err_set(e, "to.collaborators[%lld]: no collaborator \"%s\"",
 		    (long long)json_integer_value(json_array_get(
 		    json_object_get(c, "at"), i)), cid);
-		e->ref = 1;
+		err_set_ref(e);
 		return -1;
 	}
 	fo->nchecked++;

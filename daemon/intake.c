@@ -685,7 +685,7 @@ intake_reject_err(struct intake *it, const struct err *e)
 {
 	struct intake_entry	*en = intake_cur(it);
 
-	if (!e->ref) {
+	if (!err_is_ref(e)) {
 		intake_reject(it, e->msg);
 		return;
 	}

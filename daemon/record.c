@@ -314,8 +314,7 @@ record_merge(const json_t *stored, const struct record *r,
 		    "changes a stored record: check the id, or send the whole "
 		    "record without \"merge\")", record_type_name(r->type),
 		    r->id);
-		if (e != NULL)
-			e->ref = 1;	/* the record it changes may come */
+		err_set_ref(e);	/* the record it changes may come */
 		return -1;
 	}
 	whole = record_merge_patch(stored, r->json);
