@@ -17,7 +17,10 @@
  * Either way an entry leaves the inbox only in the commit that stores
  * everything it causes (SPEC section 5). Records are handled in inbox
  * order, which keeps one daemon's order; the version check settles races
- * between daemons.
+ * between daemons. A record naming an id nothing is stored under waits,
+ * pending, while an older entry is pending under any consumer (which may
+ * store that id: a crashed daemon's, claimed after the lease), and is
+ * judged once none is (intake_defer, wait_id).
  *
  * States:  IDLE -(connected)-> GROUP -> READ <-> WORK,  any -(stop)-> STOPPED
  *
