@@ -150,9 +150,11 @@ fanout_check(struct fanout *fo, json_t *snap, struct err *e)
 		if (plan_snaprec(snap, "collaborator", cid) != NULL ||
 		    fanout_forgotten(snap, cid))
 			continue;
-		return err_set(e, "to.collaborators[%lld]: no collaborator "
-		    "\"%s\"", (long long)json_integer_value(json_array_get(
+		err_set(e, "to.collaborators[%lld]: no collaborator \"%s\"",
+		    (long long)json_integer_value(json_array_get(
 		    json_object_get(c, "at"), i)), cid);
+		err_set_ref(e);
+		return -1;
 	}
 	fo->nchecked++;
 	return 0;

@@ -17,7 +17,10 @@
  * Either way an entry leaves the inbox only in the commit that stores
  * everything it causes (SPEC section 5). Records are handled in inbox
  * order, which keeps one daemon's order; the version check settles races
- * between daemons.
+ * between daemons. A record naming an id nothing is stored under waits,
+ * pending, while an older entry is pending under any consumer (which may
+ * store that id: a crashed daemon's, claimed after the lease), and is
+ * judged once none is (intake_defer, wait_id).
  *
  * States:  IDLE -(connected)-> GROUP -> READ <-> WORK,  any -(stop)-> STOPPED
  *
@@ -258,6 +261,59 @@ intake_on_pending(redisAsyncContext *ac, void *r, void *priv)
 	intake_next(it);
 }
 
+/* Stream ids "ms-seq" in order: <0, 0, >0. */
+static int
+intake_id_cmp(const char *a, const char *b)
+{
+	unsigned long long	 am, as = 0, bm, bs = 0;
+	char			*p;
+
+	am = strtoull(a, &p, 10);
+	if (*p == '-')
+		as = strtoull(p + 1, NULL, 10);
+	bm = strtoull(b, &p, 10);
+	if (*p == '-')
+		bs = strtoull(p + 1, NULL, 10);
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as < bs ? -1 : as > bs;
+}
+
+/* While an entry waits: the oldest entry pending in the group. Nothing
+ * older than the waiting entry: read our own pending entries again (it
+ * among them, in order) and judge it as any other. */
+static void
+intake_on_wait(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct intake	*it = priv;
+	redisReply	*reply = r;
+	char		 oldest[64];
+	int		 n;
+
+	if (reply == NULL)
+		return;
+	it->reading = 0;
+	if (it->stopping) {
+		intake_set_state(it, INTAKE_STOPPED);
+		return;
+	}
+	if ((n = store_inbox_oldest_id(reply, oldest, sizeof oldest)) == -1) {
+		log_warnx("intake: XPENDING: %s", reply->type ==
+		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		intake_kick(it, INTAKE_WAIT_MS);
+		return;
+	}
+	if (n == 1 && intake_id_cmp(oldest, it->wait_id) < 0) {
+		intake_kick(it, INTAKE_WAIT_MS);
+		return;
+	}
+	log_info("intake: entry %s: no older entry is pending: judging it "
+	    "again", it->wait_id);
+	it->wait_id[0] = '\0';
+	it->own_pending = 1;
+	intake_kick(it, 0);
+}
+
 static void
 intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -272,7 +328,7 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 		if (reply->type == REDIS_REPLY_ERROR)
 			log_warnx("intake: XAUTOCLAIM: %s", reply->str);
 		intake_set_state(it, INTAKE_READ);
-		intake_kick(it, 0);
+		intake_kick(it, it->wait_id[0] != '\0' ? INTAKE_WAIT_MS : 0);
 		return;
 	}
 	intake_take_entries(it, reply->element[1]);
@@ -285,6 +341,15 @@ intake_on_claim(redisAsyncContext *ac, void *r, void *priv)
 	}
 	if (STAILQ_EMPTY(&it->q)) {
 		intake_set_state(it, INTAKE_READ);
+		if (it->wait_id[0] != '\0') {
+			/* Nothing to claim yet: is anything older pending? */
+			if (store_inbox_oldest(it->rc, it->cf->prefix,
+			    intake_on_wait, it) == -1)
+				intake_lost(it);
+			else
+				it->reading = 1;
+			return;
+		}
 		intake_kick(it, 0);
 		return;
 	}
@@ -336,7 +401,14 @@ intake_loop(struct intake *it)
 		    it);
 		break;
 	case INTAKE_READ:
-		if (it->own_pending) {
+		if (it->wait_id[0] != '\0') {
+			/* Waiting: claim what a stopped consumer left once
+			 * the lease is over; else see what is pending. */
+			it->last_claim_ms = now;
+			r = store_inbox_claim(it->rc, it->cf->prefix,
+			    it->consumer, it->cf->lease * 1000, INTAKE_BATCH,
+			    intake_on_claim, it);
+		} else if (it->own_pending) {
 			r = store_inbox_read(it->rc, it->cf->prefix,
 			    it->consumer, INTAKE_BATCH, -1, intake_on_read, it);
 		} else if (now - it->last_claim_ms >= INTAKE_CLAIM_EVERY_MS) {
@@ -557,6 +629,75 @@ intake_reject(struct intake *it, const char *why)
 	json_decref(ops);
 }
 
+/*
+ * The entry in hand names an id nothing is stored under, while an older
+ * entry is pending (read by a consumer, this one or another, and not yet
+ * committed): that entry may be what stores it (a daemon that crashed
+ * holding the person a meeting invites, whose entry is claimed only after
+ * the lease). So this one is not rejected yet: it and what was read after
+ * it stay pending under our name, in order, and are read again once
+ * nothing older is pending (intake_on_wait). No older entry: rejected.
+ */
+static void
+intake_defer(struct intake *it, const char *oldest)
+{
+	struct intake_entry	*en = intake_cur(it);
+
+	log_info("intake: entry %s names an id not stored yet while older "
+	    "entry %s is pending: it waits for that one", en->id, oldest);
+	snprintf(it->wait_id, sizeof it->wait_id, "%s", en->id);
+	intake_run_unahead(it);
+	intake_clear_cur(it);
+	intake_drop_queue(it);
+	it->own_pending = 1;
+	if (it->stopping) {
+		intake_set_state(it, INTAKE_STOPPED);
+		return;
+	}
+	intake_set_state(it, INTAKE_READ);
+	intake_kick(it, INTAKE_WAIT_MS);
+}
+
+static void
+intake_on_oldest(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct intake		*it = priv;
+	redisReply		*reply = r;
+	struct intake_entry	*en = intake_cur(it);
+	char			 oldest[64];
+	int			 n;
+
+	if (reply == NULL || intake_refused(it, reply, "XPENDING"))
+		return;
+	if ((n = store_inbox_oldest_id(reply, oldest, sizeof oldest)) == -1) {
+		log_warnx("intake: entry %s: XPENDING: unexpected reply",
+		    en->id);
+		intake_later(it);
+		return;
+	}
+	if (n == 1 && intake_id_cmp(oldest, en->id) < 0)
+		intake_defer(it, oldest);
+	else
+		intake_reject(it, en->why);
+}
+
+/* A record the planner refused: a reference error waits for the older
+ * entries still pending (intake_defer); any other is rejected now. */
+void
+intake_reject_err(struct intake *it, const struct err *e)
+{
+	struct intake_entry	*en = intake_cur(it);
+
+	if (!err_is_ref(e)) {
+		intake_reject(it, e->msg);
+		return;
+	}
+	free(en->why);
+	en->why = xstrdup(e->msg);
+	if (store_inbox_oldest(it->rc, it->cf->prefix, intake_on_oldest,
+	    it) == -1)
+		intake_lost(it);
+}
 
 /* Read the next entry's record, once. */
 int

@@ -142,7 +142,7 @@ intake_fanout_on_page(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 	json_t		*snap, *ids;
-	struct err	 e, why;
+	struct err	 e, why = { "" };
 	char		 cursor[64];
 	int		 n;
 
@@ -160,7 +160,7 @@ intake_fanout_on_page(redisAsyncContext *ac, void *r, void *priv)
 		log_warnx("intake: %s", e.msg);
 	if (fanout_check_ids(it->fo) != NULL) {
 		if (fanout_check(it->fo, snap, &why) == -1)
-			intake_reject(it, why.msg);
+			intake_reject_err(it, &why);
 		else
 			intake_fanout_step(it);
 	} else
@@ -209,7 +209,7 @@ intake_fanout_on_head(redisAsyncContext *ac, void *r, void *priv)
 	struct intake_entry	*en = intake_cur(it);
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops;
-	struct err		 e;
+	struct err		 e = { "" };
 	int			 n;
 
 	if (reply == NULL || intake_refused(it, reply, "fetch"))
@@ -229,13 +229,13 @@ intake_fanout_on_head(redisAsyncContext *ac, void *r, void *priv)
 	/* A group nobody belongs to: refused, before anything is stored.
 	 * (A stored version that named it already is not refused.) */
 	if (plan_check_groups(&en->rec, it->snap, &e) == -1) {
-		intake_reject(it, e.msg);
+		intake_reject_err(it, &e);
 		return;
 	}
 	ops = json_array();
 	switch (fanout_head(it->fo, it->snap, &pc, ops, &e)) {
 	case -1:
-		intake_reject(it, e.msg);
+		intake_reject_err(it, &e);
 		break;
 	case FANOUT_STALE:
 		log_info("intake: announcement %s: entry %s is older than the "

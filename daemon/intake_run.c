@@ -162,7 +162,7 @@ intake_run_plan(struct intake *it)
 {
 	struct intake_entry	*en;
 	json_t			*ops = json_array();
-	struct err		 e;
+	struct err		 e = { "" };
 	char			*ids;
 
 	STAILQ_FOREACH(en, &it->hand, next) {
@@ -173,7 +173,7 @@ intake_run_plan(struct intake *it)
 			if (it->nhand > 1)
 				intake_run_split(it);
 			else
-				intake_reject(it, e.msg);
+				intake_reject_err(it, &e);
 			return;
 		}
 		store_op_audit(ops, "event", "accepted", "entry", en->id,

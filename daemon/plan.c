@@ -385,6 +385,7 @@ plan_check_group(struct plan_check_arg *a, const char *id, const char *path)
 	err_set(a->e, "%s: no collaborator belongs to group \"%s\", so nobody "
 	    "would get this; check the spelling. The groups with members "
 	    "are: %s", path, id, known);
+	err_set_ref(a->e);
 	free(known);
 }
 
@@ -422,6 +423,7 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 		    "was stored under this id; check it)", path, id);
 	else
 		err_set(a->e, "%s: no %s \"%s\"", path, kind, id);
+	err_set_ref(a->e);
 }
 
 /* A meeting's start against now: a new scheduled one must be to come, a

@@ -309,11 +309,14 @@ record_merge(const json_t *stored, const struct record *r,
 	memset(out, 0, sizeof *out);
 	if (!r->merge)
 		return record_check1(r->json, o, 1, 0, NULL, out, e);
-	if (stored == NULL)
-		return err_set(e, "id: no %s \"%s\" to change (\"merge\": true "
+	if (stored == NULL) {
+		err_set(e, "id: no %s \"%s\" to change (\"merge\": true "
 		    "changes a stored record: check the id, or send the whole "
 		    "record without \"merge\")", record_type_name(r->type),
 		    r->id);
+		err_set_ref(e);	/* the record it changes may come */
+		return -1;
+	}
 	whole = record_merge_patch(stored, r->json);
 	rc = record_check1(whole, o, 1, 0, NULL, out, e);
 	json_decref(whole);

@@ -50,12 +50,26 @@ err_set(struct err *e, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
+	e->msg[sizeof e->msg - 1] = '\0';	/* not a reference error */
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	n = vsnprintf(e->msg, sizeof e->msg - 1, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof e->msg)
+	if (n >= (int)sizeof e->msg - 1)
 		util_utf8_trim(e->msg);
 	return -1;
+}
+
+void
+err_set_ref(struct err *e)
+{
+	if (e != NULL)
+		e->msg[sizeof e->msg - 1] = 1;
+}
+
+int
+err_is_ref(const struct err *e)
+{
+	return e->msg[sizeof e->msg - 1] == 1;
 }
 
 /*

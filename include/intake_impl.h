@@ -28,6 +28,7 @@
 #define INTAKE_BLOCK_MS		2000
 #define INTAKE_CLAIM_EVERY_MS	10000
 #define INTAKE_MAX_TRIES	50	/* version conflicts for one record */
+#define INTAKE_WAIT_MS		1000	/* between looks while an entry waits */
 
 enum intake_state {
 	INTAKE_IDLE,
@@ -62,6 +63,9 @@ struct intake {
 	int			 reading;	/* a read or claim on the wire */
 	char			 consumer[128];
 	long long		 last_claim_ms;
+	/* An entry naming an unknown id while an older one was pending (held
+	 * by any consumer): it waits, pending, until nothing older is. */
+	char			 wait_id[64];
 	struct intake_entries	 q;
 	struct event		*kick;		/* run the loop from the top */
 	intake_commit_fn	*commit_fn;
@@ -105,6 +109,7 @@ void	 intake_next(struct intake *);
 void	 intake_done(struct intake *);
 void	 intake_accepted(struct intake *, struct intake_entry *);
 void	 intake_reject(struct intake *, const char *why);
+void	 intake_reject_err(struct intake *, const struct err *);
 int	 intake_refused(struct intake *, const redisReply *, const char *what);
 void	 intake_later(struct intake *);
 void	 intake_lost(struct intake *);

@@ -339,8 +339,10 @@ int	store_scrub(struct rconn *, const char *prefix, int budget,
 /* The inbox, as consumer group STORE_INBOX_GROUP: create the group; read
  * (block_ms < 0: this consumer's own pending entries, else new ones,
  * waiting up to block_ms); claim entries idle longer than idle_ms; list
- * pending entries (for their delivery counts); acknowledge one that is
- * gone (fn may be NULL). */
+ * pending entries (for their delivery counts); ask for the oldest entry
+ * pending under any consumer (store_inbox_oldest_id() reads the reply: 1
+ * and its id in buf, 0 when none is pending, -1 for a reply it cannot
+ * read); acknowledge one that is gone (fn may be NULL). */
 int	store_inbox_group(struct rconn *, const char *prefix,
 	    redisCallbackFn *fn, void *priv);
 int	store_inbox_read(struct rconn *, const char *prefix,
@@ -351,6 +353,9 @@ int	store_inbox_claim(struct rconn *, const char *prefix,
 	    redisCallbackFn *fn, void *priv);
 int	store_inbox_pending(struct rconn *, const char *prefix, int count,
 	    redisCallbackFn *fn, void *priv);
+int	store_inbox_oldest(struct rconn *, const char *prefix,
+	    redisCallbackFn *fn, void *priv);
+int	store_inbox_oldest_id(const redisReply *, char *buf, size_t len);
 int	store_inbox_ack(struct rconn *, const char *prefix, const char *entry);
 
 /*

@@ -299,6 +299,36 @@ store_inbox_pending(struct rconn *rc, const char *prefix, int count,
 }
 
 int
+store_inbox_oldest(struct rconn *rc, const char *prefix, redisCallbackFn *fn,
+    void *priv)
+{
+	char	inbox[STORE_KEY_MAX];
+
+	store_inbox(prefix, inbox, sizeof inbox);
+	return rconn_cmdf(rc, fn, priv, "XPENDING %s %s", inbox,
+	    STORE_INBOX_GROUP);
+}
+
+/* XPENDING's summary: [count, lowest id, highest id, consumers]. */
+int
+store_inbox_oldest_id(const redisReply *r, char *buf, size_t len)
+{
+	const redisReply	*lo;
+
+	buf[0] = '\0';
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+		return -1;
+	lo = r->element[1];
+	if (lo->type == REDIS_REPLY_NIL)
+		return 0;
+	if (lo->type != REDIS_REPLY_STRING || lo->len == 0 || lo->len >= len)
+		return -1;
+	memcpy(buf, lo->str, lo->len);
+	buf[lo->len] = '\0';
+	return 1;
+}
+
+int
 store_inbox_ack(struct rconn *rc, const char *prefix, const char *entry)
 {
 	char	inbox[STORE_KEY_MAX];

@@ -22,7 +22,7 @@ import threading
 import harness
 from test_meetings import (AMARA, BEN, check_calendar, counts, days_ahead,
     line_with, local, marker, meeting, mid_of, range_words, setup, unwrap,
-    wait_mid)
+    venue, wait_mid)
 
 AMARA_MAIL = "amara@example.org"
 
@@ -253,3 +253,72 @@ def _id_le(a, b):
 	ta = tuple(int(x) for x in a.split("-"))
 	tb = tuple(int(x) for x in b.split("-"))
 	return ta <= tb
+
+
+# The inbox lease (XAUTOCLAIM's min-idle) short, so that what a crashed
+# consumer left is claimed within the test.
+SHORT_LEASE = {"delivery": {"lease": "5s", "retry_min": "1s",
+    "retry_max": "2s"}}
+
+
+def _left_pending(env, record, consumer="crashed-1"):
+	"""Queue record and read it as `consumer`, which never commits it:
+	exactly what a daemon killed (SIGKILL) after its read leaves."""
+	env.r.execute_command("XGROUP", "CREATE", env.key("inbox"), "hearbackd",
+	    "0", "MKSTREAM")
+	eid = env.xadd(record)
+	got = env.r.xreadgroup("hearbackd", consumer, {env.key("inbox"): ">"},
+	    count=1)
+	assert got and got[0][1][0][0] == eid, got
+	return eid
+
+
+def _waits(env, eid):
+	return ("entry %s names an id not stored yet" % eid) in \
+	    env.daemon_log.read_text(errors="replace")
+
+
+@harness.env_options(config=SHORT_LEASE)
+def test_meeting_waits_for_person_left_pending_by_crashed_daemon(env):
+	"""A daemon crashed holding Amara's entry (pending under its name);
+	the meeting inviting her was queued after it. The next daemon reads
+	the meeting first (Amara's entry is claimed only after the lease): it
+	does not reject it, it waits; Amara is claimed and stored, then the
+	meeting is accepted and both are invited."""
+	_left_pending(env, AMARA)
+	env.xadd(venue())
+	env.xadd(BEN)
+	mid = env.xadd(meeting("m-wait", days_ahead(20)))
+	env.start_daemon()
+	env.wait_for(lambda: _waits(env, mid), what="the meeting waiting")
+	env.wait_for(lambda: env.r.get(env.key("rec:meeting:m-wait")),
+	    what="the meeting accepted")
+	env.wait_for(lambda: env.mails_to(AMARA_MAIL) and
+	    env.mails_to("ben@example.org"), what="both invitations")
+	assert env.dead_entries() == []
+	assert not [m for m in env.mails if m.subject.startswith("Notice: ")]
+	assert env.r.xpending(env.key("inbox"), "hearbackd")["pending"] == 0
+
+
+@harness.env_options(config=CONFIG)
+def test_meeting_waits_then_is_rejected_once_nothing_older_is_pending(env):
+	"""The wait is bounded: once no older entry is pending (here the
+	entry is let go of without storing anyone), a meeting naming an
+	unknown person is rejected as before."""
+	eid = _left_pending(env, AMARA)
+	env.xadd(venue())
+	env.xadd(BEN)
+	mid = env.xadd(meeting("m-gone", days_ahead(20)))
+	env.start_daemon()
+	env.wait_for(lambda: _waits(env, mid), what="the meeting waiting")
+	# Ben and the venue are handled, the meeting is not rejected.
+	env.wait_for(lambda: env.r.get(env.key("rec:collaborator:c-ben")),
+	    what="Ben stored")
+	assert env.dead_entries() == []
+	env.r.xack(env.key("inbox"), "hearbackd", eid)
+	env.r.xdel(env.key("inbox"), eid)
+	env.wait_for(lambda: env.dead_entries(), what="the meeting rejected")
+	dead = env.dead_entries()
+	assert len(dead) == 1 and any('no collaborator "c-amara"' in v
+	    for v in dead[0].values()), dead
+	assert env.r.get(env.key("rec:meeting:m-gone")) is None

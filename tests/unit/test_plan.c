@@ -308,6 +308,9 @@ refcheck_is(const char *json, json_t *snap, json_t *known, const char *want)
 		if (rc != -1)
 			fail_msg("accepted: %s", json);
 		assert_string_equal(e.msg, w);
+		/* An unknown id is a reference error (intake may wait for
+		 * an older entry); a time is not. */
+		assert_int_equal(err_is_ref(&e), strstr(w, ": no ") != NULL);
 		free(w);
 	}
 	record_clear(&r);

@@ -884,6 +884,40 @@ pending(void)
 	return n;
 }
 
+/* XPENDING's summary read by store_inbox_oldest_id: none pending, then
+ * the oldest of two, then none again. */
+static void
+test_redis_oldest(void **state)
+{
+	redisReply	*r;
+	char		*a, *b, buf[64];
+
+	NEED_REDIS();
+	freeReplyObject(redisCommand(rc, "XGROUP CREATE %s %s $ MKSTREAM",
+	    K("inbox"), STORE_INBOX_GROUP));
+	r = cmd("XPENDING %s %s", K("inbox"), STORE_INBOX_GROUP);
+	assert_int_equal(store_inbox_oldest_id(r, buf, sizeof buf), 0);
+	freeReplyObject(r);
+	a = inbox_entry();
+	b = inbox_entry();
+	r = cmd("XPENDING %s %s", K("inbox"), STORE_INBOX_GROUP);
+	assert_int_equal(store_inbox_oldest_id(r, buf, sizeof buf), 1);
+	assert_string_equal(buf, a);
+	assert_int_equal(store_inbox_oldest_id(r, buf, 3), -1);
+	freeReplyObject(r);
+	freeReplyObject(cmd("XACK %s %s %s", K("inbox"), STORE_INBOX_GROUP,
+	    a));
+	r = cmd("XPENDING %s %s", K("inbox"), STORE_INBOX_GROUP);
+	assert_int_equal(store_inbox_oldest_id(r, buf, sizeof buf), 1);
+	assert_string_equal(buf, b);
+	freeReplyObject(r);
+	r = cmd("PING");
+	assert_int_equal(store_inbox_oldest_id(r, buf, sizeof buf), -1);
+	freeReplyObject(r);
+	free(a);
+	free(b);
+}
+
 static void
 test_redis_ack(void **state)
 {
@@ -2138,6 +2172,7 @@ main(void)
 		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
 		cmocka_unit_test_setup(test_redis_version, redis_each),
 		cmocka_unit_test_setup(test_redis_ack, redis_each),
+		cmocka_unit_test_setup(test_redis_oldest, redis_each),
 		cmocka_unit_test_setup(test_redis_ack_many, redis_each),
 		cmocka_unit_test_setup(test_redis_page, redis_each),
 		cmocka_unit_test_setup(test_redis_fanout_ops, redis_each),
