@@ -142,7 +142,7 @@ intake_fanout_on_page(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 	json_t		*snap, *ids;
-	struct err	 e, why = { "" };
+	struct err	 e, why = { .msg = "" };
 	char		 cursor[64];
 	int		 n;
 
@@ -209,7 +209,7 @@ intake_fanout_on_head(redisAsyncContext *ac, void *r, void *priv)
 	struct intake_entry	*en = intake_cur(it);
 	struct plan_ctx		 pc = { it->cf, util_now_ms(), en->id };
 	json_t			*ops;
-	struct err		 e = { "" };
+	struct err		 e = { .msg = "" };
 	int			 n;
 
 	if (reply == NULL || intake_refused(it, reply, "fetch"))

@@ -162,7 +162,7 @@ intake_run_plan(struct intake *it)
 {
 	struct intake_entry	*en;
 	json_t			*ops = json_array();
-	struct err		 e = { "" };
+	struct err		 e = { .msg = "" };
 	char			*ids;
 
 	STAILQ_FOREACH(en, &it->hand, next) {

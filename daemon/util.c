@@ -50,11 +50,11 @@ err_set(struct err *e, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
-	e->msg[sizeof e->msg - 1] = '\0';	/* not a reference error */
+	e->ref = 0;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof e->msg - 1, fmt, ap);
+	n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof e->msg - 1)
+	if (n >= (int)sizeof e->msg)
 		util_utf8_trim(e->msg);
 	return -1;
 }
@@ -63,13 +63,13 @@ void
 err_set_ref(struct err *e)
 {
 	if (e != NULL)
-		e->msg[sizeof e->msg - 1] = 1;
+		e->ref = 1;
 }
 
 int
 err_is_ref(const struct err *e)
 {
-	return e->msg[sizeof e->msg - 1] == 1;
+	return e->ref;
 }
 
 /*

@@ -15,7 +15,8 @@
 
 /* An error message for a person: "start: \"2026-13-01T18:00\" is not a date". */
 struct err {
-	char	msg[512];	/* the last byte is err_set_ref()'s flag */
+	char	msg[512];
+	int	ref;		/* a reference error: err_set_ref() */
 };
 
 /* Set e->msg and clear its reference flag (e may be NULL); always returns -1 so callers can `return err_set(...)`. */
@@ -24,8 +25,7 @@ int	err_set(struct err *e, const char *fmt, ...) HB_PRINTF(2, 3);
  * The error set last names an id nothing is stored under (a reference
  * error, which a record queued earlier may still settle), not a mistake in
  * the record's form: err_set_ref() after err_set() marks it, err_is_ref()
- * tells. The flag is msg's last byte, which messages never reach, so that
- * struct err stays one field (initialised as { "" } everywhere).
+ * tells. err_set() clears the mark.
  */
 void	err_set_ref(struct err *e);
 int	err_is_ref(const struct err *e);

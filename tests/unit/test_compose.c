@@ -57,7 +57,7 @@ mail_init(struct mail *m)
 static char *
 must_compose(const struct mail *m, size_t *lenp)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	char		*out;
 	size_t		 len;
 
@@ -92,7 +92,7 @@ header(const char *msg, const char *name)
 static void
 check_wire(const char *msg, size_t len)
 {
-	struct err	e = { "" };
+	struct err	e = { .msg = "" };
 	size_t		i, col = 0;
 
 	for (i = 0; i < len; i++) {
@@ -381,7 +381,7 @@ test_crlf_input(void **state)
 static void
 refuse(const struct mail *m, const char *want)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	char		*out = (char *)"untouched";
 	size_t		 len = 99;
 
@@ -453,7 +453,7 @@ test_refusals(void **state)
 static void
 test_check(void **state)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	char		 long_line[1100];
 
 	assert_int_equal(compose_check("a\r\nb\r\n", 6, &e), 0);

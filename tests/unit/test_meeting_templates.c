@@ -128,7 +128,7 @@ static void
 must_render(void **state, const char *kind, const char *format, json_t *ctx,
     struct rendered *r)
 {
-	struct err	e = { "" };
+	struct err	e = { .msg = "" };
 
 	if (render_email(*state, kind, format, ctx, r, &e) == -1)
 		fail_msg("%s %s: %s", kind, format, e.msg);

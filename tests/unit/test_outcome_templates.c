@@ -98,7 +98,7 @@ static void
 must_render(void **state, const char *kind, const char *format, json_t *ctx,
     struct rendered *r)
 {
-	struct err	e = { "" };
+	struct err	e = { .msg = "" };
 
 	if (render_email(*state, kind, format, ctx, r, &e) == -1)
 		fail_msg("%s %s: %s", kind, format, e.msg);
@@ -443,7 +443,7 @@ static void
 test_outcome_bad_format(void **state)
 {
 	struct rendered	 r;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	json_t		*ctx = outcome_of(&statuses[0], NULL);
 
 	assert_int_equal(render_email(*state, "outcome", "braille", ctx, &r,

@@ -44,7 +44,7 @@ static void
 must_render(void **state, const char *kind, const char *format, json_t *ctx,
     struct rendered *r)
 {
-	struct err	e = { "" };
+	struct err	e = { .msg = "" };
 
 	if (render_email(*state, kind, format, ctx, r, &e) == -1)
 		fail_msg("%s %s: %s", kind, format, e.msg);
@@ -236,7 +236,7 @@ test_refusals(void **state)
 {
 	json_t		*ctx = tmpl_fixture_json(ann_ctx);
 	struct rendered	 r;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	/* A subject that renders to two lines. */
 	json_object_set_new(json_object_get(ctx, "announcement"), "subject",

@@ -66,7 +66,7 @@ run(const char *text, int html, const char *json, struct ptab *pt,
 static void
 expect(const char *text, int html, const char *json, const char *want)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	char		*got;
 
 	got = run(text, html, json, NULL, &e);
@@ -79,7 +79,7 @@ expect(const char *text, int html, const char *json, const char *want)
 static void
 expect_compile_error(const char *text, const char *want)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	struct tmpl	*t;
 
 	t = tmpl_compile("invitation.standard.html", text, 1, &e);
@@ -191,7 +191,7 @@ test_standalone(void **state)
 static void
 test_partials(void **state)
 {
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	struct tmpl	*hdr, *loop;
 	struct ptab	 pt;
 	char		*got;
@@ -285,7 +285,7 @@ rmdir_all(const char *dir, const char **names)
 static void
 test_set_real_templates(void **state)
 {
-	struct err		 e = { "" };
+	struct err		 e = { .msg = "" };
 	struct tmplset		*s;
 	const struct tmpl	*std, *t;
 
@@ -327,7 +327,7 @@ test_set_broken(void **state)
 	const char	*names[] = { "k.standard.subject", "k.standard.txt",
 	    "k.standard.html", "k.easy-read.html", "k.easyread.html",
 	    "_p.standard.html", "README.txt", NULL };
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 	struct tmplset	*s;
 	struct buf	 b;
 	json_t		*ctx;

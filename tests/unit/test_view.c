@@ -129,7 +129,7 @@ test_access_states(void **state)
 	struct config	*cf = cf_new();
 	json_t		*data = data_new(NULL, NULL), *a, *it;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	assert_int_equal(view_build("inv:m-1:c-1:2", "invitation", "c-1", data,
@@ -187,7 +187,7 @@ test_phones_agenda_reminder(void **state)
 	struct config	*cf = cf_new();
 	json_t		*data = data_new("{\"lead\": 1920}", NULL), *m, *x;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	assert_int_equal(view_build("rem:m-1:c-1:2:1920", "reminder", "c-1",
@@ -233,7 +233,7 @@ test_venue_changes(void **state)
 	    "{\"what\": \"Lift\", \"was\": \"available\", \"now\": \"x\"}]}",
 	    NULL), *c, *x;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	assert_int_equal(view_build("vup:v-1:m-1:c-1:h", "venue-update", "c-1",
@@ -268,7 +268,7 @@ test_meeting_changes_and_calendar(void **state)
 	    "{\"field\": \"agenda\", \"what\": \"Agenda\", \"was\": \"1. A\","
 	    " \"now\": \"1. A\\n2. B\"}]}", NULL), *c;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	assert_int_equal(view_build("upd:m-1:c-1:2", "update", "c-1", data,
@@ -301,7 +301,7 @@ test_outcome_whose_words(void **state)
 	struct config	*cf = cf_new();
 	json_t		*extra = json_object(), *data, *o;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	json_object_set_new(extra, "rec:outcome:o-1", json_pack("{s:o}",
@@ -345,7 +345,7 @@ test_calllist(void **state)
 	struct config	*cf = cf_new();
 	json_t		*extra = json_object(), *data, *p, *it, *ch, *w;
 	struct view	 v;
-	struct err	 e = { "" };
+	struct err	 e = { .msg = "" };
 
 	(void)state;
 	json_object_set_new(extra, "rec:venue:v-1", json_pack("{s:o}",
