@@ -2,6 +2,7 @@
  * metrics.c: counters and their Prometheus text form (version 0.0.4).
  * Main thread only.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "metrics.h"
@@ -46,53 +47,89 @@ static const char *const metrics_answers[] = METRICS_ANSWERS;
 static const char *const metrics_unsubs[] = METRICS_UNSUBS;
 static const char *const metrics_suppressed[] = METRICS_SUPPRESSED;
 
+/*
+ * The section 9 counters, as the stats hash names them ("answer:yes",
+ * "unsubscribe:announcements", "suppressed:paused", "bounce"): one family
+ * per prefix, its label values, and where the figures live.
+ */
+struct metrics_family {
+	const char		*stat;		/* the stats field's prefix */
+	const char		*name;		/* the metric, a counter */
+	const char		*label;		/* NULL: one unlabelled figure */
+	const char		*help;
+	const char *const	*values;
+	int			 n;
+	size_t			 off;		/* of the first figure */
+};
+
+static const struct metrics_family metrics_families[] = {
+	{ "answer:", "hearback_answers_total", "answer",
+	    "Answers to invitations, on the web page or by calendar.",
+	    metrics_answers, METRICS_NANSWERS,
+	    offsetof(struct metrics, answers) },
+	{ "unsubscribe:", "hearback_unsubscribes_total", "kind",
+	    "Kinds of email collaborators stopped (everything: all of them).",
+	    metrics_unsubs, METRICS_NUNSUBS,
+	    offsetof(struct metrics, unsubscribes) },
+	{ "bounce", "hearback_bounces_total", NULL,
+	    "Collaborator addresses marked as bouncing.", NULL, 1,
+	    offsetof(struct metrics, bounces) },
+	{ "suppressed:", "hearback_suppressed_total", "reason",
+	    "Emails not sent because of a person's choice, answer or bouncing "
+	    "address.", metrics_suppressed, METRICS_NSUPPRESSED,
+	    offsetof(struct metrics, suppressed) },
+};
+
+static long long *
+metrics_figure(const struct metrics *m, const struct metrics_family *f,
+    int i)
+{
+	return (long long *)((char *)m + f->off) + i;
+}
+
 void
 metrics_said_back(struct metrics *m, const char *name, long long v)
 {
-	int	i;
+	const struct metrics_family	*f;
+	size_t				 k, len;
+	int				 i;
 
-	if (strncmp(name, "answer:", 7) == 0) {
-		for (i = 0; i < METRICS_NANSWERS; i++)
-			if (strcmp(name + 7, metrics_answers[i]) == 0)
-				m->answers[i] = v;
-	} else if (strncmp(name, "unsubscribe:", 12) == 0) {
-		for (i = 0; i < METRICS_NUNSUBS; i++)
-			if (strcmp(name + 12, metrics_unsubs[i]) == 0)
-				m->unsubscribes[i] = v;
-	} else if (strncmp(name, "suppressed:", 11) == 0) {
-		for (i = 0; i < METRICS_NSUPPRESSED; i++)
-			if (strcmp(name + 11, metrics_suppressed[i]) == 0)
-				m->suppressed[i] = v;
-	} else if (strcmp(name, "bounce") == 0)
-		m->bounces = v;
+	for (k = 0; k < sizeof metrics_families / sizeof *f; k++) {
+		f = &metrics_families[k];
+		len = strlen(f->stat);
+		if (f->values == NULL) {
+			if (strcmp(name, f->stat) == 0)
+				*metrics_figure(m, f, 0) = v;
+			continue;
+		}
+		if (strncmp(name, f->stat, len) != 0)
+			continue;
+		for (i = 0; i < f->n; i++)
+			if (strcmp(name + len, f->values[i]) == 0)
+				*metrics_figure(m, f, i) = v;
+	}
 }
 
 static void
 metrics_render_said_back(const struct metrics *m, struct buf *b)
 {
-	int	i;
+	const struct metrics_family	*f;
+	size_t				 k;
+	int				 i;
 
-	buf_adds(b, "# HELP hearback_answers_total Answers to invitations, "
-	    "on the web page or by calendar.\n"
-	    "# TYPE hearback_answers_total counter\n");
-	for (i = 0; i < METRICS_NANSWERS; i++)
-		buf_printf(b, "hearback_answers_total{answer=\"%s\"} %lld\n",
-		    metrics_answers[i], m->answers[i]);
-	buf_adds(b, "# HELP hearback_unsubscribes_total Kinds of email "
-	    "collaborators stopped (everything: all of them).\n"
-	    "# TYPE hearback_unsubscribes_total counter\n");
-	for (i = 0; i < METRICS_NUNSUBS; i++)
-		buf_printf(b, "hearback_unsubscribes_total{kind=\"%s\"} %lld\n",
-		    metrics_unsubs[i], m->unsubscribes[i]);
-	buf_printf(b, "# HELP hearback_bounces_total Collaborator addresses "
-	    "marked as bouncing.\n# TYPE hearback_bounces_total counter\n"
-	    "hearback_bounces_total %lld\n", m->bounces);
-	buf_adds(b, "# HELP hearback_suppressed_total Emails not sent because "
-	    "of a person's choice, answer or bouncing address.\n"
-	    "# TYPE hearback_suppressed_total counter\n");
-	for (i = 0; i < METRICS_NSUPPRESSED; i++)
-		buf_printf(b, "hearback_suppressed_total{reason=\"%s\"} %lld\n",
-		    metrics_suppressed[i], m->suppressed[i]);
+	for (k = 0; k < sizeof metrics_families / sizeof *f; k++) {
+		f = &metrics_families[k];
+		buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", f->name,
+		    f->help, f->name);
+		if (f->values == NULL) {
+			buf_printf(b, "%s %lld\n", f->name,
+			    *metrics_figure(m, f, 0));
+			continue;
+		}
+		for (i = 0; i < f->n; i++)
+			buf_printf(b, "%s{%s=\"%s\"} %lld\n", f->name, f->label,
+			    f->values[i], *metrics_figure(m, f, i));
+	}
 }
 
 void

@@ -171,7 +171,8 @@ sched_run(struct sched *s)
 	if (room <= 0)
 		return;		/* sched_kick when a job comes back */
 	r = store_lease(s->rc, s->cf->prefix, util_now_ms(),
-	    s->cf->lease * 1000, room, sched_on_lease, s);
+	    s->cf->lease * 1000, room, s->cf->web_base_url != NULL ||
+	    s->cf->inbound_address != NULL, sched_on_lease, s);
 	if (r == 0)
 		s->inflight = 1;
 	else

@@ -317,9 +317,12 @@ int	store_page_ids(struct rconn *, const char *prefix, int records,
  * says the last), or -1 (e set) for a reply that is not a page. */
 int	store_page_parse(const redisReply *, char *cursor, size_t clen,
 	    json_t *snap, json_t **ids, struct err *e);
-/* Lease up to max due deliveries for lease_ms: see store_lease_parse(). */
+/* Lease up to max due deliveries for lease_ms: see store_lease_parse().
+ * summaries: a meeting's first reminder marks its answers summary due
+ * (only when answers can come back: [web] or [inbound]). */
 int	store_lease(struct rconn *, const char *prefix, long long now_ms,
-	    long long lease_ms, int max, redisCallbackFn *fn, void *priv);
+	    long long lease_ms, int max, int summaries, redisCallbackFn *fn,
+	    void *priv);
 /* Make the overdue "you said" digests that are due; reply: how many. */
 int	store_digest(struct rconn *, const char *prefix, long long now_ms,
 	    long long due_ms, long long every_ms, const char *coordinator,
@@ -426,7 +429,7 @@ void	store_fetch_argv(const char *prefix, json_t *keys, struct store_argv *);
 void	store_commit_argv(const char *prefix, const char *version,
 	    const char *entry, json_t *ops, struct store_argv *);
 void	store_lease_argv(const char *prefix, long long now_ms,
-	    long long lease_ms, int max, struct store_argv *);
+	    long long lease_ms, int max, int summaries, struct store_argv *);
 void	store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 	    long long every_ms, const char *coordinator, long long max_age_ms,
 	    struct store_argv *);

@@ -187,11 +187,12 @@ store_page_ids(struct rconn *rc, const char *prefix, int records,
 
 int
 store_lease(struct rconn *rc, const char *prefix, long long now_ms,
-    long long lease_ms, int max, redisCallbackFn *fn, void *priv)
+    long long lease_ms, int max, int summaries, redisCallbackFn *fn,
+    void *priv)
 {
 	struct store_argv	a;
 
-	store_lease_argv(prefix, now_ms, lease_ms, max, &a);
+	store_lease_argv(prefix, now_ms, lease_ms, max, summaries, &a);
 	return store_send(rc, &a, fn, priv);
 }
 

@@ -9,9 +9,11 @@
 --   ans:<mid>     hash: cid -> {"a": yes|no|maybe, "at", "via", "who",
 --                 "stale": true once an update asked again}
 --   sum:<mid>     when the answers summary was due (ms); sumdue: a set of
---                 meeting ids whose summary is due (the daemon sends it)
+--                 meeting ids whose summary is due (the daemon sends it).
+--                 Marked only when summaries is true: answers can come
+--                 back ([web] or [inbound]), so something takes them.
 --
--- gate(did, h, now) returns nil (send it) or the reason it is not sent:
+-- gate(did, h, now, summaries) returns nil (send it) or the reason it is not sent:
 -- the delivery is then settled here, "suppressed", with an audit entry and
 -- a count, and never handed out.
 local gate_class = {
@@ -44,13 +46,15 @@ local function gate_email(cid)
   return nil
 end
 
-local function gate_why(h, now)
+local function gate_why(h, now, summaries)
   local kind = gate_field(h, 'kind') or ''
   local cid = gate_field(h, 'cid') or ''
   local mid = gate_field(h, 'mid') or ''
-  if kind == 'reminder' and mid ~= '' then
-    -- The first reminder due: the answers summary is due too.
-    if redis.call('SET', k('sum:' .. mid), now, 'NX') then
+  if kind == 'reminder' and mid ~= '' and summaries then
+    -- The first reminder due: the answers summary is due too (sum:<mid>
+    -- says it was, and goes a year on, long after the meeting).
+    if redis.call('SET', k('sum:' .. mid), now, 'NX', 'PX',
+        365 * 86400000) then
       redis.call('SADD', k('sumdue'), mid)
     end
   end
@@ -81,8 +85,8 @@ local function gate_why(h, now)
   return nil
 end
 
-local function gate(did, h, now)
-  local why = gate_why(h, now)
+local function gate(did, h, now, summaries)
+  local why = gate_why(h, now, summaries)
   if not why then return nil end
   local dk = k('d:' .. did)
   redis.call('ZREM', k('schedule'), did)

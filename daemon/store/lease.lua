@@ -1,5 +1,6 @@
 -- lease.lua: hand out due deliveries under a lease.
--- ARGV: P now_ms lease_ms max
+-- ARGV: P now_ms lease_ms max summaries (1: answers summaries are sent,
+-- so a meeting's first reminder marks its summary due: gate.lua)
 -- Each due delivery (at most max) is pushed lease ms into the future on
 -- the schedule, so no one else takes it until the lease runs out (a crash:
 -- it is due again then). Returns [next-due-ms-or-"", [did, [hash...],
@@ -65,7 +66,7 @@ for _, did in ipairs(ids) do
     after_release(did)
   elseif held(did, dk, h) then
     -- waiting for the email it must follow, or superseded by it
-  elseif gate(did, h, now) then
+  elseif gate(did, h, now, ARGV[5] == '1') then
     -- settled by gate.lua: a person's choice says not to send it
   else
     redis.call('ZADD', k('schedule'), now + lease, did)

@@ -300,12 +300,13 @@ store_digest_argv(const char *prefix, long long now_ms, long long due_ms,
 
 void
 store_lease_argv(const char *prefix, long long now_ms, long long lease_ms,
-    int max, struct store_argv *a)
+    int max, int summaries, struct store_argv *a)
 {
 	store_argv_head(a, STORE_LUA_LEASE, prefix);
 	store_argv_addn(a, now_ms);
 	store_argv_addn(a, lease_ms);
 	store_argv_addn(a, max);
+	store_argv_addn(a, summaries != 0);
 }
 
 void

@@ -712,6 +712,9 @@ def test_reminders(env):
 	    if m.subject.startswith("Reminder")] == []
 	assert len([m for m in env.mails_to("amara@example.org")
 	    if mid_of(m).startswith("<rem/m-soon/")]) == 2
+	# Without [web] or [inbound] no answers come back: no answers summary
+	# is marked due, so nothing piles up waiting for one.
+	assert env.r.exists(env.key("sumdue"), env.key("sum:m-soon")) == 0
 
 
 @harness.env_options(config={"delivery": {"quiet_hours": "21:00-08:00"}})

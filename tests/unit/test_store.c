@@ -152,11 +152,11 @@ test_promote_argv(void **state)
 {
 	struct store_argv a;
 
-	store_lease_argv("hearback", 1795000000123LL, 60000, 16, &a);
+	store_lease_argv("hearback", 1795000000123LL, 60000, 16, 1, &a);
 	assert_string_equal(a.argv[0], "EVALSHA");
 	assert_non_null(strstr(a.script, "ZRANGEBYSCORE"));
 	argv_is(&a, 2, "0", "{hearback}:", "1795000000123", "60000", "16",
-	    NULL);
+	    "1", NULL);
 	store_argv_free(&a);
 }
 
@@ -771,7 +771,7 @@ test_redis_evalsha(void **state)
 	freeReplyObject(cmd("SCRIPT FLUSH"));
 	store_fetch_argv(PFX, keys, &a[0]);
 	store_commit_argv(PFX, "", "", ops, &a[1]);
-	store_lease_argv(PFX, 1000, 60000, 1, &a[2]);
+	store_lease_argv(PFX, 1000, 60000, 1, 1, &a[2]);
 	store_digest_argv(PFX, 1000, 10, 10, "jo@example.org", 10, &a[3]);
 	for (i = 0; i < 4; i++) {
 		assert_string_equal(a[i].argv[0], "EVALSHA");
@@ -1309,7 +1309,7 @@ promote(long long now, long long lease, int max)
 	struct store_argv	 a;
 	redisReply		*r;
 
-	store_lease_argv(PFX, now, lease, max, &a);
+	store_lease_argv(PFX, now, lease, max, 1, &a);
 	r = run(&a);
 	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
 		fail_msg("promote: reply type %d %s", r->type,
