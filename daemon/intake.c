@@ -643,8 +643,10 @@ intake_defer(struct intake *it, const char *oldest)
 {
 	struct intake_entry	*en = intake_cur(it);
 
-	log_info("intake: entry %s names an id not stored yet while older "
-	    "entry %s is pending: it waits for that one", en->id, oldest);
+	if (strcmp(it->wait_id, en->id) != 0)	/* once, not every look */
+		log_info("intake: entry %s names an id not stored yet while "
+		    "older entry %s is pending: it waits for that one", en->id,
+		    oldest);
 	snprintf(it->wait_id, sizeof it->wait_id, "%s", en->id);
 	intake_run_unahead(it);
 	intake_clear_cur(it);
