@@ -86,11 +86,15 @@ import_usage(void)
 	exit(EX_USAGE_);
 }
 
-int
-cli_import(const struct config *cf, int argc, char **argv)
+/*
+ * The options into im and *dry, checked: usage (exit 2) on a bad one; -1
+ * (message given) if --meeting is not a meeting id. argv[0] is the
+ * command's name; optind is the first FILE after.
+ */
+static int
+import_options(struct import *im, int *dry, int argc, char **argv)
 {
-	struct import	 im;
-	int		 ch, dry = 0, rv, i;
+	int		 ch;
 
 	static const struct option longopts[] = {
 		{ "type",	required_argument,	NULL,	't' },
@@ -100,18 +104,14 @@ cli_import(const struct config *cf, int argc, char **argv)
 		{ NULL,		0,			NULL,	0 }
 	};
 
-	memset(&im, 0, sizeof im);
-	im.cf = cf;
 	optind = 0;	/* glibc: start afresh (permuting, unlike main) */
-	argc++;
-	argv--;		/* getopt skips argv[0]: the command's name */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			if (strcmp(optarg, "collaborator") == 0)
-				im.said = 0;
+				im->said = 0;
 			else if (strcmp(optarg, "said") == 0)
-				im.said = 1;
+				im->said = 1;
 			else {
 				fprintf(stderr, "hearback: import: --type is "
 				    "collaborator or said, not \"%s\"\n",
@@ -120,15 +120,15 @@ cli_import(const struct config *cf, int argc, char **argv)
 			}
 			break;
 		case 'm':
-			im.meeting = optarg;
+			im->meeting = optarg;
 			break;
 		case 'n':
-			dry = 1;
+			*dry = 1;
 			break;
 		case 'i':
-			im.ignore = xrealloc(im.ignore, (im.nignore + 1) *
-			    sizeof *im.ignore);
-			im.ignore[im.nignore++] = import_norm(optarg);
+			im->ignore = xrealloc(im->ignore, (im->nignore + 1) *
+			    sizeof *im->ignore);
+			im->ignore[im->nignore++] = import_norm(optarg);
 			break;
 		default:
 			import_usage();
@@ -136,37 +136,60 @@ cli_import(const struct config *cf, int argc, char **argv)
 	}
 	if (optind >= argc)
 		import_usage();
-	if (im.meeting != NULL && !im.said) {
+	if (im->meeting != NULL && !im->said) {
 		fprintf(stderr, "hearback: import: --meeting is for --type "
 		    "said\n");
 		import_usage();
 	}
-	if (im.meeting != NULL && !record_id_valid(im.meeting)) {
+	if (im->meeting != NULL && !record_id_valid(im->meeting)) {
 		fprintf(stderr, "hearback: import: --meeting \"%s\" is not a "
-		    "meeting id\n", im.meeting);
+		    "meeting id\n", im->meeting);
+		return -1;
+	}
+	return 0;
+}
+
+/* After every file is read: the problems' tally, or every record queued. */
+static int
+import_queue(const struct config *cf, struct import *im, int dry)
+{
+	if (im->tty && im->rows >= IMPORT_PROGRESS)
+		fprintf(stderr, "\r\033[Khearback: %ld rows read, checking\n",
+		    im->rows);
+	if (im->problems > IMPORT_MAX_SHOWN)
+		fprintf(stderr, "hearback: %d more problems not shown\n",
+		    im->problems - IMPORT_MAX_SHOWN);
+	if (im->problems > 0) {
+		fprintf(stderr, "hearback: nothing queued\n");
 		return EX_INVALID;
 	}
+	if (im->nrecs == 0) {
+		fprintf(stderr, "hearback: no rows to import: nothing "
+		    "queued\n");
+		return EX_INVALID;
+	}
+	return cli_queue(cf, im->recs, im->nrecs, dry);
+}
+
+int
+cli_import(const struct config *cf, int argc, char **argv)
+{
+	struct import	 im;
+	int		 dry = 0, rv, i;
+
+	memset(&im, 0, sizeof im);
+	im.cf = cf;
+	argc++;
+	argv--;		/* getopt skips argv[0]: the command's name */
+	if (import_options(&im, &dry, argc, argv) == -1)
+		return EX_INVALID;
 	im.tty = isatty(STDERR_FILENO);
 	im.ids = json_object();
 	for (i = optind; i < argc; i++) {
 		im.fileno = i - optind;
 		import_sheet_read(&im, argv[i]);
 	}
-	if (im.tty && im.rows >= IMPORT_PROGRESS)
-		fprintf(stderr, "\r\033[Khearback: %ld rows read, checking\n",
-		    im.rows);
-	if (im.problems > IMPORT_MAX_SHOWN)
-		fprintf(stderr, "hearback: %d more problems not shown\n",
-		    im.problems - IMPORT_MAX_SHOWN);
-	if (im.problems > 0) {
-		fprintf(stderr, "hearback: nothing queued\n");
-		rv = EX_INVALID;
-	} else if (im.nrecs == 0) {
-		fprintf(stderr, "hearback: no rows to import: nothing "
-		    "queued\n");
-		rv = EX_INVALID;
-	} else
-		rv = cli_queue(cf, im.recs, im.nrecs, dry);
+	rv = import_queue(cf, &im, dry);
 	cli_free_records(im.recs, im.nrecs);
 	json_decref(im.ids);
 	for (i = 0; i < im.nignore; i++)
