@@ -248,74 +248,71 @@ import_set_list(struct import *im, json_t *o, enum import_field f)
 	return a;
 }
 
-/* A collaborator row; bad: the fields already reported (json names). */
+/* A collaborator's name, whole or in two parts (first, last). */
 static void
-import_collaborator(struct import *im, json_t *o, json_t *bad)
+import_name(struct import *im, json_t *o)
 {
-	char		*v, *first, *last, *id = NULL, *vocab;
-	const char	*w, *near;
-	json_t		*a, *x;
-	size_t		 i;
+	char	*v, *first, *last;
 
-	json_object_set_new(o, "type", json_string("collaborator"));
-	/* The name, whole or in two parts. */
-	if (im->has[F_NAME])
+	if (im->has[F_NAME]) {
 		import_set_cell(im, o, F_NAME);
-	else {
-		first = import_cell(im, F_FIRST);
-		last = import_cell(im, F_LAST);
-		v = xasprintf("%s%s%s", first, *first && *last ? " " : "",
-		    last);
-		if (*v)
-			json_object_set_new(o, "name", json_string(v));
-		free(v);
-		free(first);
-		free(last);
+		return;
 	}
-	import_set_cell(im, o, F_EMAIL);
-	import_set_cell(im, o, F_PHONE);
-	import_set_cell(im, o, F_COORDINATOR);
-	/* The id, or one made from the address (or phone). */
+	first = import_cell(im, F_FIRST);
+	last = import_cell(im, F_LAST);
+	v = xasprintf("%s%s%s", first, *first && *last ? " " : "", last);
+	if (*v)
+		json_object_set_new(o, "name", json_string(v));
+	free(v);
+	free(first);
+	free(last);
+}
+
+/* A collaborator's id (a new string): the cell, or one made from the
+ * address (or phone) already in o; NULL if there is nothing to make one
+ * from. Sets im->derived. */
+static char *
+import_collaborator_id(struct import *im, json_t *o)
+{
+	const char	*email, *phone, *w;
+	char		*v, *id = NULL;
+
 	v = import_cell(im, F_ID);
 	im->derived = !*v;
-	if (*v)
+	if (*v) {
 		id = xstrdup(v);
-	else {
-		const char *email = json_string_value(json_object_get(o,
-		    "email"));
-		const char *phone = json_string_value(json_object_get(o,
-		    "phone"));
-
-		if (email != NULL) {
-			char *k = xstrdup(email), *p;
-
-			for (p = k; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-			id = import_hash_id("c-", k);
-			free(k);
-		} else if (phone != NULL) {
-			char	digits[64];
-			size_t	n = 0;
-
-			for (w = phone; *w && n < sizeof digits - 1; w++)
-				if (isdigit((unsigned char)*w))
-					digits[n++] = *w;
-			digits[n] = '\0';
-			id = import_hash_id("c-", digits);
-		}
+		free(v);
+		return id;
 	}
 	free(v);
-	if (id != NULL)
-		json_object_set_new(o, "id", json_string(id));
-	else {
-		import_problem(im, im->row, import_head(im, F_ID), "empty, and "
-		    "there is no email address or phone number to make an id "
-		    "from: give one (letters, digits, '-')");
-		json_object_set_new(bad, "id", json_true());
+	email = json_string_value(json_object_get(o, "email"));
+	phone = json_string_value(json_object_get(o, "phone"));
+	if (email != NULL) {
+		char *k = xstrdup(email), *p;
+
+		for (p = k; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		id = import_hash_id("c-", k);
+		free(k);
+	} else if (phone != NULL) {
+		char	digits[64];
+		size_t	n = 0;
+
+		for (w = phone; *w && n < sizeof digits - 1; w++)
+			if (isdigit((unsigned char)*w))
+				digits[n++] = *w;
+		digits[n] = '\0';
+		id = import_hash_id("c-", digits);
 	}
-	free(id);
-	/* Consent. */
-	v = import_cell(im, F_CONSENT);
+	return id;
+}
+
+/* Consent: yes or no; an empty cell is a problem only under a heading. */
+static void
+import_consent(struct import *im, json_t *o, json_t *bad)
+{
+	char	*v = import_cell(im, F_CONSENT);
+
 	if (!*v) {
 		if (im->has[F_CONSENT]) {
 			import_problem(im, im->row, import_head(im, F_CONSENT),
@@ -332,11 +329,17 @@ import_collaborator(struct import *im, json_t *o, json_t *bad)
 		json_object_set_new(o, "consent",
 		    json_boolean(import_yesno(v)));
 	free(v);
-	/* Format: "Large print" is large-print. */
-	v = import_cell(im, F_FORMAT);
-	if (*v) {
-		char *n = import_norm(v);
+}
 
+/* Format: "Large print" is large-print. */
+static void
+import_format(struct import *im, json_t *o, json_t *bad)
+{
+	char		*v = import_cell(im, F_FORMAT), *n, *vocab;
+	const char	*w, *near;
+
+	if (*v) {
+		n = import_norm(v);
 		if ((w = import_match(n, import_formats)) != NULL)
 			json_object_set_new(o, "format", json_string(w));
 		else {
@@ -352,48 +355,92 @@ import_collaborator(struct import *im, json_t *o, json_t *bad)
 		free(n);
 	}
 	free(v);
-	/* Access needs, matched to the vocabulary. */
-	if ((a = import_set_list(im, o, F_ACCESS)) != NULL) {
-		json_array_foreach(a, i, x) {
-			char *n = import_norm(json_string_value(x));
-			size_t h;
+}
 
-			if ((w = import_match(n, record_access_words)) !=
-			    NULL) {
-				json_array_set_new(a, i, json_string(w));
-				free(n);
-				continue;
-			}
-			near = NULL;
-			for (h = 0; h < sizeof import_access_hints /
-			    sizeof import_access_hints[0]; h++)
-				if (strcmp(n, import_access_hints[h].said) == 0)
-					near = import_access_hints[h].word;
-			if (near == NULL)
-				near = import_nearest(n, record_access_words);
-			vocab = import_list(record_access_words);
-			import_problem(im, im->row, import_head(im, F_ACCESS),
-			    "\"%s\" is not an access word%s%s%s The words "
-			    "are: %s", json_string_value(x),
-			    near ? ": did you mean " : "", near ? near : "",
-			    near ? "?" : ".", vocab);
-			free(vocab);
+/* Access needs, matched to the vocabulary (with hints for the words
+ * people write instead). */
+static void
+import_access(struct import *im, json_t *o, json_t *bad)
+{
+	const char	*w, *near;
+	char		*vocab;
+	json_t		*a, *x;
+	size_t		 i;
+
+	if ((a = import_set_list(im, o, F_ACCESS)) == NULL)
+		return;
+	json_array_foreach(a, i, x) {
+		char *n = import_norm(json_string_value(x));
+		size_t h;
+
+		if ((w = import_match(n, record_access_words)) != NULL) {
+			json_array_set_new(a, i, json_string(w));
 			free(n);
-			json_object_set_new(bad, "access_needs", json_true());
+			continue;
 		}
+		near = NULL;
+		for (h = 0; h < sizeof import_access_hints /
+		    sizeof import_access_hints[0]; h++)
+			if (strcmp(n, import_access_hints[h].said) == 0)
+				near = import_access_hints[h].word;
+		if (near == NULL)
+			near = import_nearest(n, record_access_words);
+		vocab = import_list(record_access_words);
+		import_problem(im, im->row, import_head(im, F_ACCESS),
+		    "\"%s\" is not an access word%s%s%s The words "
+		    "are: %s", json_string_value(x),
+		    near ? ": did you mean " : "", near ? near : "",
+		    near ? "?" : ".", vocab);
+		free(vocab);
+		free(n);
+		json_object_set_new(bad, "access_needs", json_true());
 	}
-	/* Groups: names, each checked here so that all are reported. */
-	if ((a = import_set_list(im, o, F_GROUPS)) != NULL) {
-		json_array_foreach(a, i, x) {
-			if (record_id_valid(json_string_value(x)))
-				continue;
-			import_problem(im, im->row, import_head(im, F_GROUPS),
-			    "\"%s\" is not a group name: use letters, digits, "
-			    "'.', '_', ':' and '-', no spaces (carers-forum)",
-			    json_string_value(x));
-			json_object_set_new(bad, "groups", json_true());
-		}
+}
+
+/* Groups: names, each checked here so that all are reported. */
+static void
+import_groups(struct import *im, json_t *o, json_t *bad)
+{
+	json_t	*a, *x;
+	size_t	 i;
+
+	if ((a = import_set_list(im, o, F_GROUPS)) == NULL)
+		return;
+	json_array_foreach(a, i, x) {
+		if (record_id_valid(json_string_value(x)))
+			continue;
+		import_problem(im, im->row, import_head(im, F_GROUPS),
+		    "\"%s\" is not a group name: use letters, digits, "
+		    "'.', '_', ':' and '-', no spaces (carers-forum)",
+		    json_string_value(x));
+		json_object_set_new(bad, "groups", json_true());
 	}
+}
+
+/* A collaborator row; bad: the fields already reported (json names). */
+static void
+import_collaborator(struct import *im, json_t *o, json_t *bad)
+{
+	char	*id;
+
+	json_object_set_new(o, "type", json_string("collaborator"));
+	import_name(im, o);
+	import_set_cell(im, o, F_EMAIL);
+	import_set_cell(im, o, F_PHONE);
+	import_set_cell(im, o, F_COORDINATOR);
+	if ((id = import_collaborator_id(im, o)) != NULL)
+		json_object_set_new(o, "id", json_string(id));
+	else {
+		import_problem(im, im->row, import_head(im, F_ID), "empty, and "
+		    "there is no email address or phone number to make an id "
+		    "from: give one (letters, digits, '-')");
+		json_object_set_new(bad, "id", json_true());
+	}
+	free(id);
+	import_consent(im, o, bad);
+	import_format(im, o, bad);
+	import_access(im, o, bad);
+	import_groups(im, o, bad);
 	import_set_list(im, o, F_REMINDERS);
 	import_set_list(im, o, F_COMMUNICATION);
 }
@@ -509,27 +556,24 @@ import_add(struct import *im, struct cli_rec *r)
 	im->recs[im->nrecs++] = *r;
 }
 
-/* A data row: a record, checked. */
-void
-import_row_take(struct import *im)
+/* 1 if every cell of the row is blank. */
+static int
+import_row_blank(struct import *im)
 {
-	json_t		*o = json_object(), *bad = json_object(), *errs = NULL;
-	json_t		*x;
-	struct cli_rec	 r;
-	struct record_opts ro = { im->cf->timezone, im->cf->max_record_bytes };
-	struct record	 rec;
-	struct err	 e;
-	const char	*id, *prev;
-	char		*text, where[1100];
-	int		 i, empty = 1, before = im->problems;
-	size_t		 k;
+	int	i;
 
 	for (i = 0; i < im->nfields; i++)
 		if (strspn(im->fields[i], " \t\r\n") != strlen(im->fields[i]))
-			empty = 0;
-	if (empty)
-		goto out;		/* a blank row */
-	im->rows++;
+			return 0;
+	return 1;
+}
+
+/* A value under no heading is a problem (the first one only). */
+static void
+import_row_unheaded(struct import *im)
+{
+	int	i;
+
 	for (i = 0; i < im->nfields; i++)
 		if ((i >= im->ncols || im->heads[i][0] == '\0') &&
 		    strspn(im->fields[i], " \t\r\n") !=
@@ -538,49 +582,65 @@ import_row_take(struct import *im)
 			    "%d, which has no heading", i + 1);
 			break;
 		}
-	if (im->said)
-		import_said(im, o, bad);
-	else
-		import_collaborator(im, o, bad);
-	id = json_string_value(json_object_get(o, "id"));
-	if (id != NULL && record_id_valid(id)) {
-		json_t *seen = json_object_get(im->ids, id);
+}
 
-		prev = NULL;
-		if (seen != NULL && json_integer_value(json_array_get(seen,
-		    0)) == im->fileno) {
-			snprintf(where, sizeof where, "row %lld",
-			    json_integer_value(json_array_get(seen, 1)));
-			prev = where;
-		} else if (seen != NULL) {
-			snprintf(where, sizeof where, "%s:%lld (file %lld)",
-			    json_string_value(json_array_get(seen, 2)),
-			    json_integer_value(json_array_get(seen, 1)),
-			    json_integer_value(json_array_get(seen, 0)) + 1);
-			prev = where;
-		}
-		if (prev != NULL) {
-			if (!im->derived)
-				import_problem(im, im->row,
-				    import_head(im, F_ID), "\"%s\" is also the "
-				    "id of %s: each row needs its own", id,
-				    prev);
-			else
-				import_problem(im, im->row, NULL, "the same %s "
-				    "as %s, so the same id (%s): one row per "
-				    "person", json_object_get(o, "email") ?
-				    "email address" : "phone number", prev,
-				    id);
-			json_object_set_new(bad, "id", json_true());
-		} else {
-			json_object_set_new(im->ids, id, json_pack("[I,I,s]",
-			    (json_int_t)im->fileno, (json_int_t)im->row,
-			    im->file));
-		}
+/* The row's id, if valid, against every id seen so far in every file: a
+ * second use is a problem; a first is remembered (file, row, name). */
+static void
+import_row_unique(struct import *im, json_t *o, json_t *bad)
+{
+	const char	*id, *prev = NULL;
+	char		 where[1100];
+	json_t		*seen;
+
+	id = json_string_value(json_object_get(o, "id"));
+	if (id == NULL || !record_id_valid(id))
+		return;
+	seen = json_object_get(im->ids, id);
+	if (seen != NULL && json_integer_value(json_array_get(seen,
+	    0)) == im->fileno) {
+		snprintf(where, sizeof where, "row %lld",
+		    json_integer_value(json_array_get(seen, 1)));
+		prev = where;
+	} else if (seen != NULL) {
+		snprintf(where, sizeof where, "%s:%lld (file %lld)",
+		    json_string_value(json_array_get(seen, 2)),
+		    json_integer_value(json_array_get(seen, 1)),
+		    json_integer_value(json_array_get(seen, 0)) + 1);
+		prev = where;
 	}
-	/* The daemon's own checks (record_check_all: every problem of the
-	 * row at once), then the text that would be queued read back as the
-	 * daemon reads it (as cli_check_one does for enqueue). */
+	if (prev == NULL) {
+		json_object_set_new(im->ids, id, json_pack("[I,I,s]",
+		    (json_int_t)im->fileno, (json_int_t)im->row, im->file));
+		return;
+	}
+	if (!im->derived)
+		import_problem(im, im->row, import_head(im, F_ID), "\"%s\" is "
+		    "also the id of %s: each row needs its own", id, prev);
+	else
+		import_problem(im, im->row, NULL, "the same %s as %s, so the "
+		    "same id (%s): one row per person", json_object_get(o,
+		    "email") ? "email address" : "phone number", prev, id);
+	json_object_set_new(bad, "id", json_true());
+}
+
+/*
+ * The daemon's own checks (record_check_all: every problem of the row at
+ * once), then the text that would be queued read back as the daemon reads
+ * it (as cli_check_one does for enqueue). A row with no problems since
+ * `before` joins im->recs.
+ */
+static void
+import_row_check(struct import *im, json_t *o, json_t *bad, int before)
+{
+	struct record_opts ro = { im->cf->timezone, im->cf->max_record_bytes };
+	struct cli_rec	 r;
+	struct record	 rec;
+	struct err	 e;
+	json_t		*errs, *x;
+	char		*text, where[1100];
+	size_t		 k;
+
 	text = json_dumps(o, JSON_COMPACT);
 	errs = json_array();
 	memset(&rec, 0, sizeof rec);
@@ -603,11 +663,30 @@ import_row_take(struct import *im)
 		r.text = text;
 		import_add(im, &r);
 	}
+	json_decref(errs);
+}
+
+/* A data row: a record, checked. */
+void
+import_row_take(struct import *im)
+{
+	json_t		*o = json_object(), *bad = json_object();
+	int		 before = im->problems;
+
+	if (import_row_blank(im))
+		goto out;		/* a blank row */
+	im->rows++;
+	import_row_unheaded(im);
+	if (im->said)
+		import_said(im, o, bad);
+	else
+		import_collaborator(im, o, bad);
+	import_row_unique(im, o, bad);
+	import_row_check(im, o, bad, before);
 	if (im->tty && im->rows % IMPORT_PROGRESS == 0)
 		fprintf(stderr, "\r\033[Khearback: %s: %ld rows read",
 		    im->file, im->rows);
 out:
-	json_decref(errs);
 	json_decref(o);
 	json_decref(bad);
 }
