@@ -49,18 +49,13 @@ static const struct {
 	{ "saidon", F_SAID_ON, 1 }, { "date", F_SAID_ON, 1 },
 };
 
-/* The header row: which column is which. */
-static void
-import_header(struct import *im)
+/* The column names --type allows, as one list for a message. */
+static char *
+import_header_allowed(struct import *im)
 {
-	int		 c, k, i, ok;
-	char		*n, *allowed;
 	struct buf	 b;
+	int		 k;
 
-	im->ncols = im->nfields;
-	im->col = xcalloc(im->ncols, sizeof *im->col);
-	im->heads = xcalloc(im->ncols, sizeof *im->heads);
-	memset(im->has, 0, sizeof im->has);
 	buf_init(&b);
 	for (k = 0; k < (int)(sizeof import_columns /
 	    sizeof import_columns[0]); k++)
@@ -68,74 +63,105 @@ import_header(struct import *im)
 		    import_columns[k].said == im->said)
 			buf_printf(&b, "%s%s", b.len ? ", " : "",
 			    import_columns[k].norm);
-	allowed = buf_take(&b);
-	for (c = 0; c < im->ncols; c++) {
-		im->heads[c] = import_trim(im->fields[c]);
-		im->col[c] = -1;
-		n = import_norm(im->heads[c]);
-		ok = 0;
-		for (i = 0; i < im->nignore; i++)
-			if (strcmp(n, im->ignore[i]) == 0)
-				ok = 1;
-		if (ok || *n == '\0') {
-			free(n);
-			continue;
-		}
-		for (k = 0; k < (int)(sizeof import_columns /
-		    sizeof import_columns[0]); k++) {
-			if (strcmp(n, import_columns[k].norm) != 0 ||
-			    (import_columns[k].said != 2 &&
-			    import_columns[k].said != im->said))
-				continue;
+	return buf_take(&b);
+}
+
+/* Header column c: its heading, and which field it fills (if any). */
+static void
+import_header_column(struct import *im, int c, const char *allowed)
+{
+	int	 k, i, ok = 0;
+	char	*n;
+
+	im->heads[c] = import_trim(im->fields[c]);
+	im->col[c] = -1;
+	n = import_norm(im->heads[c]);
+	for (i = 0; i < im->nignore; i++)
+		if (strcmp(n, im->ignore[i]) == 0)
 			ok = 1;
-			if (im->has[import_columns[k].f]) {
-				import_problem(im, 1, im->heads[c], "a second "
-				    "\"%s\" column (also column %d)",
-				    import_columns[k].norm,
-				    im->has[import_columns[k].f]);
-				im->stop = 1;
-			} else {
-				im->has[import_columns[k].f] = c + 1;
-				im->col[c] = import_columns[k].f;
-			}
-		}
-		if (!ok) {
-			import_problem(im, 1, im->heads[c], "not a column "
-			    "hearback knows (for --type %s: %s; matched "
-			    "ignoring case, spaces, '_' and '-'); to leave it "
-			    "out, add --ignore \"%s\"", im->said ? "said" :
-			    "collaborator", allowed, im->heads[c]);
-			im->stop = 1;
-		}
+	if (ok || *n == '\0') {
 		free(n);
+		return;
 	}
-	free(allowed);
-	if (!im->said) {
-		if (!im->has[F_NAME] && !im->has[F_FIRST] && !im->has[F_LAST]) {
-			import_problem(im, 1, NULL, "no \"name\" column (or "
-			    "\"first name\" and \"last name\")");
+	for (k = 0; k < (int)(sizeof import_columns /
+	    sizeof import_columns[0]); k++) {
+		if (strcmp(n, import_columns[k].norm) != 0 ||
+		    (import_columns[k].said != 2 &&
+		    import_columns[k].said != im->said))
+			continue;
+		ok = 1;
+		if (im->has[import_columns[k].f]) {
+			import_problem(im, 1, im->heads[c], "a second "
+			    "\"%s\" column (also column %d)",
+			    import_columns[k].norm,
+			    im->has[import_columns[k].f]);
 			im->stop = 1;
+		} else {
+			im->has[import_columns[k].f] = c + 1;
+			im->col[c] = import_columns[k].f;
 		}
-		if (im->has[F_NAME] && (im->has[F_FIRST] || im->has[F_LAST])) {
-			import_problem(im, 1, NULL, "both \"name\" and \"first "
-			    "name\"/\"last name\": keep one or the other");
-			im->stop = 1;
-		}
-		if (!im->has[F_CONSENT]) {
-			import_problem(im, 1, NULL, "no \"consent\" column "
-			    "(yes if the person agreed to get emails)");
-			im->stop = 1;
-		}
-		if (!im->has[F_EMAIL] && !im->has[F_PHONE]) {
-			import_problem(im, 1, NULL, "no \"email\" or \"phone\" "
-			    "column");
-			im->stop = 1;
-		}
-	} else if (!im->has[F_TEXT]) {
-		import_problem(im, 1, NULL, "no \"text\" column (what was "
-		    "said)");
+	}
+	if (!ok) {
+		import_problem(im, 1, im->heads[c], "not a column "
+		    "hearback knows (for --type %s: %s; matched "
+		    "ignoring case, spaces, '_' and '-'); to leave it "
+		    "out, add --ignore \"%s\"", im->said ? "said" :
+		    "collaborator", allowed, im->heads[c]);
 		im->stop = 1;
 	}
+	free(n);
+}
+
+/* The columns a record of --type cannot do without. */
+static void
+import_header_required(struct import *im)
+{
+	if (im->said) {
+		if (!im->has[F_TEXT]) {
+			import_problem(im, 1, NULL, "no \"text\" column (what "
+			    "was said)");
+			im->stop = 1;
+		}
+		return;
+	}
+	if (!im->has[F_NAME] && !im->has[F_FIRST] && !im->has[F_LAST]) {
+		import_problem(im, 1, NULL, "no \"name\" column (or "
+		    "\"first name\" and \"last name\")");
+		im->stop = 1;
+	}
+	if (im->has[F_NAME] && (im->has[F_FIRST] || im->has[F_LAST])) {
+		import_problem(im, 1, NULL, "both \"name\" and \"first "
+		    "name\"/\"last name\": keep one or the other");
+		im->stop = 1;
+	}
+	if (!im->has[F_CONSENT]) {
+		import_problem(im, 1, NULL, "no \"consent\" column "
+		    "(yes if the person agreed to get emails)");
+		im->stop = 1;
+	}
+	if (!im->has[F_EMAIL] && !im->has[F_PHONE]) {
+		import_problem(im, 1, NULL, "no \"email\" or \"phone\" "
+		    "column");
+		im->stop = 1;
+	}
+}
+
+/* The header row: which column is which. */
+static void
+import_header(struct import *im)
+{
+	char	*allowed;
+	int	 c;
+
+	im->ncols = im->nfields;
+	im->col = xcalloc(im->ncols, sizeof *im->col);
+	im->heads = xcalloc(im->ncols, sizeof *im->heads);
+	memset(im->has, 0, sizeof im->has);
+	allowed = import_header_allowed(im);
+	for (c = 0; c < im->ncols; c++)
+		import_header_column(im, c, allowed);
+	free(allowed);
+	import_header_required(im);
 }
 
 /* libcsv: one field. */
