@@ -192,42 +192,100 @@ inbound_open(struct inbound *in, const char *mid, const char *cid,
 	return util_now_ms() / 1000 < start;
 }
 
-/* One calendar text: 1 when it was a reply we took, else 0. */
-static int
-inbound_reply(struct inbound *in, const char *text)
+/*
+ * A calendar REPLY to one event with exactly one ATTENDEE, the sender of
+ * the email, with an answer: that person's address (lower case, a new
+ * string), the event's UID into *uid and the answer into *ans; else NULL.
+ */
+static char *
+inbound_reply_sender(struct inbound *in, icalcomponent *cal,
+    const char **uid, const char **ans)
 {
-	icalcomponent	*cal, *ev;
+	icalcomponent	*ev;
 	icalproperty	*p;
-	const char	*uid, *who, *ans, *at;
-	char		*addr = NULL, *mid = NULL, ms[32], *did, *line;
-	const char	*cid;
-	redisReply	*r = NULL;
-	json_t		*m = NULL;
-	struct err	 e;
-	int		 took = 0, n;
+	const char	*who;
+	char		*addr;
+	int		 n;
 
-	if ((cal = icalparser_parse_string(text)) == NULL)
-		return 0;
 	if (icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT ||
 	    icalcomponent_get_method(cal) != ICAL_METHOD_REPLY ||
 	    (ev = icalcomponent_get_first_component(cal,
-	    ICAL_VEVENT_COMPONENT)) == NULL || (uid =
+	    ICAL_VEVENT_COMPONENT)) == NULL || (*uid =
 	    icalcomponent_get_uid(ev)) == NULL)
-		goto out;
+		return NULL;
 	/* Exactly one ATTENDEE: the person replying, and no one else. */
 	n = icalcomponent_count_properties(ev, ICAL_ATTENDEE_PROPERTY);
 	p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
 	if (n != 1 || p == NULL || (who = icalproperty_get_attendee(p)) ==
 	    NULL || strncasecmp(who, "mailto:", 7) != 0 ||
-	    (ans = inbound_partstat(p)) == NULL)
-		goto out;
+	    (*ans = inbound_partstat(p)) == NULL)
+		return NULL;
 	addr = xstrdup(who + 7);
 	inbound_lower(addr);
 	if (in->from == NULL || strcmp(addr, in->from) != 0) {
 		fprintf(stderr, "hearback: inbound: a calendar reply for "
 		    "someone other than its sender: ignored\n");
-		goto out;
+		free(addr);
+		return NULL;
 	}
+	return addr;
+}
+
+/* cid's answer ans (at ms) to meeting mid (record m), as on the answer
+ * page; a "no" that changes the answer tells the organiser. */
+static void
+inbound_reply_set(struct inbound *in, const char *mid, const char *cid,
+    const char *ans, const char *ms, json_t *m)
+{
+	redisReply	*s;
+	struct err	 e;
+	const char	*to;
+	char		*did, *line;
+
+	if ((s = answer_call_sync(in->c, in->cf->prefix, &e, "set", mid, cid,
+	    ans, ms, "calendar", NULL)) == NULL)
+		cli_redis_failed(&e);
+	if (s->type == REDIS_REPLY_ARRAY && s->elements == 2 &&
+	    s->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(s->element[0]->str, "changed") == 0) {
+		fprintf(stderr, "hearback: inbound: collaborator %s "
+		    "answered %s for meeting %s\n", cid, ans, mid);
+		if (strcmp(ans, "no") == 0) {
+			to = json_string_value(json_object_get(
+			    json_object_get(m, "organiser"), "email"));
+			line = xasprintf("Collaborator %s has said "
+			    "(in their calendar) they cannot come to "
+			    "meeting %s (\"%s\"). They will get no more "
+			    "reminders for it.", cid, mid,
+			    json_string_value(json_object_get(m, "title")));
+			did = store_did("notice", "answer", mid, cid, ms, NULL);
+			inbound_notice(in, did, to && *to ? to :
+			    in->cf->coordinator, "Someone cannot come "
+			    "to a meeting", line, mid);
+			free(did);
+			free(line);
+		}
+	}
+	freeReplyObject(s);
+}
+
+/* One calendar text: 1 when it was a reply we took, else 0. */
+static int
+inbound_reply(struct inbound *in, const char *text)
+{
+	icalcomponent	*cal;
+	const char	*uid, *ans, *at;
+	char		*addr = NULL, *mid = NULL, ms[32];
+	const char	*cid;
+	redisReply	*r = NULL;
+	json_t		*m = NULL;
+	struct err	 e;
+	int		 took = 0;
+
+	if ((cal = icalparser_parse_string(text)) == NULL)
+		return 0;
+	if ((addr = inbound_reply_sender(in, cal, &uid, &ans)) == NULL)
+		goto out;
 	/* Our UIDs are <meeting>@<[smtp] from's domain>. */
 	at = strrchr(uid, '@');
 	if (at == NULL || strcasecmp(at + 1, in->cf->from_domain) != 0)
@@ -248,40 +306,8 @@ inbound_reply(struct inbound *in, const char *text)
 		goto out;
 	}
 	snprintf(ms, sizeof ms, "%lld", util_now_ms());
-	{
-		redisReply *s = answer_call_sync(in->c, in->cf->prefix, &e,
-		    "set", mid, cid, ans, ms, "calendar", NULL);
-
-		if (s == NULL)
-			cli_redis_failed(&e);
-		took = 1;
-		if (s->type == REDIS_REPLY_ARRAY && s->elements == 2 &&
-		    s->element[0]->type == REDIS_REPLY_STRING &&
-		    strcmp(s->element[0]->str, "changed") == 0) {
-			fprintf(stderr, "hearback: inbound: collaborator %s "
-			    "answered %s for meeting %s\n", cid, ans, mid);
-			if (strcmp(ans, "no") == 0) {
-				const char *to = json_string_value(
-				    json_object_get(json_object_get(m,
-				    "organiser"), "email"));
-
-				line = xasprintf("Collaborator %s has said "
-				    "(in their calendar) they cannot come to "
-				    "meeting %s (\"%s\"). They will get no more "
-				    "reminders for it.", cid, mid,
-				    json_string_value(json_object_get(m,
-				    "title")));
-				did = store_did("notice", "answer", mid, cid,
-				    ms, NULL);
-				inbound_notice(in, did, to && *to ? to :
-				    in->cf->coordinator, "Someone cannot come "
-				    "to a meeting", line, mid);
-				free(did);
-				free(line);
-			}
-		}
-		freeReplyObject(s);
-	}
+	inbound_reply_set(in, mid, cid, ans, ms, m);
+	took = 1;
 out:
 	json_decref(m);
 	if (r != NULL)
@@ -408,33 +434,25 @@ inbound_dsn(struct inbound *in, const char *text)
 	return n;
 }
 
-int
-cli_inbound(const struct config *cf, int argc, char **argv)
+/* The email on standard input, parsed; NULL (message given) if there is
+ * none, it is too large or it cannot be parsed. */
+static GMimeMessage *
+inbound_message(void)
 {
-	struct inbound		 in;
-	struct buf		 b;
-	char			 chunk[65536];
-	size_t			 n;
-	GMimeStream		*st;
-	GMimeParser		*parser;
-	GMimeMessage		*msg;
-	GMimeContentType	*ct;
-	InternetAddressList	*from;
-	InternetAddress		*ia;
-	guint			 i;
-	int			 took = 0;
+	struct buf	 b;
+	char		 chunk[65536];
+	size_t		 n;
+	GMimeStream	*st;
+	GMimeParser	*parser;
+	GMimeMessage	*msg;
 
-	if (argc != 0) {
-		fprintf(stderr, "usage: hearback inbound < message\n");
-		return EX_USAGE_;
-	}
 	buf_init(&b);
 	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
 		if (b.len + n > INBOUND_MAX) {
 			fprintf(stderr, "hearback: inbound: the message is "
 			    "larger than %d bytes\n", INBOUND_MAX);
 			buf_free(&b);
-			return EX_INVALID;
+			return NULL;
 		}
 		buf_add(&b, chunk, n);
 	}
@@ -442,7 +460,7 @@ cli_inbound(const struct config *cf, int argc, char **argv)
 		fprintf(stderr, "hearback: inbound: standard input holds no "
 		    "email message\n");
 		buf_free(&b);
-		return EX_INVALID;
+		return NULL;
 	}
 	st = g_mime_stream_mem_new_with_buffer(b.s, b.len);
 	parser = g_mime_parser_new_with_stream(st);
@@ -455,19 +473,27 @@ cli_inbound(const struct config *cf, int argc, char **argv)
 		    "on standard input\n");
 		if (msg != NULL)
 			g_object_unref(msg);
-		return EX_INVALID;
+		return NULL;
 	}
-	memset(&in, 0, sizeof in);
-	in.cf = cf;
-	in.calendars = g_ptr_array_new_with_free_func(free);
-	in.status = g_ptr_array_new_with_free_func(free);
+	return msg;
+}
+
+/* The message's one From address (lower case) and whether it is a
+ * delivery status report, into in. */
+static void
+inbound_headers(struct inbound *in, GMimeMessage *msg)
+{
+	InternetAddressList	*from;
+	InternetAddress		*ia;
+	GMimeContentType	*ct;
+
 	from = g_mime_message_get_from(msg);
 	if (from != NULL && internet_address_list_length(from) == 1 &&
 	    INTERNET_ADDRESS_IS_MAILBOX(ia = internet_address_list_get_address(
 	    from, 0))) {
-		in.from = xstrdup(internet_address_mailbox_get_addr(
+		in->from = xstrdup(internet_address_mailbox_get_addr(
 		    INTERNET_ADDRESS_MAILBOX(ia)));
-		inbound_lower(in.from);
+		inbound_lower(in->from);
 	}
 	ct = g_mime_object_get_content_type(g_mime_message_get_mime_part(msg));
 	if (ct != NULL && g_mime_content_type_is_type(ct, "multipart",
@@ -475,24 +501,53 @@ cli_inbound(const struct config *cf, int argc, char **argv)
 		const char *rt = g_mime_content_type_get_parameter(ct,
 		    "report-type");
 
-		in.dsn = rt != NULL && strcasecmp(rt, "delivery-status") == 0;
+		in->dsn = rt != NULL && strcasecmp(rt, "delivery-status") == 0;
 	}
+}
+
+/* The reports, then (unless it is a bounce) the first calendar reply
+ * taken, with Redis; how many changed something. */
+static int
+inbound_act(struct inbound *in)
+{
+	guint	i;
+	int	took = 0;
+
+	fflush(stdout);
+	inbound_armed = 1;
+	atexit(inbound_atexit);
+	in->c = cli_connect(in->cf);
+	for (i = 0; i < in->status->len; i++)
+		took += inbound_dsn(in, g_ptr_array_index(in->status, i));
+	/* A bounce carries our own invitation back: not a reply. */
+	for (i = 0; !in->dsn && i < in->calendars->len && !took; i++)
+		took += inbound_reply(in, g_ptr_array_index(in->calendars, i));
+	redisFree(in->c);
+	inbound_armed = 0;
+	return took;
+}
+
+int
+cli_inbound(const struct config *cf, int argc, char **argv)
+{
+	struct inbound		 in;
+	GMimeMessage		*msg;
+	int			 took = 0;
+
+	if (argc != 0) {
+		fprintf(stderr, "usage: hearback inbound < message\n");
+		return EX_USAGE_;
+	}
+	if ((msg = inbound_message()) == NULL)
+		return EX_INVALID;
+	memset(&in, 0, sizeof in);
+	in.cf = cf;
+	in.calendars = g_ptr_array_new_with_free_func(free);
+	in.status = g_ptr_array_new_with_free_func(free);
+	inbound_headers(&in, msg);
 	g_mime_message_foreach(msg, inbound_part, &in);	/* the top part too */
-	if (in.status->len > 0 || in.calendars->len > 0) {
-		fflush(stdout);
-		inbound_armed = 1;
-		atexit(inbound_atexit);
-		in.c = cli_connect(cf);
-		for (i = 0; i < in.status->len; i++)
-			took += inbound_dsn(&in, g_ptr_array_index(in.status,
-			    i));
-		/* A bounce carries our own invitation back: not a reply. */
-		for (i = 0; !in.dsn && i < in.calendars->len && !took; i++)
-			took += inbound_reply(&in,
-			    g_ptr_array_index(in.calendars, i));
-		redisFree(in.c);
-		inbound_armed = 0;
-	}
+	if (in.status->len > 0 || in.calendars->len > 0)
+		took = inbound_act(&in);
 	if (!took)
 		fprintf(stderr, "hearback: inbound: nothing to do with this "
 		    "message\n");
