@@ -67,15 +67,92 @@ preview_records(redisContext *c, const struct config *cf, json_t *snap,
 	return recs;
 }
 
+/* One run: what every stage needs, and what they found. */
+struct preview {
+	const struct config	*cf;
+	redisContext		*c;
+	struct tmplset		*ts;
+	json_t			*overlay;	/* the file's records so far */
+	const char		*as;		/* the collaborator's id */
+	int			 count;		/* emails printed */
+	int			 rv;		/* the exit code so far */
+};
+
+/* One planned delivery (item): printed if it is to pv->as. */
+static void
+preview_email(struct preview *pv, json_t *snap, json_t *item,
+    const char *where)
+{
+	json_t		*d = json_object_get(item, "delivery"), *data;
+	char		*msg, *rcpt;
+	size_t		 len;
+	struct err	 e;
+
+	if (strcmp(json_string_value(json_object_get(d, "cid")), pv->as) != 0)
+		return;
+	data = json_object();
+	json_object_set(data, "delivery", d);
+	json_object_set_new(data, "records", preview_records(pv->c, pv->cf,
+	    snap, pv->overlay, json_string_value(json_object_get(d, "refs"))));
+	if (deliver_build(json_string_value(json_object_get(item, "did")),
+	    json_string_value(json_object_get(d, "kind")), pv->as, data,
+	    pv->cf, pv->ts, &msg, &len, &rcpt, &e) == -1) {
+		fprintf(stderr, "%s: cannot build the %s email: %s\n", where,
+		    json_string_value(json_object_get(d, "kind")), e.msg);
+		pv->rv = EX_INVALID;
+	} else {
+		preview_print(pv->cf->from_addr, msg, len);
+		free(msg);
+		free(rcpt);
+		pv->count++;
+	}
+	json_decref(data);
+}
+
+/* One record of the file: planned over what is stored and the records
+ * before it, then each email it would send pv->as printed. -1 (message
+ * given) if it cannot be planned. */
+static int
+preview_record(struct preview *pv, struct cli_rec *r)
+{
+	struct record	*rec = &r->rec;
+	struct plan_ctx	 pc = { pv->cf, util_now_ms(), "preview" };
+	json_t		*snap = json_object(), *ops = json_array(), *dl;
+	json_t		*w, *item;
+	const char	*key;
+	char		 rk[STORE_KEY_MAX];
+	size_t		 j;
+	struct err	 e;
+	int		 rv = -1;
+
+	cli_snapshot(pv->c, pv->cf, rec, snap, NULL, 0);
+	json_object_foreach(pv->overlay, key, w)
+		json_object_set(snap, key, w);
+	if (plan_apply(rec, snap, &pc, ops, &e) == -1) {
+		fprintf(stderr, "%s: %s\n", r->where, e.msg);
+		goto err;
+	}
+	w = json_pack("{s:O, s:{}}", "record", rec->json, "meta");
+	json_object_set_new(pv->overlay, store_reckey(record_type_name(
+	    rec->type), rec->id, rk, sizeof rk), w);
+	dl = store_plan_deliveries(ops);
+	json_array_foreach(dl, j, item)
+		preview_email(pv, snap, item, r->where);
+	json_decref(dl);
+	rv = 0;
+err:
+	json_decref(snap);
+	json_decref(ops);
+	return rv;
+}
+
 int
 cli_preview(const struct config *cf, int argc, char **argv)
 {
+	struct preview	 pv;
 	struct cli_rec	*recs;
-	struct tmplset	*ts;
-	redisContext	*c;
-	json_t		*overlay = json_object();
 	const char	*file = NULL, *as = NULL;
-	int		 n, i, count = 0, rv = EX_DONE;
+	int		 n, i;
 	struct err	 e;
 
 	for (i = 0; i < argc; i++) {
@@ -91,78 +168,33 @@ cli_preview(const struct config *cf, int argc, char **argv)
 		    "COLLABORATOR_ID\n");
 		return EX_USAGE_;
 	}
-	if ((ts = tmplset_load_over(cf->templates_dir, cf->templates_shipped,
-	    &e)) == NULL) {
+	memset(&pv, 0, sizeof pv);
+	pv.cf = cf;
+	pv.as = as;
+	pv.rv = EX_DONE;
+	if ((pv.ts = tmplset_load_over(cf->templates_dir,
+	    cf->templates_shipped, &e)) == NULL) {
 		fprintf(stderr, "hearback: %s\n", e.msg);
 		return EX_BADCONFIG;
 	}
 	if (cli_read_records(cf, 1, (char **)&file, &recs, &n) == -1) {
 		cli_free_records(recs, n);
-		tmplset_unref(ts);
+		tmplset_unref(pv.ts);
 		return EX_INVALID;
 	}
-	c = cli_connect(cf);
-	for (i = 0; i < n; i++) {
-		struct record	*rec = &recs[i].rec;
-		struct plan_ctx	 pc = { cf, util_now_ms(), "preview" };
-		json_t		*snap = json_object(), *ops = json_array(), *dl;
-		json_t		*w, *item;
-		const char	*key;
-		char		 rk[STORE_KEY_MAX];
-		size_t		 j;
-
-		cli_snapshot(c, cf, rec, snap, NULL, 0);
-		json_object_foreach(overlay, key, w)
-			json_object_set(snap, key, w);
-		if (plan_apply(rec, snap, &pc, ops, &e) == -1) {
-			fprintf(stderr, "%s: %s\n", recs[i].where, e.msg);
-			rv = EX_INVALID;
-			json_decref(snap);
-			json_decref(ops);
+	pv.overlay = json_object();
+	pv.c = cli_connect(cf);
+	for (i = 0; i < n; i++)
+		if (preview_record(&pv, &recs[i]) == -1) {
+			pv.rv = EX_INVALID;
 			break;
 		}
-		w = json_pack("{s:O, s:{}}", "record", rec->json, "meta");
-		json_object_set_new(overlay, store_reckey(record_type_name(
-		    rec->type), rec->id, rk, sizeof rk), w);
-		dl = store_plan_deliveries(ops);
-		json_array_foreach(dl, j, item) {
-			json_t	*d = json_object_get(item, "delivery"), *data;
-			char	*msg, *rcpt;
-			size_t	 len;
-
-			if (strcmp(json_string_value(json_object_get(d, "cid")),
-			    as) != 0)
-				continue;
-			data = json_object();
-			json_object_set(data, "delivery", d);
-			json_object_set_new(data, "records", preview_records(c,
-			    cf, snap, overlay, json_string_value(
-			    json_object_get(d, "refs"))));
-			if (deliver_build(json_string_value(json_object_get(item,
-			    "did")), json_string_value(json_object_get(d, "kind")),
-			    as, data, cf, ts, &msg, &len, &rcpt, &e) == -1) {
-				fprintf(stderr, "%s: cannot build the %s email: "
-				    "%s\n", recs[i].where, json_string_value(
-				    json_object_get(d, "kind")), e.msg);
-				rv = EX_INVALID;
-			} else {
-				preview_print(cf->from_addr, msg, len);
-				free(msg);
-				free(rcpt);
-				count++;
-			}
-			json_decref(data);
-		}
-		json_decref(dl);
-		json_decref(snap);
-		json_decref(ops);
-	}
-	if (rv == EX_DONE && count == 0)
+	if (pv.rv == EX_DONE && pv.count == 0)
 		fprintf(stderr, "hearback: these records would send no email to "
 		    "%s\n", as);
-	json_decref(overlay);
-	redisFree(c);
+	json_decref(pv.overlay);
+	redisFree(pv.c);
 	cli_free_records(recs, n);
-	tmplset_unref(ts);
-	return rv;
+	tmplset_unref(pv.ts);
+	return pv.rv;
 }
