@@ -151,19 +151,18 @@ shortcut_announce_id(json_t *groups, const char *subject, const char *body)
 	return xasprintf("a-%s", hex);
 }
 
-int
-cli_announce(const struct config *cf, int argc, char **argv)
+/* What `announce` was told. */
+struct shortcut_announce {
+	const char	*to, *subject, *send_at, *id, *file;
+};
+
+/* The options and the FILE into an; -1 for the usage message. argv[0] is
+ * the command's name. */
+static int
+shortcut_announce_options(int argc, char **argv,
+    struct shortcut_announce *an)
 {
-	redisContext	*c;
-	json_t		*groups = json_array(), *known = NULL, *j = NULL, *v;
-	json_t		*kv;
-	const char	*to = NULL, *subject = NULL, *send_at = NULL;
-	const char	*id = NULL, *file, *p, *k;
-	char		*body = NULL, *made = NULL, *one;
-	size_t		 len, i;
-	struct err	 e;
-	struct buf	 b;
-	int		 ch, rv = EX_INVALID, bad = 0;
+	int	ch;
 
 	static const struct option longopts[] = {
 		{ "to",		required_argument,	NULL,	't' },
@@ -173,30 +172,40 @@ cli_announce(const struct config *cf, int argc, char **argv)
 		{ NULL,		0,			NULL,	0 }
 	};
 
+	memset(an, 0, sizeof *an);
 	optind = 0;	/* glibc: start afresh (permuting, unlike main) */
-	argc++;
-	argv--;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
-			to = optarg;
+			an->to = optarg;
 			break;
 		case 's':
-			subject = optarg;
+			an->subject = optarg;
 			break;
 		case 'a':
-			send_at = optarg;
+			an->send_at = optarg;
 			break;
 		case 'i':
-			id = optarg;
+			an->id = optarg;
 			break;
 		default:
-			goto usage;
+			return -1;
 		}
 	}
-	if (argc - optind != 1 || to == NULL || subject == NULL)
-		goto usage;
-	file = argv[optind];
+	if (argc - optind != 1 || an->to == NULL || an->subject == NULL)
+		return -1;
+	an->file = argv[optind];
+	return 0;
+}
+
+/* --to's groups, split on ',' and trimmed, empty ones left out. */
+static json_t *
+shortcut_announce_groups(const char *to)
+{
+	json_t		*groups = json_array();
+	const char	*p;
+	char		*one;
+
 	for (p = to; *p; ) {
 		size_t n = strcspn(p, ",");
 
@@ -208,19 +217,45 @@ cli_announce(const struct config *cf, int argc, char **argv)
 		if (*p == ',')
 			p++;
 	}
-	if (json_array_size(groups) == 0)
-		goto usage;
+	return groups;
+}
+
+/* FILE's text, without trailing white space; NULL (message given) if it
+ * cannot be read or is not UTF-8. */
+static char *
+shortcut_announce_body(const char *file)
+{
+	char		*body;
+	size_t		 len;
+	struct err	 e;
+
 	if ((body = cli_slurp(file, 1024 * 1024, &len, &e)) == NULL) {
 		fprintf(stderr, "%s\nhearback: nothing queued\n", e.msg);
-		goto out;
+		return NULL;
 	}
 	if (strlen(body) != len || !g_utf8_validate(body, len, NULL)) {
 		fprintf(stderr, "%s: not UTF-8 text: save it as plain text "
 		    "(UTF-8)\nhearback: nothing queued\n", file);
-		goto out;
+		free(body);
+		return NULL;
 	}
 	g_strchomp(body);
-	/* Every group must have members (a misspelt one invites nobody). */
+	return body;
+}
+
+/* Every group must have members (a misspelt one invites nobody): -1
+ * (each unknown one named) if one has none. */
+static int
+shortcut_announce_known(const struct config *cf, json_t *groups)
+{
+	redisContext	*c;
+	json_t		*known = NULL, *v, *kv;
+	const char	*k;
+	size_t		 i;
+	struct err	 e;
+	struct buf	 b;
+	int		 bad = 0;
+
 	c = cli_connect(cf);
 	if (store_groups_sync(c, cf->prefix, &known, &e) == -1)
 		cli_redis_failed(&e);
@@ -237,26 +272,49 @@ cli_announce(const struct config *cf, int argc, char **argv)
 		buf_free(&b);
 		bad = 1;
 	}
+	json_decref(known);
 	if (bad) {
 		fprintf(stderr, "hearback: nothing queued\n");
-		goto out;
+		return -1;
 	}
-	if (id == NULL)
-		id = made = shortcut_announce_id(groups, subject, body);
+	return 0;
+}
+
+int
+cli_announce(const struct config *cf, int argc, char **argv)
+{
+	struct shortcut_announce an;
+	json_t		*groups = NULL, *j = NULL;
+	const char	*id;
+	char		*body = NULL, *made = NULL;
+	int		 rv = EX_INVALID;
+
+	argc++;
+	argv--;
+	if (shortcut_announce_options(argc, argv, &an) == -1)
+		goto usage;
+	groups = shortcut_announce_groups(an.to);
+	if (json_array_size(groups) == 0)
+		goto usage;
+	if ((body = shortcut_announce_body(an.file)) == NULL)
+		goto out;
+	if (shortcut_announce_known(cf, groups) == -1)
+		goto out;
+	if ((id = an.id) == NULL)
+		id = made = shortcut_announce_id(groups, an.subject, body);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:{s:O}}", "type", "announcement",
-	    "id", id, "subject", subject, "body", body, "to", "groups",
+	    "id", id, "subject", an.subject, "body", body, "to", "groups",
 	    groups);
 	if (j == NULL) {
 		fprintf(stderr, "hearback: announce: --subject and --id must be "
 		    "UTF-8 text\n");
 		goto out;
 	}
-	if (send_at != NULL)
-		json_object_set_new(j, "send_at", json_string(send_at));
-	rv = shortcut_queue(cf, j, file);
+	if (an.send_at != NULL)
+		json_object_set_new(j, "send_at", json_string(an.send_at));
+	rv = shortcut_queue(cf, j, an.file);
 out:
 	json_decref(j);
-	json_decref(known);
 	json_decref(groups);
 	free(body);
 	free(made);
