@@ -321,6 +321,78 @@ config_load(const char *path, struct err *e)
 	return config_load_for(path, CONFIG_DAEMON, e);
 }
 
+/* The checks across keys of the files read, path the main one. */
+static int
+config_check_across(struct config_load_ctx *c, const char *path)
+{
+	struct err	*e = c->e;
+
+	if (c->cf->retry_max > 7 * 86400)
+		return err_set(e, "%s: [delivery] retry_max: at most 7d", path);
+	if (c->cf->retry_max < c->cf->retry_min)
+		return err_set(e, "%s: [delivery] retry_max is less than "
+		    "retry_min", path);
+	if (c->cf->smtp_tls == CONFIG_TLS_NONE &&
+	    !config_is_loopback(c->cf->smtp_host))
+		return err_set(e, "%s: [smtp] tls: \"none\" is only allowed "
+		    "for a loopback host, not \"%s\"", path, c->cf->smtp_host);
+	return 0;
+}
+
+/* The SMTP password, which [smtp] user needs. */
+static int
+config_smtp_secret(struct config_load_ctx *c, const char *path)
+{
+	if (config_load_secret(c->smtp_password_file, "smtp-password",
+	    &c->cf->smtp_password, c->e) == -1) {
+		err_prefix(c->e, "%s: [smtp] password_file", path);
+		return -1;
+	}
+	if (c->cf->smtp_user != NULL && c->cf->smtp_password == NULL)
+		return err_set(c->e, "%s: [smtp] user is set but there is no "
+		    "password (password_file or the smtp-password credential)",
+		    path);
+	return 0;
+}
+
+/* The key of the answer pages' links, which [web] base_url needs. */
+static int
+config_web_key(struct config_load_ctx *c, const char *path)
+{
+	if (config_load_secret(c->web_key_file, "web-key", &c->cf->web_key,
+	    c->e) == -1) {
+		err_prefix(c->e, "%s: [web] key_file", path);
+		return -1;
+	}
+	if (c->cf->web_key == NULL)
+		return err_set(c->e, "%s: [web] base_url is set but there is no "
+		    "key (key_file or the web-key credential)", path);
+	if (strlen(c->cf->web_key) < 16)
+		return err_set(c->e, "%s: [web] key_file: the key is too short "
+		    "(at least 16 characters; try: openssl rand -hex 32)",
+		    path);
+	return 0;
+}
+
+/* The secrets the program needs (need: CONFIG_NEED_*). */
+static int
+config_secrets(struct config_load_ctx *c, const char *path, int need)
+{
+	if ((need & CONFIG_NEED_REDIS) &&
+	    config_load_secret(c->redis_password_file, "redis-password",
+	    &c->cf->redis_password, c->e) == -1) {
+		err_prefix(c->e, "%s: [redis] password_file", c->pw_user ?
+		    c->cf->user_path : path);
+		return -1;
+	}
+	if ((need & CONFIG_NEED_SMTP) && config_smtp_secret(c, path) == -1)
+		return -1;
+	if ((need & CONFIG_NEED_WEB) && c->cf->web_base_url != NULL &&
+	    config_web_key(c, path) == -1)
+		return -1;
+	return 0;
+}
+
 struct config *
 config_load_for(const char *path, int need, struct err *e)
 {
@@ -340,59 +412,9 @@ config_load_for(const char *path, int need, struct err *e)
 			goto err;
 		c.user_file = 0;
 	}
-	if (c.cf->retry_max > 7 * 86400) {
-		err_set(e, "%s: [delivery] retry_max: at most 7d", path);
+	if (config_check_across(&c, path) == -1 ||
+	    config_secrets(&c, path, need) == -1)
 		goto err;
-	}
-	if (c.cf->retry_max < c.cf->retry_min) {
-		err_set(e, "%s: [delivery] retry_max is less than retry_min",
-		    path);
-		goto err;
-	}
-	if (c.cf->smtp_tls == CONFIG_TLS_NONE &&
-	    !config_is_loopback(c.cf->smtp_host)) {
-		err_set(e, "%s: [smtp] tls: \"none\" is only allowed for a "
-		    "loopback host, not \"%s\"", path, c.cf->smtp_host);
-		goto err;
-	}
-	if ((need & CONFIG_NEED_REDIS) &&
-	    config_load_secret(c.redis_password_file, "redis-password",
-	    &c.cf->redis_password, e) == -1) {
-		err_prefix(e, "%s: [redis] password_file", c.pw_user ?
-		    c.cf->user_path : path);
-		goto err;
-	}
-	if (!(need & CONFIG_NEED_SMTP))
-		goto done;
-	if (config_load_secret(c.smtp_password_file, "smtp-password",
-	    &c.cf->smtp_password, e) == -1) {
-		err_prefix(e, "%s: [smtp] password_file", path);
-		goto err;
-	}
-	if (c.cf->smtp_user != NULL && c.cf->smtp_password == NULL) {
-		err_set(e, "%s: [smtp] user is set but there is no password "
-		    "(password_file or the smtp-password credential)", path);
-		goto err;
-	}
-done:
-	if ((need & CONFIG_NEED_WEB) && c.cf->web_base_url != NULL) {
-		if (config_load_secret(c.web_key_file, "web-key",
-		    &c.cf->web_key, e) == -1) {
-			err_prefix(e, "%s: [web] key_file", path);
-			goto err;
-		}
-		if (c.cf->web_key == NULL) {
-			err_set(e, "%s: [web] base_url is set but there is no "
-			    "key (key_file or the web-key credential)", path);
-			goto err;
-		}
-		if (strlen(c.cf->web_key) < 16) {
-			err_set(e, "%s: [web] key_file: the key is too short "
-			    "(at least 16 characters; try: openssl rand -hex "
-			    "32)", path);
-			goto err;
-		}
-	}
 	free(c.redis_password_file);
 	free(c.smtp_password_file);
 	free(c.web_key_file);
