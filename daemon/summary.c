@@ -93,114 +93,115 @@ summary_list_line(json_t *lines, const char *label, json_t *ids)
 	buf_free(&b);
 }
 
-static void
-summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct summary	*w = priv;
-	redisReply	*x = r, *e;
-	json_t		*m, *lines, *yes, *no, *maybe, *none, *needs, *access;
+/* One meeting's answers, sorted: lists of people's words, needs as
+ * {rank, who, word}, communication lines, and the access the meeting
+ * (over its venue) offers. */
+struct summary_tally {
+	json_t		*yes, *no, *maybe, *none;
+	json_t		*needs;
 	json_t		*comm;
-	json_t		*c, *a, *venue_access = NULL;
-	const char	*mid, *ans;
-	char		*line, *did;
-	size_t		 i, j;
-	int		 rank;
+	json_t		*access;
+};
 
-	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements < 1 ||
-	    (m = web_record(x->element[0])) == NULL)
-		return;
-	mid = summary_str(m, "id");
-	yes = json_array();
-	no = json_array();
-	maybe = json_array();
-	none = json_array();
-	needs = json_array();
-	comm = json_array();
-	access = json_object();
+/* The venue's access (the reply's last element, if a record), overlaid by
+ * the meeting's own (m). */
+static json_t *
+summary_access(redisReply *x, json_t *m)
+{
+	json_t	*access = json_object(), *venue = NULL;
+
 	if (x->elements > 1 && x->element[x->elements - 1]->type ==
 	    REDIS_REPLY_STRING)
-		venue_access = web_record(x->element[x->elements - 1]);
-	if (venue_access != NULL)
-		json_object_update(access, json_object_get(venue_access,
-		    "access"));
+		venue = web_record(x->element[x->elements - 1]);
+	if (venue != NULL)
+		json_object_update(access, json_object_get(venue, "access"));
 	json_object_update(access, json_object_get(m, "access"));
-	for (i = 1; i < x->elements; i++) {
-		char	*who;
+	json_decref(venue);
+	return access;
+}
 
-		e = x->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+/* The access needs and the communication needs of who, coming (record c). */
+static void
+summary_needs_of(struct summary_tally *t, json_t *c, const char *who)
+{
+	json_t	*n;
+	size_t	 j;
+	char	*d, *line;
+
+	json_array_foreach(json_object_get(c, "access_needs"), j, n) {
+		const char *wd = json_string_value(n);
+
+		if (wd == NULL)
 			continue;
-		a = e->element[2]->len ? json_loadb(e->element[2]->str,
-		    e->element[2]->len, 0, NULL) : NULL;
-		ans = a ? summary_str(a, "a") : "";
-		/* Notices name people by name and id (logs: id only). */
-		c = web_record(e->element[1]);
-		who = plan_person_words(c, e->element[0]->str);
-		if (json_is_true(json_object_get(a, "stale"))) {
-			/* Answered before the meeting changed: shown as such. */
-			line = xasprintf("%s (before the last change)", who);
-			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
-			    strcmp(ans, "no") == 0 ? no : maybe,
-			    json_string(line));
-			free(line);
-		} else
-			json_array_append_new(strcmp(ans, "yes") == 0 ? yes :
-			    strcmp(ans, "no") == 0 ? no : strcmp(ans, "maybe") ==
-			    0 ? maybe : none, json_string(who));
-		if (strcmp(ans, "yes") == 0 && c != NULL) {
-			json_t *n;
-
-			json_array_foreach(json_object_get(c, "access_needs"),
-			    j, n) {
-				const char *wd = json_string_value(n);
-
-				if (wd == NULL)
-					continue;
-				json_array_append_new(needs, json_pack(
-				    "{s:i,s:s,s:s}", "rank",
-				    summary_need_rank(access, wd), "who",
-				    who, "word", wd));
-			}
-			/* What an email alone does not meet (AIS "flag"). */
-			json_array_foreach(json_object_get(c, "communication"),
-			    j, n) {
-				char *d;
-
-				if (!json_is_string(n))
-					continue;
-				d = access_comm_describe(json_string_value(n));
-				line = xasprintf("%s needs %s.", who, d);
-				json_array_append_new(comm, json_string(line));
-				free(line);
-				free(d);
-			}
-		}
-		free(who);
-		json_decref(c);
-		json_decref(a);
+		json_array_append_new(t->needs, json_pack("{s:i,s:s,s:s}",
+		    "rank", summary_need_rank(t->access, wd), "who", who,
+		    "word", wd));
 	}
-	lines = json_array();
-	line = xasprintf("Answers so far for meeting %s (\"%s\"), as its first "
-	    "reminder goes out:", mid, summary_str(m, "title"));
-	json_array_append_new(lines, json_string(line));
-	free(line);
-	summary_list_line(lines, "Coming", yes);
-	summary_list_line(lines, "Cannot come", no);
-	summary_list_line(lines, "Not sure yet", maybe);
-	summary_list_line(lines, "No answer", none);
-	json_array_append_new(lines, json_string(json_array_size(needs) ?
+	/* What an email alone does not meet (AIS "flag"). */
+	json_array_foreach(json_object_get(c, "communication"), j, n) {
+		if (!json_is_string(n))
+			continue;
+		d = access_comm_describe(json_string_value(n));
+		line = xasprintf("%s needs %s.", who, d);
+		json_array_append_new(t->comm, json_string(line));
+		free(line);
+		free(d);
+	}
+}
+
+/* One person's element of the reply: [cid, record, answer]. */
+static void
+summary_person(struct summary_tally *t, redisReply *e)
+{
+	json_t		*c, *a;
+	const char	*ans;
+	char		*who, *line;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+		return;
+	a = e->element[2]->len ? json_loadb(e->element[2]->str,
+	    e->element[2]->len, 0, NULL) : NULL;
+	ans = a ? summary_str(a, "a") : "";
+	/* Notices name people by name and id (logs: id only). */
+	c = web_record(e->element[1]);
+	who = plan_person_words(c, e->element[0]->str);
+	if (json_is_true(json_object_get(a, "stale"))) {
+		/* Answered before the meeting changed: shown as such. */
+		line = xasprintf("%s (before the last change)", who);
+		json_array_append_new(strcmp(ans, "yes") == 0 ? t->yes :
+		    strcmp(ans, "no") == 0 ? t->no : t->maybe,
+		    json_string(line));
+		free(line);
+	} else
+		json_array_append_new(strcmp(ans, "yes") == 0 ? t->yes :
+		    strcmp(ans, "no") == 0 ? t->no : strcmp(ans, "maybe") ==
+		    0 ? t->maybe : t->none, json_string(who));
+	if (strcmp(ans, "yes") == 0 && c != NULL)
+		summary_needs_of(t, c, who);
+	free(who);
+	json_decref(c);
+	json_decref(a);
+}
+
+/* The access needs' lines, unmet ones first, then the communication. */
+static void
+summary_needs_lines(json_t *lines, struct summary_tally *t)
+{
+	json_t	*n;
+	size_t	 j;
+	char	*d, *line;
+	int	 rank;
+
+	json_array_append_new(lines, json_string(json_array_size(t->needs) ?
 	    "Access needs of those coming, unmet ones first:" :
 	    "Nobody coming has told us of an access need."));
 	for (rank = 0; rank < 3; rank++) {
-		json_t *n;
-
-		json_array_foreach(needs, j, n) {
-			char *d;
-
+		json_array_foreach(t->needs, j, n) {
 			if (json_integer_value(json_object_get(n, "rank")) !=
 			    rank)
 				continue;
-			d = summary_need_words(access, summary_str(n, "word"));
+			d = summary_need_words(t->access, summary_str(n,
+			    "word"));
 			line = xasprintf("%s needs %s (%s): %s.", summary_str(n,
 			    "who"), access_label(summary_str(n, "word")),
 			    summary_str(n, "word"), d);
@@ -209,28 +210,73 @@ summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
 			free(d);
 		}
 	}
-	if (json_array_size(comm) > 0) {
+	if (json_array_size(t->comm) > 0) {
 		json_array_append_new(lines, json_string("Besides email, "
 		    "those coming need (please arrange):"));
-		json_array_extend(lines, comm);
+		json_array_extend(lines, t->comm);
 	}
+}
+
+/* The notice's lines for meeting m. */
+static json_t *
+summary_lines(struct summary_tally *t, json_t *m, const char *mid)
+{
+	json_t	*lines = json_array();
+	char	*line;
+
+	line = xasprintf("Answers so far for meeting %s (\"%s\"), as its first "
+	    "reminder goes out:", mid, summary_str(m, "title"));
+	json_array_append_new(lines, json_string(line));
+	free(line);
+	summary_list_line(lines, "Coming", t->yes);
+	summary_list_line(lines, "Cannot come", t->no);
+	summary_list_line(lines, "Not sure yet", t->maybe);
+	summary_list_line(lines, "No answer", t->none);
+	summary_needs_lines(lines, t);
+	return lines;
+}
+
+static void
+summary_on_summary(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct summary	*w = priv;
+	struct summary_tally t;
+	redisReply	*x = r;
+	json_t		*m, *lines;
+	const char	*mid;
+	char		*did;
+	size_t		 i;
+
+	if (x == NULL || x->type != REDIS_REPLY_ARRAY || x->elements < 1 ||
+	    (m = web_record(x->element[0])) == NULL)
+		return;
+	mid = summary_str(m, "id");
+	t.yes = json_array();
+	t.no = json_array();
+	t.maybe = json_array();
+	t.none = json_array();
+	t.needs = json_array();
+	t.comm = json_array();
+	t.access = summary_access(x, m);
+	for (i = 1; i < x->elements; i++)
+		summary_person(&t, x->element[i]);
+	lines = summary_lines(&t, m, mid);
 	did = store_did("notice", "summary", mid, NULL);
 	web_notice(w->cf, w->ops, did, web_organiser(w->cf, m),
 	    "Who is coming", lines, mid);
 	log_info("summary: answers for meeting %s: %zu coming, %zu "
-	    "cannot, %zu not sure, %zu no answer", mid, json_array_size(yes),
-	    json_array_size(no), json_array_size(maybe),
-	    json_array_size(none));
+	    "cannot, %zu not sure, %zu no answer", mid, json_array_size(t.yes),
+	    json_array_size(t.no), json_array_size(t.maybe),
+	    json_array_size(t.none));
 	free(did);
 	json_decref(lines);
-	json_decref(yes);
-	json_decref(no);
-	json_decref(maybe);
-	json_decref(none);
-	json_decref(needs);
-	json_decref(comm);
-	json_decref(access);
-	json_decref(venue_access);
+	json_decref(t.yes);
+	json_decref(t.no);
+	json_decref(t.maybe);
+	json_decref(t.none);
+	json_decref(t.needs);
+	json_decref(t.comm);
+	json_decref(t.access);
 	json_decref(m);
 }
 
