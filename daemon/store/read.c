@@ -174,57 +174,75 @@ static const char *const store_read_dfields[] = {
 #define STORE_READ_NDF	(sizeof store_read_dfields / \
     sizeof store_read_dfields[0])
 
-int
-store_schedule_sync(redisContext *c, const char *prefix, const char *mid,
-    json_t **out, struct err *e)
+/* A meeting's deliveries (its index, md:<mid>) into dids, sorted, with
+ * their times on the schedule into scores ({did: ms}, the scheduled only). */
+static int
+store_schedule_meeting(redisContext *c, const char *prefix, const char *mid,
+    json_t *dids, json_t *scores, struct err *e)
 {
-	redisReply	*r = NULL, *h;
-	json_t		*dids = json_array(), *scores = json_object(), *v, *d;
+	redisReply	*r;
+	json_t		*v;
+	size_t		 i;
+	int		 failed = 0;
+
+	r = redisCommand(c, "SMEMBERS {%s}:md:%s", prefix, mid);
+	if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
+		return -1;
+	for (i = 0; i < r->elements; i++)
+		json_array_append_new(dids, json_string(r->element[i]->str));
+	freeReplyObject(r);
+	store_read_sort(dids);
+	json_array_foreach(dids, i, v)
+		redisAppendCommand(c, "ZSCORE {%s}:schedule %s", prefix,
+		    json_string_value(v));
+	json_array_foreach(dids, i, v) {
+		if (redisGetReply(c, (void **)&r) != REDIS_OK)
+			r = NULL;
+		if (store_read_reply(c, r, -1, e) == -1) {
+			failed = 1;
+			if (r == NULL)
+				return -1;
+			continue;
+		}
+		if (r->type == REDIS_REPLY_STRING)
+			json_object_set_new(scores, json_string_value(v),
+			    json_integer(strtoll(r->str, NULL, 10)));
+		freeReplyObject(r);
+	}
+	return failed ? -1 : 0;
+}
+
+/* Every delivery on the schedule into dids, by time, and scores. */
+static int
+store_schedule_all(redisContext *c, const char *prefix, json_t *dids,
+    json_t *scores, struct err *e)
+{
+	redisReply	*r;
+	size_t		 i;
+
+	r = redisCommand(c, "ZRANGE {%s}:schedule 0 -1 WITHSCORES", prefix);
+	if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
+		return -1;
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		json_array_append_new(dids, json_string(r->element[i]->str));
+		json_object_set_new(scores, r->element[i]->str,
+		    json_integer(strtoll(r->element[i + 1]->str, NULL, 10)));
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* The delivery hashes of dids, as store_schedule_sync's rows, into *out
+ * (NULL on failure). */
+static int
+store_schedule_rows(redisContext *c, const char *prefix, json_t *dids,
+    json_t *scores, json_t **out, struct err *e)
+{
+	redisReply	*h;
+	json_t		*v, *d;
 	size_t		 i, f;
 	int		 failed = 0;
 
-	if (mid != NULL) {
-		r = redisCommand(c, "SMEMBERS {%s}:md:%s", prefix, mid);
-		if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
-			goto err;
-		for (i = 0; i < r->elements; i++)
-			json_array_append_new(dids, json_string(
-			    r->element[i]->str));
-		freeReplyObject(r);
-		store_read_sort(dids);
-		json_array_foreach(dids, i, v)
-			redisAppendCommand(c, "ZSCORE {%s}:schedule %s", prefix,
-			    json_string_value(v));
-		json_array_foreach(dids, i, v) {
-			if (redisGetReply(c, (void **)&r) != REDIS_OK)
-				r = NULL;
-			if (store_read_reply(c, r, -1, e) == -1) {
-				failed = 1;
-				if (r == NULL)
-					goto err;
-				continue;
-			}
-			if (r->type == REDIS_REPLY_STRING)
-				json_object_set_new(scores, json_string_value(v),
-				    json_integer(strtoll(r->str, NULL, 10)));
-			freeReplyObject(r);
-		}
-		if (failed)
-			goto err;
-	} else {
-		r = redisCommand(c, "ZRANGE {%s}:schedule 0 -1 WITHSCORES",
-		    prefix);
-		if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
-			goto err;
-		for (i = 0; i + 1 < r->elements; i += 2) {
-			json_array_append_new(dids, json_string(
-			    r->element[i]->str));
-			json_object_set_new(scores, r->element[i]->str,
-			    json_integer(strtoll(r->element[i + 1]->str, NULL,
-			    10)));
-		}
-		freeReplyObject(r);
-	}
 	*out = json_array();
 	json_array_foreach(dids, i, v)
 		redisAppendCommand(c, "HMGET {%s}:d:%s kind cid mid state due "
@@ -258,13 +276,30 @@ store_schedule_sync(redisContext *c, const char *prefix, const char *mid,
 		json_array_append_new(*out, d);
 		freeReplyObject(h);
 	}
-	json_decref(dids);
-	json_decref(scores);
 	if (failed) {
 		json_decref(*out);
 		*out = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+int
+store_schedule_sync(redisContext *c, const char *prefix, const char *mid,
+    json_t **out, struct err *e)
+{
+	json_t		*dids = json_array(), *scores = json_object();
+
+	if (mid != NULL) {
+		if (store_schedule_meeting(c, prefix, mid, dids, scores,
+		    e) == -1)
+			goto err;
+	} else if (store_schedule_all(c, prefix, dids, scores, e) == -1)
+		goto err;
+	if (store_schedule_rows(c, prefix, dids, scores, out, e) == -1)
+		goto err;
+	json_decref(dids);
+	json_decref(scores);
 	return 0;
 err:
 	json_decref(dids);
