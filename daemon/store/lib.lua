@@ -248,8 +248,9 @@ local function dmembers(name)
     local h = redis.call('HGETALL', k('mr:' .. id))
     for i = 1, #h, 2 do cdids(id, h[i], h[i + 1], out) end
   elseif head == 'cd:' then
-    for _, mid in ipairs(redis.call('HKEYS', k('cr:' .. id))) do
-      cdids(mid, id, redis.call('HGET', k('mr:' .. mid), id) or '', out)
+    local h = redis.call('HGETALL', k('cr:' .. id))
+    for i = 1, #h, 2 do
+      cdids(h[i], id, redis.call('HGET', k('mr:' .. h[i]), id) or '', out)
     end
   end
   return out
