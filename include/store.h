@@ -24,11 +24,17 @@
  *   group:<name>                set of collaborator ids
  *   cs:<collab>                 set of said ids attributed to a collaborator
  *   vm:<venue>                  set of meeting ids at a venue
- *   d:<delivery>                hash: one email to one person (see plan.c)
+ *   d:<delivery>                hash: one email to one person (see plan.c),
+ *                               holding only what its id does not say
+ *                               (lib.lua: read back whole by the scripts)
  *   schedule                    zset: delivery id by due time (ms); a leased
  *                               delivery is pushed lease ms into the future
  *   cd:<collab>, md:<meeting>   sets of pending delivery ids, for forget and
  *                               for meeting changes
+ *   mr:<meeting>, cr:<collab>   hashes: the reminders still waiting, which
+ *                               have no d: hash (lib.lua: cid -> their
+ *                               due times; mid -> "1"); the scripts read
+ *                               them as part of md: and cd:
  *   after:<delivery>            set of delivery ids held until that one,
  *                               leased when they were planned, settles
  *                               (lib.lua's after_release, commit.lua's DNEW)
@@ -465,8 +471,8 @@ int	store_groups_sync(redisContext *, const char *prefix, json_t **groups,
 	    struct err *e);
 /* Deliveries on the schedule (mid non-NULL: that meeting's), by due time
  * (a meeting's by id): [{"did", "kind", "cid", "mid", "state", "due",
- * "attempts", "to": strings as stored, "at_ms": when the schedule next
- * looks at it}]. */
+ * "attempts", "to": strings, as the scripts read them (lib.lua), "at_ms":
+ * when the schedule next looks at it}]. */
 int	store_schedule_sync(redisContext *, const char *prefix,
 	    const char *mid, json_t **out, struct err *e);
 

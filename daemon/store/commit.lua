@@ -14,7 +14,8 @@
 --   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
 --   DNEW did due cid mid f v...  create a delivery unless one exists; a
 --                                field "after" holds it behind guards
---                                (dnew below, meeting.c's meeting_after)
+--                                (dnew below, meeting.c's meeting_after);
+--                                stored as lib.lua says (dcreate)
 --   DDEL did                     drop a delivery that is still pending (one
 --                                a worker has taken: withdrawn, see ddel)
 --   DDELALL set                  DDEL every member of a set, then DEL it
@@ -60,7 +61,13 @@ end
 local function ddel(did)
   local dk = k('d:' .. did)
   local h = redis.call('HMGET', dk, 'state', 'lease_until')
-  if h[1] == 'scheduled' then
+  if not h[1] then
+    -- A compact reminder (lib.lua): never leased, so simply dropped.
+    if cdel(did) then
+      redis.call('ZREM', k('schedule'), did)
+      after_release(did)
+    end
+  elseif h[1] == 'scheduled' then
     dunindex(did)
     redis.call('ZREM', k('schedule'), did)
     if h[2] then
@@ -82,6 +89,7 @@ local function inflight(g)
   if h[2] and (h[1] == 'scheduled' or h[1] == 'withdrawn') then
     return h
   end
+  if not h[1] and cget(g) then return nil, 'scheduled' end
   return nil, h[1]
 end
 
@@ -90,9 +98,8 @@ end
 -- in flight; else, if a guard with F=1 is still waiting (it will be
 -- rendered with the change when it is sent), it is not created at all.
 local function dnew(a)
-  local dk = k('d:' .. a[1])
-  if redis.call('EXISTS', dk) == 1 then return end
-  local h = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2]}
+  if dexists(a[1]) then return end
+  local h = {'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2]}
   local after
   for j = 5, #a - 1, 2 do
     if a[j] == 'after' then after = a[j + 1]
@@ -121,9 +128,7 @@ local function dnew(a)
       return
     end
   end
-  redis.call('HSET', unpack(h))
-  redis.call('ZADD', k('schedule'), score, a[1])
-  dindex(a[1], a[3], a[4])
+  dcreate(a[1], h, score)
 end
 
 -- Is cid a collaborator who consents (their stored record says so)?
@@ -140,11 +145,9 @@ local function dfan(a)
   local dk = k('d:' .. a[1])
   local h = redis.call('HMGET', dk, 'state', 'ver', 'due')
   if not h[1] then
-    local f = {dk, 'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2], 'ver', a[5]}
+    local f = {'state', 'scheduled', 'cid', a[3], 'mid', a[4], 'due', a[2], 'ver', a[5]}
     for j = 6, #a do f[#f + 1] = a[j] end
-    redis.call('HSET', unpack(f))
-    redis.call('ZADD', k('schedule'), a[2], a[1])
-    dindex(a[1], a[3], a[4])
+    dcreate(a[1], f, a[2])
   elseif h[1] == 'scheduled' and h[2] ~= a[5] then
     local f = {dk, 'ver', a[5], 'due', a[2]}
     for j = 6, #a - 1, 2 do
@@ -207,7 +210,7 @@ for n = 1, nops do
   elseif op == 'DNEW' then dnew(a)
   elseif op == 'DDEL' then ddel(a[1])
   elseif op == 'DDELALL' then
-    for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do ddel(did) end
+    for _, did in ipairs(dmembers(a[1])) do ddel(did) end
     redis.call('DEL', k(a[1]))
   elseif op == 'DSENT' then
     local dk = k('d:' .. a[1])
@@ -215,6 +218,7 @@ for n = 1, nops do
     if redis.call('EXISTS', dk) == 1 then
       dunindex(a[1])
       redis.call('HSET', dk, 'state', 'sent', 'last_reply', a[2])
+      redis.call('HDEL', dk, 'lease_until')	-- read only while pending
       redis.call('EXPIRE', dk, a[3])
     end
     after_release(a[1])
@@ -236,6 +240,7 @@ for n = 1, nops do
     if redis.call('EXISTS', dk) == 1 then
       dunindex(a[1])
       redis.call('HSET', dk, 'state', 'dead', 'first_try', a[2], 'last_try', a[3], 'attempts', a[4], 'last_reply', a[5])
+      redis.call('HDEL', dk, 'lease_until')
       redis.call('EXPIRE', dk, a[6])
     end
     after_release(a[1])
@@ -284,6 +289,7 @@ for n = 1, nops do
     for _, did in ipairs(redis.call('SMEMBERS', k(a[1]))) do
       local dk = k('d:' .. did)
       local d = redis.call('HGET', dk, 'data')
+      if not d and redis.call('EXISTS', dk) == 1 then d = '{}' end
       local hit = false
       if d then
         for j = 2, #a do

@@ -13,7 +13,8 @@
 --
 -- What is done with a value that holds the person (match.lua decides):
 --   d:<did> hash whose cid is the person, or whose "to" holds them: the
---     delivery goes (off the schedule, the indexes and the notices set)
+--     delivery goes (off the schedule, the indexes and the notices set);
+--     so do their compact reminders in mr:<meeting> (lib.lua)
 --   any other hash field, string, list element: rewritten without them
 --     (a JSON text stays JSON), deleted when that cannot be done; in a
 --     d: hash a string that names their id (a notice line about their
@@ -85,11 +86,22 @@ local function hb_forget_page(cid, budget)
       redis.call('HDEL', key, id)
     end
     if isd and pos == '' then
-      local h = redis.call('HMGET', key, 'cid', 'to')
-      if h[1] == id or (h[2] and hb_hits(h[2], nd, nil)) then
+      local h = dhash(key:sub(#k('d:') + 1)) or {}
+      if h.cid == id or (h.to and hb_hits(h.to, nd, nil)) then
         ddrop(key)
         return nil, 1
       end
+    end
+    -- A meeting's compact reminders (lib.lua): theirs go. The rest are
+    -- ids and times only, never matched (a time's digits are no phone).
+    if starts(key, k('mr:')) then
+      local mid = key:sub(#k('mr:') + 1)
+      for _, did in ipairs(cdids(mid, id, redis.call('HGET', key, id) or '',
+          {})) do
+        cdel(did)
+        redis.call('ZREM', k('schedule'), did)
+      end
+      return nil, 1
     end
     local r = redis.call('HSCAN', key, pos == '' and '0' or pos, 'COUNT', 100)
     local n = 0

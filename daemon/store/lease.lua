@@ -7,6 +7,9 @@
 -- [key, value, ...]], ...]: each with the stored records its refs name,
 -- so a worker renders from current data in the same round trip.
 --
+-- Each is handed out with every field (lib.lua's dfill: what its id says
+-- too), as planned.
+--
 -- A lease is marked on the hash (lease_until): commit.lua's DDEL withdraws
 -- such a delivery instead of deleting it, and DNEW holds what must follow
 -- it (a withdrawn one is off the schedule; should one be found here, it
@@ -58,6 +61,10 @@ end
 for _, did in ipairs(ids) do
   local dk = k('d:' .. did)
   local h = redis.call('HGETALL', dk)
+  -- A compact reminder (lib.lua) becomes a hash first: the marks below,
+  -- the gate and the settling all work on hashes.
+  if #h == 0 then h = dmaterialize(did) end
+  if #h > 0 then h = dfill(did, h) end
   if #h == 0 then
     redis.call('ZREM', k('schedule'), did)
   elseif gate_field(h, 'state') == 'withdrawn' then
@@ -73,7 +80,7 @@ for _, did in ipairs(ids) do
     redis.call('HINCRBY', dk, 'leases', 1)
     redis.call('HSET', dk, 'lease_until', string.format('%.0f', now + lease))
     local refs = {}
-    local r = redis.call('HGET', dk, 'refs') or ''
+    local r = gate_field(h, 'refs') or ''
     for key in string.gmatch(r, '%S+') do
       refs[#refs + 1] = key
       refs[#refs + 1] = gate_record(key, redis.call('GET', k(key)) or '')

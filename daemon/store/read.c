@@ -5,8 +5,10 @@
  * Read-only, and never holding Redis for long: key names are found with
  * SCAN (a few hundred at a time, as the coordinator's ACL allows: @read),
  * and the values read with pipelined plain reads. Records themselves are
- * fetched with store_fetch_sync(), as the planner fetches them. Key names
- * are this directory's business, so they are spelt here.
+ * fetched with store_fetch_sync(), as the planner fetches them, and
+ * deliveries with the same script, a few hundred a call (what is stored of
+ * one is not all there is to show: lib.lua). Key names are this
+ * directory's business, so they are spelt here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,119 +169,134 @@ store_groups_sync(redisContext *c, const char *prefix, json_t **groups,
 	return rv;
 }
 
-/* The delivery hash's fields we show, in this order. */
+/* The delivery's fields we show. */
 static const char *const store_read_dfields[] = {
 	"kind", "cid", "mid", "state", "due", "attempts", "to"
 };
 #define STORE_READ_NDF	(sizeof store_read_dfields / \
     sizeof store_read_dfields[0])
+/* Deliveries read per call of the fetch script: each call stays short. */
+#define STORE_READ_CHUNK	256
 
-/* A meeting's deliveries (its index, md:<mid>) into dids, sorted, with
- * their times on the schedule into scores ({did: ms}, the scheduled only). */
-static int
-store_schedule_meeting(redisContext *c, const char *prefix, const char *mid,
-    json_t *dids, json_t *scores, struct err *e)
+/*
+ * The fetch script (fetch.lua) for keys in need, read-only: deliveries
+ * are read through it because what is stored is not what is shown (a
+ * delivery's hash holds only what its id does not say, and a reminder
+ * still waiting has no hash: lib.lua). The reply, or NULL with e set.
+ */
+static redisReply *
+store_read_fetch(redisContext *c, const char *prefix, json_t *need,
+    struct err *e)
 {
-	redisReply	*r;
-	json_t		*v;
-	size_t		 i;
-	int		 failed = 0;
+	struct store_argv	 a;
+	redisReply		*r;
 
-	r = redisCommand(c, "SMEMBERS {%s}:md:%s", prefix, mid);
-	if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
-		return -1;
-	for (i = 0; i < r->elements; i++)
-		json_array_append_new(dids, json_string(r->element[i]->str));
-	freeReplyObject(r);
-	store_read_sort(dids);
-	json_array_foreach(dids, i, v)
-		redisAppendCommand(c, "ZSCORE {%s}:schedule %s", prefix,
-		    json_string_value(v));
-	json_array_foreach(dids, i, v) {
-		if (redisGetReply(c, (void **)&r) != REDIS_OK)
-			r = NULL;
-		if (store_read_reply(c, r, -1, e) == -1) {
-			failed = 1;
-			if (r == NULL)
-				return -1;
-			continue;
-		}
-		if (r->type == REDIS_REPLY_STRING)
-			json_object_set_new(scores, json_string_value(v),
-			    json_integer(strtoll(r->str, NULL, 10)));
+	store_fetch_argv(prefix, need, &a);
+	if ((r = store_call_sync(c, &a, e)) == NULL)
+		return NULL;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != json_array_size(
+	    need) + 1) {
 		freeReplyObject(r);
+		err_set(e, "Redis: an unexpected fetch reply");
+		return NULL;
 	}
-	return failed ? -1 : 0;
+	return r;
 }
 
-/* Every delivery on the schedule into dids, by time, and scores. */
+/* The pending deliveries of a meeting (its index, both forms), sorted. */
 static int
-store_schedule_all(redisContext *c, const char *prefix, json_t *dids,
-    json_t *scores, struct err *e)
+store_read_pending(redisContext *c, const char *prefix, const char *mid,
+    json_t *dids, struct err *e)
 {
-	redisReply	*r;
+	char		 key[STORE_KEY_MAX];
+	json_t		*need;
+	redisReply	*r, *m;
 	size_t		 i;
 
-	r = redisCommand(c, "ZRANGE {%s}:schedule 0 -1 WITHSCORES", prefix);
-	if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
+	need = json_pack("[s]", store_setkey(STORE_MEETING_DELIVERIES, mid,
+	    key, sizeof key));
+	r = store_read_fetch(c, prefix, need, e);
+	json_decref(need);
+	if (r == NULL)
 		return -1;
-	for (i = 0; i + 1 < r->elements; i += 2) {
-		json_array_append_new(dids, json_string(r->element[i]->str));
-		json_object_set_new(scores, r->element[i]->str,
-		    json_integer(strtoll(r->element[i + 1]->str, NULL, 10)));
-	}
+	m = r->element[1];
+	for (i = 0; m->type == REDIS_REPLY_ARRAY && i < m->elements; i++)
+		if (m->element[i]->type == REDIS_REPLY_STRING)
+			json_array_append_new(dids, json_stringn(
+			    m->element[i]->str, m->element[i]->len));
 	freeReplyObject(r);
+	store_read_sort(dids);
 	return 0;
 }
 
-/* The delivery hashes of dids, as store_schedule_sync's rows, into *out
- * (NULL on failure). */
-static int
-store_schedule_rows(redisContext *c, const char *prefix, json_t *dids,
-    json_t *scores, json_t **out, struct err *e)
+/* A delivery as fetch.lua gives it (a flat array of every field) -> what
+ * `scheduled` shows, or NULL (it is gone). */
+static json_t *
+store_read_delivery(json_t *did, const redisReply *h, json_t *at)
 {
-	redisReply	*h;
-	json_t		*v, *d;
+	json_t		*d;
+	const char	*n;
 	size_t		 i, f;
-	int		 failed = 0;
 
-	*out = json_array();
-	json_array_foreach(dids, i, v)
-		redisAppendCommand(c, "HMGET {%s}:d:%s kind cid mid state due "
-		    "attempts to", prefix, json_string_value(v));
-	json_array_foreach(dids, i, v) {
-		if (redisGetReply(c, (void **)&h) != REDIS_OK)
-			h = NULL;
-		if (store_read_reply(c, h, REDIS_REPLY_ARRAY, e) == -1) {
-			failed = 1;
-			if (h == NULL)
-				break;
+	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0)
+		return NULL;
+	d = json_object();
+	json_object_set(d, "did", did);
+	for (i = 0; i + 1 < h->elements; i += 2) {
+		if (h->element[i]->type != REDIS_REPLY_STRING ||
+		    h->element[i + 1]->type != REDIS_REPLY_STRING)
 			continue;
-		}
-		/* Gone in between (sent, withdrawn), or not on the schedule
-		 * (a meeting's index holds only pending ones, but a lease
-		 * may be settling): shown only while scheduled. */
-		if (h->elements != STORE_READ_NDF || h->element[0]->type !=
-		    REDIS_REPLY_STRING || json_object_get(scores,
-		    json_string_value(v)) == NULL) {
-			freeReplyObject(h);
-			continue;
-		}
-		d = json_object();
-		json_object_set(d, "did", v);
+		n = h->element[i]->str;
 		for (f = 0; f < STORE_READ_NDF; f++)
-			if (h->element[f]->type == REDIS_REPLY_STRING)
-				json_object_set_new(d, store_read_dfields[f],
-				    json_string(h->element[f]->str));
-		json_object_set(d, "at_ms", json_object_get(scores,
-		    json_string_value(v)));
-		json_array_append_new(*out, d);
-		freeReplyObject(h);
+			if (strcmp(n, store_read_dfields[f]) == 0)
+				json_object_set_new(d, n, json_string(
+				    h->element[i + 1]->str));
 	}
-	if (failed) {
-		json_decref(*out);
-		*out = NULL;
-		return -1;
+	/* Gone in between (sent, withdrawn), or not on the schedule (a
+	 * meeting's index holds only pending ones, but a lease may be
+	 * settling): shown only while scheduled. */
+	if (json_object_get(d, "state") == NULL || at == NULL) {
+		json_decref(d);
+		return NULL;
+	}
+	json_object_set(d, "at_ms", at);
+	return d;
+}
+
+/* The deliveries dids (scores: where each is on the schedule) into out,
+ * a chunk per call. */
+static int
+store_read_deliveries(redisContext *c, const char *prefix, json_t *dids,
+    json_t *scores, json_t *out, struct err *e)
+{
+	json_t		*need, *v, *d;
+	redisReply	*r;
+	size_t		 i, at, n;
+	char		*k;
+
+	for (at = 0; at < json_array_size(dids); at += n) {
+		need = json_array();
+		n = json_array_size(dids) - at;
+		if (n > STORE_READ_CHUNK)
+			n = STORE_READ_CHUNK;
+		for (i = 0; i < n; i++) {
+			k = xasprintf("#d:%s", json_string_value(
+			    json_array_get(dids, at + i)));
+			json_array_append_new(need, json_string(k));
+			free(k);
+		}
+		r = store_read_fetch(c, prefix, need, e);
+		json_decref(need);
+		if (r == NULL)
+			return -1;
+		for (i = 0; i < n; i++) {
+			v = json_array_get(dids, at + i);
+			d = store_read_delivery(v, r->element[i + 1],
+			    json_object_get(scores, json_string_value(v)));
+			if (d != NULL)
+				json_array_append_new(out, d);
+		}
+		freeReplyObject(r);
 	}
 	return 0;
 }
@@ -288,16 +305,54 @@ int
 store_schedule_sync(redisContext *c, const char *prefix, const char *mid,
     json_t **out, struct err *e)
 {
-	json_t		*dids = json_array(), *scores = json_object();
+	redisReply	*r = NULL;
+	json_t		*dids = json_array(), *scores = json_object(), *v;
+	size_t		 i;
+	int		 failed = 0;
 
+	*out = NULL;
 	if (mid != NULL) {
-		if (store_schedule_meeting(c, prefix, mid, dids, scores,
-		    e) == -1)
+		if (store_read_pending(c, prefix, mid, dids, e) == -1)
 			goto err;
-	} else if (store_schedule_all(c, prefix, dids, scores, e) == -1)
+		json_array_foreach(dids, i, v)
+			redisAppendCommand(c, "ZSCORE {%s}:schedule %s", prefix,
+			    json_string_value(v));
+		json_array_foreach(dids, i, v) {
+			if (redisGetReply(c, (void **)&r) != REDIS_OK)
+				r = NULL;
+			if (store_read_reply(c, r, -1, e) == -1) {
+				failed = 1;
+				if (r == NULL)
+					goto err;
+				continue;
+			}
+			if (r->type == REDIS_REPLY_STRING)
+				json_object_set_new(scores, json_string_value(v),
+				    json_integer(strtoll(r->str, NULL, 10)));
+			freeReplyObject(r);
+		}
+		if (failed)
+			goto err;
+	} else {
+		r = redisCommand(c, "ZRANGE {%s}:schedule 0 -1 WITHSCORES",
+		    prefix);
+		if (store_read_reply(c, r, REDIS_REPLY_ARRAY, e) == -1)
+			goto err;
+		for (i = 0; i + 1 < r->elements; i += 2) {
+			json_array_append_new(dids, json_string(
+			    r->element[i]->str));
+			json_object_set_new(scores, r->element[i]->str,
+			    json_integer(strtoll(r->element[i + 1]->str, NULL,
+			    10)));
+		}
+		freeReplyObject(r);
+	}
+	*out = json_array();
+	if (store_read_deliveries(c, prefix, dids, scores, *out, e) == -1) {
+		json_decref(*out);
+		*out = NULL;
 		goto err;
-	if (store_schedule_rows(c, prefix, dids, scores, out, e) == -1)
-		goto err;
+	}
 	json_decref(dids);
 	json_decref(scores);
 	return 0;

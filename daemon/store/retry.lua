@@ -20,8 +20,9 @@ for i = 1, #e[1][2], 2 do f[e[1][2][i]] = e[1][2][i + 1] end
 if f.delivery then
   local did = f.delivery
   local dk = k('d:' .. did)
-  local h = redis.call('HMGET', dk, 'state', 'cid', 'mid', 'kind')
-  if not h[1] then return {'gone', did} end
+  local t = dhash(did)
+  if not t or not t.state then return {'gone', did} end
+  local h = {t.state, t.cid, t.mid, t.kind}
   if h[1] == 'sent' then return {'sent', did} end
   -- Withdrawn while a worker had it (commit.lua's ddel): not to be sent.
   if h[1] == 'withdrawn' then return {'withdrawn', did} end

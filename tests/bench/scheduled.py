@@ -25,7 +25,9 @@ planner, not what this script measures.
           the meeting was queued, divided by the reminders scheduled. An
           upper bound: it also carries what the P sent invitations leave
           behind (one hash each, kept for a while) and the meetings' own
-          records. MEMORY USAGE of one reminder's hash says how it splits.
+          records. MEMORY USAGE of one reminder's keys says how it
+          splits (a reminder still waiting has no hash: daemon/store/
+          lib.lua), and of one sent invitation's hash.
   CPU     the daemon's utime + stime (/proc/PID/stat) over IDLE seconds
           (HB_BENCH_IDLE, default 20) with the reminders scheduled, as %
           of one core. The anchor, in the same run: the same daemon over
@@ -92,6 +94,57 @@ def cpu_percent(pid, secs):
 	time.sleep(secs)
 	c1, t1 = benchlib.cpu_seconds(pid), time.monotonic()
 	return 100.0 * (c1 - c0) / (t1 - t0)
+
+
+def share(env, key, n):
+	"""MEMORY USAGE of key (relative), divided among n."""
+	b = env.r.memory_usage(env.key(key), samples=0) or 0
+	return b / float(n) if n else 0.0
+
+
+def tokens(env, mid, cid):
+	"""How many reminders cid has compact in mr:<mid> (lib.lua)."""
+	return len((env.r.hget(env.key("mr:" + mid), cid) or "").split())
+
+
+def where_bytes(env):
+	"""Where the bytes go (MEMORY USAGE): one reminder, first on the
+	schedule, in the form it is stored in (lib.lua: a hash of its own,
+	or compact in its meeting's mr:<meeting>, found through
+	cr:<collaborator>), with its share of the keys it shares; and one
+	sent invitation's hash, which the figure above also carries."""
+	first = env.r.zrange(env.key("schedule"), 0, 0)
+	if not first:
+		return
+	did = first[0]
+	_, mid, cid = did.split(":")[:3]	# the bench's ids hold no ':'
+	parts = [("schedule", share(env, "schedule",
+	    env.r.zcard(env.key("schedule"))))]
+	if env.r.exists(env.key("d:" + did)):
+		h = env.r.hgetall(env.key("d:" + did))
+		parts.insert(0, ("its hash (%s)" % " ".join(sorted(h)),
+		    share(env, "d:" + did, 1)))
+		parts.append(("md:<meeting>", share(env, "md:" + mid,
+		    env.r.scard(env.key("md:" + mid)))))
+		parts.append(("cd:<collaborator>", share(env, "cd:" + cid,
+		    env.r.scard(env.key("cd:" + cid)))))
+	else:
+		inm = sum(tokens(env, mid, c) for c in env.r.hkeys(env.key(
+		    "mr:" + mid)))
+		ofc = sum(tokens(env, m, cid) for m in env.r.hkeys(env.key(
+		    "cr:" + cid)))
+		parts.append(("mr:<meeting> (compact, no hash)", share(env,
+		    "mr:" + mid, inm)))
+		parts.append(("cr:<collaborator>", share(env, "cr:" + cid,
+		    ofc)))
+	print("    one reminder: %s = %.0f B (MEMORY USAGE)" % (" + ".join(
+	    "%s %.0f" % p for p in parts), sum(v for _, v in parts)))
+	inv = "d:inv:%s:%s:0" % (mid, cid)
+	if env.r.exists(env.key(inv)):
+		h = env.r.hgetall(env.key(inv))
+		print("    one sent invitation: its hash %.0f B (%s), kept %.0f "
+		    "days" % (share(env, inv, 1), " ".join(sorted(h)),
+		    env.r.ttl(env.key(inv)) / 86400.0))
 
 
 def main():
@@ -210,31 +263,7 @@ def main():
 			    "bound, with the %d sent invitations' hashes" % (per,
 			    T_BYTES, mark(per < T_BYTES), mem0 / 1048576.0,
 			    mem1 / 1048576.0, v[0]))
-			# Where the bytes go: one reminder's hash, and its share of
-			# the schedule and of the two indexes it is in (lib.lua).
-			one = None
-			for k in env.r.scan_iter(match=env.key("d:rem*"), count=1000):
-				if env.r.hget(k, "state") == "scheduled":
-					one = k
-					break
-			if one is not None:
-				h = env.r.hgetall(one)
-
-				def share(key, card):
-					n = card(key)
-					return env.r.memory_usage(key, samples=0) / \
-					    float(n) if n else 0.0
-				parts = [("its hash (%d fields)" % len(h),
-				    float(env.r.memory_usage(one, samples=0))),
-				    ("schedule", share(env.key("schedule"),
-				    env.r.zcard)), ("md:<meeting>", share(env.key(
-				    "md:" + h.get("mid", "")), env.r.scard)),
-				    ("cd:<collaborator>", share(env.key("cd:" +
-				    h.get("cid", "")), env.r.scard))]
-				print("    one reminder: %s = %.0f B (MEMORY USAGE; "
-				    "fields: %s)" % (" + ".join("%s %.0f" % p
-				    for p in parts), sum(v for _, v in parts),
-				    " ".join(sorted(h))))
+			where_bytes(env)
 			sys.stdout.flush()
 		finally:
 			env.stop_daemon(timeout=60)

@@ -676,6 +676,46 @@ commit_ok(const char *ops_text)
 	return commit("", "", ops_text, NULL, 0);
 }
 
+/* A delivery's field as the scripts read it (fetch.lua's "#d:", every
+ * field, whatever is stored: lib.lua), or NULL; the caller frees. */
+static char *
+dfield(const char *did, const char *f)
+{
+	struct store_argv	 a;
+	json_t			*keys;
+	redisReply		*r, *h;
+	char			*v = NULL, *need = xasprintf("#d:%s", did);
+	size_t			 i;
+
+	keys = json_pack("[s]", need);
+	free(need);
+	store_fetch_argv(PFX, keys, &a);
+	json_decref(keys);
+	r = run(&a);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		fail_msg("fetch #d:%s: reply type %d", did, r->type);
+	h = r->element[1];
+	for (i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2)
+		if (strcmp(h->element[i]->str, f) == 0)
+			v = xstrdup(h->element[i + 1]->str);
+	freeReplyObject(r);
+	return v;
+}
+
+static void
+dfield_is(const char *want, const char *did, const char *f)
+{
+	char	*v = dfield(did, f);
+
+	if (want == NULL && v != NULL)
+		fail_msg("%s %s: got \"%s\", wanted none", did, f, v);
+	if (want != NULL && v == NULL)
+		fail_msg("%s %s: none, wanted \"%s\"", did, f, want);
+	if (want != NULL)
+		assert_string_equal(v, want);
+	free(v);
+}
+
 static void
 test_redis_fetch(void **state)
 {
@@ -1176,7 +1216,9 @@ test_redis_fanout_ops(void **state)
 	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 2);
 	str_is("scheduled", "HGET " K("d:ann:a-1:c-a") " %s", "state");
 	str_is("1-0", "HGET " K("d:ann:a-1:c-a") " %s", "ver");
-	str_is("announcement", "HGET " K("d:ann:a-1:c-a") " %s", "kind");
+	/* The kind is in the id: read, not stored (lib.lua). */
+	dfield_is("announcement", "ann:a-1:c-a", "kind");
+	str_is(NULL, "HGET " K("d:ann:a-1:c-a") " %s", "kind");
 	str_is("2000", "HGET " K("d:ann:a-1:c-a") " %s", "deadline");
 	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"), "ann:a-1:c-a"),
 	    1);
@@ -1390,10 +1432,13 @@ test_redis_promote(void **state)
 		json_object_del(json_object_get(json_array_get(items, 0),
 		    "delivery"), "leases");
 		s = store_dump(items);
-		assert_string_equal(s, "[{\"delivery\":{\"cid\":\"c-a\","
+		/* Every field: those not stored are the defaults. */
+		assert_string_equal(s, "[{\"delivery\":{\"attempts\":\"0\","
+		    "\"cid\":\"c-a\",\"data\":\"{}\","
 		    "\"due\":\"1000\",\"kind\":\"reminder\",\"mid\":\"m-1\","
 		    "\"refs\":\"rec:meeting:m-1 rec:missing\","
-		    "\"state\":\"scheduled\"},\"did\":\"a\",\"records\":{"
+		    "\"state\":\"scheduled\",\"to\":\"\"},\"did\":\"a\","
+		    "\"records\":{"
 		    "\"rec:meeting:m-1\":{\"id\":1},\"rec:missing\":null}}]");
 		free(s);
 		json_decref(items);
@@ -2152,6 +2197,318 @@ test_redis_dead_retry(void **state)
 	free(id);
 }
 
+/*
+ * How deliveries are stored (lib.lua): the hash holds what the id does not
+ * say; a reminder still waiting has no hash (compact, in mr:<meeting>);
+ * a hash of the layout before holds every field. Whatever the form, the
+ * scripts read the same fields.
+ */
+static void
+dnew_op(json_t *ops, const char *did, const char *kind, const char *cid,
+    const char *mid, long long due, long long deadline, const char *refs,
+    const char *data, const char *src)
+{
+	struct store_delivery	d = { did, kind, cid, mid, due, deadline, 900,
+				    refs, NULL, data, src };
+
+	store_op_delivery(ops, &d);
+}
+
+/* Every field of a delivery as the scripts read it, as planned by
+ * dnew_op. */
+static void
+dfields_are(const char *did, const char *kind, const char *cid,
+    const char *mid, const char *due, const char *deadline,
+    const char *refs, const char *data, const char *src)
+{
+	dfield_is("scheduled", did, "state");
+	dfield_is(kind, did, "kind");
+	dfield_is(cid, did, "cid");
+	dfield_is(mid, did, "mid");
+	dfield_is(due, did, "due");
+	dfield_is(deadline, did, "deadline");
+	dfield_is(refs, did, "refs");
+	dfield_is(data, did, "data");
+	dfield_is(src, did, "src");
+	dfield_is("", did, "to");
+	dfield_is("0", did, "attempts");
+	dfield_is(NULL, did, "created");
+	dfield_is(NULL, did, "xrefs");
+}
+
+static int
+members_hold(const char *index, const char *did)
+{
+	struct store_argv	 a;
+	json_t			*keys = json_pack("[s]", index);
+	redisReply		*r, *m;
+	size_t			 i;
+	int			 n = 0;
+
+	store_fetch_argv(PFX, keys, &a);
+	json_decref(keys);
+	r = run(&a);
+	m = r->element[1];
+	for (i = 0; m->type == REDIS_REPLY_ARRAY && i < m->elements; i++)
+		n += strcmp(m->element[i]->str, did) == 0;
+	freeReplyObject(r);
+	return n;
+}
+
+static void
+test_redis_layout_hash(void **state)
+{
+	json_t	*ops;
+
+	NEED_REDIS();
+	ops = json_array();
+	dnew_op(ops, "inv:m-1:c-a:0", "invitation", "c-a", "m-1", 1000, 2000,
+	    "rec:meeting:m-1 rec:collaborator:c-a", NULL, "m-1");
+	dnew_op(ops, "upd:m-1:c-a:1", "update", "c-a", "m-1", 1000, 2000,
+	    "rec:meeting:m-1 rec:collaborator:c-a rec:venue:v-1",
+	    "{\"changes\":[]}", "m-1");
+	dnew_op(ops, "sinv:m%3A1:c%253:0", "invitation", "c%3", "m:1", 1000,
+	    2000, "rec:meeting:m:1 rec:collaborator:c%3",
+	    "{\"supporter\":true}", "m:1");
+	dnew_op(ops, "notice:x", "notice", "", "", 1000, 2000, "",
+	    "{\"title\":\"T\"}", "r-1");
+	/* Not what its id says: kept as planned. */
+	dnew_op(ops, "inv:m-1:c-z:0", "invitation", "c-y", "m-1", 1000, 2000,
+	    "rec:meeting:m-1 rec:collaborator:c-y", NULL, "m-1");
+	assert_int_equal(commit_ops(ops), 1);
+
+	/* Only what the id does not say is stored. */
+	assert_int_equal(cmd_int("HLEN %s", K("d:inv:m-1:c-a:0")), 3);
+	str_is("scheduled", "HGET " K("d:inv:m-1:c-a:0") " %s", "state");
+	str_is("1000", "HGET " K("d:inv:m-1:c-a:0") " %s", "due");
+	str_is("2000", "HGET " K("d:inv:m-1:c-a:0") " %s", "deadline");
+	dfields_are("inv:m-1:c-a:0", "invitation", "c-a", "m-1", "1000",
+	    "2000", "rec:meeting:m-1 rec:collaborator:c-a", "{}", "m-1");
+	str_is("rec:venue:v-1", "HGET " K("d:upd:m-1:c-a:1") " %s", "xrefs");
+	str_is("{\"changes\":[]}", "HGET " K("d:upd:m-1:c-a:1") " %s", "data");
+	dfields_are("upd:m-1:c-a:1", "update", "c-a", "m-1", "1000", "2000",
+	    "rec:meeting:m-1 rec:collaborator:c-a rec:venue:v-1",
+	    "{\"changes\":[]}", "m-1");
+	assert_int_equal(cmd_int("HLEN %s", K("d:sinv:m%3A1:c%253:0")), 3);
+	dfields_are("sinv:m%3A1:c%253:0", "invitation", "c%3", "m:1", "1000",
+	    "2000", "rec:meeting:m:1 rec:collaborator:c%3",
+	    "{\"supporter\":true}", "m:1");
+	str_is("notice", "HGET " K("d:notice:x") " %s", "kind");
+	str_is("r-1", "HGET " K("d:notice:x") " %s", "src");
+	str_is(NULL, "HGET " K("d:notice:x") " %s", "cid");
+	dfields_are("notice:x", "notice", "", "", "1000", "2000", "",
+	    "{\"title\":\"T\"}", "r-1");
+	str_is("c-y", "HGET " K("d:inv:m-1:c-z:0") " %s", "cid");
+	dfield_is("c-y", "inv:m-1:c-z:0", "cid");
+	/* In the indexes, as ever. */
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"),
+	    "upd:m-1:c-a:1"), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m:1"),
+	    "sinv:m%3A1:c%253:0"), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-y"),
+	    "inv:m-1:c-z:0"), 1);
+
+	/* Sent: the lease mark goes with the rest of what was pending. */
+	freeReplyObject(cmd("HSET %s lease_until 5000 leases 1",
+	    K("d:inv:m-1:c-a:0")));
+	commit_ok("[['DSENT','inv:m-1:c-a:0','250 ok','100']]");
+	str_is(NULL, "HGET " K("d:inv:m-1:c-a:0") " %s", "lease_until");
+	str_is("sent", "HGET " K("d:inv:m-1:c-a:0") " %s", "state");
+	dfield_is("c-a", "inv:m-1:c-a:0", "cid");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"),
+	    "inv:m-1:c-a:0"), 0);
+}
+
+static void
+test_redis_layout_compact(void **state)
+{
+	json_t		*ops;
+	redisReply	*r;
+	const char	*base = "rec:meeting:m-1 rec:collaborator:c-a";
+
+	NEED_REDIS();
+	ops = json_array();
+	dnew_op(ops, "rem:m-1:c-a:0:86400", "reminder", "c-a", "m-1", 5000,
+	    9000, base, "{\"lead\":86400}", "m-1");
+	dnew_op(ops, "srem:m-1:c-a:0:86400", "reminder", "c-a", "m-1", 5000,
+	    9000, base, "{\"lead\":86400,\"supporter\":true}", "m-1");
+	dnew_op(ops, "arem:m-1:c-a:0:3600", "reminder", "c-a", "m-1", 7000,
+	    9000, "rec:meeting:m-1 rec:collaborator:c-a rec:venue:v-1",
+	    "{\"arrange\":true,\"lead\":3600}", "m-1");
+	dnew_op(ops, "inv:m-1:c-a:0", "invitation", "c-a", "m-1", 1000, 9000,
+	    base, NULL, "m-1");
+	/* Data that is not what the id says: a hash. */
+	dnew_op(ops, "rem:m-1:c-a:0:60", "reminder", "c-a", "m-1", 5000, 9000,
+	    base, "{\"lead\":61}", "m-1");
+	assert_int_equal(commit_ops(ops), 1);
+
+	/* No hash of their own: three tokens in the meeting's hash. */
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("d:rem:m-1:c-a:0:86400"),
+	    K("d:srem:m-1:c-a:0:86400"), K("d:arem:m-1:c-a:0:3600")), 0);
+	str_is("0:86400/5000/9000 s0:86400/5000/9000 "
+	    "a0:3600/7000/9000/rec:venue:v-1", "HGET " K("mr:m-1") " %s",
+	    "c-a");
+	str_is("1", "HGET " K("cr:c-a") " %s", "m-1");
+	str_is("{\"lead\":61}", "HGET " K("d:rem:m-1:c-a:0:60") " %s", "data");
+	str_is("5000", "ZSCORE " K("schedule") " %s", "rem:m-1:c-a:0:86400");
+	str_is("7000", "ZSCORE " K("schedule") " %s", "arem:m-1:c-a:0:3600");
+	assert_int_equal(cmd_int("SCARD %s", K("md:m-1")), 2);
+	dfields_are("rem:m-1:c-a:0:86400", "reminder", "c-a", "m-1", "5000",
+	    "9000", base, "{\"lead\":86400}", "m-1");
+	dfields_are("srem:m-1:c-a:0:86400", "reminder", "c-a", "m-1", "5000",
+	    "9000", base, "{\"lead\":86400,\"supporter\":true}", "m-1");
+	dfields_are("arem:m-1:c-a:0:3600", "reminder", "c-a", "m-1", "7000",
+	    "9000", "rec:meeting:m-1 rec:collaborator:c-a rec:venue:v-1",
+	    "{\"arrange\":true,\"lead\":3600}", "m-1");
+	/* The indexes, read whole, hold them. */
+	assert_int_equal(members_hold("md:m-1", "srem:m-1:c-a:0:86400"), 1);
+	assert_int_equal(members_hold("cd:c-a", "arem:m-1:c-a:0:3600"), 1);
+	assert_int_equal(members_hold("md:m-1", "inv:m-1:c-a:0"), 1);
+	assert_int_equal(members_hold("cd:c-a", "rem:m-1:c-a:0:60"), 1);
+
+	/* Planned again: nothing changes. */
+	ops = json_array();
+	dnew_op(ops, "rem:m-1:c-a:0:86400", "reminder", "c-a", "m-1", 6000,
+	    9000, base, "{\"lead\":86400}", "m-1");
+	assert_int_equal(commit_ops(ops), 1);
+	dfield_is("5000", "rem:m-1:c-a:0:86400", "due");
+	str_is("5000", "ZSCORE " K("schedule") " %s", "rem:m-1:c-a:0:86400");
+
+	/* Leased: a hash now, in the indexes as such, handed out whole. */
+	commit_ok("[['ZREM','schedule','inv:m-1:c-a:0'],"
+	    "['ZREM','schedule','rem:m-1:c-a:0:60']]");
+	r = promote(5000, 60000, 1);
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[1]->element[0]->str,
+	    "rem:m-1:c-a:0:86400");
+	assert_string_equal(hfield(r->element[1]->element[1], "data"),
+	    "{\"lead\":86400}");
+	assert_string_equal(hfield(r->element[1]->element[1], "refs"), base);
+	assert_string_equal(hfield(r->element[1]->element[1], "kind"),
+	    "reminder");
+	assert_string_equal(hfield(r->element[1]->element[1], "deadline"),
+	    "9000");
+	freeReplyObject(r);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:rem:m-1:c-a:0:86400")), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-1"),
+	    "rem:m-1:c-a:0:86400"), 1);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-a"),
+	    "rem:m-1:c-a:0:86400"), 1);
+	str_is("s0:86400/5000/9000 a0:3600/7000/9000/rec:venue:v-1",
+	    "HGET " K("mr:m-1") " %s", "c-a");
+	assert_int_equal(members_hold("md:m-1", "rem:m-1:c-a:0:86400"), 1);
+
+	/* Dropped: gone from both forms. */
+	commit_ok("[['DDEL','srem:m-1:c-a:0:86400']]");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "srem:m-1:c-a:0:86400");
+	str_is("a0:3600/7000/9000/rec:venue:v-1", "HGET " K("mr:m-1") " %s",
+	    "c-a");
+	dfield_is(NULL, "srem:m-1:c-a:0:86400", "state");
+	/* All of the meeting's: the leased one withdrawn, the rest gone, the
+	 * compact index with them. */
+	commit_ok("[['DDELALL','md:m-1']]");
+	assert_int_equal(cmd_int("EXISTS %s %s %s", K("mr:m-1"), K("cr:c-a"),
+	    K("md:m-1")), 0);
+	str_is("withdrawn", "HGET " K("d:rem:m-1:c-a:0:86400") " %s", "state");
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 0);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("d:inv:m-1:c-a:0"),
+	    K("d:rem:m-1:c-a:0:60")), 0);
+
+	/* A person's, across meetings. */
+	ops = json_array();
+	dnew_op(ops, "rem:m-1:c-a:1:60", "reminder", "c-a", "m-1", 5000, 9000,
+	    base, "{\"lead\":60}", "m-1");
+	dnew_op(ops, "rem:m-2:c-a:0:60", "reminder", "c-a", "m-2", 5000, 9000,
+	    "rec:meeting:m-2 rec:collaborator:c-a", "{\"lead\":60}", "m-2");
+	dnew_op(ops, "rem:m-2:c-b:0:60", "reminder", "c-b", "m-2", 5000, 9000,
+	    "rec:meeting:m-2 rec:collaborator:c-b", "{\"lead\":60}", "m-2");
+	assert_int_equal(commit_ops(ops), 1);
+	assert_int_equal(members_hold("cd:c-a", "rem:m-2:c-a:0:60"), 1);
+	commit_ok("[['DDELALL','cd:c-a']]");
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 1);
+	assert_int_equal(cmd_int("EXISTS %s %s", K("mr:m-1"), K("cr:c-a")), 0);
+	str_is(NULL, "HGET " K("mr:m-2") " %s", "c-a");
+	str_is("0:60/5000/9000", "HGET " K("mr:m-2") " %s", "c-b");
+}
+
+/* A Redis written by the layout before (every field in the hash, each
+ * reminder in the set indexes): read the same, dropped the same. */
+static void
+test_redis_layout_before(void **state)
+{
+	redisReply	*r;
+	const char	*did = "rem:m-2:c-b:0:60";
+
+	NEED_REDIS();
+	freeReplyObject(cmd("HSET %s state scheduled cid c-b mid m-2 due 1000 "
+	    "kind reminder refs %s to %s data %s src m-2 created 900 "
+	    "deadline 9000 attempts 0", K("d:rem:m-2:c-b:0:60"),
+	    "rec:meeting:m-2 rec:collaborator:c-b", "", "{\"lead\":60}"));
+	freeReplyObject(cmd("SADD %s %s", K("md:m-2"), did));
+	freeReplyObject(cmd("SADD %s %s", K("cd:c-b"), did));
+	freeReplyObject(cmd("ZADD %s 1000 %s", K("schedule"), did));
+	freeReplyObject(cmd("HSET %s state scheduled cid c-b mid m-2 due 1000 "
+	    "kind reminder refs %s to %s data %s src m-2 created 900 "
+	    "deadline 9000 attempts 0", K("d:rem:m-2:c-b:0:50"),
+	    "rec:meeting:m-2 rec:collaborator:c-b", "", "{\"lead\":50}"));
+	freeReplyObject(cmd("SADD %s %s", K("md:m-2"), "rem:m-2:c-b:0:50"));
+	freeReplyObject(cmd("SADD %s %s", K("cd:c-b"), "rem:m-2:c-b:0:50"));
+	freeReplyObject(cmd("ZADD %s 2000 %s", K("schedule"),
+	    "rem:m-2:c-b:0:50"));
+
+	assert_int_equal(members_hold("md:m-2", did), 1);
+	assert_int_equal(members_hold("cd:c-b", did), 1);
+	dfield_is("reminder", did, "kind");
+	dfield_is("900", did, "created");
+	/* Planned again by this layout: still once. */
+	commit_ok("[['DNEW','rem:m-2:c-b:0:60','1000','c-b','m-2','kind',"
+	    "'reminder']]");
+	assert_int_equal(cmd_int("EXISTS %s", K("mr:m-2")), 0);
+
+	r = promote(1000, 60000, 1);
+	assert_int_equal(r->elements, 2);
+	assert_string_equal(r->element[1]->element[0]->str, did);
+	assert_string_equal(hfield(r->element[1]->element[1], "cid"), "c-b");
+	assert_string_equal(hfield(r->element[1]->element[1], "data"),
+	    "{\"lead\":60}");
+	freeReplyObject(r);
+	commit_ok("[['DSENT','rem:m-2:c-b:0:60','250 ok','100']]");
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("md:m-2"), did), 0);
+	assert_int_equal(cmd_int("SISMEMBER %s %s", K("cd:c-b"), did), 0);
+
+	/* The other one goes with the person's pending emails. */
+	commit_ok("[['DDELALL','cd:c-b']]");
+	assert_int_equal(cmd_int("EXISTS %s %s", K("d:rem:m-2:c-b:0:50"),
+	    K("cd:c-b")), 0);
+	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 0);
+	assert_int_equal(cmd_int("SCARD %s", K("md:m-2")), 0);
+}
+
+/* Forget's walk: the person's compact reminders go, no one else's, even
+ * when the plan did not name them. */
+static void
+test_redis_layout_forget(void **state)
+{
+	json_t	*ops;
+
+	NEED_REDIS();
+	ops = json_array();
+	dnew_op(ops, "rem:m-1:c-a:0:60", "reminder", "c-a", "m-1", 5000, 9000,
+	    "rec:meeting:m-1 rec:collaborator:c-a", "{\"lead\":60}", "m-1");
+	dnew_op(ops, "rem:m-1:c-b:0:60", "reminder", "c-b", "m-1", 5000, 9000,
+	    "rec:meeting:m-1 rec:collaborator:c-b", "{\"lead\":60}", "m-1");
+	assert_int_equal(commit_ops(ops), 1);
+	ops = json_array();
+	store_op_forget(ops, "c-a", "Amara Okafor", "amara@example.org",
+	    "07700 900123", NULL, NULL);
+	assert_int_equal(commit_ops(ops), 1);
+	assert_int_equal(cmd_int("EXISTS %s", K("forget:c-a")), 0);
+	str_is(NULL, "HGET " K("mr:m-1") " %s", "c-a");
+	str_is(NULL, "ZSCORE " K("schedule") " %s", "rem:m-1:c-a:0:60");
+	str_is("0:60/5000/9000", "HGET " K("mr:m-1") " %s", "c-b");
+	str_is("5000", "ZSCORE " K("schedule") " %s", "rem:m-1:c-b:0:60");
+}
+
 int
 main(void)
 {
@@ -2186,6 +2543,10 @@ main(void)
 		cmocka_unit_test_setup(test_redis_forget_old_address,
 		    redis_each),
 		cmocka_unit_test_setup(test_redis_dead_retry, redis_each),
+		cmocka_unit_test_setup(test_redis_layout_hash, redis_each),
+		cmocka_unit_test_setup(test_redis_layout_compact, redis_each),
+		cmocka_unit_test_setup(test_redis_layout_before, redis_each),
+		cmocka_unit_test_setup(test_redis_layout_forget, redis_each),
 	};
 	int	rv;
 
