@@ -160,11 +160,11 @@ def check_notices(env, mid, recs):
 
 
 def test_paged_meeting_one_notice_one_call_list(env):
-	"""A meeting of 1,200 people: planned in many pages; everyone with an
+	"""A meeting of 2,000 people: planned in many pages; everyone with an
 	email gets one invitation, and a reminder is waiting for them; the
 	coordinator gets one access notice and one call list, complete,
 	though the people they name are spread over every page."""
-	recs = setup(env, [("forum", 1200, "p")])["forum"]
+	recs = setup(env, [("forum", 2000, "p")])["forum"]
 	env.xadd(big_meeting("m-big", ["forum"]))
 	want = [(r["email"], "<inv/m-big/%s/0@example.org>" % r["id"])
 	    for r in emailed(recs)]
@@ -175,7 +175,7 @@ def test_paged_meeting_one_notice_one_call_list(env):
 	    ORG)) > 0, what="the access notice to the organiser")
 	marker(env)
 	logged = paged_log(env, "m-big")
-	assert logged and int(logged[-1][0]) >= 1200 // 64, logged
+	assert logged and int(logged[-1][0]) >= 2000 // 64, logged
 	# One invitation each, nothing else to them.
 	inv = ids_of(env, "<inv/m-big/")
 	assert all(len(v) == 1 for v in inv.values())
