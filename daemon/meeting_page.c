@@ -265,9 +265,12 @@ mpage_next(struct mpage *mp, const struct plan_ctx *pc, struct mpage_io *io)
 				mp->step = MPAGE_S_TAIL;
 				break;
 			}
+			/* A call list entry of an update carries its
+			 * changes (an agenda may be long): a page of
+			 * people, not of ids. */
 			store_partkey(mp->r->id, io->key, sizeof io->key);
 			io->cursor = mp->cursor[0] ? mp->cursor : "0";
-			io->count = MPAGE_SCAN;
+			io->count = MPAGE_PAGE;
 			return MPAGE_GATHER;
 		case MPAGE_S_TAIL:
 			mpage_tail(mp);

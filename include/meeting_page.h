@@ -53,8 +53,9 @@
 #include "store.h"
 #include "util.h"
 
-/* People read per page, and ids of the pending index or of what was
- * gathered read per page: each read stays well under a millisecond. */
+/* People read per page (and what was gathered for them), and ids of the
+ * pending index read per page: each read stays well under a millisecond
+ * or two. */
 #define MPAGE_PAGE	64
 #define MPAGE_SCAN	256
 /* Ops per commit: a delivery costs Redis about 20 us to commit, so a
