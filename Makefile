@@ -105,6 +105,7 @@ bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@HB_BUILD=$(B) /usr/bin/python3 tests/integration/bench.py
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/fanout.py 1000 20000 100000
+	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/meeting.py 1000 20000
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/latency.py 200
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/scheduled.py
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/emails.py
@@ -155,7 +156,7 @@ FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
 FUZZ_PKGS_token	= openssl
 FUZZ_SRC_view	= workers/view.c workers/view_meeting.c workers/view_said.c \
 	workers/invite.c daemon/access.c \
-	daemon/plan.c daemon/meeting.c daemon/clock.c daemon/config.c \
+	$(wildcard daemon/plan*.c daemon/meeting*.c) daemon/clock.c daemon/config.c \
 	daemon/config_key.c \
 	daemon/store/store.c daemon/store/op.c daemon/store/scripts.S \
 	workers/compose.c \

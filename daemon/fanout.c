@@ -1,6 +1,8 @@
 /*
  * fanout.c: an announcement planned page by page (fanout.h). Pure: no I/O,
- * any thread; intake_fanout.c reads and commits what this decides.
+ * any thread; intake_fanout.c reads and commits what this decides. A
+ * meeting is paged too, by meeting_page.c: its state rides here
+ * (fanout_meeting), so that intake.c holds one fan-out either way.
  *
  * The version fanned out is the inbox entry id that brought the record.
  * Every email a page plans is tagged with it (DFAN), so that a later
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "fanout.h"
+#include "meeting_page.h"
 #include "plan.h"
 #include "store.h"
 
@@ -46,12 +49,19 @@ struct fanout {
 	long long		 deadline_ms;
 	int			 pages;
 	long long		 planned;
+	struct mpage		*mp;		/* a meeting's */
 };
 
 int
 fanout_wants(const struct record *r)
 {
-	return r->type == REC_ANNOUNCEMENT;
+	return r->type == REC_ANNOUNCEMENT || mpage_wants(r);
+}
+
+struct mpage *
+fanout_meeting(struct fanout *fo)
+{
+	return fo->mp;
 }
 
 /* The record's own list of collaborators, in chunks of a page. */
@@ -96,6 +106,8 @@ fanout_new(const struct record *r, const char *entry)
 	fo->add = json_array();
 	fo->drop = json_array();
 	snprintf(fo->cursor, sizeof fo->cursor, "0");
+	if (mpage_wants(r))
+		fo->mp = mpage_new(r, entry);
 	return fo;
 }
 
@@ -109,6 +121,7 @@ fanout_free(struct fanout *fo)
 	json_decref(fo->checks);
 	json_decref(fo->add);
 	json_decref(fo->drop);
+	mpage_free(fo->mp);
 	free(fo);
 }
 

@@ -7,10 +7,14 @@
  *   daemon/intake.c      reads the inbox (a consumer group), checks each
  *                        entry (record_parse), plans it against a snapshot
  *                        of what it touches and commits the plan; an
- *                        announcement is planned page by page (fanout.c).
+ *                        announcement is planned page by page (fanout.c),
+ *                        and so is a large meeting (intake_meeting.c,
+ *                        meeting_page.c).
  *   daemon/plan.c        what a record stores and which deliveries (emails
- *                        to send, due at a time) it makes: plan_apply;
- *                        meetings are planned in meeting.c.
+ *                        to send, due at a time) it makes: plan_apply,
+ *                        handing each type to plan_*.c; meetings are
+ *                        planned in meeting.c (each person's emails in
+ *                        meeting_email.c).
  *   daemon/store/store.c with its folder, the only code that knows Redis
  *                        keys and scripts: the ops a plan and a settle are
  *                        made of; the calls (call.c) that run commit.lua

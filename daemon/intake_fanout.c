@@ -1,5 +1,6 @@
 /*
- * intake_fanout.c: the Redis round trips of an announcement's fan-out.
+ * intake_fanout.c: the Redis round trips of an announcement's fan-out (a
+ * meeting's are intake_meeting.c's).
  *
  * Main thread only, on intake's Redis connection. intake.c hands over the
  * one entry in hand (intake_fanout_start); fanout.c decides what each step
@@ -25,6 +26,7 @@
 #include "config.h"
 #include "fanout.h"
 #include "intake_impl.h"
+#include "intake_meeting.h"
 #include "log.h"
 #include "plan.h"
 #include "record.h"
@@ -274,12 +276,17 @@ intake_fanout_head(struct intake *it)
 		intake_lost(it);
 }
 
-/* The entry in hand is an announcement: fan it out. */
+/* The entry in hand is an announcement: fan it out; or a meeting:
+ * intake_meeting.c plans it, in pages if it is large. */
 void
 intake_fanout_start(struct intake *it)
 {
 	struct intake_entry	*en = intake_cur(it);
 
 	it->fo = fanout_new(&en->rec, en->id);
+	if (fanout_meeting(it->fo) != NULL) {
+		intake_meeting_start(it);
+		return;
+	}
 	intake_fanout_step(it);
 }

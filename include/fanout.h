@@ -55,8 +55,11 @@ struct fanout_read {
 	int		 records;
 };
 
-/* Does a record of this type fan out in pages? */
+/* Does a record of this type fan out in pages? (Announcements; and
+ * meetings, whose pages are meeting_page.h's: fanout_meeting() is their
+ * state, NULL for an announcement.) */
 int		 fanout_wants(const struct record *);
+struct mpage	*fanout_meeting(struct fanout *);
 /* r stays the caller's and must outlive the fan-out; entry is the inbox
  * entry that brought it. */
 struct fanout	*fanout_new(const struct record *r, const char *entry);

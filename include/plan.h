@@ -94,7 +94,8 @@ json_t	*plan_snaprec(json_t *snap, const char *type, const char *id);
 char	*plan_message_id(const char *did, const char *domain);
 
 /*
- * Helpers for the per-type planners (meeting.c): pure, like the rest.
+ * Helpers for the per-type planners (plan_*.c, meeting*.c): pure, like the
+ * rest.
  * Their need is a set: a JSON object (key -> true) in the order keys were
  * added, which plan_needs() turns into its array.
  */
@@ -140,7 +141,8 @@ void	plan_announcement_email(json_t *ops, const struct plan_ctx *,
 void	plan_announcement_drop(json_t *ops, const char *aid, const char *cid,
 	    const char *ver);
 
-/* meeting.c: meetings and venues. */
+/* meeting.c, meeting_venue.c: meetings and venues (meeting_impl.h has
+ * how; the daemon pages a large meeting: meeting_page.h). */
 void	meeting_needs(const struct record *, json_t *snap, json_t *need);
 int	meeting_plan(const struct record *, json_t *snap,
 	    const struct plan_ctx *, json_t *ops, struct err *e);

@@ -49,7 +49,17 @@
  *   so:<said>                   outcome ids that answer a said item
  *   digest:<coordinator>        last overdue digest time (ms)
  *   fanout:<type>:<id>          hash {ver, old}: a record's fan-out in
- *                               progress (see "Fan-outs" below)
+ *                               progress (see "Fan-outs" below); a
+ *                               meeting's is {ver, plan, gathered}
+ *   mi:<meeting>                hash: who holds an invitation to the
+ *                               meeting, collaborator id -> the inbox entry
+ *                               id of the version that invited them ("" for
+ *                               one from before); a meeting stored before
+ *                               this hash existed lists them in its meta
+ *                               ("invited") until it is planned again
+ *   mp:<meeting>                hash: what a meeting's version planned in
+ *                               pages gathers for its notices (see
+ *                               "Meetings in pages" below)
  *
  * The snapshot ("snap") is a JSON object from relative key name to value:
  * a stored record (parsed), an array (a set's members), or null (absent).
@@ -72,6 +82,18 @@
  * version. The last commit removes the marker and acknowledges the inbox
  * entry. An entry read again while its marker is there (after a crash)
  * fans out again, which changes nothing that is done already.
+ *
+ * Meetings in pages. A meeting whose people are many is planned like an
+ * announcement's fan-out (meeting_page.h): its first commit stores the
+ * record and its marker, {ver, plan: what the version does, decided once
+ * (meeting_impl.h's struct meeting_version)}; then pages of its people,
+ * each read with their invitation (mi:<m>) and their pending emails of
+ * the meeting (cd:<c> meets md:<m>), each committed under IFMARK; then
+ * what the pages gathered into mp:<m> (each person's unmet access needs,
+ * their call list entry) is read back in pages and made into one notice
+ * of each (the marker's "gathered" says so); the last commit removes
+ * marker and mp:<m> and acknowledges the inbox entry. A meeting's marker
+ * is finished, by whoever finds it, before a later version is planned.
  *
  * Forget. The forget commit removes what the plan knows of (the profile,
  * pending emails, memberships) and, with store_op_forget(), leaves a
@@ -131,6 +153,10 @@ const char *store_reckey(const char *type, const char *id, char *buf,
 /* A fan-out's marker ("fanout:<type>:<id>") into buf; returns buf. */
 const char *store_markkey(const char *type, const char *id, char *buf,
 	    size_t len);
+/* A meeting's invited hash ("mi:<m>") and what its paged version gathers
+ * ("mp:<m>"), into buf; return buf. */
+const char *store_invkey(const char *mid, char *buf, size_t len);
+const char *store_partkey(const char *mid, char *buf, size_t len);
 
 /*
  * Delivery ids say what an email is for: a kind, then ids and numbers,
@@ -249,6 +275,26 @@ void	store_op_ifmark(json_t *ops, const char *type, const char *id,
 	    const char *ver);
 void	store_op_unmark(json_t *ops, const char *type, const char *id,
 	    const char *ver);
+/* A meeting's marker: set one for ver with the version's plan (a JSON
+ * text); set one more field of it (e.g. "gathered"). */
+void	store_op_mark_plan(json_t *ops, const char *type, const char *id,
+	    const char *ver, const char *plan);
+void	store_op_mark_set(json_t *ops, const char *type, const char *id,
+	    const char *field, const char *value);
+/* A field of a marker as fetched (its flat array), or NULL. */
+const char *store_mark_field(json_t *v, const char *field);
+/* A meeting's invited hash: these people invited by version ver (an array
+ * of ids); one taken off; all of it gone. */
+void	store_op_invite(json_t *ops, const char *mid, json_t *cids,
+	    const char *ver);
+void	store_op_uninvite(json_t *ops, const char *mid, const char *cid);
+void	store_op_invited_del(json_t *ops, const char *mid);
+/* What a paged meeting gathers (mp:<m>): a field set; a person's fields
+ * ("a:<cid>", "c:0:<cid>", "c:1:<cid>") gone; all of it gone. */
+void	store_op_part_put(json_t *ops, const char *mid, const char *field,
+	    const char *value);
+void	store_op_part_forget(json_t *ops, const char *mid, const char *cid);
+void	store_op_part_del(json_t *ops, const char *mid);
 /* A marker as fetched (a hash: its flat array in a snapshot) -> a new
  * {"ver": ..., "old": [...]}, or NULL if there is none. */
 json_t	*store_mark_parse(json_t *v);
@@ -323,6 +369,41 @@ int	store_page_ids(struct rconn *, const char *prefix, int records,
  * says the last), or -1 (e set) for a reply that is not a page. */
 int	store_page_parse(const redisReply *, char *cursor, size_t clen,
 	    json_t *snap, json_t **ids, struct err *e);
+/*
+ * Reads of a meeting planned in pages (page.lua; mpage.c has the calls and
+ * the parsers, meeting_page.h the planner).
+ */
+/* Like store_fetch(), but "#hlen:KEY" is a hash's size. */
+int	store_mpage_fetch(struct rconn *, const char *prefix, json_t *keys,
+	    redisCallbackFn *fn, void *priv);
+/* A page of people: from a set ("s:KEY") or a hash's fields ("h:KEY")
+ * from cursor, or the given ids (src NULL); want has letters: r their
+ * records, i their field of mi:<mid>, g whether they are in one of the
+ * groups, p their pending emails of the meeting. */
+struct store_people {
+	const char	*mid;
+	const char	*want;
+	const char	*src;
+	const char	*cursor;
+	int		 count;
+	json_t		*groups;		/* names, may be NULL */
+	json_t		*ids;			/* src NULL */
+};
+int	store_mpage_people(struct rconn *, const char *prefix,
+	    const struct store_people *, redisCallbackFn *fn, void *priv);
+/* A people page reply: the cursor; the ids (*ids, a new array); each
+ * one's record into snap as store_page_parse() does; and *info (a new
+ * object) id -> {"mi": their field or null, "in": true|false, "pend":
+ * [did...]}. Returns how many records were not JSON, or -1 (e set). */
+int	store_people_parse(const redisReply *, char *cursor, size_t clen,
+	    json_t *snap, json_t **ids, json_t **info, struct err *e);
+/* A page of a hash: [cursor, field, value...]. */
+int	store_mpage_hscan(struct rconn *, const char *prefix, const char *key,
+	    const char *cursor, int count, redisCallbackFn *fn, void *priv);
+/* A hash page reply: the cursor, and *fields (a new object, field ->
+ * value as a string). -1 (e set) for a reply that is not one. */
+int	store_hscan_parse(const redisReply *, char *cursor, size_t clen,
+	    json_t **fields, struct err *e);
 /* Lease up to max due deliveries for lease_ms: see store_lease_parse().
  * summaries: a meeting's first reminder marks its answers summary due
  * (only when answers can come back: [web] or [inbound]). */
@@ -451,6 +532,12 @@ void	store_page_argv(const char *prefix, int records, const char *set,
 	    const char *cursor, int count, struct store_argv *);
 void	store_page_ids_argv(const char *prefix, int records, json_t *ids,
 	    struct store_argv *);
+void	store_mpage_fetch_argv(const char *prefix, json_t *keys,
+	    struct store_argv *);
+void	store_mpage_people_argv(const char *prefix,
+	    const struct store_people *, struct store_argv *);
+void	store_mpage_hscan_argv(const char *prefix, const char *key,
+	    const char *cursor, int count, struct store_argv *);
 void	store_retry_argv(const char *prefix, const char *entry,
 	    long long now_ms, long long deadline_ms, struct store_argv *);
 int	store_send(struct rconn *, struct store_argv *a, redisCallbackFn *fn,

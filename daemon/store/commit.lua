@@ -12,6 +12,7 @@
 --   SET k v | DEL k | SADD k m | SREM k m | ZADD k score m | ZREM k m
 --   ZADDXX k score m (only a member already there: a new score)
 --   HSET k f v... | HINCRBY k f n | EXPIRE k secs | XADD stream f v...
+--   HDEL k f... | UNLINK k (a key that may be big, freed in the background)
 --   DNEW did due cid mid f v...  create a delivery unless one exists; a
 --                                field "after" holds it behind guards
 --                                (dnew below, meeting.c's meeting_after);
@@ -169,7 +170,7 @@ end
 local known = {SET=1, DEL=1, SADD=1, SREM=1, ZADD=1, ZREM=1, HINCRBY=1,
   EXPIRE=1, HSET=1, XADD=1, DNEW=1, DDEL=1, DDELALL=1, DSENT=1, DRETRY=1,
   DDEAD=1, DUNLEASE=1, STREAMSCRUB=1, NOTICESCRUB=1, IFMARK=1, DELMARK=1,
-  DFAN=1, DDELOLD=1, FORGET=1, ZADDXX=1}
+  DFAN=1, DDELOLD=1, FORGET=1, ZADDXX=1, HDEL=1, UNLINK=1}
 local i = 6
 local nops = tonumber(ARGV[5])
 for n = 1, nops do
@@ -203,6 +204,11 @@ for n = 1, nops do
     local h = {k(a[1])}
     for j = 2, #a do h[#h + 1] = a[j] end
     redis.call('HSET', unpack(h))
+  elseif op == 'HDEL' then
+    local h = {k(a[1])}
+    for j = 2, #a do h[#h + 1] = a[j] end
+    redis.call('HDEL', unpack(h))
+  elseif op == 'UNLINK' then redis.call('UNLINK', k(a[1]))
   elseif op == 'XADD' then
     local x = {k(a[1]), '*'}
     for j = 2, #a do x[#x + 1] = a[j] end

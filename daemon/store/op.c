@@ -221,6 +221,94 @@ store_op_mark(json_t *ops, const char *type, const char *id,
 }
 
 void
+store_op_mark_plan(json_t *ops, const char *type, const char *id,
+    const char *ver, const char *plan)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_markkey(type, id, key, sizeof key);
+	store_op(ops, "DEL", key, NULL);
+	store_op(ops, "HSET", key, "ver", ver, "plan", plan, NULL);
+}
+
+void
+store_op_mark_set(json_t *ops, const char *type, const char *id,
+    const char *field, const char *value)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "HSET", store_markkey(type, id, key, sizeof key), field,
+	    value, NULL);
+}
+
+void
+store_op_invite(json_t *ops, const char *mid, json_t *cids, const char *ver)
+{
+	char	 key[STORE_KEY_MAX];
+	json_t	*v;
+	size_t	 i;
+
+	if (json_array_size(cids) == 0)
+		return;
+	store_op(ops, "HSET", store_invkey(mid, key, sizeof key), NULL);
+	json_array_foreach(cids, i, v) {
+		json_array_append(json_array_get(ops, json_array_size(ops) - 1),
+		    v);
+		json_array_append_new(json_array_get(ops, json_array_size(ops) -
+		    1), json_string(ver));
+	}
+}
+
+void
+store_op_uninvite(json_t *ops, const char *mid, const char *cid)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "HDEL", store_invkey(mid, key, sizeof key), cid, NULL);
+}
+
+void
+store_op_invited_del(json_t *ops, const char *mid)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "UNLINK", store_invkey(mid, key, sizeof key), NULL);
+}
+
+void
+store_op_part_put(json_t *ops, const char *mid, const char *field,
+    const char *value)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "HSET", store_partkey(mid, key, sizeof key), field,
+	    value, NULL);
+}
+
+void
+store_op_part_forget(json_t *ops, const char *mid, const char *cid)
+{
+	char	key[STORE_KEY_MAX], *a, *c0, *c1;
+
+	a = xasprintf("a:%s", cid);
+	c0 = xasprintf("c:0:%s", cid);
+	c1 = xasprintf("c:1:%s", cid);
+	store_op(ops, "HDEL", store_partkey(mid, key, sizeof key), a, c0, c1,
+	    NULL);
+	free(a);
+	free(c0);
+	free(c1);
+}
+
+void
+store_op_part_del(json_t *ops, const char *mid)
+{
+	char	key[STORE_KEY_MAX];
+
+	store_op(ops, "UNLINK", store_partkey(mid, key, sizeof key), NULL);
+}
+
+void
 store_op_ifmark(json_t *ops, const char *type, const char *id,
     const char *ver)
 {

@@ -32,9 +32,15 @@ if f.delivery then
     local ok, w = pcall(cjson.decode, redis.call('GET', k('rec:meeting:' .. mid)) or '')
     if ok and type(w) == 'table' and type(w.meta) == 'table' then
       if h[4] ~= 'cancellation' then
+        -- Who is invited: mi:<mid>, or a record stored before it
+        -- lists them in its meta.
         local invited = false
-        for _, c in ipairs(type(w.meta.invited) == 'table' and w.meta.invited or {}) do
-          if c == cid then invited = true end
+        if type(w.meta.invited) == 'table' then
+          for _, c in ipairs(w.meta.invited) do
+            if c == cid then invited = true end
+          end
+        else
+          invited = redis.call('HEXISTS', k('mi:' .. mid), cid) == 1
         end
         if (type(w.record) == 'table' and w.record.status == 'cancelled') or
             (cid ~= '' and not invited) then

@@ -122,6 +122,20 @@ store_markkey(const char *type, const char *id, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+store_invkey(const char *mid, char *buf, size_t len)
+{
+	snprintf(buf, len, "mi:%s", mid);
+	return buf;
+}
+
+const char *
+store_partkey(const char *mid, char *buf, size_t len)
+{
+	snprintf(buf, len, "mp:%s", mid);
+	return buf;
+}
+
 static void
 store_did_part(struct buf *b, const char *s)
 {
@@ -372,6 +386,54 @@ store_page_ids_argv(const char *prefix, int records, json_t *ids,
 }
 
 void
+store_mpage_fetch_argv(const char *prefix, json_t *keys, struct store_argv *a)
+{
+	size_t	 i;
+	json_t	*k;
+
+	store_argv_head(a, STORE_LUA_PAGE, prefix);
+	store_argv_adds(a, "-");
+	store_argv_adds(a, "fetch");
+	json_array_foreach(keys, i, k)
+		store_argv_add(a, json_string_value(k), json_string_length(k));
+}
+
+void
+store_mpage_people_argv(const char *prefix, const struct store_people *q,
+    struct store_argv *a)
+{
+	size_t	 i;
+	json_t	*v;
+
+	store_argv_head(a, STORE_LUA_PAGE, prefix);
+	store_argv_adds(a, q->want);
+	store_argv_adds(a, "people");
+	store_argv_adds(a, q->mid);
+	store_argv_adds(a, q->src != NULL ? q->src : "i");
+	store_argv_adds(a, q->cursor != NULL ? q->cursor : "0");
+	store_argv_addn(a, q->count);
+	store_argv_addn(a, (long long)json_array_size(q->groups));
+	json_array_foreach(q->groups, i, v)
+		store_argv_add(a, json_string_value(v), json_string_length(v));
+	if (q->src == NULL)
+		json_array_foreach(q->ids, i, v)
+			store_argv_add(a, json_string_value(v),
+			    json_string_length(v));
+}
+
+void
+store_mpage_hscan_argv(const char *prefix, const char *key,
+    const char *cursor, int count, struct store_argv *a)
+{
+	store_argv_head(a, STORE_LUA_PAGE, prefix);
+	store_argv_adds(a, "-");
+	store_argv_adds(a, "hscan");
+	store_argv_adds(a, key);
+	store_argv_adds(a, cursor);
+	store_argv_addn(a, count);
+}
+
+void
 store_retry_argv(const char *prefix, const char *entry, long long now_ms,
     long long deadline_ms, struct store_argv *a)
 {
@@ -504,6 +566,20 @@ store_page_parse(const redisReply *r, char *cursor, size_t clen,
 		}
 	}
 	return bad;
+}
+
+const char *
+store_mark_field(json_t *v, const char *field)
+{
+	const char	*f;
+	size_t		 i;
+
+	for (i = 0; json_is_array(v) && i + 1 < json_array_size(v); i += 2) {
+		f = json_string_value(json_array_get(v, i));
+		if (f != NULL && strcmp(f, field) == 0)
+			return json_string_value(json_array_get(v, i + 1));
+	}
+	return NULL;
 }
 
 json_t *

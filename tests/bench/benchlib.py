@@ -166,17 +166,22 @@ def mark(ok):
 
 
 def _scripts():
-	"""sha1 -> script name, for the scripts hearbackd loads (scripts.S
-	puts lib.lua in front of each one)."""
+	"""sha1 -> script name, for the scripts hearbackd loads: each symbol
+	of daemon/store/scripts.S is its .incbin files in order (lib.lua
+	first), named here by its last one."""
 	import hashlib
+	import re
 	d = HERE.parent.parent / "daemon" / "store"
 	out = {}
 	try:
-		lib = (d / "lib.lua").read_bytes()
-		for f in d.glob("*.lua"):
-			if f.name != "lib.lua":
-				out[hashlib.sha1(lib + f.read_bytes()).hexdigest()] = \
-				    f.name
+		text = (d / "scripts.S").read_text()
+		for block in re.split(r"\n\s*\.global\s+", text)[1:]:
+			files = re.findall(r'\.incbin\s+"daemon/store/([^"]+)"',
+			    block)
+			if not files:
+				continue
+			body = b"".join((d / f).read_bytes() for f in files)
+			out[hashlib.sha1(body).hexdigest()] = files[-1]
 	except OSError:
 		pass
 	return out
