@@ -320,6 +320,36 @@ local function dmaterialize(did)
   return f
 end
 
+-- One name of a fetch (fetch.lua, and page.lua's "fetch"), relative to P:
+-- a string's value, a set's members, a hash as a flat array, or false for
+-- an absent key. "#card:KEY" and "#hlen:KEY" ask for the size of a set or
+-- a hash. The delivery indexes cd:<cid> and md:<mid> are read whole,
+-- compact reminders included (dmembers); "#d:DID" asks for a delivery,
+-- every field (dfill) as a flat array, or false.
+local function fetch_name(n)
+  local head = string.sub(n, 1, 3)
+  if string.sub(n, 1, 6) == '#card:' then
+    return redis.call('SCARD', k(string.sub(n, 7)))
+  elseif string.sub(n, 1, 6) == '#hlen:' then
+    return redis.call('HLEN', k(string.sub(n, 7)))
+  elseif head == '#d:' then
+    local did = string.sub(n, 4)
+    local h = dstored(did)
+    return h and dfill(did, h) or false
+  end
+  local key = k(n)
+  local t = redis.call('TYPE', key)['ok']
+  if (head == 'cd:' or head == 'md:') and (t == 'set' or t == 'none') then
+    local m = dmembers(n)
+    if #m > 0 or t == 'set' then return m end
+    return false
+  elseif t == 'string' then return redis.call('GET', key)
+  elseif t == 'set' then return redis.call('SMEMBERS', key)
+  elseif t == 'hash' then return redis.call('HGETALL', key)
+  end
+  return false
+end
+
 -- A delivery held behind another (commit.lua's DNEW "after"): its hash has
 -- after (the guard's id), after_fresh and after_lease, it is in the set
 -- after:<guard>, and it waits on the schedule at the guard's lease end.

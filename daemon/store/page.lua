@@ -54,21 +54,7 @@ end
 
 if op == 'fetch' then
   out = {redis.call('GET', k('version')) or '0'}
-  for i = 4, #ARGV do
-    local n = ARGV[i]
-    if string.sub(n, 1, 6) == '#card:' then
-      out[#out + 1] = redis.call('SCARD', k(string.sub(n, 7)))
-    elseif string.sub(n, 1, 6) == '#hlen:' then
-      out[#out + 1] = redis.call('HLEN', k(string.sub(n, 7)))
-    else
-      local key = k(n)
-      local t = redis.call('TYPE', key)['ok']
-      if t == 'string' then out[#out + 1] = redis.call('GET', key)
-      elseif t == 'set' then out[#out + 1] = redis.call('SMEMBERS', key)
-      elseif t == 'hash' then out[#out + 1] = redis.call('HGETALL', key)
-      else out[#out + 1] = false end
-    end
-  end
+  for i = 4, #ARGV do out[#out + 1] = fetch_name(ARGV[i]) end
   return out
 elseif op == 'hscan' then
   local key = k(ARGV[4])
