@@ -256,6 +256,13 @@ local function dmembers(name)
   return out
 end
 
+-- A person's pending deliveries of one meeting, both forms: where their
+-- own index meets the meeting's, and their compact reminders in mr:<mid>.
+local function dpending(cid, mid)
+  local out = redis.call('SINTER', k('cd:' .. cid), k('md:' .. mid))
+  return cdids(mid, cid, redis.call('HGET', k('mr:' .. mid), cid) or '', out)
+end
+
 -- Is there a delivery with this id, in either form?
 local function dexists(did)
   return redis.call('EXISTS', k('d:' .. did)) == 1 or cget(did) ~= nil

@@ -22,8 +22,8 @@
 --          hash: its fields), or "i" (the ids after the groups); want has
 --          letters: r each one's record (as above), i their field in the
 --          meeting's invited hash mi:<mid>, g whether they belong to one
---          of the groups, p their pending emails of the meeting (cd:<id>
---          meets md:<mid>: a person's own index is small). Returns
+--          of the groups, p their pending emails of the meeting (lib.lua's
+--          dpending: both forms; a person's own index is small). Returns
 --          [cursor, id, record|1|false, invited|false, 0|1, {did...}, ...]
 --   hscan  HSCAN the hash from cursor: [cursor, field, value, ...]
 local out = {'0'}
@@ -86,8 +86,7 @@ elseif op == 'people' then
       end
     end
     out[#out + 1] = ing
-    out[#out + 1] = has('p') and
-      redis.call('SINTER', k('cd:' .. id), k('md:' .. mid)) or {}
+    out[#out + 1] = has('p') and dpending(id, mid) or {}
   end
   return out
 end
