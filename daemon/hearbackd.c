@@ -103,7 +103,8 @@
 
 #define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
-#define HB_BATCH	8	/* messages per SMTP connection */
+#define HB_BATCH	8	/* jobs a worker takes at once (its session goes on
+				   with the next batch: [smtp] per_connection) */
 
 struct hearbackd {
 	struct event_base	*base;

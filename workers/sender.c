@@ -4,17 +4,29 @@
  * DESIGN
  * ------
  *
- * A worker hands sender_send() a batch of finished messages (one recipient
- * each). We open ONE SMTP connection for the whole batch: libESMTP sends every
- * message added to a session within one smtp_start_session() call, which
- * connects, runs MAIL/RCPT/DATA for each message (pipelined when the server
- * offers PIPELINING) and disconnects before returning. The session, its
- * messages, the auth context and the SSL_CTX are created, used and destroyed
- * inside that one call, in that one thread: libESMTP's rule is that no
- * session object is touched by two threads, and smtp_errno() and status
- * pointers are per thread. The only process-wide libESMTP state is the auth
- * plugin list (auth_client_init() in sender_init(), main thread, before the
- * workers start).
+ * A worker hands sender_session() a group of finished messages (one
+ * recipient each), and a feed for more. We open ONE SMTP connection for the
+ * session: libESMTP sends every message added to a session within one
+ * smtp_start_session() call, which connects, runs MAIL/RCPT/DATA for each
+ * message (RCPT and DATA pipelined when the server offers PIPELINING) and
+ * disconnects before returning. The session, its messages, the auth
+ * context and the SSL_CTX are created, used and destroyed inside that one
+ * call, in that one thread: libESMTP's rule is that no session object is
+ * touched by two threads, and smtp_errno() and status pointers are per
+ * thread. The only process-wide libESMTP state is the auth plugin list
+ * (auth_client_init() in sender_init(), main thread, before the workers
+ * start).
+ *
+ * Long sessions. libESMTP walks its list of messages one by one, and the
+ * event it raises at MAIL FROM's reply comes before it looks for the next
+ * one. There (sender_event) the groups before the message are finished:
+ * their verdicts are read and they go back through feed->done at once (so
+ * a crash can send again only what is in flight, not a whole session). At
+ * the last message added, if MAIL FROM was accepted, feed->more adds the
+ * next group to the list, and libESMTP goes on to it on the same
+ * connection, up to feed->max messages (the relay's limit, [smtp]
+ * per_connection). A refused MAIL FROM (421: going away, 4xx: slow down)
+ * takes no more: the session ends with what it has.
  *
  * Verdicts. Each message gets exactly one: the first non-2xx of MAIL FROM,
  * RCPT TO, then the reply after DATA decides (2xx ok, 4xx temp, 5xx perm); a
@@ -95,23 +107,37 @@ struct sender_session {
 	char	*pass;
 };
 
-/* One batch on its way through libESMTP. */
-struct sender_batch {
-	struct outmsg		*m;
-	int			 n;
-	smtp_session_t		 s;
-	smtp_message_t		*msgs;
-	smtp_recipient_t	*rcpts;
-	struct sender_body	*bodies;
-	auth_context_t		 auth;
-	struct sender_session	 ss;
-};
-
 /* One message body for the read callback. */
 struct sender_body {
 	const char	*text;
 	int		 len;
 	int		 done;
+};
+
+/* A group of messages handed in together (sender_send, or feed->more). */
+struct sender_group {
+	struct outmsg		*m;
+	int			 n;
+	void			*tag;
+	smtp_message_t		*msgs;		/* NULL: not sendable */
+	smtp_recipient_t	*rcpts;
+	struct sender_body	*bodies;
+	int			 decided;	/* verdicts set already */
+	int			 done;		/* verdicts given, handed back */
+};
+
+/* One connection on its way through libESMTP, and the groups it carries. */
+struct sender_batch {
+	const struct config	*cf;
+	const struct sender_feed *feed;	/* NULL: the first group only */
+	smtp_session_t		 s;
+	auth_context_t		 auth;
+	struct sender_session	 ss;
+	struct sender_group	*g;
+	int			 ng, gcap;
+	int			 first_open;	/* groups before it are done */
+	int			 added;		/* messages added to the session */
+	smtp_message_t		 last;		/* the last one added */
 };
 
 void
@@ -499,6 +525,8 @@ sender_connect(const struct config *cf, struct outmsg *m, int n,
 	return -1;
 }
 
+static void sender_event(smtp_session_t, int, void *, ...);
+
 /* A libESMTP session for the batch: timeouts, no TLS, AUTH if plain. */
 static int
 sender_session_new(const struct config *cf, struct sender_batch *b)
@@ -520,6 +548,8 @@ sender_session_new(const struct config *cf, struct sender_batch *b)
 	/* TLS, if any, is underneath already (relay.c). */
 	if (!smtp_starttls_enable(b->s, Starttls_DISABLED))
 		return -1;
+	if (b->feed != NULL && !smtp_set_eventcb(b->s, sender_event, b))
+		return -1;
 	if (cf->smtp_tls == CONFIG_TLS_NONE && cf->smtp_user != NULL &&
 	    cf->smtp_user[0] != '\0') {
 		b->ss.user = cf->smtp_user;
@@ -534,18 +564,38 @@ sender_session_new(const struct config *cf, struct sender_batch *b)
 	return 0;
 }
 
-/* One libESMTP message per outmsg worth sending. */
-static int
-sender_add_messages(const struct config *cf, struct sender_batch *b)
+/* A new group of n messages (m stays the caller's until it is done). */
+static struct sender_group *
+sender_group_add(struct sender_batch *b, struct outmsg *m, int n, void *tag)
 {
-	size_t	tlen;
-	int	i;
+	struct sender_group	*g;
 
-	b->msgs = xcalloc(b->n, sizeof *b->msgs);
-	b->rcpts = xcalloc(b->n, sizeof *b->rcpts);
-	b->bodies = xcalloc(b->n, sizeof *b->bodies);
-	for (i = 0; i < b->n; i++) {
-		struct outmsg	*m = &b->m[i];
+	if (b->ng == b->gcap) {
+		b->gcap = b->gcap ? 2 * b->gcap : 4;
+		b->g = xrealloc(b->g, b->gcap * sizeof *b->g);
+	}
+	g = &b->g[b->ng++];
+	memset(g, 0, sizeof *g);
+	g->m = m;
+	g->n = n;
+	g->tag = tag;
+	sender_set_all(m, n, VERDICT_TEMP, "not sent");
+	return g;
+}
+
+/* One libESMTP message per outmsg of g worth sending. */
+static int
+sender_add_messages(struct sender_batch *b, struct sender_group *g)
+{
+	const struct config	*cf = b->cf;
+	size_t			 tlen;
+	int			 i;
+
+	g->msgs = xcalloc(g->n, sizeof *g->msgs);
+	g->rcpts = xcalloc(g->n, sizeof *g->rcpts);
+	g->bodies = xcalloc(g->n, sizeof *g->bodies);
+	for (i = 0; i < g->n; i++) {
+		struct outmsg	*m = &g->m[i];
 
 		tlen = m->text ? strlen(m->text) : 0;
 		if (m->rcpt == NULL || m->rcpt[0] == '\0' || tlen == 0 ||
@@ -555,29 +605,153 @@ sender_add_messages(const struct config *cf, struct sender_batch *b)
 			    "empty recipient or message");
 			continue;
 		}
-		b->bodies[i].text = m->text;
-		b->bodies[i].len = (int)tlen;
-		if ((b->msgs[i] = smtp_add_message(b->s)) == NULL ||
-		    !smtp_set_reverse_path(b->msgs[i], cf->inbound_address ?
+		g->bodies[i].text = m->text;
+		g->bodies[i].len = (int)tlen;
+		if ((g->msgs[i] = smtp_add_message(b->s)) == NULL ||
+		    !smtp_set_reverse_path(g->msgs[i], cf->inbound_address ?
 		    cf->inbound_address : cf->from_addr) ||
-		    !smtp_set_messagecb(b->msgs[i], sender_body_cb,
-		    &b->bodies[i]) || (b->rcpts[i] =
-		    smtp_add_recipient(b->msgs[i], m->rcpt)) == NULL)
+		    !smtp_set_messagecb(g->msgs[i], sender_body_cb,
+		    &g->bodies[i]) || (g->rcpts[i] =
+		    smtp_add_recipient(g->msgs[i], m->rcpt)) == NULL)
 			return -1;
+		b->added++;
+		b->last = g->msgs[i];
 	}
 	return 0;
 }
 
 /*
- * Run the session on fd (taken) and give each message its verdict: the
- * first non-2xx of MAIL FROM, RCPT TO, then the reply after DATA.
+ * Give each message of group gi its verdict (the first non-2xx of MAIL
+ * FROM, RCPT TO, then the reply after DATA; fallback if it has none) and
+ * hand the group back through the feed.
  */
 static void
-sender_run(const struct config *cf, struct sender_batch *b, int fd)
+sender_group_done(struct sender_batch *b, int gi, const char *fallback)
 {
-	char		 why[256], ebuf[128];
-	const char	*fallback, *p;
-	int		 i, ok, e;
+	struct sender_group	*g = &b->g[gi];
+	int			 i;
+
+	for (i = 0; !g->decided && g->msgs != NULL && i < g->n; i++) {
+		if (g->msgs[i] == NULL)
+			continue;
+		if (sender_take(&g->m[i],
+		    smtp_reverse_path_status(g->msgs[i]), 0, 1))
+			continue;
+		if (sender_take(&g->m[i], smtp_recipient_status(g->rcpts[i]),
+		    0, 0))
+			continue;
+		if (sender_take(&g->m[i],
+		    smtp_message_transfer_status(g->msgs[i]), 1, 0))
+			continue;
+		sender_set(&g->m[i], VERDICT_TEMP, 0, "%s", fallback);
+	}
+	g->done = 1;
+	/* The texts are the feed's again: libESMTP reads them no more. */
+	for (i = 0; g->bodies != NULL && i < g->n; i++)
+		g->bodies[i].text = NULL;
+	if (b->feed != NULL)
+		b->feed->done(b->feed->arg, g->m, g->n, g->tag);
+}
+
+/* Every group not done yet gets its verdicts, the same error for all. */
+static void
+sender_fail_open(struct sender_batch *b, enum verdict v, const char *why,
+    int code, int refused)
+{
+	int	gi, i;
+
+	for (gi = b->first_open; gi < b->ng; gi++) {
+		if (b->g[gi].done)
+			continue;
+		for (i = 0; i < b->g[gi].n; i++) {
+			sender_set(&b->g[gi].m[i], v, code, "%s", why);
+			b->g[gi].m[i].refused = refused;
+		}
+		b->g[gi].decided = 1;
+		sender_group_done(b, gi, why);
+	}
+	b->first_open = b->ng;
+}
+
+/*
+ * More groups from the feed, until one has a message to send, the feed
+ * has none, or the connection has carried feed->max.
+ */
+static void
+sender_feed_more(struct sender_batch *b)
+{
+	struct sender_group	*g;
+	struct outmsg		*m;
+	void			*tag;
+	int			 n, before;
+
+	while (b->added < b->feed->max && (n = b->feed->more(b->feed->arg,
+	    b->feed->max - b->added, &m, &tag)) > 0) {
+		before = b->added;
+		g = sender_group_add(b, m, n, tag);
+		if (sender_add_messages(b, g) == -1) {
+			/* Out of memory in libESMTP: what was added goes on;
+			 * the rest of the group gets the fallback. */
+			log_warnx("sender: libESMTP cannot take more messages");
+			return;
+		}
+		if (b->added > before)
+			return;
+		/* Nothing in it could be sent: back at once. */
+		sender_group_done(b, b->ng - 1, "not sent");
+	}
+}
+
+/*
+ * libESMTP's events, with a feed. At MAIL FROM's reply for a message,
+ * every message before it is finished: their groups are handed back. If
+ * it is the last message added and MAIL FROM was accepted, more are taken
+ * from the feed, so libESMTP goes on to them on the same connection.
+ */
+static void
+sender_event(smtp_session_t s, int ev, void *arg, ...)
+{
+	struct sender_batch	*b = arg;
+	const smtp_status_t	*st;
+	smtp_message_t		 msg;
+	va_list			 ap;
+	int			 gi, i, here = -1;
+
+	if (ev != SMTP_EV_MAILSTATUS)
+		return;
+	va_start(ap, arg);
+	(void)va_arg(ap, const char *);
+	msg = va_arg(ap, smtp_message_t);
+	va_end(ap);
+	for (gi = b->first_open; gi < b->ng && here == -1; gi++)
+		for (i = 0; b->g[gi].msgs != NULL && i < b->g[gi].n; i++)
+			if (b->g[gi].msgs[i] == msg) {
+				here = gi;
+				break;
+			}
+	if (here == -1)
+		return;
+	for (gi = b->first_open; gi < here; gi++)
+		if (!b->g[gi].done)
+			sender_group_done(b, gi, "no reply from server");
+	b->first_open = here;
+	st = smtp_reverse_path_status(msg);
+	if (msg == b->last && st != NULL && st->code >= 200 && st->code < 300)
+		sender_feed_more(b);
+}
+
+/*
+ * Run the session on fd (taken) and give each message still open its
+ * verdict: the first non-2xx of MAIL FROM, RCPT TO, then the reply after
+ * DATA.
+ */
+static void
+sender_run(struct sender_batch *b, int fd)
+{
+	const struct config	*cf = b->cf;
+	char			 why[256], ebuf[128];
+	const char		*fallback, *p;
+	int			 gi, ok, e;
 
 	/*
 	 * smtp_errno() is never cleared, and smtp_start_session() may return 1
@@ -605,52 +779,49 @@ sender_run(const struct config *cf, struct sender_batch *b, int fd)
 		log_warnx("sender: %s:%d: %s", cf->smtp_host, cf->smtp_port,
 		    why);
 	}
-	for (i = 0; i < b->n; i++) {
-		if (b->msgs[i] == NULL)
-			continue;
-		if (sender_take(&b->m[i],
-		    smtp_reverse_path_status(b->msgs[i]), 0, 1))
-			continue;
-		if (sender_take(&b->m[i], smtp_recipient_status(b->rcpts[i]),
-		    0, 0))
-			continue;
-		if (sender_take(&b->m[i],
-		    smtp_message_transfer_status(b->msgs[i]), 1, 0))
-			continue;
-		sender_set(&b->m[i], VERDICT_TEMP, 0, "%s", fallback);
-	}
+	for (gi = b->first_open; gi < b->ng; gi++)
+		if (!b->g[gi].done)
+			sender_group_done(b, gi, fallback);
+	b->first_open = b->ng;
+	log_debug("sender: %d emails in %d batches on one connection",
+	    b->added, b->ng);
 }
 
 void
-sender_send(const struct config *cf, struct outmsg *m, int n)
+sender_session(const struct config *cf, struct outmsg *m, int n, void *tag,
+    const struct sender_feed *feed)
 {
 	struct sender_batch	 b;
 	struct tunnel		*tun = NULL;
 	char			 why[256], ebuf[128];
 	const char		*p;
-	int			 fd = -1;
+	int			 fd = -1, gi;
 
 	if (n <= 0)
 		return;
 	memset(&b, 0, sizeof b);
-	b.m = m;
-	b.n = n;
-	sender_set_all(m, n, VERDICT_TEMP, "not sent");
+	b.cf = cf;
+	b.feed = feed;
+	sender_group_add(&b, m, n, tag);
 	if (sender_check_config(cf, m, n) == -1 ||
-	    (fd = sender_connect(cf, m, n, &tun)) == -1)
+	    (fd = sender_connect(cf, m, n, &tun)) == -1) {
+		/* m holds the why (and refused) already. */
+		b.g[0].decided = 1;
+		sender_group_done(&b, 0, "not sent");
 		goto done;
+	}
 	if (sender_session_new(cf, &b) == -1 ||
-	    sender_add_messages(cf, &b) == -1) {
+	    sender_add_messages(&b, &b.g[0]) == -1) {
 		/* A libESMTP call refused its arguments or ran out of memory. */
 		p = smtp_strerror(smtp_errno(), ebuf, sizeof ebuf);
 		snprintf(why, sizeof why, "libESMTP set-up failed: %s",
 		    p ? p : "unknown error");
 		log_warnx("sender: %s", why);
-		sender_set_all(m, n, VERDICT_TEMP, why);
+		sender_fail_open(&b, VERDICT_TEMP, why, 0, 0);
 		close(fd);
 		goto done;
 	}
-	sender_run(cf, &b, fd);
+	sender_run(&b, fd);
 done:
 	/* libESMTP closed its end when the session ended: the pump ends. */
 	tunnel_close(tun);
@@ -658,7 +829,16 @@ done:
 		smtp_destroy_session(b.s);
 	if (b.auth != NULL)
 		auth_destroy_context(b.auth);
-	free(b.bodies);
-	free(b.msgs);
-	free(b.rcpts);
+	for (gi = 0; gi < b.ng; gi++) {
+		free(b.g[gi].bodies);
+		free(b.g[gi].msgs);
+		free(b.g[gi].rcpts);
+	}
+	free(b.g);
+}
+
+void
+sender_send(const struct config *cf, struct outmsg *m, int n)
+{
+	sender_session(cf, m, n, NULL, NULL);
 }

@@ -14,7 +14,7 @@ import time
 
 import harness
 
-BATCH = 8		# daemon/hearbackd.c HB_BATCH: messages per SMTP connection
+BATCH = 8		# daemon/hearbackd.c HB_BATCH: jobs a worker takes at once
 SETTLE = 180		# generous: other engineers load this 2-core machine too
 
 
@@ -23,8 +23,9 @@ def workers(env):
 
 
 def in_flight_bound(env):
-	"""How many deliveries one daemon may hold at once: workers * batch."""
-	return workers(env) * BATCH
+	"""How many deliveries one daemon may hold at once: two batches per
+	worker (one being sent, one waiting: workers/pool.c)."""
+	return 2 * workers(env) * BATCH
 
 
 def addr(i, tag="p"):
