@@ -347,6 +347,10 @@ sender_body_cb(void **ctx, int *len, void *arg)
 		b->done = 0;
 		return NULL;
 	}
+	if (b->text == NULL) {		/* handed back: never read again */
+		*len = 0;
+		return NULL;
+	}
 	*len = b->done ? 0 : b->len;
 	b->done = 1;
 	return b->text;

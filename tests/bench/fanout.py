@@ -45,7 +45,8 @@ It prints figures and never fails on speed; it exits 1 only when something
 is broken (a dead record or email, a wrong count, no progress for STALL
 seconds). Needs /usr/sbin/smtp-sink and smtp-source (package postfix);
 runs as root (the sink drops to user postfix) or as any user.
-HB_BENCH_WORKERS sets [smtp] workers (default 2). HB_BENCH_PERF=DIR
+HB_BENCH_WORKERS sets [smtp] workers (default 4, the daemon's own
+default: see hearback.conf(5)). HB_BENCH_PERF=DIR
 records the daemon during each fan-out with `perf record -g` into
 DIR/perf-N.data (perf must be installed), and Redis's INFO commandstats
 for the fan-out into DIR/redis-N.txt.
@@ -70,7 +71,7 @@ from benchlib import Broken, harness, mark  # noqa: E402
 STALL = 30.0
 TICK = 0.01
 SLOW_US = 2000
-WORKERS = int(os.environ.get("HB_BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("HB_BENCH_WORKERS", "4"))	# daemon/config.c
 PERF = os.environ.get("HB_BENCH_PERF")
 
 # Issue 11's targets.
