@@ -23,7 +23,9 @@
  *                        skipped, untried while stopping).
  *   workers/deliver.c    in a worker thread: builds each email (view.c,
  *                        render.c, compose.c) and sends the batch over one
- *                        session; turns each SMTP verdict into the job's.
+ *                        session, and the batches queued behind it on the
+ *                        same connection; turns each SMTP verdict into the
+ *                        job's.
  *   workers/sender.c     the SMTP session (relay.c and tunnel.c beneath):
  *                        the reply's class gives the three-way SMTP verdict
  *                        (accepted, temporary, permanent).
