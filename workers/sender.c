@@ -39,14 +39,10 @@
  * retry goes through. Status pointers are valid only until the next libESMTP
  * call, so code and text are copied at once.
  *
- * Connections. One TCP connection per session, dialled here with a 10 s
- * limit (libESMTP's own connect() has none), and handed to libESMTP in our
- * connect() below: while `sender_handoff` holds an fd in this thread,
- * libESMTP's connect() to the relay does not dial but makes its socket that
- * fd. For the whole of smtp_start_session() `sender_in_session` is set too,
- * and then any other TCP connect() in this thread is refused: libESMTP
- * tries the host's next address when a relay answers EHLO with 4xx or hangs
- * up, and that would be a second connection (in clear text, under TLS).
+ * Connections. One TCP connection per session, dialled with a 10 s limit
+ * (libESMTP's own connect() has none) and handed to libESMTP for the whole
+ * of smtp_start_session() (dial.c: its connect() takes that connection
+ * instead of dialling, and refuses any other).
  *
  * TLS (tls = starttls, tls = tls). libESMTP never does TLS or AUTH here:
  * relay.c opens the session (greeting, EHLO, STARTTLS or implicit TLS, the
@@ -64,34 +60,19 @@
  * Replies never hold an address: any word of the server's text containing
  * '@' becomes "[address]". Nothing here logs a recipient.
  */
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
-#include <dirent.h>
-#include <dlfcn.h>
-#include <pthread.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <auth-client.h>
 #include <libesmtp.h>
 
 #include "config.h"
+#include "dial.h"
 #include "log.h"
 #include "relay.h"
 #include "sender.h"
@@ -261,82 +242,6 @@ sender_take(struct outmsg *m, const smtp_status_t *st, int ok_final,
 	return 1;
 }
 
-/*
- * Connect to host:port without blocking for more than ms milliseconds.
- * Returns the connected socket (non-blocking) if some address accepted, else
- * -1 with why filled.
- */
-static int
-sender_dial(const char *host, int port, int ms, char *why, size_t len)
-{
-	struct addrinfo		 hints, *res = NULL, *ai;
-	struct pollfd		 pfd;
-	struct timespec		 t0, t;
-	char			 serv[16];
-	socklen_t		 sl;
-	int			 fd, rc, left, soerr;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(serv, sizeof serv, "%d", port);
-	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
-		snprintf(why, len, "%s", rc == EAI_SYSTEM ? strerror(errno) :
-		    gai_strerror(rc));
-		return -1;
-	}
-	snprintf(why, len, "no address");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			snprintf(why, len, "timed out after %d s", ms / 1000);
-			break;
-		}
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd == -1) {
-			snprintf(why, len, "socket: %s", strerror(errno));
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(res);
-			return fd;
-		}
-		if (errno != EINPROGRESS) {
-			snprintf(why, len, "%s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		do
-			rc = poll(&pfd, 1, left);
-		while (rc == -1 && errno == EINTR);
-		if (rc == 0) {
-			snprintf(why, len, "timed out after %d s", ms / 1000);
-			close(fd);
-			continue;
-		}
-		soerr = 0;
-		sl = sizeof soerr;
-		if (rc == -1)
-			soerr = errno;
-		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
-			soerr = errno;
-		if (soerr == 0) {
-			freeaddrinfo(res);
-			return fd;
-		}
-		close(fd);
-		snprintf(why, len, "%s", strerror(soerr));
-	}
-	freeaddrinfo(res);
-	return -1;
-}
-
 /* libESMTP message read callback: the whole text at once, rewindable. */
 static const char *
 sender_body_cb(void **ctx, int *len, void *arg)
@@ -375,97 +280,6 @@ sender_interact(auth_client_request_t req, char **result, int fields,
 	return 1;
 }
 
-/*
- * Nagle's algorithm off for every TCP connection this program makes.
- * libESMTP writes a message in 2 KB pieces and the last piece, which ends
- * the message, is small: with Nagle on it waits for the server's delayed
- * ACK (~40 ms) of the piece before, so every email over 2 KB stalls (76
- * emails/s per worker instead of ~500). libESMTP 1.1 has no hook on its
- * socket, so we interpose connect(): the thread that connects sets the
- * option on its own new socket, before connecting. hiredis sets the same
- * option itself; for a socket that is not TCP the call fails, harmlessly.
- */
-static int (*sender_real_connect)(int, const struct sockaddr *, socklen_t);
-static pthread_once_t sender_connect_once = PTHREAD_ONCE_INIT;
-/* The connection (or tunnel end) waiting for libESMTP's connect(). */
-static _Thread_local int sender_handoff = -1;
-/* Set while libESMTP runs a session in this thread. */
-static _Thread_local int sender_in_session;
-
-static void
-sender_find_connect(void)
-{
-	sender_real_connect = (int (*)(int, const struct sockaddr *,
-	    socklen_t))dlsym(RTLD_NEXT, "connect");
-}
-
-int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	int	one = 1, h, e;
-
-	if (sender_in_session && sa != NULL &&
-	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		/* libESMTP dialling the relay: the connection is ours. */
-		if ((h = sender_handoff) == -1) {
-			errno = ECONNREFUSED;	/* a second connection: never */
-			return -1;
-		}
-		sender_handoff = -1;
-		if (dup3(h, fd, O_CLOEXEC) == -1) {
-			e = errno;
-			close(h);
-			errno = e;
-			return -1;
-		}
-		close(h);
-		return 0;
-	}
-	pthread_once(&sender_connect_once, sender_find_connect);
-	if (sender_real_connect == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (sa != NULL && (sa->sa_family == AF_INET ||
-	    sa->sa_family == AF_INET6))
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof one);
-	return sender_real_connect(fd, sa, len);
-}
-
-/*
- * An SSL_CTX for STARTTLS or implicit TLS: verify the peer against ca_file
- * or the system store.
- */
-static SSL_CTX *
-sender_tls_ctx(const struct config *cf, char *why, size_t len)
-{
-	SSL_CTX		*ctx;
-	unsigned long	 e;
-
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto err;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (cf->smtp_ca_file != NULL && cf->smtp_ca_file[0] != '\0') {
-		if (SSL_CTX_load_verify_locations(ctx, cf->smtp_ca_file,
-		    NULL) != 1)
-			goto err;
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-		goto err;
-	return ctx;
-err:
-	e = ERR_get_error();
-	snprintf(why, len, "TLS set-up failed%s%s: %s",
-	    cf->smtp_ca_file && cf->smtp_ca_file[0] ? " loading ca_file " : "",
-	    cf->smtp_ca_file && cf->smtp_ca_file[0] ? cf->smtp_ca_file : "",
-	    e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
-	    "unknown error" : "unknown error");
-	ERR_clear_error();
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
 /* Configuration libESMTP cannot honour: -1 with every message TEMP. */
 static int
 sender_check_config(const struct config *cf, struct outmsg *m, int n)
@@ -501,11 +315,11 @@ sender_connect(const struct config *cf, struct outmsg *m, int n,
 
 	*tun = NULL;
 	if (cf->smtp_tls != CONFIG_TLS_NONE &&
-	    (ctx = sender_tls_ctx(cf, why, sizeof why)) == NULL) {
+	    (ctx = dial_tls_ctx(cf, why, sizeof why)) == NULL) {
 		sender_set_all(m, n, VERDICT_TEMP, why);
 		return -1;
 	}
-	if ((fd = sender_dial(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
+	if ((fd = dial_relay(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
 	    why, sizeof why)) == -1) {
 		snprintf(msg, sizeof msg, "connect to smtp %s:%d failed: %.160s",
 		    cf->smtp_host, cf->smtp_port, why);
@@ -764,15 +578,10 @@ sender_run(struct sender_batch *b, int fd)
 	 * comes from this session.
 	 */
 	(void)smtp_set_server(NULL, NULL);
-	sender_in_session = 1;
-	sender_handoff = fd;
+	dial_hand_over(fd);
 	ok = smtp_start_session(b->s);
 	e = smtp_errno();
-	sender_in_session = 0;
-	if (sender_handoff != -1) {	/* libESMTP never dialled */
-		close(sender_handoff);
-		sender_handoff = -1;
-	}
+	dial_hand_over_end();
 	fallback = "no reply from server";
 	if (!ok || e != SMTP_ERR_INVAL) {
 		p = e != SMTP_ERR_INVAL ? smtp_strerror(e, ebuf, sizeof ebuf) :
