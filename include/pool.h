@@ -30,8 +30,7 @@ struct pool	*pool_new(struct event_base *base, int nthreads, int batch,
 void		 pool_push(struct pool *, struct job *);
 /* Jobs pushed and not yet handed back through done (nor reclaimed). */
 int		 pool_pending(const struct pool *);
-/* 2 * nthreads * batch: how many jobs it is sensible to have pending (a
- * batch being sent and one waiting, per worker). */
+/* nthreads * batch: how many jobs it is sensible to have pending. */
 int		 pool_capacity(const struct pool *);
 /* The batch size: lease at least this many at a time. */
 int		 pool_batch(const struct pool *);

@@ -54,10 +54,9 @@ void		sender_send(const struct config *cf, struct outmsg *m, int n);
 /*
  * Worker thread: the same for m[0..n-1] (a group: feed->done is called
  * for it with tag), and then, on the same connection, for what feed->more
- * gives, group by group. Asks for more when the last message added so far
- * has had MAIL FROM accepted; a group is done when the message after it
- * has reached MAIL FROM, or the session has ended. Every group is done
- * exactly once before this returns.
+ * gives, group by group. When the last message added so far has its final
+ * reply, every group is done; if that reply accepted it, the feed is asked
+ * for more. Every group is done exactly once before this returns.
  */
 void		sender_session(const struct config *cf, struct outmsg *m,
 		    int n, void *tag, const struct sender_feed *feed);

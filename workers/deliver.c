@@ -93,8 +93,9 @@ deliver_verdict(const struct outmsg *m)
 }
 
 /* How long a session waits for the next batch before it ends: the main
- * thread leases it from Redis while the session runs. */
-#define DELIVER_WAIT_MS	50
+ * thread settles the batch just given back and leases the next from Redis
+ * meanwhile. */
+#define DELIVER_WAIT_MS	200
 
 /* One batch of jobs and the messages built from them. */
 struct deliver_batch {

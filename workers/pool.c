@@ -26,9 +26,10 @@
  * then on. pool_reclaim() takes jobs back from the input queue; done() is
  * never called for those.
  *
- * The capacity (what the scheduler leases up to) is two batches per
- * worker: one being sent, one waiting, so that a session that asks for
- * more (pool_more) finds it without waiting for Redis.
+ * The capacity (what the scheduler leases up to) is a batch per worker: a
+ * session gives its batch back before it asks for the next (pool_more
+ * waits while the main thread leases it), so that a job is leased no
+ * longer than its own batch takes, well within [delivery] lease.
  *
  * Workers never touch the event_base: the only wake-up is one eventfd write,
  * and only when the return queue goes from empty to non-empty (the main
@@ -268,7 +269,7 @@ pool_pending(const struct pool *p)
 int
 pool_capacity(const struct pool *p)
 {
-	return 2 * p->nthreads * p->batch;
+	return p->nthreads * p->batch;
 }
 
 int

@@ -18,14 +18,14 @@
  * start).
  *
  * Long sessions. libESMTP walks its list of messages one by one, and the
- * event it raises at MAIL FROM's reply comes before it looks for the next
- * one. There (sender_event) the groups before the message are finished:
- * their verdicts are read and they go back through feed->done at once (so
- * a crash can send again only what is in flight, not a whole session). At
- * the last message added, if MAIL FROM was accepted, feed->more adds the
- * next group to the list, and libESMTP goes on to it on the same
- * connection, up to feed->max messages (the relay's limit, [smtp]
- * per_connection). A refused MAIL FROM (421: going away, 4xx: slow down)
+ * event it raises at a message's final reply (SMTP_EV_MESSAGESENT) comes
+ * before it looks for the next one. There (sender_event), at the last
+ * message added, every group is finished: their verdicts are read and
+ * they go back through feed->done at once (so a crash can send again only
+ * what is in flight, never a whole session). Then, if that message was
+ * accepted, feed->more adds the next group to the list, and libESMTP goes
+ * on to it on the same connection, up to feed->max messages (the relay's
+ * limit, [smtp] per_connection). A last message refused, at any step,
  * takes no more: the session ends with what it has.
  *
  * Verdicts. Each message gets exactly one: the first non-2xx of MAIL FROM,
@@ -521,10 +521,11 @@ sender_feed_more(struct sender_batch *b)
 }
 
 /*
- * libESMTP's events, with a feed. At MAIL FROM's reply for a message,
- * every message before it is finished: their groups are handed back. If
- * it is the last message added and MAIL FROM was accepted, more are taken
- * from the feed, so libESMTP goes on to them on the same connection.
+ * libESMTP's events, with a feed. When the last message added has its
+ * final reply (SMTP_EV_MESSAGESENT, raised before libESMTP looks for the
+ * next message), every message added so far is finished: their groups go
+ * back through feed->done. If that reply accepted it, more are taken from
+ * the feed, and libESMTP goes on to them on the same connection.
  */
 static void
 sender_event(smtp_session_t s, int ev, void *arg, ...)
@@ -533,28 +534,21 @@ sender_event(smtp_session_t s, int ev, void *arg, ...)
 	const smtp_status_t	*st;
 	smtp_message_t		 msg;
 	va_list			 ap;
-	int			 gi, i, here = -1;
+	int			 gi;
 
-	if (ev != SMTP_EV_MAILSTATUS)
+	if (ev != SMTP_EV_MESSAGESENT)
 		return;
 	va_start(ap, arg);
-	(void)va_arg(ap, const char *);
 	msg = va_arg(ap, smtp_message_t);
 	va_end(ap);
-	for (gi = b->first_open; gi < b->ng && here == -1; gi++)
-		for (i = 0; b->g[gi].msgs != NULL && i < b->g[gi].n; i++)
-			if (b->g[gi].msgs[i] == msg) {
-				here = gi;
-				break;
-			}
-	if (here == -1)
+	if (msg != b->last)
 		return;
-	for (gi = b->first_open; gi < here; gi++)
+	for (gi = b->first_open; gi < b->ng; gi++)
 		if (!b->g[gi].done)
 			sender_group_done(b, gi, "no reply from server");
-	b->first_open = here;
-	st = smtp_reverse_path_status(msg);
-	if (msg == b->last && st != NULL && st->code >= 200 && st->code < 300)
+	b->first_open = b->ng;
+	st = smtp_message_transfer_status(msg);
+	if (st != NULL && st->code >= 200 && st->code < 300)
 		sender_feed_more(b);
 }
 

@@ -23,9 +23,8 @@ def workers(env):
 
 
 def in_flight_bound(env):
-	"""How many deliveries one daemon may hold at once: two batches per
-	worker (one being sent, one waiting: workers/pool.c)."""
-	return 2 * workers(env) * BATCH
+	"""How many deliveries one daemon may hold at once: workers * batch."""
+	return workers(env) * BATCH
 
 
 def addr(i, tag="p"):

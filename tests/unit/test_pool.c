@@ -212,7 +212,7 @@ test_thousand_jobs(void **state)
 
 	f->batch = 8;
 	p = pool_new(f->base, 4, f->batch, work_fake, done_count, f);
-	assert_int_equal(pool_capacity(p), 64);
+	assert_int_equal(pool_capacity(p), 32);
 	assert_int_equal(pool_batch(p), 8);
 	assert_int_equal(pool_pending(p), 0);
 	for (i = 0; i < NJOBS; i++)

@@ -380,7 +380,7 @@ feedt_done(void *arg, struct outmsg *m, int n, void *tag)
 
 /*
  * One connection for the first group and the groups the feed gives after
- * it (the first ending in a recipient refused at RCPT), each group handed
+ * it (the first holding a recipient refused at RCPT), each group handed
  * back once, in order, with every message's own verdict.
  */
 static void
@@ -401,8 +401,8 @@ test_feed_one_connection(void **state)
 	sink_start(k, args);
 	mkconfig(&cf, k->port);
 	memset(&f, 0, sizeof f);
-	mkmsg(&first[0], "amara@example.net", MSG1);
-	mkmsg(&first[1], "nobody@example.net", MSG2);
+	mkmsg(&first[0], "nobody@example.net", MSG2);
+	mkmsg(&first[1], "amara@example.net", MSG1);
 	mkmsg(&f.g[0][0], "cleo@example.net", MSG3);
 	f.size[0] = 1;
 	mkmsg(&f.g[1][0], "ben@example.net", MSG1);
@@ -416,9 +416,9 @@ test_feed_one_connection(void **state)
 	assert_int_equal(f.done[1], 1);
 	assert_int_equal(f.done[2], 2);
 	assert_int_equal(f.unset, 0);
-	assert_int_equal(first[0].verdict, VERDICT_OK);
-	assert_int_equal(first[1].verdict, VERDICT_PERM);
-	assert_int_equal(first[1].code, 550);
+	assert_int_equal(first[0].verdict, VERDICT_PERM);
+	assert_int_equal(first[0].code, 550);
+	assert_int_equal(first[1].verdict, VERDICT_OK);
 	assert_int_equal(f.g[0][0].verdict, VERDICT_OK);
 	assert_int_equal(f.g[1][0].verdict, VERDICT_OK);
 	assert_int_equal(f.g[1][1].verdict, VERDICT_OK);
@@ -450,7 +450,8 @@ test_feed_one_connection(void **state)
 }
 
 /* Per-message verdicts across groups on one connection: 451 for every
- * second message, whichever group it is in. */
+ * second message, whichever group it is in; a group whose last message
+ * is refused takes no more. */
 static void
 test_feed_tempfail(void **state)
 {
@@ -479,6 +480,7 @@ test_feed_tempfail(void **state)
 	assert_int_equal(f.g[0][0].code, 451);
 	assert_int_equal(f.g[0][1].verdict, VERDICT_OK);
 	assert_int_equal(f.g[1][0].verdict, VERDICT_TEMP);
+	assert_int_equal(f.asked, 2);		/* not after dan's 451 */
 	assert_int_equal(sink_count(k), 2);
 }
 
