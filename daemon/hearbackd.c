@@ -23,7 +23,7 @@
  *                        skipped, untried while stopping).
  *   workers/deliver.c    in a worker thread: builds each email (view.c,
  *                        render.c, compose.c) and sends the batch over one
- *                        session, and the batches queued behind it on the
+ *                        session, and the batches that follow it on the
  *                        same connection; turns each SMTP verdict into the
  *                        job's.
  *   workers/sender.c     the SMTP session (relay.c and tunnel.c beneath):

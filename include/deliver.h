@@ -1,7 +1,7 @@
 /*
  * deliver.h: the work a worker thread does on a batch of jobs: view, render,
  * compose, then send them all over one SMTP session (with the batches
- * queued behind them). Worker threads only; touches nothing but the jobs
+ * that follow them). Worker threads only; touches nothing but the jobs
  * it was handed or took (and read-only config and templates they hold
  * references to).
  */
@@ -16,7 +16,7 @@ struct pool;
 struct tmplset;
 
 /* The pool's work function (pool_work_fn): one SMTP session for the batch
- * and, on the same connection, the batches queued behind it. */
+ * and, on the same connection, the batches that follow it. */
 void	deliver_work(struct pool *, struct job **jobs, int n, void *arg);
 
 /* Build the RFC 5322 text of one delivery, as a worker would (also used by

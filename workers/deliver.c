@@ -5,11 +5,11 @@
  * (pool.c). Each job is built independently (view.c, render.c, compose.c);
  * one that cannot be built is failed for good (a broken template or record
  * will not mend itself by retrying; the coordinator is told). The rest go
- * over one SMTP session (sender.c), and each gets its own verdict. While
- * the session runs, it takes the next queued batch for the same config
- * (pool_more) and goes on with it on the same connection, up to [smtp]
- * per_connection emails; each batch is given back as soon as its verdicts
- * are known.
+ * over one SMTP session (sender.c), and each gets its own verdict. When a
+ * batch is done it is given back at once, and the session takes the next
+ * batch for the same config (pool_more, waiting while the main thread
+ * leases it) and goes on with it on the same connection, up to [smtp]
+ * per_connection emails.
  */
 #include <stdlib.h>
 #include <string.h>
