@@ -83,6 +83,7 @@ config_default(void)
 	cf->from_addr = xstrdup("forum@example.org");
 	cf->from_domain = xstrdup("example.org");
 	cf->workers = 4;
+	cf->smtp_per_connection = 100;
 	cf->timezone = xstrdup("Europe/London");
 	cf->reminders[0] = 7 * 86400;
 	cf->reminders[1] = 86400;

@@ -245,6 +245,8 @@ config_smtp(struct config_load_ctx *c, const char *key, const char *v,
 		config_from(cf, v, e);
 	else if (strcmp(key, "workers") == 0)
 		config_int(v, 1, 64, &cf->workers, e);
+	else if (strcmp(key, "per_connection") == 0)
+		config_int(v, 1, 10000, &cf->smtp_per_connection, e);
 	else
 		return 0;
 	return 1;

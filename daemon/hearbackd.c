@@ -27,7 +27,9 @@
  *                        skipped, untried while stopping).
  *   workers/deliver.c    in a worker thread: builds each email (view.c,
  *                        render.c, compose.c) and sends the batch over one
- *                        session; turns each SMTP verdict into the job's.
+ *                        session, and the batches that follow it on the
+ *                        same connection; turns each SMTP verdict into the
+ *                        job's.
  *   workers/sender.c     the SMTP session (relay.c and tunnel.c beneath):
  *                        the reply's class gives the three-way SMTP verdict
  *                        (accepted, temporary, permanent).
@@ -107,7 +109,8 @@
 
 #define HB_EXIT_USAGE	64
 #define HB_EXIT_CONFIG	78
-#define HB_BATCH	8	/* messages per SMTP connection */
+#define HB_BATCH	8	/* jobs a worker takes at once (its session goes on
+				   with the next batch: [smtp] per_connection) */
 
 struct hearbackd {
 	struct event_base	*base;

@@ -2,6 +2,13 @@
  * outcome.c: writes what happened to each email (see outcome.h): every job
  * ends in outcome_settle's one switch on its verdict (job.h).
  * Main thread only; uses the daemon's "ops" Redis connection.
+ *
+ * The outcomes settled in one turn of the event loop (a worker hands back a
+ * whole batch at once) go to Redis as one commit of up to OUTCOME_BATCH
+ * jobs: one script call instead of one per email. The commit is sent when
+ * it is full, or at the end of the turn (a zero-delay event). A commit is
+ * all or nothing, as one job's was: kept, in order, until Redis says it is
+ * applied.
  */
 #include <sys/queue.h>
 
@@ -24,9 +31,13 @@
 #include "tmpl.h"
 #include <unistd.h>
 
+#define OUTCOME_BATCH	16	/* jobs in one commit, at most (about
+				   75 us of Redis each) */
+
 struct outcome_commit {
 	STAILQ_ENTRY(outcome_commit) next;
 	json_t			*ops;
+	int			 jobs;		/* how many jobs' ops it holds */
 	int			 sent;		/* on the wire */
 	struct outcome		*o;
 };
@@ -43,6 +54,9 @@ struct outcome {
 	void			*arg;
 	unsigned		 seed;
 	struct event		*retry;		/* resend refused commits */
+	struct event		*flush;		/* send the open commit */
+	struct outcome_commit	*open;		/* the newest commit, if it may
+						   still take more jobs */
 };
 
 static void outcome_send(struct outcome *);
@@ -105,19 +119,44 @@ outcome_send(struct outcome *o)
 		    outcome_on_reply, c) == -1)
 			return;
 		c->sent = 1;
+		if (o->open == c)
+			o->open = NULL;
 	}
 }
 
 static void
+outcome_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	outcome_send(arg);
+}
+
+/*
+ * One job's ops join the newest commit if it is not on the wire yet and
+ * has room, else start a new one. Sent when full, or at the end of this
+ * turn of the event loop.
+ */
+static void
 outcome_commit(struct outcome *o, json_t *ops)
 {
-	struct outcome_commit	*c = xcalloc(1, sizeof *c);
+	struct outcome_commit	*c = o->open;
 
-	c->o = o;
-	c->ops = json_incref(ops);
-	STAILQ_INSERT_TAIL(&o->q, c, next);
-	o->n++;
-	outcome_send(o);
+	if (c != NULL && !c->sent && c->jobs < OUTCOME_BATCH) {
+		json_array_extend(c->ops, ops);
+		c->jobs++;
+	} else {
+		c = xcalloc(1, sizeof *c);
+		c->o = o;
+		c->ops = json_array();
+		json_array_extend(c->ops, ops);
+		c->jobs = 1;
+		STAILQ_INSERT_TAIL(&o->q, c, next);
+		o->n++;
+		o->open = c;
+	}
+	if (c->jobs >= OUTCOME_BATCH)
+		outcome_send(o);
+	else if (!event_pending(o->flush, EV_TIMEOUT, NULL))
+		event_active(o->flush, EV_TIMEOUT, 0);
 }
 
 static const char *
@@ -397,6 +436,7 @@ outcome_new(struct event_base *base, struct config *cf, struct rconn *rc,
 	struct outcome	*o = xcalloc(1, sizeof *o);
 
 	o->retry = evtimer_new(base, outcome_retry_cb, o);
+	o->flush = evtimer_new(base, outcome_flush_cb, o);
 	o->cf = config_ref(cf);
 	o->rc = rc;
 	o->m = m;
@@ -425,6 +465,7 @@ outcome_free(struct outcome *o)
 		free(c);
 	}
 	event_free(o->retry);
+	event_free(o->flush);
 	config_unref(o->cf);
 	free(o);
 }

@@ -34,6 +34,8 @@ struct sched {
 	long long		 hold_until_ms;	/* lease nothing before this */
 };
 
+#define SCHED_LEASE_BATCHES	2	/* batches one lease takes, at most */
+
 static void sched_run(struct sched *);
 
 static void
@@ -150,7 +152,8 @@ sched_on_lease(redisAsyncContext *ac, void *r, void *priv)
 	s->m->next_due_ms = next;
 	if (s->stopped)
 		return;
-	if (n > 0 && pool_pending(s->pool) < pool_capacity(s->pool))
+	if (n > 0 && pool_capacity(s->pool) - pool_pending(s->pool) >=
+	    pool_batch(s->pool))
 		sched_arm(s, 0);
 	else
 		sched_arm(s, next > 0 ? next - now : SCHED_MAX_WAIT_MS);
@@ -167,9 +170,14 @@ sched_run(struct sched *s)
 		sched_arm(s, s->hold_until_ms - util_now_ms());
 		return;
 	}
+	/* A batch's worth at least, so that one script call leases many;
+	 * two at most, so that no call holds Redis long (about 70 us a
+	 * delivery). */
 	room = pool_capacity(s->pool) - pool_pending(s->pool);
-	if (room <= 0)
-		return;		/* sched_kick when a job comes back */
+	if (room < pool_batch(s->pool))
+		return;		/* sched_kick when jobs come back */
+	if (room > SCHED_LEASE_BATCHES * pool_batch(s->pool))
+		room = SCHED_LEASE_BATCHES * pool_batch(s->pool);
 	r = store_lease(s->rc, s->cf->prefix, util_now_ms(),
 	    s->cf->lease * 1000, room, s->cf->web_base_url != NULL ||
 	    s->cf->inbound_address != NULL, sched_on_lease, s);

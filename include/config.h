@@ -59,6 +59,7 @@ struct config {
 	char		*from_addr;		/* "forum@example.org" */
 	char		*from_domain;		/* "example.org": Message-IDs, calendar UIDs */
 	int		 workers;
+	int		 smtp_per_connection;	/* emails one connection carries */
 
 	char		*timezone;
 	long long	 reminders[CONFIG_MAX_LEADS];	/* seconds, in order written */

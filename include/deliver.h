@@ -1,8 +1,9 @@
 /*
  * deliver.h: the work a worker thread does on a batch of jobs: view, render,
- * compose, then send them all over one SMTP session. Worker threads only;
- * touches nothing but the jobs it was handed (and read-only config and
- * templates they hold references to).
+ * compose, then send them all over one SMTP session (with the batches
+ * that follow them). Worker threads only; touches nothing but the jobs
+ * it was handed or took (and read-only config and templates they hold
+ * references to).
  */
 #ifndef HB_DELIVER_H
 #define HB_DELIVER_H
@@ -11,10 +12,12 @@
 
 struct config;
 struct job;
+struct pool;
 struct tmplset;
 
-/* The pool's work function (pool_work_fn). */
-void	deliver_work(struct job **jobs, int n, void *arg);
+/* The pool's work function (pool_work_fn): one SMTP session for the batch
+ * and, on the same connection, the batches that follow it. */
+void	deliver_work(struct pool *, struct job **jobs, int n, void *arg);
 
 /* Build the RFC 5322 text of one delivery, as a worker would (also used by
  * `hearback preview`). *rcpt gets the envelope recipient. */

@@ -5,9 +5,10 @@
  * the next try (retry.c), audit. Permanent failure or expired: {P}:dead, a
  * notice to the coordinator, audit. Skipped (consent withdrawn, person gone):
  * off the schedule, audit. Not tried (shutdown, relay refused us): the lease
- * is given back. Each outcome is one atomic commit; commits that could not reach Redis
- * are kept in order and sent again when the connection returns, so an email
- * that was sent is never forgotten (which would send it again).
+ * is given back. The outcomes of one turn of the event loop go in one atomic
+ * commit (up to 16 jobs); commits that could not reach Redis are kept in
+ * order and sent again when the connection returns, so an email that was
+ * sent is never forgotten (which would send it again).
  */
 #ifndef HB_OUTCOME_H
 #define HB_OUTCOME_H

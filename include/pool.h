@@ -15,8 +15,11 @@ struct event_base;
 struct pool;
 
 /* Runs in a worker thread on 1..batch jobs; must give every job its verdict
- * (job_set_verdict) and fill its reply fields. */
-typedef void pool_work_fn(struct job **jobs, int n, void *arg);
+ * (job_set_verdict), fill its reply fields and give it back
+ * (pool_give_back) before it returns, and so for every job it takes with
+ * pool_more. */
+typedef void pool_work_fn(struct pool *, struct job **jobs, int n,
+		    void *arg);
 /* Runs in the libevent thread, once per finished job; the job is the callee's. */
 typedef void pool_done_fn(struct job *job, void *arg);
 
@@ -29,6 +32,20 @@ void		 pool_push(struct pool *, struct job *);
 int		 pool_pending(const struct pool *);
 /* nthreads * batch: how many jobs it is sensible to have pending. */
 int		 pool_capacity(const struct pool *);
+/* The batch size: lease at least this many at a time. */
+int		 pool_batch(const struct pool *);
+/*
+ * Worker thread, inside the work function. pool_more takes up to max
+ * more queued jobs whose config is cf (the same relay and login: they
+ * may go on the same connection), waiting up to wait_ms for one if none
+ * is queued: 0 if none came, the next is for another config, or the pool
+ * is stopping. pool_give_back hands jobs that have their
+ * verdicts to the main thread (JOB_DONE): they are not the worker's any
+ * more.
+ */
+int		 pool_more(struct pool *, struct job **jobs, int max,
+		    const void *cf, int wait_ms);
+void		 pool_give_back(struct pool *, struct job **jobs, int n);
 /*
  * Take back the jobs no worker has started (done is NOT called for them):
  * they are appended to q (which the caller has initialised), in push order,

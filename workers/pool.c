@@ -11,17 +11,25 @@
  *   -----------                         --------------------------
  *   pool_push(job) --> in (STAILQ) --> pop up to `batch` jobs at once
  *     [lock, signal cond]                 [lock, cond_wait while empty]
- *                                        work(jobs, n)  (one SMTP session)
- *   efd readable <-- ret (STAILQ)  <-- append all n under ret_lock;
- *   splice ret out under ret_lock        write the eventfd only if ret
- *   done(job) for each                   was empty before
+ *                                        work(jobs, n)  (one SMTP session;
+ *                                          pool_more: more batches for it)
+ *   efd readable <-- ret (STAILQ)  <-- pool_give_back: append under
+ *   splice ret out under ret_lock        ret_lock; write the eventfd only
+ *   done(job) for each                   if ret was empty before
  *
  * Who owns a job when: the main thread until pool_push(); then the input
- * queue (touched only under `lock`) until a worker pops it; then that worker
- * alone (JOB_SENDING) until it appends it to the return queue; then the
- * return queue (under `ret_lock`) until the main thread splices it out and
- * passes it to done(), which owns it from then on. pool_reclaim() takes jobs
- * back from the input queue; done() is never called for those.
+ * queue (touched only under `lock`) until a worker pops it (or pool_more
+ * takes it); then that worker alone (JOB_SENDING) until it gives it back
+ * (pool_give_back: each batch as soon as its verdicts are known, while
+ * the session goes on); then the return queue (under `ret_lock`) until the
+ * main thread splices it out and passes it to done(), which owns it from
+ * then on. pool_reclaim() takes jobs back from the input queue; done() is
+ * never called for those.
+ *
+ * The capacity (what the scheduler leases up to) is a batch per worker: a
+ * session gives its batch back before it asks for the next (pool_more
+ * waits while the main thread leases it), so that a job is leased no
+ * longer than its own batch takes, well within [delivery] lease.
  *
  * Workers never touch the event_base: the only wake-up is one eventfd write,
  * and only when the return queue goes from empty to non-empty (the main
@@ -33,8 +41,8 @@
  * are born with it): signals go to the main thread only.
  *
  * Shutdown: pool_free() sets `stopping` and wakes all workers. A worker
- * finishes the batch it holds, hands it back, and exits without taking
- * another job. pool_free() joins them all (so it blocks as long as an SMTP
+ * finishes the batches it holds, hands them back, and exits without taking
+ * another job (pool_more gives nothing once stopping is set). pool_free() joins them all (so it blocks as long as an SMTP
  * session in progress takes; a caller with a deadline should wait for
  * pool_pending() to fall in its event loop first), finishes any job still in
  * the input queue without sending it, and calls done() for everything left in
@@ -49,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -79,13 +88,16 @@ struct pool {
 	int			 pending;	/* main thread only */
 };
 
-/* Append a finished batch to the return queue; wake the main thread if it was empty. */
-static void
-pool_hand_back(struct pool *p, struct job **jobs, int n)
+void
+pool_give_back(struct pool *p, struct job **jobs, int n)
 {
 	uint64_t	one = 1;
 	int		i, notify;
 
+	if (n <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		job_set_state(jobs[i], JOB_DONE);
 	pthread_mutex_lock(&p->ret_lock);
 	notify = STAILQ_EMPTY(&p->ret);
 	for (i = 0; i < n; i++)
@@ -97,7 +109,38 @@ pool_hand_back(struct pool *p, struct job **jobs, int n)
 		log_warn("pool: eventfd write");
 }
 
-/* A worker: pop up to batch jobs, run them, hand them back, until stopping. */
+int
+pool_more(struct pool *p, struct job **jobs, int max, const void *cf,
+    int wait_ms)
+{
+	struct timespec	 until;
+	struct job	*job;
+	int		 i, n = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping && STAILQ_EMPTY(&p->in) &&
+	    pthread_cond_timedwait(&p->cond, &p->lock, &until) == 0)
+		;
+	while (!p->stopping && n < max && (job = STAILQ_FIRST(&p->in)) !=
+	    NULL && (const void *)job->cf == cf) {
+		STAILQ_REMOVE_HEAD(&p->in, entry);
+		jobs[n++] = job;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < n; i++)
+		job_set_state(jobs[i], JOB_SENDING);
+	return n;
+}
+
+/* A worker: pop up to batch jobs and run them (work gives them back),
+ * until stopping. */
 static void *
 pool_worker(void *v)
 {
@@ -121,13 +164,10 @@ pool_worker(void *v)
 		}
 		pthread_mutex_unlock(&p->lock);
 
-		/* From here until pool_hand_back() these jobs are ours alone. */
+		/* From here until pool_give_back() these jobs are ours alone. */
 		for (i = 0; i < n; i++)
 			job_set_state(jobs[i], JOB_SENDING);
-		p->work(jobs, n, p->arg);
-		for (i = 0; i < n; i++)
-			job_set_state(jobs[i], JOB_DONE);
-		pool_hand_back(p, jobs, n);
+		p->work(p, jobs, n, p->arg);
 	}
 	free(jobs);
 	return NULL;
@@ -230,6 +270,12 @@ int
 pool_capacity(const struct pool *p)
 {
 	return p->nthreads * p->batch;
+}
+
+int
+pool_batch(const struct pool *p)
+{
+	return p->batch;
 }
 
 void

@@ -4,17 +4,29 @@
  * DESIGN
  * ------
  *
- * A worker hands sender_send() a batch of finished messages (one recipient
- * each). We open ONE SMTP connection for the whole batch: libESMTP sends every
- * message added to a session within one smtp_start_session() call, which
- * connects, runs MAIL/RCPT/DATA for each message (pipelined when the server
- * offers PIPELINING) and disconnects before returning. The session, its
- * messages, the auth context and the SSL_CTX are created, used and destroyed
- * inside that one call, in that one thread: libESMTP's rule is that no
- * session object is touched by two threads, and smtp_errno() and status
- * pointers are per thread. The only process-wide libESMTP state is the auth
- * plugin list (auth_client_init() in sender_init(), main thread, before the
- * workers start).
+ * A worker hands sender_session() a group of finished messages (one
+ * recipient each), and a feed for more. We open ONE SMTP connection for the
+ * session: libESMTP sends every message added to a session within one
+ * smtp_start_session() call, which connects, runs MAIL/RCPT/DATA for each
+ * message (RCPT and DATA pipelined when the server offers PIPELINING) and
+ * disconnects before returning. The session, its messages, the auth
+ * context and the SSL_CTX are created, used and destroyed inside that one
+ * call, in that one thread: libESMTP's rule is that no session object is
+ * touched by two threads, and smtp_errno() and status pointers are per
+ * thread. The only process-wide libESMTP state is the auth plugin list
+ * (auth_client_init() in sender_init(), main thread, before the workers
+ * start).
+ *
+ * Long sessions. libESMTP walks its list of messages one by one, and the
+ * event it raises at a message's final reply (SMTP_EV_MESSAGESENT) comes
+ * before it looks for the next one. There (sender_event), at the last
+ * message added, every group is finished: their verdicts are read and
+ * they go back through feed->done at once (so a crash can send again only
+ * what is in flight, never a whole session). Then, if that message was
+ * accepted, feed->more adds the next group to the list, and libESMTP goes
+ * on to it on the same connection, up to feed->max messages (the relay's
+ * limit, [smtp] per_connection). A last message refused, at any step,
+ * takes no more: the session ends with what it has.
  *
  * Verdicts. Each message gets exactly one: the first non-2xx of MAIL FROM,
  * RCPT TO, then the reply after DATA decides (2xx ok, 4xx temp, 5xx perm); a
@@ -27,14 +39,10 @@
  * retry goes through. Status pointers are valid only until the next libESMTP
  * call, so code and text are copied at once.
  *
- * Connections. One TCP connection per session, dialled here with a 10 s
- * limit (libESMTP's own connect() has none), and handed to libESMTP in our
- * connect() below: while `sender_handoff` holds an fd in this thread,
- * libESMTP's connect() to the relay does not dial but makes its socket that
- * fd. For the whole of smtp_start_session() `sender_in_session` is set too,
- * and then any other TCP connect() in this thread is refused: libESMTP
- * tries the host's next address when a relay answers EHLO with 4xx or hangs
- * up, and that would be a second connection (in clear text, under TLS).
+ * Connections. One TCP connection per session, dialled with a 10 s limit
+ * (libESMTP's own connect() has none) and handed to libESMTP for the whole
+ * of smtp_start_session() (dial.c: its connect() takes that connection
+ * instead of dialling, and refuses any other).
  *
  * TLS (tls = starttls, tls = tls). libESMTP never does TLS or AUTH here:
  * relay.c opens the session (greeting, EHLO, STARTTLS or implicit TLS, the
@@ -52,34 +60,19 @@
  * Replies never hold an address: any word of the server's text containing
  * '@' becomes "[address]". Nothing here logs a recipient.
  */
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
-#include <dirent.h>
-#include <dlfcn.h>
-#include <pthread.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <auth-client.h>
 #include <libesmtp.h>
 
 #include "config.h"
+#include "dial.h"
 #include "log.h"
 #include "relay.h"
 #include "sender.h"
@@ -95,23 +88,37 @@ struct sender_session {
 	char	*pass;
 };
 
-/* One batch on its way through libESMTP. */
-struct sender_batch {
-	struct outmsg		*m;
-	int			 n;
-	smtp_session_t		 s;
-	smtp_message_t		*msgs;
-	smtp_recipient_t	*rcpts;
-	struct sender_body	*bodies;
-	auth_context_t		 auth;
-	struct sender_session	 ss;
-};
-
 /* One message body for the read callback. */
 struct sender_body {
 	const char	*text;
 	int		 len;
 	int		 done;
+};
+
+/* A group of messages handed in together (sender_send, or feed->more). */
+struct sender_group {
+	struct outmsg		*m;
+	int			 n;
+	void			*tag;
+	smtp_message_t		*msgs;		/* NULL: not sendable */
+	smtp_recipient_t	*rcpts;
+	struct sender_body	*bodies;
+	int			 decided;	/* verdicts set already */
+	int			 done;		/* verdicts given, handed back */
+};
+
+/* One connection on its way through libESMTP, and the groups it carries. */
+struct sender_batch {
+	const struct config	*cf;
+	const struct sender_feed *feed;	/* NULL: the first group only */
+	smtp_session_t		 s;
+	auth_context_t		 auth;
+	struct sender_session	 ss;
+	struct sender_group	*g;
+	int			 ng, gcap;
+	int			 first_open;	/* groups before it are done */
+	int			 added;		/* messages added to the session */
+	smtp_message_t		 last;		/* the last one added */
 };
 
 void
@@ -235,82 +242,6 @@ sender_take(struct outmsg *m, const smtp_status_t *st, int ok_final,
 	return 1;
 }
 
-/*
- * Connect to host:port without blocking for more than ms milliseconds.
- * Returns the connected socket (non-blocking) if some address accepted, else
- * -1 with why filled.
- */
-static int
-sender_dial(const char *host, int port, int ms, char *why, size_t len)
-{
-	struct addrinfo		 hints, *res = NULL, *ai;
-	struct pollfd		 pfd;
-	struct timespec		 t0, t;
-	char			 serv[16];
-	socklen_t		 sl;
-	int			 fd, rc, left, soerr;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(serv, sizeof serv, "%d", port);
-	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
-		snprintf(why, len, "%s", rc == EAI_SYSTEM ? strerror(errno) :
-		    gai_strerror(rc));
-		return -1;
-	}
-	snprintf(why, len, "no address");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			snprintf(why, len, "timed out after %d s", ms / 1000);
-			break;
-		}
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd == -1) {
-			snprintf(why, len, "socket: %s", strerror(errno));
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(res);
-			return fd;
-		}
-		if (errno != EINPROGRESS) {
-			snprintf(why, len, "%s", strerror(errno));
-			close(fd);
-			continue;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		do
-			rc = poll(&pfd, 1, left);
-		while (rc == -1 && errno == EINTR);
-		if (rc == 0) {
-			snprintf(why, len, "timed out after %d s", ms / 1000);
-			close(fd);
-			continue;
-		}
-		soerr = 0;
-		sl = sizeof soerr;
-		if (rc == -1)
-			soerr = errno;
-		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
-			soerr = errno;
-		if (soerr == 0) {
-			freeaddrinfo(res);
-			return fd;
-		}
-		close(fd);
-		snprintf(why, len, "%s", strerror(soerr));
-	}
-	freeaddrinfo(res);
-	return -1;
-}
-
 /* libESMTP message read callback: the whole text at once, rewindable. */
 static const char *
 sender_body_cb(void **ctx, int *len, void *arg)
@@ -319,6 +250,10 @@ sender_body_cb(void **ctx, int *len, void *arg)
 
 	if (len == NULL) {		/* rewind */
 		b->done = 0;
+		return NULL;
+	}
+	if (b->text == NULL) {		/* handed back: never read again */
+		*len = 0;
 		return NULL;
 	}
 	*len = b->done ? 0 : b->len;
@@ -343,97 +278,6 @@ sender_interact(auth_client_request_t req, char **result, int fields,
 			return 0;	/* realm or other: we have none */
 	}
 	return 1;
-}
-
-/*
- * Nagle's algorithm off for every TCP connection this program makes.
- * libESMTP writes a message in 2 KB pieces and the last piece, which ends
- * the message, is small: with Nagle on it waits for the server's delayed
- * ACK (~40 ms) of the piece before, so every email over 2 KB stalls (76
- * emails/s per worker instead of ~500). libESMTP 1.1 has no hook on its
- * socket, so we interpose connect(): the thread that connects sets the
- * option on its own new socket, before connecting. hiredis sets the same
- * option itself; for a socket that is not TCP the call fails, harmlessly.
- */
-static int (*sender_real_connect)(int, const struct sockaddr *, socklen_t);
-static pthread_once_t sender_connect_once = PTHREAD_ONCE_INIT;
-/* The connection (or tunnel end) waiting for libESMTP's connect(). */
-static _Thread_local int sender_handoff = -1;
-/* Set while libESMTP runs a session in this thread. */
-static _Thread_local int sender_in_session;
-
-static void
-sender_find_connect(void)
-{
-	sender_real_connect = (int (*)(int, const struct sockaddr *,
-	    socklen_t))dlsym(RTLD_NEXT, "connect");
-}
-
-int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	int	one = 1, h, e;
-
-	if (sender_in_session && sa != NULL &&
-	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		/* libESMTP dialling the relay: the connection is ours. */
-		if ((h = sender_handoff) == -1) {
-			errno = ECONNREFUSED;	/* a second connection: never */
-			return -1;
-		}
-		sender_handoff = -1;
-		if (dup3(h, fd, O_CLOEXEC) == -1) {
-			e = errno;
-			close(h);
-			errno = e;
-			return -1;
-		}
-		close(h);
-		return 0;
-	}
-	pthread_once(&sender_connect_once, sender_find_connect);
-	if (sender_real_connect == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
-	if (sa != NULL && (sa->sa_family == AF_INET ||
-	    sa->sa_family == AF_INET6))
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof one);
-	return sender_real_connect(fd, sa, len);
-}
-
-/*
- * An SSL_CTX for STARTTLS or implicit TLS: verify the peer against ca_file
- * or the system store.
- */
-static SSL_CTX *
-sender_tls_ctx(const struct config *cf, char *why, size_t len)
-{
-	SSL_CTX		*ctx;
-	unsigned long	 e;
-
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto err;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (cf->smtp_ca_file != NULL && cf->smtp_ca_file[0] != '\0') {
-		if (SSL_CTX_load_verify_locations(ctx, cf->smtp_ca_file,
-		    NULL) != 1)
-			goto err;
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-		goto err;
-	return ctx;
-err:
-	e = ERR_get_error();
-	snprintf(why, len, "TLS set-up failed%s%s: %s",
-	    cf->smtp_ca_file && cf->smtp_ca_file[0] ? " loading ca_file " : "",
-	    cf->smtp_ca_file && cf->smtp_ca_file[0] ? cf->smtp_ca_file : "",
-	    e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
-	    "unknown error" : "unknown error");
-	ERR_clear_error();
-	SSL_CTX_free(ctx);
-	return NULL;
 }
 
 /* Configuration libESMTP cannot honour: -1 with every message TEMP. */
@@ -471,11 +315,11 @@ sender_connect(const struct config *cf, struct outmsg *m, int n,
 
 	*tun = NULL;
 	if (cf->smtp_tls != CONFIG_TLS_NONE &&
-	    (ctx = sender_tls_ctx(cf, why, sizeof why)) == NULL) {
+	    (ctx = dial_tls_ctx(cf, why, sizeof why)) == NULL) {
 		sender_set_all(m, n, VERDICT_TEMP, why);
 		return -1;
 	}
-	if ((fd = sender_dial(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
+	if ((fd = dial_relay(cf->smtp_host, cf->smtp_port, SENDER_CONNECT_MS,
 	    why, sizeof why)) == -1) {
 		snprintf(msg, sizeof msg, "connect to smtp %s:%d failed: %.160s",
 		    cf->smtp_host, cf->smtp_port, why);
@@ -499,6 +343,8 @@ sender_connect(const struct config *cf, struct outmsg *m, int n,
 	return -1;
 }
 
+static void sender_event(smtp_session_t, int, void *, ...);
+
 /* A libESMTP session for the batch: timeouts, no TLS, AUTH if plain. */
 static int
 sender_session_new(const struct config *cf, struct sender_batch *b)
@@ -520,6 +366,8 @@ sender_session_new(const struct config *cf, struct sender_batch *b)
 	/* TLS, if any, is underneath already (relay.c). */
 	if (!smtp_starttls_enable(b->s, Starttls_DISABLED))
 		return -1;
+	if (b->feed != NULL && !smtp_set_eventcb(b->s, sender_event, b))
+		return -1;
 	if (cf->smtp_tls == CONFIG_TLS_NONE && cf->smtp_user != NULL &&
 	    cf->smtp_user[0] != '\0') {
 		b->ss.user = cf->smtp_user;
@@ -534,18 +382,38 @@ sender_session_new(const struct config *cf, struct sender_batch *b)
 	return 0;
 }
 
-/* One libESMTP message per outmsg worth sending. */
-static int
-sender_add_messages(const struct config *cf, struct sender_batch *b)
+/* A new group of n messages (m stays the caller's until it is done). */
+static struct sender_group *
+sender_group_add(struct sender_batch *b, struct outmsg *m, int n, void *tag)
 {
-	size_t	tlen;
-	int	i;
+	struct sender_group	*g;
 
-	b->msgs = xcalloc(b->n, sizeof *b->msgs);
-	b->rcpts = xcalloc(b->n, sizeof *b->rcpts);
-	b->bodies = xcalloc(b->n, sizeof *b->bodies);
-	for (i = 0; i < b->n; i++) {
-		struct outmsg	*m = &b->m[i];
+	if (b->ng == b->gcap) {
+		b->gcap = b->gcap ? 2 * b->gcap : 4;
+		b->g = xrealloc(b->g, b->gcap * sizeof *b->g);
+	}
+	g = &b->g[b->ng++];
+	memset(g, 0, sizeof *g);
+	g->m = m;
+	g->n = n;
+	g->tag = tag;
+	sender_set_all(m, n, VERDICT_TEMP, "not sent");
+	return g;
+}
+
+/* One libESMTP message per outmsg of g worth sending. */
+static int
+sender_add_messages(struct sender_batch *b, struct sender_group *g)
+{
+	const struct config	*cf = b->cf;
+	size_t			 tlen;
+	int			 i;
+
+	g->msgs = xcalloc(g->n, sizeof *g->msgs);
+	g->rcpts = xcalloc(g->n, sizeof *g->rcpts);
+	g->bodies = xcalloc(g->n, sizeof *g->bodies);
+	for (i = 0; i < g->n; i++) {
+		struct outmsg	*m = &g->m[i];
 
 		tlen = m->text ? strlen(m->text) : 0;
 		if (m->rcpt == NULL || m->rcpt[0] == '\0' || tlen == 0 ||
@@ -555,29 +423,147 @@ sender_add_messages(const struct config *cf, struct sender_batch *b)
 			    "empty recipient or message");
 			continue;
 		}
-		b->bodies[i].text = m->text;
-		b->bodies[i].len = (int)tlen;
-		if ((b->msgs[i] = smtp_add_message(b->s)) == NULL ||
-		    !smtp_set_reverse_path(b->msgs[i], cf->inbound_address ?
+		g->bodies[i].text = m->text;
+		g->bodies[i].len = (int)tlen;
+		if ((g->msgs[i] = smtp_add_message(b->s)) == NULL ||
+		    !smtp_set_reverse_path(g->msgs[i], cf->inbound_address ?
 		    cf->inbound_address : cf->from_addr) ||
-		    !smtp_set_messagecb(b->msgs[i], sender_body_cb,
-		    &b->bodies[i]) || (b->rcpts[i] =
-		    smtp_add_recipient(b->msgs[i], m->rcpt)) == NULL)
+		    !smtp_set_messagecb(g->msgs[i], sender_body_cb,
+		    &g->bodies[i]) || (g->rcpts[i] =
+		    smtp_add_recipient(g->msgs[i], m->rcpt)) == NULL)
 			return -1;
+		b->added++;
+		b->last = g->msgs[i];
 	}
 	return 0;
 }
 
 /*
- * Run the session on fd (taken) and give each message its verdict: the
- * first non-2xx of MAIL FROM, RCPT TO, then the reply after DATA.
+ * Give each message of group gi its verdict (the first non-2xx of MAIL
+ * FROM, RCPT TO, then the reply after DATA; fallback if it has none) and
+ * hand the group back through the feed.
  */
 static void
-sender_run(const struct config *cf, struct sender_batch *b, int fd)
+sender_group_done(struct sender_batch *b, int gi, const char *fallback)
 {
-	char		 why[256], ebuf[128];
-	const char	*fallback, *p;
-	int		 i, ok, e;
+	struct sender_group	*g = &b->g[gi];
+	int			 i;
+
+	for (i = 0; !g->decided && g->msgs != NULL && i < g->n; i++) {
+		if (g->msgs[i] == NULL)
+			continue;
+		if (sender_take(&g->m[i],
+		    smtp_reverse_path_status(g->msgs[i]), 0, 1))
+			continue;
+		if (sender_take(&g->m[i], smtp_recipient_status(g->rcpts[i]),
+		    0, 0))
+			continue;
+		if (sender_take(&g->m[i],
+		    smtp_message_transfer_status(g->msgs[i]), 1, 0))
+			continue;
+		sender_set(&g->m[i], VERDICT_TEMP, 0, "%s", fallback);
+	}
+	g->done = 1;
+	/* The texts are the feed's again: libESMTP reads them no more. */
+	for (i = 0; g->bodies != NULL && i < g->n; i++)
+		g->bodies[i].text = NULL;
+	if (b->feed != NULL)
+		b->feed->done(b->feed->arg, g->m, g->n, g->tag);
+}
+
+/* Every group not done yet gets its verdicts, the same error for all. */
+static void
+sender_fail_open(struct sender_batch *b, enum verdict v, const char *why,
+    int code, int refused)
+{
+	int	gi, i;
+
+	for (gi = b->first_open; gi < b->ng; gi++) {
+		if (b->g[gi].done)
+			continue;
+		for (i = 0; i < b->g[gi].n; i++) {
+			sender_set(&b->g[gi].m[i], v, code, "%s", why);
+			b->g[gi].m[i].refused = refused;
+		}
+		b->g[gi].decided = 1;
+		sender_group_done(b, gi, why);
+	}
+	b->first_open = b->ng;
+}
+
+/*
+ * More groups from the feed, until one has a message to send, the feed
+ * has none, or the connection has carried feed->max.
+ */
+static void
+sender_feed_more(struct sender_batch *b)
+{
+	struct sender_group	*g;
+	struct outmsg		*m;
+	void			*tag;
+	int			 n, before;
+
+	while (b->added < b->feed->max && (n = b->feed->more(b->feed->arg,
+	    b->feed->max - b->added, &m, &tag)) > 0) {
+		before = b->added;
+		g = sender_group_add(b, m, n, tag);
+		if (sender_add_messages(b, g) == -1) {
+			/* Out of memory in libESMTP: what was added goes on;
+			 * the rest of the group gets the fallback. */
+			log_warnx("sender: libESMTP cannot take more messages");
+			return;
+		}
+		if (b->added > before)
+			return;
+		/* Nothing in it could be sent: back at once. */
+		sender_group_done(b, b->ng - 1, "not sent");
+	}
+}
+
+/*
+ * libESMTP's events, with a feed. When the last message added has its
+ * final reply (SMTP_EV_MESSAGESENT, raised before libESMTP looks for the
+ * next message), every message added so far is finished: their groups go
+ * back through feed->done. If that reply accepted it, more are taken from
+ * the feed, and libESMTP goes on to them on the same connection.
+ */
+static void
+sender_event(smtp_session_t s, int ev, void *arg, ...)
+{
+	struct sender_batch	*b = arg;
+	const smtp_status_t	*st;
+	smtp_message_t		 msg;
+	va_list			 ap;
+	int			 gi;
+
+	if (ev != SMTP_EV_MESSAGESENT)
+		return;
+	va_start(ap, arg);
+	msg = va_arg(ap, smtp_message_t);
+	va_end(ap);
+	if (msg != b->last)
+		return;
+	for (gi = b->first_open; gi < b->ng; gi++)
+		if (!b->g[gi].done)
+			sender_group_done(b, gi, "no reply from server");
+	b->first_open = b->ng;
+	st = smtp_message_transfer_status(msg);
+	if (st != NULL && st->code >= 200 && st->code < 300)
+		sender_feed_more(b);
+}
+
+/*
+ * Run the session on fd (taken) and give each message still open its
+ * verdict: the first non-2xx of MAIL FROM, RCPT TO, then the reply after
+ * DATA.
+ */
+static void
+sender_run(struct sender_batch *b, int fd)
+{
+	const struct config	*cf = b->cf;
+	char			 why[256], ebuf[128];
+	const char		*fallback, *p;
+	int			 gi, ok, e;
 
 	/*
 	 * smtp_errno() is never cleared, and smtp_start_session() may return 1
@@ -586,15 +572,10 @@ sender_run(const struct config *cf, struct sender_batch *b, int fd)
 	 * comes from this session.
 	 */
 	(void)smtp_set_server(NULL, NULL);
-	sender_in_session = 1;
-	sender_handoff = fd;
+	dial_hand_over(fd);
 	ok = smtp_start_session(b->s);
 	e = smtp_errno();
-	sender_in_session = 0;
-	if (sender_handoff != -1) {	/* libESMTP never dialled */
-		close(sender_handoff);
-		sender_handoff = -1;
-	}
+	dial_hand_over_end();
 	fallback = "no reply from server";
 	if (!ok || e != SMTP_ERR_INVAL) {
 		p = e != SMTP_ERR_INVAL ? smtp_strerror(e, ebuf, sizeof ebuf) :
@@ -605,52 +586,49 @@ sender_run(const struct config *cf, struct sender_batch *b, int fd)
 		log_warnx("sender: %s:%d: %s", cf->smtp_host, cf->smtp_port,
 		    why);
 	}
-	for (i = 0; i < b->n; i++) {
-		if (b->msgs[i] == NULL)
-			continue;
-		if (sender_take(&b->m[i],
-		    smtp_reverse_path_status(b->msgs[i]), 0, 1))
-			continue;
-		if (sender_take(&b->m[i], smtp_recipient_status(b->rcpts[i]),
-		    0, 0))
-			continue;
-		if (sender_take(&b->m[i],
-		    smtp_message_transfer_status(b->msgs[i]), 1, 0))
-			continue;
-		sender_set(&b->m[i], VERDICT_TEMP, 0, "%s", fallback);
-	}
+	for (gi = b->first_open; gi < b->ng; gi++)
+		if (!b->g[gi].done)
+			sender_group_done(b, gi, fallback);
+	b->first_open = b->ng;
+	log_debug("sender: %d emails in %d batches on one connection",
+	    b->added, b->ng);
 }
 
 void
-sender_send(const struct config *cf, struct outmsg *m, int n)
+sender_session(const struct config *cf, struct outmsg *m, int n, void *tag,
+    const struct sender_feed *feed)
 {
 	struct sender_batch	 b;
 	struct tunnel		*tun = NULL;
 	char			 why[256], ebuf[128];
 	const char		*p;
-	int			 fd = -1;
+	int			 fd = -1, gi;
 
 	if (n <= 0)
 		return;
 	memset(&b, 0, sizeof b);
-	b.m = m;
-	b.n = n;
-	sender_set_all(m, n, VERDICT_TEMP, "not sent");
+	b.cf = cf;
+	b.feed = feed;
+	sender_group_add(&b, m, n, tag);
 	if (sender_check_config(cf, m, n) == -1 ||
-	    (fd = sender_connect(cf, m, n, &tun)) == -1)
+	    (fd = sender_connect(cf, m, n, &tun)) == -1) {
+		/* m holds the why (and refused) already. */
+		b.g[0].decided = 1;
+		sender_group_done(&b, 0, "not sent");
 		goto done;
+	}
 	if (sender_session_new(cf, &b) == -1 ||
-	    sender_add_messages(cf, &b) == -1) {
+	    sender_add_messages(&b, &b.g[0]) == -1) {
 		/* A libESMTP call refused its arguments or ran out of memory. */
 		p = smtp_strerror(smtp_errno(), ebuf, sizeof ebuf);
 		snprintf(why, sizeof why, "libESMTP set-up failed: %s",
 		    p ? p : "unknown error");
 		log_warnx("sender: %s", why);
-		sender_set_all(m, n, VERDICT_TEMP, why);
+		sender_fail_open(&b, VERDICT_TEMP, why, 0, 0);
 		close(fd);
 		goto done;
 	}
-	sender_run(cf, &b, fd);
+	sender_run(&b, fd);
 done:
 	/* libESMTP closed its end when the session ended: the pump ends. */
 	tunnel_close(tun);
@@ -658,7 +636,16 @@ done:
 		smtp_destroy_session(b.s);
 	if (b.auth != NULL)
 		auth_destroy_context(b.auth);
-	free(b.bodies);
-	free(b.msgs);
-	free(b.rcpts);
+	for (gi = 0; gi < b.ng; gi++) {
+		free(b.g[gi].bodies);
+		free(b.g[gi].msgs);
+		free(b.g[gi].rcpts);
+	}
+	free(b.g);
+}
+
+void
+sender_send(const struct config *cf, struct outmsg *m, int n)
+{
+	sender_session(cf, m, n, NULL, NULL);
 }

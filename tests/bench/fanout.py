@@ -33,6 +33,11 @@ daemon's and Redis's own. For each N (default 20000; `make bench` runs
              every 20 ms during the fan-out; its longest run is what the
              load alone adds
 
+  cpu        CPU time per 1,000 emails during the fan-out of hearbackd,
+             redis-server and smtp-sink, and of smtp-source and smtp-sink
+             during the second anchor: less at the mercy of the machine's
+             other load than the rates are
+
 Each figure is printed with issue 11's target beside it, and the load
 average (1, 5, 15 min) when it was taken.
 
@@ -40,11 +45,16 @@ It prints figures and never fails on speed; it exits 1 only when something
 is broken (a dead record or email, a wrong count, no progress for STALL
 seconds). Needs /usr/sbin/smtp-sink and smtp-source (package postfix);
 runs as root (the sink drops to user postfix) or as any user.
-HB_BENCH_WORKERS sets [smtp] workers (default 2).
+HB_BENCH_WORKERS sets [smtp] workers (default 4, the daemon's own
+default: see hearback.conf(5)). HB_BENCH_PERF=DIR
+records the daemon during each fan-out with `perf record -g` into
+DIR/perf-N.data (perf must be installed), and Redis's INFO commandstats
+for the fan-out into DIR/redis-N.txt.
 """
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -61,7 +71,8 @@ from benchlib import Broken, harness, mark  # noqa: E402
 STALL = 30.0
 TICK = 0.01
 SLOW_US = 2000
-WORKERS = int(os.environ.get("HB_BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("HB_BENCH_WORKERS", "4"))	# daemon/config.c
+PERF = os.environ.get("HB_BENCH_PERF")
 
 # Issue 11's targets.
 T_RATIO = 0.6		# hearback / smtp-source, at least
@@ -112,6 +123,29 @@ def slowlog_summary(env):
 	worst = max(entries, key=lambda e: e["duration"])
 	return worst["duration"] / 1000.0, \
 	    benchlib.command_words(worst["command"]), len(entries), tick
+
+
+def perf_start(pid, n):
+	"""perf record -g of pid into PERF/perf-N.data, or None."""
+	if not PERF:
+		return None
+	os.makedirs(PERF, exist_ok=True)
+	return subprocess.Popen(["perf", "record", "-q", "-g", "-p", str(pid),
+	    "-o", os.path.join(PERF, "perf-%d.data" % n)],
+	    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def perf_stop(p, env, n):
+	"""Stop perf; Redis's per-command figures beside its data."""
+	if p is None:
+		return
+	p.send_signal(2)
+	p.wait()
+	with open(os.path.join(PERF, "redis-%d.txt" % n), "w") as f:
+		for k, v in sorted(env.r.info("commandstats").items(),
+		    key=lambda kv: -kv[1]["usec"]):
+			f.write("%-40s %8d calls %10d usec %8.1f usec/call\n" % (
+			    k, v["calls"], v["usec"], v["usec_per_call"]))
 
 
 def wait_until(env, get, done, what, stall=STALL):
@@ -196,6 +230,10 @@ def run(n, shapes, results):
 				return int(env.r.hget(stats, "sent:announcement") or 0)
 			ticker = Ticker(env)
 			ticker.start()
+			procs = (env.daemon.pid, env.redis_proc.pid, sink.pid)
+			perf = perf_start(env.daemon.pid, n)
+			env.r.config_resetstat()
+			cpu0 = [benchlib.cpu_seconds(pid) for pid in procs]
 			t0 = time.monotonic()
 			env.xadd(benchlib.announcement("a-bench",
 			    {"groups": ["bench"]}))
@@ -215,6 +253,9 @@ def run(n, shapes, results):
 					    (v, n))
 				time.sleep(TICK)
 			last = now
+			cpu = [(benchlib.cpu_seconds(pid) - c) * 1e6 / n
+			    for pid, c in zip(procs, cpu0)]
+			perf_stop(perf, env, n)
 			time.sleep(0.3)
 			if sent() != n:
 				raise Broken("fan-out: %d sent, want %d" % (sent(), n))
@@ -228,8 +269,14 @@ def run(n, shapes, results):
 			res["slow_ms"] = fo_ms
 			fo_load = benchlib.loadavg()
 
+			sink0 = benchlib.cpu_seconds(sink.pid)
+			kids0 = os.times()
 			after = n / benchlib.smtp_source(port, shapes, n,
 			    env.tmp / "smtp-source.log")
+			kids1 = os.times()
+			src_cpu = (kids1.children_user + kids1.children_system -
+			    kids0.children_user - kids0.children_system) * 1e6 / n
+			sink_cpu = (benchlib.cpu_seconds(sink.pid) - sink0) * 1e6 / n
 			res["anchor"] = (before + after) / 2
 			res["ratio"] = res["rate"] / res["anchor"]
 			print("N=%d fan-out: hearback %.0f emails/s, smtp-source "
@@ -243,6 +290,11 @@ def run(n, shapes, results):
 			print("    last email %.2f s after the XADD; first %.0f ms; "
 			    "fan-out committed at %.2f s" % (last - t0,
 			    (first - t0) * 1000, planned - t0))
+			print("    cpu per 1,000 emails: hearbackd %.0f ms, "
+			    "redis-server %.0f ms, smtp-sink %.0f ms; smtp-source "
+			    "%.0f ms and smtp-sink %.0f ms per 1,000 of its "
+			    "messages" % (cpu[0], cpu[1], cpu[2], src_cpu,
+			    sink_cpu))
 			base = results[0]["rss"] if results else res["rss"]
 			growth = res["rss"] / base - 1 if base > 0 else 0
 			res["rss_ok"] = res["rss"] < T_RSS_MB and \

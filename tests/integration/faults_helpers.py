@@ -14,7 +14,7 @@ import time
 
 import harness
 
-BATCH = 8		# daemon/hearbackd.c HB_BATCH: messages per SMTP connection
+BATCH = 8		# daemon/hearbackd.c HB_BATCH: jobs a worker takes at once
 SETTLE = 180		# generous: other engineers load this 2-core machine too
 
 

@@ -58,7 +58,7 @@ mkjob(int i)
 
 /* Fake work: verdict by index, sometimes a short sleep. */
 static void
-work_fake(struct job **jobs, int n, void *arg)
+work_fake(struct pool *p, struct job **jobs, int n, void *arg)
 {
 	struct fixture	*f = arg;
 	int		 i;
@@ -83,11 +83,12 @@ work_fake(struct job **jobs, int n, void *arg)
 		if (jobs[i]->attempt % 97 == 0)
 			usleep(2000);
 	}
+	pool_give_back(p, jobs, n);
 }
 
 /* Work that waits at a gate the test opens, after saying it has started. */
 static void
-work_gated(struct job **jobs, int n, void *arg)
+work_gated(struct pool *p, struct job **jobs, int n, void *arg)
 {
 	struct fixture	*f = arg;
 	int		 i;
@@ -102,6 +103,7 @@ work_gated(struct job **jobs, int n, void *arg)
 		jobs[i]->tried = 1;
 		job_set_verdict(jobs[i], JOB_SENT, NULL);
 	}
+	pool_give_back(p, jobs, n);
 }
 
 static void
@@ -211,6 +213,7 @@ test_thousand_jobs(void **state)
 	f->batch = 8;
 	p = pool_new(f->base, 4, f->batch, work_fake, done_count, f);
 	assert_int_equal(pool_capacity(p), 32);
+	assert_int_equal(pool_batch(p), 8);
 	assert_int_equal(pool_pending(p), 0);
 	for (i = 0; i < NJOBS; i++)
 		pool_push(p, mkjob(i));

@@ -333,6 +333,157 @@ test_tempfail(void **state)
 	assert_int_equal(sink_count(k), 0);
 }
 
+static int	sink_log_count(const char *, const char *);
+
+/* A feed for sender_session: groups handed out in turn, and the order in
+ * which they come back. */
+struct feedt {
+	struct outmsg	 g[3][2];
+	int		 size[3];
+	int		 next, ngroups;
+	int		 asked;		/* more() calls */
+	int		 last_max;	/* the max more() was given last */
+	long		 done[8];	/* tags, in the order done */
+	int		 ndone;
+	int		 unset;		/* a message done without a verdict */
+};
+
+static int
+feedt_more(void *arg, int max, struct outmsg **m, void **tag)
+{
+	struct feedt	*f = arg;
+	int		 n;
+
+	f->asked++;
+	f->last_max = max;
+	if (f->next == f->ngroups)
+		return 0;
+	n = f->size[f->next] < max ? f->size[f->next] : max;
+	*m = f->g[f->next];
+	*tag = (void *)(long)(f->next + 1);
+	f->next++;
+	return n;
+}
+
+static void
+feedt_done(void *arg, struct outmsg *m, int n, void *tag)
+{
+	struct feedt	*f = arg;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].code == -1 || strcmp(m[i].reply, "unset") == 0)
+			f->unset++;
+	if (f->ndone < 8)
+		f->done[f->ndone++] = (long)tag;
+}
+
+/*
+ * One connection for the first group and the groups the feed gives after
+ * it (the first holding a recipient refused at RCPT), each group handed
+ * back once, in order, with every message's own verdict.
+ */
+static void
+test_feed_one_connection(void **state)
+{
+	struct sink		*k = *state;
+	static const char	*args[] = { "--reject", "nobody@example.net",
+	    "--log", NULL, NULL };
+	char			 log[96];
+	struct config		 cf;
+	struct outmsg		 first[2];
+	struct feedt		 f;
+	struct sender_feed	 feed = { feedt_more, feedt_done, &f, 10 };
+
+	snprintf(log, sizeof log, "/tmp/hb-sender-feed-%d.log", (int)getpid());
+	unlink(log);
+	args[3] = log;
+	sink_start(k, args);
+	mkconfig(&cf, k->port);
+	memset(&f, 0, sizeof f);
+	mkmsg(&first[0], "nobody@example.net", MSG2);
+	mkmsg(&first[1], "amara@example.net", MSG1);
+	mkmsg(&f.g[0][0], "cleo@example.net", MSG3);
+	f.size[0] = 1;
+	mkmsg(&f.g[1][0], "ben@example.net", MSG1);
+	mkmsg(&f.g[1][1], "dan@example.net", MSG3);
+	f.size[1] = 2;
+	f.ngroups = 2;
+	sender_session(&cf, first, 2, (void *)100L, &feed);
+
+	assert_int_equal(f.ndone, 3);
+	assert_int_equal(f.done[0], 100);
+	assert_int_equal(f.done[1], 1);
+	assert_int_equal(f.done[2], 2);
+	assert_int_equal(f.unset, 0);
+	assert_int_equal(first[0].verdict, VERDICT_PERM);
+	assert_int_equal(first[0].code, 550);
+	assert_int_equal(first[1].verdict, VERDICT_OK);
+	assert_int_equal(f.g[0][0].verdict, VERDICT_OK);
+	assert_int_equal(f.g[1][0].verdict, VERDICT_OK);
+	assert_int_equal(f.g[1][1].verdict, VERDICT_OK);
+	assert_int_equal(f.g[1][1].code, 250);
+	assert_int_equal(f.asked, 3);		/* the third said no more */
+	assert_int_equal(sink_count(k), 4);
+	assert_int_equal(sink_log_count(log, " open "), 1);
+
+	/* At most feed.max messages on the connection: with 3, the feed is
+	 * asked for 1 after the first group of 2, and then not again. */
+	memset(&f, 0, sizeof f);
+	feed.max = 3;
+	mkmsg(&first[0], "amara@example.net", MSG1);
+	mkmsg(&first[1], "cleo@example.net", MSG3);
+	mkmsg(&f.g[0][0], "ben@example.net", MSG1);
+	mkmsg(&f.g[0][1], "dan@example.net", MSG3);
+	f.size[0] = 2;
+	f.ngroups = 1;
+	sender_session(&cf, first, 2, (void *)100L, &feed);
+	assert_int_equal(f.asked, 1);
+	assert_int_equal(f.last_max, 1);
+	assert_int_equal(f.ndone, 2);
+	assert_int_equal(f.unset, 0);
+	assert_string_equal(f.g[0][1].reply, "unset");	/* never handed in */
+	assert_int_equal(f.g[0][0].verdict, VERDICT_OK);
+	assert_int_equal(sink_count(k), 7);
+	assert_int_equal(sink_log_count(log, " open "), 2);
+	unlink(log);
+}
+
+/* Per-message verdicts across groups on one connection: 451 for every
+ * second message, whichever group it is in; a group whose last message
+ * is refused takes no more. */
+static void
+test_feed_tempfail(void **state)
+{
+	struct sink		*k = *state;
+	static const char *const args[] = { "--tempfail-every", "2", NULL };
+	struct config		 cf;
+	struct outmsg		 first[1];
+	struct feedt		 f;
+	struct sender_feed	 feed = { feedt_more, feedt_done, &f, 100 };
+
+	sink_start(k, args);
+	mkconfig(&cf, k->port);
+	memset(&f, 0, sizeof f);
+	mkmsg(&first[0], "amara@example.net", MSG1);
+	mkmsg(&f.g[0][0], "cleo@example.net", MSG3);
+	mkmsg(&f.g[0][1], "ben@example.net", MSG1);
+	f.size[0] = 2;
+	mkmsg(&f.g[1][0], "dan@example.net", MSG3);
+	f.size[1] = 1;
+	f.ngroups = 2;
+	sender_session(&cf, first, 1, (void *)100L, &feed);
+	assert_int_equal(f.ndone, 3);
+	assert_int_equal(f.unset, 0);
+	assert_int_equal(first[0].verdict, VERDICT_OK);
+	assert_int_equal(f.g[0][0].verdict, VERDICT_TEMP);
+	assert_int_equal(f.g[0][0].code, 451);
+	assert_int_equal(f.g[0][1].verdict, VERDICT_OK);
+	assert_int_equal(f.g[1][0].verdict, VERDICT_TEMP);
+	assert_int_equal(f.asked, 2);		/* not after dan's 451 */
+	assert_int_equal(sink_count(k), 2);
+}
+
 /* A port nobody listens on: TEMP quickly, and libESMTP never called. */
 static void
 test_closed_port(void **state)
@@ -1314,6 +1465,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict_classes),
+		cmocka_unit_test_setup_teardown(test_feed_one_connection, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_feed_tempfail, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_with_reject, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tempfail, setup, teardown),
