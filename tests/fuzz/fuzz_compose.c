@@ -17,7 +17,7 @@
  *    compose writes its own quoted-printable);
  *  - inputs that pass compose's own input checks (header strings without
  *    control characters) never fail with "composed message: ...", which
- *    would mean compose wrote a message libESMTP must not send;
+ *    would mean GMime wrote a message libESMTP must not send;
  *  - on failure: *out is NULL and e.msg is non-empty.
  *
  * Single-threaded; g_mime_init() once in LLVMFuzzerInitialize.
