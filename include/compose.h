@@ -1,7 +1,7 @@
 /*
- * compose.h: one RFC 5322 message (MIME, written as text; GMime encodes the
- * non-ASCII header words) from rendered words, ready for libESMTP: CRLF line
- * ends only, 7-bit, NUL-terminated, no line over 998 octets.
+ * compose.h: one RFC 5322 message (MIME, built with GMime 3) from rendered
+ * words, ready for libESMTP: CRLF line ends only, 7-bit, NUL-terminated, no
+ * line over 998 octets.
  *
  * Any thread: everything is built and freed inside the call. g_mime_init()
  * must have been called once (by main) before any thread calls this.
@@ -39,8 +39,7 @@ struct mail {
  * Headers: From, To, Reply-To (if given), Subject, Date, Message-ID,
  * MIME-Version, Auto-Submitted: auto-generated, and List-Unsubscribe
  * with List-Unsubscribe-Post (RFC 8058) when given; non-ASCII encoded per
- * RFC 2047 by GMime. Header inputs holding CR or LF are refused. Text parts
- * are quoted-printable (utf-8), the calendar file base64.
+ * RFC 2047 by GMime. Header inputs holding CR or LF are refused.
  *
  * On success *out is malloc'd (caller frees) and *len excludes the NUL.
  */

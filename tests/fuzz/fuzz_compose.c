@@ -1,6 +1,6 @@
 /*
- * fuzz_compose.c: libFuzzer target for compose_message (workers/compose.c;
- * GMime reads the result back).
+ * fuzz_compose.c: libFuzzer target for compose_message (workers/compose.c,
+ * GMime 3).
  *
  * The first input byte holds flags (bit 0: an HTML part, bit 1: a calendar
  * part, bit 2: a Reply-To, bit 3: METHOD CANCEL); the rest is split at NUL
