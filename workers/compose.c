@@ -1,31 +1,20 @@
 /*
- * compose.c: builds one RFC 5322 / MIME message from the words render.c
- * produced (and an iCalendar text when there is one), and checks the result
- * is what libESMTP needs: CRLF line ends only, 7-bit, no line over 998
+ * compose.c: builds one RFC 5322 / MIME message with GMime 3 from the words
+ * render.c produced (and an iCalendar text when there is one), and checks the
+ * result is what libESMTP needs: CRLF line ends only, 7-bit, no line over 998
  * octets, NUL-terminated.
  *
- * The message is written as text in one pass (a fan-out composes one per
- * person, and GMime's object model cost more than everything else in
- * building an email). What needs care is kept narrow:
- *   - header inputs are checked first: CR, LF or other control characters
- *     are refused (defence in depth: records are validated before they get
- *     here); addresses must be plain ASCII local@domain;
- *   - a name or subject that is not plain ASCII is RFC 2047-encoded by
- *     GMime's own encoder (g_mime_utils_header_encode_phrase / _text); an
- *     ASCII name with specials is a quoted-string; long headers are folded
- *     at spaces;
- *   - bodies are quoted-printable (RFC 2045, lines of at most 76), the
- *     calendar file base64; the boundaries begin with "=_", which neither
- *     encoding can produce, so no part can end early.
- * test_compose.c reads every shape back with GMime's parser.
+ * Headers are never built as text here: addresses go through GMime's
+ * internet address objects and the subject through g_mime_message_set_subject,
+ * so GMime does the quoting, RFC 2047 encoding and folding. Header inputs are
+ * checked first: CR, LF or other control characters are refused (defence in
+ * depth: records are validated before they get here).
  *
- * Threads: any thread; nothing is shared. g_mime_init() is called once by
- * main (for the header encoder).
+ * Threads: any thread. Every GObject is created and released inside
+ * compose_message; nothing is shared. g_mime_init() is called once by main.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gmime/gmime.h>
 
@@ -33,8 +22,6 @@
 #include "util.h"
 
 #define COMPOSE_MAX_LINE	998
-#define COMPOSE_FOLD		78	/* fold headers longer than this */
-#define COMPOSE_QP_LINE		76	/* quoted-printable, with its '=' */
 
 /* A header value: no control characters at all (CR and LF named). */
 static int
@@ -75,6 +62,73 @@ compose_addr_ok(const char *what, const char *s, struct err *e)
 	    strchr(at + 1, '@') != NULL)
 		return err_set(e, "%s address is not local@domain", what);
 	return 0;
+}
+
+/* A copy with CRLF and lone CR turned into LF (crlf 0) or every line end
+ * made CRLF (crlf 1). */
+static char *
+compose_newlines(const char *s, int crlf)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	for (; *s != '\0'; s++) {
+		if (*s == '\r' || *s == '\n') {
+			if (*s == '\r' && s[1] == '\n')
+				s++;
+			buf_adds(&b, crlf ? "\r\n" : "\n");
+		} else
+			buf_addc(&b, *s);
+	}
+	return buf_take(&b);
+}
+
+/* A part holding text (UTF-8, LF), with its own encoding. */
+static GMimePart *
+compose_part(const char *type, const char *subtype, const char *text,
+    int crlf, GMimeContentEncoding enc)
+{
+	GMimePart		*part;
+	GMimeStream		*stream;
+	GMimeDataWrapper	*content;
+	char			*canon;
+
+	if (strcmp(type, "text") == 0) {
+		part = GMIME_PART(g_mime_text_part_new_with_subtype(subtype));
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
+		    "charset", "utf-8");
+	} else
+		part = g_mime_part_new_with_type(type, subtype);
+	canon = compose_newlines(text, crlf);
+	stream = g_mime_stream_mem_new_with_buffer(canon, strlen(canon));
+	free(canon);
+	content = g_mime_data_wrapper_new_with_stream(stream,
+	    GMIME_CONTENT_ENCODING_DEFAULT);
+	g_object_unref(stream);
+	g_mime_part_set_content(part, content);
+	g_object_unref(content);
+	g_mime_part_set_content_encoding(part, enc);
+	return part;
+}
+
+/* "Name" <addr>, the name RFC 2047-encoded as UTF-8 by GMime if need be. */
+static void
+compose_mailbox(GMimeMessage *msg, GMimeAddressType type, const char *name,
+    const char *addr)
+{
+	InternetAddress	*ia;
+
+	ia = internet_address_mailbox_new(name && *name ? name : NULL, addr);
+	internet_address_set_charset(ia, "utf-8");
+	internet_address_list_add(g_mime_message_get_addresses(msg, type), ia);
+	g_object_unref(ia);
+}
+
+static void
+compose_add(GMimeMultipart *mp, GMimeObject *o)
+{
+	g_mime_multipart_add(mp, o);	/* takes its own reference */
+	g_object_unref(o);
 }
 
 int
@@ -162,354 +216,153 @@ compose_inputs_ok(const struct mail *m, struct err *e)
 	return 0;
 }
 
-
-/* Characters of an RFC 5322 atom, and space: a name made of them needs no
- * quotes. */
-static int
-compose_atext(unsigned char c)
+/* A new message with every header and no body yet. */
+static GMimeMessage *
+compose_headers(const struct mail *m)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == ' ' ||
-	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
+	GMimeMessage	*msg;
+	GDateTime	*dt;
 
-static int
-compose_ascii(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 0;
-	return 1;
+	msg = g_mime_message_new(TRUE);
+	compose_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, m->from_name,
+	    m->from_addr);
+	compose_mailbox(msg, GMIME_ADDRESS_TYPE_TO, m->to_name, m->to_addr);
+	if (m->reply_to_addr != NULL)
+		compose_mailbox(msg, GMIME_ADDRESS_TYPE_REPLY_TO,
+		    m->reply_to_name, m->reply_to_addr);
+	g_mime_message_set_subject(msg, m->subject, "utf-8");
+	dt = g_date_time_new_from_unix_utc(m->date);
+	g_mime_message_set_date(msg, dt);
+	g_date_time_unref(dt);
+	g_mime_message_set_message_id(msg, m->message_id);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "MIME-Version", "1.0",
+	    NULL);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+	    "auto-generated", NULL);
+	if (m->list_unsubscribe != NULL) {
+		char	*v = xasprintf("<%s>", m->list_unsubscribe);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "List-Unsubscribe",
+		    v, NULL);
+		g_mime_object_set_header(GMIME_OBJECT(msg),
+		    "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", NULL);
+		free(v);
+	}
+	return msg;
 }
 
 /*
- * "Field: value" folded at spaces so that lines stay within COMPOSE_FOLD
- * where a space allows (a longer word stays whole: compose_check then
- * bounds it at 998).
+ * The calendar, twice: as the text/calendar alternative (with its METHOD)
+ * added to alt, and as a file beside alt. Returns the multipart/mixed that
+ * holds both (alt's reference passes to it).
  */
-static void
-compose_fold(struct buf *b, const char *field, const char *v)
+static GMimeObject *
+compose_calendar(const struct mail *m, GMimeMultipart *alt)
 {
-	size_t	col, w;
-	const char *sp;
+	GMimeMultipart	*mixed;
+	GMimePart	*part;
 
-	buf_adds(b, field);
-	buf_adds(b, ": ");
-	col = strlen(field) + 2;
-	while (*v != '\0') {
-		sp = strchr(v + 1, ' ');
-		w = sp ? (size_t)(sp - v) : strlen(v);
-		if (*v == ' ' && col + w > COMPOSE_FOLD && col > 1) {
-			buf_adds(b, "\r\n");
-			col = 0;
-		}
-		buf_add(b, v, w);
-		col += w;
-		v += w;
-	}
-	buf_adds(b, "\r\n");
-}
+	part = compose_part("text", "calendar", m->ics, 0,
+	    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "method",
+	    m->ics_method);
+	compose_add(alt, GMIME_OBJECT(part));
 
-/* "Field: name <addr>", the name encoded or quoted as it needs. */
-static void
-compose_mailbox(struct buf *b, const char *field, const char *name,
-    const char *addr)
-{
-	struct buf	 v;
-	char		*enc;
-	const char	*p;
+	/* The same calendar as a file, for clients that only look at
+	 * attachments. Base64 keeps its CRLFs exactly as RFC 5545 wants
+	 * them. */
+	part = compose_part("application", "ics", m->ics, 1,
+	    GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+	g_mime_part_set_filename(part, "invite.ics");
 
-	buf_init(&v);
-	if (name != NULL && *name != '\0') {
-		if (!compose_ascii(name)) {
-			enc = g_mime_utils_header_encode_phrase(NULL, name,
-			    "utf-8");
-			buf_adds(&v, enc);
-			g_free(enc);
-		} else {
-			for (p = name; *p != '\0' && compose_atext(*p); p++)
-				;
-			if (*p == '\0' && name[0] != ' ')
-				buf_adds(&v, name);
-			else {
-				buf_addc(&v, '"');
-				for (p = name; *p != '\0'; p++) {
-					if (*p == '"' || *p == '\\')
-						buf_addc(&v, '\\');
-					buf_addc(&v, *p);
-				}
-				buf_addc(&v, '"');
-			}
-		}
-		buf_adds(&v, " <");
-		buf_adds(&v, addr);
-		buf_addc(&v, '>');
-	} else
-		buf_adds(&v, addr);
-	compose_fold(b, field, v.s);
-	buf_free(&v);
-}
-
-static void
-compose_subject(struct buf *b, const char *subject)
-{
-	char	*enc;
-
-	if (compose_ascii(subject)) {
-		compose_fold(b, "Subject", subject);
-		return;
-	}
-	enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
-	compose_fold(b, "Subject", enc);
-	g_free(enc);
-}
-
-/* RFC 5322 date in UTC, English names whatever the locale. */
-static void
-compose_date(struct buf *b, long long when)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t		t = (time_t)when;
-	struct tm	tm;
-
-	gmtime_r(&t, &tm);
-	buf_printf(b, "Date: %s, %d %s %d %02d:%02d:%02d +0000\r\n",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/* One line of text (no line end in it) as quoted-printable, CRLF after. */
-static void
-compose_qp_line(struct buf *b, const char *s, size_t n)
-{
-	static const char	 hex[] = "0123456789ABCDEF";
-	char			 out[COMPOSE_QP_LINE + 8];
-	size_t			 i, k = 0;
-	unsigned char		 c;
-	int			 lit;
-
-	for (i = 0; i < n; i++) {
-		c = s[i];
-		lit = (c >= 33 && c <= 126 && c != '=') ||
-		    ((c == ' ' || c == '\t') && i + 1 < n);
-		/* "From " at a line's start is mangled by some mailboxes. */
-		if (k == 0 && c == 'F' && n - i >= 5 &&
-		    memcmp(s + i, "From ", 5) == 0)
-			lit = 0;
-		if (k + (lit ? 1 : 3) > COMPOSE_QP_LINE - 1) {
-			out[k++] = '=';
-			buf_add(b, out, k);
-			buf_add(b, "\r\n", 2);
-			k = 0;
-		}
-		if (lit)
-			out[k++] = c;
-		else {
-			out[k++] = '=';
-			out[k++] = hex[c >> 4];
-			out[k++] = hex[c & 15];
-		}
-	}
-	buf_add(b, out, k);
-	buf_add(b, "\r\n", 2);
-}
-
-/* Text (UTF-8; LF, CRLF or CR line ends) as quoted-printable lines. */
-static void
-compose_qp(struct buf *b, const char *s)
-{
-	const char	*e;
-
-	while (*s != '\0') {
-		e = s + strcspn(s, "\r\n");
-		compose_qp_line(b, s, e - s);
-		if (*e == '\0')
-			break;
-		s = e + (e[0] == '\r' && e[1] == '\n' ? 2 : 1);
-	}
-}
-
-/* Bytes as base64, 76 characters a line. */
-static void
-compose_base64(struct buf *b, const unsigned char *p, size_t n)
-{
-	static const char	 b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			 out[80];
-	size_t			 i, k = 0;
-	uint32_t		 v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		out[k++] = b64[(v >> 18) & 63];
-		out[k++] = b64[(v >> 12) & 63];
-		out[k++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[k++] = i + 2 < n ? b64[v & 63] : '=';
-		if (k == 76 || i + 3 >= n) {
-			buf_add(b, out, k);
-			buf_add(b, "\r\n", 2);
-			k = 0;
-		}
-	}
-}
-
-/* The calendar with every line end CRLF, as RFC 5545 wants it. */
-static char *
-compose_crlf(const char *s)
-{
-	struct buf	 b;
-	const char	*e;
-
-	buf_init(&b);
-	while (*s != '\0') {
-		e = s + strcspn(s, "\r\n");
-		buf_add(&b, s, e - s);
-		buf_add(&b, "\r\n", 2);
-		if (*e == '\0')
-			break;
-		s = e + (e[0] == '\r' && e[1] == '\n' ? 2 : 1);
-	}
-	return buf_take(&b);
-}
-
-/* A boundary: "=_" (never in quoted-printable or base64) and 24 random
- * characters. */
-static void
-compose_boundary(char *out, size_t len)
-{
-	static _Thread_local uint64_t	 x;
-	static const char		 c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789";
-	struct timespec			 ts;
-	size_t				 i;
-
-	if (x == 0) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-		    (uint64_t)(uintptr_t)&x;
-		x |= 1;
-	}
-	out[0] = '=';
-	out[1] = '_';
-	for (i = 2; i + 1 < len; i++) {
-		x ^= x << 13;	/* xorshift64 */
-		x ^= x >> 7;
-		x ^= x << 17;
-		out[i] = c[x % (sizeof c - 1)];
-	}
-	out[i] = '\0';
-}
-
-/* A text part's headers and body. */
-static void
-compose_text_part(struct buf *b, const char *subtype, const char *text,
-    const char *method)
-{
-	buf_printf(b, "Content-Type: text/%s; charset=utf-8%s%s\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", subtype,
-	    method ? "; method=" : "", method ? method : "");
-	compose_qp(b, text);
-}
-
-/* The calendar file beside the alternatives. */
-static void
-compose_ics_file(struct buf *b, const char *ics)
-{
-	char	*crlf = compose_crlf(ics);
-
-	buf_adds(b, "Content-Type: application/ics; name=invite.ics\r\n"
-	    "Content-Disposition: attachment; filename=invite.ics\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n");
-	compose_base64(b, (const unsigned char *)crlf, strlen(crlf));
-	free(crlf);
-}
-
-/* multipart/alternative: text, HTML (if any), calendar (if any). */
-static void
-compose_alternative(struct buf *b, const struct mail *m)
-{
-	char	bd[27];
-
-	compose_boundary(bd, sizeof bd);
-	buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\""
-	    "\r\n\r\n--%s\r\n", bd, bd);
-	compose_text_part(b, "plain", m->text, NULL);
-	if (m->html != NULL) {
-		buf_printf(b, "\r\n--%s\r\n", bd);
-		compose_text_part(b, "html", m->html, NULL);
-	}
-	if (m->ics != NULL) {
-		buf_printf(b, "\r\n--%s\r\n", bd);
-		compose_text_part(b, "calendar", m->ics, m->ics_method);
-	}
-	buf_printf(b, "\r\n--%s--\r\n", bd);
+	mixed = g_mime_multipart_new_with_subtype("mixed");
+	compose_add(mixed, GMIME_OBJECT(alt));
+	compose_add(mixed, GMIME_OBJECT(part));
+	return GMIME_OBJECT(mixed);
 }
 
 /*
  * The body: the text part alone, or a multipart/alternative of text, HTML
  * and calendar (inside a multipart/mixed with the calendar file, when there
- * is a calendar).
+ * is a calendar). The caller owns the reference returned.
  */
-static void
-compose_body(struct buf *b, const struct mail *m)
+static GMimeObject *
+compose_body(const struct mail *m)
 {
-	char	bd[27];
+	GMimeMultipart	*alt;
+	GMimePart	*text;
 
-	if (m->html == NULL && m->ics == NULL) {
-		compose_text_part(b, "plain", m->text, NULL);
-		return;
+	text = compose_part("text", "plain", m->text, 0,
+	    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+	if (m->html == NULL && m->ics == NULL)
+		return GMIME_OBJECT(text);
+	alt = g_mime_multipart_new_with_subtype("alternative");
+	compose_add(alt, GMIME_OBJECT(text));
+	if (m->html != NULL)
+		compose_add(alt, GMIME_OBJECT(compose_part("text", "html",
+		    m->html, 0, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)));
+	if (m->ics == NULL)
+		return GMIME_OBJECT(alt);
+	return compose_calendar(m, alt);
+}
+
+/* msg as text with CRLF line ends, checked, into a malloc'd copy. */
+static int
+compose_write(GMimeMessage *msg, char **out, size_t *len, struct err *e)
+{
+	GMimeFormatOptions	*fo;
+	GMimeStream		*mem;
+	GByteArray		*ba;
+
+	fo = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	mem = g_mime_stream_mem_new();
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, mem) == -1) {
+		err_set(e, "GMime could not write the message");
+		goto err;
 	}
-	if (m->ics == NULL) {
-		compose_alternative(b, m);
-		return;
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	if (compose_check((const char *)ba->data, ba->len, e) == -1) {
+		err_prefix(e, "composed message");
+		goto err;
 	}
-	compose_boundary(bd, sizeof bd);
-	buf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-	    "--%s\r\n", bd, bd);
-	compose_alternative(b, m);
-	buf_printf(b, "\r\n--%s\r\n", bd);
-	compose_ics_file(b, m->ics);
-	buf_printf(b, "\r\n--%s--\r\n", bd);
+	*out = xmalloc(ba->len + 1);
+	memcpy(*out, ba->data, ba->len);
+	(*out)[ba->len] = '\0';
+	*len = ba->len;
+
+	g_object_unref(mem);
+	g_mime_format_options_free(fo);
+	return 0;
+
+err:
+	g_object_unref(mem);
+	g_mime_format_options_free(fo);
+	return -1;
 }
 
 int
 compose_message(const struct mail *m, char **out, size_t *len,
     struct err *e)
 {
-	struct buf	b;
+	GMimeMessage	*msg;
+	GMimeObject	*body;
+	int		 rc;
 
 	*out = NULL;
 	*len = 0;
 	if (compose_inputs_ok(m, e) == -1)
 		return -1;
-	buf_init(&b);
-	compose_mailbox(&b, "From", m->from_name, m->from_addr);
-	compose_mailbox(&b, "To", m->to_name, m->to_addr);
-	if (m->reply_to_addr != NULL)
-		compose_mailbox(&b, "Reply-To", m->reply_to_name,
-		    m->reply_to_addr);
-	compose_subject(&b, m->subject);
-	compose_date(&b, m->date);
-	buf_printf(&b, "Message-Id: <%s>\r\nMIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n", m->message_id);
-	if (m->list_unsubscribe != NULL)
-		buf_printf(&b, "List-Unsubscribe: <%s>\r\n"
-		    "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
-		    m->list_unsubscribe);
-	compose_body(&b, m);
-	if (compose_check(b.s, b.len, e) == -1) {
-		err_prefix(e, "composed message");
-		buf_free(&b);
-		return -1;
-	}
-	*len = b.len;
-	*out = buf_take(&b);
-	return 0;
+	msg = compose_headers(m);
+	body = compose_body(m);
+	g_mime_message_set_mime_part(msg, body);
+	g_object_unref(body);
+
+	/* Parts above already have 7-bit encodings; this is the safety net. */
+	g_mime_object_encode(GMIME_OBJECT(msg), GMIME_ENCODING_CONSTRAINT_7BIT);
+
+	rc = compose_write(msg, out, len, e);
+	g_object_unref(msg);
+	return rc;
 }

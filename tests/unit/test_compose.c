@@ -474,59 +474,6 @@ test_check(void **state)
 	assert_non_null(strstr(e.msg, "longer than 998"));
 }
 
-/* Names with specials, in ASCII and not, a long encoded subject, and text
- * lines that quoted-printable must take care of: all read back as written. */
-static void
-test_names_and_lines(void **state)
-{
-	static const char *const names[] = {
-		"Okafor, Amara", "Jo \"JP\" Patel", "back\\slash", "J. R.",
-		"Dr. O'Neil (she/her)", "Zo\xc3\xab, \"Z\" \xc3\x85ngstr\xc3\xb6m",
-	};
-	static const char *text =
-	    "From the forum\n"
-	    "trailing space \n"
-	    "trailing tab\t\n"
-	    "=3D looks encoded\n"
-	    "--=_ looks like a boundary\n"
-	    "\n";
-	struct mail	 m;
-	char		*out, *s, *subject;
-	const char	*p, *eol;
-	size_t		 len, i;
-	GMimeMessage	*msg;
-	InternetAddress	*ia;
-
-	subject = xasprintf("%s", "Caf\xc3\xa9 f\xc3\xbcr Zo\xc3\xab, "
-	    "\xc3\x85ngstr\xc3\xb6m and everyone else at the forum who "
-	    "asked about the r\xc3\xa9sum\xc3\xa9 workshop");
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		mail_init(&m);
-		m.to_name = names[i];
-		m.subject = subject;
-		m.text = text;
-		out = must_compose(&m, &len);
-		check_wire(out, len);
-		/* Headers folded within 78 where spaces allow. */
-		for (p = out; (eol = strstr(p, "\r\n")) != NULL && eol != p;
-		    p = eol + 2)
-			assert_true(eol - p <= 78);
-		msg = parse(out, len);
-		ia = internet_address_list_get_address(
-		    g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), 0);
-		assert_non_null(ia);
-		assert_string_equal(internet_address_get_name(ia), names[i]);
-		assert_string_equal(g_mime_message_get_subject(msg), subject);
-		s = part_text(g_mime_multipart_get_part(GMIME_MULTIPART(
-		    g_mime_message_get_mime_part(msg)), 0));
-		assert_string_equal(s, text);
-		g_free(s);
-		g_object_unref(msg);
-		free(out);
-	}
-	free(subject);
-}
-
 /* Workers compose at the same time: each message is its own. */
 static void *
 compose_thread(void *arg)
@@ -571,7 +518,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alternative),
 		cmocka_unit_test(test_plain_text_only),
-		cmocka_unit_test(test_names_and_lines),
 		cmocka_unit_test(test_calendar),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_crlf_input),
