@@ -131,6 +131,25 @@ compose_add(GMimeMultipart *mp, GMimeObject *o)
 	g_object_unref(o);
 }
 
+/*
+ * A multipart whose boundary is "=_hb-" and its subtype. Every part inside
+ * is quoted-printable or base64, and neither can write "=_" (quoted-
+ * printable writes '=' as "=3D"; base64 has no '_'), so no part can hold
+ * the boundary; the two multiparts of a message have different subtypes.
+ * Set here because GMime would otherwise read /dev/urandom for each one.
+ */
+static GMimeMultipart *
+compose_multipart(const char *subtype)
+{
+	GMimeMultipart	*mp;
+	char		 b[32];
+
+	mp = g_mime_multipart_new_with_subtype(subtype);
+	snprintf(b, sizeof b, "=_hb-%s", subtype);
+	g_mime_multipart_set_boundary(mp, b);
+	return mp;
+}
+
 int
 compose_check(const char *msg, size_t len, struct err *e)
 {
@@ -276,7 +295,7 @@ compose_calendar(const struct mail *m, GMimeMultipart *alt)
 	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
 	g_mime_part_set_filename(part, "invite.ics");
 
-	mixed = g_mime_multipart_new_with_subtype("mixed");
+	mixed = compose_multipart("mixed");
 	compose_add(mixed, GMIME_OBJECT(alt));
 	compose_add(mixed, GMIME_OBJECT(part));
 	return GMIME_OBJECT(mixed);
@@ -297,7 +316,7 @@ compose_body(const struct mail *m)
 	    GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	if (m->html == NULL && m->ics == NULL)
 		return GMIME_OBJECT(text);
-	alt = g_mime_multipart_new_with_subtype("alternative");
+	alt = compose_multipart("alternative");
 	compose_add(alt, GMIME_OBJECT(text));
 	if (m->html != NULL)
 		compose_add(alt, GMIME_OBJECT(compose_part("text", "html",

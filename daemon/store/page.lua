@@ -6,7 +6,9 @@
 --       P - "hscan" key cursor count
 --   scan   SSCAN the set (a key relative to P) from cursor, COUNT count:
 --          a page of its members and the cursor to go on from ("0": the
---          set is done). A key that is not a set is an empty one.
+--          set is done). A key that is not a set is an empty one. A
+--          meeting's index md:<mid> goes on, with cursors "h...", into its
+--          compact reminders (HSCAN of mr:<mid>, lib.lua's cdids).
 --   ids    the given collaborator ids (a list from a record)
 --   want   "1": each with its stored collaborator record; else just ids
 -- Returns [cursor, id, value, id, value, ...]: value is the stored record,
@@ -92,13 +94,30 @@ elseif op == 'people' then
 end
 
 local ids
-if op == 'scan' then
+if op == 'scan' and string.sub(ARGV[4], 1, 3) == 'md:' and
+    string.sub(ARGV[5], 1, 1) == 'h' then
+  -- A meeting's index, second part: its compact reminders (lib.lua),
+  -- a page of people in mr:<mid> at a time, cursor "h<HSCAN cursor>".
+  local mid = string.sub(ARGV[4], 4)
+  local r = redis.call('HSCAN', k('mr:' .. mid), string.sub(ARGV[5], 2),
+    'COUNT', tonumber(ARGV[6]))
+  out[1] = r[1] == '0' and '0' or 'h' .. r[1]
+  ids = {}
+  for i = 1, #r[2], 2 do cdids(mid, r[2][i], r[2][i + 1], ids) end
+elseif op == 'scan' then
   local key = k(ARGV[4])
   local t = redis.call('TYPE', key)['ok']
-  if t ~= 'set' then return out end
-  local r = redis.call('SSCAN', key, ARGV[5], 'COUNT', tonumber(ARGV[6]))
-  out[1] = r[1]
-  ids = r[2]
+  ids = {}
+  if t == 'set' then
+    local r = redis.call('SSCAN', key, ARGV[5], 'COUNT', tonumber(ARGV[6]))
+    out[1] = r[1]
+    ids = r[2]
+  end
+  -- A meeting's index goes on into its compact reminders.
+  if out[1] == '0' and string.sub(ARGV[4], 1, 3) == 'md:' and
+      redis.call('EXISTS', k('mr:' .. string.sub(ARGV[4], 4))) == 1 then
+    out[1] = 'h0'
+  end
 else
   ids = {}
   for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end

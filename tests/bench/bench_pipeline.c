@@ -169,6 +169,9 @@ bench_snapshot_n(int n, int records)
 	store_snap_put_set(snap, "group:bench", members);
 	store_snap_put_set(snap, "collaborators", members);
 	json_decref(members);
+	members = json_pack("[s]", "bench");	/* the group names known */
+	store_snap_put_set(snap, "groups", members);
+	json_decref(members);
 	members = json_array();
 	store_snap_put_set(snap, "forgotten", members);
 	json_decref(members);
