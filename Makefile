@@ -132,6 +132,7 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 FUZZ_PKGS = jansson gmime-3.0 libical inih glib-2.0 libevent hiredis openssl
 
 FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
+	daemon/record_text.c daemon/record_value.c \
 	daemon/address.c daemon/duration.c \
 	daemon/util.c daemon/log.c
 FUZZ_PKGS_record = jansson gmime-3.0 libical

@@ -4,9 +4,12 @@
  * A record's path, from the inbox to the SMTP reply and back, is eight
  * files, this one included; read them in this order:
  *
- *   daemon/intake.c      reads the inbox (a consumer group), checks each
- *                        entry (record_parse), plans it against a snapshot
- *                        of what it touches and commits the plan; an
+ *   daemon/intake.c      takes each entry read from the inbox (a consumer
+ *                        group: intake_read.c), checks it (record_parse)
+ *                        and hands it on: planned against a snapshot of
+ *                        what it touches and committed with its
+ *                        acknowledgement (intake_record.c; runs of
+ *                        collaborators in a pipeline, intake_run.c); an
  *                        announcement is planned page by page (fanout.c),
  *                        and so is a large meeting (intake_meeting.c,
  *                        meeting_page.c).

@@ -1,23 +1,42 @@
 /*
- * intake_run.c: a batch in hand, one record or a run of independent ones.
+ * intake_run.c: runs of collaborators, in a pipeline.
  *
- * Main thread only, on intake's Redis connection; called by intake.c (which
- * reads, parses and hands entries over) and calling back into it when the
- * batch is done, refused or rejected (intake_impl.h). A run is up to
- * INTAKE_RUN_MAX collaborators with distinct ids: what one plans neither
- * reads nor writes what another does. The batch is fetched in rounds (at
- * most PLAN_MAX_ROUNDS), planned against one snapshot and committed in one
- * call that also acknowledges all its entries, so an entry leaves the inbox
- * only with everything it causes (SPEC section 5). If another daemon
- * committed anything between our fetch and our commit, the commit does
- * nothing and we fetch and plan again.
+ * Main thread only, on intake's Redis connection; started by intake.c
+ * (intake_next: the entry in hand is a collaborator, nothing else is in
+ * hand), fed by intake_read.c (a read ahead came), and calling back into
+ * intake.c when the pipeline is empty (intake_next), or to let go
+ * (intake_later, intake_lost). A run is up to INTAKE_RUN_MAX collaborators
+ * with distinct ids, no id in two runs of the pipeline: what one plans
+ * neither reads nor writes what another does. Each run is fetched in one
+ * round, planned against that snapshot and committed in one call that also
+ * acknowledges its entries, so an entry leaves the inbox only with
+ * everything it causes (SPEC section 5).
  *
- * This file owns the run ahead (it->ahead*): the next run of collaborators,
- * whose fetch goes out right behind the commit of the batch in hand, and
- * which becomes the batch in hand when that commit is answered.
+ * The pipeline keeps Redis busy and this thread off the wire: up to
+ * INTAKE_RUNS_MAX runs, two commits on the wire and the next run's fetch.
+ * The next run's fetch goes out before the commit of the run just planned,
+ * so it is answered while Redis runs that commit, and the next run is
+ * planned meanwhile. Its snapshot was read before that commit ran: it is
+ * committed expecting the version one further (the commit before it moves
+ * the version on) and only if the commit before it applied, by the chain
+ * of commits (store_pipeline.h: else commit.lua answers 2, nothing
+ * applied). A commit that does not apply (another daemon committed
+ * meanwhile: 0; the one before it did not apply: 2) sends its run and
+ * every run after it back to the front of the queue, in order, to be
+ * fetched and planned again; their calls still on the wire are ignored
+ * when they come back. A run whose plan fails goes back the same way, the
+ * record that failed marked to be planned on its own (intake_record.c),
+ * where it is rejected or waits.
+ *
+ * The deferred step (it->prep) runs once what was sent is written out,
+ * while Redis works: the next run's fetch if there is room, the records at
+ * the head of the queue parsed, the inbox read ahead (intake_read.c), and
+ * the entries of the commits answered (it->done) logged as accepted and
+ * freed, in inbox order.
  */
 #include <sys/queue.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,48 +48,260 @@
 #include "plan.h"
 #include "record.h"
 #include "store.h"
+#include "store_pipeline.h"
 
-static void intake_run_fetch(struct intake *);
-static void intake_run_prefetch(struct intake *);
-static void intake_run_on_fetch(redisAsyncContext *, void *, void *);
+struct intake_run {
+	STAILQ_ENTRY(intake_run) next;
+	struct intake		*it;
+	struct intake_entries	 entries;
+	int			 n;
+	enum {
+		RUN_FETCHING,		/* its fetch is on the wire */
+		RUN_FETCHED,		/* waiting for its turn to commit */
+		RUN_COMMITTING,		/* its commit is on the wire */
+		RUN_DONE		/* applied, behind one still on it */
+	}			 state;
+	int			 behind;	/* one of our commits goes out
+						 * between its fetch and its
+						 * commit */
+	int			 calls;		/* on the wire */
+	int			 stale;		/* out of the pipeline: what
+						 * comes back is ignored */
+	json_t			*snap;
+	json_t			*need;
+	char			 version[32];	/* as fetched */
+	char			 tok[24];	/* its link of the chain */
+};
 
-/* The run ahead goes back to the front of the queue, as it was; a fetch
- * of it still on the wire will be ignored. */
+static void	intake_run_pump(struct intake *);
+
+static void
+intake_run_free(struct intake_run *r)
+{
+	struct intake_entry	*en;
+
+	while ((en = STAILQ_FIRST(&r->entries)) != NULL) {
+		STAILQ_REMOVE_HEAD(&r->entries, next);
+		intake_entry_free(en);
+	}
+	json_decref(r->snap);
+	json_decref(r->need);
+	free(r);
+}
+
+/* A call of r came back: 1 if r is out of the pipeline (ignore it). */
+static int
+intake_run_back(struct intake_run *r)
+{
+	r->calls--;
+	if (!r->stale)
+		return 0;
+	if (r->calls == 0)
+		intake_run_free(r);
+	return 1;
+}
+
+/*
+ * Run x and every run after it go back to the front of the queue, in
+ * order (alone, if not NULL, is to be planned on its own); what they have
+ * on the wire is ignored when it comes back.
+ */
+static void
+intake_run_cut(struct intake *it, struct intake_run *x,
+    struct intake_entry *alone)
+{
+	struct intake_entries	 back;
+	struct intake_run	*r;
+
+	if (alone != NULL)
+		alone->alone = 1;
+	STAILQ_INIT(&back);
+	while ((r = x) != NULL) {
+		x = STAILQ_NEXT(r, next);
+		STAILQ_REMOVE(&it->runs, r, intake_run, next);
+		it->nruns--;
+		STAILQ_CONCAT(&back, &r->entries);
+		r->n = 0;
+		if (r->calls > 0)
+			r->stale = 1;
+		else
+			intake_run_free(r);
+	}
+	STAILQ_CONCAT(&back, &it->q);
+	STAILQ_CONCAT(&it->q, &back);
+}
+
+/* Every run goes back to the queue (to be read again, or dropped). */
 void
 intake_run_unahead(struct intake *it)
 {
-	struct intake_entry	*en;
-	struct intake_entries	 back;
-
-	if (it->ahead_state == AHEAD_FETCHING ||
-	    it->ahead_state == AHEAD_PROMOTED)
-		it->ahead_ignore++;
-	STAILQ_INIT(&back);
-	while ((en = STAILQ_FIRST(&it->ahead)) != NULL) {
-		STAILQ_REMOVE_HEAD(&it->ahead, next);
-		STAILQ_INSERT_TAIL(&back, en, next);
-	}
-	STAILQ_CONCAT(&back, &it->q);
-	STAILQ_INIT(&it->q);
-	STAILQ_CONCAT(&it->q, &back);
-	it->nahead = 0;
-	json_decref(it->ahead_snap);
-	it->ahead_snap = NULL;
-	json_decref(it->ahead_need);
-	it->ahead_need = NULL;
-	it->ahead_version[0] = '\0';
-	it->ahead_state = AHEAD_NONE;
+	if (!STAILQ_EMPTY(&it->runs))
+		intake_run_cut(it, STAILQ_FIRST(&it->runs), NULL);
 }
 
-/* The ids of the entries in hand, separated by spaces. */
+/* The entries of the commits answered: accepted, in inbox order. */
+void
+intake_run_log_done(struct intake *it)
+{
+	struct intake_entry	*en;
+
+	while ((en = STAILQ_FIRST(&it->done)) != NULL) {
+		STAILQ_REMOVE_HEAD(&it->done, next);
+		intake_accepted(it, en);
+		intake_entry_free(en);
+	}
+}
+
+/* The deferred step, once what was just sent is written out: a timer of
+ * no delay runs after the loop has handled the socket's events. */
+static void
+intake_run_defer(struct intake *it)
+{
+	static const struct timeval	now = { 0, 0 };
+
+	if (!evtimer_pending(it->prep, NULL))
+		evtimer_add(it->prep, &now);
+}
+
+/* FNV-1a of an id: a quick first look for the same id in the pipeline. */
+static unsigned
+intake_run_hash(const char *s)
+{
+	unsigned	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Is en's id in a run of the pipeline? */
+static int
+intake_run_holds(struct intake *it, const struct intake_entry *en)
+{
+	struct intake_run	*r;
+	struct intake_entry	*h;
+
+	STAILQ_FOREACH(r, &it->runs, next)
+		STAILQ_FOREACH(h, &r->entries, next)
+			if (h->idhash == en->idhash &&
+			    strcmp(h->rec.id, en->rec.id) == 0)
+				return 1;
+	return 0;
+}
+
+/* May en go in a run? A collaborator not sent back to be planned on its
+ * own, whose id no run of the pipeline holds. */
+int
+intake_run_wants(struct intake *it, struct intake_entry *en)
+{
+	if (en->alone || intake_parse(it, en) != 1 ||
+	    en->rec.type != REC_COLLABORATOR)
+		return 0;
+	en->idhash = intake_run_hash(en->rec.id);
+	return !intake_run_holds(it, en);
+}
+
+/* The records at the head of the queue, parsed while Redis works. */
+static void
+intake_run_parse_ahead(struct intake *it)
+{
+	struct intake_entry	*en;
+	int			 n = 0;
+
+	if (STAILQ_EMPTY(&it->runs))
+		return;		/* claimed entries wait for their counts */
+	STAILQ_FOREACH(en, &it->q, next)
+		if (intake_parse(it, en) != 1 || ++n >= INTAKE_RUN_MAX)
+			break;
+}
+
+void
+intake_run_prep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct intake	*it = arg;
+
+	if (intake_run_more(it) == -1)
+		return;
+	intake_run_parse_ahead(it);
+	intake_read_ahead(it);
+	intake_run_log_done(it);
+}
+
+/* A call came back with an error: let go of everything, read it again. */
+static void
+intake_run_refused(struct intake_run *r, const redisReply *reply,
+    const char *what)
+{
+	struct intake_entry	*en = STAILQ_FIRST(&r->entries);
+
+	log_warnx("intake: entry %s and the rest of its run: %s failed: %s",
+	    en ? en->id : "?", what, reply->str);
+	intake_later(r->it);
+}
+
+static void
+intake_run_on_commit(redisAsyncContext *ac, void *rp, void *priv)
+{
+	struct intake_run	*r = priv, *h;
+	struct intake		*it = r->it;
+	redisReply		*reply = rp;
+
+	if (intake_run_back(r) || reply == NULL)
+		return;		/* NULL: intake_lost follows */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		intake_run_refused(r, reply, "commit");
+		return;
+	}
+	if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+		/* 0: another daemon committed meanwhile; 2: the commit
+		 * before it did not apply. Plan again, from here on. */
+		log_debug("intake: entry %s and the rest of its run: not "
+		    "applied (%s): planning again", STAILQ_FIRST(&r->entries)->id,
+		    reply->type == REDIS_REPLY_INTEGER && reply->integer == 2 ?
+		    "the commit before it was not" : "the version moved");
+		if (++it->run_tries > INTAKE_MAX_TRIES)
+			log_warnx("intake: entry %s: still conflicting after "
+			    "%d tries", STAILQ_FIRST(&r->entries)->id,
+			    it->run_tries);
+		intake_run_cut(it, r, NULL);
+		intake_run_pump(it);
+		return;
+	}
+	r->state = RUN_DONE;
+	it->run_tries = 0;
+	if (it->commit_fn)
+		it->commit_fn(it->arg);
+	/* Stored: logged as accepted by the deferred step, in order. */
+	while ((h = STAILQ_FIRST(&it->runs)) != NULL && h->state == RUN_DONE) {
+		STAILQ_REMOVE_HEAD(&it->runs, next);
+		it->nruns--;
+		STAILQ_CONCAT(&it->done, &h->entries);
+		intake_run_free(h);
+	}
+	intake_run_defer(it);
+	intake_run_pump(it);
+}
+
+/* The expected version: as fetched, one further if one of our commits ran
+ * between the fetch and this commit. */
+static void
+intake_run_version(const struct intake_run *r, char *buf, size_t len)
+{
+	if (r->behind)
+		snprintf(buf, len, "%lld", strtoll(r->version, NULL, 10) + 1);
+	else
+		snprintf(buf, len, "%s", r->version);
+}
+
+/* The ids of a run's entries, separated by spaces. */
 static char *
-intake_run_ids(struct intake *it)
+intake_run_ids(const struct intake_run *r)
 {
 	struct intake_entry	*en;
 	struct buf		 b;
 
 	buf_init(&b);
-	STAILQ_FOREACH(en, &it->hand, next) {
+	STAILQ_FOREACH(en, &r->entries, next) {
 		if (b.len > 0)
 			buf_addc(&b, ' ');
 		buf_adds(&b, en->id);
@@ -78,211 +309,117 @@ intake_run_ids(struct intake *it)
 	return buf_take(&b);
 }
 
-/*
- * A batch: fetch what the planner needs for every record in hand (in
- * rounds, at most PLAN_MAX_ROUNDS), plan each, commit them all.
- */
-static void
-intake_run_replan(struct intake *it)
-{
-	if (++it->tries > INTAKE_MAX_TRIES)
-		log_warnx("intake: entry %s: still conflicting after %d tries",
-		    intake_cur(it)->id, it->tries);
-	intake_clear_snap(it);
-	it->snap = json_object();
-	intake_run_fetch(it);
-}
-
-static void
-intake_run_on_commit(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake		*it = priv;
-	redisReply		*reply = r;
-	struct intake_entry	*en;
-
-	if (reply == NULL || intake_refused(it, reply, "commit"))
-		return;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
-		/* Someone else committed meanwhile: plan again (and the run
-		 * ahead after it, from the top). */
-		intake_run_unahead(it);
-		intake_run_replan(it);
-		return;
-	}
-	STAILQ_FOREACH(en, &it->hand, next)
-		intake_accepted(it, en);
-	if (it->ahead_state == AHEAD_NONE) {
-		intake_done(it);
-		return;
-	}
-	/* The run ahead is next: in hand with what was fetched for it. */
-	if (it->commit_fn)
-		it->commit_fn(it->arg);
-	intake_clear_cur(it);
-	STAILQ_CONCAT(&it->hand, &it->ahead);
-	it->nhand = it->nahead;
-	it->nahead = 0;
-	it->tries = 0;
-	it->snap = it->ahead_snap;
-	it->ahead_snap = NULL;
-	it->need = it->ahead_need;
-	it->ahead_need = NULL;
-	it->rounds = 1;
-	snprintf(it->version, sizeof it->version, "%s", it->ahead_version);
-	if (it->ahead_state == AHEAD_READY) {
-		it->ahead_state = AHEAD_NONE;
-		intake_run_fetch(it);
-	} else
-		it->ahead_state = AHEAD_PROMOTED;
-}
-
-/* A record of a run failed to plan (it cannot, for the types that run):
- * each entry of the run goes back to be planned on its own. */
-static void
-intake_run_split(struct intake *it)
-{
-	struct intake_entry	*en;
-	struct intake_entries	 back;
-
-	STAILQ_INIT(&back);
-	while ((en = STAILQ_FIRST(&it->hand)) != NULL) {
-		STAILQ_REMOVE_HEAD(&it->hand, next);
-		en->alone = 1;
-		STAILQ_INSERT_TAIL(&back, en, next);
-	}
-	STAILQ_CONCAT(&back, &it->q);
-	STAILQ_INIT(&it->q);
-	STAILQ_CONCAT(&it->q, &back);
-	intake_clear_cur(it);
-	intake_next(it);
-}
-
-static void
-intake_run_plan(struct intake *it)
+/* Plan run r and send its commit, chained to prev's if that is on the
+ * wire. 0 sent; 1 r went back to the queue (a plan failed); -1 lost. */
+static int
+intake_run_commit(struct intake *it, struct intake_run *r,
+    struct intake_run *prev)
 {
 	struct intake_entry	*en;
 	json_t			*ops = json_array();
 	struct err		 e = { .msg = "" };
-	char			*ids;
+	char			 version[32], *ids;
+	int			 rc;
 
-	STAILQ_FOREACH(en, &it->hand, next) {
+	STAILQ_FOREACH(en, &r->entries, next) {
 		struct plan_ctx	pc = { it->cf, util_now_ms(), en->id };
 
-		if (plan_apply(&en->rec, it->snap, &pc, ops, &e) == -1) {
+		if (plan_apply(&en->rec, r->snap, &pc, ops, &e) == -1) {
 			json_decref(ops);
-			if (it->nhand > 1)
-				intake_run_split(it);
-			else
-				intake_reject_err(it, &e);
-			return;
+			intake_run_cut(it, r, en);
+			return 1;
 		}
 		store_op_audit(ops, "event", "accepted", "entry", en->id,
 		    "type", record_type_name(en->rec.type), "id", en->rec.id,
 		    NULL);
 	}
-	ids = intake_run_ids(it);
-	if (store_commit(it->rc, it->cf->prefix, it->version, ids, ops,
-	    intake_run_on_commit, it) == -1)
-		intake_lost(it);
-	else
-		intake_run_prefetch(it);
+	snprintf(r->tok, sizeof r->tok, "%llu", ++it->run_seq);
+	if (prev != NULL && prev->state == RUN_COMMITTING)
+		store_op_ifchain(ops, it->consumer, prev->tok);
+	store_op_chain(ops, it->consumer, r->tok);
+	intake_run_version(r, version, sizeof version);
+	ids = intake_run_ids(r);
+	rc = store_commit(it->rc, it->cf->prefix, version, ids, ops,
+	    intake_run_on_commit, r);
 	free(ids);
 	json_decref(ops);
-}
-
-/* The fetch of the run ahead: kept until the commit in front of it is
- * answered, or (once that run is in hand) handled as any fetch. */
-static void
-intake_run_on_fetch_ahead(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-	struct err	 e;
-	int		 n;
-
-	if (reply == NULL)
-		return;
-	if (it->ahead_ignore > 0) {
-		it->ahead_ignore--;
-		return;
-	}
-	if (it->ahead_state == AHEAD_PROMOTED) {
-		it->ahead_state = AHEAD_NONE;
-		it->version[0] = '\0';
-		intake_run_on_fetch(ac, r, priv);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR || (n = store_snap_merge(
-	    it->ahead_snap, it->ahead_need, reply, it->ahead_version,
-	    sizeof it->ahead_version, &e)) == -1) {
-		/* Fetched again when its turn comes. */
-		it->ahead_state = AHEAD_READY;	/* nothing on the wire */
-		intake_run_unahead(it);
-		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
-	json_decref(it->ahead_need);
-	it->ahead_need = NULL;
-	it->ahead_state = AHEAD_READY;
-}
-
-/* Behind a commit, the fetch for the next run of collaborators (one round
- * is all they need). */
-static void
-intake_run_prefetch(struct intake *it)
-{
-	struct intake_entry	*en, *h;
-	json_t			*set, *v;
-	const char		*key;
-	int			 dup;
-
-	if (it->ahead_state != AHEAD_NONE || it->stopping)
-		return;
-	while ((en = STAILQ_FIRST(&it->q)) != NULL && !en->alone &&
-	    it->nahead < INTAKE_RUN_MAX && intake_parse(it, en) == 1 &&
-	    en->rec.type == REC_COLLABORATOR) {
-		dup = 0;
-		STAILQ_FOREACH(h, &it->ahead, next)
-			if (strcmp(h->rec.id, en->rec.id) == 0)
-				dup = 1;
-		if (dup)
-			break;
-		STAILQ_REMOVE_HEAD(&it->q, next);
-		STAILQ_INSERT_TAIL(&it->ahead, en, next);
-		it->nahead++;
-	}
-	if (it->nahead == 0)
-		return;
-	it->ahead_snap = json_object();
-	set = json_object();
-	STAILQ_FOREACH(en, &it->ahead, next)
-		plan_needs_set(&en->rec, it->ahead_snap, set);
-	it->ahead_need = json_array();
-	json_object_foreach(set, key, v)
-		json_array_append_new(it->ahead_need, json_string(key));
-	json_decref(set);
-	it->ahead_state = AHEAD_FETCHING;
-	if (store_fetch(it->rc, it->cf->prefix, it->ahead_need,
-	    intake_run_on_fetch_ahead, it) == -1)
+	if (rc == -1) {
 		intake_lost(it);
+		return -1;
+	}
+	r->calls++;
+	r->state = RUN_COMMITTING;
+	intake_run_defer(it);
+	return 0;
+}
+
+/*
+ * Commit what is fetched, in order, each run's commit after the next
+ * run's fetch; then keep a fetch on the wire. With nothing left in the
+ * pipeline, intake goes on with the queue (intake_next).
+ */
+static void
+intake_run_pump(struct intake *it)
+{
+	struct intake_run	*r, *prev = NULL;
+
+	int			 rc;
+
+	for (r = STAILQ_FIRST(&it->runs); r != NULL; r = STAILQ_NEXT(r,
+	    next)) {
+		if (r->state == RUN_FETCHING)
+			break;
+		if (r->state == RUN_FETCHED) {
+			if (STAILQ_NEXT(r, next) == NULL &&
+			    intake_run_more(it) == -1)
+				return;
+			if ((rc = intake_run_commit(it, r, prev)) == -1)
+				return;
+			if (rc == 1)
+				break;	/* r went back to the queue */
+		}
+		prev = r;
+	}
+	if (STAILQ_EMPTY(&it->runs))
+		intake_next(it);
+	else
+		(void)intake_run_more(it);
+}
+
+/* Does the snapshot hold all that r's plans need? */
+static int
+intake_run_complete(struct intake_run *r)
+{
+	struct intake_entry	*en;
+	json_t			*set = json_object();
+	int			 done;
+
+	STAILQ_FOREACH(en, &r->entries, next)
+		plan_needs_set(&en->rec, r->snap, set);
+	done = json_object_size(set) == 0;
+	json_decref(set);
+	return done;
 }
 
 static void
-intake_run_on_fetch(redisAsyncContext *ac, void *r, void *priv)
+intake_run_on_fetch(redisAsyncContext *ac, void *rp, void *priv)
 {
-	struct intake	*it = priv;
-	redisReply	*reply = r;
-	struct err	 e;
-	char		 version[32];
-	int		 n;
+	struct intake_run	*r = priv;
+	struct intake		*it = r->it;
+	redisReply		*reply = rp;
+	struct err		 e;
+	int			 n;
 
-	if (reply == NULL || intake_refused(it, reply, "fetch"))
+	if (intake_run_back(r) || reply == NULL)
+		return;		/* NULL: intake_lost follows */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		intake_run_refused(r, reply, "fetch");
 		return;
-	n = store_snap_merge(it->snap, it->need, reply, version, sizeof version,
-	    &e);
-	json_decref(it->need);
-	it->need = NULL;
+	}
+	n = store_snap_merge(r->snap, r->need, reply, r->version,
+	    sizeof r->version, &e);
+	json_decref(r->need);
+	r->need = NULL;
 	if (n == -1) {
 		log_warnx("intake: %s", e.msg);
 		intake_later(it);
@@ -290,73 +427,99 @@ intake_run_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 	}
 	if (n > 0)
 		log_warnx("intake: %s", e.msg);
-	if (it->version[0] == '\0')
-		snprintf(it->version, sizeof it->version, "%s", version);
-	else if (strcmp(it->version, version) != 0) {
-		/* Moved under us between rounds: start again. */
-		intake_clear_snap(it);
-		it->snap = json_object();
-	}
-	intake_run_fetch(it);
+	if (intake_run_complete(r))
+		r->state = RUN_FETCHED;
+	else	/* more than one round: planned on its own */
+		intake_run_cut(it, r, STAILQ_FIRST(&r->entries));
+	intake_run_pump(it);
 }
 
-/* Fetch what the planner still needs, or plan when it has all. */
-static void
-intake_run_fetch(struct intake *it)
+/* Fetch what r's plans need; -1 if the connection is gone. */
+static int
+intake_run_fetch(struct intake *it, struct intake_run *r)
 {
 	struct intake_entry	*en;
-	json_t			*set = json_object(), *need, *v;
+	struct intake_run	*x;
+	json_t			*set = json_object(), *v;
 	const char		*key;
 
-	STAILQ_FOREACH(en, &it->hand, next)
-		plan_needs_set(&en->rec, it->snap, set);
-	need = json_array();
+	STAILQ_FOREACH(en, &r->entries, next)
+		plan_needs_set(&en->rec, r->snap, set);
+	r->need = json_array();
 	json_object_foreach(set, key, v)
-		json_array_append_new(need, json_string(key));
+		json_array_append_new(r->need, json_string(key));
 	json_decref(set);
-	if (json_array_size(need) == 0 || it->rounds >= PLAN_MAX_ROUNDS) {
-		json_decref(need);
-		intake_run_plan(it);
-		return;
-	}
-	it->rounds++;
-	it->need = need;
-	if (store_fetch(it->rc, it->cf->prefix, need, intake_run_on_fetch,
-	    it) == -1)
-		intake_lost(it);
+	STAILQ_FOREACH(x, &it->runs, next)
+		if (x != r && x->state < RUN_COMMITTING)
+			r->behind = 1;
+	r->state = RUN_FETCHING;
+	if (store_fetch(it->rc, it->cf->prefix, r->need, intake_run_on_fetch,
+	    r) == -1)
+		return -1;
+	r->calls++;
+	return 0;
 }
 
-/* May en join the run in hand? Records of one type whose plans touch
- * only their own keys: collaborators, each id once. */
+/* A new run at the end of the pipeline, with first (if not NULL) and what
+ * may join it from the head of the queue; its fetch goes out. -1 if the
+ * connection is gone (intake_lost ran). */
 static int
-intake_run_joins(struct intake *it, struct intake_entry *en)
+intake_run_new(struct intake *it, struct intake_entry *first)
 {
-	struct intake_entry	*h;
+	struct intake_run	*r = xcalloc(1, sizeof *r);
+	struct intake_entry	*en;
 
-	if (en->alone || it->nhand >= INTAKE_RUN_MAX ||
-	    intake_parse(it, en) != 1 || en->rec.type != REC_COLLABORATOR)
-		return 0;
-	STAILQ_FOREACH(h, &it->hand, next)
-		if (strcmp(h->rec.id, en->rec.id) == 0)
-			return 0;
-	return 1;
+	r->it = it;
+	r->snap = json_object();
+	STAILQ_INIT(&r->entries);
+	STAILQ_INSERT_TAIL(&it->runs, r, next);
+	it->nruns++;
+	if (first != NULL) {
+		STAILQ_INSERT_TAIL(&r->entries, first, next);
+		r->n++;
+	}
+	while (r->n < INTAKE_RUN_MAX && (en = STAILQ_FIRST(&it->q)) != NULL &&
+	    intake_run_wants(it, en)) {
+		STAILQ_REMOVE_HEAD(&it->q, next);
+		STAILQ_INSERT_TAIL(&r->entries, en, next);
+		r->n++;
+	}
+	if (intake_run_fetch(it, r) == -1) {
+		intake_lost(it);
+		return -1;
+	}
+	return 0;
 }
 
-/* The entry just taken in hand starts a batch: collaborators that may
- * join it do, then its fetch goes out. */
+/* Another run, if there is room: its fetch may go out ahead of at most one
+ * commit still to be sent. -1 if the connection is gone. */
+int
+intake_run_more(struct intake *it)
+{
+	struct intake_run	*x;
+	struct intake_entry	*en;
+	int			 unsent = 0;
+
+	if (STAILQ_EMPTY(&it->runs) || it->nruns >= INTAKE_RUNS_MAX)
+		return 0;
+	STAILQ_FOREACH(x, &it->runs, next)
+		if (x->state < RUN_COMMITTING)
+			unsent++;
+	if (unsent > 1 || (en = STAILQ_FIRST(&it->q)) == NULL ||
+	    !intake_run_wants(it, en))
+		return 0;
+	return intake_run_new(it, NULL);
+}
+
+/* The collaborator in hand starts the pipeline, and the next run after
+ * it when the queue has one. */
 void
 intake_run_start(struct intake *it)
 {
 	struct intake_entry	*en = intake_cur(it);
 
-	if (en->rec.type == REC_COLLABORATOR && !en->alone) {
-		while ((en = STAILQ_FIRST(&it->q)) != NULL &&
-		    intake_run_joins(it, en)) {
-			STAILQ_REMOVE_HEAD(&it->q, next);
-			STAILQ_INSERT_TAIL(&it->hand, en, next);
-			it->nhand++;
-		}
-	}
-	it->snap = json_object();
-	intake_run_fetch(it);
+	STAILQ_REMOVE_HEAD(&it->hand, next);
+	it->nhand = 0;
+	if (intake_run_new(it, en) == 0)
+		(void)intake_run_more(it);
 }

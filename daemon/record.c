@@ -404,53 +404,66 @@ record_cp1252(unsigned char b)
 	"\"CSV UTF-8\"; in a text editor: the encoding \"UTF-8\") and try " \
 	"again"
 
-/* jansson's error, in words a coordinator can act on. */
+/* The text is not UTF-8: where, and what the byte probably was. */
 static int
-record_json_error(const char *text, size_t len, const json_error_t *je,
+record_utf8_error(const char *text, size_t len, const json_error_t *je,
     struct err *e)
 {
-	char		 msg[sizeof je->text * 2], tok[64], stok[256];
-	const char	*near, *w;
-	size_t		 off, tl, i;
+	const char	*w;
+	size_t		 off;
 	int		 line, col;
-	int		 code = json_error_code(je);
 
-	if (code == json_error_invalid_utf8 ||
-	    (off = record_bad_utf8(text, len)) < len) {
-		off = record_bad_utf8(text, len);
-		if (off >= len)
-			off = je->position < 0 ? 0 : (size_t)je->position;
-		record_where(text, off, &line, &col);
-		w = off < len ? record_cp1252((unsigned char)text[off]) : NULL;
-		if (w != NULL)
-			return err_set(e, "not JSON: line %d column %d: the text "
-			    "is not UTF-8 (byte 0x%02X, probably \"%s\" saved "
-			    "in another encoding); " RECORD_SAVE_UTF8, line, col,
-			    (unsigned char)text[off], w);
+	off = record_bad_utf8(text, len);
+	if (off >= len)
+		off = je->position < 0 ? 0 : (size_t)je->position;
+	record_where(text, off, &line, &col);
+	w = off < len ? record_cp1252((unsigned char)text[off]) : NULL;
+	if (w != NULL)
 		return err_set(e, "not JSON: line %d column %d: the text is not "
-		    "UTF-8 (byte 0x%02X); " RECORD_SAVE_UTF8, line, col,
-		    off < len ? (unsigned char)text[off] : 0);
-	}
-	/* The token jansson stopped at: "... near 'TOKEN'". */
+		    "UTF-8 (byte 0x%02X, probably \"%s\" saved in another "
+		    "encoding); " RECORD_SAVE_UTF8, line, col,
+		    (unsigned char)text[off], w);
+	return err_set(e, "not JSON: line %d column %d: the text is not "
+	    "UTF-8 (byte 0x%02X); " RECORD_SAVE_UTF8, line, col,
+	    off < len ? (unsigned char)text[off] : 0);
+}
+
+/* The token jansson stopped at ("... near 'TOKEN'") into tok, and the
+ * byte offset where it starts. */
+static size_t
+record_json_token(size_t len, const json_error_t *je, char *tok,
+    size_t toklen)
+{
+	const char	*near;
+	size_t		 tl, off;
+
 	tok[0] = '\0';
 	if ((near = strstr(je->text, " near '")) != NULL) {
 		tl = strlen(near + 7);
 		if (tl > 0 && near[7 + tl - 1] == '\'')
 			tl--;
-		if (tl < sizeof tok) {
+		if (tl < toklen) {
 			memcpy(tok, near + 7, tl);
 			tok[tl] = '\0';
 		}
 	}
 	tl = strlen(tok);
-	/* What is quoted back is escaped: the token may hold any byte. */
-	record_safe(stok, sizeof stok, tok);
 	off = je->position >= 0 && (size_t)je->position >= tl ?
 	    (size_t)je->position - tl : 0;
-	if (off > len)
-		off = len;
-	record_where(text, off, &line, &col);
+	return off > len ? len : off;
+}
 
+/* The mistakes people make by hand, said by the token at off: curly or
+ * single quotes, a trailing comma, a repeated field, a missing comma,
+ * True/NULL. -1 if one was recognised (and e set), else 0. */
+static int
+record_json_typo(const char *text, size_t off, const char *tok,
+    const char *stok, const json_error_t *je, struct err *e)
+{
+	size_t	i;
+	int	line, col, code = json_error_code(je);
+
+	record_where(text, off, &line, &col);
 	if ((unsigned char)tok[0] == 0xe2 && (unsigned char)tok[1] == 0x80 &&
 	    ((unsigned char)tok[2] == 0x9c || (unsigned char)tok[2] == 0x9d ||
 	    (unsigned char)tok[2] == 0x98 || (unsigned char)tok[2] == 0x99))
@@ -491,6 +504,26 @@ record_json_error(const char *text, size_t len, const json_error_t *je,
 		return err_set(e, "not JSON: line %d column %d: there is more "
 		    "after the end of the record; several records go in one "
 		    "list: [{...}, {...}]", line, col);
+	return 0;
+}
+
+/* jansson's error, in words a coordinator can act on. */
+static int
+record_json_error(const char *text, size_t len, const json_error_t *je,
+    struct err *e)
+{
+	char	 msg[sizeof je->text * 2], tok[64], stok[256];
+	size_t	 off, i;
+	int	 code = json_error_code(je);
+
+	if (code == json_error_invalid_utf8 ||
+	    record_bad_utf8(text, len) < len)
+		return record_utf8_error(text, len, je, e);
+	off = record_json_token(len, je, tok, sizeof tok);
+	/* What is quoted back is escaped: the token may hold any byte. */
+	record_safe(stok, sizeof stok, tok);
+	if (record_json_typo(text, off, tok, stok, je, e) == -1)
+		return -1;
 	for (i = 0; i < len && strchr(" \t\r\n", text[i]) != NULL; i++)
 		;
 	if (i == len)

@@ -1,14 +1,21 @@
 /*
- * intake_impl.h: what intake.c, intake_run.c and intake_fanout.c share.
- * Not for anyone else: the rest of the daemon uses intake.h.
+ * intake_impl.h: what the intake files share (intake.c, intake_read.c,
+ * intake_reject.c, intake_record.c, intake_run.c, intake_fanout.c). Not
+ * for anyone else: the rest of the daemon uses intake.h.
  *
- * Main thread only. intake.c owns the state, the queue of entries read and
- * the entry or entries in hand (it->hand), and decides what each entry is:
- * rejected, a batch (intake_run.c, which owns it->ahead*) or a fan-out
- * (intake_fanout.c, which owns it->fo*). Those two call back into intake.c
- * to finish (intake_done), to let go (intake_later, intake_lost) or to
- * reject (intake_reject); one Redis call is in flight at a time, except the
- * run ahead's fetch behind a batch's commit.
+ * Main thread only. intake.c owns the state and the entry in hand
+ * (it->hand), and decides what each entry is: rejected or waiting
+ * (intake_reject.c), a record planned on its own (intake_record.c, which
+ * uses it->snap, need, version, rounds and tries), a run of collaborators
+ * (intake_run.c, which owns the pipeline of runs, it->runs, and it->done
+ * and it->prep), or a fan-out (intake_fanout.c, which owns it->fo*).
+ * intake_read.c owns the reads and the queue of entries read (it->q, and
+ * the read ahead, it->ra_*). They call back into intake.c to finish
+ * (intake_done), to let go (intake_later, intake_lost) or to reject
+ * (intake_reject). Only the pipeline of runs has more than one call on the
+ * wire (with the read ahead); whatever else is in hand waits until the
+ * pipeline is empty, and the pipeline starts only when nothing else is in
+ * hand.
  */
 #ifndef HB_INTAKE_IMPL_H
 #define HB_INTAKE_IMPL_H
@@ -23,8 +30,12 @@
 #include "record.h"
 
 #define INTAKE_BATCH		128	/* entries read at once */
+/* Read ahead when fewer than this many entries are left in the queue. */
+#define INTAKE_READ_AHEAD	128
 /* Records planned and committed together: a commit stays far below 10 ms. */
 #define INTAKE_RUN_MAX		64
+/* Runs in the pipeline: two commits on the wire and the next fetch. */
+#define INTAKE_RUNS_MAX		3
 #define INTAKE_BLOCK_MS		2000
 #define INTAKE_CLAIM_EVERY_MS	10000
 #define INTAKE_MAX_TRIES	50	/* version conflicts for one record */
@@ -40,17 +51,21 @@ enum intake_state {
 
 struct intake_entry {
 	STAILQ_ENTRY(intake_entry) next;
-	char		*id;
-	char		*text;		/* NULL: entry has no "record" field */
+	char		*id;		/* id and text live in the entry's own */
+	char		*text;		/* allocation; text NULL: the entry has
+					 * no "record" field */
 	size_t		 len;
 	long long	 deliveries;	/* from XPENDING for claimed entries */
 	int		 parsed;	/* 1: in rec; -1: why says why not */
 	struct record	 rec;
 	char		*why;
-	int		 alone;		/* plan it in a batch of its own */
+	int		 alone;		/* plan it on its own, not in a run */
+	unsigned	 idhash;	/* of rec.id, once in a run */
 };
 
 STAILQ_HEAD(intake_entries, intake_entry);
+struct intake_run;		/* intake_run.c */
+STAILQ_HEAD(intake_runs, intake_run);
 
 struct intake {
 	struct event_base	*base;
@@ -67,40 +82,47 @@ struct intake {
 	 * by any consumer): it waits, pending, until nothing older is. */
 	char			 wait_id[64];
 	struct intake_entries	 q;
+	int			 more;		/* the last read was full: more
+						 * entries may be waiting */
+	/* The read ahead: new entries read, without waiting, while the
+	 * pipeline works, before the queue runs dry. */
+	int			 ra_flight;	/* on the wire */
+	int			 ra_ignore;	/* drop that many replies */
+	int			 ra_wait;	/* nothing in hand: wait for it */
 	struct event		*kick;		/* run the loop from the top */
 	intake_commit_fn	*commit_fn;
 	void			*arg;
 
-	/* What is in hand: a batch of entries (hand), or the fan-out of the
-	 * one entry in hand (fo). */
+	/* What is in hand: one entry (a record planned on its own, or a
+	 * fan-out, fo), or the pipeline of runs. */
 	struct intake_entries	 hand;
 	int			 nhand;
 	struct fanout		*fo;
 	int			 fo_headed;	/* its head step is done */
 	int			 fo_tail;	/* last commit in flight */
-	/* The next run of collaborators, whose fetch goes out right behind
-	 * the commit of the batch in hand (the same connection: Redis runs
-	 * it after the commit, so it reads what the commit stored). */
-	struct intake_entries	 ahead;
-	int			 nahead;
-	json_t			*ahead_snap;
-	json_t			*ahead_need;
-	char			 ahead_version[32];
-	enum {
-		AHEAD_NONE,
-		AHEAD_FETCHING,		/* its fetch is on the wire */
-		AHEAD_READY,		/* fetched, waiting for the commit */
-		AHEAD_PROMOTED		/* in hand, its fetch on the wire */
-	}			 ahead_state;
-	int			 ahead_ignore;	/* drop the next ahead reply */
 	json_t			*snap;
 	json_t			*need;		/* the keys being fetched */
 	char			 version[32];
 	int			 rounds;
 	int			 tries;
+	/* The pipeline: runs of collaborators, oldest first, each fetching,
+	 * fetched, or with its commit on the wire. */
+	struct intake_runs	 runs;
+	int			 nruns;
+	unsigned long long	 run_seq;	/* the chain's tokens */
+	int			 run_tries;	/* conflicts in a row */
+	/* Entries whose commit was answered, logged (and freed) by the
+	 * deferred step, it->prep, which runs once what was sent is written
+	 * out: Redis runs the commit while this thread reads on. */
+	struct intake_entries	 done;
+	struct event		*prep;
 };
 
 /* intake.c */
+void	 intake_set_state(struct intake *, enum intake_state);
+void	 intake_kick(struct intake *, int delay_ms);
+void	 intake_loop(struct intake *);
+void	 intake_entry_free(struct intake_entry *);
 void	 intake_clear_snap(struct intake *);
 void	 intake_clear_cur(struct intake *);
 struct intake_entry *intake_cur(struct intake *);
@@ -108,15 +130,31 @@ int	 intake_parse(struct intake *, struct intake_entry *);
 void	 intake_next(struct intake *);
 void	 intake_done(struct intake *);
 void	 intake_accepted(struct intake *, struct intake_entry *);
-void	 intake_reject(struct intake *, const char *why);
-void	 intake_reject_err(struct intake *, const struct err *);
 int	 intake_refused(struct intake *, const redisReply *, const char *what);
 void	 intake_later(struct intake *);
 void	 intake_lost(struct intake *);
 
+/* intake_read.c */
+int	 intake_read(struct intake *, long long now_ms);
+void	 intake_read_group(struct intake *);
+void	 intake_read_ahead(struct intake *);
+void	 intake_read_drop(struct intake *);
+int	 intake_read_idcmp(const char *, const char *);
+
+/* intake_reject.c */
+void	 intake_reject(struct intake *, const char *why);
+void	 intake_reject_err(struct intake *, const struct err *);
+
+/* intake_record.c */
+void	 intake_record_start(struct intake *);
+
 /* intake_run.c */
+int	 intake_run_wants(struct intake *, struct intake_entry *);
 void	 intake_run_start(struct intake *);
+int	 intake_run_more(struct intake *);
 void	 intake_run_unahead(struct intake *);
+void	 intake_run_log_done(struct intake *);
+void	 intake_run_prep_cb(evutil_socket_t, short, void *);
 
 /* intake_fanout.c */
 void	 intake_fanout_start(struct intake *);

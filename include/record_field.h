@@ -1,8 +1,9 @@
 /*
- * record_field.h: what one field of a record may hold, and the check of a
- * JSON object against a table of fields (daemon/record_field.c). Internal
- * to the record checks: record_form.c holds the tables, record.c the entry
- * points; everything else uses record.h.
+ * record_field.h: the kinds of field a record has, and the check of a JSON
+ * object against a table of fields (daemon/record_field.c). Internal to
+ * the record checks: record_form.c holds the tables, record.c the entry
+ * points, record_value.c what one value of each kind may hold,
+ * record_text.c the rules for text; everything else uses record.h.
  *
  * Pure: no I/O, no global state; any thread (GMime must have been
  * initialised by main, for the address checks).
@@ -66,18 +67,6 @@ struct record_field {
 int		 record_field_check(json_t *obj,
 		    const struct record_field *fields, size_t max_bytes,
 		    int partial, json_t *errs, struct err *e);
-
-/*
- * "; did you mean \"bsl\"?" when s is close to one of words (case,
- * spaces for hyphens, a letter or two wrong), else "". Into buf.
- */
-const char	*record_field_suggest(char *buf, size_t len, const char *s,
-		    const char *const *words);
-/* A communication need: bsl-video, braille, audio, phone-call,
- * interpreter:LANG (a BCP 47 tag). 1 if valid. */
-int		 record_field_comm_valid(const char *s);
-/* A telephone number: 1 if it reads as one. */
-int		 record_field_phone_valid(const char *s);
 
 /* The member, or NULL when obj is NULL or the member is absent or null. */
 json_t		*record_field_get(const json_t *obj, const char *key);

@@ -533,6 +533,20 @@ test_ids(void **state)
 	    NULL, "invitees[2]: \"c-amara\" is the same as invitees[0]");
 	bad_mod(outcome, "{'said': ['s-1', 's-1']}", NULL,
 	    "said[1]: \"s-1\" is the same as said[0]");
+	/* Longer lists than record_field.c compares element by element:
+	 * repeats are found the same way, and said the same. */
+	ok_mod(meeting, "{'invitees': ['c-0','c-1','c-2','c-3','c-4','c-5',"
+	    "'c-6','c-7','c-8','c-9','c-10','c-11','c-12','c-13','c-14',"
+	    "'c-15','c-16','c-17','c-18','c-19']}", NULL);
+	bad_mod(meeting, "{'invitees': ['c-0','c-1','c-2','c-3','c-4','c-5',"
+	    "'c-6','c-7','c-8','c-9','c-10','c-11','c-12','c-13','c-14',"
+	    "'c-15','c-16','c-17','c-18','c-3']}", NULL,
+	    "invitees[19]: \"c-3\" is the same as invitees[3]");
+	bad_mod(meeting, "{'invitees': ['c-0','c-1','c-2','c-3','c-4','c-5',"
+	    "'c-6','c-7','c-8','c-9','c-10','c-11','c-12','c-13','c-14',"
+	    "'c-15','c-16','c-17','c-18','c-x y']}", NULL,
+	    "invitees[19]: \"c-x y\" is not a valid id (letters, digits, "
+	    "and . _ : - ; at most 128)");
 	bad_mod(said, "{'meeting': 'm 1'}", NULL,
 	    "meeting: \"m 1\" is not a valid id (letters, digits, and "
 	    ". _ : - ; at most 128)");
