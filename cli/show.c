@@ -184,6 +184,81 @@ show_dump(json_t *v)
 	free(s);
 }
 
+/* `list groups`: each group and how many are in it. */
+static void
+show_list_groups(redisContext *c, const struct config *cf, int json,
+    struct show_table *t)
+{
+	json_t		*out, *v;
+	struct err	 e;
+	const char	*k;
+
+	if (store_groups_sync(c, cf->prefix, &out, &e) == -1)
+		cli_redis_failed(&e);
+	if (json)
+		show_dump(out);
+	else {
+		show_row(t, "GROUP", "MEMBERS", NULL);
+		json_object_foreach(out, k, v) {
+			char num[32];
+
+			snprintf(num, sizeof num, "%lld",
+			    (long long)json_integer_value(v));
+			show_row(t, k, num, NULL);
+		}
+		if (json_object_size(out) == 0)
+			printf("no groups: no collaborator is in one\n");
+		else
+			show_print(t);
+	}
+	json_decref(out);
+}
+
+/* `list` as text: one row per stored record of type. */
+static void
+show_list_records(struct show_table *t, const char *type, json_t *out)
+{
+	json_t	*r;
+	size_t	 i;
+
+	if (strcmp(type, "collaborator") == 0)
+		show_row(t, "ID", "NAME", "CONSENT", "FORMAT",
+		    "GROUPS", NULL);
+	else if (strcmp(type, "venue") == 0)
+		show_row(t, "ID", "NAME", "ADDRESS", NULL);
+	else
+		show_row(t, "ID", "START", "STATUS", "VENUE",
+		    "TITLE", NULL);
+	json_array_foreach(out, i, r) {
+		if (strcmp(type, "collaborator") == 0) {
+			char *g = show_join(json_object_get(r,
+			    "groups"), ",");
+			const char *fmt = show_str(r, "format");
+
+			show_row(t, show_str(r, "id"),
+			    show_str(r, "name"),
+			    json_is_true(json_object_get(r,
+			    "consent")) ? "yes" : "no",
+			    *fmt ? fmt : "standard", *g ? g : "-",
+			    NULL);
+			free(g);
+		} else if (strcmp(type, "venue") == 0)
+			show_row(t, show_str(r, "id"),
+			    show_str(r, "name"), show_str(r,
+			    "address"), NULL);
+		else {
+			const char *st = show_str(r, "status");
+			const char *ven = show_str(r, "venue");
+
+			show_row(t, show_str(r, "id"),
+			    show_str(r, "start"), *st ? st :
+			    "scheduled", *ven ? ven : "(online)",
+			    show_str(r, "title"), NULL);
+		}
+	}
+	show_print(t);
+}
+
 int
 cli_list(const struct config *cf, int argc, char **argv)
 {
@@ -198,7 +273,7 @@ cli_list(const struct config *cf, int argc, char **argv)
 	json_t			*ids, *snap, *out, *r, *v;
 	struct show_table	 t = { json_array() };
 	struct err		 e;
-	const char		*type = NULL, *k;
+	const char		*type = NULL;
 	size_t			 i, n;
 	int			 json;
 
@@ -217,25 +292,7 @@ cli_list(const struct config *cf, int argc, char **argv)
 	type = kinds[n].type;
 	c = cli_connect(cf);
 	if (type == NULL) {
-		if (store_groups_sync(c, cf->prefix, &out, &e) == -1)
-			cli_redis_failed(&e);
-		if (json)
-			show_dump(out);
-		else {
-			show_row(&t, "GROUP", "MEMBERS", NULL);
-			json_object_foreach(out, k, v) {
-				char num[32];
-
-				snprintf(num, sizeof num, "%lld",
-				    (long long)json_integer_value(v));
-				show_row(&t, k, num, NULL);
-			}
-			if (json_object_size(out) == 0)
-				printf("no groups: no collaborator is in one\n");
-			else
-				show_print(&t);
-		}
-		json_decref(out);
+		show_list_groups(c, cf, json, &t);
 		json_decref(t.rows);
 		redisFree(c);
 		return EX_DONE;
@@ -254,44 +311,8 @@ cli_list(const struct config *cf, int argc, char **argv)
 		show_dump(out);
 	else if (json_array_size(out) == 0)
 		printf("no %s stored\n", kinds[n].what);
-	else {
-		if (strcmp(type, "collaborator") == 0)
-			show_row(&t, "ID", "NAME", "CONSENT", "FORMAT",
-			    "GROUPS", NULL);
-		else if (strcmp(type, "venue") == 0)
-			show_row(&t, "ID", "NAME", "ADDRESS", NULL);
-		else
-			show_row(&t, "ID", "START", "STATUS", "VENUE",
-			    "TITLE", NULL);
-		json_array_foreach(out, i, r) {
-			if (strcmp(type, "collaborator") == 0) {
-				char *g = show_join(json_object_get(r,
-				    "groups"), ",");
-				const char *fmt = show_str(r, "format");
-
-				show_row(&t, show_str(r, "id"),
-				    show_str(r, "name"),
-				    json_is_true(json_object_get(r,
-				    "consent")) ? "yes" : "no",
-				    *fmt ? fmt : "standard", *g ? g : "-",
-				    NULL);
-				free(g);
-			} else if (strcmp(type, "venue") == 0)
-				show_row(&t, show_str(r, "id"),
-				    show_str(r, "name"), show_str(r,
-				    "address"), NULL);
-			else {
-				const char *st = show_str(r, "status");
-				const char *ven = show_str(r, "venue");
-
-				show_row(&t, show_str(r, "id"),
-				    show_str(r, "start"), *st ? st :
-				    "scheduled", *ven ? ven : "(online)",
-				    show_str(r, "title"), NULL);
-			}
-		}
-		show_print(&t);
-	}
+	else
+		show_list_records(&t, type, out);
 	json_decref(t.rows);
 	json_decref(out);
 	json_decref(ids);
@@ -415,16 +436,81 @@ show_invited(redisContext *c, const struct config *cf, json_t *m,
 	return out;
 }
 
+/* `show meeting`: fetch what the planner would read for it (its groups,
+ * invitees and venue, and who is forgotten) into snap, and judge who is
+ * invited. */
+static json_t *
+show_meeting_invited(redisContext *c, const struct config *cf, json_t *r,
+    json_t *snap)
+{
+	struct record_opts ro = { cf->timezone, 0 };
+	struct record	 rec;
+	struct err	 e;
+	json_t		*nd;
+
+	if (record_check(r, &ro, &rec, &e) == 0) {
+		cli_snapshot(c, cf, &rec, snap, NULL, 0);
+		record_clear(&rec);
+	}
+	nd = json_object();
+	plan_need_set(snap, nd, STORE_FORGOTTEN, NULL);
+	if (json_object_size(nd)) {
+		json_t *a = json_pack("[s]", "forgotten");
+
+		if (store_fetch_sync(c, cf->prefix, a, snap, NULL, 0,
+		    &e) == -1)
+			cli_redis_failed(&e);
+		json_decref(a);
+	}
+	json_decref(nd);
+	return show_invited(c, cf, r, snap);
+}
+
+/* `show meeting` as text: who is invited, each with their needs. */
+static void
+show_print_invited(json_t *invited)
+{
+	json_t	*p, *nd;
+	size_t	 i, j;
+
+	printf("\ninvited: %zu (consenting; unmet access needs "
+	    "first)\n", json_array_size(invited));
+	json_array_foreach(invited, i, p) {
+		json_t *a = json_object_get(p, "access_needs");
+		const char *ans = show_str(p, "answer");
+
+		printf("  %s  %s  %s%s%s\n", show_str(p, "id"),
+		    show_str(p, "name"), show_str(p, "format"),
+		    *ans ? "  answer: " : "", ans);
+		json_array_foreach(a, j, nd)
+			printf("      %s: %s%s%s%s\n",
+			    show_str(nd, "need"),
+			    show_str(nd, "status"),
+			    json_object_get(nd,
+			    "for_this_meeting") ?
+			    " (for this meeting)" : "",
+			    *show_str(nd, "details") ? ": " :
+			    "", show_str(nd, "details"));
+		json_array_foreach(json_object_get(p,
+		    "communication"), j, nd) {
+			char *d = access_comm_describe(
+			    json_string_value(nd));
+
+			printf("      besides email: %s\n", d);
+			free(d);
+		}
+	}
+}
+
 int
 cli_show(const struct config *cf, int argc, char **argv)
 {
 	redisContext	*c;
 	json_t		*snap, *r, *invited = NULL, *p, *nd;
 	enum record_type t;
-	struct record	 rec;
 	struct err	 e;
 	char		 key[STORE_KEY_MAX];
-	size_t		 i, j;
+	size_t		 i;
 	int		 json;
 
 	json = show_json_flag(&argc, argv);
@@ -451,28 +537,8 @@ cli_show(const struct config *cf, int argc, char **argv)
 		return EX_INVALID;
 	}
 	json_incref(r);
-	if (t == REC_MEETING) {
-		struct record_opts ro = { cf->timezone, 0 };
-
-		/* What the planner would read for it: its groups, invitees
-		 * and venue. */
-		if (record_check(r, &ro, &rec, &e) == 0) {
-			cli_snapshot(c, cf, &rec, snap, NULL, 0);
-			record_clear(&rec);
-		}
-		nd = json_object();
-		plan_need_set(snap, nd, STORE_FORGOTTEN, NULL);
-		if (json_object_size(nd)) {
-			json_t *a = json_pack("[s]", "forgotten");
-
-			if (store_fetch_sync(c, cf->prefix, a, snap, NULL, 0,
-			    &e) == -1)
-				cli_redis_failed(&e);
-			json_decref(a);
-		}
-		json_decref(nd);
-		invited = show_invited(c, cf, r, snap);
-	}
+	if (t == REC_MEETING)
+		invited = show_meeting_invited(c, cf, r, snap);
 	redisFree(c);
 	if (json) {
 		json_t *o = json_pack("{s:O}", "record", r);
@@ -486,35 +552,8 @@ cli_show(const struct config *cf, int argc, char **argv)
 		json_decref(o);
 	} else {
 		show_dump(r);
-		if (invited != NULL) {
-			printf("\ninvited: %zu (consenting; unmet access needs "
-			    "first)\n", json_array_size(invited));
-			json_array_foreach(invited, i, p) {
-				json_t *a = json_object_get(p, "access_needs");
-				const char *ans = show_str(p, "answer");
-
-				printf("  %s  %s  %s%s%s\n", show_str(p, "id"),
-				    show_str(p, "name"), show_str(p, "format"),
-				    *ans ? "  answer: " : "", ans);
-				json_array_foreach(a, j, nd)
-					printf("      %s: %s%s%s%s\n",
-					    show_str(nd, "need"),
-					    show_str(nd, "status"),
-					    json_object_get(nd,
-					    "for_this_meeting") ?
-					    " (for this meeting)" : "",
-					    *show_str(nd, "details") ? ": " :
-					    "", show_str(nd, "details"));
-				json_array_foreach(json_object_get(p,
-				    "communication"), j, nd) {
-					char *d = access_comm_describe(
-					    json_string_value(nd));
-
-					printf("      besides email: %s\n", d);
-					free(d);
-				}
-			}
-		}
+		if (invited != NULL)
+			show_print_invited(invited);
 	}
 	json_decref(invited);
 	json_decref(r);
