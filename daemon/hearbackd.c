@@ -483,12 +483,80 @@ hearbackd_signal(evutil_socket_t sig, short what, void *arg)
 		hearbackd_stop(d);
 }
 
+/* The event base and everything on it: Redis, the pool, the scheduler,
+ * intake, feedback, retention, the HTTP listener and web, the signals and
+ * the tick. -1 (e says why) if a listener cannot start. */
+static int
+hearbackd_start(struct hearbackd *d, struct err *e)
+{
+	struct timeval	 tv = { 0, 250 * 1000 };
+	char		 exposed[512];
+
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("cannot create the event base");
+	d->m.started_ms = util_now_ms();
+	d->ops = rconn_new(d->base, d->cf, "ops", hearbackd_on_ops, d);
+	d->pool = pool_new(d->base, d->cf->workers, HB_BATCH, deliver_work,
+	    hearbackd_on_job, d);
+	d->out = outcome_new(d->base, d->cf, d->ops, &d->m, NULL, NULL);
+	d->sched = sched_start(d->base, d->cf, d->ops, d->pool, d->out,
+	    &d->m);
+	sched_set_templates(d->sched, d->tmpl);
+	d->intake = intake_start(d->base, d->cf, &d->m, hearbackd_on_commit,
+	    d);
+	d->feedback = feedback_start(d->base, d->cf, d->ops,
+	    hearbackd_on_commit, d);
+	d->retention = retention_start(d->base, d->cf, d->ops);
+	if (d->cf->http_host[0] != '\0' && (d->http = http_start(d->base,
+	    d->cf->http_host, d->cf->http_port, &d->m, hearbackd_health, d,
+	    e)) == NULL)
+		return -1;
+	if ((d->cf->web_base_url != NULL || d->cf->inbound_address != NULL) &&
+	    (d->web = web_start(d->base, d->cf, d->tmpl, d->ops,
+	    e)) == NULL)
+		return -1;
+	d->ev_term = evsignal_new(d->base, SIGTERM, hearbackd_signal, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, hearbackd_signal, d);
+	d->ev_hup = evsignal_new(d->base, SIGHUP, hearbackd_signal, d);
+	evsignal_add(d->ev_term, NULL);
+	evsignal_add(d->ev_int, NULL);
+	evsignal_add(d->ev_hup, NULL);
+	d->tick = event_new(d->base, -1, EV_PERSIST, hearbackd_tick, d);
+	evtimer_add(d->tick, &tv);
+	log_info("hearbackd starting (config %s)", d->path);
+	if (config_redis_exposed(d->cf, exposed, sizeof exposed))
+		log_warnx("%s", exposed);
+	return 0;
+}
+
+/* After the loop: everything hearbackd_start made, in order. */
+static void
+hearbackd_free(struct hearbackd *d)
+{
+	log_info("stopped");
+	pool_free(d->pool);
+	http_free(d->http);
+	intake_free(d->intake);
+	rconn_free(d->ops);
+	web_free(d->web);	/* after ops: its callbacks run as it goes */
+	feedback_free(d->feedback);
+	retention_free(d->retention);
+	sched_free(d->sched);
+	outcome_free(d->out);
+	event_free(d->tick);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_free(d->ev_hup);
+	event_base_free(d->base);
+	tmplset_unref(d->tmpl);
+	config_unref(d->cf);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct hearbackd	 d;
 	struct err		 e;
-	struct timeval		 tv = { 0, 250 * 1000 };
 	int			 ch, fg = 0, verbose = 0, check = 0;
 	uint64_t		 wd = 0;
 
@@ -551,66 +619,14 @@ main(int argc, char *argv[])
 	if (sd_watchdog_enabled(0, &wd) > 0)
 		d.watchdog_usec = wd;
 
-	if ((d.base = event_base_new()) == NULL)
-		fatalx("cannot create the event base");
-	d.m.started_ms = util_now_ms();
-	d.ops = rconn_new(d.base, d.cf, "ops", hearbackd_on_ops, &d);
-	d.pool = pool_new(d.base, d.cf->workers, HB_BATCH, deliver_work,
-	    hearbackd_on_job, &d);
-	d.out = outcome_new(d.base, d.cf, d.ops, &d.m, NULL, NULL);
-	d.sched = sched_start(d.base, d.cf, d.ops, d.pool, d.out, &d.m);
-	sched_set_templates(d.sched, d.tmpl);
-	d.intake = intake_start(d.base, d.cf, &d.m, hearbackd_on_commit, &d);
-	d.feedback = feedback_start(d.base, d.cf, d.ops, hearbackd_on_commit,
-	    &d);
-	d.retention = retention_start(d.base, d.cf, d.ops);
-	if (d.cf->http_host[0] != '\0' && (d.http = http_start(d.base,
-	    d.cf->http_host, d.cf->http_port, &d.m, hearbackd_health, &d,
-	    &e)) == NULL) {
+	if (hearbackd_start(&d, &e) == -1) {
 		fprintf(stderr, "hearbackd: %s\n", e.msg);
 		return HB_EXIT_CONFIG;
-	}
-	if ((d.cf->web_base_url != NULL || d.cf->inbound_address != NULL) &&
-	    (d.web = web_start(d.base, d.cf, d.tmpl, d.ops,
-	    &e)) == NULL) {
-		fprintf(stderr, "hearbackd: %s\n", e.msg);
-		return HB_EXIT_CONFIG;
-	}
-	d.ev_term = evsignal_new(d.base, SIGTERM, hearbackd_signal, &d);
-	d.ev_int = evsignal_new(d.base, SIGINT, hearbackd_signal, &d);
-	d.ev_hup = evsignal_new(d.base, SIGHUP, hearbackd_signal, &d);
-	evsignal_add(d.ev_term, NULL);
-	evsignal_add(d.ev_int, NULL);
-	evsignal_add(d.ev_hup, NULL);
-	d.tick = event_new(d.base, -1, EV_PERSIST, hearbackd_tick, &d);
-	evtimer_add(d.tick, &tv);
-	log_info("hearbackd starting (config %s)", d.path);
-	{
-		char	exposed[512];
-
-		if (config_redis_exposed(d.cf, exposed, sizeof exposed))
-			log_warnx("%s", exposed);
 	}
 
 	event_base_dispatch(d.base);
 
-	log_info("stopped");
-	pool_free(d.pool);
-	http_free(d.http);
-	intake_free(d.intake);
-	rconn_free(d.ops);
-	web_free(d.web);	/* after ops: its callbacks run as it goes */
-	feedback_free(d.feedback);
-	retention_free(d.retention);
-	sched_free(d.sched);
-	outcome_free(d.out);
-	event_free(d.tick);
-	event_free(d.ev_term);
-	event_free(d.ev_int);
-	event_free(d.ev_hup);
-	event_base_free(d.base);
-	tmplset_unref(d.tmpl);
-	config_unref(d.cf);
+	hearbackd_free(&d);
 	g_mime_shutdown();
 	return 0;
 }
