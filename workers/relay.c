@@ -482,6 +482,47 @@ relay_starttls(struct relay_io *io, SSL_CTX *ctx, const char *host,
 	return relay_tls(io, ctx, host);
 }
 
+/*
+ * From the connection to the last EHLO: TLS first (tls = tls), the
+ * greeting, EHLO, and for tls = starttls STARTTLS and EHLO again. rp holds
+ * the EHLO reply that counts.
+ */
+static int
+relay_hello(struct relay_io *io, const struct config *cf, SSL_CTX *ctx,
+    struct relay_reply *rp)
+{
+	char	name[256], ehlo[300];
+
+	if (gethostname(name, sizeof name) == -1 || name[0] == '\0')
+		snprintf(name, sizeof name, "localhost");
+	name[sizeof name - 1] = '\0';
+	snprintf(ehlo, sizeof ehlo, "EHLO %s\r\n", name);
+
+	if (cf->smtp_tls == CONFIG_TLS_TLS && relay_tls(io, ctx,
+	    cf->smtp_host) == -1)
+		return -1;
+	if (relay_cmd(io, NULL, rp) == -1 ||
+	    relay_expect(io, rp, 220, "us at its greeting") == -1 ||
+	    relay_cmd(io, ehlo, rp) == -1 ||
+	    relay_expect(io, rp, 250, "EHLO") == -1)
+		return -1;
+	if (cf->smtp_tls == CONFIG_TLS_STARTTLS) {
+		struct relay_reply	 st;
+
+		memset(&st, 0, sizeof st);
+		buf_init(&st.lines);
+		if (relay_starttls(io, ctx, cf->smtp_host, rp, &st) == -1) {
+			buf_free(&st.lines);
+			return -1;
+		}
+		buf_free(&st.lines);
+		if (relay_cmd(io, ehlo, rp) == -1 ||
+		    relay_expect(io, rp, 250, "EHLO") == -1)
+			return -1;
+	}
+	return 0;
+}
+
 struct tunnel *
 relay_open(const struct config *cf, SSL_CTX *ctx, int tcp, int step_ms,
     int *plain, struct relay_fail *f)
@@ -489,7 +530,7 @@ relay_open(const struct config *cf, SSL_CTX *ctx, int tcp, int step_ms,
 	struct relay_io		*io = xcalloc(1, sizeof *io);
 	struct relay_reply	 rp;
 	struct tunnel		*t = NULL;
-	char			 name[256], ehlo[300], *libehlo = NULL;
+	char			*libehlo = NULL;
 
 	memset(f, 0, sizeof *f);
 	memset(&rp, 0, sizeof rp);
@@ -498,33 +539,8 @@ relay_open(const struct config *cf, SSL_CTX *ctx, int tcp, int step_ms,
 	io->step_ms = step_ms;
 	io->f = f;
 	*plain = -1;
-	if (gethostname(name, sizeof name) == -1 || name[0] == '\0')
-		snprintf(name, sizeof name, "localhost");
-	name[sizeof name - 1] = '\0';
-	snprintf(ehlo, sizeof ehlo, "EHLO %s\r\n", name);
-
-	if (cf->smtp_tls == CONFIG_TLS_TLS && relay_tls(io, ctx,
-	    cf->smtp_host) == -1)
+	if (relay_hello(io, cf, ctx, &rp) == -1)
 		goto err;
-	if (relay_cmd(io, NULL, &rp) == -1 ||
-	    relay_expect(io, &rp, 220, "us at its greeting") == -1 ||
-	    relay_cmd(io, ehlo, &rp) == -1 ||
-	    relay_expect(io, &rp, 250, "EHLO") == -1)
-		goto err;
-	if (cf->smtp_tls == CONFIG_TLS_STARTTLS) {
-		struct relay_reply	 st;
-
-		memset(&st, 0, sizeof st);
-		buf_init(&st.lines);
-		if (relay_starttls(io, ctx, cf->smtp_host, &rp, &st) == -1) {
-			buf_free(&st.lines);
-			goto err;
-		}
-		buf_free(&st.lines);
-		if (relay_cmd(io, ehlo, &rp) == -1 ||
-		    relay_expect(io, &rp, 250, "EHLO") == -1)
-			goto err;
-	}
 	libehlo = relay_ehlo_for_libesmtp(&rp);
 	if (cf->smtp_user != NULL && cf->smtp_user[0] != '\0') {
 		struct relay_reply	 au;
