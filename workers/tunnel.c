@@ -242,48 +242,75 @@ tunnel_answer_ehlo(struct tunnel *t, char *up, size_t cap, size_t *uplen)
 	return 0;
 }
 
+/*
+ * Relay to client: all that OpenSSL can give now. -1 if the client has gone,
+ * the relay said goodbye (*bye) or the link broke; else the poll events
+ * OpenSSL waits for are added to *tev.
+ */
+static int
+tunnel_down(struct tunnel *t, int *tev, int *bye)
+{
+	char	down[16384];
+	int	n, e;
+
+	for (;;) {
+		n = SSL_read(t->ssl, down, sizeof down);
+		if (n > 0) {
+			if (tunnel_write_all(t->end, down, n) == -1)
+				return -1;	/* client gone */
+			continue;
+		}
+		/* The relay said goodbye, or the link broke. */
+		if ((e = tunnel_wants(t->ssl, n, bye)) == 0)
+			return -1;
+		*tev |= e;
+		return 0;
+	}
+}
+
+/*
+ * Client to relay: what we hold in up (*uplen bytes from *upoff), as far as
+ * it goes. -1 if the connection is over (*bye if cleanly); else the poll
+ * events OpenSSL waits for, if any, are added to *tev.
+ */
+static int
+tunnel_up(struct tunnel *t, char *up, size_t *upoff, size_t *uplen,
+    int *tev, int *bye)
+{
+	int	n, e;
+
+	while (*uplen > 0) {
+		n = SSL_write(t->ssl, up + *upoff, *uplen);
+		if (n > 0) {
+			*upoff += (size_t)n;
+			*uplen -= (size_t)n;
+			continue;
+		}
+		if ((e = tunnel_wants(t->ssl, n, bye)) == 0)
+			return -1;
+		*tev |= e;
+		break;
+	}
+	return 0;
+}
+
 static void *
 tunnel_pump(void *arg)
 {
 	struct tunnel	*t = arg;
 	struct pollfd	 pfd[2];
-	char		 up[16384], down[16384];
+	char		 up[16384];
 	size_t		 uplen = 0, upoff = 0;
 	ssize_t		 r;
-	int		 n, e, tev, open = 1, bye = 0;
+	int		 n, tev, open = 1, bye = 0;
 
 	if (tunnel_answer_ehlo(t, up, sizeof up, &uplen) == -1)
 		goto out;
 	for (;;) {
-		/* Relay to client: all that OpenSSL can give now. */
 		tev = 0;
-		for (;;) {
-			n = SSL_read(t->ssl, down, sizeof down);
-			if (n > 0) {
-				if (tunnel_write_all(t->end, down, n) == -1)
-					goto out;	/* client gone */
-				continue;
-			}
-			/* The relay said goodbye, or the link broke. */
-			if ((e = tunnel_wants(t->ssl, n, &bye)) == 0)
-				goto out;
-			tev |= e;
-			break;
-		}
-
-		/* Client to relay: what we hold, as far as it goes. */
-		while (uplen > 0) {
-			n = SSL_write(t->ssl, up + upoff, uplen);
-			if (n > 0) {
-				upoff += (size_t)n;
-				uplen -= (size_t)n;
-				continue;
-			}
-			if ((e = tunnel_wants(t->ssl, n, &bye)) == 0)
-				goto out;
-			tev |= e;
-			break;
-		}
+		if (tunnel_down(t, &tev, &bye) == -1 ||
+		    tunnel_up(t, up, &upoff, &uplen, &tev, &bye) == -1)
+			goto out;
 		if (uplen == 0) {
 			upoff = 0;
 			if (!open) {
