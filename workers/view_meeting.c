@@ -549,6 +549,56 @@ view_meeting_recipient(struct view *v, json_t *c, json_t *m, json_t *data,
 	return 0;
 }
 
+/* A meeting email's calendar part (invite.c), for the person it goes to. */
+static int
+view_meeting_calendar(struct view *v, const struct config *cf,
+    const char *mid, json_t *mw, json_t *m, json_t *venue,
+    const struct view_when *w, long long end, int cancel, struct err *e)
+{
+	const char	*org;
+	struct invite	*inv;
+
+	org = view_str(json_object_get(m, "organiser"), "email");
+	inv = v->inv = xcalloc(1, sizeof *inv);
+	v->inv_uid = xasprintf("%s@%s", mid, cf->from_domain);
+	inv->uid = v->inv_uid;
+	inv->sequence = (int)json_integer_value(json_object_get(
+	    json_object_get(mw, "meta"), "seq"));
+	inv->cancel = cancel;
+	inv->start = w->start;
+	inv->end = end;
+	inv->tz = w->tz;
+	inv->dtstamp = util_now_ms() / 1000;
+	inv->summary = view_str(m, "title");
+	if (venue != NULL)
+		v->inv_loc = xasprintf("%s, %s", view_str(venue,
+		    "name") ? view_str(venue, "name") : "",
+		    view_str(venue, "address") ? view_str(venue,
+		    "address") : "");
+	else if (view_str(json_object_get(m, "online"), "url"))
+		v->inv_loc = xstrdup(view_str(json_object_get(m,
+		    "online"), "url"));
+	inv->location = v->inv_loc;
+	inv->url = json_object_get(m, "online") ? view_str(
+	    json_object_get(m, "online"), "url") : NULL;
+	inv->organizer_name = org ? view_str(json_object_get(m,
+	    "organiser"), "name") : cf->from_name;
+	inv->organizer_email = org ? org : cf->from_addr;
+	if (cf->inbound_address != NULL) {
+		/* Calendar answers come back to us (SPEC 9). */
+		inv->organizer_email = cf->inbound_address;
+		inv->rsvp = 1;
+	}
+	inv->attendee_name = v->to_name;
+	inv->attendee_email = v->to_addr;
+	/* The description comes from the templates: view_calendar. */
+	if ((v->ics = invite_build(inv, e)) == NULL)
+		return -1;
+	v->ics_method = invite_method(inv);
+	json_object_set_new(v->ctx, "calendar", json_true());
+	return 0;
+}
+
 int
 view_meeting(const char *did, const char *kind, const char *cid,
     json_t *data, const struct config *cf, struct view *v, struct err *e)
@@ -557,7 +607,6 @@ view_meeting(const char *did, const char *kind, const char *cid,
 	json_t		*mw, *d = NULL, *x;
 	const char	*mid = view_dfield(data, "mid"), *vid, *tz, *org;
 	long long	 start, end;
-	struct invite	*inv;
 	struct view_when w;
 	char		 key[STORE_KEY_MAX];
 	json_error_t	 je;
@@ -610,46 +659,10 @@ view_meeting(const char *did, const char *kind, const char *cid,
 		    view_str(m, "coordinator") : cf->coordinator);
 
 	/* Invitations, updates and cancellations carry the calendar. */
-	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
-	    cancel) {
-		inv = v->inv = xcalloc(1, sizeof *inv);
-		v->inv_uid = xasprintf("%s@%s", mid, cf->from_domain);
-		inv->uid = v->inv_uid;
-		inv->sequence = (int)json_integer_value(json_object_get(
-		    json_object_get(mw, "meta"), "seq"));
-		inv->cancel = cancel;
-		inv->start = start;
-		inv->end = end;
-		inv->tz = tz;
-		inv->dtstamp = util_now_ms() / 1000;
-		inv->summary = view_str(m, "title");
-		if (venue != NULL)
-			v->inv_loc = xasprintf("%s, %s", view_str(venue,
-			    "name") ? view_str(venue, "name") : "",
-			    view_str(venue, "address") ? view_str(venue,
-			    "address") : "");
-		else if (view_str(json_object_get(m, "online"), "url"))
-			v->inv_loc = xstrdup(view_str(json_object_get(m,
-			    "online"), "url"));
-		inv->location = v->inv_loc;
-		inv->url = json_object_get(m, "online") ? view_str(
-		    json_object_get(m, "online"), "url") : NULL;
-		inv->organizer_name = org ? view_str(json_object_get(m,
-		    "organiser"), "name") : cf->from_name;
-		inv->organizer_email = org ? org : cf->from_addr;
-		if (cf->inbound_address != NULL) {
-			/* Calendar answers come back to us (SPEC 9). */
-			inv->organizer_email = cf->inbound_address;
-			inv->rsvp = 1;
-		}
-		inv->attendee_name = v->to_name;
-		inv->attendee_email = v->to_addr;
-		/* The description comes from the templates: view_calendar. */
-		if ((v->ics = invite_build(inv, e)) == NULL)
-			goto err;
-		v->ics_method = invite_method(inv);
-		json_object_set_new(v->ctx, "calendar", json_true());
-	}
+	if ((strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||
+	    cancel) && view_meeting_calendar(v, cf, mid, mw, m, venue, &w,
+	    end, cancel, e) == -1)
+		goto err;
 	rv = 0;
 err:
 	json_decref(d);
