@@ -434,7 +434,29 @@ intake_run_on_fetch(redisAsyncContext *ac, void *rp, void *priv)
 	intake_run_pump(it);
 }
 
-/* Fetch what r's plans need; -1 if the connection is gone. */
+/*
+ * Runs are independent only while a collaborator's plan reads nothing but
+ * its own record (its one key in the snapshot). Should the planner ever
+ * need more, r's records go back to be planned one by one: slower, never
+ * wrong.
+ */
+static void
+intake_run_apart(struct intake *it, struct intake_run *r)
+{
+	struct intake_entry	*en;
+
+	if (!it->run_apart)
+		log_warnx("intake: a collaborator's plan needs more than its "
+		    "own record (entry %s): collaborators are planned one by "
+		    "one", STAILQ_FIRST(&r->entries)->id);
+	it->run_apart = 1;
+	STAILQ_FOREACH(en, &r->entries, next)
+		en->alone = 1;
+	intake_run_cut(it, r, NULL);
+}
+
+/* Fetch what r's plans need: 0 sent, 1 r went back to the queue, -1 the
+ * connection is gone. */
 static int
 intake_run_fetch(struct intake *it, struct intake_run *r)
 {
@@ -445,6 +467,11 @@ intake_run_fetch(struct intake *it, struct intake_run *r)
 
 	STAILQ_FOREACH(en, &r->entries, next)
 		plan_needs_set(&en->rec, r->snap, set);
+	if (json_object_size(set) != (size_t)r->n) {
+		json_decref(set);
+		intake_run_apart(it, r);
+		return 1;
+	}
 	r->need = json_array();
 	json_object_foreach(set, key, v)
 		json_array_append_new(r->need, json_string(key));
@@ -461,13 +488,15 @@ intake_run_fetch(struct intake *it, struct intake_run *r)
 }
 
 /* A new run at the end of the pipeline, with first (if not NULL) and what
- * may join it from the head of the queue; its fetch goes out. -1 if the
- * connection is gone (intake_lost ran). */
+ * may join it from the head of the queue; its fetch goes out. 0 sent, 1
+ * it went back to the queue, -1 the connection is gone (intake_lost
+ * ran). */
 static int
 intake_run_new(struct intake *it, struct intake_entry *first)
 {
 	struct intake_run	*r = xcalloc(1, sizeof *r);
 	struct intake_entry	*en;
+	int			 rc;
 
 	r->it = it;
 	r->snap = json_object();
@@ -484,15 +513,14 @@ intake_run_new(struct intake *it, struct intake_entry *first)
 		STAILQ_INSERT_TAIL(&r->entries, en, next);
 		r->n++;
 	}
-	if (intake_run_fetch(it, r) == -1) {
+	if ((rc = intake_run_fetch(it, r)) == -1)
 		intake_lost(it);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* Another run, if there is room: its fetch may go out ahead of at most one
- * commit still to be sent. -1 if the connection is gone. */
+ * commit still to be sent. -1 if the connection is gone, else 0 or 1 (as
+ * intake_run_new). */
 int
 intake_run_more(struct intake *it)
 {
@@ -520,6 +548,12 @@ intake_run_start(struct intake *it)
 
 	STAILQ_REMOVE_HEAD(&it->hand, next);
 	it->nhand = 0;
-	if (intake_run_new(it, en) == 0)
+	switch (intake_run_new(it, en)) {
+	case 0:
 		(void)intake_run_more(it);
+		break;
+	case 1:		/* back to the queue, to be planned one by one */
+		intake_next(it);
+		break;
+	}
 }

@@ -111,6 +111,8 @@ struct intake {
 	int			 nruns;
 	unsigned long long	 run_seq;	/* the chain's tokens */
 	int			 run_tries;	/* conflicts in a row */
+	int			 run_apart;	/* a plan read more than its
+						 * record: said once */
 	/* Entries whose commit was answered, logged (and freed) by the
 	 * deferred step, it->prep, which runs once what was sent is written
 	 * out: Redis runs the commit while this thread reads on. */
