@@ -1,5 +1,6 @@
 /*
- * intake_meeting.c: the Redis round trips of a meeting entry in hand.
+ * intake_meeting.c: the Redis round trips of a meeting entry in hand (or a
+ * venue's: its access updates go to everyone invited to its meetings).
  *
  * Main thread only, on intake's Redis connection; intake_fanout.c hands
  * the entry over (intake_meeting_start) with it->fo made. meeting_page.c
@@ -213,8 +214,9 @@ intake_meeting_done(struct intake *it)
 	struct mpage		*mp = intake_mp(it);
 
 	if (mpage_paged(mp))
-		log_info("intake: meeting %s: version %s planned in pages "
-		    "(%d pages, %lld ops committed)", en->rec.id,
+		log_info("intake: %s %s: version %s planned in pages "
+		    "(%d pages, %lld ops committed)",
+		    record_type_name(en->rec.type), en->rec.id,
 		    mpage_version(mp),
 		    mpage_pages(mp), mpage_planned(mp));
 	intake_accepted(it, en);
@@ -235,7 +237,8 @@ intake_meeting_step(struct intake *it)
 	memset(&io, 0, sizeof io);
 	d = mpage_next(intake_mp(it), &pc, &io);
 	if (mpage_note(intake_mp(it), note, sizeof note) != NULL)
-		log_info("intake: meeting %s: %s (entry %s)",
+		log_info("intake: %s %s: %s (entry %s)",
+		    record_type_name(intake_cur(it)->rec.type),
 		    intake_cur(it)->rec.id, note, intake_cur(it)->id);
 	switch (d) {
 	case MPAGE_FETCH:

@@ -310,8 +310,9 @@ meeting_person(struct meeting_plan *p, const char *cid, enum meeting_role role)
 		json_decref(data);
 		break;
 	case MEETING_CANCELLED:
-		if (p->paged)
-			meeting_drop_stale(p, cid, NULL);
+		/* Paged, their pending emails were withdrawn before the
+		 * cancelled record was stored (meeting_phase.c); whole, with
+		 * the meeting's all. */
 		data = json_pack("{s:b}", "removed", 0);
 		meeting_email(p, "can", "cancellation", cid, data, 0);
 		json_decref(data);

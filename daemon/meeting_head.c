@@ -23,7 +23,7 @@
 #include "record.h"
 #include "store.h"
 
-static void
+void
 mpage_need(struct mpage *mp, json_t *need, const char *key)
 {
 	json_t	*v;
@@ -57,18 +57,23 @@ mpage_need_record(struct mpage *mp, json_t *need, json_t *m)
 	}
 }
 
-/* The head's keys still to read (a new array). */
+/* The head's keys still to read (a new array). A merge record's whole is
+ * made once the stored record is read, to read what it names. */
 json_t *
-mpage_head_need(struct mpage *mp)
+mpage_head_need(struct mpage *mp, const struct plan_ctx *pc)
 {
 	json_t	*need = json_array();
 	char	 key[STORE_KEY_MAX], k2[STORE_KEY_MAX + 8];
 	json_t	*stored;
 
-	mpage_need(mp, need, store_reckey("meeting", mp->r->id, key,
+	mpage_need(mp, need, store_reckey(mp->type, mp->r->id, key,
 	    sizeof key));
-	mpage_need(mp, need, store_markkey("meeting", mp->r->id, key,
+	mpage_need(mp, need, store_markkey(mp->type, mp->r->id, key,
 	    sizeof key));
+	if (mp->r->type == REC_VENUE) {
+		venue_page_need(mp, need);
+		return need;
+	}
 	snprintf(k2, sizeof k2, "#hlen:%s", store_invkey(mp->r->id, key,
 	    sizeof key));
 	mpage_need(mp, need, k2);
@@ -84,6 +89,8 @@ mpage_head_need(struct mpage *mp)
 		return need;
 	if ((stored = plan_snaprec(mp->snap, "meeting", mp->r->id)) != NULL)
 		mpage_need_record(mp, need, stored);
+	if (mp->w == NULL && mp->r->merge)
+		(void)mpage_whole(mp, pc, NULL);
 	if (mp->w != NULL)
 		mpage_need_record(mp, need, mp->w->json);
 	return need;
@@ -93,18 +100,18 @@ json_t *
 mpage_stored_wrap(struct mpage *mp)
 {
 	char	 key[STORE_KEY_MAX];
-	json_t	*w = json_object_get(mp->snap, store_reckey("meeting",
+	json_t	*w = json_object_get(mp->snap, store_reckey(mp->type,
 	    mp->r->id, key, sizeof key));
 
 	return json_is_object(w) ? w : NULL;
 }
 
-static json_t *
+json_t *
 mpage_mark(struct mpage *mp)
 {
 	char	key[STORE_KEY_MAX];
 
-	return json_object_get(mp->snap, store_markkey("meeting", mp->r->id,
+	return json_object_get(mp->snap, store_markkey(mp->type, mp->r->id,
 	    key, sizeof key));
 }
 
@@ -119,7 +126,7 @@ mpage_int(struct mpage *mp, const char *fmt, const char *key)
 
 /* The whole this entry asks for: its record, or the stored one merged
  * with it. -1 with e (the merge's words, as plan_apply() says them). */
-static int
+int
 mpage_whole(struct mpage *mp, const struct plan_ctx *pc, struct err *e)
 {
 	struct record_opts	o = { mp->r->tz,
@@ -130,7 +137,7 @@ mpage_whole(struct mpage *mp, const struct plan_ctx *pc, struct err *e)
 		mp->w = mp->r;
 		return 0;
 	}
-	if (record_merge(plan_snaprec(mp->snap, "meeting", mp->r->id), mp->r,
+	if (record_merge(plan_snaprec(mp->snap, mp->type, mp->r->id), mp->r,
 	    &o, &mp->own, e) == -1)
 		return -1;
 	mp->w = &mp->own;
@@ -198,7 +205,7 @@ mpage_small(struct mpage *mp)
 
 /* Does this entry ask for what is stored (its record, or the stored one
  * merged with it)? */
-static int
+int
 mpage_same(struct mpage *mp, const struct plan_ctx *pc, json_t *stored)
 {
 	struct record_opts	o = { mp->r->tz,
@@ -226,28 +233,36 @@ static int
 mpage_finish(struct mpage *mp, const struct plan_ctx *pc, const char *mver)
 {
 	json_t		*stored = plan_snaprec(mp->snap, "meeting", mp->r->id);
+	json_t		*mark = mpage_mark(mp), *rec = NULL;
+	const char	*text = store_mark_field(mark, "rec");
 	struct err	 e;
 	struct record_opts o = { pc->cf->timezone, 1 << 24 };
 
 	mp->ver = xstrdup(mver);
 	mp->other = 1;
-	if (stored == NULL || meeting_version_load(store_mark_field(
-	    mpage_mark(mp), "plan"), &mp->mv) == -1 ||
-	    record_check(stored, &o, &mp->own, &e) == -1) {
+	/* A cancellation not stored yet: its record is the marker's. */
+	mp->stored = text == NULL || store_mark_field(mark, "stored") != NULL;
+	if (!mp->stored)
+		stored = rec = json_loads(text, 0, NULL);
+	if (stored == NULL || meeting_version_load(store_mark_field(mark,
+	    "plan"), &mp->mv) == -1 || record_check(stored, &o, &mp->own,
+	    &e) == -1) {
 		/* Nothing to finish with: the marker just goes. */
+		json_decref(rec);
 		mp->step = MPAGE_S_TAIL;
 		return 0;
 	}
 	mp->decided = 1;
 	if (strcmp(mver, mp->entry) == 0 || mpage_same(mp, pc, stored))
 		mp->other = 0;
+	json_decref(rec);
 	snprintf(mp->note, sizeof mp->note, "finishing version %s, paged "
 	    "before and not finished%s", mver, mp->other ? " (this entry's "
 	    "comes after)" : "");
 	mp->w = &mp->own;
 	mpage_audience(mp);
 	mp->paged = 1;
-	if (store_mark_field(mpage_mark(mp), "gathered") != NULL)
+	if (store_mark_field(mark, "gathered") != NULL)
 		mp->step = MPAGE_S_TAIL;
 	else {
 		mpage_phases(mp);
@@ -264,6 +279,10 @@ mpage_headed(struct mpage *mp, const struct plan_ctx *pc, struct mpage_io *io)
 	json_t		*ids, *cur = NULL, *v;
 	size_t		 i;
 
+	if (mp->r->type == REC_VENUE) {
+		venue_page_headed(mp, pc, io);
+		return;
+	}
 	if (mver != NULL) {
 		mpage_finish(mp, pc, mver);
 		return;
@@ -293,20 +312,22 @@ mpage_headed(struct mpage *mp, const struct plan_ctx *pc, struct mpage_io *io)
 	mp->step = MPAGE_S_CHECK;
 }
 
-/* The record and its marker, at the version read. */
+/* The version's record stored (its meta: the SEQUENCE and the start, as
+ * the version's entry stored it), and the venue's index of meetings in
+ * step. */
 void
-mpage_start(struct mpage *mp, const struct plan_ctx *pc)
+mpage_store(struct mpage *mp, const struct plan_ctx *pc, json_t *ops)
 {
+	struct plan_ctx		 vc = { pc->cf, pc->now_ms, mp->ver };
 	struct meeting_plan	 p;
-	json_t			*ops = json_array(), *meta, *stored;
+	json_t			*meta, *stored;
 	const char		*ov;
-	char			*plan;
 	struct err		 e;
 
 	meeting_plan_init(&p, mp->w, mp->snap, pc, ops, &e);
 	meta = json_pack("{s:i, s:I}", "seq", mp->mv.seq, "start",
 	    (json_int_t)p.start);
-	plan_store(ops, mp->w, pc, meta);
+	plan_store(ops, mp->w, &vc, meta);
 	json_decref(meta);
 	stored = plan_snaprec(mp->snap, "meeting", mp->r->id);
 	ov = meeting_str(stored, "venue");
@@ -314,14 +335,37 @@ mpage_start(struct mpage *mp, const struct plan_ctx *pc)
 		store_op_srem(ops, STORE_VENUE_MEETINGS, ov, p.mid);
 	if (p.vid)
 		store_op_sadd(ops, STORE_VENUE_MEETINGS, p.vid, p.mid);
-	plan = meeting_version_dump(&mp->mv);
-	store_op_mark_plan(ops, "meeting", mp->r->id, mp->entry, plan);
-	free(plan);
-	store_op_part_del(ops, mp->r->id);
 	json_decref(p.part);
+}
+
+/*
+ * The marker, at the version read, and the record with it. A
+ * cancellation's record waits (in the marker) until everyone's pending
+ * emails are withdrawn: until then an email that falls due is sent as
+ * the meeting stood, and its cancellation follows it; never an
+ * invitation to a meeting already cancelled.
+ */
+void
+mpage_start(struct mpage *mp, const struct plan_ctx *pc)
+{
+	json_t	*ops = json_array();
+	char	*plan, *text;
+
 	free(mp->ver);
 	mp->ver = xstrdup(mp->entry);
 	mp->other = 0;
+	mp->stored = mp->mv.what != MEETING_CANCEL;
+	if (mp->stored)
+		mpage_store(mp, pc, ops);
+	plan = meeting_version_dump(&mp->mv);
+	store_op_mark_plan(ops, "meeting", mp->r->id, mp->entry, plan);
+	free(plan);
+	if (!mp->stored) {
+		text = store_dump(mp->w->json);
+		store_op_mark_set(ops, "meeting", mp->r->id, "rec", text);
+		free(text);
+	}
+	store_op_part_del(ops, mp->r->id);
 	snprintf(mp->note, sizeof mp->note, "version %s begins, in pages "
 	    "(SEQUENCE %d)", mp->ver, mp->mv.seq);
 	mpage_queue(mp, ops, MPAGE_C_START);

@@ -29,7 +29,7 @@
 int
 mpage_wants(const struct record *r)
 {
-	return r->type == REC_MEETING;
+	return r->type == REC_MEETING || r->type == REC_VENUE;
 }
 
 struct mpage *
@@ -38,6 +38,7 @@ mpage_new(const struct record *r, const char *entry)
 	struct mpage	*mp = xcalloc(1, sizeof *mp);
 
 	mp->r = r;
+	mp->type = record_type_name(r->type);
 	mp->entry = xstrdup(entry);
 	mp->commits = json_array();
 	mpage_restart(mp);
@@ -59,6 +60,8 @@ mpage_restart(struct mpage *mp)
 	json_decref(mp->chunk);
 	json_decref(mp->gathered);
 	json_decref(mp->inflight_ops);
+	json_decref(mp->vplan);
+	mp->vplan = NULL;
 	mp->snap = json_object();
 	mp->need = mp->invitees = mp->groups = mp->chunks = NULL;
 	mp->checksnap = mp->legacy = mp->phases = mp->chunk = NULL;
@@ -75,7 +78,7 @@ mpage_restart(struct mpage *mp)
 	mp->version[0] = '\0';
 	mp->rounds = 0;
 	mp->nchecked = mp->nmigrated = mp->at = 0;
-	mp->removals = mp->gathered_all = 0;
+	mp->removals = mp->gathered_all = mp->stored = 0;
 	mp->cursor[0] = '\0';
 	mp->inflight = MPAGE_C_NONE;
 	mp->step = MPAGE_S_HEAD;
@@ -117,7 +120,7 @@ mpage_tail(struct mpage *mp)
 	json_t	*ops = json_array();
 
 	if (mp->ver != NULL)
-		store_op_unmark(ops, "meeting", mp->r->id, mp->ver);
+		store_op_unmark(ops, mp->type, mp->r->id, mp->ver);
 	mpage_queue(mp, ops, MPAGE_C_TAIL);
 }
 
@@ -168,7 +171,7 @@ mpage_pop(struct mpage *mp, struct mpage_io *io)
 	case MPAGE_C_WHOLE:
 	case MPAGE_C_ACK:
 		store_op_audit(io->ops, "event", "accepted", "entry",
-		    mp->entry, "type", "meeting", "id", mp->r->id, NULL);
+		    mp->entry, "type", mp->type, "id", mp->r->id, NULL);
 		io->version = mp->version;
 		io->entry = mp->entry;
 		break;
@@ -178,7 +181,7 @@ mpage_pop(struct mpage *mp, struct mpage_io *io)
 	case MPAGE_C_TAIL:
 		if (!mp->other) {
 			store_op_audit(io->ops, "event", "accepted", "entry",
-			    mp->entry, "type", "meeting", "id", mp->r->id,
+			    mp->entry, "type", mp->type, "id", mp->r->id,
 			    NULL);
 			io->entry = mp->entry;
 		}
@@ -194,7 +197,7 @@ static int
 mpage_head_read(struct mpage *mp, const struct plan_ctx *pc,
     struct mpage_io *io)
 {
-	json_t	*need = mpage_head_need(mp);
+	json_t	*need = mpage_head_need(mp, pc);
 
 	if (json_array_size(need) > 0 && mp->rounds < PLAN_MAX_ROUNDS) {
 		mp->rounds++;
@@ -248,13 +251,20 @@ mpage_next(struct mpage *mp, const struct plan_ctx *pc, struct mpage_io *io)
 			mpage_survey_read(mp, io);
 			return MPAGE_PEOPLE;
 		case MPAGE_S_START:
-			mpage_start(mp, pc);
 			mp->step = MPAGE_S_PHASES;
+			if (mp->r->type == REC_VENUE) {
+				venue_page_start(mp, pc);
+				venue_page_phases(mp);
+				break;
+			}
+			mpage_start(mp, pc);
 			mpage_phases(mp);
 			break;
 		case MPAGE_S_PHASES:
-			if (mpage_phase_read(mp, io, &d))
+			if ((n = mpage_phase_read(mp, pc, io, &d)) == 1)
 				return d;
+			if (n == -1)
+				break;	/* a commit queued (the store) */
 			mp->step = mpage_gathers(mp) ? MPAGE_S_GATHER :
 			    MPAGE_S_TAIL;
 			mp->cursor[0] = '\0';
@@ -327,8 +337,11 @@ mpage_gathered(struct mpage *mp, const char *cursor, json_t *fields)
 
 	if (mp->gathered == NULL)
 		mp->gathered = json_object();
+	/* What the notices are made of; a cancellation's saved guards
+	 * ("g:") are not (and are gone once it is made). */
 	json_object_foreach(fields, f, v)
-		if ((j = json_loads(json_string_value(v), 0, NULL)) != NULL)
+		if ((f[0] == 'a' || f[0] == 'c') && f[1] == ':' &&
+		    (j = json_loads(json_string_value(v), 0, NULL)) != NULL)
 			json_object_set_new(mp->gathered, f, j);
 	snprintf(mp->cursor, sizeof mp->cursor, "%s", cursor);
 	if (strcmp(cursor, "0") == 0)

@@ -101,6 +101,10 @@ mpage_phases(struct mpage *mp)
 		mpage_phase_invited(mp, MPAGE_P_CLEAR);
 		break;
 	case MEETING_CANCEL:
+		if (!mp->stored) {
+			mpage_phase_invited(mp, MPAGE_P_WITHDRAW);
+			mpage_phase(mp, MPAGE_P_STORE, NULL, NULL);
+		}
 		mpage_phase_invited(mp, MPAGE_P_CANCEL);
 		mpage_phase(mp, MPAGE_P_SWEEP, NULL, NULL);
 		break;
@@ -125,6 +129,8 @@ mpage_phases(struct mpage *mp)
 int
 mpage_gathers(const struct mpage *mp)
 {
+	if (mp->r->type == REC_VENUE)
+		return 0;
 	return mp->mv.what == MEETING_NEW || mp->mv.what == MEETING_CHANGE ||
 	    mp->mv.what == MEETING_CANCEL;
 }
@@ -132,13 +138,33 @@ mpage_gathers(const struct mpage *mp)
 static const char *const mpage_wants_of[] = {
 	[MPAGE_P_DROP] = "rigp",
 	[MPAGE_P_ADD] = "rip",
-	[MPAGE_P_CANCEL] = "rip",
+	[MPAGE_P_CANCEL] = "ria",
 	[MPAGE_P_CLEAR] = "i",
-	[MPAGE_P_SWEEP] = ""
+	[MPAGE_P_SWEEP] = "",
+	[MPAGE_P_WITHDRAW] = "rip",
+	[MPAGE_P_STORE] = ""
 };
 
+/* The cancelled record stored, under the marker, which says so. */
+static void
+mpage_phase_store(struct mpage *mp, const struct plan_ctx *pc)
+{
+	json_t	*ops = json_array();
+
+	store_op_ifmark(ops, mp->type, mp->w->id, mp->ver);
+	mpage_store(mp, pc, ops);
+	store_op_mark_set(ops, mp->type, mp->w->id, "stored", "1");
+	mpage_queue(mp, ops, MPAGE_C_PAGE);
+	mp->stored = 1;
+	mp->at++;
+	mp->cursor[0] = '\0';
+}
+
+/* The read of the phase at hand into io (1), a commit queued instead
+ * (-1), or 0: the phases are done. */
 int
-mpage_phase_read(struct mpage *mp, struct mpage_io *io, enum mpage_do *d)
+mpage_phase_read(struct mpage *mp, const struct plan_ctx *pc,
+    struct mpage_io *io, enum mpage_do *d)
 {
 	json_t			*e = json_array_get(mp->phases, mp->at);
 	enum mpage_phase	 ph;
@@ -146,6 +172,10 @@ mpage_phase_read(struct mpage *mp, struct mpage_io *io, enum mpage_do *d)
 	if (e == NULL)
 		return 0;
 	ph = (enum mpage_phase)json_integer_value(json_object_get(e, "phase"));
+	if (ph == MPAGE_P_STORE) {
+		mpage_phase_store(mp, pc);
+		return -1;
+	}
 	io->cursor = mp->cursor[0] ? mp->cursor : "0";
 	if (ph == MPAGE_P_SWEEP) {
 		store_setkey(STORE_MEETING_DELIVERIES, mp->w->id, io->key,
@@ -157,6 +187,11 @@ mpage_phase_read(struct mpage *mp, struct mpage_io *io, enum mpage_do *d)
 	memset(&io->people, 0, sizeof io->people);
 	io->people.mid = mp->w->id;
 	io->people.want = mpage_wants_of[ph];
+	if (mp->r->type == REC_VENUE) {
+		/* A meeting's people at a venue: their records only. */
+		io->people.mid = json_string_value(json_object_get(e, "mid"));
+		io->people.want = "r";
+	}
 	io->people.src = json_string_value(json_object_get(e, "src"));
 	io->people.cursor = io->cursor;
 	io->people.count = MPAGE_PAGE;
@@ -168,7 +203,7 @@ mpage_phase_read(struct mpage *mp, struct mpage_io *io, enum mpage_do *d)
 
 /* On from the page just read: the same source from its cursor, or the
  * next phase. */
-static void
+void
 mpage_advance(struct mpage *mp, const char *cursor)
 {
 	json_t	*e = json_array_get(mp->phases, mp->at);
@@ -186,14 +221,14 @@ mpage_advance(struct mpage *mp, const char *cursor)
  * filled; a full one is queued, and so is what is left at the end of a
  * page (mpage_flush): a page is read only once the one before it is
  * stored, so it sees what that one did. */
-static void
+void
 mpage_add_ops(struct mpage *mp, json_t *ops)
 {
 	if (json_array_size(ops) == 0)
 		return;
 	if (mp->chunk == NULL) {
 		mp->chunk = json_array();
-		store_op_ifmark(mp->chunk, "meeting", mp->w->id, mp->ver);
+		store_op_ifmark(mp->chunk, mp->type, mp->w->id, mp->ver);
 	}
 	json_array_extend(mp->chunk, ops);
 	if (json_array_size(mp->chunk) >= MPAGE_OPS) {
@@ -202,7 +237,7 @@ mpage_add_ops(struct mpage *mp, json_t *ops)
 	}
 }
 
-static void
+void
 mpage_flush(struct mpage *mp)
 {
 	if (mp->chunk != NULL)
@@ -225,6 +260,29 @@ mpage_part_ops(struct meeting_plan *p, const char *cid)
 		free(text);
 	}
 	json_object_clear(p->part);
+}
+
+/* Before a cancellation is stored: the person's pending emails of the
+ * meeting withdrawn, and saved (g:<cid> in mp:<m>) as what their
+ * cancellation must follow (meeting_after): one a worker has taken stays
+ * a tombstone until it settles, and the cancellation waits for it. Read
+ * again after a crash, a person with nothing pending keeps what was
+ * saved. */
+static void
+mpage_withdraw(struct meeting_plan *p, const char *cid, json_t *in)
+{
+	json_t	*pend = json_object_get(in, "pend");
+	char	*text, *key;
+
+	if (json_string_value(json_object_get(in, "mi")) == NULL ||
+	    json_array_size(pend) == 0)
+		return;
+	meeting_drop_stale(p, cid, NULL);
+	text = store_dump(pend);
+	key = xasprintf("g:%s", cid);
+	store_op_part_put(p->ops, p->mid, key, text);
+	free(key);
+	free(text);
 }
 
 /* Is the person invited now (the whole planner's "people")? */
@@ -269,6 +327,9 @@ mpage_person(struct mpage *mp, struct meeting_plan *p, enum mpage_phase ph,
 		store_op_uninvite(p->ops, p->mid, cid);
 		mpage_part_ops(p, cid);
 		break;
+	case MPAGE_P_WITHDRAW:
+		mpage_withdraw(p, cid, in);
+		break;
 	case MPAGE_P_CANCEL:
 		if (was == NULL)
 			break;
@@ -280,28 +341,41 @@ mpage_person(struct mpage *mp, struct meeting_plan *p, enum mpage_phase ph,
 		if (was != NULL && !mine)
 			store_op_uninvite(p->ops, p->mid, cid);
 		break;
+	case MPAGE_P_STORE:
 	case MPAGE_P_SWEEP:
 		break;
 	}
 }
 
 /* The page's snapshot for the planner: its people's records, the venue,
- * and their pending emails together as the meeting's index. */
+ * and their pending emails together as the meeting's index (for a
+ * cancellation, those saved before they were withdrawn). */
 static void
-mpage_page_snap(struct mpage *mp, json_t *snap, json_t *ids, json_t *info)
+mpage_page_snap(struct mpage *mp, json_t *snap, json_t *ids, json_t *info,
+    enum mpage_phase ph)
 {
 	char		 key[STORE_KEY_MAX];
 	const char	*vid = meeting_str(mp->w->json, "venue");
-	json_t		*md = json_array(), *v;
+	json_t		*md = json_array(), *v, *pend, *saved;
 	size_t		 i;
 
 	if (vid != NULL) {
 		store_reckey("venue", vid, key, sizeof key);
 		json_object_set(snap, key, json_object_get(mp->snap, key));
 	}
-	json_array_foreach(ids, i, v)
-		json_array_extend(md, json_object_get(json_object_get(info,
-		    json_string_value(v)), "pend"));
+	json_array_foreach(ids, i, v) {
+		pend = json_object_get(json_object_get(info,
+		    json_string_value(v)), "pend");
+		if (ph != MPAGE_P_CANCEL) {
+			json_array_extend(md, pend);
+			continue;
+		}
+		saved = json_loads(json_string_value(json_array_get(pend, 0)) ?
+		    json_string_value(json_array_get(pend, 0)) : "[]", 0, NULL);
+		if (json_is_array(saved))
+			json_array_extend(md, saved);
+		json_decref(saved);
+	}
 	json_object_set_new(snap, store_setkey(STORE_MEETING_DELIVERIES,
 	    mp->w->id, key, sizeof key), md);
 }
@@ -317,8 +391,12 @@ mpage_phase_people(struct mpage *mp, const struct plan_ctx *pc,
 	struct err		 err;
 	size_t			 i;
 
+	if (mp->r->type == REC_VENUE) {
+		venue_page_people(mp, pc, cursor, e, ids, snap);
+		return;
+	}
 	ph = (enum mpage_phase)json_integer_value(json_object_get(e, "phase"));
-	mpage_page_snap(mp, snap, ids, info);
+	mpage_page_snap(mp, snap, ids, info, ph);
 	if (meeting_plan_init(&p, mp->w, snap, pc, NULL, &err) == -1) {
 		mpage_advance(mp, "0");
 		return;

@@ -8,6 +8,8 @@
  * vup:<venue>:<meeting>:<person>:<hash of the changes>, so the same
  * change is told once and a new one is a new email. The changes are data
  * ({word, was, now}); the templates word them (view.c, _access_state).
+ * The daemon pages a venue whose update goes to many (venue_page.c), with
+ * the same ids and data.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,7 @@ meeting_venue_needs(const struct record *r, json_t *snap, json_t *need)
 }
 
 /* The words whose access changed, as data: [{word, was, now}]. */
-static json_t *
+json_t *
 meeting_venue_changes(json_t *oa, json_t *na)
 {
 	json_t		*changes = json_array(), *a, *b;

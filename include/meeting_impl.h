@@ -19,6 +19,8 @@
  *                      notice, the call list) and the short-notice notice
  *   meeting_venue.c    venue access updates
  *   meeting_page.c     the same planning, a page of people at a time
+ *                      (meeting_head.c, meeting_phase.c; venue_page.c
+ *                      for a venue's access updates)
  *
  * What is gathered over everyone goes into a "part" object as each person
  * is planned: "a:<cid>" their access lines, "c:0:<cid>" (taken off) or
@@ -159,6 +161,10 @@ void	meeting_drop_stale(struct meeting_plan *p, const char *cid,
  * did. */
 json_t	*meeting_changes(struct meeting_plan *p, json_t *old,
 	    int *time_changed);
+
+/* meeting_venue.c: the access words that changed, as data ([{word, was,
+ * now}], a new array). */
+json_t	*meeting_venue_changes(json_t *oa, json_t *na);
 
 /* meeting_notice.c */
 void	meeting_hash(json_t *v, char *buf, size_t len);

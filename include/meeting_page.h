@@ -28,6 +28,12 @@
  *              add     everyone invited now: an invitation, or an update
  *                      and new reminders; their unmet access needs and
  *                      call list entries gathered into mp:<m>
+ *              withdraw (cancelled) before the cancelled record is
+ *                      stored: everyone's pending emails withdrawn and
+ *                      saved as what their cancellation follows; then
+ *                      the record stored (an email that falls due
+ *                      meanwhile goes as the meeting stood, never as
+ *                      an invitation to a cancelled one)
  *              cancel  (cancelled) everyone invited: a cancellation
  *              clear   (back on, or nothing sent) the invited hash
  *                      emptied of earlier versions' people
@@ -42,6 +48,10 @@
  * A person's emails are those meeting_person() plans whole, and notices
  * are made once from all of it, so a paged meeting sends what the whole
  * planner would (the same delivery ids).
+ *
+ * A venue record rides the same steps (venue_page.c): when its access
+ * changed and the people invited to its upcoming meetings are many, its
+ * access updates go out a meeting's page of people at a time.
  */
 #ifndef HB_MEETING_PAGE_H
 #define HB_MEETING_PAGE_H
@@ -107,7 +117,7 @@ struct mpage_io {
 	struct err		 e;
 };
 
-/* Does the daemon plan this record with mpage? (Meetings.) */
+/* Does the daemon plan this record with mpage? (Meetings, venues.) */
 int		 mpage_wants(const struct record *);
 /* r stays the caller's and must outlive mp; entry is its inbox entry. */
 struct mpage	*mpage_new(const struct record *r, const char *entry);

@@ -29,7 +29,11 @@ enum mpage_phase {
 	MPAGE_P_ADD,		/* everyone invited now */
 	MPAGE_P_CANCEL,		/* everyone invited: cancelled */
 	MPAGE_P_CLEAR,		/* earlier versions' people out of mi:<m> */
-	MPAGE_P_SWEEP		/* the pending index, of what went stale */
+	MPAGE_P_SWEEP,		/* the pending index, of what went stale */
+	MPAGE_P_WITHDRAW,	/* before a cancellation is stored: everyone's
+				 * pending emails withdrawn, and saved as
+				 * what their cancellation follows */
+	MPAGE_P_STORE		/* the cancelled record stored (no read) */
 };
 
 /* What a commit was, to know what its reply means. */
@@ -46,6 +50,7 @@ enum mpage_commit {
 
 struct mpage {
 	const struct record	*r;
+	const char		*type;		/* "meeting" or "venue" */
 	char			*entry;
 	enum mpage_step		 step;
 	int			 tries;		/* head read again */
@@ -92,6 +97,9 @@ struct mpage {
 	json_t			*inflight_ops;
 
 	char			 note[200];	/* for the log, once */
+	json_t			*vplan;		/* a venue's: venue_page.c */
+	int			 stored;	/* a cancellation's record is
+						 * stored (MPAGE_P_STORE) */
 	int			 paged;
 	int			 pages;
 	long long		 planned;
@@ -106,7 +114,7 @@ int	mpage_consents(json_t *snap, const char *cid);
  * head says to do (the next step; io->e on a refusal); the invitees'
  * records read (mpage_checked, meeting_page.h) and then judged; what
  * the version does; a part of a legacy list moved; the start queued. */
-json_t	*mpage_head_need(struct mpage *);
+json_t	*mpage_head_need(struct mpage *, const struct plan_ctx *);
 void	mpage_headed(struct mpage *, const struct plan_ctx *,
 	    struct mpage_io *);
 void	mpage_checked_all(struct mpage *, const struct plan_ctx *,
@@ -114,16 +122,39 @@ void	mpage_checked_all(struct mpage *, const struct plan_ctx *,
 void	mpage_decide(struct mpage *, const struct plan_ctx *, struct err *);
 void	mpage_migrate(struct mpage *);
 void	mpage_start(struct mpage *, const struct plan_ctx *);
+/* The version's record stored, with the venue index in step. */
+void	mpage_store(struct mpage *, const struct plan_ctx *, json_t *ops);
 void	mpage_survey_read(struct mpage *, struct mpage_io *);
 json_t	*mpage_stored_wrap(struct mpage *);
+json_t	*mpage_mark(struct mpage *);
 long long mpage_int(struct mpage *, const char *fmt, const char *key);
+void	mpage_need(struct mpage *, json_t *need, const char *key);
+int	mpage_whole(struct mpage *, const struct plan_ctx *, struct err *);
+int	mpage_same(struct mpage *, const struct plan_ctx *, json_t *stored);
+
+/* venue_page.c: a venue's access update in pages (its comment says
+ * how): the head's keys, what the head says, the start, the phases, a
+ * page of one meeting's people. */
+void	venue_page_need(struct mpage *, json_t *need);
+void	venue_page_headed(struct mpage *, const struct plan_ctx *,
+	    struct mpage_io *);
+void	venue_page_start(struct mpage *, const struct plan_ctx *);
+void	venue_page_phases(struct mpage *);
+void	venue_page_people(struct mpage *, const struct plan_ctx *,
+	    const char *cursor, json_t *phase, json_t *ids, json_t *snap);
 
 /* meeting_phase.c */
 void	mpage_phases(struct mpage *);
+/* One person's ops into the commit being filled; the end of a page; on
+ * to the next page (cursor "0": the next phase). */
+void	mpage_add_ops(struct mpage *, json_t *ops);
+void	mpage_flush(struct mpage *);
+void	mpage_advance(struct mpage *, const char *cursor);
 int	mpage_gathers(const struct mpage *);
 /* The read of the phase at hand into io (an MPAGE_PEOPLE or MPAGE_SWEEP),
  * or 0 when the phases are done. */
-int	mpage_phase_read(struct mpage *, struct mpage_io *, enum mpage_do *);
+int	mpage_phase_read(struct mpage *, const struct plan_ctx *,
+	    struct mpage_io *, enum mpage_do *);
 void	mpage_phase_people(struct mpage *, const struct plan_ctx *,
 	    const char *cursor, json_t *ids, json_t *snap, json_t *info);
 void	mpage_phase_swept(struct mpage *, const struct plan_ctx *,

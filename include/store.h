@@ -50,7 +50,9 @@
  *   digest:<coordinator>        last overdue digest time (ms)
  *   fanout:<type>:<id>          hash {ver, old}: a record's fan-out in
  *                               progress (see "Fan-outs" below); a
- *                               meeting's is {ver, plan, gathered}
+ *                               meeting's is {ver, plan, gathered, and
+ *                               for a cancellation rec and stored}, a
+ *                               venue's {ver, plan}
  *   mi:<meeting>                hash: who holds an invitation to the
  *                               meeting, collaborator id -> the inbox entry
  *                               id of the version that invited them ("" for
@@ -94,6 +96,11 @@
  * of each (the marker's "gathered" says so); the last commit removes
  * marker and mp:<m> and acknowledges the inbox entry. A meeting's marker
  * is finished, by whoever finds it, before a later version is planned.
+ * A cancellation keeps its record in the marker ("rec") while everyone's
+ * pending emails are withdrawn, each person's saved in mp:<m> as
+ * g:<cid> (what their cancellation must follow), and stores it after
+ * ("stored"). A venue whose access changed pages its access updates the
+ * same way, over the invited hashes of its upcoming meetings.
  *
  * Forget. The forget commit removes what the plan knows of (the profile,
  * pending emails, memberships) and, with store_op_forget(), leaves a
@@ -290,7 +297,8 @@ void	store_op_invite(json_t *ops, const char *mid, json_t *cids,
 void	store_op_uninvite(json_t *ops, const char *mid, const char *cid);
 void	store_op_invited_del(json_t *ops, const char *mid);
 /* What a paged meeting gathers (mp:<m>): a field set; a person's fields
- * ("a:<cid>", "c:0:<cid>", "c:1:<cid>") gone; all of it gone. */
+ * ("a:<cid>", "c:0:<cid>", "c:1:<cid>", "g:<cid>") gone; all of it
+ * gone. */
 void	store_op_part_put(json_t *ops, const char *mid, const char *field,
 	    const char *value);
 void	store_op_part_forget(json_t *ops, const char *mid, const char *cid);
@@ -379,7 +387,8 @@ int	store_mpage_fetch(struct rconn *, const char *prefix, json_t *keys,
 /* A page of people: from a set ("s:KEY") or a hash's fields ("h:KEY")
  * from cursor, or the given ids (src NULL); want has letters: r their
  * records, i their field of mi:<mid>, g whether they are in one of the
- * groups, p their pending emails of the meeting. */
+ * groups, p their pending emails of the meeting, or a (instead of p)
+ * their field g:<id> of mp:<mid> as the one element of that array. */
 struct store_people {
 	const char	*mid;
 	const char	*want;

@@ -288,16 +288,18 @@ store_op_part_put(json_t *ops, const char *mid, const char *field,
 void
 store_op_part_forget(json_t *ops, const char *mid, const char *cid)
 {
-	char	key[STORE_KEY_MAX], *a, *c0, *c1;
+	char	key[STORE_KEY_MAX], *a, *c0, *c1, *g;
 
 	a = xasprintf("a:%s", cid);
 	c0 = xasprintf("c:0:%s", cid);
 	c1 = xasprintf("c:1:%s", cid);
+	g = xasprintf("g:%s", cid);
 	store_op(ops, "HDEL", store_partkey(mid, key, sizeof key), a, c0, c1,
-	    NULL);
+	    g, NULL);
 	free(a);
 	free(c0);
 	free(c1);
+	free(g);
 }
 
 void

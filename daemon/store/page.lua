@@ -25,7 +25,10 @@
 --          letters: r each one's record (as above), i their field in the
 --          meeting's invited hash mi:<mid>, g whether they belong to one
 --          of the groups, p their pending emails of the meeting (lib.lua's
---          dpending: both forms; a person's own index is small). Returns
+--          dpending: both forms; a person's own index is small), or instead a
+--          what a cancellation must follow, saved before those emails
+--          were withdrawn (their field g:<id> of mp:<mid>, a JSON text,
+--          as the one element of that array). Returns
 --          [cursor, id, record|1|false, invited|false, 0|1, {did...}, ...]
 --   hscan  HSCAN the hash from cursor: [cursor, field, value, ...]
 local out = {'0'}
@@ -88,7 +91,14 @@ elseif op == 'people' then
       end
     end
     out[#out + 1] = ing
-    out[#out + 1] = has('p') and dpending(id, mid) or {}
+    local pend = {}
+    if has('p') then
+      pend = dpending(id, mid)
+    elseif has('a') then
+      local g = redis.call('HGET', k('mp:' .. mid), 'g:' .. id)
+      if g then pend = {g} end
+    end
+    out[#out + 1] = pend
   end
   return out
 end

@@ -118,11 +118,13 @@ def keys_like(env, pattern):
 	return env.keys(pattern)
 
 
-def paged_log(env, mid):
-	"""The daemon's lines saying the meeting was planned in pages."""
+def paged_log(env, mid, what="meeting"):
+	"""The daemon's lines saying the meeting (or venue) was planned in
+	pages."""
 	text = env.daemon_log.read_text(errors="replace")
-	return re.findall(r"intake: meeting %s: version \S+ planned in pages "
-	    r"\((\d+) pages, (\d+) ops committed\)" % re.escape(mid), text)
+	return re.findall(r"intake: %s %s: version \S+ planned in pages "
+	    r"\((\d+) pages, (\d+) ops committed\)" % (what, re.escape(mid)),
+	    text)
 
 
 def check_clean(env, mid, invited):
@@ -275,8 +277,10 @@ def test_paged_meeting_change_add_remove_cancel(env):
 	"""A meeting of 550 (groups g1 and g2), in pages: moved an hour
 	(an update each, reminders planned again); then g2 taken off and g3
 	added (a cancellation each for g2, an invitation each for g3, nothing
-	for g1); then cancelled (a cancellation each for who is invited
-	then). Everyone gets exactly those emails, in that SEQUENCE."""
+	for g1); then the venue's access changes (an access update each for
+	who is invited then); then cancelled (a cancellation each for who is
+	invited then). Everyone gets exactly those emails, in that
+	SEQUENCE."""
 	g = setup(env, [("g1", 400, "a"), ("g2", 150, "b"), ("g3", 60, "c")])
 	start = days_ahead(20)
 	m = big_meeting("m-chg", ["g1", "g2"], start=start)
@@ -312,6 +316,20 @@ def test_paged_meeting_change_add_remove_cancel(env):
 	    for r in emailed(g["g1"])} | {"rem:m-chg:%s:2:604800" % r["id"]
 	    for r in emailed(g["g3"])}, len(rems)
 	assert env.r.hlen(env.key("mi:m-chg")) == len(g["g1"]) + len(g["g3"])
+	# 2b. The hall's hearing loop is fitted: an access update to each
+	# person invited now, the venue's updates in pages too.
+	v = venue()
+	v["access"] = dict(v["access"], **{"hearing-loop": True})
+	env.xadd(v)
+	now_in = emailed(g["g1"] + g["g3"])
+	env.wait_for(lambda: len(ids_of(env, "<vup/v-hall/m-chg/")) ==
+	    len(now_in), fh.SETTLE, "the access updates")
+	env.wait_for(lambda: not env.r.exists(env.key("fanout:venue:v-hall")),
+	    what="the venue's pages")
+	vup = ids_of(env, "<vup/v-hall/m-chg/")
+	assert sorted(vup) == sorted(r["email"] for r in now_in)
+	assert all(len(x) == 1 for x in vup.values())
+	assert paged_log(env, "v-hall", "venue"), "the venue was not paged"
 	# 3. Cancelled.
 	env.xadd(dict(m, status="cancelled", cancel_reason="The hall "
 	    "flooded."))
@@ -323,6 +341,8 @@ def test_paged_meeting_change_add_remove_cancel(env):
 	    if ":m-chg:" in d] == []
 	check_clean(env, "m-chg", 0)
 	got = _mails_by_person(env, g["g1"] + g["g2"] + g["g3"])
+	for cid in got:
+		got[cid] = [x for x in got[cid] if not x.startswith("<vup/")]
 
 	def ids(cid, *parts):
 		return sorted("<%s/m-chg/%s/%d@example.org>" % (w, cid, s)

@@ -522,7 +522,8 @@ meeting(const char *mid, double start, const char *extra)
 	    "\"jo@example.org\"}%s}", mid, s, e, extra);
 }
 
-/* One version to both, the whole one and the paged one; then the same.
+/* One version to both, the whole one and the paged one (a meeting, or a
+ * venue with a meeting of mid's size at it); then the same.
  * min_deliveries 0: the version changes nothing. */
 static void
 both(const char *mid, char *text, const char *entry, long long now,
@@ -569,6 +570,15 @@ test_paged_as_whole(void **state)
 	/* Queued again unchanged: nothing. */
 	both("m-1", meeting("m-1", 30 + 1.0 / 24, x), "9-0", NOW, 0);
 	free(x);
+	/* Moved by a merge record to the other venue; then that venue's
+	 * access changes: an access update each (in pages too). */
+	both("m-1", xstrdup("{\"type\": \"meeting\", \"id\": \"m-1\", "
+	    "\"merge\": true, \"venue\": \"v-0\", \"agenda\": null}"),
+	    "9-1", NOW, 190);
+	both("m-1", xstrdup("{\"type\": \"venue\", \"id\": \"v-0\", "
+	    "\"name\": \"Hall 0\", \"address\": \"0 Road\", "
+	    "\"access\": {\"step-free\": true, \"hearing-loop\": "
+	    "true}}"), "9-2", NOW, 250);
 	/* A meeting held: nothing pending stays. */
 	both("m-2", meeting("m-2", 3, g1), "10-0", NOW, 250);
 	x = xasprintf("%s, \"status\": \"held\"", g1);
@@ -591,8 +601,8 @@ test_paged_legacy(void **state)
 
 	NEED_REDIS();
 	people();
-	m = meeting("m-3", 20, ", \"online\": {\"url\": \"https://x.org\"}, "
-	    "\"groups\": [\"g1\"]");
+	m = meeting("m-3", 20, ", \"venue\": \"v-1\", \"groups\": "
+	    "[\"g1\"]");
 	for (i = 0; i < 2; i++)
 		record_whole(pfx[i], m, "2-0");
 	/* As the planner stored it before: the list in the meta, no hash. */
@@ -615,8 +625,14 @@ test_paged_legacy(void **state)
 		json_decref(w);
 	}
 	free(m);
-	both("m-3", meeting("m-3", 20.5, ", \"online\": {\"url\": "
-	    "\"https://x.org\"}, \"groups\": [\"g2\"]"), "3-0", NOW, 270);
+	/* Its venue's access changes while it is stored so: the list is
+	 * read (in pages: a legacy list in chunks). */
+	both("m-3", xstrdup("{\"type\": \"venue\", \"id\": \"v-1\", "
+	    "\"name\": \"Hall 1\", \"address\": \"1 Road\", "
+	    "\"access\": {\"step-free\": false, \"hearing-loop\": "
+	    "false}}"), "2-5", NOW, 270);
+	both("m-3", meeting("m-3", 20.5, ", \"venue\": \"v-1\", \"groups\": "
+	    "[\"g2\"]"), "3-0", NOW, 270);
 	r = redisCommand(rc, "GET {p}:rec:meeting:m-3");
 	assert_null(strstr(r->str, "invited"));
 	freeReplyObject(r);
@@ -655,6 +671,35 @@ test_paged_resumed(void **state)
 	m = meeting("m-4", 30 + 2.0 / 24, ", \"venue\": \"v-0\", \"groups\": "
 	    "[\"g2\"]");
 	both("m-4", m, "4-0", NOW, 280);
+	/* Cancelled, cut short while everyone's pending emails are being
+	 * withdrawn: the stored record is still the meeting as it stood
+	 * (what falls due meanwhile is not an invitation to a cancelled
+	 * meeting); then resumed, and the same as whole. */
+	m = meeting("m-4", 30 + 2.0 / 24, ", \"venue\": \"v-0\", \"groups\": "
+	    "[\"g2\"], \"status\": \"cancelled\"");
+	parse(m, &r);
+	whole("w", &r, "5-0", NOW);
+	assert_true(paged("p", &r, "5-0", NOW, 2));
+	{
+		redisReply *x = redisCommand(rc, "GET {p}:rec:meeting:m-4");
+
+		assert_null(strstr(x->str, "cancelled"));
+		freeReplyObject(x);
+	}
+	assert_true(paged("p", &r, "5-0", NOW, -1));
+	record_clear(&r);
+	free(m);
+	same("m-4", 60);
+	/* Back on, cut short; then moved: the cut one finished first. */
+	m = meeting("m-4", 30 + 2.0 / 24, ", \"venue\": \"v-0\", \"groups\": "
+	    "[\"g2\"]");
+	parse(m, &r);
+	whole("w", &r, "6-0", NOW);
+	assert_true(paged("p", &r, "6-0", NOW, 2));
+	record_clear(&r);
+	free(m);
+	both("m-4", meeting("m-4", 31, ", \"venue\": \"v-0\", \"groups\": "
+	    "[\"g2\"]"), "7-0", NOW, 180);
 }
 
 int
