@@ -157,7 +157,8 @@ FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
 FUZZ_PKGS_token	= openssl
 FUZZ_SRC_view	= workers/view.c workers/view_meeting.c workers/view_said.c \
 	workers/invite.c daemon/access.c \
-	$(wildcard daemon/plan*.c daemon/meeting*.c) daemon/clock.c daemon/config.c \
+	$(wildcard daemon/plan*.c daemon/meeting*.c) daemon/venue_page.c \
+	daemon/clock.c daemon/config.c \
 	daemon/config_key.c \
 	daemon/store/store.c daemon/store/op.c daemon/store/scripts.S \
 	workers/compose.c \
