@@ -68,8 +68,18 @@ retention_on_scrub(redisAsyncContext *ac, void *reply, void *priv)
 		log_warnx("retention: forget's scrub failed: %s", x->str);
 		return;
 	}
+	/* { still being forgotten, whose walk this page ended or "" } */
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != 2 ||
+	    x->element[0]->type != REDIS_REPLY_INTEGER ||
+	    x->element[1]->type != REDIS_REPLY_STRING) {
+		log_warnx("retention: forget's scrub gave an unexpected reply");
+		return;
+	}
+	if (x->element[1]->len > 0)
+		log_info("retention: forget of collaborator %s: every key "
+		    "scrubbed", x->element[1]->str);
 	/* Someone is still being forgotten: the next page at once. */
-	if (x->type == REDIS_REPLY_INTEGER && x->integer > 0)
+	if (x->element[0]->integer > 0)
 		retention_scrub_arm(r, 0);
 }
 

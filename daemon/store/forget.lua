@@ -1,5 +1,6 @@
 -- forget.lua: forget's scrub of every key (after lib.lua and match.lua):
--- hb_forget_page(cid, budget) walks one page for one person.
+-- hb_forget_page(cid, budget) walks one page for one person, and returns
+-- true when that page ended their walk.
 --
 -- A forget commit (commit.lua, op FORGET) leaves a marker forget:<cid>
 -- (hash: id, name, email, phone, and where the walk is) and puts cid in the
@@ -212,6 +213,7 @@ local function hb_forget_page(cid, budget)
   if done then
     redis.call('DEL', mk)
     redis.call('SREM', k('forgetting'), cid)
+    return true
   else
     redis.call('HSET', mk, 'cursor', cursor, 'todo',
       #todo == 0 and '' or cjson.encode(todo), 'key', key, 'pos', pos,

@@ -2050,8 +2050,11 @@ test_redis_forget_pages(void **state)
 		assert_true(++calls < 2000);
 		store_scrub_argv(PFX, 50, &a);
 		r = run(&a);
-		assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-		left = r->integer;
+		assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+		assert_int_equal(r->elements, 2);
+		left = r->element[0]->integer;
+		/* The page that ends the walk names whom it ended. */
+		assert_string_equal(r->element[1]->str, left ? "" : "c-a");
 		freeReplyObject(r);
 	}
 	assert_true(calls > 10);
