@@ -68,10 +68,10 @@
  * or two. */
 #define MPAGE_PAGE	64
 #define MPAGE_SCAN	256
-/* Ops per commit: a delivery costs Redis about 20 us to commit, so a
- * commit stays near 2.5 ms on a quiet machine, with room for a loaded one
- * (a person's ops are never split). */
-#define MPAGE_OPS	128
+/* Ops per commit: a delivery costs Redis about 15 to 20 us to commit, so
+ * a commit stays near 1 ms (meeting.py: median 1.0 ms at 20,000 people),
+ * with room for a loaded machine (a person's ops are never split). */
+#define MPAGE_OPS	64
 /* A meeting this small is planned whole, in one commit, as ever: people
  * invited now (an upper bound: invitees and group sizes), people invited
  * before, and pending emails. (A build with -DMPAGE_WHOLE=0
