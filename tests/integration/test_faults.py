@@ -88,8 +88,16 @@ def test_sigkill_during_fanout_loses_nothing(env):
 	kill()
 	# An entry the dead daemon held is claimed after `lease` idle.
 	fh.wait_inbox_empty(env)
+	# The other kills at random points of the sending, paced by how far
+	# it got (not by time: a faster daemon would be done before the
+	# tenth): each after a random part of its share of what is left.
 	while len(in_flight) < KILLS:
-		time.sleep(rnd.uniform(0.05, 0.8))
+		now = len(fh.by_rcpt(env))
+		share = (N_BIG - now) / (KILLS - len(in_flight) + 1)
+		at = now + max(1, rnd.uniform(0.2, 0.8) * share)
+		env.wait_for(lambda: len(fh.by_rcpt(env)) >= at or
+		    fh.schedule_len(env) == 0, 120,
+		    "the sending to reach %d people" % at)
 		assert fh.schedule_len(env) > 0, ("fan-out over after %d kills:"
 		    " this test no longer kills during it" % len(in_flight))
 		kill()
