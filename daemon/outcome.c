@@ -141,13 +141,13 @@ outcome_commit(struct outcome *o, json_t *ops)
 	struct outcome_commit	*c = o->open;
 
 	if (c != NULL && !c->sent && c->jobs < OUTCOME_BATCH) {
-		json_array_extend(c->ops, ops);
+		store_ops_join(c->ops, ops);
 		c->jobs++;
 	} else {
 		c = xcalloc(1, sizeof *c);
 		c->o = o;
 		c->ops = json_array();
-		json_array_extend(c->ops, ops);
+		store_ops_join(c->ops, ops);
 		c->jobs = 1;
 		STAILQ_INSERT_TAIL(&o->q, c, next);
 		o->n++;

@@ -220,6 +220,9 @@ void	store_op_said_moved(json_t *ops, const char *sid, long long at_ms);
 void	store_op_said_answered(json_t *ops, const char *sid);
 /* One more of a counter shown by `hearback status` ("sent:<kind>", ...). */
 void	store_op_count(json_t *ops, const char *name);
+/* Append ops to into, each counter's ones folded into one op (a commit
+ * that settles many emails counts each kind once). */
+void	store_ops_join(json_t *into, json_t *ops);
 /* An audit entry: field, value, ..., NULL. Ids only, never names or
  * addresses (SPEC section 5). */
 void	store_op_audit(json_t *ops, ...) __attribute__((sentinel));

@@ -221,8 +221,9 @@ for n = 1, nops do
   elseif op == 'DSENT' then
     local dk = k('d:' .. a[1])
     redis.call('ZREM', k('schedule'), a[1])
-    if redis.call('EXISTS', dk) == 1 then
-      dunindex(a[1])
+    local h = redis.call('HMGET', dk, 'state', 'cid', 'mid')
+    if h[1] or redis.call('EXISTS', dk) == 1 then
+      dunindex(a[1], {h[2], h[3]})
       redis.call('HSET', dk, 'state', 'sent', 'last_reply', a[2])
       redis.call('HDEL', dk, 'lease_until')	-- read only while pending
       redis.call('EXPIRE', dk, a[3])

@@ -13,7 +13,8 @@
 --                 Marked only when summaries is true: answers can come
 --                 back ([web] or [inbound]), so something takes them.
 --
--- gate(did, h, now, summaries) returns nil (send it) or the reason it is not sent:
+-- gate(did, h, now, summaries) returns nil and the person's preferences
+-- (a flat HGETALL, {} when none: send it), or the reason it is not sent:
 -- the delivery is then settled here, "suppressed", with an audit entry and
 -- a count, and never handed out.
 local gate_class = {
@@ -58,7 +59,7 @@ local function gate_why(h, now, summaries)
       redis.call('SADD', k('sumdue'), mid)
     end
   end
-  if cid == '' then return nil end
+  if cid == '' then return nil, {} end
   local p = redis.call('HGETALL', k('pref:' .. cid))
   if #p > 0 then
     if gate_field(p, 'consent') == 'false' then return 'stopped' end
@@ -82,12 +83,12 @@ local function gate_why(h, now, summaries)
       redis.call('HSET', k('ans:' .. mid), cid, cjson.encode(a))
     end
   end
-  return nil
+  return nil, p
 end
 
 local function gate(did, h, now, summaries)
-  local why = gate_why(h, now, summaries)
-  if not why then return nil end
+  local why, p = gate_why(h, now, summaries)
+  if not why then return nil, p end
   local dk = k('d:' .. did)
   redis.call('ZREM', k('schedule'), did)
   dunindex(did)
@@ -101,10 +102,16 @@ local function gate(did, h, now, summaries)
 end
 
 -- The person's own format wins over their record's, in what is handed out.
-local function gate_record(key, text)
+-- formats: cid -> their chosen format or false, known so far in this call
+-- (the gate read the person's preferences already).
+local function gate_record(key, text, formats)
   local cid = string.match(key, '^rec:collaborator:(.*)$')
   if not cid or text == '' then return text end
-  local f = redis.call('HGET', k('pref:' .. cid), 'format')
+  local f = formats[cid]
+  if f == nil then
+    f = redis.call('HGET', k('pref:' .. cid), 'format') or false
+    formats[cid] = f
+  end
   if not f then return text end
   local ok, w = pcall(cjson.decode, text)
   if not ok or type(w) ~= 'table' or type(w.record) ~= 'table' then return text end

@@ -58,6 +58,39 @@ local function held(did, dk, h)
   return true
 end
 
+-- Handed out: one ZADD for all of them at the end (leased), the lease
+-- marked on the hash, the records its refs name (each key read once per
+-- call: an announcement's record serves every email of it).
+local until_ms = string.format('%.0f', now + lease)
+local leased, records, formats = {'ZADD', k('schedule')}, {}, {}
+local function hand_out(did, dk, h, pref)
+  leased[#leased + 1] = until_ms
+  leased[#leased + 1] = did
+  local n = tonumber(gate_field(h, 'leases') or '0') or 0
+  redis.call('HSET', dk, 'leases', n + 1, 'lease_until', until_ms)
+  -- The person's own format wins over their record's (gate.lua).
+  formats[gate_field(h, 'cid') or ''] = gate_field(pref, 'format') or false
+  local refs = {}
+  for key in string.gmatch(gate_field(h, 'refs') or '', '%S+') do
+    local text = records[key]
+    if text == nil then
+      text = redis.call('GET', k(key)) or ''
+      records[key] = text
+    end
+    refs[#refs + 1] = key
+    refs[#refs + 1] = gate_record(key, text, formats)
+  end
+  -- The worker gets the email's own fields, not this script's marks.
+  local hv = {}
+  for i = 1, #h, 2 do
+    if not internal[h[i]] then
+      hv[#hv + 1] = h[i]
+      hv[#hv + 1] = h[i + 1]
+    end
+  end
+  out[#out + 1] = {did, hv, refs}
+end
+
 for _, did in ipairs(ids) do
   local dk = k('d:' .. did)
   local h = redis.call('HGETALL', dk)
@@ -73,29 +106,13 @@ for _, did in ipairs(ids) do
     after_release(did)
   elseif held(did, dk, h) then
     -- waiting for the email it must follow, or superseded by it
-  elseif gate(did, h, now, ARGV[5] == '1') then
-    -- settled by gate.lua: a person's choice says not to send it
   else
-    redis.call('ZADD', k('schedule'), now + lease, did)
-    redis.call('HINCRBY', dk, 'leases', 1)
-    redis.call('HSET', dk, 'lease_until', string.format('%.0f', now + lease))
-    local refs = {}
-    local r = gate_field(h, 'refs') or ''
-    for key in string.gmatch(r, '%S+') do
-      refs[#refs + 1] = key
-      refs[#refs + 1] = gate_record(key, redis.call('GET', k(key)) or '')
-    end
-    -- The worker gets the email's own fields, not this script's marks.
-    local hv = {}
-    for i = 1, #h, 2 do
-      if not internal[h[i]] then
-        hv[#hv + 1] = h[i]
-        hv[#hv + 1] = h[i + 1]
-      end
-    end
-    out[#out + 1] = {did, hv, refs}
+    local why, pref = gate(did, h, now, ARGV[5] == '1')
+    if not why then hand_out(did, dk, h, pref) end
+    -- else settled by gate.lua: a person's choice says not to send it
   end
 end
+if #leased > 2 then redis.call(unpack(leased)) end
 local nx = redis.call('ZRANGE', k('schedule'), 0, 0, 'WITHSCORES')
 if #nx == 2 then out[1] = nx[2] end
 return out

@@ -231,8 +231,8 @@ local function dindex(did, cid, mid)
   if mid and mid ~= '' then redis.call('SADD', k('md:' .. mid), did) end
 end
 
-local function dunindex(did)
-  local h = redis.call('HMGET', k('d:' .. did), 'cid', 'mid')
+local function dunindex(did, h)
+  h = h or redis.call('HMGET', k('d:' .. did), 'cid', 'mid')
   local d = dderive(did)
   local cid, mid = h[1] or dderived(d, 'cid'), h[2] or dderived(d, 'mid')
   if cid ~= '' then redis.call('SREM', k('cd:' .. cid), did) end
@@ -364,11 +364,12 @@ end
 -- is put back at its due time: lease.lua decides then whether it goes.
 local function after_release(guard)
   local ak = k('after:' .. guard)
-  for _, did in ipairs(redis.call('SMEMBERS', ak)) do
+  local held = redis.call('SMEMBERS', ak)
+  for _, did in ipairs(held) do
     local h = redis.call('HMGET', k('d:' .. did), 'after', 'due', 'state')
     if h[1] == guard and h[3] == 'scheduled' then
       redis.call('ZADD', k('schedule'), h[2], did)
     end
   end
-  redis.call('DEL', ak)
+  if #held > 0 then redis.call('DEL', ak) end
 end

@@ -105,6 +105,48 @@ store_op_count(json_t *ops, const char *name)
 	store_op(ops, "HINCRBY", "stats", name, "1", NULL);
 }
 
+/* The HINCRBY op of into on the same key and field as op, or NULL. */
+static json_t *
+store_ops_counter(json_t *into, json_t *op)
+{
+	json_t	*o;
+	size_t	 i;
+
+	json_array_foreach(into, i, o) {
+		if (json_array_size(o) == 4 && json_equal(json_array_get(o, 0),
+		    json_array_get(op, 0)) && json_equal(json_array_get(o, 1),
+		    json_array_get(op, 1)) && json_equal(json_array_get(o, 2),
+		    json_array_get(op, 2)))
+			return o;
+	}
+	return NULL;
+}
+
+void
+store_ops_join(json_t *into, json_t *ops)
+{
+	json_t		*op, *same;
+	const char	*name;
+	char		 n[32];
+	size_t		 i;
+
+	json_array_foreach(ops, i, op) {
+		name = json_string_value(json_array_get(op, 0));
+		if (name != NULL && strcmp(name, "HINCRBY") == 0 &&
+		    (same = store_ops_counter(into, op)) != NULL) {
+			snprintf(n, sizeof n, "%lld", atoll(json_string_value(
+			    json_array_get(same, 3))) + atoll(json_string_value(
+			    json_array_get(op, 3))));
+			json_array_set_new(same, 3, json_string(n));
+		} else if (name != NULL && strcmp(name, "HINCRBY") == 0)
+			/* A copy: folding later ones in must not change
+			 * the caller's op. */
+			json_array_append_new(into, json_deep_copy(op));
+		else
+			json_array_append(into, op);
+	}
+}
+
 void
 store_op_audit(json_t *ops, ...)
 {

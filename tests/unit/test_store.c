@@ -306,6 +306,32 @@ test_ops(void **state)
 	    "[\"DUNLEASE\",\"d-1\",\"7000\"]]");
 	free(s);
 
+	/* Joined into one commit, each counter's ops fold into one; the
+	 * rest keep their order. */
+	{
+		json_t	*all = json_array(), *one;
+		int	 i;
+
+		for (i = 0; i < 3; i++) {
+			one = json_array();
+			store_op_sent(one, i == 1 ? "d-2" : "d-1", "250 ok");
+			store_op_count(one, i == 2 ? "sent:reminder" :
+			    "sent:announcement");
+			store_op_count(one, "sent:announcement");
+			store_ops_join(all, one);
+			json_decref(one);
+		}
+		s = store_dump(all);
+		assert_string_equal(s, "["
+		    "[\"DSENT\",\"d-1\",\"250 ok\",\"7776000\"],"
+		    "[\"HINCRBY\",\"stats\",\"sent:announcement\",\"5\"],"
+		    "[\"DSENT\",\"d-2\",\"250 ok\",\"7776000\"],"
+		    "[\"DSENT\",\"d-1\",\"250 ok\",\"7776000\"],"
+		    "[\"HINCRBY\",\"stats\",\"sent:reminder\",\"1\"]]");
+		free(s);
+		json_decref(all);
+	}
+
 	/* What the plan creates, as a lease would hand it out. */
 	d = store_plan_deliveries(ops);
 	assert_int_equal(json_array_size(d), 1);
