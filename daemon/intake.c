@@ -178,7 +178,7 @@ intake_later(struct intake *it)
 
 /* An error reply (a script error is a bug or a Redis without Lua): keep
  * what is in hand pending and try again later rather than lose it. */
-int
+static int
 intake_refused(struct intake *it, const redisReply *reply, const char *what)
 {
 	struct intake_entry	*en = intake_cur(it);
@@ -189,6 +189,41 @@ intake_refused(struct intake *it, const redisReply *reply, const char *what)
 	    it->nhand > 1 ? " and the rest of its run" : "", what, reply->str);
 	intake_later(it);
 	return 1;
+}
+
+/* A reply to a call for what is in hand: 1 to read on; 0 for none (the
+ * connection went: intake_lost follows) or an error (intake_refused). */
+int
+intake_reply(struct intake *it, const redisReply *reply, const char *what)
+{
+	return reply != NULL && !intake_refused(it, reply, what);
+}
+
+/* What a store_*_parse() or store_snap_merge() said of a reply (n, e):
+ * -1, not such a reply: logged, and what is in hand let go (intake_later);
+ * else records that were not JSON, logged, and 0. */
+int
+intake_parsed(struct intake *it, int n, const struct err *e)
+{
+	if (n == -1) {
+		log_warnx("intake: %s", e->msg);
+		intake_later(it);
+		return -1;
+	}
+	if (n > 0)
+		log_warnx("intake: %s", e->msg);
+	return 0;
+}
+
+/* A commit that did nothing because another daemon committed meanwhile:
+ * counted in *tries, and said (for entry id) each time past
+ * INTAKE_MAX_TRIES. */
+void
+intake_conflict(const char *id, int *tries)
+{
+	if (++*tries > INTAKE_MAX_TRIES)
+		log_warnx("intake: entry %s: still conflicting after %d tries",
+		    id, *tries);
 }
 
 /* The entries in hand are done with: on to the next. */
