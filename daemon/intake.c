@@ -1,6 +1,6 @@
 /*
  * intake.c: the inbox's consumer: entry read -> checked record -> handed
- * to a batch or a fan-out -> acknowledged once stored.
+ * to a batch or to pages -> acknowledged once stored.
  *
  * Main thread only; owns its Redis connection (rconn "intake"), the state
  * and what is in hand (intake_impl.h). Entries are read into a queue by
@@ -9,20 +9,29 @@
  * rejected (intake_reject.c: dead entry, audit, notice and acknowledgement
  * in one commit), and the rest is handed over:
  *
- *   a batch  one record, or a run of independent ones read together
- *            (intake_run.c): fetched, planned against one snapshot and
- *            committed in one call that also acknowledges their entries;
- *            the next run is read and fetched while that commit runs.
- *   a fan-out  an announcement, planned page by page (intake_fanout.c,
- *            fanout.c): its entry is acknowledged with the last page.
+ *   a batch  one record (intake_record.c), or a run of independent
+ *            collaborators read together (intake_run.c): fetched, planned
+ *            against one snapshot and committed in one call that also
+ *            acknowledges their entries; the next run is read and fetched
+ *            while that commit runs.
+ *   pages    what may go to many people (fanout_wants): an announcement,
+ *            fanned out page by page (intake_fanout.c, fanout.c); a
+ *            meeting, and a venue (the access updates to everyone invited
+ *            to its meetings when its access changed), both handed on to
+ *            intake_meeting.c (meeting_page.c, meeting_head.c,
+ *            meeting_phase.c and venue_page.c decide), which plans a
+ *            small one whole, in one commit, and a large one in pages.
+ *            Paged, the entry is acknowledged with the last page.
  *
  * Either way an entry leaves the inbox only in the commit that stores
- * everything it causes (SPEC section 5). Records are handled in inbox
- * order, which keeps one daemon's order; the version check settles races
- * between daemons. A record naming an id nothing is stored under waits,
- * pending, while an older entry is pending under any consumer (which may
- * store that id: a crashed daemon's, claimed after the lease), and is
- * judged once none is (intake_reject.c's intake_defer, it->wait_id).
+ * everything it causes (SPEC section 5). The steps share how a reply is
+ * read: intake_reply, intake_parsed and intake_conflict (below). Records
+ * are handled in inbox order, which keeps one daemon's order; the version
+ * check settles races between daemons. A record naming an id nothing is
+ * stored under waits, pending, while an older entry is pending under any
+ * consumer (which may store that id: a crashed daemon's, claimed after
+ * the lease), and is judged once none is (intake_reject.c's intake_defer,
+ * it->wait_id).
  *
  * States:  IDLE -(connected)-> GROUP -> READ <-> WORK,  any -(stop)-> STOPPED
  *
