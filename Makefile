@@ -80,7 +80,12 @@ $(B)/hearback: $(CLI_OBJ) $(B)/libhb.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libhb.a $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libhb.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(B)/libhb.a \
+	    $(LDLIBS) -lcmocka
+
+# The unit tests that run the Lua scripts share a real redis-server.
+$(B)/tests/test_store $(B)/tests/test_mpage: \
+    $(B)/tests/unit/redis_fixture.o tests/unit/redis_fixture.h
 
 $(B)/tests/bench_%: tests/bench/bench_%.c $(B)/libhb.a $(wildcard include/*.h)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,6 @@
 /*
  * intake.c: the inbox's consumer: entry read -> checked record -> handed
- * to a batch or a fan-out -> acknowledged once stored.
+ * to a batch or to pages -> acknowledged once stored.
  *
  * Main thread only; owns its Redis connection (rconn "intake"), the state
  * and what is in hand (intake_impl.h). Entries are read into a queue by
@@ -9,20 +9,29 @@
  * rejected (intake_reject.c: dead entry, audit, notice and acknowledgement
  * in one commit), and the rest is handed over:
  *
- *   a batch  one record, or a run of independent ones read together
- *            (intake_run.c): fetched, planned against one snapshot and
- *            committed in one call that also acknowledges their entries;
- *            the next run is read and fetched while that commit runs.
- *   a fan-out  an announcement, planned page by page (intake_fanout.c,
- *            fanout.c): its entry is acknowledged with the last page.
+ *   a batch  one record (intake_record.c), or a run of independent
+ *            collaborators read together (intake_run.c): fetched, planned
+ *            against one snapshot and committed in one call that also
+ *            acknowledges their entries; the next run is read and fetched
+ *            while that commit runs.
+ *   pages    what may go to many people (fanout_wants): an announcement,
+ *            fanned out page by page (intake_fanout.c, fanout.c); a
+ *            meeting, and a venue (the access updates to everyone invited
+ *            to its meetings when its access changed), both handed on to
+ *            intake_meeting.c (meeting_page.c, meeting_head.c,
+ *            meeting_phase.c and venue_page.c decide), which plans a
+ *            small one whole, in one commit, and a large one in pages.
+ *            Paged, the entry is acknowledged with the last page.
  *
  * Either way an entry leaves the inbox only in the commit that stores
- * everything it causes (SPEC section 5). Records are handled in inbox
- * order, which keeps one daemon's order; the version check settles races
- * between daemons. A record naming an id nothing is stored under waits,
- * pending, while an older entry is pending under any consumer (which may
- * store that id: a crashed daemon's, claimed after the lease), and is
- * judged once none is (intake_reject.c's intake_defer, it->wait_id).
+ * everything it causes (SPEC section 5). The steps share how a reply is
+ * read: intake_reply, intake_parsed and intake_conflict (below). Records
+ * are handled in inbox order, which keeps one daemon's order; the version
+ * check settles races between daemons. A record naming an id nothing is
+ * stored under waits, pending, while an older entry is pending under any
+ * consumer (which may store that id: a crashed daemon's, claimed after
+ * the lease), and is judged once none is (intake_reject.c's intake_defer,
+ * it->wait_id).
  *
  * States:  IDLE -(connected)-> GROUP -> READ <-> WORK,  any -(stop)-> STOPPED
  *
@@ -178,7 +187,7 @@ intake_later(struct intake *it)
 
 /* An error reply (a script error is a bug or a Redis without Lua): keep
  * what is in hand pending and try again later rather than lose it. */
-int
+static int
 intake_refused(struct intake *it, const redisReply *reply, const char *what)
 {
 	struct intake_entry	*en = intake_cur(it);
@@ -189,6 +198,41 @@ intake_refused(struct intake *it, const redisReply *reply, const char *what)
 	    it->nhand > 1 ? " and the rest of its run" : "", what, reply->str);
 	intake_later(it);
 	return 1;
+}
+
+/* A reply to a call for what is in hand: 1 to read on; 0 for none (the
+ * connection went: intake_lost follows) or an error (intake_refused). */
+int
+intake_reply(struct intake *it, const redisReply *reply, const char *what)
+{
+	return reply != NULL && !intake_refused(it, reply, what);
+}
+
+/* What a store_*_parse() or store_snap_merge() said of a reply (n, e):
+ * -1, not such a reply: logged, and what is in hand let go (intake_later);
+ * else records that were not JSON, logged, and 0. */
+int
+intake_parsed(struct intake *it, int n, const struct err *e)
+{
+	if (n == -1) {
+		log_warnx("intake: %s", e->msg);
+		intake_later(it);
+		return -1;
+	}
+	if (n > 0)
+		log_warnx("intake: %s", e->msg);
+	return 0;
+}
+
+/* A commit that did nothing because another daemon committed meanwhile:
+ * counted in *tries, and said (for entry id) each time past
+ * INTAKE_MAX_TRIES. */
+void
+intake_conflict(const char *id, int *tries)
+{
+	if (++*tries > INTAKE_MAX_TRIES)
+		log_warnx("intake: entry %s: still conflicting after %d tries",
+		    id, *tries);
 }
 
 /* The entries in hand are done with: on to the next. */

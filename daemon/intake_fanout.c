@@ -60,13 +60,12 @@ intake_fanout_on_edge(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 
-	if (reply == NULL || intake_refused(it, reply, "commit"))
+	if (!intake_reply(it, reply, "commit"))
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
 		intake_clear_snap(it);
-		if (!it->fo_tail && ++it->tries > INTAKE_MAX_TRIES)
-			log_warnx("intake: entry %s: still conflicting after "
-			    "%d tries", intake_cur(it)->id, it->tries);
+		if (!it->fo_tail)
+			intake_conflict(intake_cur(it)->id, &it->tries);
 		intake_fanout_head(it);
 		return;
 	}
@@ -104,7 +103,7 @@ intake_fanout_on_commit(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 
-	if (reply == NULL || intake_refused(it, reply, "commit"))
+	if (!intake_reply(it, reply, "commit"))
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 2) {
 		/* Another version took over, or another daemon finished
@@ -146,20 +145,15 @@ intake_fanout_on_page(redisAsyncContext *ac, void *r, void *priv)
 	json_t		*snap, *ids;
 	struct err	 e, why = { .msg = "" };
 	char		 cursor[64];
-	int		 n;
 
-	if (reply == NULL || intake_refused(it, reply, "page"))
+	if (!intake_reply(it, reply, "page"))
 		return;
 	snap = json_object();
-	if ((n = store_page_parse(reply, cursor, sizeof cursor, snap, &ids,
-	    &e)) == -1) {
-		log_warnx("intake: %s", e.msg);
+	if (intake_parsed(it, store_page_parse(reply, cursor, sizeof cursor,
+	    snap, &ids, &e), &e) == -1) {
 		json_decref(snap);
-		intake_later(it);
 		return;
 	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	if (fanout_check_ids(it->fo) != NULL) {
 		if (fanout_check(it->fo, snap, &why) == -1)
 			intake_reject_err(it, &why);
@@ -214,20 +208,15 @@ intake_fanout_on_head(redisAsyncContext *ac, void *r, void *priv)
 	struct err		 e = { .msg = "" };
 	int			 n;
 
-	if (reply == NULL || intake_refused(it, reply, "fetch"))
+	if (!intake_reply(it, reply, "fetch"))
 		return;
 	it->snap = json_object();
 	n = store_snap_merge(it->snap, it->need, reply, it->version,
 	    sizeof it->version, &e);
 	json_decref(it->need);
 	it->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
+	if (intake_parsed(it, n, &e) == -1)
 		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	/* A group nobody belongs to: refused, before anything is stored.
 	 * (A stored version that named it already is not refused.) */
 	if (plan_check_groups(&en->rec, it->snap, &e) == -1) {

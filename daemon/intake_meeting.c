@@ -51,14 +51,6 @@ intake_meeting_ctx(struct intake *it)
 	return pc;
 }
 
-/* A reply to a read: NULL (the connection went), an error, or one to
- * parse. */
-static int
-intake_meeting_reply(struct intake *it, redisReply *reply, const char *what)
-{
-	return reply != NULL && !intake_refused(it, reply, what);
-}
-
 static void
 intake_meeting_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 {
@@ -68,20 +60,16 @@ intake_meeting_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 	char		 version[32];
 	int		 n;
 
-	if (!intake_meeting_reply(it, r, "fetch"))
+	if (!intake_reply(it, r, "fetch"))
 		return;
 	snap = json_object();
 	n = store_snap_merge(snap, it->need, r, version, sizeof version, &e);
 	json_decref(it->need);
 	it->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
+	if (intake_parsed(it, n, &e) == -1) {
 		json_decref(snap);
-		intake_later(it);
 		return;
 	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	mpage_fetched(intake_mp(it), snap, version);
 	json_decref(snap);
 	intake_meeting_step(it);
@@ -96,20 +84,15 @@ intake_meeting_ids(struct intake *it, redisReply *r, int sweep)
 	json_t		*snap, *ids;
 	struct err	 e;
 	char		 cursor[64];
-	int		 n;
 
-	if (!intake_meeting_reply(it, r, "page"))
+	if (!intake_reply(it, r, "page"))
 		return;
 	snap = json_object();
-	if ((n = store_page_parse(r, cursor, sizeof cursor, snap, &ids,
-	    &e)) == -1) {
-		log_warnx("intake: %s", e.msg);
+	if (intake_parsed(it, store_page_parse(r, cursor, sizeof cursor, snap,
+	    &ids, &e), &e) == -1) {
 		json_decref(snap);
-		intake_later(it);
 		return;
 	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	pc = intake_meeting_ctx(it);
 	if (sweep)
 		mpage_swept(intake_mp(it), &pc, cursor, ids);
@@ -140,20 +123,15 @@ intake_meeting_on_people(redisAsyncContext *ac, void *r, void *priv)
 	json_t		*snap, *ids, *info;
 	struct err	 e;
 	char		 cursor[64];
-	int		 n;
 
-	if (!intake_meeting_reply(it, r, "page"))
+	if (!intake_reply(it, r, "page"))
 		return;
 	snap = json_object();
-	if ((n = store_people_parse(r, cursor, sizeof cursor, snap, &ids,
-	    &info, &e)) == -1) {
-		log_warnx("intake: %s", e.msg);
+	if (intake_parsed(it, store_people_parse(r, cursor, sizeof cursor,
+	    snap, &ids, &info, &e), &e) == -1) {
 		json_decref(snap);
-		intake_later(it);
 		return;
 	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	pc = intake_meeting_ctx(it);
 	mpage_people(intake_mp(it), &pc, cursor, ids, snap, info);
 	json_decref(ids);
@@ -170,13 +148,9 @@ intake_meeting_on_gather(redisAsyncContext *ac, void *r, void *priv)
 	struct err	 e;
 	char		 cursor[64];
 
-	if (!intake_meeting_reply(it, r, "page"))
+	if (!intake_reply(it, r, "page") || intake_parsed(it,
+	    store_hscan_parse(r, cursor, sizeof cursor, &fields, &e), &e) == -1)
 		return;
-	if (store_hscan_parse(r, cursor, sizeof cursor, &fields, &e) == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
-		return;
-	}
 	mpage_gathered(intake_mp(it), cursor, fields);
 	json_decref(fields);
 	intake_meeting_step(it);
@@ -188,7 +162,7 @@ intake_meeting_on_commit(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 
-	if (!intake_meeting_reply(it, r, "commit"))
+	if (!intake_reply(it, r, "commit"))
 		return;
 	if (reply->type != REDIS_REPLY_INTEGER) {
 		log_warnx("intake: entry %s: commit: unexpected reply",
@@ -196,9 +170,8 @@ intake_meeting_on_commit(redisAsyncContext *ac, void *r, void *priv)
 		intake_later(it);
 		return;
 	}
-	if (reply->integer == 0 && ++it->tries > INTAKE_MAX_TRIES)
-		log_warnx("intake: entry %s: still conflicting after %d tries",
-		    intake_cur(it)->id, it->tries);
+	if (reply->integer == 0)
+		intake_conflict(intake_cur(it)->id, &it->tries);
 	mpage_committed(intake_mp(it), (int)reply->integer);
 	/* What the commit made due goes out while later pages are
 	 * planned. */

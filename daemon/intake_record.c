@@ -34,9 +34,7 @@ static void intake_record_fetch(struct intake *);
 static void
 intake_record_replan(struct intake *it)
 {
-	if (++it->tries > INTAKE_MAX_TRIES)
-		log_warnx("intake: entry %s: still conflicting after %d tries",
-		    intake_cur(it)->id, it->tries);
+	intake_conflict(intake_cur(it)->id, &it->tries);
 	intake_clear_snap(it);
 	it->snap = json_object();
 	intake_record_fetch(it);
@@ -48,7 +46,7 @@ intake_record_on_commit(redisAsyncContext *ac, void *r, void *priv)
 	struct intake	*it = priv;
 	redisReply	*reply = r;
 
-	if (reply == NULL || intake_refused(it, reply, "commit"))
+	if (!intake_reply(it, reply, "commit"))
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
 		/* Someone else committed meanwhile: plan again. */
@@ -89,19 +87,14 @@ intake_record_on_fetch(redisAsyncContext *ac, void *r, void *priv)
 	char		 version[32];
 	int		 n;
 
-	if (reply == NULL || intake_refused(it, reply, "fetch"))
+	if (!intake_reply(it, reply, "fetch"))
 		return;
 	n = store_snap_merge(it->snap, it->need, reply, version, sizeof version,
 	    &e);
 	json_decref(it->need);
 	it->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
+	if (intake_parsed(it, n, &e) == -1)
 		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	if (it->version[0] == '\0')
 		snprintf(it->version, sizeof it->version, "%s", version);
 	else if (strcmp(it->version, version) != 0) {

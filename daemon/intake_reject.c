@@ -40,7 +40,7 @@ intake_on_rejected(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct intake	*it = priv;
 
-	if (r == NULL || intake_refused(it, r, "commit"))
+	if (!intake_reply(it, r, "commit"))
 		return;
 	intake_done(it);
 }
@@ -227,7 +227,7 @@ intake_on_oldest(redisAsyncContext *ac, void *r, void *priv)
 	char			 oldest[64];
 	int			 n;
 
-	if (reply == NULL || intake_refused(it, reply, "XPENDING"))
+	if (!intake_reply(it, reply, "XPENDING"))
 		return;
 	if ((n = store_inbox_oldest_id(reply, oldest, sizeof oldest)) == -1) {
 		log_warnx("intake: entry %s: XPENDING: unexpected reply",

@@ -259,10 +259,8 @@ intake_run_on_commit(redisAsyncContext *ac, void *rp, void *priv)
 		    "applied (%s): planning again", STAILQ_FIRST(&r->entries)->id,
 		    reply->type == REDIS_REPLY_INTEGER && reply->integer == 2 ?
 		    "the commit before it was not" : "the version moved");
-		if (++it->run_tries > INTAKE_MAX_TRIES)
-			log_warnx("intake: entry %s: still conflicting after "
-			    "%d tries", STAILQ_FIRST(&r->entries)->id,
-			    it->run_tries);
+		intake_conflict(STAILQ_FIRST(&r->entries)->id,
+		    &it->run_tries);
 		intake_run_cut(it, r, NULL);
 		intake_run_pump(it);
 		return;
@@ -420,13 +418,8 @@ intake_run_on_fetch(redisAsyncContext *ac, void *rp, void *priv)
 	    sizeof r->version, &e);
 	json_decref(r->need);
 	r->need = NULL;
-	if (n == -1) {
-		log_warnx("intake: %s", e.msg);
-		intake_later(it);
+	if (intake_parsed(it, n, &e) == -1)
 		return;
-	}
-	if (n > 0)
-		log_warnx("intake: %s", e.msg);
 	if (intake_run_complete(r))
 		r->state = RUN_FETCHED;
 	else	/* more than one round: planned on its own */

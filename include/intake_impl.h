@@ -1,7 +1,8 @@
 /*
  * intake_impl.h: what the intake files share (intake.c, intake_read.c,
- * intake_reject.c, intake_record.c, intake_run.c, intake_fanout.c). Not
- * for anyone else: the rest of the daemon uses intake.h.
+ * intake_reject.c, intake_record.c, intake_run.c, intake_fanout.c,
+ * intake_meeting.c). Not for anyone else: the rest of the daemon uses
+ * intake.h.
  *
  * Main thread only. intake.c owns the state and the entry in hand
  * (it->hand), and decides what each entry is: rejected or waiting
@@ -132,7 +133,10 @@ int	 intake_parse(struct intake *, struct intake_entry *);
 void	 intake_next(struct intake *);
 void	 intake_done(struct intake *);
 void	 intake_accepted(struct intake *, struct intake_entry *);
-int	 intake_refused(struct intake *, const redisReply *, const char *what);
+/* Every reply to a call for what is in hand goes through these. */
+int	 intake_reply(struct intake *, const redisReply *, const char *what);
+int	 intake_parsed(struct intake *, int n, const struct err *);
+void	 intake_conflict(const char *id, int *tries);
 void	 intake_later(struct intake *);
 void	 intake_lost(struct intake *);
 

@@ -52,12 +52,10 @@ DIR/perf-N.data (perf must be installed), and Redis's INFO commandstats
 for the fan-out into DIR/redis-N.txt.
 """
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import shutil
 import time
 from pathlib import Path
@@ -69,7 +67,6 @@ import benchlib  # noqa: E402
 from benchlib import Broken, harness, mark  # noqa: E402
 
 STALL = 30.0
-TICK = 0.01
 SLOW_US = 2000
 WORKERS = int(os.environ.get("HB_BENCH_WORKERS", "4"))	# daemon/config.c
 PERF = os.environ.get("HB_BENCH_PERF")
@@ -83,40 +80,15 @@ T_INTAKE = 20000	# collaborator records/s, at least
 
 
 def slowlog_reset(env):
-	env.r.config_set("slowlog-log-slower-than", SLOW_US)
-	env.r.config_set("slowlog-max-len", 100000)
-	env.r.slowlog_reset()
-
-
-# The anchor for the longest Redis command: a fixed script (pure Lua,
-# about 1.2 ms on the 2-core build machine) that the bench itself sends every
-# TICKER_S during the fan-out. Its own longest run in the SLOWLOG is what
-# the machine's load alone adds to a command of fixed work.
-TICKER_SCRIPT = ("-- hb-bench-anchor\n"
-    "local x = 0 for i = 1, 100000 do x = x + i end return x")
-TICKER_S = 0.02
-
-
-class Ticker(threading.Thread):
-	def __init__(self, env):
-		super().__init__(daemon=True)
-		self.r = env.r
-		self.stop = threading.Event()
-		self.sent = 0
-
-	def run(self):
-		while not self.stop.wait(TICKER_S):
-			self.r.eval(TICKER_SCRIPT, 0)
-			self.sent += 1
+	benchlib.slowlog_reset(env, SLOW_US, 100000)
 
 
 def slowlog_summary(env):
 	"""(longest ms, its command (first words), count >= SLOW_US, the
 	ticker's longest ms or None) of the daemon's commands."""
 	entries = env.r.slowlog_get(100000)
-	mine = [e for e in entries if "hb-bench-anchor" in str(e["command"])]
-	entries = [e for e in entries if "hb-bench-anchor" not in
-	    str(e["command"])]
+	mine = [e for e in entries if benchlib.is_ticker(e)]
+	entries = [e for e in entries if not benchlib.is_ticker(e)]
 	tick = max(e["duration"] for e in mine) / 1000.0 if mine else None
 	if not entries:
 		return 0.0, "", 0, tick
@@ -148,25 +120,6 @@ def perf_stop(p, env, n):
 			    k, v["calls"], v["usec"], v["usec_per_call"]))
 
 
-def wait_until(env, get, done, what, stall=STALL):
-	"""Poll get() until done(value); returns (seconds since start, value).
-	Broken if the value does not change for stall seconds."""
-	t0 = time.monotonic()
-	last, changed = None, t0
-	while True:
-		env.check_daemon()
-		v = get()
-		now = time.monotonic()
-		if v != last:
-			last, changed = v, now
-		if done(v):
-			return now, v
-		if now - changed > stall:
-			raise Broken("%s: no progress for %gs (at %r)" % (what,
-			    stall, v))
-		time.sleep(TICK)
-
-
 def run(n, shapes, results):
 	"""One Env: intake of n people, one announcement to them, then
 	smtp-source with as many messages of the same bytes into the same
@@ -174,148 +127,122 @@ def run(n, shapes, results):
 	cfg = {"delivery": {"lease": "60s"}, "daemon": {"shutdown_timeout":
 	    "30s"}, "smtp": {"workers": str(WORKERS)}}
 	res = {"n": n}
-	with harness.Env("bench-fanout-%d" % n, config=cfg) as env:
-		sink, port = benchlib.start_sink(env)
-		# Command durations should be their sizes, not the machine's
-		# load: redis-server at the highest priority (as root).
-		try:
-			os.setpriority(os.PRIO_PROCESS, env.redis_proc.pid, -20)
-		except OSError:
-			pass
-		try:
-			env.write_config({"smtp": {"port": str(port)}})
-			inbox = env.key("inbox")
+	with benchlib.sink_env("bench-fanout-%d" % n, cfg) as (env, sink, port):
+		inbox = env.key("inbox")
+		# Queued before the daemon starts: what is timed is
+		# the daemon's intake alone.
+		benchlib.queue_records(env, (benchlib.collaborator(i,
+		    "bench") for i in range(n)))
+		slowlog_reset(env)
+		t0 = time.monotonic()
+		env.start_daemon(wait=False)
+		t1 = benchlib.taken_in(env, n, "bench", STALL)
+		in_ms, in_cmd, in_slow, _ = slowlog_summary(env)
+		res["intake"] = n / (t1 - t0)
+		print("N=%d intake: %.0f records/s (target >= %d: %s; "
+		    "%.2f s from the daemon's start; queued before it; "
+		    "load %s)" % (n, res["intake"], T_INTAKE,
+		    mark(res["intake"] >= T_INTAKE), t1 - t0,
+		    benchlib.loadavg()))
+		print("    redis: longest command %.1f ms (%s), %d at or "
+		    "over %g ms" % (in_ms, in_cmd, in_slow, SLOW_US / 1000))
 
-			# Queued before the daemon starts: what is timed is
-			# the daemon's intake alone.
-			p = env.r.pipeline(transaction=False)
-			for i in range(n):
-				p.xadd(inbox, {"record": json.dumps(
-				    benchlib.collaborator(i, "bench"))})
-				if i % 10000 == 9999:
-					p.execute()
-			p.execute()
-			slowlog_reset(env)
-			t0 = time.monotonic()
-			env.start_daemon(wait=False)
-			t1, _ = wait_until(env, lambda: env.r.xlen(inbox),
-			    lambda v: v == 0, "intake")
-			if env.dead_entries():
-				raise Broken("intake: dead entries")
-			have = env.r.scard(env.key("group:bench"))
-			if have != n:
-				raise Broken("intake: %d in the group, want %d" %
-				    (have, n))
-			in_ms, in_cmd, in_slow, _ = slowlog_summary(env)
-			res["intake"] = n / (t1 - t0)
-			print("N=%d intake: %.0f records/s (target >= %d: %s; "
-			    "%.2f s from the daemon's start; queued before it; "
-			    "load %s)" % (n, res["intake"], T_INTAKE,
-			    mark(res["intake"] >= T_INTAKE), t1 - t0,
-			    benchlib.loadavg()))
-			print("    redis: longest command %.1f ms (%s), %d at or "
-			    "over %g ms" % (in_ms, in_cmd, in_slow, SLOW_US / 1000))
+		# The anchor, before the fan-out and again after it (the
+		# machine's load moves it more than anything else): the
+		# same number of messages, the same bytes, into the same
+		# smtp-sink, from smtp-source.
+		before = n / benchlib.smtp_source(port, shapes, n,
+		    env.tmp / "smtp-source.log")
 
-			# The anchor, before the fan-out and again after it (the
-			# machine's load moves it more than anything else): the
-			# same number of messages, the same bytes, into the same
-			# smtp-sink, from smtp-source.
-			before = n / benchlib.smtp_source(port, shapes, n,
-			    env.tmp / "smtp-source.log")
+		slowlog_reset(env)
 
-			slowlog_reset(env)
-			stats = env.key("stats")
+		def sent():
+			return benchlib.sent(env, "announcement")
+		ticker = benchlib.Ticker(env)
+		ticker.start()
+		procs = (env.daemon.pid, env.redis_proc.pid, sink.pid)
+		perf = perf_start(env.daemon.pid, n)
+		env.r.config_resetstat()
+		cpu0 = [benchlib.cpu_seconds(pid) for pid in procs]
+		t0 = time.monotonic()
+		env.xadd(benchlib.announcement("a-bench",
+		    {"groups": ["bench"]}))
+		first = benchlib.wait_until(env, sent, lambda v: v >= 1,
+		    "first email", 600)
+		planned = None
+		while True:
+			env.check_daemon()
+			v = sent()
+			now = time.monotonic()
+			if planned is None and env.r.xlen(inbox) == 0:
+				planned = now
+			if v >= n and planned is not None:
+				break
+			if now - t0 > 900:
+				raise Broken("fan-out: %d of %d after 900 s" %
+				    (v, n))
+			time.sleep(benchlib.TICK)
+		last = now
+		cpu = [(benchlib.cpu_seconds(pid) - c) * 1e6 / n
+		    for pid, c in zip(procs, cpu0)]
+		perf_stop(perf, env, n)
+		time.sleep(0.3)
+		if sent() != n:
+			raise Broken("fan-out: %d sent, want %d" % (sent(), n))
+		if env.dead_entries():
+			raise Broken("fan-out: dead entries")
+		ticker.stop.set()
+		ticker.join()
+		fo_ms, fo_cmd, fo_slow, tick_ms = slowlog_summary(env)
+		res["rate"] = n / (last - t0)
+		res["rss"] = benchlib.vmhwm(env.daemon.pid) or -1
+		res["slow_ms"] = fo_ms
+		fo_load = benchlib.loadavg()
 
-			def sent():
-				return int(env.r.hget(stats, "sent:announcement") or 0)
-			ticker = Ticker(env)
-			ticker.start()
-			procs = (env.daemon.pid, env.redis_proc.pid, sink.pid)
-			perf = perf_start(env.daemon.pid, n)
-			env.r.config_resetstat()
-			cpu0 = [benchlib.cpu_seconds(pid) for pid in procs]
-			t0 = time.monotonic()
-			env.xadd(benchlib.announcement("a-bench",
-			    {"groups": ["bench"]}))
-			first, _ = wait_until(env, sent, lambda v: v >= 1,
-			    "first email", stall=600)
-			planned = None
-			while True:
-				env.check_daemon()
-				v = sent()
-				now = time.monotonic()
-				if planned is None and env.r.xlen(inbox) == 0:
-					planned = now
-				if v >= n and planned is not None:
-					break
-				if now - t0 > 900:
-					raise Broken("fan-out: %d of %d after 900 s" %
-					    (v, n))
-				time.sleep(TICK)
-			last = now
-			cpu = [(benchlib.cpu_seconds(pid) - c) * 1e6 / n
-			    for pid, c in zip(procs, cpu0)]
-			perf_stop(perf, env, n)
-			time.sleep(0.3)
-			if sent() != n:
-				raise Broken("fan-out: %d sent, want %d" % (sent(), n))
-			if env.dead_entries():
-				raise Broken("fan-out: dead entries")
-			ticker.stop.set()
-			ticker.join()
-			fo_ms, fo_cmd, fo_slow, tick_ms = slowlog_summary(env)
-			res["rate"] = n / (last - t0)
-			res["rss"] = benchlib.vmhwm(env.daemon.pid) or -1
-			res["slow_ms"] = fo_ms
-			fo_load = benchlib.loadavg()
-
-			sink0 = benchlib.cpu_seconds(sink.pid)
-			kids0 = os.times()
-			after = n / benchlib.smtp_source(port, shapes, n,
-			    env.tmp / "smtp-source.log")
-			kids1 = os.times()
-			src_cpu = (kids1.children_user + kids1.children_system -
-			    kids0.children_user - kids0.children_system) * 1e6 / n
-			sink_cpu = (benchlib.cpu_seconds(sink.pid) - sink0) * 1e6 / n
-			res["anchor"] = (before + after) / 2
-			res["ratio"] = res["rate"] / res["anchor"]
-			print("N=%d fan-out: hearback %.0f emails/s, smtp-source "
-			    "%.0f/s (%d sessions x %d messages, the same emails; "
-			    "%.0f/s before the fan-out, %.0f/s after), ratio %.2f "
-			    "(target >= %.1f: %s; load %s, then %s)" % (n,
-			    res["rate"], res["anchor"], benchlib.SESSIONS,
-			    benchlib.PER_SESSION, before, after, res["ratio"],
-			    T_RATIO, mark(res["ratio"] >= T_RATIO), fo_load,
-			    benchlib.loadavg()))
-			print("    last email %.2f s after the XADD; first %.0f ms; "
-			    "fan-out committed at %.2f s" % (last - t0,
-			    (first - t0) * 1000, planned - t0))
-			print("    cpu per 1,000 emails: hearbackd %.0f ms, "
-			    "redis-server %.0f ms, smtp-sink %.0f ms; smtp-source "
-			    "%.0f ms and smtp-sink %.0f ms per 1,000 of its "
-			    "messages" % (cpu[0], cpu[1], cpu[2], src_cpu,
-			    sink_cpu))
-			base = results[0]["rss"] if results else res["rss"]
-			growth = res["rss"] / base - 1 if base > 0 else 0
-			res["rss_ok"] = res["rss"] < T_RSS_MB and \
-			    growth <= T_RSS_GROWTH
-			print("    hearbackd peak RSS (VmHWM) %.1f MB (target < %g MB "
-			    "and within %d%% of N=%d's %.1f MB: %+.0f%%, %s); redis "
-			    "used_memory %.1f MB" % (res["rss"], T_RSS_MB,
-			    T_RSS_GROWTH * 100, results[0]["n"] if results else n,
-			    base, growth * 100, mark(res["rss_ok"]),
-			    int(env.r.info("memory")["used_memory"]) / 1048576.0))
-			print("    redis: longest command %.1f ms (%s), %d at or "
-			    "over %g ms (target <= %g ms: %s); anchor, a fixed "
-			    "pure-Lua script sent %d times meanwhile: longest %s" % (
-			    fo_ms, fo_cmd, fo_slow, SLOW_US / 1000, T_SLOW_MS,
-			    mark(fo_ms <= T_SLOW_MS), ticker.sent, "%.1f ms" %
-			    tick_ms if tick_ms is not None else "under %g ms" %
-			    (SLOW_US / 1000)))
-			sys.stdout.flush()
-		finally:
-			env.stop_daemon()
-			harness.stop_process(sink)
+		sink0 = benchlib.cpu_seconds(sink.pid)
+		kids0 = os.times()
+		after = n / benchlib.smtp_source(port, shapes, n,
+		    env.tmp / "smtp-source.log")
+		kids1 = os.times()
+		src_cpu = (kids1.children_user + kids1.children_system -
+		    kids0.children_user - kids0.children_system) * 1e6 / n
+		sink_cpu = (benchlib.cpu_seconds(sink.pid) - sink0) * 1e6 / n
+		res["anchor"] = (before + after) / 2
+		res["ratio"] = res["rate"] / res["anchor"]
+		print("N=%d fan-out: hearback %.0f emails/s, smtp-source "
+		    "%.0f/s (%d sessions x %d messages, the same emails; "
+		    "%.0f/s before the fan-out, %.0f/s after), ratio %.2f "
+		    "(target >= %.1f: %s; load %s, then %s)" % (n,
+		    res["rate"], res["anchor"], benchlib.SESSIONS,
+		    benchlib.PER_SESSION, before, after, res["ratio"],
+		    T_RATIO, mark(res["ratio"] >= T_RATIO), fo_load,
+		    benchlib.loadavg()))
+		print("    last email %.2f s after the XADD; first %.0f ms; "
+		    "fan-out committed at %.2f s" % (last - t0,
+		    (first - t0) * 1000, planned - t0))
+		print("    cpu per 1,000 emails: hearbackd %.0f ms, "
+		    "redis-server %.0f ms, smtp-sink %.0f ms; smtp-source "
+		    "%.0f ms and smtp-sink %.0f ms per 1,000 of its "
+		    "messages" % (cpu[0], cpu[1], cpu[2], src_cpu,
+		    sink_cpu))
+		base = results[0]["rss"] if results else res["rss"]
+		growth = res["rss"] / base - 1 if base > 0 else 0
+		res["rss_ok"] = res["rss"] < T_RSS_MB and \
+		    growth <= T_RSS_GROWTH
+		print("    hearbackd peak RSS (VmHWM) %.1f MB (target < %g MB "
+		    "and within %d%% of N=%d's %.1f MB: %+.0f%%, %s); redis "
+		    "used_memory %.1f MB" % (res["rss"], T_RSS_MB,
+		    T_RSS_GROWTH * 100, results[0]["n"] if results else n,
+		    base, growth * 100, mark(res["rss_ok"]),
+		    int(env.r.info("memory")["used_memory"]) / 1048576.0))
+		print("    redis: longest command %.1f ms (%s), %d at or "
+		    "over %g ms (target <= %g ms: %s); anchor, a fixed "
+		    "pure-Lua script sent %d times meanwhile: longest %s" % (
+		    fo_ms, fo_cmd, fo_slow, SLOW_US / 1000, T_SLOW_MS,
+		    mark(fo_ms <= T_SLOW_MS), ticker.sent, "%.1f ms" %
+		    tick_ms if tick_ms is not None else "under %g ms" %
+		    (SLOW_US / 1000)))
+		sys.stdout.flush()
 	results.append(res)
 
 

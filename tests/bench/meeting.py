@@ -41,10 +41,7 @@ seconds). Needs /usr/sbin/smtp-sink (package postfix).
 """
 
 import datetime
-import json
-import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -55,38 +52,9 @@ import benchlib  # noqa: E402
 from benchlib import Broken, harness, mark  # noqa: E402
 
 STALL = 60.0
-TICK = 0.01
 T_RSS_MB = 40.0
 T_SLOW_MS = 10.0
 LEADS = ["7d", "1d", "2h"]
-
-TICKER_SCRIPT = ("-- hb-bench-anchor\n"
-    "local x = 0 for i = 1, 100000 do x = x + i end return x")
-TICKER_S = 0.02
-
-
-class Ticker(threading.Thread):
-	"""The anchor for the longest Redis command: a fixed script sent
-	every TICKER_S while something is planned."""
-
-	def __init__(self, env):
-		super().__init__(daemon=True)
-		self.r = env.r
-		self.stop = threading.Event()
-		self.sent = 0
-
-	def run(self):
-		while not self.stop.wait(TICKER_S):
-			self.r.eval(TICKER_SCRIPT, 0)
-			self.sent += 1
-
-
-def slowlog_reset(env):
-	"""Every command from now on goes to the SLOWLOG (threshold 0), to
-	give each script's median as well as its longest."""
-	env.r.config_set("slowlog-log-slower-than", 0)
-	env.r.config_set("slowlog-max-len", 1000000)
-	env.r.slowlog_reset()
 
 
 def pct(v, p):
@@ -99,8 +67,7 @@ def slowlog_summary(env):
 	ticker's), from the SLOWLOG."""
 	by = {}
 	for e in env.r.slowlog_get(1000000):
-		c = str(e["command"])
-		if "hb-bench-anchor" in c:
+		if benchlib.is_ticker(e):
 			name = "anchor"
 		else:
 			w = benchlib.command_words(e["command"], 2).split()
@@ -112,49 +79,49 @@ def slowlog_summary(env):
 	return by
 
 
-def wait_until(env, get, done, what, stall=STALL):
-	"""Poll get() until done(value); returns the monotonic time then.
-	Broken if the value does not change for stall seconds."""
-	last, changed = None, time.monotonic()
-	while True:
-		env.check_daemon()
-		v = get()
-		now = time.monotonic()
-		if v != last:
-			last, changed = v, now
-		if done(v):
-			return now
-		if now - changed > stall:
-			raise Broken("%s: no progress for %gs (at %r)" % (what,
-			    stall, v))
-		time.sleep(TICK)
-
-
-def sent(env, kind):
-	return int(env.r.hget(env.key("stats"), "sent:" + kind) or 0)
-
-
 def timed(env, record, kind, n):
 	"""XADD record; (seconds until its entry is acknowledged, until n
 	emails of kind are sent, the scripts' durations while it was
 	planned: slowlog_summary())."""
 	inbox = env.key("inbox")
-	slowlog_reset(env)
-	base = sent(env, kind)
-	ticker = Ticker(env)
+	# Every command from now on goes to the SLOWLOG (threshold 0), to
+	# give each script's median as well as its longest.
+	benchlib.slowlog_reset(env, 0, 1000000)
+	base = benchlib.sent(env, kind)
+	ticker = benchlib.Ticker(env)
 	ticker.start()
 	t0 = time.monotonic()
 	env.xadd(record)
-	planned = wait_until(env, lambda: (env.r.xlen(inbox),
-	    sent(env, kind)), lambda v: v[0] == 0, "planning")
+	planned = benchlib.wait_until(env, lambda: (env.r.xlen(inbox),
+	    benchlib.sent(env, kind)), lambda v: v[0] == 0, "planning", STALL)
 	ticker.stop.set()
 	ticker.join()
 	slow = slowlog_summary(env)
-	done = wait_until(env, lambda: sent(env, kind), lambda v: v - base >=
-	    n, "sending")
+	done = benchlib.wait_until(env, lambda: benchlib.sent(env, kind),
+	    lambda v: v - base >= n, "sending", STALL)
 	if env.dead_entries():
 		raise Broken("dead entries")
 	return planned - t0, done - t0, slow
+
+
+def person(i):
+	"""Collaborator i: plain text, no lead times of their own (the
+	meeting's)."""
+	c = benchlib.collaborator(i, "bench", "plain-text")
+	del c["reminders"]
+	return c
+
+
+def reminders(env, mid):
+	"""How many of the collaborators' own reminders of meeting mid are
+	stored, in both forms: with a hash (d:rem:<mid>:...), or compact, a
+	token in their field of mr:<mid> (daemon/store/lib.lua; a supporter's
+	or coordinator's copy, s or a first, is not counted)."""
+	hashed = sum(1 for _ in env.r.scan_iter(match=env.key("d:rem:%s:*" %
+	    mid), count=1000))
+	compact = sum(1 for v in env.r.hvals(env.key("mr:" + mid))
+	    for tok in v.split() if tok[:1].isdigit())
+	return hashed + compact
 
 
 def meeting(mid, start):
@@ -187,56 +154,35 @@ def show(n, what, t, anchor_plan):
 def run(n):
 	cfg = {"delivery": {"lease": "60s"}, "daemon": {"shutdown_timeout":
 	    "30s"}}
-	with harness.Env("bench-meeting-%d" % n, config=cfg) as env:
-		sink, port = benchlib.start_sink(env)
-		try:
-			os.setpriority(os.PRIO_PROCESS, env.redis_proc.pid, -20)
-		except OSError:
-			pass
-		try:
-			env.write_config({"smtp": {"port": str(port)}})
-			inbox = env.key("inbox")
-			p = env.r.pipeline(transaction=False)
-			for i in range(n):
-				c = benchlib.collaborator(i, "bench", "plain-text")
-				del c["reminders"]	# the meeting's lead times
-				p.xadd(inbox, {"record": json.dumps(c)})
-				if i % 10000 == 9999:
-					p.execute()
-			p.execute()
-			env.start_daemon()
-			wait_until(env, lambda: env.r.xlen(inbox), lambda v: v == 0,
-			    "intake")
-			if env.r.scard(env.key("group:bench")) != n:
-				raise Broken("intake: group incomplete")
+	with benchlib.sink_env("bench-meeting-%d" % n, cfg, stop_timeout=60) \
+	    as (env, _, _):
+		benchlib.queue_records(env, (person(i) for i in range(n)))
+		env.start_daemon()
+		benchlib.taken_in(env, n, "bench", STALL)
 
-			ann = timed(env, benchlib.announcement("a-bench",
-			    {"groups": ["bench"]}), "announcement", n)
-			rss_ann = benchlib.vmhwm(env.daemon.pid) or -1
-			start = datetime.datetime.now() + datetime.timedelta(days=30)
-			new = timed(env, meeting("m-bench", start), "invitation", n)
-			show(n, "new meeting", new, ann[0])
-			rem = sum(1 for _ in env.r.scan_iter(match=env.key(
-			    "d:rem:m-bench:*"), count=1000))
-			if rem != n * len(LEADS):
-				raise Broken("%d reminders, want %d" % (rem,
-				    n * len(LEADS)))
-			chg = timed(env, meeting("m-bench", start +
-			    datetime.timedelta(hours=1)), "update", n)
-			show(n, "change of time", chg, ann[0])
-			rss = benchlib.vmhwm(env.daemon.pid) or -1
-			size = env.r.strlen(env.key("rec:meeting:m-bench"))
-			print("    hearbackd peak RSS %.1f MB after the meeting and "
-			    "its change (target < %g MB: %s); after the announcement "
-			    "to the same people, same run: %.1f MB. The stored "
-			    "meeting record: %d bytes (read by every email to it); "
-			    "who is invited: mi:<meeting>, %d entries" % (rss,
-			    T_RSS_MB, mark(rss < T_RSS_MB), rss_ann, size,
-			    env.r.hlen(env.key("mi:m-bench"))))
-			sys.stdout.flush()
-		finally:
-			env.stop_daemon(timeout=60)
-			harness.stop_process(sink)
+		ann = timed(env, benchlib.announcement("a-bench",
+		    {"groups": ["bench"]}), "announcement", n)
+		rss_ann = benchlib.vmhwm(env.daemon.pid) or -1
+		start = datetime.datetime.now() + datetime.timedelta(days=30)
+		new = timed(env, meeting("m-bench", start), "invitation", n)
+		show(n, "new meeting", new, ann[0])
+		rem = reminders(env, "m-bench")
+		if rem != n * len(LEADS):
+			raise Broken("%d reminders, want %d" % (rem,
+			    n * len(LEADS)))
+		chg = timed(env, meeting("m-bench", start +
+		    datetime.timedelta(hours=1)), "update", n)
+		show(n, "change of time", chg, ann[0])
+		rss = benchlib.vmhwm(env.daemon.pid) or -1
+		size = env.r.strlen(env.key("rec:meeting:m-bench"))
+		print("    hearbackd peak RSS %.1f MB after the meeting and "
+		    "its change (target < %g MB: %s); after the announcement "
+		    "to the same people, same run: %.1f MB. The stored "
+		    "meeting record: %d bytes (read by every email to it); "
+		    "who is invited: mi:<meeting>, %d entries" % (rss,
+		    T_RSS_MB, mark(rss < T_RSS_MB), rss_ann, size,
+		    env.r.hlen(env.key("mi:m-bench"))))
+		sys.stdout.flush()
 
 
 def main():

@@ -20,13 +20,8 @@
  * a few commits, a new one started over for the same entry) ends the same.
  * Without redis-server the tests are skipped.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <netinet/in.h>
-
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +42,7 @@
 #include "meeting_page.h"
 #include "plan.h"
 #include "record.h"
+#include "redis_fixture.h"
 #include "store.h"
 #include "util.h"
 
@@ -54,133 +50,25 @@
 #define NOW	1800000000000LL		/* 2027-01-15 08:00 UTC */
 #define DAY	86400LL
 
-static pid_t		 redis_pid = -1;
-static char		 redis_dir[64];
 static redisContext	*rc;
 static struct config	*cf;
-
-static void
-redis_stop(void)
-{
-	char	path[128];
-
-	if (rc != NULL)
-		redisFree(rc);
-	rc = NULL;
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-	if (redis_dir[0] != '\0') {
-		snprintf(path, sizeof path, "%s/redis.log", redis_dir);
-		unlink(path);
-		rmdir(redis_dir);
-		redis_dir[0] = '\0';
-	}
-}
-
-static int
-redis_free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			s, port;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    getsockname(s, (struct sockaddr *)&sin, &len) == -1) {
-		close(s);
-		return -1;
-	}
-	port = ntohs(sin.sin_port);
-	close(s);
-	return port;
-}
 
 static int
 redis_setup(void **state)
 {
-	char		 port[16], log[128];
-	struct timeval	 tv = { 1, 0 };
-	int		 i, fd, p;
-
 	cf = config_default();
-	if (system("command -v redis-server >/dev/null 2>&1") != 0)
-		return 0;
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/hb-test-mpage-XXXXXX");
-	if (mkdtemp(redis_dir) == NULL || (p = redis_free_port()) == -1) {
-		redis_dir[0] = '\0';
-		return 0;
-	}
-	snprintf(port, sizeof port, "%d", p);
-	snprintf(log, sizeof log, "%s/redis.log", redis_dir);
-	atexit(redis_stop);
-	if ((redis_pid = fork()) == -1)
-		return 0;
-	if (redis_pid == 0) {
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", port,
-		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--dir", redis_dir, "--logfile", log, "--daemonize", "no",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100; i++) {
-		if ((rc = redisConnectWithTimeout("127.0.0.1", p, tv)) != NULL &&
-		    rc->err == 0) {
-			redisReply *r = redisCommand(rc, "PING");
-			int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-
-			if (r != NULL)
-				freeReplyObject(r);
-			if (ok)
-				return 0;
-		}
-		if (rc != NULL)
-			redisFree(rc);
-		rc = NULL;
-		usleep(50000);
-	}
-	redis_stop();
-	return 0;
+	rc = redis_fixture_start("mpage");
+	return 0;	/* without a server the tests skip */
 }
 
 static int
 redis_teardown(void **state)
 {
-	redis_stop();
+	redis_fixture_stop();
+	rc = NULL;
 	config_unref(cf);
 	return 0;
 }
-
-static int
-redis_each(void **state)
-{
-	redisReply	*r;
-
-	if (rc == NULL)
-		return 0;
-	if ((r = redisCommand(rc, "FLUSHALL")) == NULL)
-		return -1;
-	freeReplyObject(r);
-	return 0;
-}
-
-#define NEED_REDIS() do {						\
-	if (rc == NULL) {						\
-		fprintf(stderr, "redis-server not available: skipped\n");	\
-		skip();							\
-	}								\
-} while (0)
 
 /* Run a call; its reply (the caller frees it). */
 static redisReply *
@@ -706,9 +594,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_paged_as_whole, redis_each),
-		cmocka_unit_test_setup(test_paged_legacy, redis_each),
-		cmocka_unit_test_setup(test_paged_resumed, redis_each),
+		cmocka_unit_test_setup(test_paged_as_whole, redis_fixture_each),
+		cmocka_unit_test_setup(test_paged_legacy, redis_fixture_each),
+		cmocka_unit_test_setup(test_paged_resumed, redis_fixture_each),
 	};
 	int	rv;
 

@@ -7,21 +7,17 @@
  *
  * The second group runs the three Lua scripts for real, when redis-server is
  * on PATH: one is started on a free loopback port in a temporary directory
- * (no persistence) and killed at the end, also when a test fails (atexit).
+ * (no persistence) and killed at the end, also when a test fails
+ * (redis_fixture.c, shared with test_mpage.c).
  * It checks the guarantees of SPEC section 5 that live in the scripts: a
  * record leaves the inbox only in the same step that stores what it causes;
  * the same delivery is created once; leases; sent, retried, dead and
  * dropped deliveries; and that forget leaves no name or address behind.
  * Without redis-server those tests are skipped.
  */
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +38,7 @@
 #include "config.h"
 #include "plan.h"
 #include "record.h"
+#include "redis_fixture.h"
 #include "store.h"
 #include "util.h"
 
@@ -443,139 +440,23 @@ test_snap_put(void **state)
 /* ------------------------------------------------------------------ */
 /* With a real redis-server. */
 
-static pid_t		 redis_pid = -1;
-static char		 redis_dir[64];
-static int		 redis_port;
+/* The connection to redis_fixture.c's server, NULL without one. */
 static redisContext	*rc;
-
-static void
-redis_stop(void)
-{
-	char	path[128];
-
-	if (rc != NULL) {
-		redisFree(rc);
-		rc = NULL;
-	}
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = -1;
-	}
-	if (redis_dir[0] != '\0') {
-		snprintf(path, sizeof path, "%s/redis.log", redis_dir);
-		unlink(path);
-		rmdir(redis_dir);
-		redis_dir[0] = '\0';
-	}
-}
-
-static int
-redis_free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			s, port;
-
-	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    getsockname(s, (struct sockaddr *)&sin, &len) == -1) {
-		close(s);
-		return -1;
-	}
-	port = ntohs(sin.sin_port);
-	close(s);
-	return port;
-}
 
 static int
 redis_setup(void **state)
 {
-	char		 port[16], log[128];
-	struct timeval	 tv = { 1, 0 };
-	int		 i, fd;
-
-	if (system("command -v redis-server >/dev/null 2>&1") != 0)
-		return 0;	/* tests skip */
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/hb-test-store-XXXXXX");
-	if (mkdtemp(redis_dir) == NULL) {
-		redis_dir[0] = '\0';
-		return 0;
-	}
-	if ((redis_port = redis_free_port()) == -1)
-		return 0;
-	snprintf(port, sizeof port, "%d", redis_port);
-	snprintf(log, sizeof log, "%s/redis.log", redis_dir);
-	atexit(redis_stop);
-	switch (redis_pid = fork()) {
-	case -1:
-		return 0;
-	case 0:
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("redis-server", "redis-server", "--port", port,
-		    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		    "--dir", redis_dir, "--logfile", log, "--daemonize", "no",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100; i++) {
-		if ((rc = redisConnectWithTimeout("127.0.0.1", redis_port,
-		    tv)) != NULL && rc->err == 0) {
-			redisReply *r = redisCommand(rc, "PING");
-
-			if (r != NULL && r->type == REDIS_REPLY_STATUS) {
-				freeReplyObject(r);
-				return 0;
-			}
-			if (r != NULL)
-				freeReplyObject(r);
-		}
-		if (rc != NULL) {
-			redisFree(rc);
-			rc = NULL;
-		}
-		usleep(50000);
-	}
-	redis_stop();
-	return 0;
+	rc = redis_fixture_start("store");
+	return 0;	/* without a server the tests skip */
 }
 
 static int
 redis_teardown(void **state)
 {
-	redis_stop();
+	redis_fixture_stop();
+	rc = NULL;
 	return 0;
 }
-
-/* Each test starts from an empty database. */
-static int
-redis_each(void **state)
-{
-	redisReply	*r;
-
-	if (rc == NULL)
-		return 0;
-	r = redisCommand(rc, "FLUSHALL");
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
-	return 0;
-}
-
-#define NEED_REDIS() do {						\
-	if (rc == NULL) {						\
-		fprintf(stderr, "redis-server not available: skipped\n");	\
-		skip();							\
-	}								\
-} while (0)
 
 static redisReply *
 cmd(const char *fmt, ...)
@@ -2553,29 +2434,29 @@ main(void)
 		cmocka_unit_test(test_mark_parse),
 	};
 	const struct CMUnitTest redis[] = {
-		cmocka_unit_test_setup(test_redis_evalsha, redis_each),
-		cmocka_unit_test_setup(test_redis_fetch, redis_each),
-		cmocka_unit_test_setup(test_redis_dnew_once, redis_each),
-		cmocka_unit_test_setup(test_redis_version, redis_each),
-		cmocka_unit_test_setup(test_redis_ack, redis_each),
-		cmocka_unit_test_setup(test_redis_oldest, redis_each),
-		cmocka_unit_test_setup(test_redis_ack_many, redis_each),
-		cmocka_unit_test_setup(test_redis_page, redis_each),
-		cmocka_unit_test_setup(test_redis_fanout_ops, redis_each),
-		cmocka_unit_test_setup(test_redis_promote, redis_each),
-		cmocka_unit_test_setup(test_redis_delivery_ops, redis_each),
-		cmocka_unit_test_setup(test_redis_gauges, redis_each),
-		cmocka_unit_test_setup(test_redis_command_ops, redis_each),
-		cmocka_unit_test_setup(test_redis_streamscrub, redis_each),
-		cmocka_unit_test_setup(test_redis_forget_pages, redis_each),
-		cmocka_unit_test_setup(test_redis_forget, redis_each),
+		cmocka_unit_test_setup(test_redis_evalsha, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_fetch, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_dnew_once, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_version, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_ack, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_oldest, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_ack_many, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_page, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_fanout_ops, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_promote, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_delivery_ops, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_gauges, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_command_ops, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_streamscrub, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_forget_pages, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_forget, redis_fixture_each),
 		cmocka_unit_test_setup(test_redis_forget_old_address,
-		    redis_each),
-		cmocka_unit_test_setup(test_redis_dead_retry, redis_each),
-		cmocka_unit_test_setup(test_redis_layout_hash, redis_each),
-		cmocka_unit_test_setup(test_redis_layout_compact, redis_each),
-		cmocka_unit_test_setup(test_redis_layout_before, redis_each),
-		cmocka_unit_test_setup(test_redis_layout_forget, redis_each),
+		    redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_dead_retry, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_layout_hash, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_layout_compact, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_layout_before, redis_fixture_each),
+		cmocka_unit_test_setup(test_redis_layout_forget, redis_fixture_each),
 	};
 	int	rv;
 
