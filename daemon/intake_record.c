@@ -6,7 +6,7 @@
  * the entry in hand (it->hand) and nothing else on the wire, and calling
  * back into intake.c when it is done, refused or rejected (intake_impl.h).
  * What the planner needs is fetched in rounds (at most PLAN_MAX_ROUNDS:
- * a meeting needs its venue and invitees, then their records), planned
+ * an outcome needs what was said, then the people who said it), planned
  * against that one snapshot and committed in one call that also
  * acknowledges the entry, so it leaves the inbox only with everything it
  * causes (SPEC section 5). If another daemon committed anything between
