@@ -130,13 +130,31 @@ clock_name_ok(const char *tz)
 	return 1;
 }
 
-/* Called with clock_mtx held. NULL if tz is not a usable zone. */
+/*
+ * Called with clock_mtx held. NULL if tz is not a usable zone. The last
+ * zone found is kept (under clock_mtx too): libical looks a name up by
+ * walking its table, and an email's times are all in one zone. A builtin
+ * zone lives as long as the process.
+ */
 static icaltimezone *
 clock_zone(const char *tz)
 {
-	if (!clock_name_ok(tz))
+	static char		 last[64];
+	static icaltimezone	*lastz;
+	icaltimezone		*z;
+
+	if (tz == NULL)
 		return NULL;
-	return icaltimezone_get_builtin_timezone(tz);
+	if (lastz != NULL && strcmp(tz, last) == 0)
+		return lastz;
+	if (!clock_name_ok(tz) ||
+	    (z = icaltimezone_get_builtin_timezone(tz)) == NULL)
+		return NULL;
+	if (strlen(tz) < sizeof last) {
+		memcpy(last, tz, strlen(tz) + 1);
+		lastz = z;
+	}
+	return z;
 }
 
 /* Called with clock_mtx held: the zone's offset (seconds east) at instant u. */

@@ -14,7 +14,14 @@
  * folding is libical's. Threads: any worker; every call builds and frees its
  * own component tree. The shared zone is only read (libical loads builtin
  * zones under its own mutex; clock.c serialises the offset look-ups).
+ *
+ * Cutting a zone's VTIMEZONE down to the meeting's time is most of the cost
+ * of an invitation (libical walks the zone's rules through ICU calendars),
+ * and every invitation of a meeting asks for the same one. So each thread
+ * keeps the last one it cut (zone and time), its own, never shared, freed
+ * when the thread ends, and each invitation gets a copy of it.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +29,8 @@
 
 #include "clock.h"
 #include "invite.h"
+#include "log.h"
+#include "util.h"
 
 #define INVITE_PRODID	"-//hearback//hearback 1.0//EN"
 /* How far before the start the VTIMEZONE keeps its history. */
@@ -60,8 +69,9 @@ invite_time(icalproperty *(*make)(struct icaltimetype), long long t,
 }
 
 /* A copy of the zone's VTIMEZONE, TZID renamed, history trimmed. */
+/* tz's VTIMEZONE from from on, with TZID tz. */
 static icalcomponent *
-invite_vtimezone(const char *tz, long long from, struct err *e)
+invite_vtimezone_cut(const char *tz, long long from, struct err *e)
 {
 	icaltimezone	*z;
 	icalcomponent	*c;
@@ -84,6 +94,72 @@ invite_vtimezone(const char *tz, long long from, struct err *e)
 	}
 	icalproperty_set_tzid(p, tz);
 	return c;
+}
+
+/* The last VTIMEZONE this thread cut: zone, time, component. */
+struct invite_tzlast {
+	char		 tz[64];
+	long long	 from;
+	icalcomponent	*c;
+};
+
+static pthread_key_t	invite_tzkey;
+static pthread_once_t	invite_tzonce = PTHREAD_ONCE_INIT;
+
+static void
+invite_tzlast_free(void *v)
+{
+	struct invite_tzlast	*l = v;
+
+	if (l->c != NULL)
+		icalcomponent_free(l->c);
+	free(l);
+}
+
+static void
+invite_tzkey_make(void)
+{
+	if (pthread_key_create(&invite_tzkey, invite_tzlast_free) != 0)
+		fatalx("invite: cannot make a thread key");
+}
+
+/* What this thread keeps of its last cut; *hit: it is tz's at from. */
+static struct invite_tzlast *
+invite_tzlast(const char *tz, long long from, int *hit)
+{
+	struct invite_tzlast	*l;
+
+	pthread_once(&invite_tzonce, invite_tzkey_make);
+	if ((l = pthread_getspecific(invite_tzkey)) == NULL) {
+		l = xcalloc(1, sizeof *l);
+		if (pthread_setspecific(invite_tzkey, l) != 0)
+			fatalx("invite: cannot keep a thread's zone");
+	}
+	*hit = l->c != NULL && l->from == from && strcmp(l->tz, tz) == 0;
+	return l;
+}
+
+/* A copy of tz's VTIMEZONE from from on, TZID tz; this thread keeps the
+ * cut for the next call. */
+static icalcomponent *
+invite_vtimezone(const char *tz, long long from, struct err *e)
+{
+	struct invite_tzlast	*l;
+	icalcomponent		*c;
+	int			 hit;
+
+	l = invite_tzlast(tz, from, &hit);
+	if (!hit && strlen(tz) < sizeof l->tz) {
+		if ((c = invite_vtimezone_cut(tz, from, e)) == NULL)
+			return NULL;
+		if (l->c != NULL)
+			icalcomponent_free(l->c);
+		l->c = c;
+		l->from = from;
+		memcpy(l->tz, tz, strlen(tz) + 1);
+	} else if (!hit)
+		return invite_vtimezone_cut(tz, from, e);
+	return icalcomponent_new_clone(l->c);
 }
 
 static icalproperty *

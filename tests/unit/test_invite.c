@@ -358,6 +358,58 @@ test_zones_and_optional(void **state)
 	free(s);
 }
 
+/* The first DTSTART inside the VTIMEZONE: "YYYYMMDD..." (static). */
+static const char *
+zone_start(const char *s)
+{
+	static char	 d[9];
+	const char	*v = strstr(s, "BEGIN:VTIMEZONE"), *p;
+
+	assert_non_null(v);
+	p = strstr(v, "DTSTART:");
+	assert_non_null(p);
+	assert_true(p < strstr(v, "END:VTIMEZONE"));
+	memcpy(d, p + 8, 8);
+	d[8] = '\0';
+	return d;
+}
+
+/* Each thread keeps the zone it last cut: what comes out is the same
+ * whether it was kept or cut again, and a later meeting gets its own. */
+static void
+test_zone_kept(void **state)
+{
+	struct invite	 iv;
+	struct err	 e;
+	char		*a, *b, *c, *d;
+
+	sample(&iv);
+	a = invite_build(&iv, &e);
+	b = invite_build(&iv, &e);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	/* Cut a year before the meeting: London's rules since 1981. */
+	assert_string_equal(zone_start(a), "19810329");
+
+	/* A meeting in 1975 is cut at 1974, under older rules. */
+	iv.start = at("1975-06-12T10:00", LON);
+	iv.end = at("1975-06-12T12:00", LON);
+	c = invite_build(&iv, &e);
+	assert_non_null(c);
+	assert_true(strcmp(zone_start(c), "19750101") < 0);
+	assert_non_null(strstr(c, "\r\nTZID:Europe/London\r\n"));
+
+	sample(&iv);
+	d = invite_build(&iv, &e);
+	assert_non_null(d);
+	assert_string_equal(a, d);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 static void
 test_bad(void **state)
 {
@@ -401,6 +453,7 @@ main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_zones_and_optional),
+		cmocka_unit_test(test_zone_kept),
 		cmocka_unit_test(test_bad),
 	};
 
