@@ -13,7 +13,9 @@ daemon's and Redis's own. For each N (default 20000; `make bench` runs
 1000 20000 100000), in a fresh Env:
 
   intake     N collaborator records queued before the daemon starts;
-             from its start until the inbox is empty -> records/s
+             from its start until the inbox is empty -> records/s (and
+             from the first record taken; the CPU per record of
+             hearbackd and redis-server)
   fan-out    one announcement to those N people: first email, the fan-out
              committed (its inbox entry acknowledged), the last email sent
              -> emails/s
