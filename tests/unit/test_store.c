@@ -1109,6 +1109,13 @@ test_redis_fanout_ops(void **state)
 	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-n"),
 	    "{\"record\":{\"consent\":false}}"));
 	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-j"), "{oops"));
+	/* Words that look like consent inside a string are not consent. */
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-w"),
+	    "{\"record\":{\"consent\":false,\"name\":"
+	    "\"\\\"consent\\\":true\"}}"));
+	/* Not compact: read the slow way, still consent. */
+	freeReplyObject(cmd("SET %s %s", K("rec:collaborator:c-s"),
+	    "{\"record\": {\"consent\": true}}"));
 
 	ops = json_array();
 	store_op_mark(ops, "announcement", "a-1", "1-0", "[]");
@@ -1117,9 +1124,16 @@ test_redis_fanout_ops(void **state)
 	fan_op(ops, "c-n", 1000, "1-0");	/* no consent */
 	fan_op(ops, "c-j", 1000, "1-0");	/* not JSON */
 	fan_op(ops, "c-gone", 1000, "1-0");	/* no record */
+	fan_op(ops, "c-w", 1000, "1-0");	/* no consent */
+	fan_op(ops, "c-s", 1000, "1-0");
 	assert_int_equal(commit_ops(ops), 1);
 	str_is("1-0", "HGET " K("fanout:announcement:a-1") " %s", "ver");
 	str_is("[]", "HGET " K("fanout:announcement:a-1") " %s", "old");
+	assert_int_equal(cmd_int("EXISTS %s", K("d:ann:a-1:c-w")), 0);
+	assert_int_equal(cmd_int("EXISTS %s", K("d:ann:a-1:c-s")), 1);
+	freeReplyObject(cmd("DEL %s", K("d:ann:a-1:c-s")));
+	freeReplyObject(cmd("ZREM %s ann:a-1:c-s", K("schedule")));
+	freeReplyObject(cmd("SREM %s ann:a-1:c-s", K("cd:c-s")));
 	assert_int_equal(cmd_int("ZCARD %s", K("schedule")), 2);
 	str_is("scheduled", "HGET " K("d:ann:a-1:c-a") " %s", "state");
 	str_is("1-0", "HGET " K("d:ann:a-1:c-a") " %s", "ver");
