@@ -124,6 +124,17 @@ mpage_tail(struct mpage *mp)
 	mpage_queue(mp, ops, MPAGE_C_TAIL);
 }
 
+/* One more round of fetching: need is what it reads (mp keeps it). */
+static int
+mpage_round(struct mpage *mp, struct mpage_io *io, json_t *need)
+{
+	mp->rounds++;
+	json_decref(mp->need);
+	mp->need = need;
+	io->keys = need;
+	return MPAGE_FETCH;
+}
+
 /* The small meeting's keys still to fetch (plan_needs: MPAGE_FETCH), or
  * plan it (its commit queued: -1). */
 static int
@@ -133,13 +144,8 @@ mpage_whole_step(struct mpage *mp, const struct plan_ctx *pc,
 	json_t	*need = json_array(), *ops;
 
 	if (mp->rounds < PLAN_MAX_ROUNDS &&
-	    plan_needs(mp->r, mp->snap, need) > 0) {
-		mp->rounds++;
-		json_decref(mp->need);
-		mp->need = need;
-		io->keys = need;
-		return MPAGE_FETCH;
-	}
+	    plan_needs(mp->r, mp->snap, need) > 0)
+		return mpage_round(mp, io, need);
 	json_decref(need);
 	ops = json_array();
 	if (plan_apply(mp->r, mp->snap, pc, ops, &io->e) == -1) {
@@ -199,13 +205,8 @@ mpage_head_read(struct mpage *mp, const struct plan_ctx *pc,
 {
 	json_t	*need = mpage_head_need(mp, pc);
 
-	if (json_array_size(need) > 0 && mp->rounds < PLAN_MAX_ROUNDS) {
-		mp->rounds++;
-		json_decref(mp->need);
-		mp->need = need;
-		io->keys = need;
-		return MPAGE_FETCH;
-	}
+	if (json_array_size(need) > 0 && mp->rounds < PLAN_MAX_ROUNDS)
+		return mpage_round(mp, io, need);
 	json_decref(need);
 	mpage_headed(mp, pc, io);
 	return -1;

@@ -191,6 +191,10 @@ int	store_snap_put_string(json_t *snap, const char *key, const char *v,
 	    size_t len, struct err *e);
 void	store_snap_put_set(json_t *snap, const char *key, json_t *members);
 void	store_snap_put_null(json_t *snap, const char *key);
+/* One person's record as page.lua gives it (text, 1: forgotten, or nil)
+ * into snap; -1 (put as null, e set) for a record that is not JSON. */
+int	store_snap_put_person(json_t *snap, const char *id,
+	    const redisReply *v, struct err *e);
 /* Merge a fetch reply for the keys in need into snap; the version it was
  * read at into version (may be NULL). A need "#card:KEY" (a set's size,
  * not its members) is merged as an integer. Returns how many stored values were

@@ -40,34 +40,6 @@ store_mpage_hscan(struct rconn *rc, const char *prefix, const char *key,
 	return store_send(rc, &a, fn, priv);
 }
 
-/* One person's record as page.lua gives it: into snap, as
- * store_page_parse() puts it. Returns -1 for a record that is not JSON. */
-static int
-store_people_record(json_t *snap, const char *id, const redisReply *v,
-    struct err *e)
-{
-	char	 key[STORE_KEY_MAX];
-	json_t	*fg;
-
-	store_reckey("collaborator", id, key, sizeof key);
-	if (v->type == REDIS_REPLY_STRING) {
-		if (store_snap_put_string(snap, key, v->str, v->len, e) == 0)
-			return 0;
-		store_snap_put_null(snap, key);
-		return -1;
-	}
-	store_snap_put_null(snap, key);
-	if (v->type == REDIS_REPLY_INTEGER && v->integer == 1) {
-		if ((fg = json_object_get(snap, "forgotten")) == NULL ||
-		    !json_is_array(fg)) {
-			fg = json_array();
-			json_object_set_new(snap, "forgotten", fg);
-		}
-		json_array_append_new(fg, json_string(id));
-	}
-	return 0;
-}
-
 static int
 store_people_shape(const redisReply *r)
 {
@@ -104,7 +76,7 @@ store_people_parse(const redisReply *r, char *cursor, size_t clen,
 
 		json_array_append_new(*ids, json_stringn_nocheck(id,
 		    r->element[i]->len));
-		if (store_people_record(snap, id, r->element[i + 1], e) == -1)
+		if (store_snap_put_person(snap, id, r->element[i + 1], e) == -1)
 			bad++;
 		mi = r->element[i + 2];
 		pend = r->element[i + 4];

@@ -521,14 +521,41 @@ store_snap_merge(json_t *snap, json_t *need, const redisReply *r,
 	return bad;
 }
 
+/* One person's record as page.lua gives it (their record's text, or 1 when
+ * they were forgotten, or nothing): into snap under their record's key, a
+ * forgotten id also in snap's "forgotten". Returns -1 for a record that is
+ * not JSON (put as null, e says why). */
+int
+store_snap_put_person(json_t *snap, const char *id, const redisReply *v,
+    struct err *e)
+{
+	char	 key[STORE_KEY_MAX];
+	json_t	*fg;
+
+	store_reckey("collaborator", id, key, sizeof key);
+	if (v->type == REDIS_REPLY_STRING) {
+		if (store_snap_put_string(snap, key, v->str, v->len, e) == 0)
+			return 0;
+		store_snap_put_null(snap, key);
+		return -1;
+	}
+	store_snap_put_null(snap, key);
+	if (v->type == REDIS_REPLY_INTEGER && v->integer == 1) {
+		if ((fg = json_object_get(snap, "forgotten")) == NULL ||
+		    !json_is_array(fg)) {
+			fg = json_array();
+			json_object_set_new(snap, "forgotten", fg);
+		}
+		json_array_append_new(fg, json_string(id));
+	}
+	return 0;
+}
+
 int
 store_page_parse(const redisReply *r, char *cursor, size_t clen,
     json_t *snap, json_t **ids, struct err *e)
 {
-	char		 key[STORE_KEY_MAX];
 	const char	*id;
-	json_t		*fg;
-	redisReply	*v;
 	size_t		 i;
 	int		 bad = 0;
 
@@ -545,25 +572,9 @@ store_page_parse(const redisReply *r, char *cursor, size_t clen,
 		id = r->element[i]->str;
 		json_array_append_new(*ids, json_stringn_nocheck(id,
 		    r->element[i]->len));
-		v = r->element[i + 1];
-		store_reckey("collaborator", id, key, sizeof key);
-		if (v->type == REDIS_REPLY_STRING) {
-			if (store_snap_put_string(snap, key, v->str, v->len,
-			    e) == -1) {
-				store_snap_put_null(snap, key);
-				bad++;
-			}
-			continue;
-		}
-		store_snap_put_null(snap, key);
-		if (v->type == REDIS_REPLY_INTEGER && v->integer == 1) {
-			if ((fg = json_object_get(snap, "forgotten")) == NULL ||
-			    !json_is_array(fg)) {
-				fg = json_array();
-				json_object_set_new(snap, "forgotten", fg);
-			}
-			json_array_append_new(fg, json_string(id));
-		}
+		if (store_snap_put_person(snap, id, r->element[i + 1],
+		    e) == -1)
+			bad++;
 	}
 	return bad;
 }
