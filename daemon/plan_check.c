@@ -113,9 +113,6 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	struct plan_check_arg	*a = arg;
 	char			 k[300];
 
-	json_t			*fg, *v;
-	size_t			 i;
-
 	if (a->failed)
 		return;
 	if (strcmp(kind, "group") == 0) {
@@ -127,10 +124,8 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	/* Forgetting someone twice is harmless; and a meeting or list that
 	 * still names a forgotten person is not wrong, they are just gone. */
 	if (strcmp(kind, "collaborator") == 0) {
-		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
-		json_array_foreach(fg, i, v)
-			if (strcmp(json_string_value(v), id) == 0)
-				return;
+		if (plan_in(plan_set(a->snap, STORE_FORGOTTEN, NULL), id))
+			return;
 	}
 	snprintf(k, sizeof k, "%s:%s", kind, id);
 	if (a->known != NULL && json_object_get(a->known, k) != NULL)

@@ -165,6 +165,18 @@ def check_notices(env, mid, recs):
 		    t, (r["id"], t[:400])
 
 
+def wait_invited(env, mid, recs):
+	"""Everyone with an email invited to mid, the call list and the
+	organiser's access notice sent."""
+	want = [(r["email"], "<inv/%s/%s/0@example.org>" % (mid, r["id"]))
+	    for r in emailed(recs)]
+	wait_ids(env, want, "the invitations")
+	env.wait_for(lambda: coordinator_mails(env, "Please phone"),
+	    what="the call list")
+	env.wait_for(lambda: len(coordinator_mails(env, "Access needs not met",
+	    ORG)) > 0, what="the access notice to the organiser")
+
+
 def test_paged_meeting_one_notice_one_call_list(env):
 	"""A meeting of 3,000 people, two in three with no email: planned in
 	many pages; everyone with an email gets one invitation, and a reminder
@@ -173,13 +185,7 @@ def test_paged_meeting_one_notice_one_call_list(env):
 	over every page."""
 	recs = setup(env, [("forum", 3000, "p")], lambda i: i % 3 != 0)["forum"]
 	env.xadd(big_meeting("m-big", ["forum"]))
-	want = [(r["email"], "<inv/m-big/%s/0@example.org>" % r["id"])
-	    for r in emailed(recs)]
-	wait_ids(env, want, "the invitations")
-	env.wait_for(lambda: coordinator_mails(env, "Please phone"),
-	    what="the call list")
-	env.wait_for(lambda: len(coordinator_mails(env, "Access needs not met",
-	    ORG)) > 0, what="the access notice to the organiser")
+	wait_invited(env, "m-big", recs)
 	marker(env)
 	logged = paged_log(env, "m-big")
 	assert logged and int(logged[-1][0]) >= 3000 // 64, logged
@@ -244,13 +250,7 @@ def test_paged_meeting_sigkill_mid_pages(env):
 		kills.append((inside, held))
 		env.start_daemon()
 	print("killed mid-pages at %s (invited so far, leased)" % kills)
-	want = [(r["email"], "<inv/m-kill/%s/0@example.org>" % r["id"])
-	    for r in emailed(recs)]
-	wait_ids(env, want, "the invitations")
-	env.wait_for(lambda: coordinator_mails(env, "Please phone"),
-	    what="the call list")
-	env.wait_for(lambda: len(coordinator_mails(env, "Access needs not met",
-	    ORG)) > 0, what="the access notice to the organiser")
+	wait_invited(env, "m-kill", recs)
 	fh.wait_inbox_empty(env)
 	marker(env)
 	# Each delivery made once: one invitation and one reminder each.

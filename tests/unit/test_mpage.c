@@ -237,60 +237,60 @@ record_paged(const char *pfx, const char *text, const char *entry,
 }
 
 /* What a prefix holds of a meeting's planning, to compare. */
+/* A reply of pairs (HGETALL, ZRANGE WITHSCORES) as an object. */
+static json_t *
+pairs_of(redisReply *r)
+{
+	json_t	*h = json_object();
+	size_t	 i;
+
+	for (i = 0; i + 1 < r->elements; i += 2)
+		json_object_set_new(h, r->element[i]->str,
+		    json_string(r->element[i + 1]->str));
+	freeReplyObject(r);
+	return h;
+}
+
+/* A reply of names (SMEMBERS, HKEYS) as an object of trues. */
+static json_t *
+names_of(redisReply *r)
+{
+	json_t	*set = json_object();
+	size_t	 i;
+
+	for (i = 0; i < r->elements; i++)
+		json_object_set_new(set, r->element[i]->str, json_true());
+	freeReplyObject(r);
+	return set;
+}
+
 static json_t *
 state(const char *pfx, const char *mid)
 {
-	json_t		*out = json_object(), *d = json_object(), *h, *set;
+	json_t		*out = json_object(), *d = json_object(), *h;
 	redisReply	*r, *x;
-	size_t		 i, j;
-	char		 key[300];
+	size_t		 i;
 
 	r = redisCommand(rc, "KEYS {%s}:d:*", pfx);
 	for (i = 0; i < r->elements; i++) {
 		x = redisCommand(rc, "HGETALL %s", r->element[i]->str);
-		h = json_object();
-		for (j = 0; j + 1 < x->elements; j += 2)
-			if (strcmp(x->element[j]->str, "created") != 0)
-				json_object_set_new(h, x->element[j]->str,
-				    json_string(x->element[j + 1]->str));
+		h = pairs_of(x);
+		json_object_del(h, "created");
 		json_object_set_new(d, r->element[i]->str + strlen(pfx) + 5, h);
-		freeReplyObject(x);
 	}
 	freeReplyObject(r);
 	json_object_set_new(out, "d", d);
-	r = redisCommand(rc, "ZRANGE {%s}:schedule 0 -1 WITHSCORES", pfx);
-	h = json_object();
-	for (i = 0; i + 1 < r->elements; i += 2)
-		json_object_set_new(h, r->element[i]->str,
-		    json_string(r->element[i + 1]->str));
-	freeReplyObject(r);
-	json_object_set_new(out, "schedule", h);
-	snprintf(key, sizeof key, "{%s}:md:%s", pfx, mid);
-	r = redisCommand(rc, "SMEMBERS %s", key);
-	set = json_object();
-	for (i = 0; i < r->elements; i++)
-		json_object_set_new(set, r->element[i]->str, json_true());
-	freeReplyObject(r);
-	json_object_set_new(out, "md", set);
-	snprintf(key, sizeof key, "{%s}:mi:%s", pfx, mid);
-	r = redisCommand(rc, "HKEYS %s", key);
-	set = json_object();
-	for (i = 0; i < r->elements; i++)
-		json_object_set_new(set, r->element[i]->str, json_true());
-	freeReplyObject(r);
-	json_object_set_new(out, "mi", set);
+	json_object_set_new(out, "schedule", pairs_of(redisCommand(rc,
+	    "ZRANGE {%s}:schedule 0 -1 WITHSCORES", pfx)));
+	json_object_set_new(out, "md", names_of(redisCommand(rc,
+	    "SMEMBERS {%s}:md:%s", pfx, mid)));
+	json_object_set_new(out, "mi", names_of(redisCommand(rc,
+	    "HKEYS {%s}:mi:%s", pfx, mid)));
 	/* Waiting reminders have no d: hash: they are tokens in mr:<mid>
 	 * (store/lib.lua), one string of them a person. */
-	snprintf(key, sizeof key, "{%s}:mr:%s", pfx, mid);
-	r = redisCommand(rc, "HGETALL %s", key);
-	h = json_object();
-	for (i = 0; i + 1 < r->elements; i += 2)
-		json_object_set_new(h, r->element[i]->str,
-		    json_string(r->element[i + 1]->str));
-	freeReplyObject(r);
-	json_object_set_new(out, "mr", h);
-	snprintf(key, sizeof key, "{%s}:rec:meeting:%s", pfx, mid);
-	r = redisCommand(rc, "GET %s", key);
+	json_object_set_new(out, "mr", pairs_of(redisCommand(rc,
+	    "HGETALL {%s}:mr:%s", pfx, mid)));
+	r = redisCommand(rc, "GET {%s}:rec:meeting:%s", pfx, mid);
 	json_object_set_new(out, "rec", r->type == REDIS_REPLY_STRING ?
 	    json_loads(r->str, 0, NULL) : json_null());
 	freeReplyObject(r);
