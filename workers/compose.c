@@ -136,15 +136,22 @@ compose_add(GMimeMultipart *mp, GMimeObject *o)
  * is quoted-printable or base64, and neither can write "=_" (quoted-
  * printable writes '=' as "=3D"; base64 has no '_'), so no part can hold
  * the boundary; the two multiparts of a message have different subtypes.
- * Set here because GMime would otherwise read /dev/urandom for each one.
+ * Set as the multipart is made, so GMime never makes a random one.
  */
 static GMimeMultipart *
 compose_multipart(const char *subtype)
 {
-	GMimeMultipart	*mp;
-	char		 b[32];
+	GMimeMultipart		*mp;
+	GMimeContentType	*ct;
+	char			 b[32];
 
-	mp = g_mime_multipart_new_with_subtype(subtype);
+	/* What g_mime_multipart_new_with_subtype() does, less the random
+	 * boundary it makes first: that opens and reads /dev/urandom, once
+	 * for each multipart of each email. */
+	mp = g_object_new(GMIME_TYPE_MULTIPART, NULL);
+	ct = g_mime_content_type_new("multipart", subtype);
+	g_mime_object_set_content_type(GMIME_OBJECT(mp), ct);
+	g_object_unref(ct);
 	snprintf(b, sizeof b, "=_hb-%s", subtype);
 	g_mime_multipart_set_boundary(mp, b);
 	return mp;
