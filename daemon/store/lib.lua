@@ -44,6 +44,7 @@ local function desc(s)
 end
 
 local function dunesc(s)
+  if not string.find(s, '%', 1, true) then return s end
   return (s:gsub('%%(%w%w)', function(x)
     if x == '3A' then return ':' elseif x == '25' then return '%' end
   end))
@@ -56,8 +57,12 @@ local dplain = {to = '', attempts = '0', data = '{}', cid = '', mid = '',
 
 -- What an id says: kind, cid, mid, src, refs, data (nil: it says nothing
 -- of that field); for a meeting email also its parts and copy ('', 's' or
--- 'a'). As meeting.c and plan.c make them.
+-- 'a'). As meeting.c and plan.c make them. The last answer is kept, as
+-- creating a delivery asks three times (dslim, cshape, dcreate): callers
+-- only read it (cshape adds tkey, which the id decides as well).
+local dderive_id, dderive_d
 local function dderive(did)
+  if did == dderive_id then return dderive_d end
   local r = {}
   for s in string.gmatch(did .. ':', '([^:]*):') do r[#r + 1] = s end
   local t, copy, d = r[1], '', {}
@@ -80,6 +85,7 @@ local function dderive(did)
     d.kind, d.src, d.cid = 'announcement', dunesc(r[2]), dunesc(r[3])
     d.refs = 'rec:announcement:' .. d.src .. ' rec:collaborator:' .. d.cid
   end
+  dderive_id, dderive_d = did, d
   return d
 end
 
