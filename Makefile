@@ -91,6 +91,12 @@ $(B)/tests/bench_%: tests/bench/bench_%.c $(B)/libhb.a $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libhb.a $(LDLIBS)
 
+# The SMTP layer alone, beside the fan-out (tests/bench/fanout.py runs it).
+$(B)/tests/smtp_alone: tests/bench/smtp_alone.c $(B)/libhb.a \
+    $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libhb.a $(LDLIBS)
+
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
@@ -106,7 +112,7 @@ test: all $(UNIT_BIN)
 run: all
 	@tests/demo
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(B)/tests/smtp_alone
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@HB_BUILD=$(B) /usr/bin/python3 tests/integration/bench.py
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/fanout.py 1000 20000 100000

@@ -122,6 +122,24 @@ def perf_stop(p, env, n):
 			    k, v["calls"], v["usec"], v["usec_per_call"]))
 
 
+def smtp_alone(port, shapes, n, env):
+	"""build/tests/smtp_alone: n of the sample emails sent into the sink
+	by hearback's own SMTP layer, WORKERS threads, nothing else. Returns
+	(emails/s, its CPU in ms per 1,000 emails)."""
+	exe = harness.build_dir() / "tests" / "smtp_alone"
+	with open(env.tmp / "smtp-alone.log", "ab") as lf:
+		p = subprocess.run([str(exe), str(port), str(n), str(WORKERS)] +
+		    [str(path) for path, _ in shapes], stdout=subprocess.PIPE,
+		    stderr=lf)
+	if p.returncode != 0:
+		raise Broken("smtp_alone exited %d (see %s)" % (p.returncode,
+		    env.tmp / "smtp-alone.log"))
+	w = p.stdout.decode().split()	# "N sent, SECONDS s, CPU ms cpu"
+	if int(w[0]) != n:
+		raise Broken("smtp_alone: %s sent, want %d" % (w[0], n))
+	return n / float(w[2]), float(w[4]) * 1000 / n
+
+
 def run(n, shapes, results):
 	"""One Env: intake of n people, one announcement to them, then
 	smtp-source with as many messages of the same bytes into the same
@@ -230,6 +248,7 @@ def run(n, shapes, results):
 		sink_cpu = (benchlib.cpu_seconds(sink.pid) - sink0) * 1e6 / n
 		res["anchor"] = (before + after) / 2
 		res["ratio"] = res["rate"] / res["anchor"]
+		alone, alone_cpu = smtp_alone(port, shapes, n, env)
 		print("N=%d fan-out: hearback %.0f emails/s, smtp-source "
 		    "%.0f/s (%d sessions x %d messages, the same emails; "
 		    "%.0f/s before the fan-out, %.0f/s after), ratio %.2f "
@@ -246,6 +265,12 @@ def run(n, shapes, results):
 		    "%.0f ms and smtp-sink %.0f ms per 1,000 of its "
 		    "messages" % (cpu[0], cpu[1], cpu[2], src_cpu,
 		    sink_cpu))
+		print("    hearback's SMTP layer alone (sender.c and libESMTP, "
+		    "%d threads, the same emails built beforehand: no Redis, "
+		    "no building): %.0f emails/s, %.2f of smtp-source, cpu "
+		    "%.0f ms per 1,000: the fan-out's ceiling with this "
+		    "SMTP layer" % (WORKERS, alone, alone / res["anchor"],
+		    alone_cpu))
 		base = results[0]["rss"] if results else res["rss"]
 		growth = res["rss"] / base - 1 if base > 0 else 0
 		res["rss_ok"] = res["rss"] < T_RSS_MB and \
