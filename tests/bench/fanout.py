@@ -25,6 +25,12 @@ daemon's and Redis's own. For each N (default 20000; `make bench` runs
              messages per session, again until N -> messages/s; once
              before the fan-out and once after (the machine's load moves
              it); the ratio hearback / the mean of the two
+  SMTP alone the same N emails through hearback's own SMTP layer and
+             nothing else (build/tests/smtp_alone: sender.c and libESMTP,
+             the same threads, batches and sessions, messages built
+             beforehand; no Redis, no templates, no GMime) into the same
+             sink -> emails/s beside smtp-source: how far the SMTP layer
+             alone would let the fan-out go
   memory     the daemon's peak RSS (VmHWM) after the fan-out, and how far
              it is from the first N's (run the smallest N first)
   redis      the longest command during intake and during the fan-out, and
