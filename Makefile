@@ -116,6 +116,7 @@ bench: all $(BENCH_BIN) $(B)/tests/smtp_alone
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@HB_BUILD=$(B) /usr/bin/python3 tests/integration/bench.py
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/fanout.py 1000 20000 100000
+	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/layout.py
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/meeting.py 1000 20000
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/latency.py 200
 	@HB_BUILD=$(B) /usr/bin/python3 tests/bench/scheduled.py
