@@ -97,17 +97,63 @@ plan_outcome_needs(const struct record *r, json_t *snap, json_t *need)
 }
 
 /*
+ * The people with a phone and no email address that an outcome answers:
+ * one email to the coordinator (the outcome's own, else [notify]
+ * coordinator) naming them, what each said, and what was done, so that
+ * someone phones them: they were consulted too. Ids only; their records
+ * are read when it is sent. calls: cid -> [said ids].
+ */
+static void
+plan_outcome_calls(const struct record *r, json_t *snap,
+    const struct plan_ctx *pc, json_t *ops, json_t *calls, const char *h)
+{
+	const char	*coord = json_string_value(json_object_get(r->json,
+	    "coordinator")), *cid;
+	json_t		*list = json_array(), *ids, *v, *data;
+	struct buf	 refs;
+	size_t		 i;
+	char		*did;
+
+	buf_init(&refs);
+	plan_ref(&refs, "outcome", r->id);
+	json_object_foreach(calls, cid, ids) {
+		plan_ref(&refs, "collaborator", cid);
+		json_array_foreach(ids, i, v) {
+			const char *m = json_string_value(json_object_get(
+			    plan_snaprec(snap, "said", json_string_value(v)),
+			    "meeting"));
+
+			plan_ref(&refs, "said", json_string_value(v));
+			if (m != NULL)
+				plan_ref(&refs, "meeting", m);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:O}", "cid", cid,
+		    "said", ids));
+	}
+	did = store_did("ocall", r->id, h, NULL);
+	data = json_pack("{s:o}", "calls", list);
+	plan_delivery(ops, pc, did, "outcome-calls", "", "", pc->now_ms,
+	    pc->now_ms + pc->cf->max_age * 1000, refs.s, coord != NULL ?
+	    coord : pc->cf->coordinator, data, r->id);
+	json_decref(data);
+	free(did);
+	buf_free(&refs);
+}
+
+/*
  * "You said, we did": one email per attributed, consenting person per
  * version of the outcome, listing every one of their items it answers. The
  * delivery id carries the version's inbox entry id, so a later status
  * (in-progress, then done) is a new email, and the same outcome queued
- * again (unchanged) is not.
+ * again (unchanged) is not. Those with a phone and no email address are on
+ * one call list to the coordinator instead (plan_outcome_calls).
  */
 int
 plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
     json_t *ops)
 {
 	json_t		*said = json_object_get(r->json, "said"), *v, *byc, *ids;
+	json_t		*calls, *c;
 	const char	*cid;
 	size_t		 i;
 	char		 h[64], *did;
@@ -133,13 +179,19 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		json_array_append(ids, v);
 	}
 	plan_store(ops, r, pc, NULL);
+	calls = json_object();
 	json_object_foreach(byc, cid, ids) {
 		struct buf	 refs;
 		json_t		*data;
 
-		if (!plan_consents(snap, cid) || json_object_get(
-		    plan_snaprec(snap, "collaborator", cid), "email") == NULL)
+		if (!plan_consents(snap, cid))
 			continue;
+		c = plan_snaprec(snap, "collaborator", cid);
+		if (json_object_get(c, "email") == NULL) {
+			if (json_object_get(c, "phone") != NULL)
+				json_object_set(calls, cid, ids);
+			continue;
+		}
 		buf_init(&refs);
 		plan_ref(&refs, "outcome", r->id);
 		plan_ref(&refs, "collaborator", cid);
@@ -162,6 +214,9 @@ plan_outcome(const struct record *r, json_t *snap, const struct plan_ctx *pc,
 		free(did);
 		buf_free(&refs);
 	}
+	if (json_object_size(calls) > 0)
+		plan_outcome_calls(r, snap, pc, ops, calls, h);
+	json_decref(calls);
 	json_decref(byc);
 	return 0;
 }

@@ -35,6 +35,8 @@ int	view_meeting_calllist(const char *did, json_t *data,
 /* view_said.c */
 int	view_said_outcome(const char *did, const char *cid, json_t *data,
 	    const struct config *, struct view *, struct err *e);
+int	view_said_calls(const char *did, json_t *data,
+	    const struct config *, struct view *, struct err *);
 int	view_said_digest(const char *did, json_t *data,
 	    const struct config *, struct view *, struct err *e);
 

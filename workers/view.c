@@ -11,7 +11,7 @@
  * again by view_calendar with the description the templates made
  * (render.c), and view_build, which picks the kind. Meetings, their access
  * section and call lists are view_meeting.c's; "you said, we did"
- * (outcomes and the overdue digest) view_said.c's.
+ * (outcomes, their call lists and the overdue digest) view_said.c's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +228,8 @@ view_build(const char *did, const char *kind, const char *cid, json_t *data,
 		return view_said_outcome(did, cid, data, cf, v, e);
 	if (strcmp(kind, "digest") == 0)
 		return view_said_digest(did, data, cf, v, e);
+	if (strcmp(kind, "outcome-calls") == 0)
+		return view_said_calls(did, data, cf, v, e);
 	if (strcmp(kind, "calllist") == 0)
 		return view_meeting_calllist(did, data, cf, v, e);
 	if (strcmp(kind, "invitation") == 0 || strcmp(kind, "update") == 0 ||

@@ -1,7 +1,8 @@
 /*
  * view_said.c: "you said, we did" as template contexts (view.c has the
- * rest): an outcome to each person who said something it answers, and the
- * coordinator's digest of what is overdue. Pure; worker threads, each on
+ * rest): an outcome to each person who said something it answers, the call
+ * list of those with a phone and no email address, and the coordinator's
+ * digest of what is overdue. Pure; worker threads, each on
  * its own job; called by view_build only.
  */
 #include <stdlib.h>
@@ -89,25 +90,19 @@ view_outcome_about(json_t *oc, json_t *items, size_t nsaid)
 	}
 }
 
-int
-view_said_outcome(const char *did, const char *cid, json_t *data,
-    const struct config *cf, struct view *v, struct err *e)
+/* The outcome as the templates read it (status words, what was done, the
+ * reason), set as v->ctx's "outcome"; NULL with e set when it has no
+ * status. */
+static json_t *
+view_said_oc(struct view *v, json_t *o, const char *src, struct err *e)
 {
-	json_t		*c = view_rec(data, "collaborator", cid), *o, *d, *x;
-	json_t		*oc, *items, *sv;
-	const char	*src = view_dfield(data, "src"), *st, *coord;
-	json_error_t	 je;
-	size_t		 i;
+	json_t		*oc;
+	const char	*st;
 
-	if (c == NULL)
-		return err_set(e, "collaborator %s is not stored", cid);
-	if ((o = view_rec(data, "outcome", src)) == NULL)
-		return err_set(e, "outcome %s is not stored", src);
-	view_base(v, did, cf, "outcome", view_format(c));
-	if (view_recipient(v, c, e) == -1)
-		return -1;
-	if ((st = view_str(o, "status")) == NULL)
-		return err_set(e, "outcome %s has no status", src);
+	if ((st = view_str(o, "status")) == NULL) {
+		err_set(e, "outcome %s has no status", src);
+		return NULL;
+	}
 	oc = json_object();
 	json_object_set_new(oc, "id", json_string(src));
 	view_copy(oc, o, "we_did");
@@ -122,13 +117,43 @@ view_said_outcome(const char *did, const char *cid, json_t *data,
 		    view_paragraphs(view_str(o, "reason")));
 	}
 	json_object_set_new(v->ctx, "outcome", oc);
-	items = json_array();
-	d = json_loads(view_dfield(data, "data"), 0, &je);
-	json_array_foreach(json_object_get(d, "said"), i, x) {
+	return oc;
+}
+
+/* The said items with these ids that are still stored, for people. */
+static json_t *
+view_said_items(json_t *data, json_t *ids, const struct config *cf)
+{
+	json_t	*items = json_array(), *x, *sv;
+	size_t	 i;
+
+	json_array_foreach(ids, i, x)
 		if ((sv = view_rec(data, "said", json_string_value(x))) != NULL)
 			json_array_append_new(items, view_said_item(data, sv,
 			    cf));
-	}
+	return items;
+}
+
+int
+view_said_outcome(const char *did, const char *cid, json_t *data,
+    const struct config *cf, struct view *v, struct err *e)
+{
+	json_t		*c = view_rec(data, "collaborator", cid), *o, *d;
+	json_t		*oc, *items;
+	const char	*src = view_dfield(data, "src"), *coord;
+	json_error_t	 je;
+
+	if (c == NULL)
+		return err_set(e, "collaborator %s is not stored", cid);
+	if ((o = view_rec(data, "outcome", src)) == NULL)
+		return err_set(e, "outcome %s is not stored", src);
+	view_base(v, did, cf, "outcome", view_format(c));
+	if (view_recipient(v, c, e) == -1)
+		return -1;
+	if ((oc = view_said_oc(v, o, src, e)) == NULL)
+		return -1;
+	d = json_loads(view_dfield(data, "data"), 0, &je);
+	items = view_said_items(data, json_object_get(d, "said"), cf);
 	json_decref(d);
 	if (json_array_size(items) == 0) {
 		json_decref(items);
@@ -140,6 +165,96 @@ view_said_outcome(const char *did, const char *cid, json_t *data,
 	    "said")));
 	coord = view_str(o, "coordinator");
 	view_reply_to(v, "", coord ? coord : cf->coordinator);
+	return 0;
+}
+
+/* One person of an outcome's call list, or NULL when they are gone, no
+ * longer consent, or none of their items is stored. */
+static json_t *
+view_said_call(json_t *data, json_t *call, const struct config *cf)
+{
+	json_t		*c, *it, *items, *comms, *x;
+	const char	*cid = view_str(call, "cid");
+	size_t		 i;
+	char		*s;
+
+	c = view_rec(data, "collaborator", cid);
+	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		return NULL;
+	items = view_said_items(data, json_object_get(call, "said"), cf);
+	if (json_array_size(items) == 0) {
+		json_decref(items);
+		return NULL;
+	}
+	it = json_object();
+	json_object_set_new(it, "id", json_string(cid));
+	view_copy(it, c, "name");
+	view_copy(it, c, "phone");
+	json_object_set_new(it, "items", items);
+	comms = json_array();
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		s = access_comm_describe(json_string_value(x));
+		json_array_append_new(comms, json_string(s));
+		free(s);
+	}
+	if (json_array_size(comms) > 0)
+		json_object_set_new(it, "communication", comms);
+	else
+		json_decref(comms);
+	return it;
+}
+
+/*
+ * An outcome's call list, to the coordinator: the people it answers who
+ * have a phone and no email address, what each said, and what was done,
+ * so that someone phones them.
+ */
+int
+view_said_calls(const char *did, json_t *data, const struct config *cf,
+    struct view *v, struct err *e)
+{
+	json_t		*o, *oc, *d, *people, *all, *it, *call, *x;
+	const char	*src = view_dfield(data, "src"), *to = view_dfield(data,
+	    "to");
+	json_error_t	 je;
+	size_t		 i, j;
+
+	if (*to == '\0')
+		return err_set(e, "call list %s has no address", did);
+	if ((o = view_rec(data, "outcome", src)) == NULL)
+		return err_set(e, "outcome %s is not stored", src);
+	if ((d = json_loads(view_dfield(data, "data"), 0, &je)) == NULL)
+		return err_set(e, "call list %s: bad data: %s", did, je.text);
+	view_base(v, did, cf, "outcome-calls", "standard");
+	if ((oc = view_said_oc(v, o, src, e)) == NULL) {
+		json_decref(d);
+		return -1;
+	}
+	people = json_array();
+	all = json_array();
+	json_array_foreach(json_object_get(d, "calls"), i, call) {
+		if ((it = view_said_call(data, call, cf)) == NULL)
+			continue;
+		json_array_foreach(json_object_get(it, "items"), j, x)
+			json_array_append(all, x);
+		json_array_append_new(people, it);
+	}
+	json_decref(d);
+	if (json_array_size(people) == 0) {
+		json_decref(people);
+		json_decref(all);
+		return err_set(e, "call list %s: nobody on it is known now",
+		    did);
+	}
+	view_outcome_about(oc, all, json_array_size(all));
+	json_decref(all);
+	json_object_set_new(v->ctx, "calls", json_pack("{s:I, s:b, s:o}",
+	    "count", (json_int_t)json_array_size(people), "one",
+	    json_array_size(people) == 1, "people", people));
+	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
+	    "Coordinator"));
+	v->to_name = xstrdup("Coordinator");
+	v->to_addr = xstrdup(to);
 	return 0;
 }
 

@@ -4,7 +4,9 @@ redis-server and a real SMTP server (tests/integration/harness.py).
 
 Said items (attributed and anonymous), outcomes and the emails they send,
 status changes, rejected outcomes, the overdue digest (feedback_due and
-digest_every of seconds), `hearback report` in text and HTML, and forget.
+digest_every of seconds), `hearback report` in text and HTML, forget, and
+the call list for people with a phone and no email address (read in
+chromium too: tests/integration/browser.py).
 
 The said items belong to a meeting that is already over, so the meeting
 itself sends nothing. Tests wait on observable state; to show that nothing
@@ -14,10 +16,12 @@ daemon takes records in order).
 
 import datetime
 import json
+import os
 import re
 import time
 from zoneinfo import ZoneInfo
 
+import browser
 import harness
 
 LONDON = ZoneInfo("Europe/London")
@@ -475,3 +479,94 @@ def test_forget_keeps_words_not_the_person(env):
 	marker(env)
 	assert len(env.mails_to("amara@example.org")) == n
 	assert env.r.zcard(env.key("said:open")) == 0
+
+
+# ---------------------------------------------------------------------------
+# 8. Someone with a phone and no email address hears back too: a call list
+
+PHIL = {"type": "collaborator", "id": "c-phil", "name": "Phil Moreau",
+    "phone": "020 7946 0123", "consent": True,
+    "communication": ["interpreter:bfi"]}
+
+
+def call_lists(env):
+	return [m for m in env.mails_to(COORD)
+	    if m.subject.startswith("Please phone")]
+
+
+def test_outcome_call_list_for_people_without_email(env):
+	"""What Phil (a phone, no email) said is answered like anyone's: the
+	coordinator gets one email naming him, his number, his words and what
+	was done, while Amara gets her own outcome email. A new status is a new
+	call list; an outcome that answers only people with email makes
+	none."""
+	setup(env, items=("s-1", "s-4"))
+	env.xadd(PHIL)
+	env.xadd(said("s-phil", collaborator="c-phil",
+	    text="Nobody rang me back about my medicines."))
+	wait_open(env, 3)
+	env.xadd(outcome("o-p", ["s-1", "s-phil"], status="in-progress",
+	    we_did="The pharmacy now phones everyone the day after they go "
+	    "home."))
+	call = env.wait_for(lambda: call_lists(env), what="a call list")[0]
+	assert call.subject == "Please phone 1 person: you said, we did: " \
+	    "discharge (in progress)", call.subject
+	t = flat(call.text)
+	assert "Phil Moreau (c-phil), phone 020 7946 0123" in t, t
+	assert "At Community forum: leaving hospital on " in t, t
+	assert "they said: “Nobody rang me back about my medicines.”" in t, t
+	assert "In progress: the work has started" in t, t
+	assert "The pharmacy now phones everyone the day after they go " \
+	    "home." in t, t
+	assert "They also need: an interpreter (language bfi)" in t, t
+	# Only Phil's words: Amara's stay in her own email.
+	assert WORDS["s-1"] not in t, t
+	assert "Phil Moreau (c-phil), phone 020 7946 0123" in flat(call.html)
+	# Read as a page: no axe violations, nothing wider than a phone; the
+	# text part's lines fit (render.c wraps at 72).
+	d = browser.shots_dir("emails")
+	path = os.path.join(d, "outcome-calls-standard.html")
+	with open(path, "w") as fh:
+		fh.write(call.html)
+	with open(os.path.join(d, "outcome-calls-standard.txt"), "w") as fh:
+		fh.write("Subject: %s\n\n%s" % (call.subject, call.text))
+	bad = browser.problems(browser.check([{"name": "outcome-calls",
+	    "file": path, "widths": [320, 390]}], shots=d))
+	assert not bad, "\n".join(bad)
+	assert not [ln for ln in call.text.splitlines() if len(ln) > 78 and
+	    "://" not in ln], call.text
+	env.wait_for(lambda: outcome_mails(env, "amara@example.org", "o-p"),
+	    what="Amara's outcome email")
+
+	# Done: a second call list, saying so.
+	env.xadd(outcome("o-p", ["s-1", "s-phil"], status="done",
+	    we_did="The pharmacy phones everyone the day after they go home."))
+	second = env.wait_for(lambda: [m for m in call_lists(env)
+	    if "(done)" in m.subject], what="the call list of the new status")
+	assert "Done: the change has been made." in flat(second[0].text)
+
+	# An outcome for Ben (who has email) alone: no call list.
+	env.xadd(outcome("o-ben", ["s-4"]))
+	env.wait_for(lambda: outcome_mails(env, "ben@example.org", "o-ben"),
+	    what="Ben's outcome email")
+	marker(env)
+	assert len(call_lists(env)) == 2, [m.subject for m in call_lists(env)]
+	# Nobody tried to email Phil.
+	assert not [k for k in env.keys("d:out:*") if "c-phil" in k]
+	assert not [d for d in env.dead_entries() if "c-phil" in
+	    d.get("delivery", "")], env.dead_entries()
+
+	# Forgotten: his name and number leave every key, the call lists'
+	# included; his words stay, unattributed.
+	res = env.cli("forget", "c-phil")
+	assert res.rc == 0, res
+	env.wait_for(lambda: not env.r.exists(env.key(
+	    "rec:collaborator:c-phil")), what="his profile to go")
+	env.wait_for(lambda: not env.r.sismember(env.key("forgetting"),
+	    "c-phil"), what="the scrub of every key")
+	blobs = dump_all(env)
+	for needle in (b"Phil", b"Moreau", b"7946 0123"):
+		hits = [k for k, v in blobs.items() if needle in v]
+		assert hits == [], (needle, hits)
+	w = json.loads(env.r.get(env.key("rec:said:s-phil")))
+	assert "collaborator" not in w["record"], w
