@@ -140,7 +140,8 @@ FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer \
 	-std=c11 $(WARN) -D_GNU_SOURCE -iquote include -iquote tests/fuzz \
 	$(FUZZ_CFLAGS)
 # Compiled with the headers of every package any target needs; linked with
-# its own packages only.
+# its own packages only. Every target that links daemon/util.c links jansson
+# (util_json_has).
 FUZZ_PKGS = jansson gmime-3.0 libical inih glib-2.0 libevent hiredis openssl
 
 FUZZ_SRC_record	= daemon/record.c daemon/record_field.c daemon/record_form.c \
@@ -156,17 +157,17 @@ FUZZ_SRC_render	= workers/render.c workers/tmpl.c workers/tmplset.c \
 	daemon/util.c daemon/log.c
 FUZZ_PKGS_render = jansson glib-2.0
 FUZZ_SRC_compose = workers/compose.c daemon/util.c daemon/log.c
-FUZZ_PKGS_compose = gmime-3.0
+FUZZ_PKGS_compose = gmime-3.0 jansson
 FUZZ_SRC_http	= daemon/http.c daemon/http_parse.c daemon/metrics.c \
 	$(FUZZ_SRC_record)
 FUZZ_PKGS_http	= libevent jansson gmime-3.0 libical
 FUZZ_SRC_smtp	= workers/relay.c workers/tunnel.c daemon/util.c daemon/log.c
-FUZZ_PKGS_smtp	= openssl
+FUZZ_PKGS_smtp	= openssl jansson
 FUZZ_SRC_did	= daemon/store/store.c daemon/store/scripts.S daemon/util.c \
 	daemon/log.c
 FUZZ_PKGS_did	= jansson hiredis openssl
 FUZZ_SRC_token	= daemon/token.c daemon/util.c daemon/log.c
-FUZZ_PKGS_token	= openssl
+FUZZ_PKGS_token	= openssl jansson
 FUZZ_SRC_view	= workers/view.c workers/view_meeting.c workers/view_said.c \
 	workers/invite.c daemon/access.c \
 	$(wildcard daemon/plan*.c daemon/meeting*.c) daemon/venue_page.c \
@@ -179,7 +180,7 @@ FUZZ_PKGS_view	= jansson gmime-3.0 libical inih hiredis openssl
 # match.lua runs in Debian's Lua 5.1 (what Redis embeds): liblua5.1-0-dev,
 # needed by this target only.
 FUZZ_SRC_scrub	= daemon/store/scripts.S daemon/util.c daemon/log.c
-FUZZ_PKGS_scrub	= lua5.1
+FUZZ_PKGS_scrub	= lua5.1 jansson
 $(FUZZ_B)/obj/tests/fuzz/fuzz_scrub.o: FUZZ_OBJ_CFLAGS = \
 	$(shell pkg-config --cflags lua5.1)
 

@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "plan.h"
 #include "store.h"
+#include "util.h"
 #include "version.h"
 
 /* --help: on stdout, exit 0; a bad command line: on stderr, exit 64. */
@@ -485,8 +486,6 @@ static void
 cli_more_refs(const char *kind, const char *id, const char *path, void *arg)
 {
 	struct cli_refs_arg	*a = arg;
-	json_t			*fg, *v;
-	size_t			 i;
 	char			 k[300];
 
 	if (strcmp(kind, "group") == 0 || (strlen(path) == a->firstlen &&
@@ -497,10 +496,9 @@ cli_more_refs(const char *kind, const char *id, const char *path, void *arg)
 	if (strcmp(kind, "collaborator") == 0) {
 		if (a->forget)
 			return;
-		fg = plan_set(a->snap, STORE_FORGOTTEN, NULL);
-		json_array_foreach(fg, i, v)
-			if (strcmp(json_string_value(v), id) == 0)
-				return;
+		if (util_json_has(plan_set(a->snap, STORE_FORGOTTEN, NULL),
+		    id))
+			return;
 	}
 	snprintf(k, sizeof k, "%s:%s", kind, id);
 	if (json_object_get(a->known, k) != NULL)

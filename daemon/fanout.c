@@ -25,6 +25,7 @@
 #include "meeting_page.h"
 #include "plan.h"
 #include "store.h"
+#include "util.h"
 
 enum fanout_step {
 	FANOUT_STEP_CHECK,
@@ -138,19 +139,6 @@ fanout_check_ids(struct fanout *fo)
 	    "ids");
 }
 
-static int
-fanout_forgotten(json_t *snap, const char *cid)
-{
-	json_t	*v;
-	size_t	 i;
-
-	/* Only this chunk's forgotten ids: a short list. */
-	json_array_foreach(json_object_get(snap, "forgotten"), i, v)
-		if (strcmp(json_string_value(v), cid) == 0)
-			return 1;
-	return 0;
-}
-
 int
 fanout_check(struct fanout *fo, json_t *snap, struct err *e)
 {
@@ -160,8 +148,9 @@ fanout_check(struct fanout *fo, json_t *snap, struct err *e)
 
 	json_array_foreach(json_object_get(c, "ids"), i, v) {
 		cid = json_string_value(v);
+		/* snap's "forgotten": this chunk's forgotten ids only. */
 		if (plan_snaprec(snap, "collaborator", cid) != NULL ||
-		    fanout_forgotten(snap, cid))
+		    util_json_has(json_object_get(snap, "forgotten"), cid))
 			continue;
 		err_set(e, "to.collaborators[%lld]: no collaborator \"%s\"",
 		    (long long)json_integer_value(json_array_get(

@@ -22,18 +22,14 @@
 #include "plan.h"
 #include "record.h"
 #include "store.h"
+#include "util.h"
 
 void
 mpage_need(struct mpage *mp, json_t *need, const char *key)
 {
-	json_t	*v;
-	size_t	 i;
-
-	if (json_object_get(mp->snap, key) != NULL)
+	if (json_object_get(mp->snap, key) != NULL ||
+	    util_json_has(need, key))
 		return;
-	json_array_foreach(need, i, v)
-		if (strcmp(json_string_value(v), key) == 0)
-			return;
 	json_array_append_new(need, json_string(key));
 }
 

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "plan_impl.h"
 #include "store.h"
+#include "util.h"
 
 struct plan_check_arg {
 	json_t		*snap;
@@ -27,18 +28,6 @@ struct plan_check_arg {
 	int		 forget;
 	json_t		*old;		/* the stored copy, or NULL */
 };
-
-static int
-plan_in(json_t *arr, const char *s)
-{
-	json_t	*v;
-	size_t	 i;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
-}
 
 /* How many members a group has: -1 when the snapshot does not say (its
  * set, or "#card:" and its key, fetched). */
@@ -96,7 +85,7 @@ plan_check_group(struct plan_check_arg *a, const char *id, const char *path)
 	og = a->old == NULL ? NULL : json_object_get(a->old, "groups") ?
 	    json_object_get(a->old, "groups") :
 	    json_object_get(json_object_get(a->old, "to"), "groups");
-	if (plan_in(og, id))
+	if (util_json_has(og, id))
 		return;
 	known = plan_known_groups(a->snap);
 	a->failed = 1;
@@ -124,7 +113,7 @@ plan_check_ref(const char *kind, const char *id, const char *path, void *arg)
 	/* Forgetting someone twice is harmless; and a meeting or list that
 	 * still names a forgotten person is not wrong, they are just gone. */
 	if (strcmp(kind, "collaborator") == 0) {
-		if (plan_in(plan_set(a->snap, STORE_FORGOTTEN, NULL), id))
+		if (util_json_has(plan_set(a->snap, STORE_FORGOTTEN, NULL), id))
 			return;
 	}
 	snprintf(k, sizeof k, "%s:%s", kind, id);

@@ -1,6 +1,6 @@
 /*
- * util.c: allocation, growable strings, error messages, small file and time
- * helpers. Thread-safe; no global state.
+ * util.c: allocation, growable strings, error messages, small file, string,
+ * JSON and time helpers. Thread-safe; no global state.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -395,6 +395,20 @@ util_utf8_valid(const char *str, size_t len)
 		i += n + 1;
 	}
 	return 1;
+}
+
+/* A linear look: where a long list is asked about often, a JSON object
+ * used as a set is the better shape. */
+int
+util_json_has(const json_t *array, const char *s)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(array, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
 }
 
 /*

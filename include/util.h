@@ -1,6 +1,7 @@
 /*
- * util.h: allocation that cannot fail, growable strings, and the error buffer
- * that every fallible function fills with a human message.
+ * util.h: allocation that cannot fail, growable strings, the error buffer
+ * that every fallible function fills with a human message, and small string
+ * checks (UTF-8, membership of a JSON array).
  *
  * Out of memory is one decision (fatal), made here, not at every call site.
  * All functions are thread-safe.
@@ -10,6 +11,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "log.h"
 
@@ -67,6 +70,10 @@ char	*util_readfile(const char *path, size_t max, size_t *lenp, struct err *e);
 
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
 int	util_utf8_valid(const char *s, size_t len);
+
+/* 1 if a member of array is a string equal to s (s not NULL), else 0: a
+ * NULL or non-array array has no members, other members never match. */
+int	util_json_has(const json_t *array, const char *s);
 
 /* Wall-clock time in milliseconds since the epoch (plus the offset a test
  * may set through HEARBACK_TEST_CLOCK; see util.c). */

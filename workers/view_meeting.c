@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "record.h"
 #include "store.h"
+#include "util.h"
 #include "view_impl.h"
 
 
@@ -118,18 +119,6 @@ view_access_item(json_t *venue_access, json_t *meeting_access,
 	return it;
 }
 
-static int
-view_has_word(json_t *words, const char *word)
-{
-	json_t	*v;
-	size_t	 i;
-
-	json_array_foreach(words, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), word) == 0)
-			return 1;
-	return 0;
-}
-
 /* Marks the last item of a list, for "a, b and c" in templates. */
 static json_t *
 view_mark_last(json_t *a)
@@ -179,7 +168,7 @@ view_access(json_t *venue, json_t *m, json_t *collab,
 		json_object_set_new(a, key, json_array());
 	}
 	for (k = 0; k < (size_t)record_naccess_words; k++) {
-		if (view_has_word(needs, record_access_words[k]))
+		if (util_json_has(needs, record_access_words[k]))
 			continue;
 		it = view_access_item(va, ma, record_access_words[k], w);
 		json_array_append(others, it);
@@ -232,7 +221,7 @@ view_access_changes(json_t *changes, json_t *collab,
 			json_array_append(later, c);
 			continue;
 		}
-		mine = view_has_word(needs, word);
+		mine = util_json_has(needs, word);
 		x = json_object();
 		json_object_set_new(x, "word", json_string(word));
 		json_object_set_new(x, "is", json_pack("{s:b}", word, 1));

@@ -1,6 +1,6 @@
 /*
  * test_util.c: the quoting every message that repeats input goes through,
- * and the clock that tests move.
+ * the clock that tests move, and membership of a JSON array.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "util.h"
 
@@ -72,12 +73,48 @@ test_clock_offset(void **state)
 	unlink(path);
 }
 
+/* util_json_has: only a member string equal to s counts; whatever is not
+ * an array has no members. */
+static void
+test_json_has(void **state)
+{
+	json_t	*a = json_pack("[s, i, n, [s], {s:s}, s, s]", "carers",
+	    7, "staff", "staff", "staff", "Staff", "forum");
+	json_t	*o = json_pack("{s:s}", "staff", "staff");
+	json_t	*str = json_string("staff");
+
+	assert_non_null(a);
+	assert_true(util_json_has(a, "carers"));	/* first */
+	assert_true(util_json_has(a, "forum"));		/* last, after others */
+	assert_true(util_json_has(a, "Staff"));
+	/* Inside a nested array or an object is not in the array. */
+	assert_false(util_json_has(a, "staff"));
+	assert_false(util_json_has(a, "carer"));
+	assert_false(util_json_has(a, "carers "));
+	assert_false(util_json_has(a, ""));
+	assert_false(util_json_has(a, "7"));
+
+	json_array_append_new(a, json_string(""));
+	assert_true(util_json_has(a, ""));
+
+	assert_false(util_json_has(NULL, "staff"));
+	assert_false(util_json_has(o, "staff"));
+	assert_false(util_json_has(str, "staff"));
+	json_decref(str);
+	json_decref(o);
+	json_decref(a);
+	a = json_array();
+	assert_false(util_json_has(a, "staff"));
+	json_decref(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_quote_escapes),
 		cmocka_unit_test(test_clock_offset),
+		cmocka_unit_test(test_json_has),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
