@@ -287,67 +287,6 @@ view_meeting_changes(json_t *changes, const struct view_when *w)
 }
 
 /*
- * A phone number in a line of text, for a tel: link: {text, before,
- * number, after, tel}, or just {text} when there is none. A number is a
- * run of digits, spaces, dashes and brackets (a leading +) holding 8 to 15
- * digits.
- */
-static json_t *
-view_phone(const char *text)
-{
-	json_t		*o = json_pack("{s:s}", "text", text);
-	const char	*p, *q, *end = NULL;
-	char		 tel[32];
-	size_t		 n;
-
-	for (p = text; *p != '\0'; p++) {
-		if (!(*p == '+' || (*p >= '0' && *p <= '9')))
-			continue;
-		n = 0;
-		if (*p == '+')
-			tel[n++] = '+';
-		for (q = p; *q != '\0'; q++) {
-			if (*q >= '0' && *q <= '9') {
-				if (n < sizeof tel - 1)
-					tel[n++] = *q;
-				end = q + 1;
-			} else if (!(*q == ' ' || *q == '-' || *q == '(' ||
-			    *q == ')' || (*q == '+' && q == p)))
-				break;
-		}
-		tel[n] = '\0';
-		n = strlen(tel) - (tel[0] == '+');
-		if (n >= 8 && n <= 15) {
-			json_object_set_new(o, "before", json_stringn(text,
-			    p - text));
-			json_object_set_new(o, "number", json_stringn(p,
-			    end - p));
-			json_object_set_new(o, "after", json_string(end));
-			json_object_set_new(o, "tel", json_string(tel));
-			return o;
-		}
-		p = q > p ? q - 1 : p;
-	}
-	return o;
-}
-
-static void
-view_tel(json_t *o, const char *key)
-{
-	const char	*s = view_str(o, key);
-	json_t		*ph;
-	char		 name[64];
-
-	if (s == NULL)
-		return;
-	ph = view_phone(s);
-	snprintf(name, sizeof name, "%s_tel", key);
-	if (json_object_get(ph, "tel") != NULL)
-		json_object_set(o, name, json_object_get(ph, "tel"));
-	json_decref(ph);
-}
-
-/*
  * The agenda as lines; when every line is numbered ("1. Welcome") the
  * numbers go (an <ol> numbers them) and "numbered" is set.
  */
@@ -677,6 +616,7 @@ view_call_person(json_t *data, json_t *call, json_t *va, json_t *ma,
 	json_object_set_new(it, "id", json_string(cid));
 	view_copy(it, c, "name");
 	view_copy(it, c, "phone");
+	view_tel(it, "phone");
 	kind = view_str(call, "kind");
 	if (kind != NULL)
 		json_object_set_new(it, kind, json_true());

@@ -190,6 +190,7 @@ view_said_call(json_t *data, json_t *call, const struct config *cf)
 	json_object_set_new(it, "id", json_string(cid));
 	view_copy(it, c, "name");
 	view_copy(it, c, "phone");
+	view_tel(it, "phone");
 	json_object_set_new(it, "items", items);
 	comms = json_array();
 	json_array_foreach(json_object_get(c, "communication"), i, x) {

@@ -139,6 +139,9 @@ def test_phone_only_call_list(env):
 	    "meeting. An interpreter is booked." in t, t
 	assert "an interpreter (language bfi)" in t, t
 	assert "Phil Moreau" in call.html
+	# On a phone, the number is a link that rings it.
+	assert '<a href="tel:02079460123">020 7946 0123</a>' in call.html, \
+	    call.html
 	# Cancelled: a second call list, with the reason.
 	env.xadd({"type": "meeting", "id": "m-call", "merge": True,
 	    "status": "cancelled", "cancel_reason": "The hall is closed."})
