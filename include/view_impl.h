@@ -27,6 +27,7 @@ const char	*view_format(json_t *c);
 void		 view_copy(json_t *dst, json_t *src, const char *key);
 json_t		*view_phone(const char *text);
 void		 view_tel(json_t *o, const char *key);
+json_t		*view_caller(json_t *data, const char *cid);
 
 /* view_meeting.c */
 int	view_meeting(const char *did, const char *kind, const char *cid,

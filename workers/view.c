@@ -278,6 +278,36 @@ view_tel(json_t *o, const char *key)
 }
 
 
+/* A person of a call list as the templates read them: id, name, phone,
+ * phone_tel, communication (their needs, in words); NULL when they are
+ * gone or no longer consent. */
+json_t *
+view_caller(json_t *data, const char *cid)
+{
+	json_t	*c = view_rec(data, "collaborator", cid), *it, *comms, *x;
+	size_t	 i;
+	char	*s;
+
+	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		return NULL;
+	it = json_object();
+	json_object_set_new(it, "id", json_string(cid));
+	view_copy(it, c, "name");
+	view_copy(it, c, "phone");
+	view_tel(it, "phone");
+	comms = json_array();
+	json_array_foreach(json_object_get(c, "communication"), i, x) {
+		s = access_comm_describe(json_string_value(x));
+		json_array_append_new(comms, json_string(s));
+		free(s);
+	}
+	if (json_array_size(comms) > 0)
+		json_object_set_new(it, "communication", comms);
+	else
+		json_decref(comms);
+	return it;
+}
+
 int
 view_build(const char *did, const char *kind, const char *cid, json_t *data,
     const struct config *cf, struct view *v, struct err *e)

@@ -604,19 +604,13 @@ static json_t *
 view_call_person(json_t *data, json_t *call, json_t *va, json_t *ma,
     const struct view_when *w)
 {
-	json_t		*c, *it, *needs, *comms, *x;
+	json_t		*c, *it, *needs, *x;
 	const char	*cid = view_str(call, "cid"), *kind;
 	size_t		 i;
-	char		*s;
 
-	c = view_rec(data, "collaborator", cid);
-	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+	if ((it = view_caller(data, cid)) == NULL)
 		return NULL;
-	it = json_object();
-	json_object_set_new(it, "id", json_string(cid));
-	view_copy(it, c, "name");
-	view_copy(it, c, "phone");
-	view_tel(it, "phone");
+	c = view_rec(data, "collaborator", cid);
 	kind = view_str(call, "kind");
 	if (kind != NULL)
 		json_object_set_new(it, kind, json_true());
@@ -634,16 +628,6 @@ view_call_person(json_t *data, json_t *call, json_t *va, json_t *ma,
 		json_object_set_new(it, "needs", needs);
 	else
 		json_decref(needs);
-	comms = json_array();
-	json_array_foreach(json_object_get(c, "communication"), i, x) {
-		s = access_comm_describe(json_string_value(x));
-		json_array_append_new(comms, json_string(s));
-		free(s);
-	}
-	if (json_array_size(comms) > 0)
-		json_object_set_new(it, "communication", comms);
-	else
-		json_decref(comms);
 	return it;
 }
 

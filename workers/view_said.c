@@ -173,35 +173,15 @@ view_said_outcome(const char *did, const char *cid, json_t *data,
 static json_t *
 view_said_call(json_t *data, json_t *call, const struct config *cf)
 {
-	json_t		*c, *it, *items, *comms, *x;
-	const char	*cid = view_str(call, "cid");
-	size_t		 i;
-	char		*s;
+	json_t	*it, *items;
 
-	c = view_rec(data, "collaborator", cid);
-	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
-		return NULL;
 	items = view_said_items(data, json_object_get(call, "said"), cf);
-	if (json_array_size(items) == 0) {
+	if (json_array_size(items) == 0 ||
+	    (it = view_caller(data, view_str(call, "cid"))) == NULL) {
 		json_decref(items);
 		return NULL;
 	}
-	it = json_object();
-	json_object_set_new(it, "id", json_string(cid));
-	view_copy(it, c, "name");
-	view_copy(it, c, "phone");
-	view_tel(it, "phone");
 	json_object_set_new(it, "items", items);
-	comms = json_array();
-	json_array_foreach(json_object_get(c, "communication"), i, x) {
-		s = access_comm_describe(json_string_value(x));
-		json_array_append_new(comms, json_string(s));
-		free(s);
-	}
-	if (json_array_size(comms) > 0)
-		json_object_set_new(it, "communication", comms);
-	else
-		json_decref(comms);
 	return it;
 }
 
