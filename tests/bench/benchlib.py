@@ -265,6 +265,16 @@ def vmhwm(pid):
 	return None
 
 
+def main_thread_seconds(pid):
+	"""utime + stime of pid's main thread alone (its task of the same
+	id), in seconds: the daemon's event loop, where the workers are the
+	other tasks."""
+	with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
+		s = f.read()
+	fields = s[s.rindex(")") + 2:].split()
+	return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def cpu_seconds(pid):
 	"""utime + stime of pid (all its threads), in seconds."""
 	with open("/proc/%d/stat" % pid) as f:
