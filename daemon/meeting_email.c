@@ -7,7 +7,9 @@
  * A person with no email address is never emailed: what they would have
  * got from one change (an invitation, an update, a cancellation) becomes
  * their entry of that change's call list (p->part, "c:..."; see
- * meeting_notice.c). Reminders are not on a call list.
+ * meeting_notice.c). Their reminders go to the coordinator as the
+ * coordinator's copy ("a"), asking that someone phones them, each at its
+ * own time (meeting_phoned).
  *
  * An update or a cancellation names the person's pending emails of the
  * meeting it must follow (meeting_after): one a worker has already taken
@@ -255,6 +257,17 @@ meeting_email(struct meeting_plan *p, const char *prefix, const char *kind,
 	free(refs);
 }
 
+/* No email address and a phone: their reminders are the coordinator's to
+ * phone (the coordinator's copy, which says so). */
+static int
+meeting_phoned(struct meeting_plan *p, const char *cid)
+{
+	json_t	*c = meeting_who(p, cid);
+
+	return c != NULL && meeting_str(c, "email") == NULL &&
+	    meeting_str(c, "phone") != NULL;
+}
+
 void
 meeting_reminders(struct meeting_plan *p, const char *cid)
 {
@@ -285,7 +298,7 @@ meeting_reminders(struct meeting_plan *p, const char *cid)
 		if (meeting_supported(p, cid))
 			meeting_copy(p, 's', "rem", "reminder", cid, lead, data,
 			    due * 1000, p->start * 1000, refs);
-		if (meeting_arranged(p, cid))
+		if (meeting_arranged(p, cid) || meeting_phoned(p, cid))
 			meeting_copy(p, 'a', "rem", "reminder", cid, lead, data,
 			    due * 1000, p->start * 1000, refs);
 		json_decref(data);

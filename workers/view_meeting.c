@@ -403,14 +403,16 @@ view_meeting_ctx(struct view *v, json_t *m, json_t *venue,
 }
 
 /* Issue 14: the coordinator's copy of a meeting email to a person with
- * communication needs: "arrange_for" says who, and what to arrange. */
+ * communication needs, or of a reminder to someone with a phone and no
+ * email address: "arrange_for" says who, what to arrange, and (call) the
+ * number to ring. */
 static int
 view_arrange_recipient(struct view *v, json_t *c, json_t *m,
     const struct config *cf, struct err *e)
 {
 	const char	*to = view_str(m, "coordinator");
 	struct buf	 b;
-	json_t		*x;
+	json_t		*x, *af;
 	size_t		 i, n;
 	char		*s;
 
@@ -430,9 +432,15 @@ view_arrange_recipient(struct view *v, json_t *c, json_t *m,
 		buf_adds(&b, s);
 		free(s);
 	}
-	json_object_set_new(v->ctx, "arrange_for", json_pack("{s:s, s:s, s:s}",
-	    "name", view_str(c, "name"), "id", view_str(c, "id"), "needs",
-	    b.s ? b.s : ""));
+	af = json_pack("{s:s, s:s, s:s}", "name", view_str(c, "name"), "id",
+	    view_str(c, "id"), "needs", b.s ? b.s : "");
+	/* No email address: the coordinator phones them with it. */
+	if (view_str(c, "email") == NULL && view_str(c, "phone") != NULL) {
+		json_object_set_new(af, "call", json_true());
+		view_copy(af, c, "phone");
+		view_tel(af, "phone");
+	}
+	json_object_set_new(v->ctx, "arrange_for", af);
 	buf_free(&b);
 	json_object_set_new(v->ctx, "recipient", json_pack("{s:s}", "name",
 	    "Coordinator"));

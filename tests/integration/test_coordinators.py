@@ -6,7 +6,8 @@ as any Redis client may.
 Covered: "merge": true (a cancellation with a reason), an unknown id with
 merge, the mistakes that are no longer silent (a misspelt group, a new
 meeting in the past, forget of an unknown id), held meetings sending
-nothing, people with no email on a call list, supporters' copies, a
+nothing, people with no email on a call list (and their reminders to the
+coordinator), supporters' copies, a
 meeting's own access arrangements, the venue access object with "until",
 and JSON errors in words in the dead entry.
 
@@ -15,6 +16,9 @@ show that nothing more arrives they wait for a later marker email
 (test_meetings.marker).
 """
 
+import os
+
+import browser
 import test_meetings as tm
 from test_meetings import (AMARA, BEN, COORD, collab, days_ahead, marker,
     meeting, venue, wait_mid)
@@ -159,6 +163,50 @@ def test_phone_only_call_list(env):
 	assert not [d for d in env.dead_entries() if "c-phil" in
 	    d.get("delivery", "")], env.dead_entries()
 	assert not [k for k in env.keys("d:inv:*") if "c-phil" in k]
+
+
+def test_phone_only_reminders_to_coordinator(env):
+	"""Someone with no email address is reminded too: each of their
+	reminders goes to the coordinator, at its own time, asking that
+	someone phones them."""
+	phil = {"type": "collaborator", "id": "c-phil", "name": "Phil Moreau",
+	    "phone": "020 7946 0123", "consent": True, "reminders": ["50s"]}
+	tm.setup(env, people=(dict(AMARA, reminders=["50s"]), phil))
+	start = tm.seconds_ahead(3600)
+	env.xadd(meeting("m-ph", start, start + tm.datetime.timedelta(hours=1),
+	    invitees=("c-amara", "c-phil")))
+	wait_mid(env, "<inv/m-ph/c-amara/0@example.org>")
+	env.wait_for(lambda: [x for x in env.mails_to(COORD)
+	    if x.subject.startswith("Please phone 1 person")], what="the "
+	    "invitation's call list")
+	assert tm.schedule_ids(env, "arem:m-ph:") == ["arem:m-ph:c-phil:0:50"], \
+	    tm.schedule_ids(env, "arem:m-ph:")
+	assert tm.schedule_ids(env, "rem:m-ph:") == ["rem:m-ph:c-amara:0:50"]
+
+	env.advance(start.timestamp() - 50 - env.now() + 1)
+	call = wait_mid(env, "<arem/m-ph/c-phil/0/50@example.org>")
+	wait_mid(env, "<rem/m-ph/c-amara/0/50@example.org>")
+	assert [r.lower() for r in call.rcpt_tos] == [COORD], call.rcpt_tos
+	assert call.subject.startswith("Please phone Phil Moreau: Reminder: "
+	    "Community forum: leaving hospital"), call.subject
+	t = tm.unwrap(call.text)
+	assert "Phil Moreau (c-phil) has no email address. Please phone them " \
+	    "on 020 7946 0123 and tell them what this email says." in t, t
+	assert '<a href="tel:02079460123">020 7946 0123</a>' in call.html
+	# Read as a page: no axe violations, nothing wider than a phone.
+	d = browser.shots_dir("emails")
+	path = os.path.join(d, "reminder-call-standard.html")
+	with open(path, "w") as fh:
+		fh.write(call.html)
+	with open(os.path.join(d, "reminder-call-standard.txt"), "w") as fh:
+		fh.write("Subject: %s\n\n%s" % (call.subject, call.text))
+	bad = browser.problems(browser.check([{"name": "reminder-call",
+	    "file": path, "widths": [320, 390]}], shots=d))
+	assert not bad, "\n".join(bad)
+	# Amara has an address and no communication needs: no copy of hers.
+	marker(env)
+	assert not [m for m in env.mails if "arem/m-ph/c-amara" in
+	    str(m["Message-ID"])]
 
 
 def test_supporter_copy(env):
