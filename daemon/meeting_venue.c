@@ -6,7 +6,9 @@
  * loop fitted), everyone invited to an upcoming meeting there who has an
  * email address gets an access update naming what changed:
  * vup:<venue>:<meeting>:<person>:<hash of the changes>, so the same
- * change is told once and a new one is a new email. The changes are data
+ * change is told once and a new one is a new email. Someone with a phone
+ * and no email address has theirs go to the coordinator to phone them
+ * (avup:..., the coordinator's copy, as their reminders; meeting_email.c). The changes are data
  * ({word, was, now}); the templates word them (view.c, _access_state).
  * The daemon pages a venue whose update goes to many (venue_page.c), with
  * the same ids and data.
@@ -68,18 +70,50 @@ meeting_venue_changes(json_t *oa, json_t *na)
 	return changes;
 }
 
+/*
+ * One person's access update of meeting mid at venue vid (c: their
+ * record): to them when they have an email address, to the coordinator
+ * to phone them when they have a phone only, else none. For
+ * meeting_venue_meeting and venue_page_people alike.
+ */
+void
+meeting_venue_person(json_t *ops, const struct plan_ctx *pc, const char *vid,
+    const char *mid, const char *cid, json_t *c, const char *h,
+    long long start, json_t *data)
+{
+	json_t	*d;
+	char	*did, *refs;
+	int	 call;
+
+	if (c == NULL || !json_is_true(json_object_get(c, "consent")))
+		return;
+	call = json_object_get(c, "email") == NULL;
+	if (call && json_object_get(c, "phone") == NULL)
+		return;
+	did = store_did(call ? "avup" : "vup", vid, mid, cid, h, NULL);
+	refs = meeting_refs(mid, cid, vid);
+	d = json_copy(data);
+	if (call)
+		json_object_set_new(d, "arrange", json_true());
+	plan_delivery(ops, pc, did, "venue-update", cid, mid, pc->now_ms,
+	    start * 1000, refs, NULL, d, vid);
+	json_decref(d);
+	free(refs);
+	free(did);
+}
+
 /* The access updates of one meeting at the venue: its people who are
- * still invited, consent and have an email address; upcoming meetings
- * that still take place there only. */
+ * still invited and consent; upcoming meetings that still take place
+ * there only. */
 static void
 meeting_venue_meeting(const struct record *r, json_t *snap,
     const struct plan_ctx *pc, json_t *ops, const char *mid, json_t *data,
     const char *h)
 {
-	char		 key[STORE_KEY_MAX], *did, *refs;
+	char		 key[STORE_KEY_MAX];
 	json_t		*mw = json_object_get(snap, store_reckey("meeting", mid,
 	    key, sizeof key));
-	json_t		*m = json_object_get(mw, "record"), *inv, *w, *c;
+	json_t		*m = json_object_get(mw, "record"), *inv, *w;
 	long long	 start = json_integer_value(json_object_get(
 	    json_object_get(mw, "meta"), "start"));
 	const char	*st = meeting_str(m, "status"), *cid;
@@ -93,16 +127,8 @@ meeting_venue_meeting(const struct record *r, json_t *snap,
 	inv = meeting_invited(snap, mid);
 	json_array_foreach(inv, j, w) {
 		cid = json_string_value(w);
-		c = plan_snaprec(snap, "collaborator", cid);
-		if (c == NULL || !json_is_true(json_object_get(c, "consent")) ||
-		    json_object_get(c, "email") == NULL)
-			continue;
-		did = store_did("vup", r->id, mid, cid, h, NULL);
-		refs = meeting_refs(mid, cid, r->id);
-		plan_delivery(ops, pc, did, "venue-update", cid, mid,
-		    pc->now_ms, start * 1000, refs, NULL, data, r->id);
-		free(refs);
-		free(did);
+		meeting_venue_person(ops, pc, r->id, mid, cid,
+		    plan_snaprec(snap, "collaborator", cid), h, start, data);
 	}
 	json_decref(inv);
 }

@@ -274,27 +274,19 @@ venue_page_people(struct mpage *mp, const struct plan_ctx *pc,
 	const char	*mid = meeting_str(phase, "mid"), *cid;
 	const char	*h = meeting_str(mp->vplan, "hash");
 	long long	 start = venue_page_start_of(mp, mid);
-	json_t		*data, *v, *c, *ops;
-	char		*did, *refs;
+	json_t		*data, *v, *ops;
 	size_t		 i;
 
 	data = json_pack("{s:O}", "changes", json_object_get(mp->vplan,
 	    "changes"));
 	json_array_foreach(ids, i, v) {
 		cid = json_string_value(v);
-		c = plan_snaprec(snap, "collaborator", cid);
-		if (c == NULL || !json_is_true(json_object_get(c, "consent")) ||
-		    json_object_get(c, "email") == NULL)
-			continue;
 		ops = json_array();
-		did = store_did("vup", mp->r->id, mid, cid, h, NULL);
-		refs = meeting_refs(mid, cid, mp->r->id);
-		plan_delivery(ops, pc, did, "venue-update", cid, mid,
-		    pc->now_ms, start * 1000, refs, NULL, data, mp->r->id);
-		mpage_add_ops(mp, ops);
+		meeting_venue_person(ops, pc, mp->r->id, mid, cid,
+		    plan_snaprec(snap, "collaborator", cid), h, start, data);
+		if (json_array_size(ops) > 0)
+			mpage_add_ops(mp, ops);
 		json_decref(ops);
-		free(refs);
-		free(did);
 	}
 	json_decref(data);
 	mpage_flush(mp);

@@ -165,6 +165,9 @@ json_t	*meeting_changes(struct meeting_plan *p, json_t *old,
 /* meeting_venue.c: the access words that changed, as data ([{word, was,
  * now}], a new array). */
 json_t	*meeting_venue_changes(json_t *oa, json_t *na);
+void	 meeting_venue_person(json_t *ops, const struct plan_ctx *,
+	    const char *vid, const char *mid, const char *cid, json_t *c,
+	    const char *h, long long start, json_t *data);
 
 /* meeting_notice.c */
 void	meeting_hash(json_t *v, char *buf, size_t len);

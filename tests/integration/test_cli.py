@@ -774,7 +774,8 @@ def test_a_coordinators_day(env):
 	phoned = ids[5]
 	assert rows[5]["email"] == "" and rows[5]["phone"]
 	call = env.wait_for(lambda: [m for m in env.mails
-	    if m.subject.startswith("Please phone")], what="a call list")[0]
+	    if str(m["Message-ID"]).startswith("<call/")], what="a call "
+	    "list")[0]
 	assert "First5 Last5 (%s), phone %s" % (phoned, rows[5]["phone"]) in \
 	    call.text, call.text
 	rc, out, err = env.cli("show", "meeting", "m-day", "--json")

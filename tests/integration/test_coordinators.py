@@ -6,8 +6,8 @@ as any Redis client may.
 Covered: "merge": true (a cancellation with a reason), an unknown id with
 merge, the mistakes that are no longer silent (a misspelt group, a new
 meeting in the past, forget of an unknown id), held meetings sending
-nothing, people with no email on a call list (and their reminders to the
-coordinator), supporters' copies, a
+nothing, people with no email on a call list (and their reminders and
+access updates to the coordinator), supporters' copies, a
 meeting's own access arrangements, the venue access object with "until",
 and JSON errors in words in the dead entry.
 
@@ -131,7 +131,7 @@ def test_phone_only_call_list(env):
 	env.xadd(m)
 	wait_mid(env, "<inv/m-call/c-amara/0@example.org>")
 	call = env.wait_for(lambda: [x for x in env.mails_to(COORD)
-	    if x.subject.startswith("Please phone")], what="a call list")[0]
+	    if tm.mid_of(x).startswith("<call/")], what="a call list")[0]
 	assert call.subject == "Please phone 1 person about Community " \
 	    "forum: leaving hospital", call.subject
 	t = tm.unwrap(call.text)
@@ -154,7 +154,7 @@ def test_phone_only_call_list(env):
 	    "is cancelled" in (x.text or "")], what="a cancellation call list")
 	marker(env)
 	calls = [x for x in env.mails_to(COORD)
-	    if x.subject.startswith("Please phone")]
+	    if tm.mid_of(x).startswith("<call/")]
 	assert len(calls) == 2, [x.subject for x in calls]
 	assert "Why it was cancelled: The hall is closed." in \
 	    tm.unwrap(calls[1].text) or "Why it was cancelled: The hall is " \
@@ -206,6 +206,37 @@ def test_phone_only_reminders_to_coordinator(env):
 	# Amara has an address and no communication needs: no copy of hers.
 	marker(env)
 	assert not [m for m in env.mails if "arem/m-ph/c-amara" in
+	    str(m["Message-ID"])]
+
+
+def test_phone_only_access_update_to_coordinator(env):
+	"""A venue's access change reaches someone with no email address too:
+	their access update goes to the coordinator to phone them."""
+	phil = {"type": "collaborator", "id": "c-phil", "name": "Phil Moreau",
+	    "phone": "020 7946 0123", "consent": True,
+	    "access_needs": ["lift"]}
+	tm.setup(env, people=(AMARA, phil))
+	v = venue()
+	env.xadd(meeting("m-acc", days_ahead(20), invitees=("c-amara",
+	    "c-phil")))
+	wait_mid(env, "<inv/m-acc/c-amara/0@example.org>")
+	marker(env)
+	env.xadd(dict(v, access=dict(v["access"],
+	    lift="Lift out of order until January")))
+	call = env.wait_for(lambda: [x for x in env.mails_to(COORD)
+	    if tm.mid_of(x).startswith("<avup/v-lyric/m-acc/c-phil/")],
+	    what="the access update to phone Phil about")[0]
+	env.wait_for(lambda: [x for x in env.mails_to("amara@example.org")
+	    if tm.mid_of(x).startswith("<vup/v-lyric/m-acc/c-amara/")],
+	    what="Amara's access update")
+	assert call.subject == "Please phone Phil Moreau: Access update: " \
+	    "Community forum: leaving hospital", call.subject
+	t = tm.unwrap(call.text)
+	assert "Phil Moreau (c-phil) has no email address. Please phone them " \
+	    "on 020 7946 0123" in t, t
+	assert "Lift out of order until January" in t, t
+	marker(env)
+	assert not [m for m in env.mails if "avup/v-lyric/m-acc/c-amara" in
 	    str(m["Message-ID"])]
 
 
