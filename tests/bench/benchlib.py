@@ -265,22 +265,24 @@ def vmhwm(pid):
 	return None
 
 
-def main_thread_seconds(pid):
-	"""utime + stime of pid's main thread alone (its task of the same
-	id), in seconds: the daemon's event loop, where the workers are the
-	other tasks."""
-	with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
+def _stat_seconds(path):
+	"""utime + stime from a /proc .../stat file, in seconds."""
+	with open(path) as f:
 		s = f.read()
 	fields = s[s.rindex(")") + 2:].split()
 	return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def main_thread_seconds(pid):
+	"""The CPU of pid's main thread alone (its task of the same id), in
+	seconds: the daemon's event loop, where the workers are the other
+	tasks."""
+	return _stat_seconds("/proc/%d/task/%d/stat" % (pid, pid))
 
 
 def cpu_seconds(pid):
 	"""utime + stime of pid (all its threads), in seconds."""
-	with open("/proc/%d/stat" % pid) as f:
-		s = f.read()
-	fields = s[s.rindex(")") + 2:].split()
-	return (int(fields[11]) + int(fields[12])) / CLK_TCK
+	return _stat_seconds("/proc/%d/stat" % pid)
 
 
 def mark(ok):

@@ -9,6 +9,10 @@ overflow and height in px at each width, and the height down to the
 
 shots_dir(name) is where a test writes its screenshots for review
 (build/screenshots/NAME, or $HB_SHOTS/NAME).
+
+email_problems(name, mail) checks one email as a person reads it: its HTML
+in chromium at 320 and 390 px, and its text part's lines (78 characters at
+most, a URL aside); both parts are kept in build/screenshots/emails.
 """
 import json
 import os
@@ -65,4 +69,22 @@ def problems(results, widths=(320,)):
             if o:
                 out.append("%s: %d px wider than a %d px screen"
                            % (name, o, w))
+    return out
+
+
+def email_problems(name, mail):
+    """What is wrong with one email (harness mail: subject, text, html)
+    as a person reads it; [] when nothing is."""
+    d = shots_dir("emails")
+    path = os.path.join(d, name + ".html")
+    with open(path, "w") as fh:
+        fh.write(mail.html)
+    with open(os.path.join(d, name + ".txt"), "w") as fh:
+        fh.write("Subject: %s\n\n%s" % (mail.subject, mail.text))
+    out = problems(check([{"name": name, "file": path,
+                           "widths": [320, 390]}], shots=d),
+                   widths=(320, 390))
+    out += ["%s: text line of %d: %r" % (name, len(ln), ln)
+            for ln in mail.text.splitlines()
+            if len(ln) > 78 and "://" not in ln]
     return out
